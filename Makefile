@@ -1,0 +1,37 @@
+# Two commands do everything on a fresh machine:  make run  and  make test.
+PYTHON ?= python3
+VENV   ?= .venv
+BIN    := $(VENV)/bin
+ARTICLES ?= seeds
+INDEX    ?= index
+PORT     ?= 7860
+
+.PHONY: install index run serve test lint bench-quality bench-speed clean
+
+install: $(VENV)/.installed
+
+# torch first, from the CPU build: a bare torch requirement would pull a multi-GB CUDA build.
+$(VENV)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --upgrade pip
+	$(BIN)/python -m pip install -q torch==2.13.0
+	$(BIN)/python -m pip install -q -e ".[ui,test]"
+	touch $@
+
+index: install
+	$(BIN)/diploqa index --articles $(ARTICLES) --index $(INDEX)
+
+run: index
+	$(BIN)/diploqa serve --articles $(ARTICLES) --index $(INDEX) --port $(PORT)
+
+serve: run
+
+test: install
+	$(BIN)/python -m pytest
+
+lint: install
+	$(BIN)/ruff check src tests benchmarks
+	$(BIN)/ruff format --check src tests benchmarks
+
+clean:
+	rm -rf $(VENV) $(INDEX)/gen-* $(INDEX)/manifest.json .pytest_cache

@@ -1,0 +1,42 @@
+"""diploqa: ask German or English questions about German news on US–Russian diplomacy.
+
+The public API::
+
+    import diploqa
+    index = diploqa.build_index("seeds", "index")   # incremental
+    index = diploqa.load_index("index")
+    hits = index.search("Wer traf Lawrow in Sotschi?", k=5)
+    hits = diploqa.search("Who met Lavrov in Sochi?")  # default ./index from ./seeds
+"""
+
+from .articles import Article
+from .chunking import Chunk
+from .errors import (
+    ArticlesError,
+    DiploqaError,
+    IndexCorruptError,
+    IndexMismatchError,
+    ModelError,
+    QueryError,
+)
+from .search import Hit, Index, build_index, load_index, search
+from .store import BuildReport
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "Article",
+    "ArticlesError",
+    "BuildReport",
+    "Chunk",
+    "DiploqaError",
+    "Hit",
+    "Index",
+    "IndexCorruptError",
+    "IndexMismatchError",
+    "ModelError",
+    "QueryError",
+    "build_index",
+    "load_index",
+    "search",
+]

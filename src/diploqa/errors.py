@@ -1,0 +1,26 @@
+"""Exceptions a user can hit. The CLI and UI print ``str(err)`` as one line, so every
+message says what is wrong and what to do about it."""
+
+
+class DiploqaError(Exception):
+    """Base class: anything the user can fix (bad input, missing files, stale index)."""
+
+
+class ArticlesError(DiploqaError):
+    """The articles folder is missing, empty, or holds no readable article."""
+
+
+class IndexCorruptError(DiploqaError):
+    """An index file is missing, truncated or unparsable; a rebuild fixes it."""
+
+
+class IndexMismatchError(DiploqaError):
+    """The index was built with another model, dimension or format version."""
+
+
+class QueryError(DiploqaError, ValueError):
+    """The question or a search parameter (``k``) is invalid."""
+
+
+class ModelError(DiploqaError):
+    """The embedding model cannot be found or materialised."""

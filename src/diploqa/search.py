@@ -1,0 +1,238 @@
+"""Questions → ranked passages (:class:`Hit`) with their sources and the sentence that answers.
+
+:class:`Index` joins a verified on-disk index (:mod:`diploqa.store`) with the embedding model
+(:mod:`diploqa.embedding`). It is immutable and thread-safe: an update builds a new ``Index``
+and callers swap the reference, so a query always sees one consistent index.
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+import unicodedata
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from . import config
+from .articles import Article
+from .embedding import Embedder, get_embedder
+from .errors import QueryError
+from .store import (
+    BuildReport,
+    Progress,
+    StoredIndex,
+    build,
+    check_compatible,
+    load_stored,
+    read_manifest,
+)
+
+#: Questions longer than this are cut; the model reads at most 512 tokens anyway.
+MAX_QUERY_CHARS = 2000
+
+_SENTENCE_END = re.compile(r"(?<=[.!?…])(?<!\d\.)[\"“”»«')]*\s+|\n+")
+_WORD = re.compile(r"\w+", re.UNICODE)
+
+
+@dataclass(frozen=True)
+class Hit:
+    """One ranked passage.
+
+    Attributes:
+        text: the passage.
+        score: cosine similarity of question and passage (higher is better, at most 1).
+        source: the article's path relative to its articles folder.
+        title: the article's title.
+        date: the article's date as written in its header, or None.
+        start: offset of the passage in the cleaned article text.
+        end: offset after the passage's last character.
+        outlet: the publishing outlet where known, else None.
+        rank: 1 for the best hit.
+        highlight: ``(start, end)`` of the sentence inside ``text`` that best answers the
+            question.
+    """
+
+    text: str
+    score: float
+    source: str
+    title: str
+    date: str | None
+    start: int
+    end: int
+    outlet: str | None = None
+    rank: int = 0
+    highlight: tuple[int, int] = (0, 0)
+
+    @property
+    def highlighted_sentence(self) -> str:
+        return self.text[self.highlight[0] : self.highlight[1]]
+
+
+def clean_query(query: object) -> str:
+    """Validate and normalise a question; raise :class:`QueryError` with a readable reason."""
+    if not isinstance(query, str):
+        raise QueryError(f"the question must be text, not {type(query).__name__}")
+    text = "".join(
+        " " if unicodedata.category(ch) in ("Cc", "Cf", "Zl", "Zp") else ch for ch in query
+    )
+    text = " ".join(text.split())[:MAX_QUERY_CHARS]
+    if not text:
+        raise QueryError("the question is empty: type a question")
+    return text
+
+
+def check_k(k: object) -> int:
+    """``k`` must be a whole number ≥ 1 (very large values are capped by the index size)."""
+    if isinstance(k, bool) or not isinstance(k, (int, np.integer)):
+        if isinstance(k, float) and k.is_integer():
+            k = int(k)
+        else:
+            raise QueryError(f"k must be a whole number ≥ 1, not {k!r}")
+    if k < 1:
+        raise QueryError(f"k must be a whole number ≥ 1, not {k}")
+    return int(k)
+
+
+def _stems(text: str) -> set[str]:
+    """Crude language-neutral stems: lower-cased word prefixes, enough for sentence overlap."""
+    return {w[:6] for w in _WORD.findall(text.lower()) if len(w) > 2}
+
+
+def best_sentence(passage: str, query: str) -> tuple[int, int]:
+    """Offsets of the passage sentence sharing the most word stems with the question.
+
+    Cheap and deterministic; ties go to the earlier sentence (news put the fact first).
+    """
+    spans, start = [], 0
+    for match in _SENTENCE_END.finditer(passage):
+        spans.append((start, match.start() + len(match.group(0).rstrip())))
+        start = match.end()
+    spans.append((start, len(passage)))
+    spans = [(a, b) for a, b in spans if passage[a:b].strip()] or [(0, len(passage))]
+    query_stems = _stems(query)
+    scores = [len(query_stems & _stems(passage[a:b])) for a, b in spans]
+    a, b = spans[int(np.argmax(scores))]
+    return a, b
+
+
+class Index:
+    """A searchable index: the stored vectors and metadata plus the embedding model.
+
+    Create it with :func:`build_index` or :func:`load_index`.
+    """
+
+    def __init__(self, stored: StoredIndex, embedder: Embedder) -> None:
+        check_compatible(stored.manifest, stored.path, embedder)
+        self.stored = stored
+        self.embedder = embedder
+        self.path = stored.path
+        self.build_report: BuildReport | None = None
+
+    @property
+    def articles(self) -> list[Article]:
+        """The indexed articles, sorted by id."""
+        return list(self.stored.articles.values())
+
+    def __len__(self) -> int:
+        """Number of passages in the index."""
+        return len(self.stored.chunks)
+
+    def article(self, source: str) -> Article:
+        """The indexed article with this id (``Hit.source``)."""
+        return self.stored.articles[source]
+
+    def search(self, query: str, k: int = 5) -> list[Hit]:
+        """The ``k`` passages that best answer ``query``, best first.
+
+        Raises:
+            QueryError: the question is empty or not text, or ``k`` is not a whole number ≥ 1.
+        """
+        text = clean_query(query)
+        k = min(check_k(k), len(self.stored.chunks))
+        if k == 0:
+            return []
+        vector = self.embedder.encode_queries([text])
+        scores, rows = self.stored.faiss_index.search(vector, k)
+        hits = []
+        for score, row in zip(scores[0], rows[0], strict=True):
+            if row < 0:
+                continue
+            chunk = self.stored.chunks[row]
+            article = self.stored.articles[chunk.article_id]
+            hits.append(
+                Hit(
+                    text=chunk.text,
+                    score=float(score),
+                    source=article.id,
+                    title=article.title,
+                    date=article.date,
+                    start=chunk.start,
+                    end=chunk.end,
+                    outlet=article.outlet,
+                    rank=len(hits) + 1,
+                    highlight=best_sentence(chunk.text, text),
+                )
+            )
+        return hits
+
+
+def load_index(index_dir: str | Path | None = None, model: str | None = None) -> Index:
+    """Load a built index (and its model, once per process).
+
+    Args:
+        index_dir: the index folder (default ``./index`` or ``DIPLOQA_INDEX``).
+        model: expected model; by default the one the index was built with.
+
+    Raises:
+        IndexCorruptError: files missing or damaged (rebuild with ``diploqa index --rebuild``).
+        IndexMismatchError: the index was built with another model or format.
+    """
+    index_dir = Path(index_dir or config.index_dir())
+    manifest = read_manifest(index_dir)  # checked before any vector is read
+    embedder = get_embedder(model or manifest["model"])
+    check_compatible(manifest, index_dir, embedder)
+    return Index(load_stored(index_dir), embedder)
+
+
+def build_index(
+    articles_dir: str | Path | None = None,
+    index_dir: str | Path | None = None,
+    model: str | None = None,
+    rebuild: bool = False,
+    progress: Progress | None = None,
+    chunking: config.ChunkingConfig | None = None,
+) -> Index:
+    """Build or incrementally update an index and return it, ready to search.
+
+    Only new or changed articles are embedded; ``rebuild=True`` re-embeds everything. The
+    returned index carries what the build did in ``build_report``.
+    """
+    index_dir = Path(index_dir or config.index_dir())
+    report = build(
+        articles_dir or config.articles_dir(), index_dir, model, rebuild, chunking, progress
+    )
+    index = load_index(index_dir, model)
+    index.build_report = report
+    return index
+
+
+_default: Index | None = None
+_default_lock = threading.Lock()
+
+
+def default_index() -> Index:
+    """The process-wide default index (``./index`` from ``./seeds``), brought up to date with
+    its articles on first use."""
+    global _default
+    with _default_lock:
+        if _default is None:
+            _default = build_index()
+        return _default
+
+
+def search(query: str, k: int = 5) -> list[Hit]:
+    """Search the default index; see :meth:`Index.search`."""
+    clean_query(query), check_k(k)  # a bad question fails before any model is loaded
+    return default_index().search(query, k)

@@ -1,0 +1,416 @@
+"""The on-disk index: FAISS vectors, JSON metadata and a manifest, updated incrementally and
+swapped in atomically.
+
+Layout of an index folder::
+
+    index/
+      manifest.json        the commit point: names the live generation, model, dimension,
+                           chunking, article hashes, file checksums, format version
+      gen-000007/
+        index.faiss        the vectors (exact inner product = cosine on normalised vectors)
+        metadata.json      articles (cleaned text, title, date, ...) and chunks (offsets, text)
+      .lock                held while a build runs, so two builds never interleave
+
+A build writes a new generation folder next to the live one and then replaces
+``manifest.json`` in a single ``os.replace``: a build killed at any point leaves the previous
+manifest, and so the previous generation, in place and answering. Nothing is pickled; every file
+is checked against the manifest's checksums before it is parsed.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import hashlib
+import json
+import logging
+import os
+import re
+import shutil
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+
+import faiss
+import numpy as np
+
+from . import config
+from .articles import Article, SkippedFile, load_articles
+from .chunking import Chunk, chunk_articles, passage_for_embedding
+from .embedding import Embedder, get_embedder
+from .errors import ArticlesError, DiploqaError, IndexCorruptError, IndexMismatchError
+
+log = logging.getLogger("diploqa")
+
+MANIFEST = "manifest.json"
+FAISS_FILE = "index.faiss"
+METADATA_FILE = "metadata.json"
+_GEN_RE = re.compile(r"^gen-(\d{6})$")
+REBUILD_HINT = "run `diploqa index --rebuild`"
+
+#: Called as ``progress(done, total)`` while passages are embedded.
+Progress = Callable[[int, int], None]
+
+
+@dataclass(frozen=True)
+class StoredIndex:
+    """A loaded, verified index generation (immutable: a new build makes a new one)."""
+
+    path: Path
+    manifest: dict
+    faiss_index: faiss.Index
+    articles: dict[str, Article]
+    chunks: list[Chunk]
+
+    @property
+    def model(self) -> str:
+        return self.manifest["model"]
+
+    @property
+    def dimension(self) -> int:
+        return int(self.manifest["dimension"])
+
+    def all_vectors(self) -> np.ndarray:
+        """Every stored vector, row ``i`` belonging to ``chunks[i]`` (for incremental reuse)."""
+        if not self.chunks:
+            return np.zeros((0, self.dimension), dtype=np.float32)
+        return self.faiss_index.reconstruct_n(0, len(self.chunks))
+
+
+@dataclass
+class BuildReport:
+    """What a build did, for the CLI summary and for tests."""
+
+    added: list[str] = field(default_factory=list)
+    updated: list[str] = field(default_factory=list)
+    removed: list[str] = field(default_factory=list)
+    unchanged: list[str] = field(default_factory=list)
+    skipped: list[SkippedFile] = field(default_factory=list)
+    chunks: int = 0
+    embedded: int = 0
+    seconds: float = 0.0
+    full_rebuild: bool = False
+    reason: str = ""
+
+    @property
+    def changed(self) -> bool:
+        return bool(self.added or self.updated or self.removed or self.full_rebuild)
+
+    def summary(self) -> str:
+        kind = f"full build ({self.reason})" if self.full_rebuild else "incremental update"
+        return (
+            f"{kind}: {len(self.added)} added, {len(self.updated)} updated, "
+            f"{len(self.removed)} removed, {len(self.unchanged)} unchanged, "
+            f"{len(self.skipped)} skipped; {self.chunks} passages in the index, "
+            f"{self.embedded} embedded; {self.seconds:.1f} s"
+        )
+
+
+# --------------------------------------------------------------------------------------------
+# Reading
+# --------------------------------------------------------------------------------------------
+
+
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def read_manifest(index_dir: Path) -> dict:
+    """The manifest of an index folder, checked for shape and format version."""
+    path = index_dir / MANIFEST
+    if not index_dir.is_dir():
+        raise IndexCorruptError(f"no index at {index_dir}: run `diploqa index` to build one")
+    if not path.is_file():
+        raise IndexCorruptError(f"no index at {index_dir} ({MANIFEST} missing): {REBUILD_HINT}")
+    try:
+        manifest = json.loads(path.read_text(encoding="utf-8"))
+        version = manifest["format_version"]
+        for key in ("model", "dimension", "generation", "files", "articles", "chunking"):
+            manifest[key]
+    except (OSError, ValueError, KeyError, TypeError) as err:
+        raise IndexCorruptError(
+            f"{path} is unreadable or corrupt ({err}): {REBUILD_HINT}"
+        ) from None
+    if version != config.INDEX_FORMAT_VERSION:
+        raise IndexMismatchError(
+            f"{path} has index format {version}, this diploqa reads format "
+            f"{config.INDEX_FORMAT_VERSION}: {REBUILD_HINT}"
+        )
+    if not _GEN_RE.match(str(manifest["generation"])):
+        raise IndexCorruptError(f"{path} names no valid generation: {REBUILD_HINT}")
+    return manifest
+
+
+def load_stored(index_dir: str | Path) -> StoredIndex:
+    """Load and verify the live generation of an index folder.
+
+    Raises:
+        IndexCorruptError: a file is missing, truncated or does not match its checksum.
+        IndexMismatchError: the index was written in another format version.
+    """
+    index_dir = Path(index_dir)
+    manifest = read_manifest(index_dir)
+    gen = index_dir / manifest["generation"]
+    for name in (FAISS_FILE, METADATA_FILE):
+        path = gen / name
+        if not path.is_file():
+            raise IndexCorruptError(f"{path} is missing: {REBUILD_HINT}")
+        if _sha256(path) != manifest["files"].get(name):
+            raise IndexCorruptError(f"{path} is corrupt (checksum mismatch): {REBUILD_HINT}")
+    try:
+        meta = json.loads((gen / METADATA_FILE).read_text(encoding="utf-8"))
+        articles = {a["id"]: Article(**a) for a in meta["articles"]}
+        chunks = [Chunk(**c) for c in meta["chunks"]]
+        faiss_index = faiss.read_index(str(gen / FAISS_FILE))
+    except (OSError, ValueError, KeyError, TypeError, RuntimeError) as err:
+        raise IndexCorruptError(f"{gen} cannot be parsed ({err}): {REBUILD_HINT}") from None
+    if faiss_index.ntotal != len(chunks) or faiss_index.d != manifest["dimension"]:
+        raise IndexCorruptError(
+            f"{gen}: {faiss_index.ntotal} vectors of dimension {faiss_index.d} for "
+            f"{len(chunks)} passages of dimension {manifest['dimension']}: {REBUILD_HINT}"
+        )
+    return StoredIndex(index_dir, manifest, faiss_index, articles, chunks)
+
+
+def check_compatible(manifest: dict, index_dir: Path, embedder: Embedder) -> None:
+    """Refuse to search an index with vectors from another model or of another size."""
+    if manifest["model"] != embedder.model_id or manifest["dimension"] != embedder.dim:
+        raise IndexMismatchError(
+            f"the index at {index_dir} was built with model {manifest['model']!r} "
+            f"(dimension {manifest['dimension']}), not {embedder.model_id!r} (dimension "
+            f"{embedder.dim}): {REBUILD_HINT} --model {embedder.model_id}"
+        )
+
+
+# --------------------------------------------------------------------------------------------
+# Writing
+# --------------------------------------------------------------------------------------------
+
+
+@contextmanager
+def _build_lock(index_dir: Path) -> Iterator[None]:
+    """Hold an exclusive lock on the index folder; a second build waits for the first."""
+    with open(index_dir / ".lock", "a+") as fh:
+        try:
+            fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            log.warning("another build of %s is running; waiting for it to finish", index_dir)
+            fcntl.flock(fh, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(fh, fcntl.LOCK_UN)
+
+
+def _fault_point(name: str) -> None:
+    """Crash here when ``DIPLOQA_FAULT`` names this point (used by the crash tests only)."""
+    if os.environ.get("DIPLOQA_FAULT") == name:
+        os.kill(os.getpid(), 9)
+
+
+def _fsync_write(path: Path, data: bytes) -> None:
+    with open(path, "wb") as fh:
+        fh.write(data)
+        fh.flush()
+        os.fsync(fh.fileno())
+
+
+def _fsync_dir(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def _next_generation(index_dir: Path) -> str:
+    numbers = [int(m.group(1)) for p in index_dir.iterdir() if (m := _GEN_RE.match(p.name))]
+    return f"gen-{max(numbers, default=0) + 1:06d}"
+
+
+def _write_generation(
+    index_dir: Path,
+    embedder: Embedder,
+    articles: list[Article],
+    chunks: list[Chunk],
+    vectors: np.ndarray,
+    chunking: config.ChunkingConfig,
+) -> None:
+    """Write a new generation beside the live one, then commit it by replacing the manifest."""
+    generation = _next_generation(index_dir)
+    gen = index_dir / generation
+    gen.mkdir()
+    flat = faiss.IndexFlatIP(embedder.dim)
+    if len(vectors):
+        flat.add(np.ascontiguousarray(vectors, dtype=np.float32))
+    faiss.write_index(flat, str(gen / FAISS_FILE))
+    with open(gen / FAISS_FILE, "rb+") as fh:
+        os.fsync(fh.fileno())
+    _fault_point("after-faiss")
+    meta = {
+        "articles": [asdict(a) for a in articles],
+        "chunks": [asdict(c) for c in chunks],
+    }
+    _fsync_write(gen / METADATA_FILE, json.dumps(meta, ensure_ascii=False).encode("utf-8"))
+    _fsync_dir(gen)
+    manifest = {
+        "format_version": config.INDEX_FORMAT_VERSION,
+        "generation": generation,
+        "model": embedder.model_id,
+        "dimension": embedder.dim,
+        "index_type": "flat-ip",
+        "chunking": chunking.as_dict(),
+        "articles": {a.id: a.content_hash for a in articles},
+        "n_chunks": len(chunks),
+        "files": {name: _sha256(gen / name) for name in (FAISS_FILE, METADATA_FILE)},
+        "created": datetime.now(UTC).isoformat(timespec="seconds"),
+    }
+    tmp = index_dir / f".{MANIFEST}.tmp"
+    _fsync_write(tmp, json.dumps(manifest, indent=2, ensure_ascii=False).encode("utf-8"))
+    _fault_point("before-swap")
+    os.replace(tmp, index_dir / MANIFEST)  # the commit point
+    _fsync_dir(index_dir)
+    _remove_old_generations(index_dir, keep={generation})
+
+
+def _remove_old_generations(index_dir: Path, keep: set[str]) -> None:
+    """Drop generations no manifest names. The previous one is kept for readers that loaded
+    it a moment ago; folders of crashed builds are removed."""
+    gens = sorted(p.name for p in index_dir.iterdir() if _GEN_RE.match(p.name))
+    newest = max(keep)
+    previous = [g for g in gens if g < newest][-1:]
+    for name in gens:
+        if name not in keep and name not in previous:
+            shutil.rmtree(index_dir / name, ignore_errors=True)
+
+
+def _prepare_index_dir(index_dir: Path) -> None:
+    if index_dir.exists() and not index_dir.is_dir():
+        raise DiploqaError(f"{index_dir} exists and is not a folder: choose another --index")
+    try:
+        index_dir.mkdir(parents=True, exist_ok=True)
+    except OSError as err:
+        raise DiploqaError(f"cannot create index folder {index_dir}: {err.strerror}") from None
+    if not os.access(index_dir, os.W_OK):
+        raise DiploqaError(f"index folder {index_dir} is not writable")
+
+
+def build(
+    articles_dir: str | Path,
+    index_dir: str | Path,
+    model: str | None = None,
+    rebuild: bool = False,
+    chunking: config.ChunkingConfig | None = None,
+    progress: Progress | None = None,
+) -> BuildReport:
+    """Bring the index in ``index_dir`` up to date with the articles in ``articles_dir``.
+
+    Only new or changed articles (by content hash) are chunked and embedded; vectors of
+    unchanged articles are copied from the live index. A full re-embedding happens only with
+    ``rebuild=True``, on a first build, or when the model, chunking or format changed (or the
+    old index is unreadable).
+
+    Raises:
+        ArticlesError: the folder is missing, empty, or holds no readable article.
+        DiploqaError: the index folder cannot be written.
+    """
+    started = time.perf_counter()
+    articles_dir, index_dir = Path(articles_dir), Path(index_dir)
+    chunking = chunking or config.ChunkingConfig()
+    articles, skipped = load_articles(articles_dir)
+    if not articles:
+        names = ", ".join(f"{s.path} ({s.reason})" for s in skipped)
+        raise ArticlesError(f"no readable article in {articles_dir}: {names}")
+    _prepare_index_dir(index_dir)
+    embedder = get_embedder(model)
+    report = BuildReport(skipped=skipped)
+
+    with _build_lock(index_dir):
+        old = None
+        if rebuild:
+            report.reason = "--rebuild"
+        elif not (index_dir / MANIFEST).exists():
+            report.reason = "no index yet"
+        else:
+            try:
+                old = load_stored(index_dir)
+            except DiploqaError as err:
+                report.reason = f"old index unusable: {err}"
+                log.warning("rebuilding: %s", err)
+        if old is not None:
+            if old.model != embedder.model_id or old.dimension != embedder.dim:
+                report.reason, old = f"model changed from {old.model!r}", None
+            elif old.manifest["chunking"] != chunking.as_dict():
+                report.reason, old = "chunking parameters changed", None
+        report.full_rebuild = old is None
+        old_hashes = old.manifest["articles"] if old else {}
+
+        new_ids = {a.id for a in articles}
+        report.removed = sorted(set(old_hashes) - new_ids)
+        old_rows: dict[str, list[int]] = {}
+        for i, c in enumerate(old.chunks if old else []):
+            old_rows.setdefault(c.article_id, []).append(i)
+        to_embed: list[Article] = []
+        for article in articles:
+            if old_hashes.get(article.id) == article.content_hash:
+                report.unchanged.append(article.id)
+            else:
+                (report.updated if article.id in old_hashes else report.added).append(article.id)
+                to_embed.append(article)
+
+        fresh = chunk_articles(to_embed, embedder.count_tokens, chunking)
+        by_id = {a.id: a for a in articles}
+        passages = [passage_for_embedding(by_id[c.article_id], c) for c in fresh]
+        fresh_vectors = _embed(embedder, passages, progress)
+        report.embedded = len(fresh)
+
+        if not report.changed:
+            report.chunks = len(old.chunks)
+            report.seconds = time.perf_counter() - started
+            return report
+
+        # Assemble in a stable order (article id, then chunk index) from old and fresh parts.
+        old_vectors = old.all_vectors() if old else None
+        fresh_rows: dict[str, list[int]] = {}
+        for i, c in enumerate(fresh):
+            fresh_rows.setdefault(c.article_id, []).append(i)
+        chunks: list[Chunk] = []
+        parts: list[np.ndarray] = [np.zeros((0, embedder.dim), np.float32)]
+        unchanged = set(report.unchanged)
+        for article in articles:
+            if article.id in unchanged:
+                rows = old_rows.get(article.id, [])
+                chunks += [old.chunks[i] for i in rows]
+                parts.append(old_vectors[rows])
+            else:
+                rows = fresh_rows.get(article.id, [])
+                chunks += [fresh[i] for i in rows]
+                parts.append(fresh_vectors[rows])
+        vectors = np.vstack(parts)
+        _fault_point("before-write")
+        _write_generation(index_dir, embedder, articles, chunks, vectors, chunking)
+        report.chunks = len(chunks)
+    report.seconds = time.perf_counter() - started
+    return report
+
+
+def _embed(embedder: Embedder, passages: list[str], progress: Progress | None) -> np.ndarray:
+    """Embed in slices so that a progress bar moves and memory stays bounded."""
+    if not passages:
+        return np.zeros((0, embedder.dim), dtype=np.float32)
+    step = max(64, config.batch_size() * 4)
+    out = []
+    if progress:
+        progress(0, len(passages))
+    for start in range(0, len(passages), step):
+        out.append(embedder.encode_passages(passages[start : start + step]))
+        if progress:
+            progress(min(start + step, len(passages)), len(passages))
+        _fault_point("while-embedding")
+    return np.vstack(out)

@@ -1,0 +1,69 @@
+"""The ``diploqa`` command: output, JSON, and one-line errors with non-zero exit codes."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from diploqa.cli import main
+
+
+def test_index_then_search(tmp_path, seed_copy, capsys):
+    index_dir = tmp_path / "index"
+    assert main(["index", "--articles", str(seed_copy), "--index", str(index_dir)]) == 0
+    out = capsys.readouterr().out
+    assert "5 added" in out and "passages in the index" in out
+
+    assert main(["index", "--articles", str(seed_copy), "--index", str(index_dir)]) == 0
+    assert "5 unchanged" in capsys.readouterr().out
+
+    assert main(["search", "Who did Kerry meet in Sochi?", "--index", str(index_dir)]) == 0
+    out = capsys.readouterr().out
+    assert "1. [" in out and "001_50e04ee83bc37b66.txt" in out
+
+
+def test_search_json(built, capsys):
+    _, index_dir = built
+    assert main(["search", "Wer", "schätzte", "die", "Chance", "auf", "49", "Prozent?",
+                 "--index", str(index_dir), "-k", "2", "--json"]) == 0  # fmt: skip
+    hits = json.loads(capsys.readouterr().out)
+    assert len(hits) == 2
+    assert {"text", "score", "source", "title", "date", "start", "end"} <= set(hits[0])
+    assert hits[0]["source"] == "004_6afb54f85d6e1e90.txt"
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["search", "   "], "question is empty"),
+        (["search", ""], "question is empty"),
+        (["search", "x", "--index", "{missing}"], "no index at"),
+        (["index", "--articles", "{missing}", "--index", "{tmp}/i"], "not found"),
+        (["index", "--articles", "{empty}", "--index", "{tmp}/i"], "No .txt or .md"),
+    ],
+)
+def test_errors_are_one_line_and_non_zero(tmp_path, capsys, argv, message):
+    (tmp_path / "empty").mkdir()
+    subst = {"{missing}": str(tmp_path / "missing"), "{empty}": str(tmp_path / "empty")}
+    argv = [subst.get(a, a.replace("{tmp}", str(tmp_path))) for a in argv]
+    assert main(argv) == 1
+    err = capsys.readouterr().err.strip()
+    assert err.startswith("error: ") and message in err
+    assert len(err.splitlines()) == 1
+
+
+def test_corrupt_index_error_names_file_and_fix(built, capsys):
+    _, index_dir = built
+    (index_dir / "manifest.json").write_text("{", encoding="utf-8")
+    assert main(["search", "Sotschi", "--index", str(index_dir)]) == 1
+    err = capsys.readouterr().err
+    assert "manifest.json" in err and "--rebuild" in err
+
+
+@pytest.mark.parametrize("k", ["0", "-1", "x", "2.5"])
+def test_bad_k_is_a_usage_error(k, capsys):
+    with pytest.raises(SystemExit) as exit_info:
+        main(["search", "Sotschi", "-k", k])
+    assert exit_info.value.code == 2
+    assert "whole number" in capsys.readouterr().err

@@ -1,0 +1,242 @@
+"""End to end: ``diploqa serve`` in a subprocess, driven by a real headless Chromium.
+
+Needs ``/usr/bin/chromium`` (``apt-get install chromium``) and the Python ``playwright``
+package (no ``playwright install``: the system Chromium is used). Skipped with a reason when
+either is missing.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+pytestmark = pytest.mark.slow
+
+REPO = Path(__file__).resolve().parents[1]
+SEEDS = REPO / "seeds"
+ARTIFACTS = REPO / "tests" / "artifacts"
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+START_TIMEOUT = 180
+ANSWER_TIMEOUT_MS = 60_000
+UPDATE_TIMEOUT_MS = 180_000
+
+GERMAN = ("Worüber telefonierten Obama und Putin?", "004_6afb54f85d6e1e90.txt")
+ENGLISH = ("Who did Kerry meet in Sochi?", "001_50e04ee83bc37b66.txt")
+XSS_FILE = "reykjavik-leuchttuerme.txt"
+XSS_ARTICLE = (
+    "title: Geheimtreffen <script>alert(1)</script> in Genf\n"
+    "date: 2017-05-02\n\n"
+    "Der Zitronenfalter-Gipfel von Reykjavík endete mit einer Einigung über Leuchttürme.\n\n"
+    "Ein Sprecher schrieb <script>alert(1)</script> in sein Protokoll und fügte "
+    "<img src=x onerror=alert(1)> hinzu. Die Delegationen vereinbarten, dass jeder "
+    "Leuchtturm am Nordkap künftig von beiden Seiten gemeinsam gewartet wird.\n"
+)
+XSS_QUESTION = "Was wurde beim Zitronenfalter-Gipfel in Reykjavík über Leuchttürme vereinbart?"
+
+
+def _missing_browser() -> str | None:
+    if not CHROMIUM.exists():
+        return f"{CHROMIUM} not found (apt-get install chromium)"
+    try:
+        import playwright.sync_api  # noqa: F401
+    except ImportError:
+        return "Python playwright not installed (pip install playwright)"
+    return None
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def _env() -> dict[str, str]:
+    env = dict(os.environ)
+    env.update(
+        PYTHONUNBUFFERED="1",
+        GRADIO_ANALYTICS_ENABLED="False",
+        NO_PROXY="127.0.0.1,localhost",
+        no_proxy="127.0.0.1,localhost",
+    )
+    return env
+
+
+def _answers_http(url: str) -> bool:
+    opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+    try:
+        with opener.open(url, timeout=2) as response:
+            return response.status == 200
+    except OSError:
+        return False
+
+
+@dataclass
+class Server:
+    url: str
+    process: subprocess.Popen
+    log: Path
+    started: float  # time.monotonic() when `diploqa serve` was started
+
+    def log_tail(self) -> str:
+        return self.log.read_text(errors="replace")[-4000:] if self.log.exists() else ""
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory) -> Iterator[Server]:
+    """``diploqa serve`` on a fresh copy of the seeds and a prebuilt index; killed at the end."""
+    reason = _missing_browser()
+    if reason:
+        pytest.skip(reason)
+    root = tmp_path_factory.mktemp("e2e")
+    articles = shutil.copytree(SEEDS, root / "articles")
+    index = root / "index"
+    cli = [sys.executable, "-m", "diploqa.cli"]
+    subprocess.run(
+        [*cli, "index", "--articles", str(articles), "--index", str(index)],
+        check=True,
+        env=_env(),
+        capture_output=True,
+        timeout=600,
+    )
+    port = _free_port()
+    log = root / "serve.log"
+    with log.open("wb") as out:
+        started = time.monotonic()
+        process = subprocess.Popen(
+            [
+                *cli,
+                "serve",
+                "--index",
+                str(index),
+                "--articles",
+                str(articles),
+                "--port",
+                f"{port}",
+            ],
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            env=_env(),
+        )
+    srv = Server(f"http://127.0.0.1:{port}/", process, log, started)
+    try:
+        deadline = time.monotonic() + START_TIMEOUT
+        while not _answers_http(srv.url):
+            if process.poll() is not None:
+                pytest.fail(f"diploqa serve exited with {process.returncode}:\n{srv.log_tail()}")
+            if time.monotonic() > deadline:
+                pytest.fail(f"diploqa serve did not answer in {START_TIMEOUT} s:\n{srv.log_tail()}")
+            time.sleep(0.25)
+        yield srv
+    finally:
+        if process.poll() is None:
+            process.terminate()
+            try:
+                process.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait(timeout=15)
+
+
+@pytest.fixture(scope="module")
+def page(server):
+    """A Chromium page on the app that records every JavaScript dialog (there must be none)."""
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(
+            executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS
+        )
+        try:
+            context = browser.new_context(viewport={"width": 1280, "height": 1000})
+            page = context.new_page()
+            page.dialogs = []
+
+            def on_dialog(dialog) -> None:
+                page.dialogs.append(dialog.message)
+                dialog.dismiss()
+
+            page.on("dialog", on_dialog)
+            page.goto(server.url, wait_until="domcontentloaded", timeout=120_000)
+            page.locator("#question textarea").wait_for(timeout=120_000)
+            yield page
+        finally:
+            browser.close()
+
+
+def ask(page, question: str) -> str:
+    """Type a question, click "Ask", wait for its cards; return the first card's file name."""
+    box = page.locator("#question textarea")
+    box.fill(question)
+    page.locator("#ask").click()
+    page.wait_for_function(
+        """(q) => {
+            const r = document.querySelector('#results .dq-results');
+            return r && r.dataset.question === q && r.querySelector('.dq-card');
+        }""",
+        arg=" ".join(question.split()),
+        timeout=ANSWER_TIMEOUT_MS,
+    )
+    return page.locator("#results .dq-card").first.get_attribute("data-source")
+
+
+def test_ask_upload_and_escape_in_a_real_browser(server, page):
+    assert ask(page, GERMAN[0]) == GERMAN[1]
+    seconds = time.monotonic() - server.started
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    (ARTIFACTS / "serve_to_first_answer.txt").write_text(f"{seconds:.1f}\n")
+    print(f"\nseconds from `diploqa serve` to the first answered question: {seconds:.1f}")
+
+    first = page.locator("#results .dq-card").first
+    assert first.locator("mark").count() == 1
+    first.locator("summary").click()
+    assert first.locator(".dq-context-passage").is_visible()
+    page.screenshot(path=str(ARTIFACTS / "screenshot.png"), full_page=True)
+    shutil.copyfile(ARTIFACTS / "screenshot.png", REPO / "docs" / "screenshot.png")
+
+    assert ask(page, ENGLISH[0]) == ENGLISH[1]
+
+    # Upload an article full of markup through the Articles tab.
+    upload = ARTIFACTS / "upload" / XSS_FILE
+    upload.parent.mkdir(parents=True, exist_ok=True)
+    upload.write_text(XSS_ARTICLE, encoding="utf-8")
+    page.get_by_role("tab", name="Artikel / Articles").click()
+    page.locator("#upload input[type=file]").set_input_files(str(upload))
+    report = page.locator("#upload-report .dq-upload-report")
+    report.wait_for(timeout=UPDATE_TIMEOUT_MS)
+    assert report.get_attribute("data-state") == "done", report.inner_text()
+    assert f"{XSS_FILE}: gespeichert / saved" in report.inner_text()
+    assert "1 added" in report.inner_text()
+    assert page.locator(f'#articles-table tr[data-source="{XSS_FILE}"]').count() == 1
+
+    # The new article is searchable at once, and its markup shows as text.
+    page.get_by_role("tab", name="Fragen / Ask").click()
+    assert ask(page, XSS_QUESTION) == XSS_FILE
+    card = page.locator(f'#results .dq-card[data-source="{XSS_FILE}"]').first
+    text = card.inner_text()
+    assert "<script>alert(1)</script>" in text
+    assert "<img src=x onerror=alert(1)>" in text
+    assert page.locator("#results script, #results img").count() == 0
+    assert page.locator("#articles-table script, #articles-table img").count() == 0
+    page.wait_for_timeout(500)  # give an injected handler a moment to fire
+    assert page.dialogs == []
+    assert server.process.poll() is None, server.log_tail()

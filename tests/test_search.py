@@ -1,0 +1,107 @@
+"""Search quality on the seeds and the search API's contract."""
+
+from __future__ import annotations
+
+import pytest
+
+import diploqa
+from diploqa.errors import QueryError
+
+LAUSANNE = "000_2ef6d3f0dcbaccb7.txt"
+SOCHI = "001_50e04ee83bc37b66.txt"
+ZEIT = "002_be091d36af22014c.txt"
+TILLERSON = "003_fa869275608591a9.txt"
+MUNICH = "004_6afb54f85d6e1e90.txt"
+
+#: (question, the article that answers it). Half German, half English; some use English
+#: spellings of names (Sochi, Lavrov, Munich), numbers, dates, and opinion vs fact.
+SEED_QUESTIONS = [
+    ("Wer traf Lawrow in Sotschi?", SOCHI),
+    ("Wer schätzte die Chance auf eine Waffenruhe auf 49 Prozent?", MUNICH),
+    ("Welche Staaten nehmen an den Gesprächen in Lausanne teil?", LAUSANNE),
+    ("Warum brachen die USA die Gespräche über eine Waffenruhe ab?", ZEIT),
+    ("Was sagte Tillerson über die Herrschaft der Assad-Familie?", TILLERSON),
+    ("Worüber telefonierten Obama und Putin?", MUNICH),
+    ("Wann besuchte Kerry zuletzt Moskau vor der Ukraine-Krise?", SOCHI),
+    ("Wohin verlegte Russland Iskander-Raketen?", LAUSANNE),
+    ("Wann wird Mogherini in Moskau erwartet?", TILLERSON),
+    ("Welche Waffen könnten die USA den syrischen Rebellen liefern?", ZEIT),
+    ("Unter welcher Bedingung stellte Kerry die Aufhebung der Sanktionen in Aussicht?", SOCHI),
+    ("Who did Kerry meet in Sochi?", SOCHI),
+    ("Who put the chance of a ceasefire at 49 percent?", MUNICH),
+    ("Which countries take part in the Lausanne talks on Syria?", LAUSANNE),
+    ("Why did the United States break off the ceasefire talks with Russia?", ZEIT),
+    ("What did Tillerson say about Assad?", TILLERSON),
+    ("What did Obama and Putin discuss on the phone?", MUNICH),
+    ("Where did Russia move Iskander missiles?", LAUSANNE),
+    ("When is Federica Mogherini expected in Moscow?", TILLERSON),
+    ("Under which condition would the sanctions against Russia be lifted?", SOCHI),
+    ("Is Kerry a dreamer or a realist, according to the commentary?", ZEIT),
+    ("Who met at the Munich Security Conference?", MUNICH),
+]
+
+
+@pytest.mark.parametrize(("question", "expected"), SEED_QUESTIONS)
+def test_seed_question_finds_its_article_in_top_3(seed_index, question, expected):
+    hits = seed_index.search(question, k=3)
+    assert expected in [h.source for h in hits], [(h.source, round(h.score, 3)) for h in hits]
+
+
+def test_hit_fields(seed_index, seed_copy):
+    hits = seed_index.search("Wer traf Lawrow in Sotschi?", k=5)
+    assert len(hits) == 5
+    assert [h.rank for h in hits] == [1, 2, 3, 4, 5]
+    assert [h.score for h in hits] == sorted((h.score for h in hits), reverse=True)
+    top = hits[0]
+    assert top.source == SOCHI
+    assert top.title.startswith("Kerry in Moskau")
+    article = seed_index.article(top.source)
+    assert article.text[top.start : top.end] == top.text
+    assert 0 <= top.highlight[0] < top.highlight[1] <= len(top.text)
+    assert "Sotschi" in top.highlighted_sentence
+    assert 0 < top.score <= 1.0001
+
+
+def test_date_comes_from_the_header(seed_index):
+    hits = seed_index.search("Gespräche in Lausanne", k=1)
+    assert hits[0].source == LAUSANNE
+    assert hits[0].date == "2016-10"
+
+
+def test_k_larger_than_index_returns_everything(seed_index):
+    hits = seed_index.search("Syrien", k=10**6)
+    assert len(hits) == len(seed_index)
+
+
+@pytest.mark.parametrize("question", ["", "   ", "\n\t", "\x00\x01", None, 42])
+def test_bad_questions_are_rejected_clearly(seed_index, question):
+    with pytest.raises(QueryError):
+        seed_index.search(question)
+
+
+@pytest.mark.parametrize("k", [0, -1, 2.5, "3", True, None])
+def test_bad_k_is_rejected_clearly(seed_index, k):
+    with pytest.raises(QueryError, match="k must be"):
+        seed_index.search("Syrien", k=k)
+
+
+@pytest.mark.parametrize(
+    "question",
+    ["x" * 100_000, "Was sagt Putin? 🤔🇷🇺", "<script>alert(1)</script>", "'; DROP TABLE x; --"],
+)
+def test_odd_questions_give_sane_results(seed_index, question):
+    hits = seed_index.search(question, k=3)
+    assert len(hits) == 3
+
+
+def test_module_level_search_uses_default_index(seed_copy, tmp_path, monkeypatch):
+    import diploqa.search as search_module
+
+    monkeypatch.setenv("DIPLOQA_ARTICLES", str(seed_copy))
+    monkeypatch.setenv("DIPLOQA_INDEX", str(tmp_path / "index"))
+    monkeypatch.setattr(search_module, "_default", None)
+    hits = diploqa.search("Who met Lavrov in Sochi?", k=3)
+    assert SOCHI in [h.source for h in hits]
+    assert (tmp_path / "index" / "manifest.json").is_file()
+    with pytest.raises(QueryError):
+        diploqa.search("  ")

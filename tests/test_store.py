@@ -1,0 +1,232 @@
+"""Index building: incremental updates, atomic swaps, manifest checks, corruption."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from conftest import copy_seeds
+
+import diploqa
+from diploqa.errors import ArticlesError, IndexCorruptError, IndexMismatchError
+
+NEW_ARTICLE = """title: Lawrow und Blinken in Genf
+date: 2022-01-21
+source: Testzeitung
+
+Lawrow und Blinken in Genf
+
+Der russische Außenminister Sergej Lawrow und US-Außenminister Antony Blinken haben sich in Genf
+zu Gesprächen über die Ukraine getroffen. Blinken sprach von einem offenen und substanziellen
+Austausch. Eine Einigung gab es nicht, beide Seiten wollen aber weiter verhandeln.
+"""
+GENEVA_QUESTION = "Wo trafen sich Lawrow und Blinken im Januar 2022?"
+
+
+@pytest.fixture()
+def workdir(tmp_path) -> tuple[Path, Path]:
+    articles = copy_seeds(tmp_path / "articles")
+    return articles, tmp_path / "index"
+
+
+def n_chunks(index: diploqa.Index, source: str) -> int:
+    return sum(1 for c in index.stored.chunks if c.article_id == source)
+
+
+def test_incremental_add_change_delete(workdir, embedder):
+    articles, index_dir = workdir
+    first = diploqa.build_index(articles, index_dir)
+    assert first.build_report.full_rebuild
+    assert len(first.build_report.added) == 5
+
+    # Nothing changed: nothing is embedded, no new generation is written.
+    before = embedder.passages_encoded
+    again = diploqa.build_index(articles, index_dir)
+    assert embedder.passages_encoded == before
+    assert len(again.build_report.unchanged) == 5 and not again.build_report.changed
+    assert again.stored.manifest["generation"] == first.stored.manifest["generation"]
+
+    # Add one article: only its chunks are embedded.
+    (articles / "005_genf.txt").write_text(NEW_ARTICLE, encoding="utf-8")
+    before = embedder.passages_encoded
+    added = diploqa.build_index(articles, index_dir)
+    assert added.build_report.added == ["005_genf.txt"]
+    assert embedder.passages_encoded - before == n_chunks(added, "005_genf.txt") > 0
+    assert added.search(GENEVA_QUESTION, k=1)[0].source == "005_genf.txt"
+    hit = added.search(GENEVA_QUESTION, k=1)[0]
+    assert (hit.title, hit.date, hit.outlet) == (
+        "Lawrow und Blinken in Genf",
+        "2022-01-21",
+        "Testzeitung",
+    )
+
+    # Change one seed: only that article is re-embedded.
+    changed = articles / "003_fa869275608591a9.txt"
+    changed.write_text(
+        changed.read_text(encoding="utf-8") + "\n\nTillerson lobte den Borschtsch.\n", "utf-8"
+    )
+    before = embedder.passages_encoded
+    updated = diploqa.build_index(articles, index_dir)
+    assert updated.build_report.updated == ["003_fa869275608591a9.txt"]
+    assert embedder.passages_encoded - before == n_chunks(updated, "003_fa869275608591a9.txt")
+    assert any("Borschtsch" in h.text for h in updated.search("Was lobte Tillerson?", k=3))
+
+    # Delete one: it disappears from results, nothing is embedded.
+    (articles / "005_genf.txt").unlink()
+    before = embedder.passages_encoded
+    removed = diploqa.build_index(articles, index_dir)
+    assert removed.build_report.removed == ["005_genf.txt"]
+    assert embedder.passages_encoded == before
+    assert all(h.source != "005_genf.txt" for h in removed.search(GENEVA_QUESTION, k=50))
+    assert len(removed) == len(updated) - n_chunks(added, "005_genf.txt")
+
+
+def test_rebuild_reembeds_everything(workdir, embedder):
+    articles, index_dir = workdir
+    first = diploqa.build_index(articles, index_dir)
+    before = embedder.passages_encoded
+    rebuilt = diploqa.build_index(articles, index_dir, rebuild=True)
+    assert rebuilt.build_report.full_rebuild
+    assert embedder.passages_encoded - before == len(first)
+
+
+def test_incremental_vectors_equal_a_fresh_build(built, tmp_path):
+    articles, index_dir = built
+    (articles / "005_genf.txt").write_text(NEW_ARTICLE, encoding="utf-8")
+    incremental = diploqa.build_index(articles, index_dir)
+    fresh = diploqa.build_index(articles, tmp_path / "fresh")
+    assert incremental.stored.chunks == fresh.stored.chunks
+    a, b = incremental.stored.all_vectors(), fresh.stored.all_vectors()
+    assert abs(a - b).max() < 1e-4
+
+
+def _cli(*args: str, env: dict | None = None) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "-m", "diploqa.cli", *args],
+        capture_output=True,
+        text=True,
+        env={**os.environ, **(env or {})},
+        timeout=600,
+    )
+
+
+@pytest.mark.parametrize("fault", ["while-embedding", "before-write", "after-faiss", "before-swap"])
+def test_killed_build_leaves_previous_index_answering(built, fault):
+    articles, index_dir = built
+    old = diploqa.load_index(index_dir)
+    expected = [(h.source, h.start) for h in old.search("Who did Kerry meet in Sochi?", k=5)]
+    (articles / "005_genf.txt").write_text(NEW_ARTICLE, encoding="utf-8")
+
+    result = _cli("index", "--articles", str(articles), "--index", str(index_dir),
+                  env={"DIPLOQA_FAULT": fault})  # fmt: skip
+    assert result.returncode == -signal.SIGKILL, result.stderr
+
+    survivor = diploqa.load_index(index_dir)
+    assert len(survivor.articles) == 5
+    assert [(h.source, h.start) for h in survivor.search("Who did Kerry meet in Sochi?", k=5)] == (
+        expected
+    )
+
+    recovered = diploqa.build_index(articles, index_dir)
+    assert recovered.build_report.added == ["005_genf.txt"]
+    assert recovered.search(GENEVA_QUESTION, k=1)[0].source == "005_genf.txt"
+    generations = sorted(p.name for p in index_dir.glob("gen-*"))
+    assert len(generations) <= 2  # crashed builds' folders are cleaned up
+
+
+def _edit_manifest(index_dir: Path, **changes) -> None:
+    path = index_dir / "manifest.json"
+    manifest = json.loads(path.read_text())
+    manifest.update(changes)
+    path.write_text(json.dumps(manifest))
+
+
+@pytest.mark.parametrize(
+    ("changes", "message"),
+    [
+        ({"model": "intfloat/multilingual-e5-base"}, "built with model"),
+        ({"dimension": 768}, "dimension 768"),
+        ({"format_version": 999}, "format 999"),
+    ],
+)
+def test_manifest_mismatch_is_a_clear_error(built, changes, message):
+    articles, index_dir = built
+    _edit_manifest(index_dir, **changes)
+    with pytest.raises(IndexMismatchError, match=message) as err:
+        diploqa.load_index(index_dir, model="multilingual-e5-small")
+    assert "--rebuild" in str(err.value)
+    diploqa.build_index(articles, index_dir, rebuild=True)  # the fix works
+    assert diploqa.load_index(index_dir).search("Sotschi", k=1)
+
+
+def test_model_change_triggers_full_rebuild_not_mixed_vectors(built):
+    articles, index_dir = built
+    _edit_manifest(index_dir, model="some-other-model")
+    index = diploqa.build_index(articles, index_dir)
+    assert index.build_report.full_rebuild
+    assert "model changed" in index.build_report.reason
+
+
+@pytest.mark.parametrize(
+    ("damage", "names"),
+    [
+        ("truncate-faiss", "index.faiss"),
+        ("delete-metadata", "metadata.json"),
+        ("garble-metadata", "metadata.json"),
+        ("garble-manifest", "manifest.json"),
+        ("delete-manifest", "manifest.json"),
+    ],
+)
+def test_corrupt_index_is_named_and_rebuild_recovers(built, damage, names):
+    articles, index_dir = built
+    gen = index_dir / diploqa.load_index(index_dir).stored.manifest["generation"]
+    if damage == "truncate-faiss":
+        data = (gen / "index.faiss").read_bytes()
+        (gen / "index.faiss").write_bytes(data[: len(data) // 2])
+    elif damage == "delete-metadata":
+        (gen / "metadata.json").unlink()
+    elif damage == "garble-metadata":
+        (gen / "metadata.json").write_text('{"articles": [', encoding="utf-8")
+    elif damage == "garble-manifest":
+        (index_dir / "manifest.json").write_text("{not json", encoding="utf-8")
+    else:
+        (index_dir / "manifest.json").unlink()
+    with pytest.raises(IndexCorruptError, match=names.replace(".", r"\.")) as err:
+        diploqa.load_index(index_dir)
+    assert "diploqa index" in str(err.value)
+    recovered = diploqa.build_index(articles, index_dir)
+    assert recovered.build_report.full_rebuild
+    assert recovered.search("Wer traf Lawrow in Sotschi?", k=3)
+
+
+def test_missing_or_empty_articles_folder(tmp_path):
+    with pytest.raises(ArticlesError, match="not found"):
+        diploqa.build_index(tmp_path / "nope", tmp_path / "index")
+    (tmp_path / "empty").mkdir()
+    with pytest.raises(ArticlesError, match=r"No \.txt or \.md"):
+        diploqa.build_index(tmp_path / "empty", tmp_path / "index")
+    (tmp_path / "junk").mkdir()
+    (tmp_path / "junk" / "a.txt").write_text("   \n", encoding="utf-8")
+    with pytest.raises(ArticlesError, match="no readable article"):
+        diploqa.build_index(tmp_path / "junk", tmp_path / "index")
+    assert not (tmp_path / "index" / "manifest.json").exists()
+
+
+def test_bad_articles_are_skipped_and_the_rest_indexed(workdir):
+    articles, index_dir = workdir
+    (articles / "bild.txt").write_bytes(b"\x89PNG\r\n\x1a\n" + bytes(range(256)) * 4)
+    (articles / "leer.md").write_text("", encoding="utf-8")
+    index = diploqa.build_index(articles, index_dir)
+    assert {s.path for s in index.build_report.skipped} == {"bild.txt", "leer.md"}
+    assert len(index.articles) == 5
+
+
+def test_index_path_that_is_a_file(tmp_path, seed_copy):
+    (tmp_path / "index").write_text("x", encoding="utf-8")
+    with pytest.raises(diploqa.DiploqaError, match="not a folder"):
+        diploqa.build_index(seed_copy, tmp_path / "index")
