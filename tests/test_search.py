@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import importlib
+
 import pytest
 
 import diploqa
@@ -95,8 +97,7 @@ def test_odd_questions_give_sane_results(seed_index, question):
 
 
 def test_module_level_search_uses_default_index(seed_copy, tmp_path, monkeypatch):
-    import diploqa.search as search_module
-
+    search_module = importlib.import_module("diploqa.search")  # the module, not the function
     monkeypatch.setenv("DIPLOQA_ARTICLES", str(seed_copy))
     monkeypatch.setenv("DIPLOQA_INDEX", str(tmp_path / "index"))
     monkeypatch.setattr(search_module, "_default", None)

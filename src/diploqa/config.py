@@ -18,6 +18,14 @@ DEFAULT_MODEL = "multilingual-e5-small"
 INDEX_FORMAT_VERSION = 1
 
 
+#: Weight of the keyword (BM25) score in the hybrid ranking, scaled by the share of question
+#: words found in the corpus. Chosen on XQuAD (benchmarks/quality.py, docs/quality.md).
+HYBRID_WEIGHT = 0.05
+
+#: Passages fetched from each ranking before fusion (at least this many, or 4 × k).
+CANDIDATES = 100
+
+
 def _env_path(name: str, default: Path) -> Path:
     value = os.environ.get(name, "").strip()
     return Path(value).expanduser() if value else default

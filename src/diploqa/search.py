@@ -17,8 +17,10 @@ import numpy as np
 
 from . import config
 from .articles import Article
+from .chunking import passage_for_embedding
 from .embedding import Embedder, get_embedder
 from .errors import QueryError
+from .lexical import Bm25Index
 from .store import (
     BuildReport,
     Progress,
@@ -129,6 +131,9 @@ class Index:
         self.embedder = embedder
         self.path = stored.path
         self.build_report: BuildReport | None = None
+        self.lexical = Bm25Index(
+            [passage_for_embedding(stored.articles[c.article_id], c) for c in stored.chunks]
+        )
 
     @property
     def articles(self) -> list[Article]:
@@ -138,6 +143,29 @@ class Index:
     def __len__(self) -> int:
         """Number of passages in the index."""
         return len(self.stored.chunks)
+
+    def _rank(self, text: str, k: int) -> list[tuple[int, float]]:
+        """Hybrid ranking: cosine similarity plus a BM25 bonus weighted by its coverage.
+
+        Candidates are the union of both rankings' top passages; the bonus is at most
+        ``config.HYBRID_WEIGHT``, so it reorders close calls and never buries a clear dense hit.
+        """
+        n = len(self.stored.chunks)
+        n_candidates = min(n, max(config.CANDIDATES, 4 * k))
+        vector = self.embedder.encode_queries([text])
+        dense, rows = self.stored.faiss_index.search(vector, n_candidates)
+        scores = {int(r): float(s) for s, r in zip(dense[0], rows[0], strict=True) if r >= 0}
+        lexical = self.lexical.score(text)
+        best = float(lexical.scores.max(initial=0.0))
+        if best > 0:
+            weight = config.HYBRID_WEIGHT * lexical.coverage / best
+            top = np.argsort(-lexical.scores)[:n_candidates]
+            for row in (int(r) for r in top if lexical.scores[r] > 0 and int(r) not in scores):
+                scores[row] = float(self.stored.faiss_index.reconstruct(row) @ vector[0])
+            for row in scores:
+                scores[row] += weight * float(lexical.scores[row])
+        ranked = sorted(scores.items(), key=lambda item: (-item[1], item[0]))
+        return ranked[:k]
 
     def article(self, source: str) -> Article:
         """The indexed article with this id (``Hit.source``)."""
@@ -153,12 +181,8 @@ class Index:
         k = min(check_k(k), len(self.stored.chunks))
         if k == 0:
             return []
-        vector = self.embedder.encode_queries([text])
-        scores, rows = self.stored.faiss_index.search(vector, k)
         hits = []
-        for score, row in zip(scores[0], rows[0], strict=True):
-            if row < 0:
-                continue
+        for row, score in self._rank(text, k):
             chunk = self.stored.chunks[row]
             article = self.stored.articles[chunk.article_id]
             hits.append(
