@@ -102,7 +102,8 @@ def test_incremental_vectors_equal_a_fresh_build(built, tmp_path):
     fresh = diploqa.build_index(articles, tmp_path / "fresh")
     assert incremental.stored.chunks == fresh.stored.chunks
     a, b = incremental.stored.all_vectors(), fresh.stored.all_vectors()
-    assert abs(a - b).max() < 1e-4
+    # bf16 inference (OpenVINO) rounds slightly differently in differently padded batches.
+    assert (a * b).sum(axis=1).min() > 0.9999
 
 
 def _cli(*args: str, env: dict | None = None) -> subprocess.CompletedProcess:

@@ -80,3 +80,37 @@ def index_dir() -> Path:
 def batch_size() -> int:
     """Passages per encoder batch (``DIPLOQA_BATCH_SIZE``, default 16)."""
     return max(1, _env_int("DIPLOQA_BATCH_SIZE", 16))
+
+
+#: Encoder runtimes: ``openvino`` (default model only: exported once to OpenVINO IR, run in
+#: bf16 where the CPU supports it, else fp32), ``openvino-f32`` (same, always fp32) and
+#: ``torch`` (plain sentence-transformers/PyTorch fp32). Other models always run on ``torch``.
+BACKENDS = ("openvino", "openvino-f32", "torch")
+DEFAULT_BACKEND = "openvino"
+
+#: At this many passages or more, the index is an approximate HNSW graph instead of an exact
+#: flat index (recall@10 ≥ 0.98 against exact search, see docs/benchmarks.md).
+ANN_THRESHOLD = 100_000
+
+#: HNSW parameters: links per node, candidate list while building and while searching.
+HNSW_M = 32
+HNSW_EF_CONSTRUCTION = 80
+HNSW_EF_SEARCH = 256
+
+
+def backend() -> str:
+    """Encoder runtime (``DIPLOQA_BACKEND``: openvino, openvino-f32 or torch)."""
+    value = os.environ.get("DIPLOQA_BACKEND", "").strip().lower() or DEFAULT_BACKEND
+    if value not in BACKENDS:
+        raise ValueError(f"DIPLOQA_BACKEND={value!r} is not one of {', '.join(BACKENDS)}")
+    return value
+
+
+def ann_threshold() -> int:
+    """Passages from which on the index is approximate (``DIPLOQA_ANN_THRESHOLD``)."""
+    return max(1, _env_int("DIPLOQA_ANN_THRESHOLD", ANN_THRESHOLD))
+
+
+def hnsw_ef_search() -> int:
+    """HNSW search breadth (``DIPLOQA_HNSW_EF_SEARCH``); at least the candidates requested."""
+    return max(16, _env_int("DIPLOQA_HNSW_EF_SEARCH", HNSW_EF_SEARCH))

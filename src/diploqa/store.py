@@ -170,6 +170,8 @@ def load_stored(index_dir: str | Path) -> StoredIndex:
         faiss_index = faiss.read_index(str(gen / FAISS_FILE))
     except (OSError, ValueError, KeyError, TypeError, RuntimeError) as err:
         raise IndexCorruptError(f"{gen} cannot be parsed ({err}): {REBUILD_HINT}") from None
+    if isinstance(faiss_index, faiss.IndexHNSW):
+        faiss_index.hnsw.efSearch = config.hnsw_ef_search()
     if faiss_index.ntotal != len(chunks) or faiss_index.d != manifest["dimension"]:
         raise IndexCorruptError(
             f"{gen}: {faiss_index.ntotal} vectors of dimension {faiss_index.d} for "
@@ -234,6 +236,27 @@ def _next_generation(index_dir: Path) -> str:
     return f"gen-{max(numbers, default=0) + 1:06d}"
 
 
+def make_faiss_index(vectors: np.ndarray, dim: int) -> tuple[faiss.Index, str]:
+    """The FAISS index for ``vectors`` and its type name (recorded in the manifest).
+
+    Exact inner product (= cosine on normalised vectors) below ``config.ann_threshold()``
+    passages; from there on an HNSW graph over the same flat vectors, which answers in
+    sub-linear time with recall@10 ≥ 0.98 and still gives every vector back
+    (``reconstruct_n``), so incremental builds reuse vectors exactly as with the flat index.
+    """
+    vectors = np.ascontiguousarray(vectors, dtype=np.float32).reshape(-1, dim)
+    if len(vectors) >= config.ann_threshold():
+        index = faiss.IndexHNSWFlat(dim, config.HNSW_M, faiss.METRIC_INNER_PRODUCT)
+        index.hnsw.efConstruction = config.HNSW_EF_CONSTRUCTION
+        index.hnsw.efSearch = config.hnsw_ef_search()
+        index_type = f"hnsw-flat-ip(M={config.HNSW_M},efConstruction={config.HNSW_EF_CONSTRUCTION})"
+    else:
+        index, index_type = faiss.IndexFlatIP(dim), "flat-ip"
+    if len(vectors):
+        index.add(vectors)
+    return index, index_type
+
+
 def _write_generation(
     index_dir: Path,
     embedder: Embedder,
@@ -246,10 +269,8 @@ def _write_generation(
     generation = _next_generation(index_dir)
     gen = index_dir / generation
     gen.mkdir()
-    flat = faiss.IndexFlatIP(embedder.dim)
-    if len(vectors):
-        flat.add(np.ascontiguousarray(vectors, dtype=np.float32))
-    faiss.write_index(flat, str(gen / FAISS_FILE))
+    vector_index, index_type = make_faiss_index(vectors, embedder.dim)
+    faiss.write_index(vector_index, str(gen / FAISS_FILE))
     with open(gen / FAISS_FILE, "rb+") as fh:
         os.fsync(fh.fileno())
     _fault_point("after-faiss")
@@ -263,8 +284,9 @@ def _write_generation(
         "format_version": config.INDEX_FORMAT_VERSION,
         "generation": generation,
         "model": embedder.model_id,
+        "backend": embedder.backend,
         "dimension": embedder.dim,
-        "index_type": "flat-ip",
+        "index_type": index_type,
         "chunking": chunking.as_dict(),
         "articles": {a.id: a.content_hash for a in articles},
         "n_chunks": len(chunks),
@@ -344,8 +366,13 @@ def build(
                 report.reason = f"old index unusable: {err}"
                 log.warning("rebuilding: %s", err)
         if old is not None:
+            # Indexes written before the backend was recorded were all PyTorch fp32.
+            old_backend = old.manifest.get("backend", "torch-fp32")
             if old.model != embedder.model_id or old.dimension != embedder.dim:
                 report.reason, old = f"model changed from {old.model!r}", None
+            elif old_backend != embedder.backend:
+                report.reason = f"backend changed from {old_backend} to {embedder.backend}"
+                old = None
             elif old.manifest["chunking"] != chunking.as_dict():
                 report.reason, old = "chunking parameters changed", None
         report.full_rebuild = old is None

@@ -1,0 +1,153 @@
+"""The fast paths of issue 5: the OpenVINO encoder, its one-time export, the backend recorded in
+the manifest, and the approximate (HNSW) index above a size threshold. Timing targets are not
+tested here; their numbers come from ``benchmarks/speed.py`` (docs/benchmarks.md)."""
+
+from __future__ import annotations
+
+import json
+import shutil
+
+import faiss
+import numpy as np
+import pytest
+from conftest import copy_seeds
+
+import diploqa
+from diploqa import config
+from diploqa.embedding import get_embedder, materialize_e5_small
+
+NEW_ARTICLE = """title: Lawrow und Blinken in Genf
+date: 2022-01-21
+
+Der russische Außenminister Sergej Lawrow und US-Außenminister Antony Blinken haben sich in Genf
+zu Gesprächen über die Ukraine getroffen. Eine Einigung gab es nicht.
+"""
+
+PASSAGES = [
+    "Außenminister Kerry und sein Amtskollege Lawrow trafen sich in Sotschi am Schwarzen Meer. "
+    "Nach dem Treffen mit Präsident Putin sprach Kerry von „offenen“ Gesprächen über Syrien.",
+    "Die EU verlängert die Sanktionen gegen Russland um weitere sechs Monate – Öl, Gas, Banken.",
+    "Short.",
+]
+
+
+@pytest.fixture(scope="session")
+def torch_embedder():
+    return get_embedder(backend="torch")
+
+
+def test_default_backend_is_openvino_and_agrees_with_pytorch(embedder, torch_embedder):
+    assert embedder.backend in ("openvino-bf16", "openvino-f32")
+    assert torch_embedder.backend == "torch-fp32"
+    assert type(embedder.model[0]).__name__ == "OpenVINOTransformer"
+    # Different batch sizes and paddings must not matter beyond rounding.
+    for encode in ("encode_queries", "encode_passages"):
+        fast = getattr(embedder, encode)(PASSAGES)
+        exact = getattr(torch_embedder, encode)(PASSAGES)
+        alone = np.vstack([getattr(embedder, encode)([p]) for p in PASSAGES])
+        assert (fast * exact).sum(axis=1).min() >= 0.9995, encode
+        assert (fast * alone).sum(axis=1).min() >= 0.9995, encode
+        assert np.allclose(np.linalg.norm(fast, axis=1), 1, atol=1e-4)
+
+
+def test_openvino_f32_matches_pytorch_exactly(torch_embedder):
+    f32 = get_embedder(backend="openvino-f32")
+    assert f32.backend == "openvino-f32"
+    cosines = (f32.encode_passages(PASSAGES) * torch_embedder.encode_passages(PASSAGES)).sum(1)
+    assert cosines.min() >= 0.99999
+
+
+def test_backend_setting_is_checked(monkeypatch):
+    monkeypatch.setenv("DIPLOQA_BACKEND", "Torch")
+    assert config.backend() == "torch"
+    monkeypatch.setenv("DIPLOQA_BACKEND", "tensorrt")
+    with pytest.raises(ValueError, match="DIPLOQA_BACKEND"):
+        config.backend()
+
+
+def test_export_is_idempotent_atomic_and_sends_no_telemetry(tmp_path, monkeypatch):
+    import openvino
+    import openvino_telemetry
+
+    from diploqa.embedding import OPENVINO_XML, export_openvino
+
+    def no_telemetry(*args, **kwargs):
+        raise AssertionError("OpenVINO telemetry was started")
+
+    monkeypatch.setattr(openvino_telemetry.Telemetry, "__init__", no_telemetry)
+    source = materialize_e5_small()
+    folder = export_openvino(source, tmp_path)
+    assert folder.parent == tmp_path
+    assert [p.name for p in tmp_path.iterdir()] == [folder.name]  # no temporary leftovers
+    assert (folder / OPENVINO_XML).is_file() and (folder / OPENVINO_XML).with_suffix(".bin")
+    assert json.loads((folder / "diploqa-source.json").read_text())["source"] == source.name
+
+    def must_not_convert(*args, **kwargs):
+        raise AssertionError("exported twice")
+
+    monkeypatch.setattr(openvino, "convert_model", must_not_convert)
+    assert export_openvino(source, tmp_path) == folder
+
+
+def test_backend_change_rebuilds_fully_and_is_recorded(tmp_path, monkeypatch):
+    articles = copy_seeds(tmp_path / "articles")
+    monkeypatch.setenv("DIPLOQA_BACKEND", "torch")
+    first = diploqa.build_index(articles, tmp_path / "index")
+    assert first.stored.manifest["backend"] == "torch-fp32"
+    monkeypatch.delenv("DIPLOQA_BACKEND")
+    second = diploqa.build_index(articles, tmp_path / "index")
+    report = second.build_report
+    assert report.full_rebuild and "backend changed from torch-fp32" in report.reason
+    assert second.stored.manifest["backend"].startswith("openvino")
+    assert report.embedded == len(second)
+
+
+def test_old_manifest_without_backend_counts_as_pytorch(built, embedder):
+    articles, index_dir = built
+    manifest = json.loads((index_dir / "manifest.json").read_text())
+    del manifest["backend"]
+    (index_dir / "manifest.json").write_text(json.dumps(manifest))
+    report = diploqa.build_index(articles, index_dir).build_report
+    assert report.full_rebuild and "from torch-fp32" in report.reason
+
+
+def test_ann_index_above_threshold_with_incremental_updates(built, monkeypatch, embedder):
+    articles, index_dir = built
+    exact = diploqa.load_index(index_dir)
+    assert exact.stored.manifest["index_type"] == "flat-ip"
+    n = len(exact)
+    monkeypatch.setenv("DIPLOQA_ANN_THRESHOLD", "10")
+    # Crossing the threshold rebuilds the vector index from the stored vectors: no re-embedding.
+    before = embedder.passages_encoded
+    shutil.copy(articles / sorted(p.name for p in articles.iterdir())[0], articles / "zz.txt")
+    ann = diploqa.build_index(articles, index_dir)
+    assert ann.stored.manifest["index_type"].startswith("hnsw")
+    assert isinstance(ann.stored.faiss_index, faiss.IndexHNSWFlat)
+    assert ann.stored.faiss_index.hnsw.efSearch == config.hnsw_ef_search()
+    assert embedder.passages_encoded - before == len(ann) - n
+    old_rows = [i for i, c in enumerate(ann.stored.chunks) if c.article_id != "zz.txt"]
+    assert np.allclose(ann.stored.all_vectors()[old_rows], exact.stored.all_vectors(), atol=1e-6)
+
+    # The ANN index answers like the exact one on this small index.
+    for question in ("Wer traf Lawrow in Sotschi?", "Who did Kerry meet in Sochi?"):
+        a = [(h.source, h.start) for h in exact.search(question, k=5)]
+        b = [(h.source, h.start) for h in ann.search(question, k=5)]
+        assert a[0] == b[0] or b[0][0] == "zz.txt"  # the copy may tie with its original
+
+    # An incremental update keeps the ANN type and embeds only the new article.
+    (articles / "005_genf.txt").write_text(NEW_ARTICLE, encoding="utf-8")
+    before = embedder.passages_encoded
+    updated = diploqa.build_index(articles, index_dir)
+    assert updated.build_report.added == ["005_genf.txt"] and not updated.build_report.full_rebuild
+    new_rows = [c for c in updated.stored.chunks if c.article_id == "005_genf.txt"]
+    assert embedder.passages_encoded - before == len(new_rows) > 0
+    assert updated.stored.manifest["index_type"].startswith("hnsw")
+    assert updated.search("Wo trafen sich Lawrow und Blinken?", k=1)[0].source == "005_genf.txt"
+
+    # Reloading restores the search breadth; dropping below the threshold returns to exact.
+    assert diploqa.load_index(index_dir).stored.faiss_index.hnsw.efSearch == config.hnsw_ef_search()
+    monkeypatch.delenv("DIPLOQA_ANN_THRESHOLD")
+    (articles / "zz.txt").unlink()
+    flat = diploqa.build_index(articles, index_dir)
+    assert flat.stored.manifest["index_type"] == "flat-ip"
+    assert isinstance(flat.stored.faiss_index, faiss.IndexFlatIP)
