@@ -22,6 +22,10 @@ INDEX_FORMAT_VERSION = 1
 #: words found in the corpus. Chosen on XQuAD (benchmarks/quality.py, docs/quality.md).
 HYBRID_WEIGHT = 0.05
 
+#: Weight of the USE ensemble partner for a question none of whose words occur in the corpus
+#: (scaled down as more do). Chosen on XQuAD (docs/quality.md).
+USE_WEIGHT = 0.3
+
 #: Passages fetched from each ranking before fusion (at least this many, or 4 × k).
 CANDIDATES = 100
 
@@ -80,6 +84,16 @@ def index_dir() -> Path:
 def batch_size() -> int:
     """Passages per encoder batch (``DIPLOQA_BATCH_SIZE``, default 16)."""
     return max(1, _env_int("DIPLOQA_BATCH_SIZE", 16))
+
+
+#: Article files larger than this are skipped with a warning ("too large"): a news article is
+#: 5–100 kB, and a 2 MB file already holds ~2,500 passages (about a minute of embedding).
+MAX_ARTICLE_BYTES = 2 * 1024 * 1024
+
+
+def max_article_bytes() -> int:
+    """Largest article file read (``DIPLOQA_MAX_ARTICLE_BYTES``, default 2 MB)."""
+    return max(1, _env_int("DIPLOQA_MAX_ARTICLE_BYTES", MAX_ARTICLE_BYTES))
 
 
 #: Encoder runtimes: ``openvino`` (default model only: exported once to OpenVINO IR, run in

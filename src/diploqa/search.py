@@ -18,7 +18,8 @@ import numpy as np
 from . import config
 from .articles import Article
 from .chunking import passage_for_embedding
-from .embedding import Embedder, get_embedder
+from .embedding import Embedder
+from .ensemble import EnsembleEncoder, get_encoder
 from .errors import QueryError
 from .lexical import Bm25Index
 from .store import (
@@ -125,7 +126,7 @@ class Index:
     Create it with :func:`build_index` or :func:`load_index`.
     """
 
-    def __init__(self, stored: StoredIndex, embedder: Embedder) -> None:
+    def __init__(self, stored: StoredIndex, embedder: Embedder | EnsembleEncoder) -> None:
         check_compatible(stored.manifest, stored.path, embedder)
         self.stored = stored
         self.embedder = embedder
@@ -144,18 +145,29 @@ class Index:
         """Number of passages in the index."""
         return len(self.stored.chunks)
 
+    def _query_vector(self, text: str, coverage: float) -> np.ndarray:
+        """The question's vector; with the USE ensemble its USE half is weighted so that one
+        inner product gives ``(e5 + w·USE) / (1 + w)``, ``w`` shrinking as more of the
+        question's words occur in the corpus (German questions lean on e5 and BM25)."""
+        vector = self.embedder.encode_queries([text])[0]
+        if isinstance(self.embedder, EnsembleEncoder):
+            w = config.USE_WEIGHT * (1.0 - coverage)
+            vector[self.embedder.primary_dim :] *= w
+            vector /= 1.0 + w
+        return vector[None, :]
+
     def _rank(self, text: str, k: int) -> list[tuple[int, float]]:
-        """Hybrid ranking: cosine similarity plus a BM25 bonus weighted by its coverage.
+        """Hybrid ranking: dense similarity plus a BM25 bonus weighted by its coverage.
 
         Candidates are the union of both rankings' top passages; the bonus is at most
         ``config.HYBRID_WEIGHT``, so it reorders close calls and never buries a clear dense hit.
         """
         n = len(self.stored.chunks)
         n_candidates = min(n, max(config.CANDIDATES, 4 * k))
-        vector = self.embedder.encode_queries([text])
+        lexical = self.lexical.score(text)
+        vector = self._query_vector(text, lexical.coverage)
         dense, rows = self.stored.faiss_index.search(vector, n_candidates)
         scores = {int(r): float(s) for s, r in zip(dense[0], rows[0], strict=True) if r >= 0}
-        lexical = self.lexical.score(text)
         best = float(lexical.scores.max(initial=0.0))
         if best > 0:
             weight = config.HYBRID_WEIGHT * lexical.coverage / best
@@ -215,7 +227,7 @@ def load_index(index_dir: str | Path | None = None, model: str | None = None) ->
     """
     index_dir = Path(index_dir or config.index_dir())
     manifest = read_manifest(index_dir)  # checked before any vector is read
-    embedder = get_embedder(model or manifest["model"])
+    embedder = get_encoder(model) if model else get_encoder(manifest["model"], exact=True)
     check_compatible(manifest, index_dir, embedder)
     return Index(load_stored(index_dir), embedder)
 

@@ -1,0 +1,309 @@
+"""Retrieval quality of diploqa against the raw model and BM25, in one run.
+
+Data (read by path, never copied into the repository):
+
+* XQuAD (``--xquad DIR``): 240 German Wikipedia paragraphs, 1,190 questions in German and the
+  same questions in English. Each paragraph is written as one article.
+* NTREX-128 (``--ntrex DIR``, optional): 123 long German news articles; the questions are the
+  English headline and one English body sentence of each article.
+* The seed questions of ``tests/test_search.py`` over ``seeds/``.
+
+Metrics are document-level: hits are mapped to their article, duplicates removed in rank
+order; Recall@1, Recall@5 and MRR@10. The answer-sentence rate is how often the highlighted
+sentence of the top hit contains the gold answer text (XQuAD), over all questions and over the
+questions whose top hit is the right paragraph.
+
+Usage::
+
+    python benchmarks/quality.py --xquad ../shared/data/xquad --ntrex ../shared/data/ntrex \
+        --out docs/quality.md
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import os
+import platform
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+
+import faiss
+import numpy as np
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO / "tests"))
+
+import diploqa  # noqa: E402
+from diploqa import config  # noqa: E402
+from diploqa.lexical import Bm25Index  # noqa: E402
+
+
+@dataclass
+class Question:
+    text: str
+    gold: str  # article id
+    answer: str | None = None
+
+
+@dataclass
+class Dataset:
+    name: str
+    articles: dict[str, str]  # id -> text
+    questions: dict[str, list[Question]]  # language -> questions
+
+
+def load_xquad(folder: Path) -> Dataset:
+    de = json.loads((folder / "xquad.de.json").read_text(encoding="utf-8"))
+    en = json.loads((folder / "xquad.en.json").read_text(encoding="utf-8"))
+    english = {
+        q["id"]: q["question"] for a in en["data"] for p in a["paragraphs"] for q in p["qas"]
+    }
+    articles: dict[str, str] = {}
+    questions: dict[str, list[Question]] = {"en": [], "de": []}
+    for article in de["data"]:
+        for paragraph in article["paragraphs"]:
+            pid = f"p{len(articles):03d}.txt"
+            articles[pid] = paragraph["context"]
+            for qa in paragraph["qas"]:
+                answer = qa["answers"][0]["text"]
+                questions["de"].append(Question(qa["question"], pid, answer))
+                questions["en"].append(Question(english[qa["id"]], pid, answer))
+    return Dataset("XQuAD (240 German paragraphs)", articles, questions)
+
+
+def load_ntrex(folder: Path) -> Dataset:
+    lines = (folder / "DOCUMENT_IDS.tsv").read_text(encoding="utf-8").splitlines()
+    ids = [line.split("\t")[-1].strip() for line in lines]
+    de = (folder / "newstest2019-ref.deu.txt").read_text(encoding="utf-8").split("\n")
+    en = (folder / "newstest2019-src.eng.txt").read_text(encoding="utf-8").split("\n")
+    docs: dict[str, list[int]] = {}
+    for i, doc in enumerate(ids):
+        docs.setdefault(doc, []).append(i)
+    articles, questions = {}, {"en-headline": [], "en-sentence": []}
+    for n, lines in enumerate(docs.values()):
+        aid = f"n{n:03d}.txt"
+        articles[aid] = "\n\n".join(de[i] for i in lines)
+        questions["en-headline"].append(Question(en[lines[0]], aid))
+        middle = lines[len(lines) // 2] if len(lines) > 2 else lines[-1]
+        questions["en-sentence"].append(Question(en[middle], aid))
+    return Dataset("NTREX (123 long German news articles)", articles, questions)
+
+
+def load_seeds() -> Dataset:
+    from test_search import SEED_QUESTIONS_DE, SEED_QUESTIONS_EN  # one source of truth
+
+    articles = {p.name: "" for p in (REPO / "seeds").glob("*.txt")}
+    questions = {
+        "de": [Question(q, a) for q, a in SEED_QUESTIONS_DE],
+        "en": [Question(q, a) for q, a in SEED_QUESTIONS_EN],
+    }
+    return Dataset("Seeds (5 articles, tests/test_search.py)", articles, questions)
+
+
+def metrics(rankings: list[list[str]], questions: list[Question]) -> dict[str, float]:
+    r1 = r5 = mrr = 0.0
+    for ranked, q in zip(rankings, questions, strict=True):
+        r1 += ranked[:1] == [q.gold]
+        r5 += q.gold in ranked[:5]
+        if q.gold in ranked[:10]:
+            mrr += 1 / (ranked.index(q.gold) + 1)
+    n = len(questions)
+    return {"R@1": r1 / n, "R@5": r5 / n, "MRR@10": mrr / n}
+
+
+def dedupe(sources: list[str]) -> list[str]:
+    return list(dict.fromkeys(sources))
+
+
+@contextmanager
+def settings(**values: float) -> Iterator[None]:
+    """Temporarily change query-time weights in diploqa.config."""
+    old = {k: getattr(config, k) for k in values}
+    for k, v in values.items():
+        setattr(config, k, v)
+    try:
+        yield
+    finally:
+        for k, v in old.items():
+            setattr(config, k, v)
+
+
+def diploqa_rankings(index: diploqa.Index, questions: list[Question]) -> list[list[str]]:
+    return [dedupe([h.source for h in index.search(q.text, k=30)]) for q in questions]
+
+
+def raw_model_rankings(
+    encoder, articles: dict[str, str], questions: list[Question]
+) -> list[list[str]]:
+    """The raw model: whole articles (truncated at 512 tokens), exact cosine, no tricks."""
+    ids = list(articles)
+    flat = faiss.IndexFlatIP(encoder.dim)
+    flat.add(encoder.encode_passages([articles[i] for i in ids]))
+    _, rows = flat.search(encoder.encode_queries([q.text for q in questions]), 10)
+    return [[ids[r] for r in row if r >= 0] for row in rows]
+
+
+def bm25_rankings(articles: dict[str, str], questions: list[Question]) -> list[list[str]]:
+    ids = list(articles)
+    bm25 = Bm25Index([articles[i] for i in ids])
+    out = []
+    for q in questions:
+        scores = bm25.score(q.text).scores
+        out.append([ids[r] for r in np.argsort(-scores)[:10] if scores[r] > 0])
+    return out
+
+
+def answer_sentence_rate(index: diploqa.Index, questions: list[Question]) -> tuple[float, float]:
+    contains = correct = contains_correct = 0
+    for q in questions:
+        top = index.search(q.text, k=1)[0]
+        hit = q.answer.lower() in top.highlighted_sentence.lower()
+        contains += hit
+        if top.source == q.gold:
+            correct += 1
+            contains_correct += hit
+    return contains / len(questions), contains_correct / max(correct, 1)
+
+
+def write_articles(dataset: Dataset, folder: Path) -> None:
+    folder.mkdir(parents=True)
+    for aid, text in dataset.articles.items():
+        (folder / aid).write_text(text, encoding="utf-8")
+
+
+#: Query-time variants measured on the same index, in one run.
+VARIANTS: dict[str, dict[str, float]] = {
+    "diploqa, dense e5 only": {"USE_WEIGHT": 0.0, "HYBRID_WEIGHT": 0.0},
+    "diploqa, e5 + BM25": {"USE_WEIGHT": 0.0},
+    "diploqa, e5 + USE": {"HYBRID_WEIGHT": 0.0},
+    "**diploqa (default: e5 + USE + BM25)**": {},
+}
+
+
+def run(dataset: Dataset, work: Path, articles_dir: Path | None = None) -> list[tuple]:
+    """Rows of (dataset, language, system, metrics)."""
+    rows = []
+    if articles_dir is None:
+        articles_dir = work / "articles"
+        write_articles(dataset, articles_dir)
+    started = time.perf_counter()
+    index = diploqa.build_index(articles_dir, work / "index")
+    logging.info(
+        "%s: %d passages indexed in %.0f s", dataset.name, len(index), time.perf_counter() - started
+    )
+    texts = {a.id: a.text for a in index.articles}
+    for lang, questions in dataset.questions.items():
+        systems: dict[str, Callable[[], list[list[str]]]] = {
+            "raw model, whole articles": lambda q=questions: raw_model_rankings(
+                index.embedder.primary if hasattr(index.embedder, "primary") else index.embedder,
+                texts,
+                q,
+            ),
+            "BM25 (German stemming), whole articles": lambda q=questions: bm25_rankings(texts, q),
+        }
+        for name, values in VARIANTS.items():
+            systems[name] = lambda q=questions, v=values: _with(v, index, q)
+        for name, fn in systems.items():
+            started = time.perf_counter()
+            result = metrics(fn(), questions)
+            logging.info(
+                "%s %s %s %s (%.0f s)",
+                dataset.name,
+                lang,
+                name,
+                result,
+                time.perf_counter() - started,
+            )
+            rows.append((dataset.name, lang, name, result))
+    return rows, index
+
+
+def _with(values: dict[str, float], index: diploqa.Index, questions: list[Question]):
+    with settings(**values):
+        return diploqa_rankings(index, questions)
+
+
+def table(rows: list[tuple]) -> str:
+    lines = ["| data | questions | system | R@1 | R@5 | MRR@10 |", "|---|---|---|---|---|---|"]
+    for data, lang, system, m in rows:
+        lines.append(
+            f"| {data} | {lang} | {system} | {m['R@1']:.3f} | {m['R@5']:.3f} | {m['MRR@10']:.3f} |"
+        )
+    return "\n".join(lines)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument(
+        "--xquad", type=Path, required=True, help="folder with xquad.de.json / xquad.en.json"
+    )
+    parser.add_argument("--ntrex", type=Path, default=None, help="NTREX folder (optional)")
+    parser.add_argument("--out", type=Path, default=None, help="write the markdown report here")
+    args = parser.parse_args()
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
+    for noisy in ("sentence_transformers", "transformers", "diploqa", "bm25s"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)
+
+    started = time.perf_counter()
+    rows: list[tuple] = []
+    with tempfile.TemporaryDirectory() as tmp:
+        work = Path(tmp)
+        xquad_rows, xquad_index = run(load_xquad(args.xquad), work / "xquad")
+        rows += xquad_rows
+        rate_all, rate_correct = {}, {}
+        for lang, questions in load_xquad(args.xquad).questions.items():
+            rate_all[lang], rate_correct[lang] = answer_sentence_rate(xquad_index, questions)
+        if args.ntrex:
+            rows += run(load_ntrex(args.ntrex), work / "ntrex")[0]
+        rows += run(load_seeds(), work / "seeds", articles_dir=REPO / "seeds")[0]
+    seconds = time.perf_counter() - started
+
+    commit = subprocess.run(
+        ["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True, cwd=REPO
+    ).stdout.strip()
+    cpuinfo = Path("/proc/cpuinfo").read_text().splitlines()
+    cpu = next((x.split(":", 1)[1].strip() for x in cpuinfo if x.startswith("model name")), "?")
+    cores = len(os.sched_getaffinity(0))
+    command = (
+        "python benchmarks/quality.py --xquad ../shared/data/xquad "
+        "--ntrex ../shared/data/ntrex --out docs/quality.md"
+    )
+    header = (
+        f"Measured {date.today().isoformat()}, commit `{commit}`, on {cpu} ({cores} cores), "
+        f"Python {platform.python_version()}; the run took {seconds / 60:.1f} min.\n\n"
+        f"Command: `make bench-quality` (`{command}`)\n"
+    )
+    highlight = "\n".join(
+        f"| {lang} | {rate_all[lang]:.3f} | {rate_correct[lang]:.3f} |" for lang in rate_all
+    )
+    report = (
+        f"{header}\n{table(rows)}\n\n"
+        "Answer highlighting on XQuAD: share of questions whose top hit's highlighted sentence "
+        "contains the gold answer text.\n\n"
+        "| questions | all questions | top hit is the right paragraph |\n"
+        f"|---|---|---|\n{highlight}\n"
+    )
+    print(report)
+    if args.out:
+        text = args.out.read_text(encoding="utf-8") if args.out.exists() else ""
+        marker = "<!-- results -->"
+        if marker in text:
+            text = text.split(marker)[0] + marker + "\n\n" + report
+        else:
+            text = f"# Retrieval quality\n\n{marker}\n\n{report}"
+        args.out.write_text(text, encoding="utf-8")
+
+
+if __name__ == "__main__":
+    main()
