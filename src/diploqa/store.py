@@ -39,7 +39,8 @@ import numpy as np
 from . import config
 from .articles import Article, SkippedFile, load_articles
 from .chunking import Chunk, chunk_articles, passage_for_embedding
-from .embedding import Embedder, get_embedder
+from .embedding import Embedder
+from .ensemble import get_encoder
 from .errors import ArticlesError, DiploqaError, IndexCorruptError, IndexMismatchError
 
 log = logging.getLogger("diploqa")
@@ -350,7 +351,7 @@ def build(
         names = ", ".join(f"{s.path} ({s.reason})" for s in skipped)
         raise ArticlesError(f"no readable article in {articles_dir}: {names}")
     _prepare_index_dir(index_dir)
-    embedder = get_embedder(model)
+    embedder = get_encoder(model)
     report = BuildReport(skipped=skipped)
 
     with _build_lock(index_dir):
