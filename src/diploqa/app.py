@@ -35,7 +35,7 @@ from typing import Any, Literal
 
 from . import config
 from .articles import ARTICLE_SUFFIXES, Article, decode_bytes, load_articles, parse_article
-from .embedding import get_embedder
+from .ensemble import get_encoder
 from .errors import ArticlesError, DiploqaError, QueryError
 from .search import Hit, Index, build_index, load_index
 from .store import MANIFEST, BuildReport, Progress
@@ -141,14 +141,14 @@ class IndexHolder:
         """
         if not (self.index_dir / MANIFEST).is_file():
             self._problem = NO_INDEX_TEXT
-            get_embedder()
+            get_encoder()
             return
         try:
             index = load_index(self.index_dir)
         except DiploqaError as err:
             self._problem = f"Index nicht lesbar / Index unreadable: {err}"
             log.warning("cannot load the index: %s", err)
-            get_embedder()
+            get_encoder()
             return
         with self._swap_lock:
             self._index, self._problem = index, None
