@@ -180,12 +180,18 @@ def write_articles(dataset: Dataset, folder: Path) -> None:
         (folder / aid).write_text(text, encoding="utf-8")
 
 
-#: Query-time variants measured on the same index, in one run.
+#: Query-time variants measured on the same index, in one run: weights set in diploqa.config,
+#: and "sections" False ranks passages by their own scores only.
 VARIANTS: dict[str, dict[str, float]] = {
-    "diploqa, dense e5 only": {"USE_WEIGHT": 0.0, "HYBRID_WEIGHT": 0.0},
+    "diploqa, dense e5 only, passages only": {
+        "USE_WEIGHT": 0.0,
+        "HYBRID_WEIGHT": 0.0,
+        "sections": False,
+    },
     "diploqa, e5 + BM25": {"USE_WEIGHT": 0.0},
     "diploqa, e5 + USE": {"HYBRID_WEIGHT": 0.0},
-    "**diploqa (default: e5 + USE + BM25)**": {},
+    "diploqa, e5 + USE + BM25, passages only": {"sections": False},
+    "**diploqa (default: e5 + USE + BM25, passages + sections)**": {},
 }
 
 
@@ -228,8 +234,15 @@ def run(dataset: Dataset, work: Path, articles_dir: Path | None = None) -> list[
 
 
 def _with(values: dict[str, float], index: diploqa.Index, questions: list[Question]):
-    with settings(**values):
-        return diploqa_rankings(index, questions)
+    values = dict(values)
+    links = index._links
+    if not values.pop("sections", True):
+        index._links = {}
+    try:
+        with settings(**values):
+            return diploqa_rankings(index, questions)
+    finally:
+        index._links = links
 
 
 def table(rows: list[tuple]) -> str:

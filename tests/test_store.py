@@ -92,7 +92,7 @@ def test_rebuild_reembeds_everything(workdir, embedder):
     before = embedder.passages_encoded
     rebuilt = diploqa.build_index(articles, index_dir, rebuild=True)
     assert rebuilt.build_report.full_rebuild
-    assert embedder.passages_encoded - before == len(first)
+    assert embedder.passages_encoded - before == len(first.stored.chunks)
 
 
 def test_incremental_vectors_equal_a_fresh_build(built, tmp_path):

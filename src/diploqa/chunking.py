@@ -1,5 +1,11 @@
 """Articles → passages (chunks) with character offsets into the cleaned article text.
 
+Two granularities are embedded. *Passages* (about 160 tokens) are what a user reads and what a
+question's answer is pinned to. *Sections* (up to about 400 tokens, only for articles longer
+than one passage) give the model the wider context a passage lacks: a question often spans two
+passages, and a long window then matches better than either half. A passage is ranked by the
+better of its own score and its section's (see :mod:`diploqa.search`); sections are never shown.
+
 Chunks are measured in *model tokens* (LangChain's ``RecursiveCharacterTextSplitter`` with the
 model's tokenizer as length function), so a chunk never exceeds the model's 512-token window,
 whatever the language. Split points prefer paragraphs, then sentence ends, then clauses, then
@@ -29,16 +35,21 @@ SEPARATORS = (
 )
 
 
+PASSAGE = "passage"
+SECTION = "section"
+
+
 @dataclass(frozen=True)
 class Chunk:
-    """One passage of an article.
+    """One passage (or section) of an article.
 
     Attributes:
         article_id: the article's id (its path relative to the articles folder).
-        index: position of the chunk within its article (0-based).
+        index: position of the chunk among its article's chunks of the same kind (0-based).
         start: offset of the first character in ``Article.text``.
         end: offset after the last character (``text == article.text[start:end]``).
         text: the passage itself.
+        kind: ``"passage"`` (shown to users) or ``"section"`` (a wider window, for ranking).
     """
 
     article_id: str
@@ -46,24 +57,27 @@ class Chunk:
     start: int
     end: int
     text: str
+    kind: str = PASSAGE
 
 
 def make_splitter(
-    count_tokens: Callable[[str], int], cfg: ChunkingConfig
+    count_tokens: Callable[[str], int], chunk_tokens: int, overlap_tokens: int
 ) -> RecursiveCharacterTextSplitter:
     """A LangChain splitter that measures length in tokens of the embedding model."""
     return RecursiveCharacterTextSplitter(
         separators=list(SEPARATORS),
         is_separator_regex=True,
         keep_separator="end",
-        chunk_size=cfg.chunk_tokens,
-        chunk_overlap=cfg.overlap_tokens,
+        chunk_size=chunk_tokens,
+        chunk_overlap=overlap_tokens,
         length_function=count_tokens,
         strip_whitespace=True,
     )
 
 
-def chunk_article(article: Article, splitter: RecursiveCharacterTextSplitter) -> list[Chunk]:
+def chunk_article(
+    article: Article, splitter: RecursiveCharacterTextSplitter, kind: str = PASSAGE
+) -> list[Chunk]:
     """Split one article; each chunk records where it sits in ``article.text``."""
     chunks: list[Chunk] = []
     cursor = 0
@@ -73,7 +87,7 @@ def chunk_article(article: Article, splitter: RecursiveCharacterTextSplitter) ->
         start = article.text.find(piece, cursor)
         if start < 0:  # cannot happen for exact substrings; fail loudly rather than lie
             raise ValueError(f"{article.id}: chunk not found in article text")
-        chunks.append(Chunk(article.id, len(chunks), start, start + len(piece), piece))
+        chunks.append(Chunk(article.id, len(chunks), start, start + len(piece), piece, kind))
         cursor = start + 1
     return chunks
 
@@ -81,9 +95,16 @@ def chunk_article(article: Article, splitter: RecursiveCharacterTextSplitter) ->
 def chunk_articles(
     articles: Iterable[Article], count_tokens: Callable[[str], int], cfg: ChunkingConfig
 ) -> list[Chunk]:
-    """Chunk several articles with one splitter."""
-    splitter = make_splitter(count_tokens, cfg)
-    return [chunk for article in articles for chunk in chunk_article(article, splitter)]
+    """Passages of every article, each article's sections after its passages."""
+    passages = make_splitter(count_tokens, cfg.chunk_tokens, cfg.overlap_tokens)
+    sections = make_splitter(count_tokens, cfg.section_tokens, 0) if cfg.section_tokens else None
+    out: list[Chunk] = []
+    for article in articles:
+        own = chunk_article(article, passages)
+        out += own
+        if sections is not None and len(own) > 1:
+            out += chunk_article(article, sections, SECTION)
+    return out
 
 
 def passage_for_embedding(article: Article, chunk: Chunk) -> str:

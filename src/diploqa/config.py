@@ -26,6 +26,11 @@ HYBRID_WEIGHT = 0.05
 #: (scaled down as more do). Chosen on XQuAD (docs/quality.md).
 USE_WEIGHT = 0.3
 
+#: Answer highlighting: how many of the top hits also compare sentences by meaning (USE), and
+#: the weight of word overlap there. Chosen on XQuAD (docs/quality.md).
+SEMANTIC_HIGHLIGHTS = 3
+HIGHLIGHT_LEXICAL_WEIGHT = 0.6
+
 #: Passages fetched from each ranking before fusion (at least this many, or 4 × k).
 CANDIDATES = 100
 
@@ -55,9 +60,14 @@ class ChunkingConfig:
 
     chunk_tokens: int = 160
     overlap_tokens: int = 32
+    section_tokens: int = 400  # 0: no sections
 
     def as_dict(self) -> dict[str, int]:
-        return {"chunk_tokens": self.chunk_tokens, "overlap_tokens": self.overlap_tokens}
+        return {
+            "chunk_tokens": self.chunk_tokens,
+            "overlap_tokens": self.overlap_tokens,
+            "section_tokens": self.section_tokens,
+        }
 
 
 def default_model() -> str:

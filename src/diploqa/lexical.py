@@ -12,8 +12,10 @@ thousands of passages), so nothing extra is written to disk.
 
 from __future__ import annotations
 
+import math
 import re
-from collections.abc import Sequence
+from collections import Counter
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 import bm25s
@@ -78,6 +80,7 @@ class LexicalScores:
 
     scores: np.ndarray
     coverage: float
+    terms: tuple[str, ...] = ()
 
 
 class Bm25Index:
@@ -86,8 +89,9 @@ class Bm25Index:
     def __init__(self, passages: Sequence[str]) -> None:
         self._stemmer = Stemmer.Stemmer("german")
         corpus = [self.tokenize(p) for p in passages]
-        self._vocabulary = {w for doc in corpus for w in doc}
         self._size = len(corpus)
+        self._df = Counter(w for doc in corpus for w in set(doc))
+        self._vocabulary = self._df.keys()
         self._bm25 = bm25s.BM25()
         if any(corpus):
             self._bm25.index(corpus, show_progress=False)
@@ -103,11 +107,20 @@ class Bm25Index:
         expanded = " ".join(NAME_SPELLINGS.get(w, w) for w in words)
         return self.tokenize(expanded)
 
+    def overlap(self, question_terms: Iterable[str], texts: Sequence[str]) -> np.ndarray:
+        """IDF-weighted overlap of the question's terms with each text (for highlighting)."""
+        terms = set(question_terms)
+        idf = {t: math.log(1 + self._size / (1 + self._df.get(t, 0))) for t in terms}
+        return np.array(
+            [sum(idf[t] for t in terms.intersection(self.tokenize(x))) for x in texts],
+            dtype=np.float32,
+        )
+
     def score(self, question: str) -> LexicalScores:
         """BM25 score of every passage for ``question``."""
         terms = self.query_terms(question)
         known = [t for t in terms if t in self._vocabulary]
         if not known:
-            return LexicalScores(np.zeros(self._size, dtype=np.float32), 0.0)
+            return LexicalScores(np.zeros(self._size, dtype=np.float32), 0.0, tuple(terms))
         scores = np.asarray(self._bm25.get_scores(known), dtype=np.float32)
-        return LexicalScores(scores, len(known) / len(terms))
+        return LexicalScores(scores, len(known) / len(terms), tuple(terms))

@@ -17,11 +17,11 @@ import numpy as np
 
 from . import config
 from .articles import Article
-from .chunking import passage_for_embedding
+from .chunking import PASSAGE, Chunk, passage_for_embedding
 from .embedding import Embedder
 from .ensemble import EnsembleEncoder, get_encoder
 from .errors import QueryError
-from .lexical import Bm25Index
+from .lexical import Bm25Index, LexicalScores
 from .store import (
     BuildReport,
     Progress,
@@ -36,7 +36,6 @@ from .store import (
 MAX_QUERY_CHARS = 2000
 
 _SENTENCE_END = re.compile(r"(?<=[.!?…])(?<!\d\.)[\"“”»«')]*\s+|\n+")
-_WORD = re.compile(r"\w+", re.UNICODE)
 
 
 @dataclass(frozen=True)
@@ -98,26 +97,48 @@ def check_k(k: object) -> int:
     return int(k)
 
 
-def _stems(text: str) -> set[str]:
-    """Crude language-neutral stems: lower-cased word prefixes, enough for sentence overlap."""
-    return {w[:6] for w in _WORD.findall(text.lower()) if len(w) > 2}
-
-
-def best_sentence(passage: str, query: str) -> tuple[int, int]:
-    """Offsets of the passage sentence sharing the most word stems with the question.
-
-    Cheap and deterministic; ties go to the earlier sentence (news put the fact first).
-    """
+def sentence_spans(passage: str) -> list[tuple[int, int]]:
+    """``(start, end)`` of each non-empty sentence of a passage."""
     spans, start = [], 0
     for match in _SENTENCE_END.finditer(passage):
         spans.append((start, match.start() + len(match.group(0).rstrip())))
         start = match.end()
     spans.append((start, len(passage)))
-    spans = [(a, b) for a, b in spans if passage[a:b].strip()] or [(0, len(passage))]
-    query_stems = _stems(query)
-    scores = [len(query_stems & _stems(passage[a:b])) for a, b in spans]
-    a, b = spans[int(np.argmax(scores))]
-    return a, b
+    return [(a, b) for a, b in spans if passage[a:b].strip()] or [(0, len(passage))]
+
+
+def best_sentence(
+    spans: list[tuple[int, int]], lexical: np.ndarray, semantic: np.ndarray | None, coverage: float
+) -> tuple[int, int]:
+    """The sentence that best answers: semantic similarity (when available) plus the
+    IDF-weighted word overlap, the latter weighted by the question's word coverage as in the
+    ranking (an English question's words rarely occur in German text). Ties go to the earlier
+    sentence: news put the fact first."""
+    top = float(lexical.max(initial=0.0))
+    lexical = lexical / top if top > 0 else lexical
+    if semantic is None:
+        scores = lexical
+    else:
+        scores = semantic + config.HIGHLIGHT_LEXICAL_WEIGHT * coverage * lexical
+    return spans[int(np.argmax(scores))]
+
+
+def _link_sections(chunks: list[Chunk]) -> tuple[list[int], dict[int, list[int]]]:
+    """Passage rows, and links between each passage and the sections that overlap it (both
+    ways), so a strong section pulls up its passages and a passage brings its section along."""
+    passages = [i for i, c in enumerate(chunks) if c.kind == PASSAGE]
+    sections: dict[str, list[int]] = {}
+    for i, c in enumerate(chunks):
+        if c.kind != PASSAGE:
+            sections.setdefault(c.article_id, []).append(i)
+    links: dict[int, list[int]] = {}
+    for p in passages:
+        chunk = chunks[p]
+        for s in sections.get(chunk.article_id, ()):
+            if chunks[s].start < chunk.end and chunk.start < chunks[s].end:
+                links.setdefault(p, []).append(s)
+                links.setdefault(s, []).append(p)
+    return passages, links
 
 
 class Index:
@@ -135,6 +156,7 @@ class Index:
         self.lexical = Bm25Index(
             [passage_for_embedding(stored.articles[c.article_id], c) for c in stored.chunks]
         )
+        self._passages, self._links = _link_sections(stored.chunks)
 
     @property
     def articles(self) -> list[Article]:
@@ -142,41 +164,56 @@ class Index:
         return list(self.stored.articles.values())
 
     def __len__(self) -> int:
-        """Number of passages in the index."""
-        return len(self.stored.chunks)
+        """Number of passages in the index (sections are not counted: they are never shown)."""
+        return len(self._passages)
 
-    def _query_vector(self, text: str, coverage: float) -> np.ndarray:
-        """The question's vector; with the USE ensemble its USE half is weighted so that one
-        inner product gives ``(e5 + w·USE) / (1 + w)``, ``w`` shrinking as more of the
+    def _query_vector(self, raw: np.ndarray, coverage: float) -> np.ndarray:
+        """The question's search vector; with the USE ensemble its USE half is weighted so that
+        one inner product gives ``(e5 + w·USE) / (1 + w)``, ``w`` shrinking as more of the
         question's words occur in the corpus (German questions lean on e5 and BM25)."""
-        vector = self.embedder.encode_queries([text])[0]
+        vector = raw.copy()
         if isinstance(self.embedder, EnsembleEncoder):
             w = config.USE_WEIGHT * (1.0 - coverage)
             vector[self.embedder.primary_dim :] *= w
             vector /= 1.0 + w
         return vector[None, :]
 
-    def _rank(self, text: str, k: int) -> list[tuple[int, float]]:
-        """Hybrid ranking: dense similarity plus a BM25 bonus weighted by its coverage.
+    def _rank(self, lexical: LexicalScores, raw: np.ndarray, k: int) -> list[tuple[int, float]]:
+        """Hybrid, two-granularity ranking of passages.
 
-        Candidates are the union of both rankings' top passages; the bonus is at most
-        ``config.HYBRID_WEIGHT``, so it reorders close calls and never buries a clear dense hit.
+        Every candidate chunk (passage or section) scores its dense similarity plus a BM25
+        bonus of at most ``config.HYBRID_WEIGHT``, weighted by the question's word coverage, so
+        it reorders close calls and never buries a clear dense hit. Candidates are the union
+        of both rankings' top chunks and the chunks linked to them; a section's score goes to
+        its best passage when higher than that passage's own.
         """
         n = len(self.stored.chunks)
         n_candidates = min(n, max(config.CANDIDATES, 4 * k))
-        lexical = self.lexical.score(text)
-        vector = self._query_vector(text, lexical.coverage)
+        vector = self._query_vector(raw, lexical.coverage)
         dense, rows = self.stored.faiss_index.search(vector, n_candidates)
+        candidates = {int(r) for r in rows[0] if r >= 0}
         scores = {int(r): float(s) for s, r in zip(dense[0], rows[0], strict=True) if r >= 0}
         best = float(lexical.scores.max(initial=0.0))
         if best > 0:
-            weight = config.HYBRID_WEIGHT * lexical.coverage / best
             top = np.argsort(-lexical.scores)[:n_candidates]
-            for row in (int(r) for r in top if lexical.scores[r] > 0 and int(r) not in scores):
-                scores[row] = float(self.stored.faiss_index.reconstruct(row) @ vector[0])
+            candidates.update(int(r) for r in top if lexical.scores[r] > 0)
+        for _ in range(2):  # passage → its sections → all their passages
+            for row in list(candidates):
+                candidates.update(self._links.get(row, ()))
+        missing = sorted(candidates - scores.keys())
+        if missing:
+            vectors = self.stored.faiss_index.reconstruct_batch(np.asarray(missing, np.int64))
+            scores.update(zip(missing, (vectors @ vector[0]).tolist(), strict=True))
+        if best > 0:
+            weight = config.HYBRID_WEIGHT * lexical.coverage / best
             for row in scores:
                 scores[row] += weight * float(lexical.scores[row])
-        ranked = sorted(scores.items(), key=lambda item: (-item[1], item[0]))
+        final = {r: scores[r] for r in candidates if self.stored.chunks[r].kind == PASSAGE}
+        for row in candidates - final.keys():  # a section lifts only its best passage, so
+            if linked := self._links.get(row):  # one strong section cannot flood the top
+                best_passage = max(linked, key=scores.__getitem__)
+                final[best_passage] = max(final[best_passage], scores[row])
+        ranked = sorted(final.items(), key=lambda item: (-item[1], -scores[item[0]], item[0]))
         return ranked[:k]
 
     def article(self, source: str) -> Article:
@@ -190,11 +227,16 @@ class Index:
             QueryError: the question is empty or not text, or ``k`` is not a whole number ≥ 1.
         """
         text = clean_query(query)
-        k = min(check_k(k), len(self.stored.chunks))
+        k = min(check_k(k), len(self))
         if k == 0:
             return []
+        lexical = self.lexical.score(text)
+        raw = self.embedder.encode_queries([text])[0]
+        ranked = self._rank(lexical, raw, k)
+        highlights = self._highlights([self.stored.chunks[row].text for row, _ in ranked],
+                                      lexical, raw)  # fmt: skip
         hits = []
-        for row, score in self._rank(text, k):
+        for (row, score), highlight in zip(ranked, highlights, strict=True):
             chunk = self.stored.chunks[row]
             article = self.stored.articles[chunk.article_id]
             hits.append(
@@ -208,10 +250,31 @@ class Index:
                     end=chunk.end,
                     outlet=article.outlet,
                     rank=len(hits) + 1,
-                    highlight=best_sentence(chunk.text, text),
+                    highlight=highlight,
                 )
             )
         return hits
+
+    def _highlights(
+        self, passages: list[str], lexical: LexicalScores, raw: np.ndarray
+    ) -> list[tuple[int, int]]:
+        """The best sentence of each passage. The first ``config.SEMANTIC_HIGHLIGHTS``
+        passages (what a reader sees first) are also compared by meaning, with USE (one batch,
+        a few ms); the rest by words only, to keep every search fast."""
+        spans = [sentence_spans(p) for p in passages]
+        sentences = [[p[a:b] for a, b in sp] for p, sp in zip(passages, spans, strict=True)]
+        semantic: list[np.ndarray | None] = [None] * len(passages)
+        if isinstance(self.embedder, EnsembleEncoder):
+            n = min(len(passages), config.SEMANTIC_HIGHLIGHTS)
+            flat = [s for group in sentences[:n] for s in group]
+            if flat:
+                similarity = self.embedder.secondary.encode(flat) @ raw[self.embedder.primary_dim :]
+                for i, group in enumerate(sentences[:n]):
+                    semantic[i], similarity = similarity[: len(group)], similarity[len(group) :]
+        return [
+            best_sentence(sp, self.lexical.overlap(lexical.terms, group), sem, lexical.coverage)
+            for sp, group, sem in zip(spans, sentences, semantic, strict=True)
+        ]
 
 
 def load_index(index_dir: str | Path | None = None, model: str | None = None) -> Index:
