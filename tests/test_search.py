@@ -109,3 +109,27 @@ def test_module_level_search_uses_default_index(seed_copy, tmp_path, monkeypatch
     assert (tmp_path / "index" / "manifest.json").is_file()
     with pytest.raises(QueryError):
         diploqa.search("  ")
+
+
+@pytest.mark.parametrize(
+    ("question", "fragment"),
+    [
+        ("Wer schätzte die Chance auf eine Waffenruhe auf 49 Prozent?", "49"),
+        ("Who put the chance of a ceasefire at 49 percent?", "49"),
+        ("Wann wird Mogherini in Moskau erwartet?", "24. April"),
+        ("When is Federica Mogherini expected in Moscow?", "24. April"),
+    ],
+)
+def test_highlight_names_the_answering_sentence(seed_index, question, fragment):
+    top = seed_index.search(question, k=3)[0]
+    assert fragment in top.highlighted_sentence, top.highlighted_sentence
+
+
+def test_sections_are_never_returned_as_hits(seed_index):
+    from diploqa.chunking import PASSAGE
+
+    kinds = {c.kind for c in seed_index.stored.chunks}
+    assert kinds == {"passage", "section"}
+    hits = seed_index.search("Syrien", k=len(seed_index))
+    assert len(hits) == len(seed_index) == sum(c.kind == PASSAGE for c in seed_index.stored.chunks)
+    assert len({(h.source, h.start) for h in hits}) == len(hits)

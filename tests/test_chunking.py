@@ -1,0 +1,79 @@
+"""Chunking: token budgets, exact offsets, sentence-aware splits, sections."""
+
+from __future__ import annotations
+
+import itertools
+
+import pytest
+from conftest import SEEDS
+
+from diploqa.articles import load_articles, parse_article
+from diploqa.chunking import PASSAGE, SECTION, chunk_articles, passage_for_embedding
+from diploqa.config import ChunkingConfig
+from diploqa.embedding import E5_PROMPTS
+
+
+@pytest.fixture(scope="module")
+def seed_chunks(embedder):
+    articles, _ = load_articles(SEEDS)
+    return articles, chunk_articles(articles, embedder.count_tokens, ChunkingConfig())
+
+
+def test_offsets_point_into_the_cleaned_text(seed_chunks):
+    articles, chunks = seed_chunks
+    by_id = {a.id: a for a in articles}
+    for chunk in chunks:
+        assert by_id[chunk.article_id].text[chunk.start : chunk.end] == chunk.text
+
+
+def test_passages_respect_the_token_budget(seed_chunks, embedder):
+    articles, chunks = seed_chunks
+    by_id = {a.id: a for a in articles}
+    cfg = ChunkingConfig()
+    for chunk in chunks:
+        limit = cfg.chunk_tokens if chunk.kind == PASSAGE else cfg.section_tokens
+        assert embedder.count_tokens(chunk.text) <= limit
+        embedded = E5_PROMPTS["document"] + passage_for_embedding(by_id[chunk.article_id], chunk)
+        assert embedder.count_tokens(embedded) + 2 < 512  # never truncated by the model
+
+
+def test_passages_cover_every_article_in_order(seed_chunks):
+    articles, chunks = seed_chunks
+    for article in articles:
+        own = [c for c in chunks if c.article_id == article.id and c.kind == PASSAGE]
+        assert [c.index for c in own] == list(range(len(own)))
+        assert own[0].start == 0 and own[-1].end == len(article.text)
+        for a, b in itertools.pairwise(own):
+            assert a.start < b.start <= a.end + 2  # overlapping or adjacent, no gap
+
+
+def test_sections_only_for_articles_longer_than_one_passage(embedder):
+    short = parse_article("Kurz.\n\nLawrow traf Kerry in Genf.", "short.txt")
+    long_text = "\n\n".join(
+        f"Absatz {i}: Lawrow und Kerry sprachen über Syrien." * 6 for i in range(8)
+    )
+    long = parse_article(long_text, "long.txt")
+    chunks = chunk_articles([short, long], embedder.count_tokens, ChunkingConfig())
+    kinds = {(c.article_id, c.kind) for c in chunks}
+    assert ("short.txt", SECTION) not in kinds
+    assert ("long.txt", SECTION) in kinds
+    no_sections = chunk_articles([long], embedder.count_tokens, ChunkingConfig(section_tokens=0))
+    assert {c.kind for c in no_sections} == {PASSAGE}
+
+
+def test_sentence_splits_avoid_ordinals(embedder):
+    sentence = "Seit Abbruch der Gespräche am 3. Oktober sitzen sie wieder an einem Tisch. "
+    article = parse_article("Titel\n\n" + sentence * 30, "a.txt")
+    chunks = chunk_articles([article], embedder.count_tokens, ChunkingConfig(section_tokens=0))
+    assert len(chunks) > 1
+    for chunk in chunks[1:]:
+        assert not chunk.text.startswith("Oktober")
+        assert chunk.text.startswith("Titel") or chunk.text.startswith("Seit")
+
+
+def test_title_is_prepended_once(seed_chunks):
+    articles, chunks = seed_chunks
+    article = next(a for a in articles if a.id.startswith("003"))
+    own = [c for c in chunks if c.article_id == article.id]
+    assert passage_for_embedding(article, own[0]) == own[0].text  # starts with the title
+    assert passage_for_embedding(article, own[1]).startswith(article.title + "\n\n")
