@@ -33,5 +33,11 @@ lint: install
 	$(BIN)/ruff check src tests benchmarks
 	$(BIN)/ruff format --check src tests benchmarks
 
+# Benchmarks read ../shared/data by path (DATA=... to point elsewhere); results go to docs/.
+DATA ?= ../shared/data
+
+bench-quality: install
+	$(BIN)/python benchmarks/quality.py --xquad $(DATA)/xquad --ntrex $(DATA)/ntrex --out docs/quality.md
+
 clean:
 	rm -rf $(VENV) $(INDEX)/gen-* $(INDEX)/manifest.json .pytest_cache
