@@ -45,6 +45,10 @@ Choices and why:
 * **Cleaning repeats until nothing changes** (at most a few passes), because a removal can
   expose a new match (a caption becomes a duplicate once its inline credit is gone). This
   makes :func:`clean_text` idempotent by construction.
+* **Hostile input**: files over ``config.max_article_bytes()`` (2 MB, ``DIPLOQA_MAX_ARTICLE_BYTES``)
+  are skipped as "too large" without being read; FIFOs and devices are skipped as "not a
+  regular file". Cleaning is linear in the file size (the repeated-caption check uses an index,
+  the title search looks at the first 1000 characters), so a 2 MB file cleans in about a second.
 * File ids keep the file system's spelling; suffixes ``.txt``/``.md`` are matched case-
   insensitively; hidden files and folders (leading ".") are ignored; symlinked folders are
   not followed (no cycles).
@@ -57,12 +61,14 @@ import hashlib
 import logging
 import os
 import re
+import stat
 import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 from urllib.parse import urlsplit
 
+from diploqa import config
 from diploqa.errors import ArticlesError
 
 __all__ = [
@@ -195,7 +201,13 @@ _CONTROL = re.compile(r"[\x00-\x08\x0e-\x1f\x7f-\x9f]")
 _SPACES = re.compile(r"[^\S\n]+")
 _BULLET = re.compile(r"^(?:[•▪●◦·]\s*|\*\s+)")
 _BLANK_RUNS = re.compile(r"\n{3,}")
+_NOT_ALNUM = re.compile(r"[\W_]")  # exactly the characters for which str.isalnum() is False
 _MAX_PASSES = 5
+_MAX_CANDIDATES = 64
+#: Only this many characters of a long first line are searched for its first sentence end
+#: (the title is cut to ``TITLE_MAX_CHARS`` anyway; a search over a whole 2 MB line without
+#: a sentence end is quadratic).
+_TITLE_SCAN_CHARS = 1000
 
 
 def _normalise_chars(raw: str) -> str:
@@ -223,20 +235,58 @@ def _contains_words(big: str, small: str) -> bool:
     return False
 
 
-def _is_repeat(line: str, kept: list[str]) -> bool:
-    if len(line) > DUPLICATE_MAX_CHARS:
+class _Kept:
+    """The lines kept so far in a cleaning pass, with an index for :meth:`is_repeat`.
+
+    Comparing every line with every earlier line is quadratic: a hostile 2 MB file of short
+    distinct lines took minutes. Instead, each kept line longer than ``CONTAINED_MIN_CHARS``
+    is indexed by the first ``CONTAINED_MIN_CHARS`` characters at each of its word starts
+    (position 0 and every position after a non-alphanumeric character, exactly where
+    :func:`_contains_words` accepts a match). A line can only occur word-aligned in a kept
+    line that is indexed under its own first ``CONTAINED_MIN_CHARS`` characters, so only
+    those candidates are checked, at most ``_MAX_CANDIDATES`` of them (the earliest): a real
+    caption is repeated a few times, never hundreds. Both passes of :func:`_clean` see the same
+    candidates in the same order, so cleaning stays idempotent.
+    """
+
+    def __init__(self) -> None:
+        self.lines: list[str] = []
+        self._seen: set[str] = set()
+        self._starts: dict[int, list[int]] = {}
+
+    def append(self, line: str) -> None:
+        self.lines.append(line)
+        if not line or line in self._seen:
+            return
+        self._seen.add(line)
+        if len(line) <= CONTAINED_MIN_CHARS:
+            return
+        number = len(self.lines) - 1
+        last = len(line) - CONTAINED_MIN_CHARS
+        for start in (0, *(m.end() for m in _NOT_ALNUM.finditer(line, 0, last))):
+            found = self._starts.setdefault(hash(line[start : start + CONTAINED_MIN_CHARS]), [])
+            if len(found) < _MAX_CANDIDATES and (not found or found[-1] != number):
+                found.append(number)
+
+    def is_repeat(self, line: str) -> bool:
+        """The line equals a kept line, or (≥ 30 characters) occurs word-aligned in one."""
+        if len(line) > DUPLICATE_MAX_CHARS:
+            return False
+        if line in self._seen:
+            return True
+        if len(line) < CONTAINED_MIN_CHARS:
+            return False
+        for number in self._starts.get(hash(line[:CONTAINED_MIN_CHARS]), ()):
+            kept = self.lines[number]
+            if len(kept) > len(line) and _contains_words(kept, line):
+                return True
         return False
-    if line in kept:
-        return True
-    return len(line) >= CONTAINED_MIN_CHARS and any(
-        len(k) > len(line) and _contains_words(k, line) for k in kept
-    )
 
 
 def _clean_once(raw: str) -> tuple[str, str | None]:
     """One cleaning pass; returns the text and the outlet implied by matched rules."""
     outlet: str | None = None
-    kept: list[str] = []
+    kept = _Kept()
     for raw_line in _normalise_chars(raw).split("\n"):
         line = _BULLET.sub("- ", _normalise_line(raw_line))
         for rule in _INLINE_RULES:
@@ -247,9 +297,9 @@ def _clean_once(raw: str) -> tuple[str, str | None]:
         matched = next((r for r in _LINE_RULES if r.pattern.fullmatch(line)), None)
         if matched is not None:
             outlet = outlet or matched.outlet
-        elif not _is_repeat(line, kept):
+        elif not kept.is_repeat(line):
             kept.append(line)
-    return _BLANK_RUNS.sub("\n\n", "\n".join(kept)).strip("\n"), outlet
+    return _BLANK_RUNS.sub("\n\n", "\n".join(kept.lines)).strip("\n"), outlet
 
 
 def _clean(raw: str) -> tuple[str, str | None]:
@@ -376,7 +426,7 @@ def _derive_title(text: str) -> str:
         candidate = _MARKDOWN_PREFIX.sub("", line).strip("*_ ")
         if any(ch.isalnum() for ch in candidate):
             if len(candidate) > TITLE_MAX_CHARS:
-                candidate = _shorten(_first_sentence(candidate))
+                candidate = _shorten(_first_sentence(candidate[:_TITLE_SCAN_CHARS]))
             return candidate
     return ""
 
@@ -486,6 +536,14 @@ def _relative_id(path: Path, root: Path) -> str:
         return path.as_posix()
 
 
+def _too_large(size: int, limit: int) -> str:
+    mb = 1024 * 1024
+    return (
+        f"too large ({size / mb:.1f} MB; articles over {limit / mb:.1f} MB are skipped, "
+        "see DIPLOQA_MAX_ARTICLE_BYTES)"
+    )
+
+
 def read_article(path: Path, root: Path) -> Article:
     """Read, decode and parse one file.
 
@@ -497,13 +555,23 @@ def read_article(path: Path, root: Path) -> Article:
         The article.
 
     Raises:
-        ArticlesError: ``"<id>: <why>"`` if the file cannot be read, decoded or is empty.
+        ArticlesError: ``"<id>: <why>"`` if the file cannot be read, decoded or is empty, is
+            not a regular file, or is larger than ``config.max_article_bytes()``.
     """
     article_id = _relative_id(path, root)
+    limit = config.max_article_bytes()
     try:
-        data = path.read_bytes()
+        info = path.stat()
+        if not stat.S_ISREG(info.st_mode):  # a FIFO or device would block or never end
+            raise ArticlesError(f"{article_id}: not a regular file")
+        if info.st_size > limit:
+            raise ArticlesError(f"{article_id}: {_too_large(info.st_size, limit)}")
+        with path.open("rb") as fh:
+            data = fh.read(limit + 1)  # never more, even if the file grows meanwhile
     except OSError as err:
         raise ArticlesError(f"{article_id}: cannot read file ({err.strerror or err})") from err
+    if len(data) > limit:
+        raise ArticlesError(f"{article_id}: {_too_large(len(data), limit)}")
     try:
         raw = decode_bytes(data)
     except ArticlesError as err:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import os
 import sys
 import textwrap
 from dataclasses import asdict
@@ -117,7 +118,7 @@ def main(argv: list[str] | None = None) -> int:
         format="%(levelname)s: %(message)s",
     )
     if not args.verbose:
-        for noisy in ("sentence_transformers", "transformers", "httpx"):
+        for noisy in ("sentence_transformers", "transformers", "httpx", "bm25s"):
             logging.getLogger(noisy).setLevel(logging.ERROR)
     commands = {"index": _cmd_index, "search": _cmd_search, "serve": _cmd_serve}
     try:
@@ -128,6 +129,14 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("interrupted: the index was left as it was", file=sys.stderr)
         return 130
+    except BrokenPipeError:
+        # The reader went away (``diploqa search … | head``): not an error worth a traceback.
+        # Point stdout at /dev/null so the interpreter's final flush does not fail again.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 141
+    except OSError as err:
+        print(f"error: {err.strerror or err}: {err.filename or ''}".rstrip(": "), file=sys.stderr)
+        return 1
 
 
 if __name__ == "__main__":

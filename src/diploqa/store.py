@@ -19,6 +19,7 @@ is checked against the manifest's checksums before it is parsed.
 
 from __future__ import annotations
 
+import dataclasses
 import fcntl
 import hashlib
 import json
@@ -134,18 +135,122 @@ def read_manifest(index_dir: Path) -> dict:
         version = manifest["format_version"]
         for key in ("model", "dimension", "generation", "files", "articles", "chunking"):
             manifest[key]
-    except (OSError, ValueError, KeyError, TypeError) as err:
+    except (OSError, ValueError, KeyError, TypeError, RecursionError) as err:
         raise IndexCorruptError(
             f"{path} is unreadable or corrupt ({err}): {REBUILD_HINT}"
         ) from None
     if version != config.INDEX_FORMAT_VERSION:
         raise IndexMismatchError(
-            f"{path} has index format {version}, this diploqa reads format "
+            f"{path} has index format {version!r}, this diploqa reads format "
             f"{config.INDEX_FORMAT_VERSION}: {REBUILD_HINT}"
         )
-    if not _GEN_RE.match(str(manifest["generation"])):
-        raise IndexCorruptError(f"{path} names no valid generation: {REBUILD_HINT}")
+    problem = _manifest_problem(manifest)
+    if problem:
+        raise IndexCorruptError(f"{path} is corrupt ({problem}): {REBUILD_HINT}")
     return manifest
+
+
+def _is_int(value: object) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _is_str_map(value: object) -> bool:
+    return isinstance(value, dict) and all(
+        isinstance(k, str) and isinstance(v, str) for k, v in value.items()
+    )
+
+
+def _manifest_problem(manifest: dict) -> str | None:
+    """What is structurally wrong with a parsed manifest (it is not checksummed), else None."""
+    if not (isinstance(manifest["model"], str) and manifest["model"]):
+        return "model is not a name"
+    if not (_is_int(manifest["dimension"]) and manifest["dimension"] > 0):
+        return f"dimension {manifest['dimension']!r} is not a positive whole number"
+    if not (isinstance(manifest["generation"], str) and _GEN_RE.fullmatch(manifest["generation"])):
+        return "it names no valid generation"
+    files = manifest["files"]
+    if not (_is_str_map(files) and FAISS_FILE in files and METADATA_FILE in files):
+        return "files is not a map of file names to checksums"
+    if not _is_str_map(manifest["articles"]):
+        return "articles is not a map of article ids to hashes"
+    if not isinstance(manifest["chunking"], dict):
+        return "chunking is not a map"
+    n_chunks = manifest.get("n_chunks", 0)
+    if not (_is_int(n_chunks) and n_chunks >= 0):
+        return f"n_chunks {n_chunks!r} is not a count"
+    return None
+
+
+_ARTICLE_TYPES = {
+    "id": str,
+    "title": str,
+    "text": str,
+    "date": (str, type(None)),
+    "outlet": (str, type(None)),
+    "url": (str, type(None)),
+    "content_hash": str,
+}
+_CHUNK_TYPES = {"article_id": str, "index": int, "start": int, "end": int, "text": str, "kind": str}
+
+
+def _record(value: object, cls: type, types: dict[str, type | tuple[type, ...]]) -> dict:
+    """A metadata record for dataclass ``cls``: every field without a default, no unknown
+    field, and the listed fields of these types (bools are not numbers)."""
+    fields = dataclasses.fields(cls)
+    names = {f.name for f in fields}
+    required = {
+        f.name
+        for f in fields
+        if f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING
+    }
+    what = cls.__name__.lower()
+    if not (isinstance(value, dict) and required <= set(value) <= names):
+        raise ValueError(f"a {what} record does not have the fields {sorted(required)}")
+    for key, kind in types.items():
+        if key in value and (not isinstance(value[key], kind) or isinstance(value[key], bool)):
+            raise ValueError(f"a {what} record has a {key} of type {type(value[key]).__name__}")
+    return value
+
+
+def _parse_metadata(meta: object, manifest: dict) -> tuple[dict[str, Article], list[Chunk]]:
+    """Articles and chunks from parsed ``metadata.json``, checked against each other and the
+    manifest, so that a well-formed but wrong file is refused instead of giving wrong answers.
+
+    Raises:
+        ValueError: naming the first inconsistency.
+    """
+    if not (isinstance(meta, dict) and isinstance(meta.get("articles"), list)):
+        raise ValueError("no list of articles")
+    if not isinstance(meta.get("chunks"), list):
+        raise ValueError("no list of chunks")
+    articles: dict[str, Article] = {}
+    for value in meta["articles"]:
+        article = Article(**_record(value, Article, _ARTICLE_TYPES))
+        if article.id in articles:
+            raise ValueError(f"article {article.id!r} appears twice")
+        articles[article.id] = article
+    expected = manifest["articles"]
+    if set(articles) != set(expected):
+        raise ValueError(f"its {len(articles)} articles are not the manifest's {len(expected)}")
+    for article in articles.values():
+        if article.content_hash != expected[article.id]:
+            raise ValueError(f"article {article.id!r} does not match the manifest's hash")
+    chunks = [Chunk(**_record(value, Chunk, _CHUNK_TYPES)) for value in meta["chunks"]]
+    if len(chunks) != manifest.get("n_chunks", len(chunks)):
+        raise ValueError(f"{len(chunks)} chunks, the manifest says {manifest['n_chunks']}")
+    for chunk in chunks:
+        article = articles.get(chunk.article_id)
+        if article is None:
+            raise ValueError(f"a chunk belongs to the unknown article {chunk.article_id!r}")
+        if not (
+            0 <= chunk.start <= chunk.end <= len(article.text)
+            and article.text[chunk.start : chunk.end] == chunk.text
+        ):
+            raise ValueError(
+                f"chunk {chunk.index} of {chunk.article_id!r} has offsets "
+                f"{chunk.start}–{chunk.end} that do not match its article's text"
+            )
+    return articles, chunks
 
 
 def load_stored(index_dir: str | Path) -> StoredIndex:
@@ -166,8 +271,7 @@ def load_stored(index_dir: str | Path) -> StoredIndex:
             raise IndexCorruptError(f"{path} is corrupt (checksum mismatch): {REBUILD_HINT}")
     try:
         meta = json.loads((gen / METADATA_FILE).read_text(encoding="utf-8"))
-        articles = {a["id"]: Article(**a) for a in meta["articles"]}
-        chunks = [Chunk(**c) for c in meta["chunks"]]
+        articles, chunks = _parse_metadata(meta, manifest)
         faiss_index = faiss.read_index(str(gen / FAISS_FILE))
     except (OSError, ValueError, KeyError, TypeError, RuntimeError) as err:
         raise IndexCorruptError(f"{gen} cannot be parsed ({err}): {REBUILD_HINT}") from None
@@ -199,7 +303,14 @@ def check_compatible(manifest: dict, index_dir: Path, embedder: Embedder) -> Non
 @contextmanager
 def _build_lock(index_dir: Path) -> Iterator[None]:
     """Hold an exclusive lock on the index folder; a second build waits for the first."""
-    with open(index_dir / ".lock", "a+") as fh:
+    try:
+        fh = open(index_dir / ".lock", "a+")  # noqa: SIM115 (closed by the with below)
+    except OSError as err:
+        raise DiploqaError(
+            f"cannot lock the index folder {index_dir}: {err.strerror or err}; "
+            "the previous index is unchanged"
+        ) from None
+    with fh:
         try:
             fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
@@ -212,9 +323,21 @@ def _build_lock(index_dir: Path) -> Iterator[None]:
 
 
 def _fault_point(name: str) -> None:
-    """Crash here when ``DIPLOQA_FAULT`` names this point (used by the crash tests only)."""
-    if os.environ.get("DIPLOQA_FAULT") == name:
+    """Crash here when ``DIPLOQA_FAULT`` names this point (used by the crash tests only).
+
+    ``DIPLOQA_FAULT=pause:<point>`` instead creates ``$DIPLOQA_FAULT_GATE.reached`` and waits
+    (at most two minutes) until the file ``$DIPLOQA_FAULT_GATE`` exists: the concurrency tests
+    use it to hold a build at a known point.
+    """
+    fault = os.environ.get("DIPLOQA_FAULT")
+    if fault == name:
         os.kill(os.getpid(), 9)
+    elif fault == f"pause:{name}":
+        gate = Path(os.environ["DIPLOQA_FAULT_GATE"])
+        Path(f"{gate}.reached").touch()
+        deadline = time.monotonic() + 120
+        while not gate.exists() and time.monotonic() < deadline:
+            time.sleep(0.05)
 
 
 def _fsync_write(path: Path, data: bytes) -> None:
@@ -321,7 +444,44 @@ def _prepare_index_dir(index_dir: Path) -> None:
     except OSError as err:
         raise DiploqaError(f"cannot create index folder {index_dir}: {err.strerror}") from None
     if not os.access(index_dir, os.W_OK):
-        raise DiploqaError(f"index folder {index_dir} is not writable")
+        raise DiploqaError(
+            f"index folder {index_dir} is not writable; the previous index is unchanged"
+        )
+
+
+def _write_error_reason(err: OSError | RuntimeError) -> str:
+    """The reason ("No space left on device" …), also from FAISS's long C++ messages."""
+    if isinstance(err, OSError):
+        return err.strerror or str(err)
+    found = re.search(r"\(([^()]+)\)\s*$", str(err))
+    return found.group(1) if found else "the vector file could not be written"
+
+
+@contextmanager
+def _cleanup_on_write_error(index_dir: Path) -> Iterator[None]:
+    """Turn a failed write (disk full, read-only, I/O error) into one clear error, and remove
+    what the failed build left: generation folders that did not exist before it and that the
+    manifest does not name, and the temporary manifest. Runs under the build lock."""
+    before = {p.name for p in index_dir.iterdir() if _GEN_RE.match(p.name)}
+    try:
+        yield
+    except (OSError, RuntimeError) as err:  # faiss reports failed writes as RuntimeError
+        try:
+            live = read_manifest(index_dir)["generation"]
+        except DiploqaError:
+            live = None
+        for path in index_dir.iterdir():
+            if _GEN_RE.match(path.name) and path.name not in before and path.name != live:
+                shutil.rmtree(path, ignore_errors=True)
+        (index_dir / f".{MANIFEST}.tmp").unlink(missing_ok=True)
+        reason = _write_error_reason(err)
+        if live is not None and live not in before:  # failed after the commit point
+            raise DiploqaError(
+                f"the index in {index_dir} was updated, but cleaning up failed: {reason}"
+            ) from None
+        raise DiploqaError(
+            f"cannot write the index to {index_dir}: {reason}; the previous index is unchanged"
+        ) from None
 
 
 def build(
@@ -422,7 +582,8 @@ def build(
                 parts.append(fresh_vectors[rows])
         vectors = np.vstack(parts)
         _fault_point("before-write")
-        _write_generation(index_dir, embedder, articles, chunks, vectors, chunking)
+        with _cleanup_on_write_error(index_dir):
+            _write_generation(index_dir, embedder, articles, chunks, vectors, chunking)
         report.chunks = len(chunks)
     report.seconds = time.perf_counter() - started
     return report
