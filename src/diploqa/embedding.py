@@ -46,7 +46,7 @@ log = logging.getLogger("diploqa")
 E5_PROMPTS = {"query": "query: ", "document": "passage: "}
 _QK = 32  # Q4_0 block size: 32 weights share one fp16 scale
 _MATERIALIZED_VERSION = 1  # bump when the folder layout written below changes
-_OPENVINO_EXPORT_VERSION = 1  # bump when the OpenVINO export below changes
+_OPENVINO_EXPORT_VERSION = 2  # bump when the OpenVINO export below changes
 OPENVINO_XML = "openvino_model.xml"
 
 
@@ -343,7 +343,7 @@ def _openvino_telemetry_off() -> Iterator[None]:
 def export_openvino(folder: Path, cache: Path | None = None) -> Path:
     """Convert a BERT-style sentence-transformers folder to OpenVINO IR, once, and return it.
 
-    The IR (fp32 weights; the CPU plugin picks bf16 at run time where the hardware has it) is
+    The IR (fp16 weights; the CPU plugin computes in bf16 where the hardware has it, else f32) is
     written into a temporary folder beside its final place and renamed in, so an interrupted
     export leaves nothing half-written. The folder name carries the source folder's name, which
     for the default model carries the hash of its weights.
@@ -392,7 +392,10 @@ def export_openvino(folder: Path, cache: Path | None = None) -> Path:
             )
         out = work / "ov"
         out.mkdir()
-        ov.save_model(converted, str(out / OPENVINO_XML), compress_to_fp16=False)
+        # fp16 weights: half the file, and about 400 MB less resident memory once compiled than
+        # fp32 weights (the CPU plugin keeps the mapped file); bf16/f32 inference is unchanged
+        # beyond rounding (tests: cosine ≥ 0.99999 against PyTorch fp32 in f32 mode).
+        ov.save_model(converted, str(out / OPENVINO_XML), compress_to_fp16=True)
         (out / "diploqa-source.json").write_text(
             json.dumps(
                 {"source": folder.name, "openvino": ov.get_version(), "torch": torch.__version__},
