@@ -133,3 +133,16 @@ def test_sections_are_never_returned_as_hits(seed_index):
     hits = seed_index.search("Syrien", k=len(seed_index))
     assert len(hits) == len(seed_index) == sum(c.kind == PASSAGE for c in seed_index.stored.chunks)
     assert len({(h.source, h.start) for h in hits}) == len(hits)
+
+
+def test_few_candidates_still_rank_consistently(seed_index, monkeypatch):
+    """With tiny candidate lists, sections found without their passages must not break
+    ranking (a regression seen on XQuAD)."""
+    from diploqa import config
+
+    monkeypatch.setattr(config, "CANDIDATES", 1)
+    for question, _ in SEED_QUESTIONS:
+        for k in (1, 2):
+            hits = seed_index.search(question, k=k)
+            assert 1 <= len(hits) <= k
+            assert [h.score for h in hits] == sorted((h.score for h in hits), reverse=True)

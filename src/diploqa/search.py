@@ -76,8 +76,10 @@ def clean_query(query: object) -> str:
     """Validate and normalise a question; raise :class:`QueryError` with a readable reason."""
     if not isinstance(query, str):
         raise QueryError(f"the question must be text, not {type(query).__name__}")
+    # Controls, format characters, line/paragraph separators and lone surrogates (which no
+    # encoder can take: the tokenizer raised TypeError on them) become spaces.
     text = "".join(
-        " " if unicodedata.category(ch) in ("Cc", "Cf", "Zl", "Zp") else ch for ch in query
+        " " if unicodedata.category(ch) in ("Cc", "Cf", "Cs", "Zl", "Zp") else ch for ch in query
     )
     text = " ".join(text.split())[:MAX_QUERY_CHARS]
     if not text:
@@ -210,7 +212,8 @@ class Index:
                 scores[row] += weight * float(lexical.scores[row])
         final = {r: scores[r] for r in candidates if self.stored.chunks[r].kind == PASSAGE}
         for row in candidates - final.keys():  # a section lifts only its best passage, so
-            if linked := self._links.get(row):  # one strong section cannot flood the top
+            linked = [p for p in self._links.get(row, ()) if p in scores]
+            if linked:  # one strong section cannot flood the top
                 best_passage = max(linked, key=scores.__getitem__)
                 final[best_passage] = max(final[best_passage], scores[row])
         ranked = sorted(final.items(), key=lambda item: (-item[1], -scores[item[0]], item[0]))
