@@ -4,7 +4,9 @@ Three layers, so that everything but the wiring can be tested without a browser:
 
 * **State** — :class:`IndexHolder` keeps the one live :class:`~diploqa.search.Index` shared by
   all sessions. An update builds a new index and swaps the reference under a lock; a search
-  that already picked up the old index finishes with it.
+  that already picked up the old index finishes with it. An index committed by another process
+  (``diploqa index`` on the same folder) is picked up by the next search: each access stats
+  ``manifest.json`` (one system call) and reloads when it was replaced.
 * **Handlers and rendering** — plain functions: :func:`answer_html` / :func:`search_records`
   answer a question, :func:`save_upload` validates and stores one uploaded file,
   :func:`upload_articles` stores several and updates the index, ``render_*`` build HTML.
@@ -38,7 +40,7 @@ from .articles import ARTICLE_SUFFIXES, Article, decode_bytes, load_articles, pa
 from .ensemble import get_encoder
 from .errors import ArticlesError, DiploqaError, QueryError
 from .search import Hit, Index, build_index, load_index
-from .store import MANIFEST, BuildReport, Progress
+from .store import MANIFEST, BuildReport, Progress, read_manifest
 
 # No telemetry: Gradio reads this when it is imported.
 os.environ["GRADIO_ANALYTICS_ENABLED"] = "False"
@@ -61,8 +63,10 @@ SEARCH_CONCURRENCY = 4
 DEFAULT_K, MAX_K = 5, 20
 #: Hosts that are not reachable from the network.
 LOCAL_HOSTS = frozenset({"127.0.0.1", "localhost", "::1"})
-#: Longest file-name stem kept for an upload.
+#: Longest file-name stem kept for an upload, in characters and in UTF-8 bytes (file systems
+#: allow 255 bytes; room is left for "-999" and the suffix).
 MAX_NAME_CHARS = 100
+MAX_NAME_BYTES = 200
 
 EXAMPLES = [
     "Mit wem sprach Kerry in Sotschi?",
@@ -109,14 +113,75 @@ class IndexHolder:
         self._problem: str | None = NO_INDEX_TEXT
         self._pending: str | None = None
         self._last_report: BuildReport | None = None
+        self._signature: tuple[int, int, int] | None = None  # of the manifest we serve
         self._swap_lock = threading.Lock()
         self._update_lock = threading.Lock()
 
     @property
     def index(self) -> Index | None:
-        """The current index, or None while there is none (see :attr:`problem`)."""
+        """The current index, or None while there is none (see :attr:`problem`).
+
+        First picks up an index another process committed meanwhile (see :meth:`refresh`).
+        """
+        self.refresh()
         with self._swap_lock:
             return self._index
+
+    def _manifest_signature(self) -> tuple[int, int, int] | None:
+        """Identity of the manifest on disk: a build replaces it (new inode), never edits it."""
+        try:
+            info = (self.index_dir / MANIFEST).stat()
+        except OSError:
+            return None
+        return (info.st_ino, info.st_mtime_ns, info.st_size)
+
+    def _adopt(self, index: Index, signature: tuple[int, int, int] | None) -> None:
+        """Serve ``index``. ``signature`` (taken before it was loaded) is remembered only if
+        it is still that index's manifest; otherwise the next access reloads (harmless)."""
+        if signature is not None and signature == self._manifest_signature():
+            try:
+                current = read_manifest(self.index_dir)["generation"]
+            except DiploqaError:
+                current = None
+            if current != index.stored.manifest["generation"]:
+                signature = None
+        with self._swap_lock:
+            self._index, self._problem, self._signature = index, None, signature
+
+    def refresh(self) -> bool:
+        """Reload if another process committed a new index since this one was loaded.
+
+        Costs one ``stat`` when nothing changed. The request that notices a change reloads;
+        requests arriving meanwhile, and any while an update runs here, keep answering from
+        the current index (never a mix: each search holds one :class:`Index`). An unreadable
+        new index is logged and the current one kept. Returns True if a new index was loaded.
+        """
+        signature = self._manifest_signature()
+        if signature is None or signature == self._signature:
+            return False
+        if not self._update_lock.acquire(blocking=False):
+            return False
+        try:
+            signature = self._manifest_signature()
+            if signature is None or signature == self._signature:
+                return False
+            try:
+                index = load_index(self.index_dir)
+            except DiploqaError as err:
+                log.warning("the index on disk changed but cannot be loaded: %s", err)
+                if self._index is None:
+                    self._problem = f"Index nicht lesbar / Index unreadable: {err}"
+                self._signature = signature  # retried when the manifest changes again
+                return False
+            self._adopt(index, signature)
+            log.info("loaded the index another process committed in %s", index.path)
+        finally:
+            self._update_lock.release()
+        threading.Thread(target=self._note_pending, args=(index,), daemon=True).start()
+        return True
+
+    def _note_pending(self, index: Index) -> None:
+        self._pending = describe_pending(self.articles_dir, index)
 
     @property
     def problem(self) -> str | None:
@@ -139,7 +204,8 @@ class IndexHolder:
         A missing or unreadable index is not an error here: the UI starts and says how to
         build one. The model is loaded anyway so the first build does not wait for it.
         """
-        if not (self.index_dir / MANIFEST).is_file():
+        signature = self._manifest_signature()
+        if signature is None:
             self._problem = NO_INDEX_TEXT
             get_encoder()
             return
@@ -147,11 +213,11 @@ class IndexHolder:
             index = load_index(self.index_dir)
         except DiploqaError as err:
             self._problem = f"Index nicht lesbar / Index unreadable: {err}"
+            self._signature = signature
             log.warning("cannot load the index: %s", err)
             get_encoder()
             return
-        with self._swap_lock:
-            self._index, self._problem = index, None
+        self._adopt(index, signature)
         self._pending = describe_pending(self.articles_dir, index)
 
     def update(self, rebuild: bool = False, progress: Progress | None = None) -> BuildReport:
@@ -165,10 +231,9 @@ class IndexHolder:
             index = build_index(
                 self.articles_dir, self.index_dir, rebuild=rebuild, progress=progress
             )
-            with self._swap_lock:
-                self._index, self._problem = index, None
-                self._last_report = index.build_report
-                self._pending = None
+            self._adopt(index, self._manifest_signature())
+            self._last_report = index.build_report
+            self._pending = None
         return index.build_report
 
 
@@ -411,7 +476,8 @@ def sanitize_filename(name: str) -> str:
     Only the last path component is kept (so ``../x.txt`` becomes ``x.txt``); characters
     other than letters (umlauts included), digits, space, ``-_.()`` become ``_``; runs of
     dots collapse; leading dots, spaces and dashes go (no hidden files); the suffix must be
-    ``.txt`` or ``.md``.
+    ``.txt`` or ``.md``; the stem is cut to ``MAX_NAME_CHARS`` characters and
+    ``MAX_NAME_BYTES`` UTF-8 bytes. NUL and control characters become ``_``.
     """
     base = unicodedata.normalize("NFC", str(name)).replace("\\", "/").split("/")[-1]
     base = _DOTS.sub(".", _UNSAFE_CHARS.sub("_", base))
@@ -419,7 +485,10 @@ def sanitize_filename(name: str) -> str:
     stem, dot, suffix = base.rpartition(".")
     if not dot or f".{suffix.lower()}" not in ARTICLE_SUFFIXES:
         raise ValueError("nur .txt- und .md-Dateien / only .txt and .md files are accepted")
-    stem = stem[:MAX_NAME_CHARS].strip(" .")
+    stem = stem[:MAX_NAME_CHARS]
+    while len(stem.encode("utf-8")) > MAX_NAME_BYTES:
+        stem = stem[:-1]
+    stem = stem.strip(" .")
     if not stem:
         raise ValueError("ungültiger Dateiname / invalid file name")
     return f"{stem}.{suffix.lower()}"
@@ -484,14 +553,15 @@ def _check_name_and_size(name: str | Path, size: int) -> str | UploadOutcome:
         safe = sanitize_filename(str(name))
     except ValueError as err:
         return UploadOutcome(shown, "rejected", None, f"{shown}: {err}")
-    if size > MAX_UPLOAD_BYTES:
-        limit = MAX_UPLOAD_BYTES / (1024 * 1024)
+    max_bytes = min(MAX_UPLOAD_BYTES, config.max_article_bytes())  # else skipped at indexing
+    if size > max_bytes:
+        limit = max_bytes / (1024 * 1024)
         return UploadOutcome(
             shown,
             "rejected",
             None,
             f"{shown}: zu groß / too large ({size / (1024 * 1024):.1f} MB, höchstens / at "
-            f"most {limit:.0f} MB)",
+            f"most {limit:.3g} MB)",
         )
     return safe
 
