@@ -1,0 +1,259 @@
+"""Load: 20 concurrent API clients × 25 questions against a running ``diploqa serve`` while
+``diploqa index`` adds articles to the same index folder in another process.
+
+Zero errors; every answer is exactly what the old or the new index gives for that question
+(never a mix); once the update is committed the server answers from the new index. Latency
+(p50/p95) and throughput are printed and written to ``tests/artifacts/load.json``
+(docs/benchmarks.md, "Load test"). Loopback only, bounded, stops by itself.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import threading
+import time
+
+import pytest
+from conftest import REPO, SEEDS
+from test_reliability import GAS_ARTICLE, GAS_QUESTION
+from test_store import GENEVA_QUESTION, NEW_ARTICLE
+
+import diploqa
+from diploqa import app
+
+CLIENTS = 20
+QUESTIONS_PER_CLIENT = 25
+K = 3
+QUESTIONS = [
+    GENEVA_QUESTION,
+    "Who did Kerry meet in Sochi?",
+    GAS_QUESTION,
+    "Worüber telefonierten Obama und Putin?",
+    "Wer schätzte die Chance auf eine Waffenruhe auf 49 Prozent?",
+    "Why did the US stop the talks about a ceasefire?",
+    "What did Tillerson say about Assad?",
+    "Worum ging es bei den Gesprächen in Lausanne?",
+]
+START_TIMEOUT = 240
+ARTIFACTS = REPO / "tests" / "artifacts"
+
+
+def _answer(records: list[dict]) -> tuple[tuple[str, str], ...]:
+    return tuple((r["source"], r["text"]) for r in records)
+
+
+def _percentile(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
+
+
+# --------------------------------------------------------------------------------------------
+# The reload path, in process (fast)
+# --------------------------------------------------------------------------------------------
+
+
+def test_holder_picks_up_an_index_committed_by_another_process(built):
+    articles, index_dir = built
+    holder = app.IndexHolder(index_dir, articles)
+    holder.load()
+    old = holder.index
+    assert holder.index is old  # nothing changed: no reload
+    (articles / "005_genf.txt").write_text(NEW_ARTICLE, encoding="utf-8")
+    diploqa.build_index(articles, index_dir)  # as `diploqa index` in another process would
+    new = holder.index
+    assert new is not old and len(new.articles) == 6
+    assert holder.index is new  # loaded once
+    assert app.search_records(holder, GENEVA_QUESTION, 1)[0]["source"] == "005_genf.txt"
+    assert old.search(GENEVA_QUESTION, 1)[0].source != "005_genf.txt"  # old still usable
+
+
+def test_holder_keeps_serving_when_the_new_index_is_broken(built):
+    articles, index_dir = built
+    holder = app.IndexHolder(index_dir, articles)
+    holder.load()
+    old = holder.index
+    (index_dir / "manifest.json").write_text("{ broken", encoding="utf-8")
+    assert holder.index is old
+    assert app.answer_html(holder, "Who did Kerry meet in Sochi?", 1).count('class="dq-card"') == 1
+
+
+def test_holder_without_index_picks_up_a_first_build(tmp_path, seed_copy):
+    holder = app.IndexHolder(tmp_path / "index", seed_copy)
+    holder.load()
+    assert holder.index is None
+    diploqa.build_index(seed_copy, tmp_path / "index")
+    assert holder.index is not None and "dq-card" in app.answer_html(holder, "Kerry", 1)
+
+
+# --------------------------------------------------------------------------------------------
+# The load test
+# --------------------------------------------------------------------------------------------
+
+
+def _env() -> dict[str, str]:
+    env = dict(os.environ)
+    env.update(
+        PYTHONUNBUFFERED="1",
+        GRADIO_ANALYTICS_ENABLED="False",
+        NO_PROXY="127.0.0.1,localhost",
+        no_proxy="127.0.0.1,localhost",
+    )
+    return env
+
+
+@pytest.fixture
+def server(tmp_path):
+    from test_e2e_browser import _answers_http, _free_port
+
+    articles = shutil.copytree(SEEDS, tmp_path / "articles")
+    index = tmp_path / "index"
+    diploqa.build_index(articles, index)
+    port = _free_port()
+    log = tmp_path / "serve.log"
+    cmd = [sys.executable, "-m", "diploqa.cli", "serve", "--index", str(index)]
+    cmd += ["--articles", str(articles), "--port", str(port)]
+    with log.open("wb") as out:
+        process = subprocess.Popen(cmd, stdout=out, stderr=subprocess.STDOUT, env=_env())
+    url = f"http://127.0.0.1:{port}/"
+    try:
+        deadline = time.monotonic() + START_TIMEOUT
+        while not _answers_http(url):
+            if process.poll() is not None or time.monotonic() > deadline:
+                pytest.fail(f"diploqa serve did not start:\n{log.read_text()[-3000:]}")
+            time.sleep(0.25)
+        yield url, process, articles, index
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait(timeout=15)
+
+
+def _listening_addresses(pid: int) -> set[str]:
+    import psutil
+
+    return {
+        c.laddr.ip
+        for c in psutil.Process(pid).net_connections(kind="inet")
+        if c.status == psutil.CONN_LISTEN
+    }
+
+
+@pytest.mark.slow
+def test_load_with_an_index_update_in_another_process(server, monkeypatch):
+    from gradio_client import Client
+
+    url, process, articles, index = server
+    monkeypatch.setenv("NO_PROXY", "127.0.0.1,localhost")
+    monkeypatch.setenv("no_proxy", "127.0.0.1,localhost")
+    assert _listening_addresses(process.pid) <= {"127.0.0.1", "::1"}  # loopback only
+
+    old_index = diploqa.load_index(index)
+    old = {q: _answer([app.hit_record(h) for h in old_index.search(q, K)]) for q in QUESTIONS}
+
+    results: list[dict] = []
+    errors: list[str] = []
+    lock = threading.Lock()
+    ready = threading.Barrier(CLIENTS + 1)
+
+    def client_thread(number: int) -> None:
+        try:
+            client = Client(url, verbose=False)
+        except Exception as err:  # counted as an error, and the barrier still released
+            with lock:
+                errors.append(f"client {number}: {type(err).__name__}: {err}")
+            ready.wait(timeout=120)
+            return
+        ready.wait(timeout=120)
+        for i in range(QUESTIONS_PER_CLIENT):
+            question = QUESTIONS[(number + i) % len(QUESTIONS)]
+            started = time.monotonic()
+            try:
+                records = client.predict(question, K, api_name="/search_json")
+            except Exception as err:
+                with lock:
+                    errors.append(f"client {number}: {type(err).__name__}: {err}")
+                continue
+            ended = time.monotonic()
+            with lock:
+                results.append(
+                    {"q": question, "answer": _answer(records), "start": started, "end": ended}
+                )
+
+    threads = [threading.Thread(target=client_thread, args=(n,), daemon=True) for n in range(20)]
+    for thread in threads:
+        thread.start()
+    ready.wait(timeout=180)  # every client connected; the load starts now
+    load_start = time.monotonic()
+
+    # The update: two new articles, indexed by a separate `diploqa index` process.
+    (articles / "005_genf.txt").write_text(NEW_ARTICLE, encoding="utf-8")
+    (articles / "006_gas.txt").write_text(GAS_ARTICLE, encoding="utf-8")
+    update_start = time.monotonic()
+    update = subprocess.Popen(
+        [sys.executable, "-m", "diploqa.cli", "index", "--articles", str(articles),
+         "--index", str(index)],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=_env(),
+    )  # fmt: skip
+    out, err = update.communicate(timeout=300)
+    update_end = time.monotonic()
+    assert update.returncode == 0, err
+    assert "2 added" in out
+
+    for thread in threads:
+        thread.join(timeout=300)
+    load_end = time.monotonic()
+    assert not any(thread.is_alive() for thread in threads)
+
+    new_index = diploqa.load_index(index)
+    new = {q: _answer([app.hit_record(h) for h in new_index.search(q, K)]) for q in QUESTIONS}
+    assert new[GENEVA_QUESTION][0][0] == "005_genf.txt" != old[GENEVA_QUESTION][0][0]
+
+    assert errors == []
+    assert len(results) == CLIENTS * QUESTIONS_PER_CLIENT
+    mixed = [r for r in results if r["answer"] not in (old[r["q"]], new[r["q"]])]
+    assert mixed == []  # every answer comes from one consistent index
+    changed = [q for q in QUESTIONS if old[q] != new[q]]
+    n_old = sum(1 for r in results if r["q"] in changed and r["answer"] == old[r["q"]])
+    n_new = sum(1 for r in results if r["q"] in changed and r["answer"] == new[r["q"]])
+    late_old = [
+        r
+        for r in results
+        if r["q"] in changed and r["start"] > update_end + 1 and r["answer"] == old[r["q"]]
+    ]
+    assert late_old == []  # after the commit, the server answers from the new index
+    # And now, after the load, it certainly does.
+    client = Client(url, verbose=False)
+    assert (
+        _answer(client.predict(GENEVA_QUESTION, K, api_name="/search_json"))
+        == (new[GENEVA_QUESTION])
+    )
+
+    latencies = [r["end"] - r["start"] for r in results]
+    report = {
+        "clients": CLIENTS,
+        "questions_per_client": QUESTIONS_PER_CLIENT,
+        "k": K,
+        "requests": len(results),
+        "errors": len(errors),
+        "mixed_answers": len(mixed),
+        "answers_from_old_index": n_old,
+        "answers_from_new_index": n_new,
+        "p50_ms": round(1000 * statistics.median(latencies), 1),
+        "p95_ms": round(1000 * _percentile(latencies, 0.95), 1),
+        "max_ms": round(1000 * max(latencies), 1),
+        "throughput_per_s": round(len(results) / (load_end - load_start), 1),
+        "load_seconds": round(load_end - load_start, 1),
+        "update_seconds": round(update_end - update_start, 1),
+        "update_committed_at_s": round(update_end - load_start, 1),
+    }
+    ARTIFACTS.mkdir(exist_ok=True)
+    (ARTIFACTS / "load.json").write_text(json.dumps(report, indent=2) + "\n")
+    print("\nload test:", json.dumps(report))
