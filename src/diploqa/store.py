@@ -39,7 +39,7 @@ import numpy as np
 
 from . import config
 from .articles import Article, SkippedFile, load_articles
-from .chunking import Chunk, chunk_articles, passage_for_embedding
+from .chunking import PASSAGE, Chunk, chunk_articles, passage_for_embedding
 from .embedding import Embedder
 from .ensemble import get_encoder
 from .errors import ArticlesError, DiploqaError, IndexCorruptError, IndexMismatchError
@@ -90,8 +90,9 @@ class BuildReport:
     removed: list[str] = field(default_factory=list)
     unchanged: list[str] = field(default_factory=list)
     skipped: list[SkippedFile] = field(default_factory=list)
-    chunks: int = 0
-    embedded: int = 0
+    chunks: int = 0  # passages and sections in the index
+    passages: int = 0
+    embedded: int = 0  # passages and sections embedded by this build
     seconds: float = 0.0
     full_rebuild: bool = False
     reason: str = ""
@@ -105,7 +106,8 @@ class BuildReport:
         return (
             f"{kind}: {len(self.added)} added, {len(self.updated)} updated, "
             f"{len(self.removed)} removed, {len(self.unchanged)} unchanged, "
-            f"{len(self.skipped)} skipped; {self.chunks} passages in the index, "
+            f"{len(self.skipped)} skipped; {self.passages} passages "
+            f"(+{self.chunks - self.passages} sections) in the index, "
             f"{self.embedded} embedded; {self.seconds:.1f} s"
         )
 
@@ -560,6 +562,7 @@ def build(
 
         if not report.changed:
             report.chunks = len(old.chunks)
+            report.passages = sum(c.kind == PASSAGE for c in old.chunks)
             report.seconds = time.perf_counter() - started
             return report
 
@@ -585,6 +588,7 @@ def build(
         with _cleanup_on_write_error(index_dir):
             _write_generation(index_dir, embedder, articles, chunks, vectors, chunking)
         report.chunks = len(chunks)
+        report.passages = sum(c.kind == PASSAGE for c in chunks)
     report.seconds = time.perf_counter() - started
     return report
 
