@@ -47,17 +47,19 @@ def test_passages_cover_every_article_in_order(seed_chunks):
             assert a.start < b.start <= a.end + 2  # overlapping or adjacent, no gap
 
 
-def test_sections_only_for_articles_longer_than_one_passage(embedder):
+def test_sections_only_for_short_articles_of_several_passages(embedder):
     short = parse_article("Kurz.\n\nLawrow traf Kerry in Genf.", "short.txt")
-    long_text = "\n\n".join(
-        f"Absatz {i}: Lawrow und Kerry sprachen über Syrien." * 6 for i in range(8)
-    )
-    long = parse_article(long_text, "long.txt")
-    chunks = chunk_articles([short, long], embedder.count_tokens, ChunkingConfig())
-    kinds = {(c.article_id, c.kind) for c in chunks}
-    assert ("short.txt", SECTION) not in kinds
-    assert ("long.txt", SECTION) in kinds
-    no_sections = chunk_articles([long], embedder.count_tokens, ChunkingConfig(section_tokens=0))
+    paragraph = "Absatz {}: Lawrow und Kerry sprachen in Genf über Syrien und die Ukraine. "
+    medium = parse_article("\n\n".join(paragraph.format(i) * 2 for i in range(9)), "medium.txt")
+    long = parse_article("\n\n".join(paragraph.format(i) * 2 for i in range(40)), "long.txt")
+    assert 160 < embedder.count_tokens(medium.text) <= 400 < embedder.count_tokens(long.text)
+    chunks = chunk_articles([short, medium, long], embedder.count_tokens, ChunkingConfig())
+    sections = [c for c in chunks if c.kind == SECTION]
+    assert [(c.article_id, c.start, c.end) for c in sections] == [
+        ("medium.txt", 0, len(medium.text))
+    ]
+    assert sum(c.article_id == "long.txt" for c in chunks) > 2
+    no_sections = chunk_articles([medium], embedder.count_tokens, ChunkingConfig(section_tokens=0))
     assert {c.kind for c in no_sections} == {PASSAGE}
 
 

@@ -125,13 +125,16 @@ def test_highlight_names_the_answering_sentence(seed_index, question, fragment):
     assert fragment in top.highlighted_sentence, top.highlighted_sentence
 
 
-def test_sections_are_never_returned_as_hits(seed_index):
+def test_sections_are_never_returned_as_hits(tmp_path, seed_copy):
     from diploqa.chunking import PASSAGE
 
-    kinds = {c.kind for c in seed_index.stored.chunks}
+    index = diploqa.build_index(
+        seed_copy, tmp_path / "index", chunking=diploqa.config.ChunkingConfig(section_tokens=1000)
+    )
+    kinds = {c.kind for c in index.stored.chunks}
     assert kinds == {"passage", "section"}
-    hits = seed_index.search("Syrien", k=len(seed_index))
-    assert len(hits) == len(seed_index) == sum(c.kind == PASSAGE for c in seed_index.stored.chunks)
+    hits = index.search("Syrien", k=len(index))
+    assert len(hits) == len(index) == sum(c.kind == PASSAGE for c in index.stored.chunks)
     assert len({(h.source, h.start) for h in hits}) == len(hits)
 
 

@@ -1,10 +1,12 @@
 """Articles → passages (chunks) with character offsets into the cleaned article text.
 
 Two granularities are embedded. *Passages* (about 160 tokens) are what a user reads and what a
-question's answer is pinned to. *Sections* (up to about 400 tokens, only for articles longer
-than one passage) give the model the wider context a passage lacks: a question often spans two
-passages, and a long window then matches better than either half. A passage is ranked by the
-better of its own score and its section's (see :mod:`diploqa.search`); sections are never shown.
+question's answer is pinned to. A *section* is the whole article as one more vector, for
+articles that span several passages but still fit the model's window (up to 400 tokens): a
+question often spans two passages, and the whole then matches better than either half. A
+passage is ranked by the better of its own score and its section's (see :mod:`diploqa.search`);
+sections are never shown. Long articles get no section: on long news (NTREX) 400-token slices
+of an article ranked worse than passages alone (docs/quality.md).
 
 Chunks are measured in *model tokens* (LangChain's ``RecursiveCharacterTextSplitter`` with the
 model's tokenizer as length function), so a chunk never exceeds the model's 512-token window,
@@ -95,15 +97,14 @@ def chunk_article(
 def chunk_articles(
     articles: Iterable[Article], count_tokens: Callable[[str], int], cfg: ChunkingConfig
 ) -> list[Chunk]:
-    """Passages of every article, each article's sections after its passages."""
+    """Passages of every article, each followed by its section (the whole article) if any."""
     passages = make_splitter(count_tokens, cfg.chunk_tokens, cfg.overlap_tokens)
-    sections = make_splitter(count_tokens, cfg.section_tokens, 0) if cfg.section_tokens else None
     out: list[Chunk] = []
     for article in articles:
         own = chunk_article(article, passages)
         out += own
-        if sections is not None and len(own) > 1:
-            out += chunk_article(article, sections, SECTION)
+        if len(own) > 1 and count_tokens(article.text) <= cfg.section_tokens:
+            out.append(Chunk(article.id, 0, 0, len(article.text), article.text, SECTION))
     return out
 
 
