@@ -39,5 +39,10 @@ DATA ?= ../shared/data
 bench-quality: install
 	$(BIN)/python benchmarks/quality.py --xquad $(DATA)/xquad --ntrex $(DATA)/ntrex --out docs/quality.md
 
+# About 30 minutes on 2 cores; the results section of docs/benchmarks.md is written from its output.
+bench-speed: install
+	$(BIN)/python benchmarks/speed.py --data $(DATA)/news_de --xquad $(DATA)/xquad --reps 3 \
+		--json docs/benchmarks.json --out docs/benchmarks.md
+
 clean:
 	rm -rf $(VENV) $(INDEX)/gen-* $(INDEX)/manifest.json .pytest_cache
