@@ -44,7 +44,9 @@ class Hit:
 
     Attributes:
         text: the passage.
-        score: cosine similarity of question and passage (higher is better, at most 1).
+        score: relevance, higher is better: the weighted cosine similarity of question and
+            passage (e5, plus USE for the default model), plus a keyword bonus of at most 0.05.
+            Comparable across questions: the web UI warns below ``app.LOW_SCORE_THRESHOLD``.
         source: the article's path relative to its articles folder.
         title: the article's title.
         date: the article's date as written in its header, or None.
