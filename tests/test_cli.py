@@ -13,7 +13,7 @@ def test_index_then_search(tmp_path, seed_copy, capsys):
     index_dir = tmp_path / "index"
     assert main(["index", "--articles", str(seed_copy), "--index", str(index_dir)]) == 0
     out = capsys.readouterr().out
-    assert "5 added" in out and "passages in the index" in out
+    assert "5 added" in out and "passages (+" in out and "in the index" in out
 
     assert main(["index", "--articles", str(seed_copy), "--index", str(index_dir)]) == 0
     assert "5 unchanged" in capsys.readouterr().out
