@@ -27,9 +27,12 @@ HYBRID_WEIGHT = 0.05
 #: 0.15 keeps most of the XQuAD gain without that (docs/quality.md).
 USE_WEIGHT = 0.15
 
-#: Answer highlighting: how many of the top hits also compare sentences by meaning (USE), and
-#: the weight of word overlap there. Chosen on XQuAD (docs/quality.md).
-SEMANTIC_HIGHLIGHTS = 3
+#: Answer highlighting: how many of the top hits also compare sentences by meaning (USE; about
+#: 7 ms per passage, so only the first hit, the one read first), and the weight of word overlap
+#: there. Chosen on XQuAD (docs/quality.md).
+SEMANTIC_HIGHLIGHTS = 1
+#: ... and only for questions with less than this share of their words in the corpus.
+SEMANTIC_HIGHLIGHT_MAX_COVERAGE = 0.5
 HIGHLIGHT_LEXICAL_WEIGHT = 0.6
 
 #: Passages fetched from each ranking before fusion (at least this many, or 4 × k).

@@ -263,19 +263,26 @@ class Index:
     def _highlights(
         self, passages: list[str], lexical: LexicalScores, raw: np.ndarray
     ) -> list[tuple[int, int]]:
-        """The best sentence of each passage. The first ``config.SEMANTIC_HIGHLIGHTS``
-        passages (what a reader sees first) are also compared by meaning, with USE (one batch,
-        a few ms); the rest by words only, to keep every search fast."""
+        """The best sentence of each passage, by words; the first
+        ``config.SEMANTIC_HIGHLIGHTS`` passages (what a reader sees first) are also compared by
+        meaning, with USE, when the question's words are mostly absent from the corpus. That is
+        where meaning helps (English questions: 0.48 → 0.58 of answers highlighted on XQuAD);
+        for German questions word overlap does as well, and the search stays fast."""
         spans = [sentence_spans(p) for p in passages]
         sentences = [[p[a:b] for a, b in sp] for p, sp in zip(passages, spans, strict=True)]
         semantic: list[np.ndarray | None] = [None] * len(passages)
-        if isinstance(self.embedder, EnsembleEncoder):
-            n = min(len(passages), config.SEMANTIC_HIGHLIGHTS)
-            flat = [s for group in sentences[:n] for s in group]
+        if (
+            isinstance(self.embedder, EnsembleEncoder)
+            and lexical.coverage < config.SEMANTIC_HIGHLIGHT_MAX_COVERAGE
+        ):
+            chosen = [i for i in range(min(len(passages), config.SEMANTIC_HIGHLIGHTS))
+                      if len(sentences[i]) > 1]  # fmt: skip
+            flat = [s for i in chosen for s in sentences[i]]
             if flat:
                 similarity = self.embedder.secondary.encode(flat) @ raw[self.embedder.primary_dim :]
-                for i, group in enumerate(sentences[:n]):
-                    semantic[i], similarity = similarity[: len(group)], similarity[len(group) :]
+                for i in chosen:
+                    n = len(sentences[i])
+                    semantic[i], similarity = similarity[:n], similarity[n:]
         return [
             best_sentence(sp, self.lexical.overlap(lexical.terms, group), sem, lexical.coverage)
             for sp, group, sem in zip(spans, sentences, semantic, strict=True)
