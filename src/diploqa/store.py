@@ -585,16 +585,22 @@ def build(
 
 
 def _embed(embedder: Embedder, passages: list[str], progress: Progress | None) -> np.ndarray:
-    """Embed in slices so that a progress bar moves and memory stays bounded."""
+    """Embed in slices so that a progress bar moves and memory stays bounded.
+
+    Passages are sorted by length first, so each batch holds passages of similar length and
+    little padding is computed; the vectors are put back in their original order.
+    """
     if not passages:
         return np.zeros((0, embedder.dim), dtype=np.float32)
     step = max(64, config.batch_size() * 4)
-    out = []
+    order = sorted(range(len(passages)), key=lambda i: -len(passages[i]))
+    out = np.empty((len(passages), embedder.dim), dtype=np.float32)
     if progress:
         progress(0, len(passages))
     for start in range(0, len(passages), step):
-        out.append(embedder.encode_passages(passages[start : start + step]))
+        rows = order[start : start + step]
+        out[rows] = embedder.encode_passages([passages[i] for i in rows])
         if progress:
             progress(min(start + step, len(passages)), len(passages))
         _fault_point("while-embedding")
-    return np.vstack(out)
+    return out
