@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
+import os
 import shutil
+import socket
+import subprocess
+import sys
+import urllib.request
 from pathlib import Path
 
 import pytest
@@ -47,3 +52,44 @@ def built(tmp_path, seed_copy, seed_index) -> tuple[Path, Path]:
     articles = shutil.copytree(seed_copy, tmp_path / "articles")
     index_dir = shutil.copytree(seed_index.path, tmp_path / "index")
     return articles, index_dir
+
+
+def run_cli(*args: str, env: dict | None = None, **kw) -> subprocess.CompletedProcess:
+    """Run ``diploqa`` in a fresh process (crash, lock and offline tests need a real one)."""
+    return subprocess.run(
+        [sys.executable, "-m", "diploqa.cli", *args],
+        capture_output=True,
+        text=True,
+        env={**os.environ, **(env or {})},
+        timeout=600,
+        **kw,
+    )
+
+
+def free_port() -> int:
+    """A TCP port on 127.0.0.1 that nothing listens on right now."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def server_env() -> dict[str, str]:
+    """Environment for a ``diploqa serve`` subprocess: unbuffered, no analytics, no proxy."""
+    env = dict(os.environ)
+    env.update(
+        PYTHONUNBUFFERED="1",
+        GRADIO_ANALYTICS_ENABLED="False",
+        NO_PROXY="127.0.0.1,localhost",
+        no_proxy="127.0.0.1,localhost",
+    )
+    return env
+
+
+def answers_http(url: str) -> bool:
+    """Whether ``url`` answers 200 (bypassing any proxy)."""
+    opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+    try:
+        with opener.open(url, timeout=2) as response:
+            return response.status == 200
+    except OSError:
+        return False

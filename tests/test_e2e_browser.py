@@ -7,23 +7,19 @@ either is missing.
 
 from __future__ import annotations
 
-import os
 import shutil
-import socket
 import subprocess
 import sys
 import time
-import urllib.request
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from conftest import REPO, SEEDS, answers_http, free_port, server_env
 
 pytestmark = pytest.mark.slow
 
-REPO = Path(__file__).resolve().parents[1]
-SEEDS = REPO / "seeds"
 ARTIFACTS = REPO / "tests" / "artifacts"
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -64,32 +60,6 @@ def _missing_browser() -> str | None:
     return None
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def _env() -> dict[str, str]:
-    env = dict(os.environ)
-    env.update(
-        PYTHONUNBUFFERED="1",
-        GRADIO_ANALYTICS_ENABLED="False",
-        NO_PROXY="127.0.0.1,localhost",
-        no_proxy="127.0.0.1,localhost",
-    )
-    return env
-
-
-def _answers_http(url: str) -> bool:
-    opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
-    try:
-        with opener.open(url, timeout=2) as response:
-            return response.status == 200
-    except OSError:
-        return False
-
-
 @dataclass
 class Server:
     url: str
@@ -114,11 +84,11 @@ def server(tmp_path_factory) -> Iterator[Server]:
     subprocess.run(
         [*cli, "index", "--articles", str(articles), "--index", str(index)],
         check=True,
-        env=_env(),
+        env=server_env(),
         capture_output=True,
         timeout=600,
     )
-    port = _free_port()
+    port = free_port()
     log = root / "serve.log"
     with log.open("wb") as out:
         started = time.monotonic()
@@ -135,12 +105,12 @@ def server(tmp_path_factory) -> Iterator[Server]:
             ],
             stdout=out,
             stderr=subprocess.STDOUT,
-            env=_env(),
+            env=server_env(),
         )
     srv = Server(f"http://127.0.0.1:{port}/", process, log, started)
     try:
         deadline = time.monotonic() + START_TIMEOUT
-        while not _answers_http(srv.url):
+        while not answers_http(srv.url):
             if process.poll() is not None:
                 pytest.fail(f"diploqa serve exited with {process.returncode}:\n{srv.log_tail()}")
             if time.monotonic() > deadline:

@@ -10,7 +10,6 @@ Zero errors; every answer is exactly what the old or the new index gives for tha
 from __future__ import annotations
 
 import json
-import os
 import shutil
 import statistics
 import subprocess
@@ -19,7 +18,7 @@ import threading
 import time
 
 import pytest
-from conftest import REPO, SEEDS
+from conftest import REPO, SEEDS, answers_http, free_port, server_env
 from test_reliability import GAS_ARTICLE, GAS_QUESTION
 from test_store import GENEVA_QUESTION, NEW_ARTICLE
 
@@ -95,34 +94,22 @@ def test_holder_without_index_picks_up_a_first_build(tmp_path, seed_copy):
 # --------------------------------------------------------------------------------------------
 
 
-def _env() -> dict[str, str]:
-    env = dict(os.environ)
-    env.update(
-        PYTHONUNBUFFERED="1",
-        GRADIO_ANALYTICS_ENABLED="False",
-        NO_PROXY="127.0.0.1,localhost",
-        no_proxy="127.0.0.1,localhost",
-    )
-    return env
-
-
 @pytest.fixture
 def server(tmp_path):
-    from test_e2e_browser import _answers_http, _free_port
 
     articles = shutil.copytree(SEEDS, tmp_path / "articles")
     index = tmp_path / "index"
     diploqa.build_index(articles, index)
-    port = _free_port()
+    port = free_port()
     log = tmp_path / "serve.log"
     cmd = [sys.executable, "-m", "diploqa.cli", "serve", "--index", str(index)]
     cmd += ["--articles", str(articles), "--port", str(port)]
     with log.open("wb") as out:
-        process = subprocess.Popen(cmd, stdout=out, stderr=subprocess.STDOUT, env=_env())
+        process = subprocess.Popen(cmd, stdout=out, stderr=subprocess.STDOUT, env=server_env())
     url = f"http://127.0.0.1:{port}/"
     try:
         deadline = time.monotonic() + START_TIMEOUT
-        while not _answers_http(url):
+        while not answers_http(url):
             if process.poll() is not None or time.monotonic() > deadline:
                 pytest.fail(f"diploqa serve did not start:\n{log.read_text()[-3000:]}")
             time.sleep(0.25)
@@ -200,7 +187,7 @@ def test_load_with_an_index_update_in_another_process(server, monkeypatch):
     update = subprocess.Popen(
         [sys.executable, "-m", "diploqa.cli", "index", "--articles", str(articles),
          "--index", str(index)],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=_env(),
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=server_env(),
     )  # fmt: skip
     out, err = update.communicate(timeout=300)
     update_end = time.monotonic()

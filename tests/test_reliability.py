@@ -42,17 +42,6 @@ def answers(index: diploqa.Index, question: str = KERRY, k: int = 5) -> list[tup
     return [(h.source, h.start) for h in index.search(question, k=k)]
 
 
-def _cli(*args: str, env: dict | None = None, **kw) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [sys.executable, "-m", "diploqa.cli", *args],
-        capture_output=True,
-        text=True,
-        env={**os.environ, **(env or {})},
-        timeout=600,
-        **kw,
-    )
-
-
 def _generation(index_dir: Path) -> Path:
     return index_dir / json.loads((index_dir / "manifest.json").read_text())["generation"]
 

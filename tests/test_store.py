@@ -3,14 +3,11 @@
 from __future__ import annotations
 
 import json
-import os
 import signal
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
-from conftest import copy_seeds
+from conftest import copy_seeds, run_cli
 
 import diploqa
 from diploqa.errors import ArticlesError, IndexCorruptError, IndexMismatchError
@@ -106,16 +103,6 @@ def test_incremental_vectors_equal_a_fresh_build(built, tmp_path):
     assert (a * b).sum(axis=1).min() > 0.9999
 
 
-def _cli(*args: str, env: dict | None = None) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [sys.executable, "-m", "diploqa.cli", *args],
-        capture_output=True,
-        text=True,
-        env={**os.environ, **(env or {})},
-        timeout=600,
-    )
-
-
 @pytest.mark.parametrize("fault", ["while-embedding", "before-write", "after-faiss", "before-swap"])
 def test_killed_build_leaves_previous_index_answering(built, fault):
     articles, index_dir = built
@@ -123,7 +110,7 @@ def test_killed_build_leaves_previous_index_answering(built, fault):
     expected = [(h.source, h.start) for h in old.search("Who did Kerry meet in Sochi?", k=5)]
     (articles / "005_genf.txt").write_text(NEW_ARTICLE, encoding="utf-8")
 
-    result = _cli("index", "--articles", str(articles), "--index", str(index_dir),
+    result = run_cli("index", "--articles", str(articles), "--index", str(index_dir),
                   env={"DIPLOQA_FAULT": fault})  # fmt: skip
     assert result.returncode == -signal.SIGKILL, result.stderr
 
