@@ -218,3 +218,58 @@ def test_index_path_that_is_a_file(tmp_path, seed_copy):
     (tmp_path / "index").write_text("x", encoding="utf-8")
     with pytest.raises(diploqa.DiploqaError, match="not a folder"):
         diploqa.build_index(seed_copy, tmp_path / "index")
+
+
+def test_unchanged_files_are_not_cleaned_again(built, monkeypatch):
+    """An update takes unchanged articles from the index by their bytes' hash: only the
+    changed file is decoded and cleaned (cleaning was most of an update's time)."""
+    articles, index_dir = built
+    parsed: list[str] = []
+    real_parse = diploqa.articles.parse_article
+
+    def spy(raw: str, article_id: str):
+        parsed.append(article_id)
+        return real_parse(raw, article_id)
+
+    monkeypatch.setattr(diploqa.articles, "parse_article", spy)
+    (articles / "005_genf.txt").write_text(NEW_ARTICLE, encoding="utf-8")
+    added = diploqa.build_index(articles, index_dir)
+    assert parsed == ["005_genf.txt"]
+    assert added.article("005_genf.txt").source_hash
+
+    # Same bytes under a cleaning rule change: everything is cleaned again, nothing re-embedded
+    # when the cleaned text is the same.
+    parsed.clear()
+    monkeypatch.setattr(diploqa.articles, "CLEANING_VERSION", diploqa.articles.CLEANING_VERSION + 1)
+    again = diploqa.build_index(articles, index_dir)
+    assert len(parsed) == 6 and not again.build_report.changed
+
+    # A touched file whose bytes did not change is not re-read as new; an edited one is.
+    parsed.clear()
+    path = articles / "001_50e04ee83bc37b66.txt"
+    path.write_bytes(path.read_bytes())
+    monkeypatch.undo()
+    monkeypatch.setattr(diploqa.articles, "parse_article", spy)
+    same = diploqa.build_index(articles, index_dir)
+    assert not same.build_report.changed
+    path.write_text(path.read_text(encoding="utf-8") + "\nEin neuer Satz am Ende.\n", "utf-8")
+    parsed.clear()
+    edited = diploqa.build_index(articles, index_dir)
+    assert parsed == ["001_50e04ee83bc37b66.txt"]
+    assert edited.build_report.updated == ["001_50e04ee83bc37b66.txt"]
+    assert edited.article("001_50e04ee83bc37b66.txt").text.endswith("Ein neuer Satz am Ende.")
+
+
+def test_built_index_equals_the_loaded_one(built):
+    """build_index hands over the generation it wrote without reading it back: it must be
+    exactly what load_index reads from disk."""
+    articles, index_dir = built
+    (articles / "005_genf.txt").write_text(NEW_ARTICLE, encoding="utf-8")
+    built_index = diploqa.build_index(articles, index_dir)
+    loaded = diploqa.load_index(index_dir)
+    assert built_index.stored.manifest == loaded.stored.manifest
+    assert built_index.stored.articles == loaded.stored.articles
+    assert built_index.stored.chunks == loaded.stored.chunks
+    assert (built_index.stored.all_vectors() == loaded.stored.all_vectors()).all()
+    question = GENEVA_QUESTION
+    assert built_index.search(question, k=3) == loaded.search(question, k=3)

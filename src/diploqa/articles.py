@@ -57,12 +57,14 @@ Choices and why:
 from __future__ import annotations
 
 import codecs
+import dataclasses
 import hashlib
 import logging
 import os
 import re
 import stat
 import unicodedata
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
@@ -76,16 +78,21 @@ __all__ = [
     "Article",
     "Rule",
     "SkippedFile",
+    "check_articles_dir",
     "clean_text",
     "decode_bytes",
     "load_articles",
     "parse_article",
     "read_article",
+    "source_hash",
 ]
 
 _log = logging.getLogger("diploqa")
 
 ARTICLE_SUFFIXES = (".txt", ".md")
+#: Bump when a change to the cleaning or header rules changes what a file becomes: articles
+#: kept from an index (see :attr:`Article.source_hash`) are then cleaned again.
+CLEANING_VERSION = 1
 TITLE_MAX_CHARS = 120
 DUPLICATE_MAX_CHARS = 300
 CONTAINED_MIN_CHARS = 30
@@ -104,6 +111,9 @@ class Article:
         outlet: Publisher from a ``source`` header, a debris rule or the URL domain.
         url: URL from a ``url`` header.
         content_hash: sha256 hex of ``title + "\\n" + (date or "") + "\\n" + text``.
+        source_hash: sha256 hex of the file's bytes and :data:`CLEANING_VERSION`, so that an
+            update can take an unchanged file's article from the index instead of cleaning
+            it again (cleaning is most of an incremental update's time); empty if unknown.
     """
 
     id: str
@@ -113,6 +123,7 @@ class Article:
     outlet: str | None
     url: str | None
     content_hash: str
+    source_hash: str = ""
 
 
 @dataclass(frozen=True)
@@ -544,12 +555,19 @@ def _too_large(size: int, limit: int) -> str:
     )
 
 
-def read_article(path: Path, root: Path) -> Article:
+def source_hash(data: bytes) -> str:
+    """:attr:`Article.source_hash` of a file's bytes."""
+    return hashlib.sha256(f"diploqa-cleaning-{CLEANING_VERSION}\0".encode() + data).hexdigest()
+
+
+def read_article(path: Path, root: Path, known: Mapping[str, Article] | None = None) -> Article:
     """Read, decode and parse one file.
 
     Args:
         path: The file.
         root: The articles folder; the id is ``path`` relative to it.
+        known: Articles read before, by id: one whose :attr:`~Article.source_hash` matches
+            the file's bytes is returned as it is, without decoding and cleaning again.
 
     Returns:
         The article.
@@ -572,11 +590,15 @@ def read_article(path: Path, root: Path) -> Article:
         raise ArticlesError(f"{article_id}: cannot read file ({err.strerror or err})") from err
     if len(data) > limit:
         raise ArticlesError(f"{article_id}: {_too_large(len(data), limit)}")
+    digest = source_hash(data)
+    previous = known.get(article_id) if known else None
+    if previous is not None and previous.source_hash == digest:
+        return previous
     try:
         raw = decode_bytes(data)
     except ArticlesError as err:
         raise ArticlesError(f"{article_id}: {err}") from err
-    return parse_article(raw, article_id)
+    return dataclasses.replace(parse_article(raw, article_id), source_hash=digest)
 
 
 def _article_paths(root: Path) -> list[Path]:
@@ -592,16 +614,8 @@ def _article_paths(root: Path) -> list[Path]:
     return sorted(found, key=lambda p: _relative_id(p, root))
 
 
-def load_articles(folder: str | Path) -> tuple[list[Article], list[SkippedFile]]:
-    """Load every article below ``folder``.
-
-    Args:
-        folder: The articles folder.
-
-    Returns:
-        ``(articles, skipped)``, both sorted by id. Skipped files are also logged as
-        warnings on the ``"diploqa"`` logger. If every file is skipped, ``articles`` is
-        empty and the caller decides.
+def check_articles_dir(folder: str | Path) -> list[Path]:
+    """The article files of ``folder``, sorted by id (nothing is read yet).
 
     Raises:
         ArticlesError: If ``folder`` is missing, not a folder, or holds no .txt/.md file.
@@ -614,11 +628,34 @@ def load_articles(folder: str | Path) -> tuple[list[Article], list[SkippedFile]]
     paths = _article_paths(root)
     if not paths:
         raise ArticlesError(f"No .txt or .md article files found in {root}")
+    return paths
+
+
+def load_articles(
+    folder: str | Path, known: Mapping[str, Article] | None = None
+) -> tuple[list[Article], list[SkippedFile]]:
+    """Load every article below ``folder``.
+
+    Args:
+        folder: The articles folder.
+        known: Articles read before (the index's), by id: unchanged files are taken from
+            here instead of being cleaned again.
+
+    Returns:
+        ``(articles, skipped)``, both sorted by id. Skipped files are also logged as
+        warnings on the ``"diploqa"`` logger. If every file is skipped, ``articles`` is
+        empty and the caller decides.
+
+    Raises:
+        ArticlesError: If ``folder`` is missing, not a folder, or holds no .txt/.md file.
+    """
+    root = Path(folder)
+    paths = check_articles_dir(root)
     articles: list[Article] = []
     skipped: list[SkippedFile] = []
     for path in paths:
         try:
-            articles.append(read_article(path, root))
+            articles.append(read_article(path, root, known))
         except ArticlesError as err:
             article_id = _relative_id(path, root)
             reason = str(err).removeprefix(f"{article_id}: ")

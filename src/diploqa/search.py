@@ -321,10 +321,10 @@ def build_index(
     returned index carries what the build did in ``build_report``.
     """
     index_dir = Path(index_dir or config.index_dir())
-    report = build(
+    report, stored = build(
         articles_dir or config.articles_dir(), index_dir, model, rebuild, chunking, progress
     )
-    index = load_index(index_dir, model)
+    index = Index(stored, get_encoder(model))
     index.build_report = report
     return index
 
