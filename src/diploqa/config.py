@@ -110,10 +110,12 @@ def max_article_bytes() -> int:
     return max(1, _env_int("DIPLOQA_MAX_ARTICLE_BYTES", MAX_ARTICLE_BYTES))
 
 
-#: Encoder runtimes: ``openvino`` (default model only: exported once to OpenVINO IR, run in
-#: bf16 where the CPU supports it, else fp32), ``openvino-f32`` (same, always fp32) and
-#: ``torch`` (plain sentence-transformers/PyTorch fp32). Other models always run on ``torch``.
-BACKENDS = ("openvino", "openvino-f32", "torch")
+#: Encoder runtimes: ``openvino`` (default model only: exported once to OpenVINO IR and
+#: quantised to int8, calibrated on German and English text), ``openvino-bf16`` (the IR
+#: unquantised, run in bf16 where the CPU supports it, else fp32), ``openvino-f32`` (always
+#: fp32) and ``torch`` (plain sentence-transformers/PyTorch fp32). Other models always run on
+#: ``torch``. Speed and quality of each: docs/benchmarks.md.
+BACKENDS = ("openvino", "openvino-bf16", "openvino-f32", "torch")
 DEFAULT_BACKEND = "openvino"
 
 #: At this many passages or more, the index is an approximate HNSW graph instead of an exact
@@ -127,7 +129,7 @@ HNSW_EF_SEARCH = 256
 
 
 def backend() -> str:
-    """Encoder runtime (``DIPLOQA_BACKEND``: openvino, openvino-f32 or torch)."""
+    """Encoder runtime (``DIPLOQA_BACKEND``: openvino, openvino-bf16, openvino-f32 or torch)."""
     value = os.environ.get("DIPLOQA_BACKEND", "").strip().lower() or DEFAULT_BACKEND
     if value not in BACKENDS:
         raise ValueError(f"DIPLOQA_BACKEND={value!r} is not one of {', '.join(BACKENDS)}")
