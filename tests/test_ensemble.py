@@ -32,3 +32,13 @@ def test_exact_names_from_a_manifest(embedder, monkeypatch):
     assert isinstance(get_encoder(f"{embedder.model_id}+{USE_NAME}", exact=True), EnsembleEncoder)
     monkeypatch.setenv("DIPLOQA_ENSEMBLE", "0")
     assert not isinstance(get_encoder(), EnsembleEncoder)
+
+
+def test_halves_encoded_side_by_side_match_each_alone(embedder):
+    """USE runs on a thread beside e5 during builds: rows must stay paired and in order."""
+    encoder = get_encoder()
+    texts = [f"Absatz {i}: Lawrow und Kerry sprachen {i} Stunden über Syrien." for i in range(40)]
+    texts += ["Short.", "Ein sehr langer Absatz " * 40]
+    both = encoder.encode_passages(texts)
+    assert np.allclose(both[:, : encoder.primary_dim], embedder.encode_passages(texts), atol=1e-5)
+    assert np.allclose(both[:, encoder.primary_dim :], encoder.secondary.encode(texts), atol=1e-5)

@@ -15,6 +15,7 @@ from __future__ import annotations
 import os
 import threading
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 
@@ -61,11 +62,14 @@ class EnsembleEncoder:
         return self.primary.passages_encoded
 
     def encode_passages(self, passages: Sequence[str], show_progress: bool = False) -> np.ndarray:
+        """Both halves at once: USE runs on one thread beside the primary model, which leaves
+        a core idle between its batches (measured in docs/benchmarks.md)."""
         if not passages:
             return np.zeros((0, self.dim), dtype=np.float32)
-        return np.hstack(
-            [self.primary.encode_passages(passages, show_progress), self.secondary.encode(passages)]
-        )
+        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="diploqa-use") as pool:
+            secondary = pool.submit(self.secondary.encode, passages)
+            primary = self.primary.encode_passages(passages, show_progress)
+            return np.hstack([primary, secondary.result()])
 
     def encode_queries(self, queries: Sequence[str]) -> np.ndarray:
         return np.hstack([self.primary.encode_queries(queries), self.secondary.encode(queries)])
