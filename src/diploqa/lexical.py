@@ -6,6 +6,11 @@ fusion in :mod:`diploqa.search` weights BM25 by how many of the question's words
 corpus at all, so an English question over German articles, whose words mostly do not occur,
 is left to the dense model.
 
+English question words are also looked up in an English→German dictionary
+(:mod:`diploqa.dictionary`, when installed): each word then scores, per passage, the best of its
+own stem and its German translations, and a word found only through translation counts
+``config.TRANSLATED_WORD_WEIGHT`` in the share that weights BM25 (``bm25_coverage``).
+
 The BM25 index is rebuilt from the stored passages when an index is loaded (a second for tens of
 thousands of passages), so nothing extra is written to disk.
 """
@@ -17,11 +22,15 @@ import re
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from typing import Literal
 
 import bm25s
 import numpy as np
 import Stemmer
 from bm25s.stopwords import STOPWORDS_EN, STOPWORDS_GERMAN
+
+from . import config
+from .dictionary import Dictionary, default_dictionary
 
 _WORD = re.compile(r"\w+", re.UNICODE)
 _STOPWORDS = frozenset(STOPWORDS_GERMAN) | frozenset(STOPWORDS_EN) | {"wer", "wann", "warum"}
@@ -76,17 +85,36 @@ class LexicalScores:
         scores: one BM25 score per passage (0 where no query word occurs).
         coverage: share of the question's content words found in the corpus (0..1); the
             fusion trusts BM25 in proportion to it.
+        terms: the question's stemmed content words (for highlighting).
+        bm25_coverage: ``coverage`` plus ``config.TRANSLATED_WORD_WEIGHT`` for each word
+            found in the corpus only through its dictionary translation, as a share (0..1):
+            the weight of ``scores`` in the hybrid ranking. Defaults to ``coverage``.
     """
 
     scores: np.ndarray
     coverage: float
     terms: tuple[str, ...] = ()
+    bm25_coverage: float | None = None
+
+    def __post_init__(self) -> None:
+        if self.bm25_coverage is None:
+            object.__setattr__(self, "bm25_coverage", self.coverage)
 
 
 class Bm25Index:
-    """BM25 over the passages of one index (German Snowball stemmer, German+English stopwords)."""
+    """BM25 over the passages of one index (German Snowball stemmer, German+English stopwords).
 
-    def __init__(self, passages: Sequence[str]) -> None:
+    Args:
+        passages: the texts to score.
+        dictionary: English→German translations for question words; by default the one
+            configured (``DIPLOQA_DICTIONARY``), ``None`` for none.
+    """
+
+    def __init__(
+        self,
+        passages: Sequence[str],
+        dictionary: Dictionary | Literal["configured"] | None = "configured",
+    ) -> None:
         self._stemmer = Stemmer.Stemmer("german")
         corpus = [self.tokenize(p) for p in passages]
         self._size = len(corpus)
@@ -95,17 +123,46 @@ class Bm25Index:
         self._bm25 = bm25s.BM25()
         if any(corpus):
             self._bm25.index(corpus, show_progress=False)
+        self._dictionary = default_dictionary() if dictionary == "configured" else dictionary
 
     def tokenize(self, text: str) -> list[str]:
         """Lower-cased, stemmed content words."""
         words = (w for w in _WORD.findall(text.lower()) if w not in _STOPWORDS)
         return [self._stemmer.stemWord(w) for w in words]
 
+    def _query_words(self, question: str) -> list[tuple[str, str]]:
+        """(word as asked, stemmed term) for each content word, English name spellings
+        mapped to German ones."""
+        pairs = []
+        for word in _WORD.findall(question.lower()):
+            for mapped in _WORD.findall(NAME_SPELLINGS.get(word, word)):
+                if mapped not in _STOPWORDS:
+                    pairs.append((word, self._stemmer.stemWord(mapped)))
+        return pairs
+
     def query_terms(self, question: str) -> list[str]:
         """Stemmed question words, with English name spellings mapped to German ones."""
-        words = _WORD.findall(question.lower())
-        expanded = " ".join(NAME_SPELLINGS.get(w, w) for w in words)
-        return self.tokenize(expanded)
+        return [term for _, term in self._query_words(question)]
+
+    def translations(self, words: Iterable[str]) -> dict[str, set[str]]:
+        """Corpus terms that the dictionary gives for each word (words without any left out).
+
+        A German translation counts if it is a single content word (after stopwords, so "die
+        Sanktionen" counts as "sanktion") that occurs in the corpus.
+        """
+        if self._dictionary is None:
+            return {}
+        found = {}
+        for word, german in self._dictionary.translations(words).items():
+            single = []
+            for term in german:
+                content = [w for w in _WORD.findall(term.lower()) if w not in _STOPWORDS]
+                if len(content) == 1:
+                    single.append(content[0])
+            terms = set(self._stemmer.stemWords(single)) & self._vocabulary
+            if terms:
+                found[word] = terms
+        return found
 
     def overlap(self, question_terms: Iterable[str], texts: Sequence[str]) -> np.ndarray:
         """IDF-weighted overlap of the question's terms with each text (for highlighting)."""
@@ -117,10 +174,36 @@ class Bm25Index:
         )
 
     def score(self, question: str) -> LexicalScores:
-        """BM25 score of every passage for ``question``."""
-        terms = self.query_terms(question)
+        """BM25 score of every passage for ``question``.
+
+        Each content word contributes the best BM25 score, per passage, among its own stem
+        and its dictionary translations; without translations that is plain BM25.
+        """
+        pairs = self._query_words(question)
+        terms = tuple(term for _, term in pairs)
         known = [t for t in terms if t in self._vocabulary]
-        if not known:
-            return LexicalScores(np.zeros(self._size, dtype=np.float32), 0.0, tuple(terms))
-        scores = np.asarray(self._bm25.get_scores(known), dtype=np.float32)
-        return LexicalScores(scores, len(known) / len(terms), tuple(terms))
+        coverage = len(known) / len(terms) if terms else 0.0
+        translated = self.translations(word for word, _ in pairs)
+        candidates = [
+            ({term} & self._vocabulary) | translated.get(word, set()) for word, term in pairs
+        ]
+        if all(c <= {term} for c, (_, term) in zip(candidates, pairs, strict=True)):
+            if not known:  # no translation adds anything: plain BM25
+                return LexicalScores(np.zeros(self._size, dtype=np.float32), 0.0, terms)
+            scores = np.asarray(self._bm25.get_scores(known), dtype=np.float32)
+            return LexicalScores(scores, coverage, terms)
+        single = [next(iter(c)) for c in candidates if len(c) == 1]  # BM25 adds these up
+        scores = np.zeros(self._size, dtype=np.float32)
+        if single:
+            scores += self._bm25.get_scores(single)
+        by_term: dict[str, np.ndarray] = {}
+        for options in candidates:
+            if len(options) > 1:
+                for term in options - by_term.keys():
+                    by_term[term] = self._bm25.get_scores([term])
+                scores += np.max([by_term[t] for t in options], axis=0)
+        translated_only = sum(
+            1 for c, t in zip(candidates, terms, strict=True) if c and t not in self._vocabulary
+        )
+        bm25_coverage = coverage + config.TRANSLATED_WORD_WEIGHT * translated_only / len(terms)
+        return LexicalScores(scores, coverage, terms, bm25_coverage)
