@@ -268,3 +268,25 @@ def test_real_dictionary_translates_news_words(tmp_path):
     for _ in range(100):
         dictionary.translations(words)
     assert (time.perf_counter() - start) / 100 < 0.001  # well under a millisecond per question
+
+
+def test_rebuilt_index_reuses_tokens_and_scores_like_a_fresh_one():
+    """An update rebuilds BM25 from the previous index's token lists: the scores must be
+    exactly those of an index built from nothing."""
+    from diploqa import lexical
+
+    passages = [
+        "Lawrow und Kerry verhandelten in Genf über eine Waffenruhe in Syrien.",
+        "Die Sanktionen gegen Russland wurden verlängert.",
+        "Das Wetter in Hamburg bleibt mild.",
+    ]
+    Bm25Index(passages, dictionary=None)
+    assert set(lexical._previous_tokens) == set(passages)
+    added = [*passages, "Kerry traf Lawrow in Sotschi; die Waffenruhe hielt."]
+    updated = Bm25Index(added, dictionary=None)
+    lexical._previous_tokens = {}
+    fresh = Bm25Index(added, dictionary=None)
+    for question in ("Waffenruhe Syrien", "Wo traf Kerry Lawrow?", "Sanktionen"):
+        a, b = updated.score(question), fresh.score(question)
+        assert np.array_equal(a.scores, b.scores) and a.coverage == b.coverage
+        assert a.scores.max() > 0

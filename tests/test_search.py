@@ -149,3 +149,14 @@ def test_few_candidates_still_rank_consistently(seed_index, monkeypatch):
             hits = seed_index.search(question, k=k)
             assert 1 <= len(hits) <= k
             assert [h.score for h in hits] == sorted((h.score for h in hits), reverse=True)
+
+
+def test_keyword_index_is_built_on_first_use_or_warm(seed_index):
+    index = diploqa.load_index(seed_index.path)
+    assert index._lexical is None  # loading (and building) does not pay for it
+    assert index.warm() is index and index._lexical is not None
+    again = diploqa.load_index(seed_index.path)
+    assert again.search("Wer traf Lawrow in Sotschi?", k=1) == index.search(
+        "Wer traf Lawrow in Sotschi?", k=1
+    )
+    assert again._lexical is not None

@@ -137,7 +137,9 @@ class IndexHolder:
 
     def _adopt(self, index: Index, signature: tuple[int, int, int] | None) -> None:
         """Serve ``index``. ``signature`` (taken before it was loaded) is remembered only if
-        it is still that index's manifest; otherwise the next access reloads (harmless)."""
+        it is still that index's manifest; otherwise the next access reloads (harmless).
+        The index is warmed first, so that no question waits for its keyword index."""
+        index.warm()
         if signature is not None and signature == self._manifest_signature():
             try:
                 current = read_manifest(self.index_dir)["generation"]
