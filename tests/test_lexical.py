@@ -290,3 +290,23 @@ def test_rebuilt_index_reuses_tokens_and_scores_like_a_fresh_one():
         a, b = updated.score(question), fresh.score(question)
         assert np.array_equal(a.scores, b.scores) and a.coverage == b.coverage
         assert a.scores.max() > 0
+
+
+def test_highlight_overlap_matches_english_words_through_their_translations(sample_dictionary):
+    bm25 = Bm25Index(TRANSLATED, dictionary=sample_dictionary)
+    question = "How long did the truce hold?"
+    result = bm25.score(question)
+    truce = next(g for g in result.groups if len(g) > 1)
+    assert {"waffenruh", "feuerpaus"} <= truce
+    sentences = ["Die Gespräche gingen weiter.", "Die Waffenruhe, eine Feuerpause, hielt."]
+    # without translations nothing matches; with them the answering sentence does, and a word
+    # matched by two of its translations counts once
+    assert not bm25.overlap(result.terms, sentences).any()
+    weights = bm25.overlap(result.groups, sentences)
+    assert weights[0] == 0 < weights[1]
+    assert weights[1] == pytest.approx(bm25.overlap([truce], ["Waffenruhe"])[0]) or weights[
+        1
+    ] == pytest.approx(bm25.overlap([truce], ["Feuerpause"])[0])
+    # German questions: one group per word, the word itself, as before
+    german = bm25.score("Wie lange hielt die Waffenruhe?")
+    assert german.groups == tuple(frozenset({t}) for t in german.terms)

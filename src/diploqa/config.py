@@ -31,7 +31,8 @@ USE_WEIGHT = 0.15
 #: 7 ms per passage, so only the first hit, the one read first), and the weight of word overlap
 #: there. Chosen on XQuAD (docs/quality.md).
 SEMANTIC_HIGHLIGHTS = 1
-#: ... and only for questions with less than this share of their words in the corpus.
+#: ... and only for questions with less than this share of their words in the corpus, none of
+#: them found through the dictionary (translated words highlight as well, see search.py).
 SEMANTIC_HIGHLIGHT_MAX_COVERAGE = 0.5
 HIGHLIGHT_LEXICAL_WEIGHT = 0.6
 

@@ -93,16 +93,22 @@ class LexicalScores:
         bm25_coverage: ``coverage`` plus ``config.TRANSLATED_WORD_WEIGHT`` for each word
             found in the corpus only through its dictionary translation, as a share (0..1):
             the weight of ``scores`` in the hybrid ranking. Defaults to ``coverage``.
+        groups: for each question word, its stem and its translations in the corpus (for
+            highlighting: a sentence matches the word through any of them). Defaults to the
+            terms alone.
     """
 
     scores: np.ndarray
     coverage: float
     terms: tuple[str, ...] = ()
     bm25_coverage: float | None = None
+    groups: tuple[frozenset[str], ...] = ()
 
     def __post_init__(self) -> None:
         if self.bm25_coverage is None:
             object.__setattr__(self, "bm25_coverage", self.coverage)
+        if not self.groups:
+            object.__setattr__(self, "groups", tuple(frozenset({t}) for t in self.terms))
 
 
 class Bm25Index:
@@ -182,14 +188,21 @@ class Bm25Index:
                 found[word] = terms
         return found
 
-    def overlap(self, question_terms: Iterable[str], texts: Sequence[str]) -> np.ndarray:
-        """IDF-weighted overlap of the question's terms with each text (for highlighting)."""
-        terms = set(question_terms)
-        idf = {t: math.log(1 + self._size / (1 + self._df.get(t, 0))) for t in terms}
-        return np.array(
-            [sum(idf[t] for t in terms.intersection(self.tokenize(x))) for x in texts],
-            dtype=np.float32,
-        )
+    def overlap(
+        self, question_terms: Iterable[str | frozenset[str]], texts: Sequence[str]
+    ) -> np.ndarray:
+        """IDF-weighted overlap of the question's words with each text (for highlighting).
+
+        A word is a term or a group of alternatives (its stem and its translations, see
+        :attr:`LexicalScores.groups`), which counts once, with its rarest match.
+        """
+        groups = {frozenset({t}) if isinstance(t, str) else t for t in question_terms}
+        idf = {t: math.log(1 + self._size / (1 + self._df.get(t, 0))) for g in groups for t in g}
+        scores = []
+        for text in texts:
+            tokens = set(self.tokenize(text))
+            scores.append(sum(max((idf[t] for t in g & tokens), default=0.0) for g in groups))
+        return np.array(scores, dtype=np.float32)
 
     def score(self, question: str) -> LexicalScores:
         """BM25 score of every passage for ``question``.
@@ -224,4 +237,5 @@ class Bm25Index:
             1 for c, t in zip(candidates, terms, strict=True) if c and t not in self._vocabulary
         )
         bm25_coverage = coverage + config.TRANSLATED_WORD_WEIGHT * translated_only / len(terms)
-        return LexicalScores(scores, coverage, terms, bm25_coverage)
+        groups = tuple(frozenset(c | {t}) for c, t in zip(candidates, terms, strict=True))
+        return LexicalScores(scores, coverage, terms, bm25_coverage, groups)
