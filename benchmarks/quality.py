@@ -44,6 +44,7 @@ sys.path.insert(0, str(REPO / "tests"))
 
 import diploqa  # noqa: E402
 from diploqa import config  # noqa: E402
+from diploqa.chunking import passage_for_embedding  # noqa: E402
 from diploqa.lexical import Bm25Index  # noqa: E402
 
 
@@ -154,7 +155,7 @@ def raw_model_rankings(
 
 def bm25_rankings(articles: dict[str, str], questions: list[Question]) -> list[list[str]]:
     ids = list(articles)
-    bm25 = Bm25Index([articles[i] for i in ids])
+    bm25 = Bm25Index([articles[i] for i in ids], dictionary=None)  # plain: no translation
     out = []
     for q in questions:
         scores = bm25.score(q.text).scores
@@ -191,6 +192,7 @@ VARIANTS: dict[str, dict[str, float]] = {
     "diploqa, e5 + BM25": {"USE_WEIGHT": 0.0},
     "diploqa, e5 + USE": {"HYBRID_WEIGHT": 0.0},
     "diploqa, e5 + USE + BM25, passages only": {"sections": False},
+    "diploqa without the dictionary (no trans-de-en installed)": {"dictionary": False},
     "**diploqa (default: e5 + USE + BM25, passages + sections)**": {},
 }
 
@@ -235,14 +237,18 @@ def run(dataset: Dataset, work: Path, articles_dir: Path | None = None) -> list[
 
 def _with(values: dict[str, float], index: diploqa.Index, questions: list[Question]):
     values = dict(values)
-    links = index._links
+    links, lexical = index._links, index.lexical
     if not values.pop("sections", True):
         index._links = {}
+    if not values.pop("dictionary", True):
+        articles, chunks = index.stored.articles, index.stored.chunks
+        passages = [passage_for_embedding(articles[c.article_id], c) for c in chunks]
+        index._lexical = Bm25Index(passages, dictionary=None)
     try:
         with settings(**values):
             return diploqa_rankings(index, questions)
     finally:
-        index._links = links
+        index._links, index._lexical = links, lexical
 
 
 def table(rows: list[tuple]) -> str:
@@ -295,10 +301,17 @@ def main() -> None:
         "python benchmarks/quality.py --xquad ../shared/data/xquad "
         "--ntrex ../shared/data/ntrex --out docs/quality.md"
     )
+    path = config.dictionary_path()
+    dictionary = (
+        f"`{path}` (Debian's trans-de-en)"
+        if path and path.is_file()
+        else "none installed (the rows measure diploqa without translation)"
+    )
     header = (
         f"Measured {date.today().isoformat()}, commit `{commit}`, on {cpu} ({cores} cores), "
         f"Python {platform.python_version()}; the run took {seconds / 60:.1f} min.\n\n"
-        f"Command: `make bench-quality` (`{command}`)\n"
+        f"Command: `make bench-quality` (`{command}`)\n\n"
+        f"English–German dictionary for the keyword ranking: {dictionary}.\n"
     )
     highlight = "\n".join(
         f"| {lang} | {mode} | {all_:.3f} | {right:.3f} |"
