@@ -355,7 +355,6 @@ def test_load_folder_mixed(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> 
         "b cp1252.txt",
         "c utf16.md",
         "d Ümläut mit Leerzeichen.md",
-        "e twin.txt",
         "sub/deeper/f.TXT",
     ]
     assert [a.title for a in articles] == [
@@ -363,19 +362,18 @@ def test_load_folder_mixed(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> 
         "Zweiter Artikel",
         "Dritter Artikel",
         "Vierter Artikel",
-        "Erster Artikel",
         "Fünfter Artikel",
     ]
     assert articles[1].text == "Zweiter Artikel\n\nGespräche über Außenpolitik."
-    assert articles[0].content_hash == articles[4].content_hash  # twins both kept
     assert skipped == [
         SkippedFile("blank.md", "empty after cleaning"),
         SkippedFile("debris.txt", "empty after cleaning"),
+        SkippedFile("e twin.txt", "same title, date and text as a.txt"),  # a copy
         SkippedFile("empty.txt", "empty after cleaning"),
         SkippedFile("image.txt", "not valid text (binary data)"),
     ]
     warnings = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
-    assert len(warnings) == 4
+    assert len(warnings) == 5
     for item in skipped:
         assert any(item.path in message for message in warnings), item.path
 
@@ -395,6 +393,23 @@ def test_broken_symlink_is_skipped(tmp_path: Path, caplog: pytest.LogCaptureFixt
     assert [s.path for s in skipped] == ["dangling.txt"]
     assert skipped[0].reason.startswith("cannot read file")
     assert "dangling.txt" in caplog.text
+
+
+def test_a_copy_under_another_name_is_skipped(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    text = "title: Lawrow in Genf\ndate: 2022-01-21\n\nLawrow traf Blinken in Genf."
+    (tmp_path / "a.txt").write_text(text, encoding="utf-8")
+    (tmp_path / "sub").mkdir()
+    (tmp_path / "sub" / "kopie.md").write_text(text + "\n\n", encoding="utf-8")  # same once cleaned
+    (tmp_path / "b.txt").write_text(text.replace("2022-01-21", "2022-01-22"), encoding="utf-8")
+    with caplog.at_level(logging.WARNING, logger="diploqa"):
+        articles, skipped = load_articles(tmp_path)
+    assert [a.id for a in articles] == ["a.txt", "b.txt"]  # another date is another article
+    assert skipped == [SkippedFile("sub/kopie.md", "same title, date and text as a.txt")]
+    assert "sub/kopie.md" in caplog.text
+    (tmp_path / "a.txt").unlink()  # the copy takes the original's place
+    assert [a.id for a in load_articles(tmp_path)[0]] == ["b.txt", "sub/kopie.md"]
 
 
 def test_all_skipped_returns_empty(tmp_path: Path) -> None:

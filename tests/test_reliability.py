@@ -499,7 +499,9 @@ def test_hostile_articles_folder_is_indexed_sensibly(tmp_path, caplog):
         "bild.txt",
         "huge.txt",
         "pipe.txt",
+        "twin b.txt",
     }
+    assert skipped["twin b.txt"] == "same title, date and text as twin a.txt"
     assert skipped["huge.txt"].startswith("too large (50.0 MB; articles over 2.0 MB")
     assert "binary" in skipped["bild.txt"] and "empty" in skipped["debris.md"]
     assert skipped["pipe.txt"] == "not a regular file"
@@ -515,7 +517,6 @@ def test_hostile_articles_folder_is_indexed_sensibly(tmp_path, caplog):
         "zero width.txt",
         "Ümläute und Leerzeichen.md",
         "twin a.txt",
-        "twin b.txt",
         "sotschi.txt",
     }  # hidden files (leading dot) are not articles, by design
     texts = {a.id: a.text for a in index.articles}
@@ -529,8 +530,8 @@ def test_hostile_articles_folder_is_indexed_sensibly(tmp_path, caplog):
     assert index.search("Sanktionen gegen Ölfirmen", k=1)[0].source == "utf16.md"
     assert index.search("Gipfel in Helsinki", k=1)[0].source == "latin1.txt"
     assert index.search("Gefangenenaustausch Abu Dhabi", k=1)[0].source == "zero width.txt"
-    twins = {h.source for h in index.search(GAS_QUESTION, k=2)}
-    assert twins == {"twin a.txt", "twin b.txt"}  # the same text under two names: both found
+    hits = index.search(GAS_QUESTION, k=2)  # the same text under two names: found once
+    assert hits[0].source == "twin a.txt" and hits[1].text != hits[0].text
     assert index.search(KERRY, k=1)[0].source == "sotschi.txt"
 
 

@@ -643,8 +643,9 @@ def load_articles(
 
     Returns:
         ``(articles, skipped)``, both sorted by id. Skipped files are also logged as
-        warnings on the ``"diploqa"`` logger. If every file is skipped, ``articles`` is
-        empty and the caller decides.
+        warnings on the ``"diploqa"`` logger. A file with the same title, date and cleaned
+        text as an earlier one (by id) is skipped as a copy of it. If every file is skipped,
+        ``articles`` is empty and the caller decides.
 
     Raises:
         ArticlesError: If ``folder`` is missing, not a folder, or holds no .txt/.md file.
@@ -653,11 +654,16 @@ def load_articles(
     paths = check_articles_dir(root)
     articles: list[Article] = []
     skipped: list[SkippedFile] = []
+    first_with: dict[str, str] = {}  # content hash → id of the first article with that text
     for path in paths:
+        article_id = _relative_id(path, root)
         try:
-            articles.append(read_article(path, root, known))
+            article = read_article(path, root, known)
+            first = first_with.setdefault(article.content_hash, article_id)
+            if first != article_id:  # a copy would show every answer twice
+                raise ArticlesError(f"{article_id}: same title, date and text as {first}")
+            articles.append(article)
         except ArticlesError as err:
-            article_id = _relative_id(path, root)
             reason = str(err).removeprefix(f"{article_id}: ")
             skipped.append(SkippedFile(article_id, reason))
             _log.warning("Skipping article file %s: %s", path, reason)
