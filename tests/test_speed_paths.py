@@ -211,3 +211,35 @@ def test_ann_index_above_threshold_with_incremental_updates(built, monkeypatch, 
     flat = diploqa.build_index(articles, index_dir)
     assert flat.stored.manifest["index_type"] == "flat-ip"
     assert isinstance(flat.stored.faiss_index, faiss.IndexFlatIP)
+
+
+def test_openvino_shapes_are_few_and_their_cache_bounded(embedder):
+    """Each new input shape is compiled and kept by the CPU plugin (~8 MB each; unbounded, a
+    server grew by 650 MB over 119 question lengths): lengths come in steps of 16 and the
+    cache holds a bounded number of shapes."""
+    from diploqa.embedding import OPENVINO_SHAPE_CACHE
+
+    module = embedder.model[0]
+    for n in (1, 7, 15, 16, 17, 40, 200):
+        features = module.preprocess(["Wort " * n], prompt="query: ")
+        assert features["input_ids"].shape[1] % 16 == 0
+    # the plugin takes the cache bound at compile time (it cannot be read back afterwards)
+    import openvino
+
+    from diploqa.embedding import load_openvino_model, materialize_e5_small
+
+    seen = []
+    real = openvino.Core.compile_model
+
+    def recording(self, model, device, properties):
+        seen.append(properties)
+        return real(self, model, device, properties)
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(openvino.Core, "compile_model", recording)
+        load_openvino_model(materialize_e5_small())
+    assert seen[0]["CPU_RUNTIME_CACHE_CAPACITY"] == OPENVINO_SHAPE_CACHE <= 32
+    # padding does not change the vector
+    short = embedder.encode_queries(["Wer traf Lawrow?"])
+    padded = embedder.encode_queries(["Wer traf Lawrow?", "Wort " * 60])[:1]
+    assert float(short[0] @ padded[0]) > 0.999
