@@ -41,7 +41,7 @@ def test_openvino_backends_agree_with_pytorch(embedder, torch_embedder, backend,
     fast_embedder = embedder if backend == "default" else get_embedder(backend=backend)
     assert fast_embedder.backend == ("openvino-int8" if backend == "default" else backend)
     assert torch_embedder.backend == "torch-fp32"
-    assert type(fast_embedder.model[0]).__name__ == "OpenVINOTransformer"
+    assert type(fast_embedder.model).__name__ == "OpenVINOEncoder"
     # Different batch sizes and paddings must not matter beyond rounding.
     for encode in ("encode_queries", "encode_passages"):
         fast = getattr(fast_embedder, encode)(PASSAGES)
@@ -219,10 +219,12 @@ def test_openvino_shapes_are_few_and_their_cache_bounded(embedder):
     cache holds a bounded number of shapes."""
     from diploqa.embedding import OPENVINO_SHAPE_CACHE
 
-    module = embedder.model[0]
-    for n in (1, 7, 15, 16, 17, 40, 200):
-        features = module.preprocess(["Wort " * n], prompt="query: ")
+    tokenizer = embedder.model.tokenizer
+    for n in (1, 7, 15, 16, 17, 40, 200, 1000):
+        features = tokenizer(["query: " + "Wort " * n])
         assert features["input_ids"].shape[1] % 16 == 0
+        assert features["input_ids"].shape[1] <= 512  # truncated to the model's window
+    assert len(tokenizer("Wort " * 1000, add_special_tokens=False)["input_ids"]) >= 1000
     # the plugin takes the cache bound at compile time (it cannot be read back afterwards)
     import openvino
 
@@ -243,3 +245,21 @@ def test_openvino_shapes_are_few_and_their_cache_bounded(embedder):
     short = embedder.encode_queries(["Wer traf Lawrow?"])
     padded = embedder.encode_queries(["Wer traf Lawrow?", "Wort " * 60])[:1]
     assert float(short[0] @ padded[0]) > 0.999
+
+
+def test_searching_imports_neither_torch_nor_sentence_transformers(seed_index):
+    """The default model runs on OpenVINO alone: importing PyTorch and sentence-transformers
+    cost a server about 4 s of its start and 400 MB of its memory."""
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, diploqa\n"
+        f"hits = diploqa.load_index({str(seed_index.path)!r}).search('Wer traf Lawrow?', k=3)\n"
+        "assert hits and hits[0].text\n"
+        "print(sorted(m for m in ('torch', 'sentence_transformers', 'transformers') "
+        "if m in sys.modules))\n"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip().splitlines()[-1] == "[]"

