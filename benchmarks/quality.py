@@ -44,7 +44,6 @@ sys.path.insert(0, str(REPO / "tests"))
 
 import diploqa  # noqa: E402
 from diploqa import config  # noqa: E402
-from diploqa.chunking import passage_for_embedding  # noqa: E402
 from diploqa.lexical import Bm25Index  # noqa: E402
 
 
@@ -241,9 +240,7 @@ def _with(values: dict[str, float], index: diploqa.Index, questions: list[Questi
     if not values.pop("sections", True):
         index._links = {}
     if not values.pop("dictionary", True):
-        articles, chunks = index.stored.articles, index.stored.chunks
-        passages = [passage_for_embedding(articles[c.article_id], c) for c in chunks]
-        index._lexical = Bm25Index(passages, dictionary=None)
+        index._lexical = Bm25Index(index.stored.passages(), dictionary=None)
     try:
         with settings(**values):
             return diploqa_rankings(index, questions)

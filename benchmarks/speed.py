@@ -311,9 +311,7 @@ def main() -> int:
 
     # ---- 2. indexing throughput, side by side on the same chunks ----------------------------
     news = diploqa.load_index(news_index)
-    passages = [
-        passage_for_embedding(news.stored.articles[c.article_id], c) for c in news.stored.chunks
-    ]
+    passages = news.stored.passages()
     sample = rng.sample(passages, min(args.sample, len(passages)))
     naive_rates, fast_rates, e5_rates = [], [], []
     for rep in range(args.reps):

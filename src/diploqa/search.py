@@ -17,7 +17,7 @@ import numpy as np
 
 from . import config
 from .articles import Article
-from .chunking import PASSAGE, Chunk, passage_for_embedding
+from .chunking import PASSAGE, Chunk
 from .embedding import Embedder
 from .ensemble import EnsembleEncoder, get_encoder
 from .errors import QueryError
@@ -169,9 +169,7 @@ class Index:
         if self._lexical is None:
             with self._lexical_lock:
                 if self._lexical is None:
-                    articles, chunks = self.stored.articles, self.stored.chunks
-                    passages = [passage_for_embedding(articles[c.article_id], c) for c in chunks]
-                    self._lexical = Bm25Index(passages)
+                    self._lexical = Bm25Index(self.stored.passages())
         return self._lexical
 
     def warm(self) -> Index:

@@ -73,6 +73,11 @@ class StoredIndex:
     def dimension(self) -> int:
         return int(self.manifest["dimension"])
 
+    def passages(self) -> list[str]:
+        """The text each chunk was embedded as (see :func:`passage_for_embedding`), row ``i``
+        belonging to ``chunks[i]`` (the keyword index scores the same texts)."""
+        return [passage_for_embedding(self.articles[c.article_id], c) for c in self.chunks]
+
     def all_vectors(self) -> np.ndarray:
         """Every stored vector, row ``i`` belonging to ``chunks[i]`` (for incremental reuse)."""
         if not self.chunks:
