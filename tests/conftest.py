@@ -93,6 +93,18 @@ def server_env() -> dict[str, str]:
     return env
 
 
+def stop_process(process: subprocess.Popen) -> None:
+    """Terminate a server subprocess, killing it if it does not exit within 15 s."""
+    if process.poll() is not None:
+        return
+    process.terminate()
+    try:
+        process.wait(timeout=15)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait(timeout=15)
+
+
 def answers_http(url: str) -> bool:
     """Whether ``url`` answers 200 (bypassing any proxy)."""
     opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))

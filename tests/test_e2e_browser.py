@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from conftest import REPO, SEEDS, answers_http, free_port, server_env
+from conftest import REPO, SEEDS, answers_http, free_port, server_env, stop_process
 
 pytestmark = pytest.mark.slow
 
@@ -119,13 +119,7 @@ def server(tmp_path_factory) -> Iterator[Server]:
             time.sleep(0.25)
         yield srv
     finally:
-        if process.poll() is None:
-            process.terminate()
-            try:
-                process.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait(timeout=15)
+        stop_process(process)
 
 
 @pytest.fixture(scope="module")

@@ -18,7 +18,7 @@ import threading
 import time
 
 import pytest
-from conftest import REPO, SEEDS, answers_http, free_port, server_env
+from conftest import REPO, SEEDS, answers_http, free_port, server_env, stop_process
 from test_reliability import GAS_ARTICLE, GAS_QUESTION
 from test_store import GENEVA_QUESTION, NEW_ARTICLE
 
@@ -115,12 +115,7 @@ def server(tmp_path):
             time.sleep(0.25)
         yield url, process, articles, index
     finally:
-        process.terminate()
-        try:
-            process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(timeout=15)
+        stop_process(process)
 
 
 def _listening_addresses(pid: int) -> set[str]:
