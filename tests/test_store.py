@@ -225,13 +225,13 @@ def test_unchanged_files_are_not_cleaned_again(built, monkeypatch):
     changed file is decoded and cleaned (cleaning was most of an update's time)."""
     articles, index_dir = built
     parsed: list[str] = []
-    real_parse = diploqa.articles.parse_article
+    real_parse = diploqa.articles.readers.parse_article
 
     def spy(raw: str, article_id: str):
         parsed.append(article_id)
         return real_parse(raw, article_id)
 
-    monkeypatch.setattr(diploqa.articles, "parse_article", spy)
+    monkeypatch.setattr(diploqa.articles.readers, "parse_article", spy)
     (articles / "005_genf.txt").write_text(NEW_ARTICLE, encoding="utf-8")
     added = diploqa.build_index(articles, index_dir)
     assert parsed == ["005_genf.txt"]
@@ -240,7 +240,8 @@ def test_unchanged_files_are_not_cleaned_again(built, monkeypatch):
     # Same bytes under a cleaning rule change: everything is cleaned again, nothing re-embedded
     # when the cleaned text is the same.
     parsed.clear()
-    monkeypatch.setattr(diploqa.articles, "CLEANING_VERSION", diploqa.articles.CLEANING_VERSION + 1)
+    cleaning_version = diploqa.articles.article.CLEANING_VERSION
+    monkeypatch.setattr(diploqa.articles.article, "CLEANING_VERSION", cleaning_version + 1)
     again = diploqa.build_index(articles, index_dir)
     assert len(parsed) == 6 and not again.build_report.changed
 
@@ -249,7 +250,7 @@ def test_unchanged_files_are_not_cleaned_again(built, monkeypatch):
     path = articles / "001_50e04ee83bc37b66.txt"
     path.write_bytes(path.read_bytes())
     monkeypatch.undo()
-    monkeypatch.setattr(diploqa.articles, "parse_article", spy)
+    monkeypatch.setattr(diploqa.articles.readers, "parse_article", spy)
     same = diploqa.build_index(articles, index_dir)
     assert not same.build_report.changed
     path.write_text(path.read_text(encoding="utf-8") + "\nEin neuer Satz am Ende.\n", "utf-8")

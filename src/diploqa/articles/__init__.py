@@ -1,0 +1,45 @@
+"""Load German news articles from a folder and clean away scraping debris.
+
+Pipeline per file: bytes -> :func:`decode_bytes` -> :func:`parse_article` (header lines at
+the top, then :func:`clean_text`) -> :class:`Article`. :func:`load_articles` walks a folder
+and turns files it cannot use into :class:`SkippedFile` entries plus a warning.
+
+One concept per module: :mod:`.article` (the record and its hashes), :mod:`.cleaning`
+(debris rules, titles, outlets), :mod:`.readers` (bytes to articles, one reader per file
+kind) and :mod:`.folder` (which files of a folder are articles, and reading them safely).
+Each module's docstring gives the choices made there and why.
+"""
+
+from __future__ import annotations
+
+from .article import CLEANING_VERSION, Article, SkippedFile, source_hash
+from .cleaning import RULES, Rule, clean_text
+from .folder import article_files, check_articles_dir, load_articles, read_article
+from .readers import (
+    ARTICLE_SUFFIXES,
+    READERS,
+    ArticleReader,
+    TextReader,
+    decode_bytes,
+    parse_article,
+)
+
+__all__ = [
+    "ARTICLE_SUFFIXES",
+    "CLEANING_VERSION",
+    "READERS",
+    "RULES",
+    "Article",
+    "ArticleReader",
+    "Rule",
+    "SkippedFile",
+    "TextReader",
+    "article_files",
+    "check_articles_dir",
+    "clean_text",
+    "decode_bytes",
+    "load_articles",
+    "parse_article",
+    "read_article",
+    "source_hash",
+]

@@ -1,0 +1,227 @@
+"""Turn a file's bytes into :class:`~diploqa.articles.article.Article` records.
+
+Everything that depends on what *kind* of file it is lives here: decoding bytes to text,
+reading header lines, and the :class:`ArticleReader` for each file kind a folder can hold.
+The folder walk (:mod:`diploqa.articles.folder`) asks :func:`reader_for` which reader takes
+a file, so a new kind (HTML, JSONL, CSV) is one more entry in :data:`READERS`.
+
+Choices and why:
+
+* **Headers** are only read at the very top (blank lines and a ``---`` front-matter fence are
+  allowed between them). ``date``/``url`` need no colon because their values are
+  recognisable (a date token, an http(s) URL); a colon-less ``title``/``source`` must be
+  spelled in lower case so a sentence starting with "Title"/"Source" is not eaten. In the
+  colon-less date form the rest of the line is article text (seed 000 glues its first
+  paragraph onto ``date 2016-10``); a ``date:`` line with a colon is a pure header line.
+  ``DD.MM.YYYY`` is normalised to ``YYYY-MM-DD``.
+* **Outlet** priority: ``source:`` header, then a rule that identifies the outlet (page
+  chrome is specific to one site), then the ``url`` domain.
+* **Encodings**: UTF-8 (BOM stripped), UTF-16 with BOM, cp1252, latin-1. Before accepting
+  anything, known binary signatures (PNG, JPEG, GIF, PDF, ZIP, ELF, gzip), NUL bytes and a
+  control-character share above 10 % reject the file as binary, because latin-1 accepts any
+  byte sequence.
+"""
+
+from __future__ import annotations
+
+import codecs
+import re
+from pathlib import PurePath
+from typing import Protocol
+
+from diploqa.errors import ArticlesError
+
+from .article import Article, content_hash
+from .cleaning import _clean, _derive_title, _normalise_chars, _normalise_line, _outlet_from_url
+
+BINARY_CONTROL_SHARE = 0.10
+
+
+# --- bytes to text -------------------------------------------------------------------------
+_BINARY_MAGIC = (
+    b"\x89PNG",
+    b"\xff\xd8\xff",
+    b"GIF8",
+    b"%PDF-",
+    b"PK\x03\x04",
+    b"\x7fELF",
+    b"\x1f\x8b",
+)
+_BINARY_ERROR = "not valid text (binary data)"
+_BINARY_CONTROL = re.compile(r"[\x00-\x08\x0b\x0e-\x1f\x7f-\x9f]")
+
+
+def _looks_binary(text: str) -> bool:
+    """True if control characters other than tab/newline/CR/form feed exceed 10 %."""
+    return len(_BINARY_CONTROL.findall(text)) > BINARY_CONTROL_SHARE * len(text)
+
+
+def _decode_8bit(data: bytes) -> str:
+    """UTF-8 (BOM stripped), else cp1252, else latin-1 (which accepts any byte)."""
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        pass
+    try:
+        return data.decode("cp1252")
+    except UnicodeDecodeError:
+        return data.decode("latin-1")
+
+
+def decode_bytes(data: bytes) -> str:
+    """Decode file bytes: UTF-8 (BOM stripped), UTF-16 with BOM, cp1252, else latin-1.
+
+    Args:
+        data: Raw file content.
+
+    Returns:
+        The decoded text (not yet cleaned).
+
+    Raises:
+        ArticlesError: If the data looks binary or a UTF-16 file is malformed.
+    """
+    if data.startswith(_BINARY_MAGIC):
+        raise ArticlesError(_BINARY_ERROR)
+    if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        try:
+            text = data.decode("utf-16")
+        except UnicodeDecodeError as err:
+            raise ArticlesError(f"not valid text (broken UTF-16: {err.reason})") from err
+    elif b"\x00" in data:
+        raise ArticlesError(_BINARY_ERROR)
+    else:
+        text = _decode_8bit(data)
+    if _looks_binary(text):
+        raise ArticlesError(_BINARY_ERROR)
+    return text
+
+
+# --- headers -----------------------------------------------------------------------------
+_HEADER = re.compile(
+    r"\s*(?P<key>date|title|source|url)(?P<sep>\s*:|\s+|$)\s*(?P<value>.*)", re.IGNORECASE
+)
+_DATE = re.compile(
+    r"(?:(?P<iso>\d{4}(?:-(?:0[1-9]|1[0-2])(?:-(?:0[1-9]|[12]\d|3[01]))?)?)"
+    r"|(?P<d>0?[1-9]|[12]\d|3[01])\.(?P<m>0?[1-9]|1[0-2])\.(?P<y>\d{4}))"
+    r"(?:T\d[\d:.]*(?:Z|[+-]\d\d:?\d\d)?)?(?![\w.:-])"
+)
+_URL_START = re.compile(r"https?://", re.IGNORECASE)
+
+
+def _date_token(value: str) -> tuple[str, str] | None:
+    """Split ``value`` into (ISO date, rest) if it starts with a date token."""
+    match = _DATE.match(value)
+    if match is None:
+        return None
+    if match["iso"]:
+        date = match["iso"]
+    else:
+        date = f"{match['y']}-{int(match['m']):02d}-{int(match['d']):02d}"
+    return date, value[match.end() :].strip()
+
+
+def _parse_header(lines: list[str]) -> tuple[dict[str, str], list[str]]:
+    """Read header lines at the top; return the fields and the remaining body lines."""
+    fields: dict[str, str] = {}
+    for i, line in enumerate(lines):
+        if line.strip() in ("", "---"):
+            continue
+        match = _HEADER.fullmatch(line)
+        if match is None:
+            return fields, lines[i:]
+        key, value = match["key"].lower(), _normalise_line(match["value"])
+        has_colon = ":" in match["sep"]
+        if key == "date":
+            token = _date_token(value)
+            if token is not None:
+                fields.setdefault("date", token[0])
+                if token[1] and not has_colon:
+                    return fields, [token[1], *lines[i + 1 :]]
+            elif has_colon:
+                if value:
+                    fields.setdefault("date", value)
+            else:
+                return fields, lines[i:]
+        elif key == "url":
+            if not (has_colon or _URL_START.match(value)):
+                return fields, lines[i:]
+            if value:
+                fields.setdefault("url", value.split()[0])
+        elif has_colon or (match["key"].islower() and value):
+            if value:
+                fields.setdefault(key, value)
+        else:
+            return fields, lines[i:]
+    return fields, []
+
+
+# --- parsing -------------------------------------------------------------------------------
+def parse_article(raw: str, article_id: str) -> Article:
+    """Parse header lines, clean the body and build an :class:`Article`.
+
+    Args:
+        raw: Decoded file content.
+        article_id: Relative POSIX path used as the article id.
+
+    Returns:
+        The article.
+
+    Raises:
+        ArticlesError: ``"<id>: empty after cleaning"`` if no text is left.
+    """
+    fields, body = _parse_header(_normalise_chars(raw).split("\n"))
+    text, rule_outlet = _clean("\n".join(body))
+    if not text:
+        raise ArticlesError(f"{article_id}: empty after cleaning")
+    title = fields.get("title") or _derive_title(text)
+    date = fields.get("date")
+    url = fields.get("url")
+    outlet = fields.get("source") or rule_outlet or (_outlet_from_url(url) if url else None)
+    return Article(article_id, title, text, date, outlet, url, content_hash(title, date, text))
+
+
+# --- readers -------------------------------------------------------------------------------
+class ArticleReader(Protocol):
+    """Reads one kind of article file.
+
+    Attributes:
+        suffixes: The file name endings it takes, lower case, e.g. ``(".txt", ".md")``;
+            matched case-insensitively.
+    """
+
+    suffixes: tuple[str, ...]
+
+    def read(self, data: bytes, article_id: str) -> list[Article]:
+        """The articles in a file's bytes (``source_hash`` not yet set).
+
+        Raises:
+            ArticlesError: ``"<article_id>: <why>"`` if the bytes hold no usable article.
+        """
+        ...
+
+
+class TextReader:
+    """Plain text and Markdown: one file is one article (:func:`decode_bytes`, then
+    :func:`parse_article`)."""
+
+    suffixes: tuple[str, ...] = (".txt", ".md")
+
+    def read(self, data: bytes, article_id: str) -> list[Article]:
+        """``[article]``; raises :class:`ArticlesError` ``"<article_id>: <why>"``."""
+        try:
+            raw = decode_bytes(data)
+        except ArticlesError as err:
+            raise ArticlesError(f"{article_id}: {err}") from err
+        return [parse_article(raw, article_id)]
+
+
+#: Every file kind an articles folder can hold, in order of preference.
+READERS: tuple[ArticleReader, ...] = (TextReader(),)
+#: The file name endings some reader takes: ``(".txt", ".md")``.
+ARTICLE_SUFFIXES: tuple[str, ...] = tuple(suffix for r in READERS for suffix in r.suffixes)
+
+
+def reader_for(path: str | PurePath) -> ArticleReader | None:
+    """The reader that takes ``path`` by its name's ending (any case), or None."""
+    name = PurePath(path).name.lower()
+    return next((reader for reader in READERS if name.endswith(reader.suffixes)), None)
