@@ -1,7 +1,7 @@
 """Questions → ranked passages (:class:`Hit`) with their sources and the sentence that answers.
 
 :class:`Index` joins a verified on-disk index (:mod:`diploqa.store`) with the embedding model
-(:mod:`diploqa.embedding`). It is immutable and thread-safe: an update builds a new ``Index``
+(:mod:`diploqa.encoders`). It is immutable and thread-safe: an update builds a new ``Index``
 and callers swap the reference, so a query always sees one consistent index.
 """
 
@@ -18,8 +18,7 @@ import numpy as np
 from . import config
 from .articles import Article
 from .chunking import PASSAGE, Chunk
-from .embedding import Embedder
-from .ensemble import EnsembleEncoder, get_encoder
+from .encoders import Embedder, EnsembleEncoder, get_encoder
 from .errors import QueryError
 from .lexical import Bm25Index, LexicalScores
 from .store import (
