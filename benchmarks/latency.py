@@ -24,7 +24,7 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "tests"))
 
 import diploqa  # noqa: E402
-from diploqa.embedding import materialize_e5_small  # noqa: E402
+from diploqa.encoders import materialize_e5_small  # noqa: E402
 
 
 def percentiles(seconds: list[float]) -> str:
@@ -45,7 +45,7 @@ def main() -> None:
         index = diploqa.build_index(REPO / "seeds", Path(tmp) / "index")
         naive = SentenceTransformer(str(materialize_e5_small()), device="cpu", backend="torch")
         passages = [c.text for c in index.stored.chunks if c.kind == "passage"]
-        flat = faiss.IndexFlatIP(index.embedder.primary_dim)
+        flat = faiss.IndexFlatIP(index.embedder.primary.dim)
         flat.add(naive.encode_document(passages, normalize_embeddings=True))
         print("| questions | Index.search p50 / p95 | naive encode_query | naive + FAISS | ratio |")
         print("|---|---|---|---|---|")

@@ -211,9 +211,7 @@ def run(dataset: Dataset, work: Path, articles_dir: Path | None = None) -> list[
     for lang, questions in dataset.questions.items():
         systems: dict[str, Callable[[], list[list[str]]]] = {
             "raw model, whole articles": lambda q=questions: raw_model_rankings(
-                index.embedder.primary if hasattr(index.embedder, "primary") else index.embedder,
-                texts,
-                q,
+                index.embedder.primary, texts, q
             ),
             "BM25 (German stemming), whole articles": lambda q=questions: bm25_rankings(texts, q),
         }

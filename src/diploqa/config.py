@@ -137,6 +137,18 @@ def backend() -> str:
     return value
 
 
+def ensemble_setting() -> bool | None:
+    """Whether ``DIPLOQA_ENSEMBLE`` forces the USE ensemble on (``1``, ``true``, ``yes``,
+    ``on``) or off (``0``, ``false``, ``no``, ``off``); None when unset or anything else, for the
+    default: only the default model is paired with USE."""
+    value = os.environ.get("DIPLOQA_ENSEMBLE", "").strip().lower()
+    if value in ("1", "true", "yes", "on"):
+        return True
+    if value in ("0", "false", "no", "off"):
+        return False
+    return None
+
+
 def ann_threshold() -> int:
     """Passages from which on the index is approximate (``DIPLOQA_ANN_THRESHOLD``)."""
     return max(1, _env_int("DIPLOQA_ANN_THRESHOLD", ANN_THRESHOLD))

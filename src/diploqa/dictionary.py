@@ -16,16 +16,15 @@ from __future__ import annotations
 
 import hashlib
 import logging
-import os
 import re
 import sqlite3
-import tempfile
 import threading
 from collections import defaultdict
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 from . import config
+from .files import replacing
 
 log = logging.getLogger(__name__)
 
@@ -134,9 +133,8 @@ def build_table(source: Path, cache: Path) -> Path:
     if target.is_file():
         return target
     cache.mkdir(parents=True, exist_ok=True)  # fails fast, before seconds of parsing
-    fd, scratch = tempfile.mkstemp(dir=cache, prefix=".ding-", suffix=".tmp")
-    os.close(fd)
-    try:
+    # A cache, rebuilt when lost: renamed in without syncing to disk.
+    with replacing(target, fsync=False) as scratch:
         log.info("Indexing the dictionary %s once (a few seconds) into %s", source, target)
         table = parse_ding(_read_lines(source))
         with sqlite3.connect(scratch) as db:
@@ -147,10 +145,6 @@ def build_table(source: Path, cache: Path) -> Path:
                 ((en, _SEPARATOR.join(sorted(de))) for en, de in sorted(table.items())),
             )
         db.close()
-        os.replace(scratch, target)
-    except BaseException:
-        Path(scratch).unlink(missing_ok=True)
-        raise
     for stale in cache.glob(target.name.rsplit("-", 1)[0] + "-*.sqlite"):
         if stale != target:
             stale.unlink(missing_ok=True)

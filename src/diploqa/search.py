@@ -1,7 +1,7 @@
 """Questions → ranked passages (:class:`Hit`) with their sources and the sentence that answers.
 
 :class:`Index` joins a verified on-disk index (:mod:`diploqa.store`) with the embedding model
-(:mod:`diploqa.embedding`). It is immutable and thread-safe: an update builds a new ``Index``
+(:mod:`diploqa.encoders`). It is immutable and thread-safe: an update builds a new ``Index``
 and callers swap the reference, so a query always sees one consistent index.
 """
 
@@ -18,8 +18,7 @@ import numpy as np
 from . import config
 from .articles import Article
 from .chunking import PASSAGE, Chunk
-from .embedding import Embedder
-from .ensemble import EnsembleEncoder, get_encoder
+from .encoders import Encoder, get_encoder
 from .errors import QueryError
 from .lexical import Bm25Index, LexicalScores
 from .store import (
@@ -151,7 +150,7 @@ class Index:
     Create it with :func:`build_index` or :func:`load_index`.
     """
 
-    def __init__(self, stored: StoredIndex, embedder: Embedder | EnsembleEncoder) -> None:
+    def __init__(self, stored: StoredIndex, embedder: Encoder) -> None:
         check_compatible(stored.manifest, stored.path, embedder)
         self.stored = stored
         self.embedder = embedder
@@ -163,8 +162,8 @@ class Index:
 
     @property
     def lexical(self) -> Bm25Index:
-        """The keyword index, built from the stored passages on first use (about 0.8 s for
-        10,000 passages): an update is done when its generation is committed, and a process
+        """The keyword index, built from the stored passages on first use (its cost:
+        docs/benchmarks.md): an update is done when its generation is committed, and a process
         that only builds never needs it. :meth:`warm` builds it ahead of the first search."""
         if self._lexical is None:
             with self._lexical_lock:
@@ -191,12 +190,8 @@ class Index:
         """The question's search vector; with the USE ensemble its USE half is weighted so that
         one inner product gives ``(e5 + w·USE) / (1 + w)``, ``w`` shrinking as more of the
         question's words occur in the corpus (German questions lean on e5 and BM25)."""
-        vector = raw.copy()
-        if isinstance(self.embedder, EnsembleEncoder):
-            w = config.USE_WEIGHT * (1.0 - coverage)
-            vector[self.embedder.primary_dim :] *= w
-            vector /= 1.0 + w
-        return vector[None, :]
+        w = config.USE_WEIGHT * (1.0 - coverage)
+        return self.embedder.query_vector(raw, w)
 
     def _rank(self, lexical: LexicalScores, raw: np.ndarray, k: int) -> list[tuple[int, float]]:
         """Hybrid, two-granularity ranking of passages.
@@ -286,21 +281,20 @@ class Index:
         none of them either, the first ``config.SEMANTIC_HIGHLIGHTS`` passages (what a reader
         sees first) are also compared by meaning, with USE. Measured on XQuAD English questions
         (docs/quality.md): words alone 0.50 of answers highlighted, with meaning 0.62, with
-        translations 0.63 at the cost of words alone (USE costs ~5 ms per search); German
+        translations 0.63 at the cost of words alone (USE's cost: docs/benchmarks.md); German
         questions need neither (0.71 either way)."""
         spans = [sentence_spans(p) for p in passages]
         sentences = [[p[a:b] for a, b in sp] for p, sp in zip(passages, spans, strict=True)]
         semantic: list[np.ndarray | None] = [None] * len(passages)
         if (
-            isinstance(self.embedder, EnsembleEncoder)
-            and lexical.coverage < config.SEMANTIC_HIGHLIGHT_MAX_COVERAGE
+            lexical.coverage < config.SEMANTIC_HIGHLIGHT_MAX_COVERAGE
             and lexical.bm25_coverage <= lexical.coverage  # no word found by translation
         ):
             chosen = [i for i in range(min(len(passages), config.SEMANTIC_HIGHLIGHTS))
                       if len(sentences[i]) > 1]  # fmt: skip
             flat = [s for i in chosen for s in sentences[i]]
-            if flat:
-                similarity = self.embedder.secondary.encode(flat) @ raw[self.embedder.primary_dim :]
+            similarity = self.embedder.sentence_similarity(raw, flat) if flat else None
+            if similarity is not None:  # None: the encoder has no cheap model for meaning
                 for i in chosen:
                     n = len(sentences[i])
                     semantic[i], similarity = similarity[:n], similarity[n:]

@@ -39,9 +39,9 @@ import numpy as np
 from . import config
 from .articles import Article, SkippedFile, check_articles_dir, load_articles
 from .chunking import PASSAGE, Chunk, chunk_articles, passage_for_embedding
-from .embedding import Embedder, sha256_file
-from .ensemble import get_encoder
+from .encoders import Embedder, get_encoder
 from .errors import ArticlesError, DiploqaError, IndexCorruptError, IndexMismatchError
+from .files import sha256_file
 
 log = logging.getLogger("diploqa")
 

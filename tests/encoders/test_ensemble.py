@@ -1,0 +1,89 @@
+"""The default encoder pairs e5 with USE; other models stay alone unless asked."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from diploqa import config
+from diploqa.encoders import USE_DIM, USE_NAME, EnsembleEncoder, get_encoder
+
+
+def test_default_encoder_is_the_pair(embedder):
+    encoder = get_encoder()
+    assert isinstance(encoder, EnsembleEncoder)
+    assert encoder.model_id == f"{embedder.model_id}+{USE_NAME}"
+    vectors = encoder.encode_passages(["Lawrow traf Kerry in Sotschi."])
+    assert vectors.shape == (1, embedder.dim + USE_DIM)
+    primary = embedder.encode_passages(["Lawrow traf Kerry in Sotschi."])
+    assert np.allclose(vectors[:, : embedder.dim], primary, atol=1e-5)
+    assert np.isclose(np.linalg.norm(vectors[0, embedder.dim :]), 1, atol=1e-3)
+
+
+def test_use_half_is_cross_lingual():
+    encoder = get_encoder()
+    q = encoder.encode_queries(["Who met Lavrov in Sochi?"])[0, encoder.primary_dim :]
+    good, bad = encoder.encode_passages(
+        ["Kerry traf Lawrow in Sotschi.", "Das Wetter in Hamburg bleibt mild."]
+    )[:, encoder.primary_dim :]
+    assert q @ good > q @ bad
+
+
+def test_exact_names_from_a_manifest(embedder, monkeypatch):
+    assert not isinstance(get_encoder(embedder.model_id, exact=True), EnsembleEncoder)
+    assert isinstance(get_encoder(f"{embedder.model_id}+{USE_NAME}", exact=True), EnsembleEncoder)
+    monkeypatch.setenv("DIPLOQA_ENSEMBLE", "0")
+    assert not isinstance(get_encoder(), EnsembleEncoder)
+
+
+def test_halves_encoded_side_by_side_match_each_alone(embedder):
+    """USE runs on a thread beside e5 during builds: rows must stay paired and in order."""
+    encoder = get_encoder()
+    texts = [f"Absatz {i}: Lawrow und Kerry sprachen {i} Stunden über Syrien." for i in range(40)]
+    texts += ["Short.", "Ein sehr langer Absatz " * 40]
+    both = encoder.encode_passages(texts)
+    assert np.allclose(both[:, : encoder.primary_dim], embedder.encode_passages(texts), atol=1e-5)
+    assert np.allclose(both[:, encoder.primary_dim :], encoder.secondary.encode(texts), atol=1e-5)
+
+
+@pytest.mark.parametrize("coverage", [0.0, 0.4, 1.0])
+def test_query_vector_weights_the_use_half(coverage):
+    """``(e5 + w·USE) / (1 + w)`` in one inner product, in float32, as ranking did it before the
+    weighting moved into the encoder."""
+    encoder = get_encoder()
+    raw = encoder.encode_queries(["Who met Lavrov in Sochi?"])[0]
+    before = raw.copy()
+    w = config.USE_WEIGHT * (1.0 - coverage)
+    d = encoder.primary_dim
+    by_hand = np.concatenate([raw[:d], raw[d:] * np.float32(w)]) / np.float32(1.0 + w)
+    vector = encoder.query_vector(raw, w)
+    assert vector.shape == (1, encoder.dim) and vector.dtype == np.float32
+    assert np.array_equal(vector[0], by_hand)
+    assert np.array_equal(raw, before)  # the question's vector itself is left alone
+    stored = encoder.encode_passages(["Kerry traf Lawrow in Sotschi."])[0]
+    fused = (raw[:d] @ stored[:d] + w * (raw[d:] @ stored[d:])) / (1 + w)
+    assert np.isclose(float(vector[0] @ stored), fused, atol=1e-6)
+
+
+def test_sentence_similarity_compares_by_use():
+    encoder = get_encoder()
+    raw = encoder.encode_queries(["Who met Lavrov in Sochi?"])[0]
+    sentences = ["Kerry traf Lawrow in Sotschi.", "Das Wetter bleibt mild.", "Putin sprach."]
+    similarity = encoder.sentence_similarity(raw, sentences)
+    assert similarity.shape == (len(sentences),)
+    assert np.array_equal(
+        similarity, encoder.secondary.encode(sentences) @ raw[encoder.primary_dim :]
+    )
+    assert int(np.argmax(similarity)) == 0
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [("1", True), ("true", True), (" ON ", True), ("yes", True), ("0", False), ("off", False),
+     ("False", False), ("no", False), ("", None), ("   ", None), ("maybe", None)],
+)  # fmt: skip
+def test_ensemble_setting(monkeypatch, value, expected):
+    monkeypatch.setenv("DIPLOQA_ENSEMBLE", value)
+    assert config.ensemble_setting() is expected
+    monkeypatch.delenv("DIPLOQA_ENSEMBLE")
+    assert config.ensemble_setting() is None
