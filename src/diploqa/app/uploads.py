@@ -13,17 +13,17 @@ import os
 import re
 import threading
 import unicodedata
-from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
 from .. import config
-from ..articles import ARTICLE_SUFFIXES, decode_bytes, parse_article
+from ..articles import ARTICLE_SUFFIXES, _article_paths, decode_bytes, parse_article
 from ..errors import ArticlesError, DiploqaError
 
-#: Largest accepted upload (also passed to Gradio's ``max_file_size``).
-MAX_UPLOAD_BYTES = 2 * 1024 * 1024
+#: Largest accepted upload, passed to Gradio's ``max_file_size``; uploads are checked
+#: against :func:`diploqa.config.max_article_bytes` (this value unless overridden).
+MAX_UPLOAD_BYTES = config.MAX_ARTICLE_BYTES
 #: Longest file-name stem kept for an upload, in characters and in UTF-8 bytes (file systems
 #: allow 255 bytes; room is left for "-999" and the suffix).
 MAX_NAME_CHARS = 100
@@ -77,19 +77,10 @@ def sanitize_filename(name: str) -> str:
     return f"{stem}.{suffix.lower()}"
 
 
-def _article_files(folder: Path) -> Iterable[Path]:
-    """Every visible article file below ``folder`` (as :func:`load_articles` sees them)."""
-    for dirpath, dirnames, filenames in os.walk(folder):
-        dirnames[:] = [d for d in dirnames if not d.startswith(".")]
-        for name in filenames:
-            if not name.startswith(".") and name.lower().endswith(ARTICLE_SUFFIXES):
-                yield Path(dirpath, name)
-
-
 def find_identical(folder: Path, data: bytes) -> str | None:
     """The id of an article file with exactly these bytes, if there is one."""
     digest = hashlib.sha256(data).digest()
-    for path in _article_files(folder):
+    for path in _article_paths(folder):  # TODO(merge): articles.article_files
         try:
             if path.stat().st_size == len(data) and (
                 hashlib.sha256(path.read_bytes()).digest() == digest
@@ -136,7 +127,7 @@ def _check_name_and_size(name: str | Path, size: int) -> str | UploadOutcome:
         safe = sanitize_filename(str(name))
     except ValueError as err:
         return UploadOutcome(shown, "rejected", None, f"{shown}: {err}")
-    max_bytes = min(MAX_UPLOAD_BYTES, config.max_article_bytes())  # else skipped at indexing
+    max_bytes = config.max_article_bytes()  # the indexer's limit: else skipped there
     if size > max_bytes:
         limit = max_bytes / (1024 * 1024)
         return UploadOutcome(
