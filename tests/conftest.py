@@ -3,14 +3,19 @@
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import socket
 import subprocess
 import sys
 import urllib.request
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
+
+if TYPE_CHECKING:
+    from diploqa.app import IndexHolder
 
 REPO = Path(__file__).resolve().parents[1]
 SEEDS = REPO / "seeds"
@@ -113,3 +118,50 @@ def answers_http(url: str) -> bool:
             return response.status == 200
     except OSError:
         return False
+
+
+# --------------------------------------------------------------------------------------------
+# Web UI (tests/app)
+# --------------------------------------------------------------------------------------------
+
+XSS_ARTICLE = (
+    "title: Geheimtreffen <script>alert(1)</script> in Genf\n"
+    "date: 2017-05-02\n"
+    "source: Testzeitung <img src=x onerror=alert(1)>\n\n"
+    "Der Zitronenfalter-Gipfel von Reykjavík endete mit einer Einigung über Leuchttürme.\n\n"
+    "Ein Sprecher schrieb <script>alert(1)</script> in sein Protokoll und fügte "
+    "<img src=x onerror=alert(1)> hinzu. Die Delegationen vereinbarten, dass jeder "
+    "Leuchtturm am Nordkap künftig von beiden Seiten gemeinsam gewartet wird.\n"
+)
+
+
+@pytest.fixture(scope="session")
+def app_holder(seed_index, seed_copy) -> IndexHolder:
+    """A loaded holder on the shared seed index (read-only tests)."""
+    from diploqa.app import IndexHolder
+
+    holder = IndexHolder(seed_index.path, seed_copy)
+    holder.load()
+    return holder
+
+
+@pytest.fixture
+def app_mutable_holder(seed_index, seed_copy, tmp_path) -> IndexHolder:
+    """A holder on private copies of articles and index, for tests that upload or rebuild."""
+    from diploqa.app import IndexHolder
+
+    articles = shutil.copytree(seed_copy, tmp_path / "articles")
+    index = shutil.copytree(seed_index.path, tmp_path / "index")
+    holder = IndexHolder(index, articles)
+    holder.load()
+    return holder
+
+
+def first_source(page: str) -> str | None:
+    """The file name of the first result card on a page, if there is one."""
+    match = re.search(r'<article class="dq-card" data-source="([^"]*)"', page)
+    return match and match.group(1)
+
+
+def assert_no_traceback(page: str) -> None:
+    assert "Traceback" not in page and 'File "' not in page

@@ -3,6 +3,10 @@
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
+import textwrap
 
 import pytest
 
@@ -67,3 +71,28 @@ def test_bad_k_is_a_usage_error(k, capsys):
         main(["search", "Sotschi", "-k", k])
     assert exit_info.value.code == 2
     assert "whole number" in capsys.readouterr().err
+
+
+def test_serve_without_the_ui_extra_says_how_to_install_it(tmp_path):
+    # A fresh process in which `import gradio` fails as if the 'ui' extra were not installed.
+    script = textwrap.dedent(
+        f"""
+        import sys
+        sys.modules["gradio"] = None  # makes `import gradio` raise ModuleNotFoundError
+        from diploqa.cli import main
+        sys.exit(main(["serve", "--index", {str(tmp_path / "index")!r},
+                       "--articles", {str(tmp_path / "articles")!r}]))
+        """
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "PYTHONUNBUFFERED": "1"},
+        timeout=120,
+    )
+    assert done.returncode == 1, done.stderr
+    err = done.stderr.strip()
+    assert "the web UI needs the optional 'ui' extra (Gradio)" in err
+    assert "missing module: gradio" in err and "pip install 'diploqa[ui]'" in err
+    assert len(err.splitlines()) == 1 and "Traceback" not in err

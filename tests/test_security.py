@@ -183,7 +183,7 @@ UNSAFE_MODULES = {"pickle", "cPickle", "dill", "joblib", "shelve", "marshal", "c
 
 def test_no_pickle_or_eval_anywhere_in_the_package():
     problems = []
-    for path in sorted(SRC.glob("*.py")):
+    for path in sorted(SRC.rglob("*.py")):
         tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
         for node in ast.walk(tree):
             where = f"{path.name}:{getattr(node, 'lineno', '?')}"

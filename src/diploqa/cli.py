@@ -104,8 +104,13 @@ def _cmd_search(args: argparse.Namespace) -> int:
 def _cmd_serve(args: argparse.Namespace) -> int:
     try:
         from .app import serve
-    except ImportError:
-        print("diploqa serve: the web UI is not there yet", file=sys.stderr)
+    except ImportError as err:
+        missing = err.name or str(err)
+        print(
+            "diploqa serve: the web UI needs the optional 'ui' extra (Gradio), which is not "
+            f"installed (missing module: {missing}): pip install 'diploqa[ui]'",
+            file=sys.stderr,
+        )
         return 1
     return serve(index_dir=args.index, articles_dir=args.articles, host=args.host, port=args.port)
 

@@ -1,0 +1,121 @@
+"""Handlers: what the buttons and the API endpoints do, as plain functions of an IndexHolder.
+
+Kept free of Gradio so that they can be tested (and reused) without a browser: a question
+becomes HTML (:func:`answer_html`) or dicts (:func:`search_records`), an upload or an update
+button becomes an HTML report. No handler shows a traceback; unexpected errors are logged.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Iterable
+from pathlib import Path
+from typing import Any
+
+from ..articles import Article
+from ..errors import DiploqaError, QueryError
+from ..search import Hit, Index
+from ..store import Progress
+from .render import (
+    LOW_SCORE_THRESHOLD,
+    render_message,
+    render_results,
+    render_status,
+    render_upload_report,
+)
+from .state import NO_INDEX_TEXT, IndexHolder
+from .uploads import UploadOutcome, save_uploaded_path
+
+log = logging.getLogger("diploqa")
+
+#: Default and maximum number of passages.
+DEFAULT_K, MAX_K = 5, 20
+
+EMPTY_QUESTION_TEXT = "Bitte eine Frage eingeben. / Please type a question."
+UNEXPECTED_TEXT = (
+    "Unerwarteter Fehler – Details im Server-Log. / Unexpected error – see the server log."
+)
+
+
+def _article_lookup(index: Index) -> Callable[[str], Article | None]:
+    return lambda source: index.stored.articles.get(source)
+
+
+def answer_html(holder: IndexHolder, question: str, k: int | float = DEFAULT_K) -> str:
+    """What the results area shows for a question: cards, a state or an error, never a
+    traceback."""
+    index = holder.index
+    if index is None:
+        return render_status(holder)
+    try:
+        hits = index.search(question, k)
+    except QueryError as err:
+        if isinstance(question, str) and not question.strip():
+            return render_message(EMPTY_QUESTION_TEXT, "error")
+        return render_message(f"Fehler / Error: {err}", "error")
+    except DiploqaError as err:
+        return render_message(f"Fehler / Error: {err}", "error")
+    except Exception:
+        log.exception("search failed")
+        return render_message(UNEXPECTED_TEXT, "error")
+    return render_results(" ".join(question.split()), hits, _article_lookup(index))
+
+
+def hit_record(hit: Hit) -> dict[str, Any]:
+    """A hit as a JSON-ready dict for the API."""
+    return {
+        "rank": hit.rank,
+        "score": round(hit.score, 4),
+        "title": hit.title,
+        "source": hit.source,
+        "date": hit.date,
+        "outlet": hit.outlet,
+        "text": hit.text,
+        "answer_sentence": hit.highlighted_sentence,
+        "low_score": hit.score < LOW_SCORE_THRESHOLD,
+    }
+
+
+def search_records(
+    holder: IndexHolder, question: str, k: int | float = DEFAULT_K
+) -> list[dict[str, Any]]:
+    """The ranked passages as dicts.
+
+    Raises:
+        DiploqaError: there is no index, or the question or ``k`` is invalid.
+    """
+    index = holder.index
+    if index is None:
+        raise DiploqaError(holder.problem or NO_INDEX_TEXT)
+    return [hit_record(hit) for hit in index.search(question, k)]
+
+
+def upload_articles(
+    holder: IndexHolder, paths: Iterable[str | Path] | None, progress: Progress | None = None
+) -> str:
+    """Store uploaded files, update the index if any was stored, and report both."""
+    outcomes = [save_uploaded_path(holder.articles_dir, p) for p in paths or []]
+    if not any(o.saved_as for o in outcomes):
+        return render_upload_report(outcomes, None)
+    return _run_update(holder, outcomes, rebuild=False, progress=progress)
+
+
+def update_index(holder: IndexHolder, rebuild: bool, progress: Progress | None = None) -> str:
+    """The "update" and "rebuild" buttons: rebuild the index from the articles folder."""
+    return _run_update(holder, [], rebuild=rebuild, progress=progress)
+
+
+def _run_update(
+    holder: IndexHolder,
+    outcomes: list[UploadOutcome],
+    rebuild: bool,
+    progress: Progress | None,
+) -> str:
+    try:
+        report = holder.update(rebuild=rebuild, progress=progress)
+    except DiploqaError as err:
+        return render_upload_report(outcomes, None, str(err))
+    except Exception:
+        log.exception("index update failed")
+        return render_upload_report(outcomes, None, UNEXPECTED_TEXT)
+    return render_upload_report(outcomes, report)

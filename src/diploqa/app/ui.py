@@ -1,0 +1,285 @@
+"""The Gradio wiring: the page, its events and the named API endpoints; the only Gradio user.
+
+:func:`create_app` lays out the Blocks and :func:`serve` launches it. Everything the page
+shows comes from the handlers and renderers, so this module only connects them. The search
+is the named API (and MCP) endpoint ``search`` (HTML, as the page shows it) and
+``search_json`` (a list of dicts for programs). Gradio is the optional ``ui`` extra and is
+imported here only.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+import sys
+from pathlib import Path
+from typing import Any
+
+from .. import config
+from ..articles import ARTICLE_SUFFIXES
+from ..errors import DiploqaError
+from ..store import Progress
+from .handlers import (
+    DEFAULT_K,
+    MAX_K,
+    answer_html,
+    search_records,
+    update_index,
+    upload_articles,
+)
+from .render import render_articles_table, render_message, render_status
+from .state import IndexHolder
+from .uploads import MAX_UPLOAD_BYTES
+
+# No telemetry: Gradio reads this when it is imported.
+os.environ["GRADIO_ANALYTICS_ENABLED"] = "False"
+import gradio as gr
+
+#: Searches that may run at once; index updates always run one at a time.
+SEARCH_CONCURRENCY = 4
+#: Hosts that are not reachable from the network.
+LOCAL_HOSTS = frozenset({"127.0.0.1", "localhost", "::1"})
+
+EXAMPLES = [
+    "Mit wem sprach Kerry in Sotschi?",
+    "Who did Kerry meet in Sochi?",
+    "Wer schätzte die Chance auf eine Waffenruhe auf 49 Prozent?",
+    "What did Tillerson say about Assad?",
+    "Worum ging es bei den Gesprächen in Lausanne?",
+    "Worüber telefonierten Obama und Putin?",
+    "Why did the US stop the talks about a ceasefire?",
+]
+
+CSS = """
+.dq-msg { padding: .6em .9em; border-radius: 8px; margin: .4em 0;
+          border: 1px solid var(--border-color-primary); }
+.dq-warning { background: #fff4d6; border-color: #e0b43a; color: #5a4300; }
+.dq-error { background: #fde2e1; border-color: #d9534f; color: #6b1513; }
+.dq-summary { color: var(--body-text-color-subdued); margin: .3em 0; }
+.dq-card { border: 1px solid var(--border-color-primary); border-radius: 10px;
+           padding: .8em 1em; margin: .7em 0; background: var(--block-background-fill); }
+.dq-card-head { display: flex; align-items: center; gap: .8em; margin-bottom: .3em; }
+.dq-rank { font-weight: 700; font-size: 1.1em; }
+.dq-score { display: inline-flex; align-items: center; gap: .4em; }
+.dq-bar { display: inline-block; width: 120px; height: 8px; border-radius: 4px;
+          background: var(--border-color-primary); overflow: hidden; }
+.dq-bar-fill { display: block; height: 100%; background: var(--color-accent); }
+.dq-pct { font-variant-numeric: tabular-nums; color: var(--body-text-color-subdued); }
+.dq-passage { line-height: 1.5; margin: .3em 0; white-space: pre-wrap; }
+.dq-passage mark { background: #fff1a8; color: inherit; padding: 0 .1em; }
+.dq-source { font-size: .92em; color: var(--body-text-color-subdued); }
+.dq-context summary { cursor: pointer; margin-top: .4em; }
+.dq-context-text { white-space: pre-wrap; line-height: 1.5; font-size: .95em;
+                   color: var(--body-text-color-subdued); padding: .4em 0; }
+.dq-context-passage { color: var(--body-text-color); background: #eef3ff; }
+.dq-table { width: 100%; border-collapse: collapse; }
+.dq-table th, .dq-table td { text-align: left; padding: .3em .5em;
+                             border-bottom: 1px solid var(--border-color-primary); }
+.dq-num { text-align: right; }
+.dq-uploads { list-style: none; padding-left: 0; }
+.dq-upload-rejected { color: #b52a25; }
+"""
+
+_INTRO = (
+    "<h1 style='margin-bottom:0'>diploqa</h1><p style='margin-top:.2em'>Fragen auf Deutsch "
+    "oder Englisch zu deutschen Nachrichtenartikeln über US-russische Diplomatie. / Ask in "
+    "German or English about German news articles on US–Russian diplomacy.</p>"
+)
+
+
+def _theme() -> gr.themes.Base:
+    """A theme with system fonts only: the page loads nothing from third-party servers."""
+    return gr.themes.Soft(
+        font=["ui-sans-serif", "system-ui", "sans-serif"],
+        font_mono=["ui-monospace", "monospace"],
+    )
+
+
+def _welcome(holder: IndexHolder) -> str:
+    if holder.index is None:
+        return render_status(holder)
+    return render_message(
+        "Frage eingeben und „Fragen / Ask“ klicken. / Type a question and click “Ask”."
+    )
+
+
+def _gradio_progress(progress: gr.Progress) -> Progress:
+    """Adapt Gradio's progress bar to the ``progress(done, total)`` callback of a build."""
+
+    def report(done: int, total: int) -> None:
+        progress((done, total), desc="Passagen einbetten / Embedding passages", unit="passages")
+
+    return report
+
+
+def create_app(
+    index_dir: str | Path | None = None,
+    articles_dir: str | Path | None = None,
+    holder: IndexHolder | None = None,
+) -> gr.Blocks:
+    """Build the Blocks app (queue configured, not launched); loads index and model once."""
+    if holder is None:
+        holder = IndexHolder(index_dir or config.index_dir(), articles_dir or config.articles_dir())
+        holder.load()
+
+    def search(question: str, k: int = DEFAULT_K) -> str:
+        """Find the passages in German news articles on US–Russian diplomacy that best answer a
+        question, as HTML cards (rank, score, passage with the answering sentence marked,
+        source article).
+
+        Args:
+            question: the question, in German or English, e.g. "Wer traf Lawrow in Sotschi?".
+            k: how many passages to return (1–20).
+        """
+        return answer_html(holder, question, k)
+
+    def search_json(question: str, k: int = DEFAULT_K) -> list[dict]:
+        """Find the passages in German news articles on US–Russian diplomacy that best answer a
+        question. Returns a list of dicts, best first: rank, score (cosine similarity),
+        title, source (file name), date, outlet, text (the passage), answer_sentence and
+        low_score (true if the passage probably does not answer the question).
+
+        Args:
+            question: the question, in German or English, e.g. "Who did Kerry meet in Sochi?".
+            k: how many passages to return (1–20).
+        """
+        try:
+            return search_records(holder, question, k)
+        except DiploqaError as err:
+            raise gr.Error(str(err), print_exception=False) from None
+
+    def on_upload(files: list[str] | None, progress: gr.Progress = gr.Progress()):  # noqa: B008
+        report = upload_articles(holder, files, _gradio_progress(progress))
+        return report, render_articles_table(holder.index), render_status(holder), None
+
+    def on_update(progress: gr.Progress = gr.Progress()):  # noqa: B008
+        report = update_index(holder, rebuild=False, progress=_gradio_progress(progress))
+        return report, render_articles_table(holder.index), render_status(holder)
+
+    def on_rebuild(progress: gr.Progress = gr.Progress()):  # noqa: B008
+        report = update_index(holder, rebuild=True, progress=_gradio_progress(progress))
+        return report, render_articles_table(holder.index), render_status(holder)
+
+    def on_load():
+        return render_status(holder), render_articles_table(holder.index)
+
+    with gr.Blocks(title="diploqa", analytics_enabled=False) as demo:
+        gr.HTML(_INTRO)
+        status = gr.HTML(render_status(holder), elem_id="index-status")
+        with gr.Tabs():
+            with gr.Tab("Fragen / Ask", id="ask-tab"):
+                with gr.Row(equal_height=True):
+                    question = gr.Textbox(
+                        label="Frage / Question",
+                        placeholder="z. B. / e.g. Wer traf Lawrow in Sotschi?",
+                        lines=1,
+                        max_lines=4,
+                        scale=6,
+                        autofocus=True,
+                        elem_id="question",
+                    )
+                    ask = gr.Button("Fragen / Ask", variant="primary", scale=1, elem_id="ask")
+                k = gr.Slider(
+                    1,
+                    MAX_K,
+                    value=DEFAULT_K,
+                    step=1,
+                    label="Anzahl Passagen / Number of passages",
+                    elem_id="k",
+                )
+                gr.Examples(
+                    examples=[[q] for q in EXAMPLES],
+                    inputs=[question],
+                    label="Beispiele / Examples",
+                )
+                results = gr.HTML(_welcome(holder), elem_id="results")
+            with gr.Tab("Artikel / Articles", id="articles-tab"):
+                table = gr.HTML(render_articles_table(holder.index), elem_id="articles-table")
+                files = gr.File(
+                    label="Artikel hochladen (.txt, .md, höchstens 2 MB) / "
+                    "Upload articles (.txt, .md, at most 2 MB)",
+                    file_count="multiple",
+                    file_types=list(ARTICLE_SUFFIXES),
+                    type="filepath",
+                    elem_id="upload",
+                )
+                with gr.Row():
+                    update = gr.Button("Index aktualisieren / Update index", elem_id="update")
+                    rebuild = gr.Button(
+                        "Index neu aufbauen / Rebuild whole index",
+                        variant="stop",
+                        elem_id="rebuild",
+                    )
+                upload_report = gr.HTML(elem_id="upload-report")
+
+        gr.on(
+            triggers=[ask.click, question.submit],
+            fn=search,
+            inputs=[question, k],
+            outputs=results,
+            api_name="search",
+            concurrency_limit=SEARCH_CONCURRENCY,
+            concurrency_id="search",
+            show_progress="minimal",
+        )
+        gr.api(
+            search_json,
+            api_name="search_json",
+            concurrency_limit=SEARCH_CONCURRENCY,
+            concurrency_id="search",
+        )
+        index_outputs = [upload_report, table, status]
+        private: dict[str, Any] = {
+            "concurrency_limit": 1,
+            "concurrency_id": "index-update",
+            "api_visibility": "private",
+        }
+        files.upload(on_upload, inputs=files, outputs=[*index_outputs, files], **private)
+        update.click(on_update, outputs=index_outputs, **private)
+        rebuild.click(on_rebuild, outputs=index_outputs, **private)
+        demo.load(on_load, outputs=[status, table], api_visibility="private")
+    demo.queue(default_concurrency_limit=SEARCH_CONCURRENCY)
+    return demo
+
+
+def mcp_available() -> bool:
+    """True if Gradio's MCP server can run (the ``mcp`` package of ``gradio[mcp]``)."""
+    return importlib.util.find_spec("mcp") is not None
+
+
+def serve(
+    index_dir: str | Path | None = None,
+    articles_dir: str | Path | None = None,
+    host: str = "127.0.0.1",
+    port: int = 7860,
+) -> int:
+    """Start the web UI and block until it is stopped; returns the exit code.
+
+    Loads index and model before the server opens; never builds at start (see
+    :meth:`IndexHolder.load`).
+    """
+    index_dir = Path(index_dir) if index_dir else config.index_dir()
+    articles_dir = Path(articles_dir) if articles_dir else config.articles_dir()
+    if host not in LOCAL_HOSTS:
+        print(
+            f"warning: listening on {host}: the app is exposed to the network, and anyone "
+            "who can reach it can upload articles and rebuild the index",
+            file=sys.stderr,
+        )
+    demo = create_app(index_dir, articles_dir)
+    try:
+        demo.launch(
+            server_name=host,
+            server_port=port,
+            share=False,
+            max_file_size=MAX_UPLOAD_BYTES,
+            mcp_server=mcp_available(),
+            ssr_mode=False,
+            show_error=False,
+            theme=_theme(),
+            css=CSS,
+        )
+    except OSError as err:
+        print(f"error: cannot serve on {host}:{port}: {err}", file=sys.stderr)
+        return 1
+    return 0

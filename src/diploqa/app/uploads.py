@@ -1,0 +1,194 @@
+"""Uploads: one file from the browser becomes an article file, safely or not at all.
+
+The name is sanitised (no path, no hidden file, only .txt/.md, short enough for any file
+system), the size is the indexer's article limit (a stored upload is never skipped later),
+the bytes must parse as an article, identical bytes already present are reported instead of
+stored twice, and an existing file is never overwritten. Nothing here needs Gradio.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import re
+import threading
+import unicodedata
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Literal
+
+from .. import config
+from ..articles import ARTICLE_SUFFIXES, article_files, decode_bytes, parse_article
+from ..errors import ArticlesError, DiploqaError
+
+#: Largest accepted upload, passed to Gradio's ``max_file_size``; uploads are checked
+#: against :func:`diploqa.config.max_article_bytes` (this value unless overridden).
+MAX_UPLOAD_BYTES = config.MAX_ARTICLE_BYTES
+#: Longest file-name stem kept for an upload, in characters and in UTF-8 bytes (file systems
+#: allow 255 bytes; room is left for "-999" and the suffix).
+MAX_NAME_CHARS = 100
+MAX_NAME_BYTES = 200
+
+_UNSAFE_CHARS = re.compile(r"[^\w\-. ()]+")
+_DOTS = re.compile(r"\.{2,}")
+
+UploadKind = Literal["saved", "renamed", "duplicate", "rejected"]
+
+
+@dataclass(frozen=True)
+class UploadOutcome:
+    """What happened to one uploaded file.
+
+    Attributes:
+        name: the name the file was uploaded with.
+        kind: ``saved``, ``renamed`` (saved under another name), ``duplicate`` (identical
+            content already there, nothing written) or ``rejected``.
+        saved_as: the file name written in the articles folder, else None.
+        message: one bilingual line for the user.
+    """
+
+    name: str
+    kind: UploadKind
+    saved_as: str | None
+    message: str
+
+
+def sanitize_filename(name: str) -> str:
+    """A safe file name for the articles folder, or ValueError with a readable reason.
+
+    Only the last path component is kept (so ``../x.txt`` becomes ``x.txt``); characters
+    other than letters (umlauts included), digits, space, ``-_.()`` become ``_``; runs of
+    dots collapse; leading dots, spaces and dashes go (no hidden files); the suffix must be
+    ``.txt`` or ``.md``; the stem is cut to ``MAX_NAME_CHARS`` characters and
+    ``MAX_NAME_BYTES`` UTF-8 bytes. NUL and control characters become ``_``.
+    """
+    base = unicodedata.normalize("NFC", str(name)).replace("\\", "/").split("/")[-1]
+    base = _DOTS.sub(".", _UNSAFE_CHARS.sub("_", base))
+    base = " ".join(base.split()).lstrip(". -_")
+    stem, dot, suffix = base.rpartition(".")
+    if not dot or f".{suffix.lower()}" not in ARTICLE_SUFFIXES:
+        raise ValueError("nur .txt- und .md-Dateien / only .txt and .md files are accepted")
+    stem = stem[:MAX_NAME_CHARS]
+    while len(stem.encode("utf-8")) > MAX_NAME_BYTES:
+        stem = stem[:-1]
+    stem = stem.strip(" .")
+    if not stem:
+        raise ValueError("ungültiger Dateiname / invalid file name")
+    return f"{stem}.{suffix.lower()}"
+
+
+def find_identical(folder: Path, data: bytes) -> str | None:
+    """The id of an article file with exactly these bytes, if there is one."""
+    digest = hashlib.sha256(data).digest()
+    for path in article_files(folder):
+        try:
+            if path.stat().st_size == len(data) and (
+                hashlib.sha256(path.read_bytes()).digest() == digest
+            ):
+                return path.relative_to(folder).as_posix()
+        except OSError:
+            continue
+    return None
+
+
+def _write_new(folder: Path, name: str, data: bytes) -> str:
+    """Write ``data`` under ``name`` or, if taken, ``name-2``, ``name-3`` …; never overwrite.
+
+    The file appears complete or not at all: it is written under a hidden temporary name
+    (ignored by the article loader) and then hard-linked, which fails if the name exists.
+    """
+    stem, suffix = name.rsplit(".", 1)
+    tmp = folder / f".upload-{os.getpid()}-{threading.get_ident()}.tmp"
+    tmp.write_bytes(data)
+    try:
+        for n in range(1, 1000):
+            candidate = name if n == 1 else f"{stem}-{n}.{suffix}"
+            if Path(candidate).name != candidate:  # sanitize_filename guarantees this
+                raise DiploqaError(f"refusing to write outside the articles folder: {candidate}")
+            try:
+                os.link(tmp, folder / candidate)  # fails on any existing entry, symlinks too
+            except FileExistsError:
+                continue
+            return candidate
+        raise DiploqaError(f"too many files named like {name}")
+    finally:
+        tmp.unlink(missing_ok=True)
+
+
+def _shown_name(name: str | Path) -> str:
+    """The name as uploaded, for messages (escaped when rendered)."""
+    return str(name)
+
+
+def _check_name_and_size(name: str | Path, size: int) -> str | UploadOutcome:
+    """The safe file name, or the rejection if the name or the size is not acceptable."""
+    shown = _shown_name(name)
+    try:
+        safe = sanitize_filename(str(name))
+    except ValueError as err:
+        return UploadOutcome(shown, "rejected", None, f"{shown}: {err}")
+    max_bytes = config.max_article_bytes()  # the indexer's limit: else skipped there
+    if size > max_bytes:
+        limit = max_bytes / (1024 * 1024)
+        return UploadOutcome(
+            shown,
+            "rejected",
+            None,
+            f"{shown}: zu groß / too large ({size / (1024 * 1024):.1f} MB, höchstens / at "
+            f"most {limit:.3g} MB)",
+        )
+    return safe
+
+
+def _store(articles_dir: Path, shown: str, safe: str, data: bytes) -> UploadOutcome:
+    """Store checked bytes unless they are not an article or are already there."""
+    try:
+        parse_article(decode_bytes(data), safe)
+    except ArticlesError as err:
+        reason = str(err).removeprefix(f"{safe}: ")
+        message = f"{shown}: kein lesbarer Artikel / not a readable article ({reason})"
+        return UploadOutcome(shown, "rejected", None, message)
+    existing = find_identical(articles_dir, data) if articles_dir.is_dir() else None
+    if existing is not None:
+        message = f"{shown}: schon vorhanden als / already there as {existing}"
+        return UploadOutcome(shown, "duplicate", None, message)
+    try:
+        articles_dir.mkdir(parents=True, exist_ok=True)
+        saved = _write_new(articles_dir, safe, data)
+    except (OSError, DiploqaError) as err:
+        reason = getattr(err, "strerror", None) or err
+        message = f"{shown}: nicht gespeichert / not saved ({reason})"
+        return UploadOutcome(shown, "rejected", None, message)
+    if saved == shown:
+        return UploadOutcome(shown, "saved", saved, f"{shown}: gespeichert / saved")
+    return UploadOutcome(shown, "renamed", saved, f"{shown}: gespeichert als / saved as {saved}")
+
+
+def save_upload(articles_dir: Path, name: str, data: bytes) -> UploadOutcome:
+    """Validate one uploaded file and store it in the articles folder.
+
+    Checks, in order: the name (suffix, sanitising), the size, that it reads as an article
+    (the same parser as the index build, so a stored upload is never skipped later), and that
+    the same bytes are not already there. Never overwrites an existing file.
+    """
+    checked = _check_name_and_size(name, len(data))
+    if isinstance(checked, UploadOutcome):
+        return checked
+    return _store(Path(articles_dir), _shown_name(name), checked, data)
+
+
+def save_uploaded_path(articles_dir: Path, path: str | Path) -> UploadOutcome:
+    """Like :func:`save_upload` for a file Gradio stored; its base name is the upload's name.
+
+    Name and size are checked before the file is read, so a huge upload is never loaded.
+    """
+    path = Path(path)
+    try:
+        checked = _check_name_and_size(path.name, path.stat().st_size)
+        if isinstance(checked, UploadOutcome):
+            return checked
+        data = path.read_bytes()
+    except OSError as err:
+        message = f"{path.name}: nicht lesbar / unreadable ({err.strerror or err})"
+        return UploadOutcome(path.name, "rejected", None, message)
+    return _store(Path(articles_dir), path.name, checked, data)
