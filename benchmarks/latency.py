@@ -45,7 +45,7 @@ def main() -> None:
         index = diploqa.build_index(REPO / "seeds", Path(tmp) / "index")
         naive = SentenceTransformer(str(materialize_e5_small()), device="cpu", backend="torch")
         passages = [c.text for c in index.stored.chunks if c.kind == "passage"]
-        flat = faiss.IndexFlatIP(index.embedder.primary.dim)
+        flat = faiss.IndexFlatIP(index.encoder.primary.dim)
         flat.add(naive.encode_document(passages, normalize_embeddings=True))
         print("| questions | Index.search p50 / p95 | naive encode_query | naive + FAISS | ratio |")
         print("|---|---|---|---|---|")

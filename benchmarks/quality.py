@@ -30,9 +30,8 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, replace
 from datetime import date
 from pathlib import Path
 
@@ -124,19 +123,6 @@ def dedupe(sources: list[str]) -> list[str]:
     return list(dict.fromkeys(sources))
 
 
-@contextmanager
-def settings(**values: float) -> Iterator[None]:
-    """Temporarily change query-time weights in diploqa.config."""
-    old = {k: getattr(config, k) for k in values}
-    for k, v in values.items():
-        setattr(config, k, v)
-    try:
-        yield
-    finally:
-        for k, v in old.items():
-            setattr(config, k, v)
-
-
 def diploqa_rankings(index: diploqa.Index, questions: list[Question]) -> list[list[str]]:
     return [dedupe([h.source for h in index.search(q.text, k=30)]) for q in questions]
 
@@ -180,16 +166,15 @@ def write_articles(dataset: Dataset, folder: Path) -> None:
         (folder / aid).write_text(text, encoding="utf-8")
 
 
-#: Query-time variants measured on the same index, in one run: weights set in diploqa.config,
-#: and "sections" False ranks passages by their own scores only.
-VARIANTS: dict[str, dict[str, float]] = {
+#: Ranking variants measured on the same loaded index, in one run (``Index.with_ranking``).
+VARIANTS: dict[str, dict[str, float | bool]] = {
     "diploqa, dense e5 only, passages only": {
-        "USE_WEIGHT": 0.0,
-        "HYBRID_WEIGHT": 0.0,
+        "use_weight": 0.0,
+        "hybrid_weight": 0.0,
         "sections": False,
     },
-    "diploqa, e5 + BM25": {"USE_WEIGHT": 0.0},
-    "diploqa, e5 + USE": {"HYBRID_WEIGHT": 0.0},
+    "diploqa, e5 + BM25": {"use_weight": 0.0},
+    "diploqa, e5 + USE": {"hybrid_weight": 0.0},
     "diploqa, e5 + USE + BM25, passages only": {"sections": False},
     "diploqa without the dictionary (no trans-de-en installed)": {"dictionary": False},
     "**diploqa (default: e5 + USE + BM25, passages + sections)**": {},
@@ -211,7 +196,7 @@ def run(dataset: Dataset, work: Path, articles_dir: Path | None = None) -> list[
     for lang, questions in dataset.questions.items():
         systems: dict[str, Callable[[], list[list[str]]]] = {
             "raw model, whole articles": lambda q=questions: raw_model_rankings(
-                index.embedder.primary, texts, q
+                index.encoder.primary, texts, q
             ),
             "BM25 (German stemming), whole articles": lambda q=questions: bm25_rankings(texts, q),
         }
@@ -232,18 +217,8 @@ def run(dataset: Dataset, work: Path, articles_dir: Path | None = None) -> list[
     return rows, index
 
 
-def _with(values: dict[str, float], index: diploqa.Index, questions: list[Question]):
-    values = dict(values)
-    links, lexical = index._links, index.lexical
-    if not values.pop("sections", True):
-        index._links = {}
-    if not values.pop("dictionary", True):
-        index._lexical = Bm25Index(index.stored.passages(), dictionary=None)
-    try:
-        with settings(**values):
-            return diploqa_rankings(index, questions)
-    finally:
-        index._links, index._lexical = links, lexical
+def _with(values: dict[str, float | bool], index: diploqa.Index, questions: list[Question]):
+    return diploqa_rankings(index.with_ranking(replace(index.ranking, **values)), questions)
 
 
 def table(rows: list[tuple]) -> str:
@@ -277,10 +252,10 @@ def main() -> None:
         rows += xquad_rows
         rates = {}  # (highlighting, language) -> (all questions, top hit right)
         for mode, semantic in (("words only", 0), ("**meaning + words (default)**", None)):
-            values = {} if semantic is None else {"SEMANTIC_HIGHLIGHTS": semantic}
+            values = {} if semantic is None else {"semantic_highlights": semantic}
+            variant = xquad_index.with_ranking(replace(xquad_index.ranking, **values))
             for lang, questions in load_xquad(args.xquad).questions.items():
-                with settings(**values):
-                    rates[mode, lang] = answer_sentence_rate(xquad_index, questions)
+                rates[mode, lang] = answer_sentence_rate(variant, questions)
         if args.ntrex:
             rows += run(load_ntrex(args.ntrex), work / "ntrex")[0]
         rows += run(load_seeds(), work / "seeds", articles_dir=REPO / "seeds")[0]

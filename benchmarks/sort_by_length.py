@@ -1,4 +1,4 @@
-"""Side by side: ``store._embed`` (passages sorted by length) against plain slices of 64.
+"""Side by side: ``build.embed_passages`` (passages sorted by length) against plain slices of 64.
 
 Reads German Wikinews articles from ``../shared/data/news_de`` (by path, never copied), chunks
 them, shuffles 384 passages and embeds them both ways with the default encoder, interleaved.
@@ -17,8 +17,8 @@ from pathlib import Path
 
 import numpy as np
 
-from diploqa import store
 from diploqa.articles import parse_article
+from diploqa.build import embed_passages
 from diploqa.chunking import PASSAGE, chunk_articles
 from diploqa.config import ChunkingConfig
 from diploqa.encoders import get_encoder
@@ -52,7 +52,7 @@ def main() -> None:
         a = plain()
         unsorted_rates.append(len(passages) / (time.perf_counter() - start))
         start = time.perf_counter()
-        b = store._embed(encoder, passages, None)
+        b = embed_passages(encoder, passages, None)
         sorted_rates.append(len(passages) / (time.perf_counter() - start))
     print(
         f"{len(passages)} passages: slices of 64 {np.median(unsorted_rates):.1f}/s, sorted by "

@@ -238,9 +238,10 @@ def main() -> int:
 
     import diploqa
     from diploqa import config
+    from diploqa.build import embed_passages
     from diploqa.chunking import chunk_articles, passage_for_embedding
     from diploqa.encoders import get_embedder, materialize_e5_small
-    from diploqa.store import _embed, make_faiss_index
+    from diploqa.store import FaissStore
 
     work = args.work or Path(tempfile.mkdtemp(prefix="diploqa-speed-"))
     work.mkdir(parents=True, exist_ok=True)
@@ -319,10 +320,10 @@ def main() -> int:
         naive.encode_document(sample, batch_size=32, convert_to_numpy=True)
         naive_rates.append(len(sample) / (time.perf_counter() - t))
         t = time.perf_counter()
-        _embed(encoder, sample, None)
+        embed_passages(encoder, sample, None)
         fast_rates.append(len(sample) / (time.perf_counter() - t))
         t = time.perf_counter()
-        _embed(fast, sample, None)
+        embed_passages(fast, sample, None)
         e5_rates.append(len(sample) / (time.perf_counter() - t))
         log(f"rep {rep}: naive {naive_rates[-1]:.1f}/s, build {fast_rates[-1]:.1f}/s")
     t = time.perf_counter()
@@ -357,14 +358,14 @@ def main() -> int:
 
     for bs in (8, 16, 32):
         os.environ["DIPLOQA_BATCH_SIZE"] = str(bs)
-        routes[f"e5 {fast.backend}, batch {bs} (store._embed: sorted by length)"] = rate(
-            lambda: _embed(fast, sample, None)
+        routes[f"e5 {fast.backend}, batch {bs} (build.embed_passages: sorted by length)"] = rate(
+            lambda: embed_passages(fast, sample, None)
         )
     os.environ.pop("DIPLOQA_BATCH_SIZE")
     for name in ("openvino-bf16", "openvino-f32"):
         other = get_embedder(backend=name)
         routes[f"e5 {other.backend} (not quantised), batch 16"] = rate(
-            lambda other=other: _embed(other, sample, None)
+            lambda other=other: embed_passages(other, sample, None)
         )
     routes["e5 PyTorch fp32, batch 16, sentence-transformers' own sorting"] = rate(
         lambda: naive.encode_document(sample, batch_size=16), reps=1
@@ -381,10 +382,10 @@ def main() -> int:
                                   encoder.secondary.encode(texts)])  # fmt: skip
 
         routes["e5 + USE one after the other"] = rate(
-            lambda: _embed(OneAfterTheOther, sample, None)
+            lambda: embed_passages(OneAfterTheOther, sample, None)
         )
         routes["e5 + USE side by side (what build_index does)"] = rate(
-            lambda: _embed(encoder, sample, None)
+            lambda: embed_passages(encoder, sample, None)
         )
     t = time.perf_counter()
     fast.tokenizer(["passage: " + p for p in sample], padding=True, truncation=True)
@@ -546,10 +547,11 @@ def main() -> int:
     qv = np.vstack([q_real, noisy]).astype(np.float32)
     os.environ["DIPLOQA_ANN_THRESHOLD"] = "1"
     t = time.perf_counter()
-    hnsw, hnsw_type = make_faiss_index(vectors, vectors.shape[1])
+    hnsw_store = FaissStore.from_vectors(vectors, vectors.shape[1])
+    hnsw, hnsw_type = hnsw_store.index, hnsw_store.index_type
     hnsw_build_s = time.perf_counter() - t
     os.environ["DIPLOQA_ANN_THRESHOLD"] = str(len(vectors) + 1)
-    flat, _ = make_faiss_index(vectors, vectors.shape[1])
+    flat = FaissStore.from_vectors(vectors, vectors.shape[1]).index
     os.environ.pop("DIPLOQA_ANN_THRESHOLD")
     _, exact_ids = flat.search(qv, 100)
     ann = {"vectors": len(vectors), "real": n_real, "index_type": hnsw_type}
@@ -742,7 +744,7 @@ def report_md(R: dict) -> str:
         "",
         f"Side by side on {t['sample']} news chunks (mean {t['mean_chars']:.0f} characters with "
         f"title), medians of {len(t['naive_runs'])} runs: naive `encode_document` (PyTorch fp32, "
-        f"batch 32) {t['naive_per_s']:.1f} chunks/s; `store._embed` with the encoder "
+        f"batch 32) {t['naive_per_s']:.1f} chunks/s; `build.embed_passages` with the encoder "
         f"`build_index` uses (`{R['encoder']}`) {t['fast_per_s']:.1f} chunks/s "
         f"({t['ratio']:.2f}×); the e5 part alone {t['e5_only_per_s']:.1f} chunks/s "
         f"({t['e5_only_ratio']:.2f}×). XQuAD paragraphs (long, ~150–250 tokens), e5 alone: "

@@ -20,6 +20,19 @@ if TYPE_CHECKING:
 REPO = Path(__file__).resolve().parents[1]
 SEEDS = REPO / "seeds"
 
+#: An article the seeds do not have, and a question only it answers.
+NEW_ARTICLE = """title: Lawrow und Blinken in Genf
+date: 2022-01-21
+source: Testzeitung
+
+Lawrow und Blinken in Genf
+
+Der russische Außenminister Sergej Lawrow und US-Außenminister Antony Blinken haben sich in Genf
+zu Gesprächen über die Ukraine getroffen. Blinken sprach von einem offenen und substanziellen
+Austausch. Eine Einigung gab es nicht, beide Seiten wollen aber weiter verhandeln.
+"""
+GENEVA_QUESTION = "Wo trafen sich Lawrow und Blinken im Januar 2022?"
+
 
 @pytest.fixture(scope="session")
 def embedder():

@@ -11,6 +11,7 @@ import numpy as np
 import pytest
 
 from diploqa import config
+from diploqa.config import RankingConfig
 from diploqa.dictionary import Dictionary, build_table, open_dictionary, parse_ding
 from diploqa.lexical import Bm25Index
 
@@ -125,7 +126,7 @@ def test_translation_finds_the_passage_plain_bm25_cannot(sample_dictionary):
     assert int(result.scores.argmax()) == 0
     assert result.coverage == 0  # no word of the question itself occurs in the corpus
     n_words = len(plain.query_terms(question))  # only "truce" is found, by translation
-    assert result.bm25_coverage == pytest.approx(config.TRANSLATED_WORD_WEIGHT / n_words)
+    assert result.bm25_coverage == pytest.approx(RankingConfig.translated_word_weight / n_words)
     assert result.terms == tuple(plain.query_terms(question))
 
 
@@ -146,7 +147,7 @@ def test_words_add_up_and_own_words_count_fully(sample_dictionary):
     np.testing.assert_allclose(result.scores, expected, rtol=1e-6)
     # Genf occurs as it is (1), talks and negotiated only translated (0.5 each), of 3 words
     assert result.coverage == pytest.approx(1 / 3)
-    weight = config.TRANSLATED_WORD_WEIGHT
+    weight = RankingConfig.translated_word_weight
     assert result.bm25_coverage == pytest.approx((1 + 2 * weight) / 3)
 
 

@@ -18,9 +18,17 @@ import threading
 import time
 
 import pytest
-from conftest import REPO, SEEDS, answers_http, free_port, server_env, stop_process
+from conftest import (
+    GENEVA_QUESTION,
+    NEW_ARTICLE,
+    REPO,
+    SEEDS,
+    answers_http,
+    free_port,
+    server_env,
+    stop_process,
+)
 from test_reliability import GAS_ARTICLE, GAS_QUESTION
-from test_store import GENEVA_QUESTION, NEW_ARTICLE
 
 import diploqa
 from diploqa import app

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import importlib
+from dataclasses import replace
 
 import pytest
 
 import diploqa
+from diploqa.chunking import PASSAGE
 from diploqa.errors import QueryError
 
 LAUSANNE = "000_2ef6d3f0dcbaccb7.txt"
@@ -141,17 +143,41 @@ def test_sections_are_never_returned_as_hits(tmp_path, seed_copy):
     assert len({(h.source, h.start) for h in hits}) == len(hits)
 
 
-def test_few_candidates_still_rank_consistently(seed_index, monkeypatch):
+def test_few_candidates_still_rank_consistently(seed_index):
     """With tiny candidate lists, sections found without their passages must not break
     ranking (a regression seen on XQuAD)."""
-    from diploqa import config
-
-    monkeypatch.setattr(config, "CANDIDATES", 1)
+    few = seed_index.with_ranking(replace(seed_index.ranking, candidates=1))
     for question, _ in SEED_QUESTIONS:
         for k in (1, 2):
-            hits = seed_index.search(question, k=k)
+            hits = few.search(question, k=k)
             assert 1 <= len(hits) <= k
             assert [h.score for h in hits] == sorted((h.score for h in hits), reverse=True)
+
+
+def test_ranking_variants_share_the_loaded_index(seed_index):
+    """Benchmarks compare rankings on one loaded index: a variant shares vectors, metadata and
+    (with the same keyword settings) the keyword index; each setting takes effect."""
+    seed_index.warm()
+    question = "Who did Kerry meet in Sochi?"
+    default = seed_index.search(question, k=5)
+    dense_only = seed_index.with_ranking(
+        replace(seed_index.ranking, use_weight=0.0, hybrid_weight=0.0, sections=False)
+    )
+    assert dense_only.stored is seed_index.stored and dense_only.lexical is seed_index.lexical
+    assert dense_only.ranking.use_weight == 0.0 and seed_index.ranking.use_weight == 0.15
+    plain = dense_only.search(question, k=5)
+    raw = seed_index.encoder.encode_queries([question])[0][: seed_index.encoder.primary.dim]
+    vectors = seed_index.stored.all_vectors()[:, : seed_index.encoder.primary.dim]
+    rows = [i for i, c in enumerate(seed_index.stored.chunks) if c.kind == PASSAGE]
+    best = sorted(rows, key=lambda i: -float(vectors[i] @ raw))[:5]
+    assert [(h.source, h.start) for h in plain] == [
+        (seed_index.stored.chunks[i].article_id, seed_index.stored.chunks[i].start) for i in best
+    ]  # e5 alone, passages alone: exactly the raw model's order
+    assert [h.score for h in plain] != [h.score for h in default]
+    no_dictionary = seed_index.with_ranking(replace(seed_index.ranking, dictionary=False))
+    assert no_dictionary.lexical is not seed_index.lexical
+    loaded = diploqa.load_index(seed_index.path, ranking=dense_only.ranking)
+    assert loaded.search(question, k=5) == plain
 
 
 def test_keyword_index_is_built_on_first_use_or_warm(seed_index):
@@ -163,3 +189,21 @@ def test_keyword_index_is_built_on_first_use_or_warm(seed_index):
         "Wer traf Lawrow in Sotschi?", k=1
     )
     assert again._lexical is not None
+
+
+def test_searching_imports_neither_torch_nor_sentence_transformers(seed_index):
+    """The default model runs on OpenVINO alone: importing PyTorch and sentence-transformers
+    costs a server seconds of its start and hundreds of MB of its memory (docs/benchmarks.md)."""
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, diploqa\n"
+        f"hits = diploqa.load_index({str(seed_index.path)!r}).search('Wer traf Lawrow?', k=3)\n"
+        "assert hits and hits[0].text\n"
+        "print(sorted(m for m in ('torch', 'sentence_transformers', 'transformers') "
+        "if m in sys.modules))\n"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip().splitlines()[-1] == "[]"

@@ -19,10 +19,10 @@ from hypothesis import strategies as st
 
 import diploqa
 from diploqa import app
+from diploqa.build import BuildReport
 from diploqa.cli import main
 from diploqa.errors import DiploqaError, IndexCorruptError, QueryError
 from diploqa.search import MAX_QUERY_CHARS, check_k, clean_query
-from diploqa.store import BuildReport
 
 SRC = REPO / "src" / "diploqa"
 GOOD = b"Kerry traf Lawrow in Genf. Sie sprachen lange ueber Syrien und die Waffenruhe.\n"

@@ -10,7 +10,9 @@ The public API::
 """
 
 from .articles import Article
+from .build import BuildReport
 from .chunking import Chunk
+from .config import RankingConfig
 from .errors import (
     ArticlesError,
     DiploqaError,
@@ -20,7 +22,6 @@ from .errors import (
     QueryError,
 )
 from .search import Hit, Index, build_index, load_index, search
-from .store import BuildReport
 
 __version__ = "0.1.0"
 
@@ -36,6 +37,7 @@ __all__ = [
     "IndexMismatchError",
     "ModelError",
     "QueryError",
+    "RankingConfig",
     "build_index",
     "load_index",
     "search",

@@ -23,13 +23,14 @@ from langchain_text_splitters import RecursiveCharacterTextSplitter
 
 from .articles import Article
 from .config import ChunkingConfig
+from .sentences import SENTENCE_BREAK
 
-#: Break points, best first. The sentence rule does not split after ordinals ("am 3. Oktober")
-#: or one-letter abbreviations ("z. B."), which German prose is full of.
+#: Break points, best first: paragraphs, lines, sentences (:mod:`diploqa.sentences`), clauses,
+#: words.
 SEPARATORS = (
     r"\n\n",
     r"\n",
-    r"(?<=[.!?…])(?<!\d\.)(?<!\s\w\.)[\"“”»«')]*\s+",
+    SENTENCE_BREAK,
     r"(?<=[;:])\s+",
     r"(?<=,)\s+",
     r"\s+",
@@ -46,7 +47,7 @@ class Chunk:
     """One passage (or section) of an article.
 
     Attributes:
-        article_id: the article's id (its path relative to the articles folder).
+        article_id: the article id, the same value as ``Article.id`` and ``Hit.source``.
         index: position of the chunk among its article's chunks of the same kind (0-based).
         start: offset of the first character in ``Article.text``.
         end: offset after the last character (``text == article.text[start:end]``).

@@ -18,26 +18,44 @@ DEFAULT_MODEL = "multilingual-e5-small"
 INDEX_FORMAT_VERSION = 1
 
 
-#: Weight of the keyword (BM25) score in the hybrid ranking, scaled by the share of question
-#: words found in the corpus. Chosen on XQuAD (benchmarks/quality.py, docs/quality.md).
-HYBRID_WEIGHT = 0.05
+@dataclass(frozen=True)
+class RankingConfig:
+    """How a question is ranked: a value passed to :class:`~diploqa.search.Index`, so that
+    benchmarks and tests compare variants side by side with ``dataclasses.replace`` on the
+    same loaded index. Every default was chosen by measurement (docs/quality.md).
 
-#: Weight of the USE ensemble partner for a question none of whose words occur in the corpus
-#: (scaled down as more do). On XQuAD 0.3 scored best, but it cost seed and NTREX questions;
-#: 0.15 keeps most of the XQuAD gain without that (docs/quality.md).
-USE_WEIGHT = 0.15
+    Attributes:
+        hybrid_weight: weight of the keyword (BM25) score, scaled by the share of question
+            words found in the corpus.
+        use_weight: weight of the USE ensemble partner for a question none of whose words occur
+            in the corpus (scaled down as more do). 0.3 scored best on XQuAD but cost seed and
+            NTREX questions; 0.15 keeps most of the gain without that.
+        candidates: passages fetched from each ranking before fusion (at least this, or 4 × k).
+        sections: rank a passage also by its article's whole-article vector ("section").
+        dictionary: translate English question words for BM25 with the configured dictionary.
+        translated_word_weight: weight of a question word found in the corpus only through its
+            dictionary translation, in the share that weights BM25 (a word found as it is
+            counts 1).
+        semantic_highlights: how many of the top hits also compare sentences by meaning (USE;
+            costly per passage, so only the first hit, the one read first).
+        semantic_highlight_max_coverage: ... and only for questions with less than this share
+            of their words in the corpus, none of them found through the dictionary.
+        highlight_lexical_weight: weight of word overlap beside meaning in highlighting.
+        low_score_threshold: below this score of the best passage the web UI and the API warn
+            that nothing really matches (seed questions scored 0.72–0.96, off-topic ones
+            0.55–0.67 when it was set; docs/quality.md).
+    """
 
-#: Answer highlighting: how many of the top hits also compare sentences by meaning (USE; about
-#: 7 ms per passage, so only the first hit, the one read first), and the weight of word overlap
-#: there. Chosen on XQuAD (docs/quality.md).
-SEMANTIC_HIGHLIGHTS = 1
-#: ... and only for questions with less than this share of their words in the corpus, none of
-#: them found through the dictionary (translated words highlight as well, see search.py).
-SEMANTIC_HIGHLIGHT_MAX_COVERAGE = 0.5
-HIGHLIGHT_LEXICAL_WEIGHT = 0.6
-
-#: Passages fetched from each ranking before fusion (at least this many, or 4 × k).
-CANDIDATES = 100
+    hybrid_weight: float = 0.05
+    use_weight: float = 0.15
+    candidates: int = 100
+    sections: bool = True
+    dictionary: bool = True
+    translated_word_weight: float = 0.5
+    semantic_highlights: int = 1
+    semantic_highlight_max_coverage: float = 0.5
+    highlight_lexical_weight: float = 0.6
+    low_score_threshold: float = 0.69
 
 
 def _env_path(name: str, default: Path) -> Path:
@@ -164,12 +182,6 @@ def hnsw_ef_search() -> int:
 #: are translated through it for BM25; without it English questions rely on the dense models.
 DEFAULT_DICTIONARY = Path("/usr/share/trans/de-en")
 
-#: Weight of a question word found in the corpus only through its dictionary translation, in
-#: the share of question words that weights BM25 in the hybrid ranking (a word found as it is
-#: counts 1). Measured on XQuAD German passages (the sets of benchmarks/quality.py): 0.5 lifted
-#: English-question R@1 from 0.885 to 0.913 without lowering German, NTREX or seed results.
-TRANSLATED_WORD_WEIGHT = 0.5
-
 
 def dictionary_path() -> Path | None:
     """The Ding-format dictionary (``DIPLOQA_DICTIONARY``; ``off``: no translation)."""
@@ -177,3 +189,11 @@ def dictionary_path() -> Path | None:
     if value.lower() == "off":
         return None
     return Path(value).expanduser() if value else DEFAULT_DICTIONARY
+
+
+def fault_injection() -> tuple[str | None, Path | None]:
+    """``DIPLOQA_FAULT`` and ``DIPLOQA_FAULT_GATE``: where the crash tests stop a build (see
+    :mod:`diploqa.faults`); unset for users."""
+    fault = os.environ.get("DIPLOQA_FAULT") or None
+    gate = os.environ.get("DIPLOQA_FAULT_GATE")
+    return fault, Path(gate) if gate else None

@@ -13,7 +13,7 @@ import hashlib
 import os
 import shutil
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -27,7 +27,7 @@ def sha256_file(path: Path) -> str:
     return digest.hexdigest()
 
 
-def _fsync(path: Path) -> None:
+def fsync_path(path: Path) -> None:
     """Sync a file's data, or a folder's entries (a rename in it), to disk."""
     fd = os.open(path, os.O_RDONLY)
     try:
@@ -50,22 +50,44 @@ def replacing(path: Path, fsync: bool = True) -> Iterator[Path]:
     try:
         yield scratch
         if fsync:
-            _fsync(scratch)
+            fsync_path(scratch)
         os.replace(scratch, path)
     except BaseException:
         scratch.unlink(missing_ok=True)
         raise
     if fsync:
-        _fsync(path.parent)
+        fsync_path(path.parent)
 
 
-def atomic_write(path: Path, data: bytes, fsync: bool = True) -> None:
+def atomic_write(
+    path: Path,
+    data: bytes,
+    fsync: bool = True,
+    before_replace: Callable[[], None] | None = None,
+) -> None:
     """Replace ``path`` with ``data`` in one step: written to a hidden temporary file in the
     same folder, flushed (with ``fsync``: synced to disk), renamed onto ``path`` with
     ``os.replace``, then the folder synced. On error the temporary file is removed and ``path``
-    is left as it was."""
+    is left as it was. ``before_replace`` runs just before the rename (the crash tests stop a
+    build there)."""
     with replacing(path, fsync) as scratch:
         scratch.write_bytes(data)
+        if before_replace is not None:
+            before_replace()
+
+
+def temporaries(path: Path) -> list[Path]:
+    """Temporary files :func:`replacing` left beside ``path`` (after a crash)."""
+    path = Path(path)
+    return sorted(path.parent.glob(f".{path.name}.*tmp"))
+
+
+def write_synced(path: Path, data: bytes) -> None:
+    """Write a new file and sync it to disk (inside a folder that is renamed in later)."""
+    with open(path, "wb") as fh:
+        fh.write(data)
+        fh.flush()
+        os.fsync(fh.fileno())
 
 
 @contextmanager

@@ -9,7 +9,7 @@ is left to the dense model.
 English question words are also looked up in an English→German dictionary
 (:mod:`diploqa.dictionary`, when installed): each word then scores, per passage, the best of its
 own stem and its German translations, and a word found only through translation counts
-``config.TRANSLATED_WORD_WEIGHT`` in the share that weights BM25 (``bm25_coverage``).
+``translated_word_weight`` in the share that weights BM25 (``bm25_coverage``).
 
 The BM25 index is rebuilt from the stored passages when an index is loaded (a second for tens of
 thousands of passages), so nothing extra is written to disk.
@@ -29,7 +29,7 @@ import numpy as np
 import Stemmer
 from bm25s.stopwords import STOPWORDS_EN, STOPWORDS_GERMAN
 
-from . import config
+from .config import RankingConfig
 from .dictionary import Dictionary, default_dictionary
 
 _WORD = re.compile(r"\w+", re.UNICODE)
@@ -90,7 +90,7 @@ class LexicalScores:
         coverage: share of the question's content words found in the corpus (0..1); the
             fusion trusts BM25 in proportion to it.
         terms: the question's stemmed content words (for highlighting).
-        bm25_coverage: ``coverage`` plus ``config.TRANSLATED_WORD_WEIGHT`` for each word
+        bm25_coverage: ``coverage`` plus the translated-word weight for each word
             found in the corpus only through its dictionary translation, as a share (0..1):
             the weight of ``scores`` in the hybrid ranking. Defaults to ``coverage``.
         groups: for each question word, its stem and its translations in the corpus (for
@@ -118,13 +118,17 @@ class Bm25Index:
         passages: the texts to score.
         dictionary: English→German translations for question words; by default the one
             configured (``DIPLOQA_DICTIONARY``), ``None`` for none.
+        translated_word_weight: how much a question word found only through its translation
+            counts in ``bm25_coverage`` (see :class:`~diploqa.config.RankingConfig`).
     """
 
     def __init__(
         self,
         passages: Sequence[str],
         dictionary: Dictionary | Literal["configured"] | None = "configured",
+        translated_word_weight: float = RankingConfig.translated_word_weight,
     ) -> None:
+        self.translated_word_weight = translated_word_weight
         self._stemmer = Stemmer.Stemmer("german")
         self._stems: dict[str, str] = {}
         # An update rebuilds this index with mostly the same passages: their words are taken
@@ -236,6 +240,6 @@ class Bm25Index:
         translated_only = sum(
             1 for c, t in zip(candidates, terms, strict=True) if c and t not in self._vocabulary
         )
-        bm25_coverage = coverage + config.TRANSLATED_WORD_WEIGHT * translated_only / len(terms)
+        bm25_coverage = coverage + self.translated_word_weight * translated_only / len(terms)
         groups = tuple(frozenset(c | {t}) for c, t in zip(candidates, terms, strict=True))
         return LexicalScores(scores, coverage, terms, bm25_coverage, groups)

@@ -1,13 +1,14 @@
 """Questions → ranked passages (:class:`Hit`) with their sources and the sentence that answers.
 
-:class:`Index` joins a verified on-disk index (:mod:`diploqa.store`) with the embedding model
-(:mod:`diploqa.encoders`). It is immutable and thread-safe: an update builds a new ``Index``
-and callers swap the reference, so a query always sees one consistent index.
+:class:`Index` joins a verified on-disk index (:mod:`diploqa.store`), the encoder
+(:mod:`diploqa.encoders`) and a :class:`~diploqa.config.RankingConfig`. It is immutable and
+thread-safe: an update builds a new ``Index`` and callers swap the reference, so a query always
+sees one consistent index. One load path: :func:`load_index` reads the manifest once, picks the
+encoder it names and checks them against each other before any vector is read.
 """
 
 from __future__ import annotations
 
-import re
 import threading
 import unicodedata
 from dataclasses import dataclass
@@ -17,24 +18,17 @@ import numpy as np
 
 from . import config
 from .articles import Article
+from .build import BuildReport, Progress, build
 from .chunking import PASSAGE, Chunk
+from .config import RankingConfig
 from .encoders import Encoder, get_encoder
 from .errors import QueryError
+from .highlight import highlights
 from .lexical import Bm25Index, LexicalScores
-from .store import (
-    BuildReport,
-    Progress,
-    StoredIndex,
-    build,
-    check_compatible,
-    load_stored,
-    read_manifest,
-)
+from .store import FILES, StoredIndex, load_stored, read_manifest
 
 #: Questions longer than this are cut; the model reads at most 512 tokens anyway.
 MAX_QUERY_CHARS = 2000
-
-_SENTENCE_END = re.compile(r"(?<=[.!?…])(?<!\d\.)[\"“”»«')]*\s+|\n+")
 
 
 @dataclass(frozen=True)
@@ -45,8 +39,10 @@ class Hit:
         text: the passage.
         score: relevance, higher is better: the weighted cosine similarity of question and
             passage (e5, plus USE for the default model), plus a keyword bonus of at most 0.05.
-            Comparable across questions: the web UI warns below ``app.LOW_SCORE_THRESHOLD``.
-        source: the article's path relative to its articles folder.
+            Comparable across questions: the web UI warns below
+            ``RankingConfig.low_score_threshold``.
+        source: the article id (the same value as ``Article.id`` and ``Chunk.article_id``):
+            the article's path relative to its articles folder.
         title: the article's title.
         date: the article's date as written in its header, or None.
         start: offset of the passage in the cleaned article text.
@@ -100,32 +96,6 @@ def check_k(k: object) -> int:
     return int(k)
 
 
-def sentence_spans(passage: str) -> list[tuple[int, int]]:
-    """``(start, end)`` of each non-empty sentence of a passage."""
-    spans, start = [], 0
-    for match in _SENTENCE_END.finditer(passage):
-        spans.append((start, match.start() + len(match.group(0).rstrip())))
-        start = match.end()
-    spans.append((start, len(passage)))
-    return [(a, b) for a, b in spans if passage[a:b].strip()] or [(0, len(passage))]
-
-
-def best_sentence(
-    spans: list[tuple[int, int]], lexical: np.ndarray, semantic: np.ndarray | None, coverage: float
-) -> tuple[int, int]:
-    """The sentence that best answers: semantic similarity (when available) plus the
-    IDF-weighted word overlap, the latter weighted by the question's word coverage as in the
-    ranking (an English question's words rarely occur in German text). Ties go to the earlier
-    sentence: news put the fact first."""
-    top = float(lexical.max(initial=0.0))
-    lexical = lexical / top if top > 0 else lexical
-    if semantic is None:
-        scores = lexical
-    else:
-        scores = semantic + config.HIGHLIGHT_LEXICAL_WEIGHT * coverage * lexical
-    return spans[int(np.argmax(scores))]
-
-
 def _link_sections(chunks: list[Chunk]) -> tuple[list[int], dict[int, list[int]]]:
     """Passage rows, and links between each passage and the sections that overlap it (both
     ways), so a strong section pulls up its passages and a passage brings its section along."""
@@ -145,30 +115,57 @@ def _link_sections(chunks: list[Chunk]) -> tuple[list[int], dict[int, list[int]]
 
 
 class Index:
-    """A searchable index: the stored vectors and metadata plus the embedding model.
+    """A searchable index: the stored vectors and metadata, the encoder, and how to rank.
 
-    Create it with :func:`build_index` or :func:`load_index`.
+    Create it with :func:`build_index` or :func:`load_index`; :meth:`with_ranking` gives the
+    same index ranked another way (benchmarks compare variants on one loaded index).
     """
 
-    def __init__(self, stored: StoredIndex, embedder: Encoder) -> None:
-        check_compatible(stored.manifest, stored.path, embedder)
+    def __init__(
+        self, stored: StoredIndex, encoder: Encoder, ranking: RankingConfig | None = None
+    ) -> None:
         self.stored = stored
-        self.embedder = embedder
+        self.encoder = encoder
+        self.ranking = ranking or RankingConfig()
         self.path = stored.path
         self.build_report: BuildReport | None = None
         self._lexical: Bm25Index | None = None
         self._lexical_lock = threading.Lock()
         self._passages, self._links = _link_sections(stored.chunks)
+        if not self.ranking.sections:
+            self._links = {}
+
+    @property
+    def manifest(self):
+        """What the index holds and how it was made (:class:`~diploqa.store.Manifest`)."""
+        return self.stored.manifest
+
+    def with_ranking(self, ranking: RankingConfig) -> Index:
+        """This index ranked by ``ranking``; vectors, metadata and, where the keyword
+        settings are the same, the keyword index are shared, not copied."""
+        other = Index(self.stored, self.encoder, ranking)
+        same_keywords = (ranking.dictionary, ranking.translated_word_weight) == (
+            self.ranking.dictionary,
+            self.ranking.translated_word_weight,
+        )
+        if same_keywords:
+            other._lexical = self._lexical
+        return other
 
     @property
     def lexical(self) -> Bm25Index:
-        """The keyword index, built from the stored passages on first use (its cost:
-        docs/benchmarks.md): an update is done when its generation is committed, and a process
-        that only builds never needs it. :meth:`warm` builds it ahead of the first search."""
+        """The keyword index, built from the stored passages on first use (under a second for
+        10,000 passages, docs/benchmarks.md): an update is done when its generation is
+        committed, and a process that only builds never needs it. :meth:`warm` builds it
+        ahead of the first search."""
         if self._lexical is None:
             with self._lexical_lock:
                 if self._lexical is None:
-                    self._lexical = Bm25Index(self.stored.passages())
+                    self._lexical = Bm25Index(
+                        self.stored.passages(),
+                        dictionary="configured" if self.ranking.dictionary else None,
+                        translated_word_weight=self.ranking.translated_word_weight,
+                    )
         return self._lexical
 
     def warm(self) -> Index:
@@ -186,26 +183,21 @@ class Index:
         """Number of passages in the index (sections are not counted: they are never shown)."""
         return len(self._passages)
 
-    def _query_vector(self, raw: np.ndarray, coverage: float) -> np.ndarray:
-        """The question's search vector; with the USE ensemble its USE half is weighted so that
-        one inner product gives ``(e5 + w·USE) / (1 + w)``, ``w`` shrinking as more of the
-        question's words occur in the corpus (German questions lean on e5 and BM25)."""
-        w = config.USE_WEIGHT * (1.0 - coverage)
-        return self.embedder.query_vector(raw, w)
-
     def _rank(self, lexical: LexicalScores, raw: np.ndarray, k: int) -> list[tuple[int, float]]:
         """Hybrid, two-granularity ranking of passages.
 
         Every candidate chunk (passage or section) scores its dense similarity plus a BM25
-        bonus of at most ``config.HYBRID_WEIGHT``, weighted by the question's word coverage, so
-        it reorders close calls and never buries a clear dense hit. Candidates are the union
-        of both rankings' top chunks and the chunks linked to them; a section's score goes to
-        its best passage when higher than that passage's own.
+        bonus of at most ``ranking.hybrid_weight``, weighted by the question's word coverage,
+        so it reorders close calls and never buries a clear dense hit. The encoder's partner
+        model (USE) is weighted by ``ranking.use_weight`` for a question none of whose words
+        occur in the corpus, less as more do (German questions lean on e5 and BM25).
+        Candidates are the union of both rankings' top chunks and the chunks linked to them; a
+        section's score goes to its best passage when higher than that passage's own.
         """
-        n = len(self.stored.chunks)
-        n_candidates = min(n, max(config.CANDIDATES, 4 * k))
-        vector = self._query_vector(raw, lexical.coverage)
-        dense, rows = self.stored.faiss_index.search(vector, n_candidates)
+        ranking, vectors = self.ranking, self.stored.vectors
+        n_candidates = min(len(self.stored.chunks), max(ranking.candidates, 4 * k))
+        vector = self.encoder.query_vector(raw, ranking.use_weight * (1.0 - lexical.coverage))
+        dense, rows = vectors.search(vector, n_candidates)
         candidates = {int(r) for r in rows[0] if r >= 0}
         scores = {int(r): float(s) for s, r in zip(dense[0], rows[0], strict=True) if r >= 0}
         best = float(lexical.scores.max(initial=0.0))
@@ -217,10 +209,10 @@ class Index:
                 candidates.update(self._links.get(row, ()))
         missing = sorted(candidates - scores.keys())
         if missing:
-            vectors = self.stored.faiss_index.reconstruct_batch(np.asarray(missing, np.int64))
-            scores.update(zip(missing, (vectors @ vector[0]).tolist(), strict=True))
+            found = vectors.reconstruct(np.asarray(missing, np.int64))
+            scores.update(zip(missing, (found @ vector[0]).tolist(), strict=True))
         if best > 0:
-            weight = config.HYBRID_WEIGHT * lexical.bm25_coverage / best
+            weight = ranking.hybrid_weight * lexical.bm25_coverage / best
             for row in scores:
                 scores[row] += weight * float(lexical.scores[row])
         final = {r: scores[r] for r in candidates if self.stored.chunks[r].kind == PASSAGE}
@@ -247,79 +239,58 @@ class Index:
         if k == 0:
             return []
         lexical = self.lexical.score(text)
-        raw = self.embedder.encode_queries([text])[0]
+        raw = self.encoder.encode_queries([text])[0]
         ranked = self._rank(lexical, raw, k)
-        highlights = self._highlights([self.stored.chunks[row].text for row, _ in ranked],
-                                      lexical, raw)  # fmt: skip
-        hits = []
-        for (row, score), highlight in zip(ranked, highlights, strict=True):
-            chunk = self.stored.chunks[row]
-            article = self.stored.articles[chunk.article_id]
-            hits.append(
-                Hit(
-                    text=chunk.text,
-                    score=float(score),
-                    source=article.id,
-                    title=article.title,
-                    date=article.date,
-                    start=chunk.start,
-                    end=chunk.end,
-                    outlet=article.outlet,
-                    rank=len(hits) + 1,
-                    highlight=highlight,
-                )
-            )
-        return hits
-
-    def _highlights(
-        self, passages: list[str], lexical: LexicalScores, raw: np.ndarray
-    ) -> list[tuple[int, int]]:
-        """The best sentence of each passage, by words: the question's words and, for an
-        English question, their dictionary translations (:attr:`LexicalScores.groups`).
-
-        When the question's words are mostly absent from the corpus and the dictionary found
-        none of them either, the first ``config.SEMANTIC_HIGHLIGHTS`` passages (what a reader
-        sees first) are also compared by meaning, with USE. Measured on XQuAD English questions
-        (docs/quality.md): words alone 0.50 of answers highlighted, with meaning 0.62, with
-        translations 0.63 at the cost of words alone (USE's cost: docs/benchmarks.md); German
-        questions need neither (0.71 either way)."""
-        spans = [sentence_spans(p) for p in passages]
-        sentences = [[p[a:b] for a, b in sp] for p, sp in zip(passages, spans, strict=True)]
-        semantic: list[np.ndarray | None] = [None] * len(passages)
-        if (
-            lexical.coverage < config.SEMANTIC_HIGHLIGHT_MAX_COVERAGE
-            and lexical.bm25_coverage <= lexical.coverage  # no word found by translation
-        ):
-            chosen = [i for i in range(min(len(passages), config.SEMANTIC_HIGHLIGHTS))
-                      if len(sentences[i]) > 1]  # fmt: skip
-            flat = [s for i in chosen for s in sentences[i]]
-            similarity = self.embedder.sentence_similarity(raw, flat) if flat else None
-            if similarity is not None:  # None: the encoder has no cheap model for meaning
-                for i in chosen:
-                    n = len(sentences[i])
-                    semantic[i], similarity = similarity[:n], similarity[n:]
+        chunks = [self.stored.chunks[row] for row, _ in ranked]
+        spans = highlights(
+            [c.text for c in chunks], lexical, raw, self.lexical, self.encoder, self.ranking
+        )
         return [
-            best_sentence(sp, self.lexical.overlap(lexical.groups, group), sem, lexical.coverage)
-            for sp, group, sem in zip(spans, sentences, semantic, strict=True)
+            _hit(chunk, self.stored.articles[chunk.article_id], score, rank, span)
+            for rank, (chunk, (_, score), span) in enumerate(
+                zip(chunks, ranked, spans, strict=True), start=1
+            )
         ]
 
 
-def load_index(index_dir: str | Path | None = None, model: str | None = None) -> Index:
+def _hit(
+    chunk: Chunk, article: Article, score: float, rank: int, highlight: tuple[int, int]
+) -> Hit:
+    return Hit(
+        text=chunk.text,
+        score=float(score),
+        source=article.id,
+        title=article.title,
+        date=article.date,
+        start=chunk.start,
+        end=chunk.end,
+        outlet=article.outlet,
+        rank=rank,
+        highlight=highlight,
+    )
+
+
+def load_index(
+    index_dir: str | Path | None = None,
+    model: str | None = None,
+    ranking: RankingConfig | None = None,
+) -> Index:
     """Load a built index (and its model, once per process).
 
     Args:
         index_dir: the index folder (default ``./index`` or ``DIPLOQA_INDEX``).
         model: expected model; by default the one the index was built with.
+        ranking: how to rank (default :class:`RankingConfig`).
 
     Raises:
         IndexCorruptError: files missing or damaged (rebuild with ``diploqa index --rebuild``).
         IndexMismatchError: the index was built with another model or format.
     """
     index_dir = Path(index_dir or config.index_dir())
-    manifest = read_manifest(index_dir)  # checked before any vector is read
-    embedder = get_encoder(model) if model else get_encoder(manifest["model"], exact=True)
-    check_compatible(manifest, index_dir, embedder)
-    return Index(load_stored(index_dir), embedder)
+    manifest = read_manifest(index_dir, FILES)  # read once, checked before any vector is read
+    encoder = get_encoder(model) if model else get_encoder(manifest.model, exact=True)
+    manifest.check_compatible(encoder, index_dir)
+    return Index(load_stored(index_dir, manifest), encoder, ranking)
 
 
 def build_index(
@@ -329,6 +300,7 @@ def build_index(
     rebuild: bool = False,
     progress: Progress | None = None,
     chunking: config.ChunkingConfig | None = None,
+    ranking: RankingConfig | None = None,
 ) -> Index:
     """Build or incrementally update an index and return it, ready to search.
 
@@ -339,7 +311,7 @@ def build_index(
     report, stored = build(
         articles_dir or config.articles_dir(), index_dir, model, rebuild, chunking, progress
     )
-    index = Index(stored, get_encoder(model))
+    index = Index(stored, get_encoder(model), ranking)
     index.build_report = report
     return index
 

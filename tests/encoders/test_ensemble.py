@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 
 from diploqa import config
+from diploqa.config import RankingConfig
 from diploqa.encoders import USE_DIM, USE_NAME, EnsembleEncoder, get_encoder
 
 
@@ -53,7 +54,7 @@ def test_query_vector_weights_the_use_half(coverage):
     encoder = get_encoder()
     raw = encoder.encode_queries(["Who met Lavrov in Sochi?"])[0]
     before = raw.copy()
-    w = config.USE_WEIGHT * (1.0 - coverage)
+    w = RankingConfig.use_weight * (1.0 - coverage)
     d = encoder.primary_dim
     by_hand = np.concatenate([raw[:d], raw[d:] * np.float32(w)]) / np.float32(1.0 + w)
     vector = encoder.query_vector(raw, w)

@@ -13,9 +13,9 @@ from pathlib import Path
 from typing import Any
 
 from ..articles import Article
+from ..build import Progress
 from ..errors import DiploqaError, QueryError
 from ..search import Hit, Index
-from ..store import Progress
 from .render import (
     LOW_SCORE_THRESHOLD,
     render_message,
@@ -26,7 +26,7 @@ from .render import (
 from .state import NO_INDEX_TEXT, IndexHolder
 from .uploads import UploadOutcome, save_uploaded_path
 
-log = logging.getLogger("diploqa")
+log = logging.getLogger(__name__)
 
 #: Default and maximum number of passages.
 DEFAULT_K, MAX_K = 5, 20
@@ -58,11 +58,13 @@ def answer_html(holder: IndexHolder, question: str, k: int | float = DEFAULT_K) 
     except Exception:
         log.exception("search failed")
         return render_message(UNEXPECTED_TEXT, "error")
-    return render_results(" ".join(question.split()), hits, _article_lookup(index))
+    question = " ".join(question.split())
+    low_score = index.ranking.low_score_threshold
+    return render_results(question, hits, _article_lookup(index), low_score)
 
 
-def hit_record(hit: Hit) -> dict[str, Any]:
-    """A hit as a JSON-ready dict for the API."""
+def hit_record(hit: Hit, low_score: float = LOW_SCORE_THRESHOLD) -> dict[str, Any]:
+    """A hit as a JSON-ready dict for the API (``low_score``: the index's threshold)."""
     return {
         "rank": hit.rank,
         "score": round(hit.score, 4),
@@ -72,7 +74,7 @@ def hit_record(hit: Hit) -> dict[str, Any]:
         "outlet": hit.outlet,
         "text": hit.text,
         "answer_sentence": hit.highlighted_sentence,
-        "low_score": hit.score < LOW_SCORE_THRESHOLD,
+        "low_score": hit.score < low_score,
     }
 
 
@@ -87,7 +89,8 @@ def search_records(
     index = holder.index
     if index is None:
         raise DiploqaError(holder.problem or NO_INDEX_TEXT)
-    return [hit_record(hit) for hit in index.search(question, k)]
+    low_score = index.ranking.low_score_threshold
+    return [hit_record(hit, low_score) for hit in index.search(question, k)]
 
 
 def upload_articles(

@@ -13,16 +13,16 @@ from collections.abc import Callable
 from typing import Literal
 
 from ..articles import Article
+from ..build import BuildReport
+from ..config import RankingConfig
 from ..search import Hit, Index
-from ..store import BuildReport
 from .state import NO_INDEX_TEXT, IndexHolder
 from .uploads import UploadOutcome
 
-#: Below this score of the best passage the UI warns that nothing really matches. Measured
-#: on the seeds with the default ranking (e5 + USE + BM25): the 22 seed questions of
-#: tests/test_search.py scored 0.72–0.96 (English 0.72–0.84, German 0.79–0.96), 20 off-topic
-#: questions 0.55–0.67. It is a warning; the results stay visible.
-LOW_SCORE_THRESHOLD = 0.69
+#: Below this score of the best passage the UI warns that nothing really matches (a warning;
+#: the results stay visible). The value is part of the ranking settings, because it depends on
+#: how scores are made: :attr:`RankingConfig.low_score_threshold`.
+LOW_SCORE_THRESHOLD = RankingConfig.low_score_threshold
 #: Characters of article text shown before and after a passage in "Show in article".
 CONTEXT_CHARS = 400
 
@@ -101,7 +101,10 @@ def render_card(hit: Hit, article: Article | None) -> str:
 
 
 def render_results(
-    question: str, hits: list[Hit], article_of: Callable[[str], Article | None]
+    question: str,
+    hits: list[Hit],
+    article_of: Callable[[str], Article | None],
+    low_score: float = LOW_SCORE_THRESHOLD,
 ) -> str:
     """All cards for a question, with the low-score warning above them when it applies."""
     de, en = ("Passage", "passage") if len(hits) == 1 else ("Passagen", "passages")
@@ -110,7 +113,7 @@ def render_results(
         body = render_message("Der Index enthält keine Passagen. / The index has no passages.")
     else:
         body = "".join(render_card(hit, article_of(hit.source)) for hit in hits)
-        if hits[0].score < LOW_SCORE_THRESHOLD:
+        if hits[0].score < low_score:
             body = render_message(LOW_SCORE_TEXT, "warning") + body
     return f'<div class="dq-results" data-question="{_e(question)}">{head}{body}</div>'
 

@@ -14,12 +14,13 @@ import threading
 from pathlib import Path
 
 from ..articles import load_articles
+from ..build import BuildReport, Progress
 from ..encoders import get_encoder
 from ..errors import ArticlesError, DiploqaError
 from ..search import Index, build_index, load_index
-from ..store import MANIFEST, BuildReport, Progress, read_manifest
+from ..store import MANIFEST, read_manifest
 
-log = logging.getLogger("diploqa")
+log = logging.getLogger(__name__)
 
 NO_INDEX_TEXT = (
     "Noch kein Index – im Tab „Artikel / Articles“ aufbauen oder `diploqa index` ausführen. "
@@ -72,10 +73,10 @@ class IndexHolder:
         index.warm()
         if signature is not None and signature == self._manifest_signature():
             try:
-                current = read_manifest(self.index_dir)["generation"]
+                current = read_manifest(self.index_dir).generation
             except DiploqaError:
                 current = None
-            if current != index.stored.manifest["generation"]:
+            if current != index.manifest.generation:
                 signature = None
         with self._swap_lock:
             self._index, self._problem, self._signature = index, None, signature
@@ -173,13 +174,13 @@ def describe_pending(articles_dir: Path, index: Index) -> str | None:
     """Compare the articles on disk with the index; None when the index is current.
 
     Reads the files but cleans only those whose bytes differ from the indexed ones (no
-    embedding), so it is cheap enough for start-up: 0.1 s instead of 2.8 s for 2,000 articles.
+    embedding), so it is cheap enough for start-up (docs/benchmarks.md).
     """
     try:
         articles, _ = load_articles(articles_dir, index.stored.articles)
     except ArticlesError as err:
         return f"Artikelordner / Articles folder: {err}"
-    indexed = index.stored.manifest.get("articles", {})
+    indexed = index.manifest.articles
     on_disk = {a.id: a.content_hash for a in articles}
     new_or_changed = sum(1 for aid, h in on_disk.items() if indexed.get(aid) != h)
     removed = sum(1 for aid in indexed if aid not in on_disk)

@@ -17,8 +17,8 @@ from typing import Any
 
 from .. import config
 from ..articles import ARTICLE_SUFFIXES
+from ..build import Progress
 from ..errors import DiploqaError
-from ..store import Progress
 from .handlers import (
     DEFAULT_K,
     MAX_K,

@@ -47,6 +47,8 @@ from dataclasses import dataclass
 from typing import Literal
 from urllib.parse import urlsplit
 
+from ..sentences import first_sentence
+
 TITLE_MAX_CHARS = 120
 DUPLICATE_MAX_CHARS = 300
 CONTAINED_MIN_CHARS = 30
@@ -254,8 +256,6 @@ def clean_text(raw: str) -> str:
 
 # --- titles and outlets ------------------------------------------------------------------
 _MARKDOWN_PREFIX = re.compile(r"^(?:#{1,6}|>|-)\s*")
-_SENTENCE_END = re.compile(r"(\S+?)[.!?][\"'»«“”)]*\s+(?=[\"'„»«“(]?[A-ZÄÖÜ0-9])")
-_ABBREVIATIONS = frozenset({"Dr", "Prof", "Nr", "St", "bzw", "ca", "vgl", "z.B", "u.a", "etc"})
 _OUTLET_DOMAINS = {
     "sueddeutsche.de": "Süddeutsche Zeitung",
     "zeit.de": "ZEIT ONLINE",
@@ -267,14 +267,6 @@ _OUTLET_DOMAINS = {
     "nzz.ch": "Neue Zürcher Zeitung",
     "dw.com": "Deutsche Welle",
 }
-
-
-def _first_sentence(line: str) -> str:
-    for match in _SENTENCE_END.finditer(line):
-        word = match.group(1)
-        if not (word.isdigit() or len(word) == 1 or word in _ABBREVIATIONS):
-            return line[: match.end()].strip()
-    return line
 
 
 def _shorten(text: str, limit: int = TITLE_MAX_CHARS) -> str:
@@ -292,7 +284,7 @@ def _derive_title(text: str) -> str:
         candidate = _MARKDOWN_PREFIX.sub("", line).strip("*_ ")
         if any(ch.isalnum() for ch in candidate):
             if len(candidate) > TITLE_MAX_CHARS:
-                candidate = _shorten(_first_sentence(candidate[:_TITLE_SCAN_CHARS]))
+                candidate = _shorten(first_sentence(candidate[:_TITLE_SCAN_CHARS]))
             return candidate
     return ""
 

@@ -31,7 +31,7 @@ from diploqa.errors import ArticlesError
 from . import readers
 from .article import Article, SkippedFile, source_hash
 
-_log = logging.getLogger("diploqa")
+_log = logging.getLogger(__name__)
 
 
 def relative_id(path: Path, root: Path) -> str:
@@ -137,8 +137,8 @@ def load_articles(
 
     Returns:
         ``(articles, skipped)``, both sorted by id. Skipped files are also logged as
-        warnings on the ``"diploqa"`` logger. A file with the same title, date and cleaned
-        text as an earlier one (by id) is skipped as a copy of it. If every file is skipped,
+        warnings (logger ``diploqa.articles.folder``). A file with the same title, date and
+        cleaned text as an earlier one (by id) is skipped as a copy of it. If every file is skipped,
         ``articles`` is empty and the caller decides.
 
     Raises:

@@ -24,7 +24,7 @@ from ..errors import ModelError
 from ..files import build_folder, sha256_file
 from .base import E5_PROMPTS
 
-log = logging.getLogger("diploqa")
+log = logging.getLogger(__name__)
 
 _QK = 32  # Q4_0 block size: 32 weights share one fp16 scale
 _MATERIALIZED_VERSION = 1  # bump when the folder layout written below changes

@@ -25,7 +25,7 @@ from .. import config
 from ..files import build_folder
 from .base import E5_PROMPTS
 
-log = logging.getLogger("diploqa")
+log = logging.getLogger(__name__)
 
 _OPENVINO_EXPORT_VERSION = 2  # bump when the OpenVINO export below changes
 _INT8_VERSION = 2  # bump when the quantisation or its calibration text changes
@@ -152,7 +152,7 @@ def quantize_openvino(folder: Path, cache: Path | None = None) -> Path:
 
     log.info("quantising %s to int8 in %s (once, about 20 s)", ir, target)
     # NNCF reports usage unless it believes it runs in CI; diploqa calls no one.
-    os.environ["NNCF_CI"] = os.environ.get("NNCF_CI") or "1"
+    os.environ.setdefault("NNCF_CI", "1")
     import nncf
     import openvino as ov
     from transformers import AutoTokenizer

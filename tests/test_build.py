@@ -1,4 +1,5 @@
-"""Index building: incremental updates, atomic swaps, manifest checks, corruption."""
+"""The build pipeline (diploqa.build): incremental updates, atomic swaps, crashes, manifest
+checks, corruption, the encoder runtime and the approximate index above a size threshold."""
 
 from __future__ import annotations
 
@@ -6,23 +7,14 @@ import json
 import signal
 from pathlib import Path
 
+import faiss
+import numpy as np
 import pytest
-from conftest import copy_seeds, run_cli
+from conftest import GENEVA_QUESTION, NEW_ARTICLE, copy_seeds, run_cli
 
 import diploqa
+from diploqa import config
 from diploqa.errors import ArticlesError, IndexCorruptError, IndexMismatchError
-
-NEW_ARTICLE = """title: Lawrow und Blinken in Genf
-date: 2022-01-21
-source: Testzeitung
-
-Lawrow und Blinken in Genf
-
-Der russische Außenminister Sergej Lawrow und US-Außenminister Antony Blinken haben sich in Genf
-zu Gesprächen über die Ukraine getroffen. Blinken sprach von einem offenen und substanziellen
-Austausch. Eine Einigung gab es nicht, beide Seiten wollen aber weiter verhandeln.
-"""
-GENEVA_QUESTION = "Wo trafen sich Lawrow und Blinken im Januar 2022?"
 
 
 @pytest.fixture()
@@ -46,7 +38,7 @@ def test_incremental_add_change_delete(workdir, embedder):
     again = diploqa.build_index(articles, index_dir)
     assert embedder.passages_encoded == before
     assert len(again.build_report.unchanged) == 5 and not again.build_report.changed
-    assert again.stored.manifest["generation"] == first.stored.manifest["generation"]
+    assert again.manifest.generation == first.manifest.generation
 
     # Add one article: only its chunks are embedded.
     (articles / "005_genf.txt").write_text(NEW_ARTICLE, encoding="utf-8")
@@ -172,7 +164,7 @@ def test_model_change_triggers_full_rebuild_not_mixed_vectors(built):
 )
 def test_corrupt_index_is_named_and_rebuild_recovers(built, damage, names):
     articles, index_dir = built
-    gen = index_dir / diploqa.load_index(index_dir).stored.manifest["generation"]
+    gen = index_dir / diploqa.load_index(index_dir).manifest.generation
     if damage == "truncate-faiss":
         data = (gen / "index.faiss").read_bytes()
         (gen / "index.faiss").write_bytes(data[: len(data) // 2])
@@ -274,3 +266,74 @@ def test_built_index_equals_the_loaded_one(built):
     assert (built_index.stored.all_vectors() == loaded.stored.all_vectors()).all()
     question = GENEVA_QUESTION
     assert built_index.search(question, k=3) == loaded.search(question, k=3)
+
+
+def test_backend_change_rebuilds_fully_and_is_recorded(tmp_path, monkeypatch):
+    articles = copy_seeds(tmp_path / "articles")
+    monkeypatch.setenv("DIPLOQA_BACKEND", "torch")
+    first = diploqa.build_index(articles, tmp_path / "index")
+    assert first.manifest.backend == "torch-fp32"
+    monkeypatch.delenv("DIPLOQA_BACKEND")
+    second = diploqa.build_index(articles, tmp_path / "index")
+    report = second.build_report
+    assert report.full_rebuild and "backend changed from torch-fp32" in report.reason
+    assert second.manifest.backend.startswith("openvino")
+    assert report.embedded == first.build_report.embedded  # everything, once more
+
+
+def test_old_manifest_without_backend_counts_as_pytorch(built, embedder):
+    articles, index_dir = built
+    manifest = json.loads((index_dir / "manifest.json").read_text())
+    del manifest["backend"]
+    (index_dir / "manifest.json").write_text(json.dumps(manifest))
+    report = diploqa.build_index(articles, index_dir).build_report
+    assert report.full_rebuild and "from torch-fp32" in report.reason
+
+
+def test_ann_index_above_threshold_with_incremental_updates(built, monkeypatch, embedder):
+    articles, index_dir = built
+    exact = diploqa.load_index(index_dir)
+    assert exact.manifest.index_type == "flat-ip"
+    n = len(exact)
+    monkeypatch.setenv("DIPLOQA_ANN_THRESHOLD", "10")
+    # Crossing the threshold rebuilds the vector index from the stored vectors: no re-embedding.
+    before = embedder.passages_encoded
+    first = articles / sorted(p.name for p in articles.iterdir())[0]
+    # a near copy (an exact one would be skipped as a duplicate)
+    (articles / "zz.txt").write_text(first.read_text(encoding="utf-8") + "\nNachtrag.\n", "utf-8")
+    ann = diploqa.build_index(articles, index_dir)
+    assert ann.manifest.index_type.startswith("hnsw")
+    assert isinstance(ann.stored.vectors.index, faiss.IndexHNSWFlat)
+    assert ann.stored.vectors.index.hnsw.efSearch == config.hnsw_ef_search()
+    report = ann.build_report
+    assert report.added == ["zz.txt"] and not report.full_rebuild
+    assert embedder.passages_encoded - before == report.embedded < len(ann) - n + 5
+    old_rows = [i for i, c in enumerate(ann.stored.chunks) if c.article_id != "zz.txt"]
+    assert np.allclose(ann.stored.all_vectors()[old_rows], exact.stored.all_vectors(), atol=1e-6)
+
+    # The ANN index answers like the exact one on this small index.
+    for question in ("Wer traf Lawrow in Sotschi?", "Who did Kerry meet in Sochi?"):
+        a = [(h.source, h.start) for h in exact.search(question, k=5)]
+        b = [(h.source, h.start) for h in ann.search(question, k=5)]
+        assert a[0] == b[0] or b[0][0] == "zz.txt"  # the copy may tie with its original
+
+    # An incremental update keeps the ANN type and embeds only the new article.
+    (articles / "005_genf.txt").write_text(NEW_ARTICLE, encoding="utf-8")
+    before = embedder.passages_encoded
+    updated = diploqa.build_index(articles, index_dir)
+    report = updated.build_report
+    assert report.added == ["005_genf.txt"] and not report.full_rebuild
+    new_rows = [c for c in updated.stored.chunks if c.article_id == "005_genf.txt"]
+    assert embedder.passages_encoded - before == report.embedded >= len(new_rows) > 0
+    assert report.embedded < len(new_rows) + 3
+    assert updated.manifest.index_type.startswith("hnsw")
+    assert updated.search("Wo trafen sich Lawrow und Blinken?", k=1)[0].source == "005_genf.txt"
+
+    # Reloading restores the search breadth; dropping below the threshold returns to exact.
+    reloaded = diploqa.load_index(index_dir).stored.vectors.index
+    assert reloaded.hnsw.efSearch == config.hnsw_ef_search()
+    monkeypatch.delenv("DIPLOQA_ANN_THRESHOLD")
+    (articles / "zz.txt").unlink()
+    flat = diploqa.build_index(articles, index_dir)
+    assert flat.manifest.index_type == "flat-ip"
+    assert isinstance(flat.stored.vectors.index, faiss.IndexFlatIP)

@@ -1,0 +1,215 @@
+"""The incremental build: articles folder → chunks → vectors → a new committed generation.
+
+Only new or changed articles (by content hash) are chunked and embedded; the vectors of
+unchanged ones are copied from the live generation. Everything is re-embedded only on
+``rebuild=True``, a first build, or when the manifest says the stored vectors cannot be reused
+(:meth:`~diploqa.store.Manifest.reusable_for`), or the old index is unreadable.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from . import config
+from .articles import Article, SkippedFile, check_articles_dir, load_articles
+from .chunking import PASSAGE, Chunk, chunk_articles, passage_for_embedding
+from .encoders import Encoder, get_encoder
+from .errors import ArticlesError, DiploqaError
+from .faults import fault_point
+from .store import (
+    MANIFEST,
+    FaissStore,
+    StoredIndex,
+    build_lock,
+    cleanup_on_write_error,
+    load_stored,
+    prepare_index_dir,
+    write_generation,
+)
+
+log = logging.getLogger(__name__)
+
+#: Called as ``progress(done, total)`` while passages are embedded.
+Progress = Callable[[int, int], None]
+
+
+@dataclass
+class BuildReport:
+    """What a build did, for the CLI summary and for tests."""
+
+    added: list[str] = field(default_factory=list)
+    updated: list[str] = field(default_factory=list)
+    removed: list[str] = field(default_factory=list)
+    unchanged: list[str] = field(default_factory=list)
+    skipped: list[SkippedFile] = field(default_factory=list)
+    chunks: int = 0  # passages and sections in the index
+    passages: int = 0
+    embedded: int = 0  # passages and sections embedded by this build
+    seconds: float = 0.0
+    full_rebuild: bool = False
+    reason: str = ""
+
+    @property
+    def changed(self) -> bool:
+        return bool(self.added or self.updated or self.removed or self.full_rebuild)
+
+    def summary(self) -> str:
+        kind = f"full build ({self.reason})" if self.full_rebuild else "incremental update"
+        return (
+            f"{kind}: {len(self.added)} added, {len(self.updated)} updated, "
+            f"{len(self.removed)} removed, {len(self.unchanged)} unchanged, "
+            f"{len(self.skipped)} skipped; {self.passages} passages "
+            f"(+{self.chunks - self.passages} sections) in the index, "
+            f"{self.embedded} embedded; {self.seconds:.1f} s"
+        )
+
+
+def _reusable(
+    index_dir: Path, encoder: Encoder, chunking: config.ChunkingConfig, report: BuildReport
+) -> StoredIndex | None:
+    """The live generation if its vectors can be kept, else None (with ``report.reason``)."""
+    if not (index_dir / MANIFEST).exists():
+        report.reason = "no index yet"
+        return None
+    try:
+        old = load_stored(index_dir)
+    except DiploqaError as err:
+        report.reason = f"old index unusable: {err}"
+        log.warning("rebuilding: %s", err)
+        return None
+    reason = old.manifest.reusable_for(encoder, chunking)
+    if reason:
+        report.reason = reason
+        return None
+    return old
+
+
+def build(
+    articles_dir: str | Path,
+    index_dir: str | Path,
+    model: str | None = None,
+    rebuild: bool = False,
+    chunking: config.ChunkingConfig | None = None,
+    progress: Progress | None = None,
+) -> tuple[BuildReport, StoredIndex]:
+    """Bring the index in ``index_dir`` up to date with the articles in ``articles_dir``.
+
+    Returns:
+        What the build did, and the live generation, ready to search (as :func:`load_stored`
+        would load it, without reading back what was just written).
+
+    Raises:
+        ArticlesError: the folder is missing, empty, or holds no readable article.
+        DiploqaError: the index folder cannot be written.
+    """
+    started = time.perf_counter()
+    articles_dir, index_dir = Path(articles_dir), Path(index_dir)
+    chunking = chunking or config.ChunkingConfig()
+    check_articles_dir(articles_dir)  # a wrong folder fails before the index folder is made
+    prepare_index_dir(index_dir)
+    encoder = get_encoder(model)
+    report = BuildReport()
+
+    with build_lock(index_dir):
+        if rebuild:
+            report.reason, old = "--rebuild", None
+        else:
+            old = _reusable(index_dir, encoder, chunking, report)
+        report.full_rebuild = old is None
+        old_hashes = old.manifest.articles if old else {}
+        # Files whose bytes did not change are not cleaned again: their articles come from
+        # the old index (with --rebuild, everything is read afresh).
+        articles, report.skipped = load_articles(articles_dir, old.articles if old else None)
+        if not articles:
+            names = ", ".join(f"{s.path} ({s.reason})" for s in report.skipped)
+            raise ArticlesError(f"no readable article in {articles_dir}: {names}")
+
+        report.removed = sorted(set(old_hashes) - {a.id for a in articles})
+        to_embed: list[Article] = []
+        for article in articles:
+            if old_hashes.get(article.id) == article.content_hash:
+                report.unchanged.append(article.id)
+            else:
+                (report.updated if article.id in old_hashes else report.added).append(article.id)
+                to_embed.append(article)
+
+        fresh = chunk_articles(to_embed, encoder.count_tokens, chunking)
+        by_id = {a.id: a for a in articles}
+        passages = [passage_for_embedding(by_id[c.article_id], c) for c in fresh]
+        fresh_vectors = embed_passages(encoder, passages, progress)
+        report.embedded = len(fresh)
+
+        if not report.changed:
+            report.chunks = len(old.chunks)
+            report.passages = sum(c.kind == PASSAGE for c in old.chunks)
+            report.seconds = time.perf_counter() - started
+            return report, old
+
+        chunks, vectors = _assemble(articles, set(report.unchanged), old, fresh, fresh_vectors)
+        fault_point("before-write")
+        with cleanup_on_write_error(index_dir):
+            store = FaissStore.from_vectors(vectors, encoder.dim)
+            stored = write_generation(index_dir, encoder, articles, chunks, store, chunking)
+        report.chunks = len(chunks)
+        report.passages = sum(c.kind == PASSAGE for c in chunks)
+    report.seconds = time.perf_counter() - started
+    return report, stored
+
+
+def _assemble(
+    articles: list[Article],
+    unchanged: set[str],
+    old: StoredIndex | None,
+    fresh: list[Chunk],
+    fresh_vectors: np.ndarray,
+) -> tuple[list[Chunk], np.ndarray]:
+    """Chunks and vectors in a stable order (article id, then chunk index), unchanged
+    articles' from the old generation and the others' from this build."""
+    dim = fresh_vectors.shape[1]
+    old_vectors = old.all_vectors() if old else None
+    old_rows: dict[str, list[int]] = {}
+    for i, c in enumerate(old.chunks if old else []):
+        old_rows.setdefault(c.article_id, []).append(i)
+    fresh_rows: dict[str, list[int]] = {}
+    for i, c in enumerate(fresh):
+        fresh_rows.setdefault(c.article_id, []).append(i)
+    chunks: list[Chunk] = []
+    parts: list[np.ndarray] = [np.zeros((0, dim), np.float32)]
+    for article in articles:
+        if article.id in unchanged:
+            rows = old_rows.get(article.id, [])
+            chunks += [old.chunks[i] for i in rows]
+            parts.append(old_vectors[rows])
+        else:
+            rows = fresh_rows.get(article.id, [])
+            chunks += [fresh[i] for i in rows]
+            parts.append(fresh_vectors[rows])
+    return chunks, np.vstack(parts)
+
+
+def embed_passages(encoder: Encoder, passages: list[str], progress: Progress | None) -> np.ndarray:
+    """Embed in slices so that a progress bar moves and memory stays bounded.
+
+    Passages are sorted by length first, so each batch holds passages of similar length and
+    little padding is computed; the vectors are put back in their original order.
+    """
+    if not passages:
+        return np.zeros((0, encoder.dim), dtype=np.float32)
+    step = max(64, config.batch_size() * 4)
+    order = sorted(range(len(passages)), key=lambda i: -len(passages[i]))
+    out = np.empty((len(passages), encoder.dim), dtype=np.float32)
+    if progress:
+        progress(0, len(passages))
+    for start in range(0, len(passages), step):
+        rows = order[start : start + step]
+        out[rows] = encoder.encode_passages([passages[i] for i in rows])
+        if progress:
+            progress(min(start + step, len(passages)), len(passages))
+        fault_point("while-embedding")
+    return out

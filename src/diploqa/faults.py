@@ -1,0 +1,31 @@
+"""Named crash points, so the tests can kill or hold a build at a known step.
+
+A build passes ``while-embedding``, ``before-write``, ``after-faiss`` and ``before-swap``;
+``DIPLOQA_FAULT`` (read in :mod:`diploqa.config`) names the one to act on. Unset, each point
+costs one dictionary lookup.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from pathlib import Path
+
+from . import config
+
+
+def fault_point(name: str) -> None:
+    """Crash here when ``DIPLOQA_FAULT`` names this point.
+
+    ``DIPLOQA_FAULT=pause:<point>`` instead creates ``$DIPLOQA_FAULT_GATE.reached`` and waits
+    (at most two minutes) until the file ``$DIPLOQA_FAULT_GATE`` exists: the concurrency tests
+    use it to hold a build at a known point.
+    """
+    fault, gate = config.fault_injection()
+    if fault == name:
+        os.kill(os.getpid(), 9)
+    elif fault == f"pause:{name}" and gate is not None:
+        Path(f"{gate}.reached").touch()
+        deadline = time.monotonic() + 120
+        while not gate.exists() and time.monotonic() < deadline:
+            time.sleep(0.05)

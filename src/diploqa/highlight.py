@@ -1,0 +1,71 @@
+"""The sentence of a passage that best answers a question (``Hit.highlight``).
+
+By words: the question's words and, for an English question, their dictionary translations
+(:attr:`~diploqa.lexical.LexicalScores.groups`). When the question's words are mostly absent
+from the corpus and the dictionary found none of them either, the first
+``RankingConfig.semantic_highlights`` passages (what a reader sees first) are also compared by
+meaning, through the encoder's cheap sentence model (USE). Why this split, and how often the
+answer lands in the highlighted sentence: docs/quality.md.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .config import RankingConfig
+from .encoders import Encoder
+from .lexical import Bm25Index, LexicalScores
+from .sentences import sentence_spans
+
+
+def best_sentence(
+    spans: list[tuple[int, int]],
+    lexical: np.ndarray,
+    semantic: np.ndarray | None,
+    coverage: float,
+    lexical_weight: float = RankingConfig.highlight_lexical_weight,
+) -> tuple[int, int]:
+    """The sentence that best answers: semantic similarity (when available) plus the
+    IDF-weighted word overlap, the latter weighted by the question's word coverage as in the
+    ranking (an English question's words rarely occur in German text). Ties go to the earlier
+    sentence: news put the fact first."""
+    top = float(lexical.max(initial=0.0))
+    lexical = lexical / top if top > 0 else lexical
+    scores = lexical if semantic is None else semantic + lexical_weight * coverage * lexical
+    return spans[int(np.argmax(scores))]
+
+
+def highlights(
+    passages: list[str],
+    question: LexicalScores,
+    raw: np.ndarray,
+    keywords: Bm25Index,
+    encoder: Encoder,
+    ranking: RankingConfig,
+) -> list[tuple[int, int]]:
+    """The best sentence of each passage, as ``(start, end)`` offsets into it."""
+    spans = [sentence_spans(p) for p in passages]
+    sentences = [[p[a:b] for a, b in sp] for p, sp in zip(passages, spans, strict=True)]
+    semantic: list[np.ndarray | None] = [None] * len(passages)
+    if (
+        question.coverage < ranking.semantic_highlight_max_coverage
+        and question.bm25_coverage <= question.coverage  # no word found by translation
+    ):
+        chosen = [i for i in range(min(len(passages), ranking.semantic_highlights))
+                  if len(sentences[i]) > 1]  # fmt: skip
+        flat = [s for i in chosen for s in sentences[i]]
+        similarity = encoder.sentence_similarity(raw, flat) if flat else None
+        if similarity is not None:
+            for i in chosen:
+                n = len(sentences[i])
+                semantic[i], similarity = similarity[:n], similarity[n:]
+    return [
+        best_sentence(
+            sp,
+            keywords.overlap(question.groups, group),
+            sem,
+            question.coverage,
+            ranking.highlight_lexical_weight,
+        )
+        for sp, group, sem in zip(spans, sentences, semantic, strict=True)
+    ]

@@ -1,0 +1,127 @@
+"""The default vector store: one FAISS index file per generation.
+
+Exact inner product below ``config.ann_threshold()`` vectors; from there an HNSW graph over
+the same flat vectors, which answers in sub-linear time and still gives every vector back
+(``reconstruct_n``), so incremental builds reuse vectors exactly as with the flat index.
+Recall of the graph against exact search: docs/benchmarks.md.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import faiss
+import numpy as np
+
+from .. import config
+from ..files import sha256_file
+
+FAISS_FILE = "index.faiss"
+#: A filter allowing at most this many rows is answered by scoring exactly those rows (cheaper
+#: than any index walk, and never short of ``k``); larger ones by the index with the filter
+#: inside its search. Rows are scored in blocks of this size.
+EXACT_FILTER_ROWS = 4096
+
+
+class FaissStore:
+    """A :class:`~diploqa.store.base.VectorStore` backed by a FAISS index in memory."""
+
+    files = (FAISS_FILE,)
+
+    def __init__(self, index: faiss.Index, index_type: str) -> None:
+        self.index = index
+        self.index_type = index_type
+        self.dimension = int(index.d)
+
+    @classmethod
+    def create(cls, dimension: int, expected: int) -> FaissStore:
+        """An empty store for about ``expected`` vectors: exact, or HNSW for many."""
+        if expected >= config.ann_threshold():
+            index = faiss.IndexHNSWFlat(dimension, config.HNSW_M, faiss.METRIC_INNER_PRODUCT)
+            index.hnsw.efConstruction = config.HNSW_EF_CONSTRUCTION
+            index.hnsw.efSearch = config.hnsw_ef_search()
+            kind = f"hnsw-flat-ip(M={config.HNSW_M},efConstruction={config.HNSW_EF_CONSTRUCTION})"
+            return cls(index, kind)
+        return cls(faiss.IndexFlatIP(dimension), "flat-ip")
+
+    @classmethod
+    def from_vectors(cls, vectors: np.ndarray, dimension: int) -> FaissStore:
+        """A store holding ``vectors`` (the kind chosen by their number)."""
+        vectors = np.ascontiguousarray(vectors, dtype=np.float32).reshape(-1, dimension)
+        store = cls.create(dimension, len(vectors))
+        store.add(vectors)
+        return store
+
+    @classmethod
+    def load(cls, folder: Path, index_type: str) -> FaissStore:
+        """Read the store written by :meth:`save` (checksums are checked by the caller);
+        ``index_type`` is what the manifest recorded.
+
+        Raises:
+            RuntimeError: FAISS cannot parse the file.
+        """
+        index = faiss.read_index(str(Path(folder) / FAISS_FILE))
+        if isinstance(index, faiss.IndexHNSW):
+            index.hnsw.efSearch = config.hnsw_ef_search()
+        return cls(index, index_type)
+
+    def __len__(self) -> int:
+        return int(self.index.ntotal)
+
+    def add(self, vectors: np.ndarray) -> None:
+        if len(vectors):
+            self.index.add(np.ascontiguousarray(vectors, dtype=np.float32))
+
+    def search(
+        self, queries: np.ndarray, k: int, rows: np.ndarray | None = None
+    ) -> tuple[np.ndarray, np.ndarray]:
+        queries = np.ascontiguousarray(queries, dtype=np.float32).reshape(-1, self.dimension)
+        if rows is None:
+            return self.index.search(queries, k)
+        rows = np.unique(np.asarray(rows, dtype=np.int64))
+        rows = rows[(rows >= 0) & (rows < len(self))]
+        if len(rows) <= EXACT_FILTER_ROWS:
+            return self._exact(queries, k, rows)
+        selector = faiss.IDSelectorBatch(rows)
+        if not isinstance(self.index, faiss.IndexHNSW):
+            return self.index.search(queries, k, params=faiss.SearchParameters(sel=selector))
+        # HNSW walks the graph past rows the filter excludes; a filter that cuts the graph into
+        # islands can still leave it short of k, and then the allowed rows are scored exactly.
+        ef = max(self.index.hnsw.efSearch, k)
+        params = faiss.SearchParametersHNSW(sel=selector, efSearch=ef)
+        scores, found = self.index.search(queries, k, params=params)
+        if (found >= 0).sum(axis=1).min() >= min(k, len(rows)):
+            return scores, found
+        return self._exact(queries, k, rows)
+
+    def _exact(
+        self, queries: np.ndarray, k: int, rows: np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """The best ``k`` of ``rows`` by exact inner product, scored block by block."""
+        best_scores = np.full((len(queries), k), -np.inf, dtype=np.float32)
+        best_rows = np.full((len(queries), k), -1, dtype=np.int64)
+        for start in range(0, len(rows), EXACT_FILTER_ROWS):
+            block = rows[start : start + EXACT_FILTER_ROWS]
+            scores = np.hstack([best_scores, queries @ self.reconstruct(block).T])
+            ids = np.hstack([best_rows, np.broadcast_to(block, (len(queries), len(block)))])
+            order = np.argsort(-scores, axis=1, kind="stable")[:, :k]
+            best_scores = np.take_along_axis(scores, order, axis=1)
+            best_rows = np.take_along_axis(ids, order, axis=1)
+        best_rows[~np.isfinite(best_scores)] = -1
+        return best_scores, best_rows
+
+    def reconstruct(self, rows: np.ndarray) -> np.ndarray:
+        return self.index.reconstruct_batch(np.asarray(rows, dtype=np.int64))
+
+    def all_vectors(self) -> np.ndarray:
+        if len(self) == 0:
+            return np.zeros((0, self.dimension), dtype=np.float32)
+        return self.index.reconstruct_n(0, len(self))
+
+    def save(self, folder: Path) -> dict[str, str]:
+        path = Path(folder) / FAISS_FILE
+        faiss.write_index(self.index, str(path))
+        with open(path, "rb+") as fh:
+            os.fsync(fh.fileno())
+        return {FAISS_FILE: sha256_file(path)}

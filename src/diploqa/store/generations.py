@@ -1,0 +1,238 @@
+"""The index folder: immutable generations committed by replacing the manifest.
+
+Layout::
+
+    index/
+      manifest.json        the commit point: names the live generation (see manifest.py)
+      gen-000007/
+        index.faiss        the vectors (faiss_store.py)
+        metadata.json      articles and chunks (metadata.py)
+      .lock                held while a build runs, so two builds never interleave
+
+A build writes a new generation folder next to the live one and then replaces
+``manifest.json`` in a single ``os.replace``: a build killed at any point leaves the previous
+manifest, and so the previous generation, in place and answering. Every file is checked
+against the manifest's checksums before it is parsed.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import logging
+import os
+import re
+import shutil
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+from .. import config
+from ..articles import Article
+from ..chunking import Chunk, passage_for_embedding
+from ..encoders import Encoder
+from ..errors import DiploqaError, IndexCorruptError
+from ..faults import fault_point
+from ..files import atomic_write, fsync_path, sha256_file, temporaries, write_synced
+from .faiss_store import FaissStore
+from .manifest import GENERATION, MANIFEST, REBUILD_HINT, Manifest, read_manifest
+from .metadata import METADATA_FILE, dump_metadata, parse_metadata
+
+log = logging.getLogger(__name__)
+
+FILES = (*FaissStore.files, METADATA_FILE)
+
+
+@dataclass(frozen=True)
+class StoredIndex:
+    """A loaded, verified index generation (immutable: a new build makes a new one)."""
+
+    path: Path
+    manifest: Manifest
+    vectors: FaissStore
+    articles: dict[str, Article]
+    chunks: list[Chunk]
+
+    @property
+    def model(self) -> str:
+        return self.manifest.model
+
+    @property
+    def dimension(self) -> int:
+        return self.manifest.dimension
+
+    def passages(self) -> list[str]:
+        """The text each chunk was embedded as (see :func:`passage_for_embedding`), row ``i``
+        belonging to ``chunks[i]`` (the keyword index scores the same texts)."""
+        return [passage_for_embedding(self.articles[c.article_id], c) for c in self.chunks]
+
+    def all_vectors(self):
+        """Every stored vector, row ``i`` belonging to ``chunks[i]`` (for incremental reuse)."""
+        return self.vectors.all_vectors()
+
+
+def load_stored(index_dir: str | Path, manifest: Manifest | None = None) -> StoredIndex:
+    """Load and verify the live generation of an index folder.
+
+    Args:
+        index_dir: the index folder.
+        manifest: its manifest, if the caller has read it already (it is read once per load).
+
+    Raises:
+        IndexCorruptError: a file is missing, truncated or does not match its checksum.
+        IndexMismatchError: the index was written in another format version.
+    """
+    index_dir = Path(index_dir)
+    manifest = manifest or read_manifest(index_dir, FILES)
+    gen = index_dir / manifest.generation
+    for name in FILES:
+        path = gen / name
+        if not path.is_file():
+            raise IndexCorruptError(f"{path} is missing: {REBUILD_HINT}")
+        if sha256_file(path) != manifest.files.get(name):
+            raise IndexCorruptError(f"{path} is corrupt (checksum mismatch): {REBUILD_HINT}")
+    try:
+        articles, chunks = parse_metadata((gen / METADATA_FILE).read_bytes(), manifest)
+        vectors = FaissStore.load(gen, manifest.index_type)
+    except (OSError, ValueError, KeyError, TypeError, RuntimeError) as err:
+        raise IndexCorruptError(f"{gen} cannot be parsed ({err}): {REBUILD_HINT}") from None
+    if len(vectors) != len(chunks) or vectors.dimension != manifest.dimension:
+        raise IndexCorruptError(
+            f"{gen}: {len(vectors)} vectors of dimension {vectors.dimension} for "
+            f"{len(chunks)} passages of dimension {manifest.dimension}: {REBUILD_HINT}"
+        )
+    return StoredIndex(index_dir, manifest, vectors, articles, chunks)
+
+
+# --------------------------------------------------------------------------------------------
+# Writing (under the build lock)
+# --------------------------------------------------------------------------------------------
+
+
+@contextmanager
+def build_lock(index_dir: Path) -> Iterator[None]:
+    """Hold an exclusive lock on the index folder; a second build waits for the first."""
+    try:
+        fh = open(index_dir / ".lock", "a+")  # noqa: SIM115 (closed by the with below)
+    except OSError as err:
+        raise DiploqaError(
+            f"cannot lock the index folder {index_dir}: {err.strerror or err}; "
+            "the previous index is unchanged"
+        ) from None
+    with fh:
+        try:
+            fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            log.warning("another build of %s is running; waiting for it to finish", index_dir)
+            fcntl.flock(fh, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(fh, fcntl.LOCK_UN)
+
+
+def prepare_index_dir(index_dir: Path) -> None:
+    """Create the index folder if needed; refuse a file or a folder that cannot be written."""
+    if index_dir.exists() and not index_dir.is_dir():
+        raise DiploqaError(f"{index_dir} exists and is not a folder: choose another --index")
+    try:
+        index_dir.mkdir(parents=True, exist_ok=True)
+    except OSError as err:
+        raise DiploqaError(f"cannot create index folder {index_dir}: {err.strerror}") from None
+    if not os.access(index_dir, os.W_OK):
+        raise DiploqaError(
+            f"index folder {index_dir} is not writable; the previous index is unchanged"
+        )
+
+
+def _next_generation(index_dir: Path) -> str:
+    numbers = [int(m.group(1)) for p in index_dir.iterdir() if (m := GENERATION.match(p.name))]
+    return f"gen-{max(numbers, default=0) + 1:06d}"
+
+
+def write_generation(
+    index_dir: Path,
+    encoder: Encoder,
+    articles: list[Article],
+    chunks: list[Chunk],
+    vectors: FaissStore,
+    chunking: config.ChunkingConfig,
+) -> StoredIndex:
+    """Write a new generation beside the live one, then commit it by replacing the manifest.
+
+    Returns the new generation as loaded, without reading back what was just written."""
+    generation = _next_generation(index_dir)
+    gen = index_dir / generation
+    gen.mkdir()
+    files = vectors.save(gen)
+    fault_point("after-faiss")
+    write_synced(gen / METADATA_FILE, dump_metadata(articles, chunks))
+    files[METADATA_FILE] = sha256_file(gen / METADATA_FILE)
+    fsync_path(gen)
+    manifest = Manifest(
+        format_version=config.INDEX_FORMAT_VERSION,
+        generation=generation,
+        model=encoder.model_id,
+        backend=encoder.backend,
+        dimension=vectors.dimension,
+        index_type=vectors.index_type,
+        chunking=chunking.as_dict(),
+        articles={a.id: a.content_hash for a in articles},
+        n_chunks=len(chunks),
+        files=files,
+        created=datetime.now(UTC).isoformat(timespec="seconds"),
+    )
+    # The commit point: the new manifest replaces the old one in one rename.
+    atomic_write(
+        index_dir / MANIFEST, manifest.to_json(), before_replace=lambda: fault_point("before-swap")
+    )
+    _remove_old_generations(index_dir, keep={generation})
+    return StoredIndex(index_dir, manifest, vectors, {a.id: a for a in articles}, chunks)
+
+
+def _remove_old_generations(index_dir: Path, keep: set[str]) -> None:
+    """Drop generations no manifest names. The previous one is kept for readers that loaded
+    it a moment ago; folders of crashed builds are removed."""
+    gens = sorted(p.name for p in index_dir.iterdir() if GENERATION.match(p.name))
+    newest = max(keep)
+    previous = [g for g in gens if g < newest][-1:]
+    for name in gens:
+        if name not in keep and name not in previous:
+            shutil.rmtree(index_dir / name, ignore_errors=True)
+
+
+def _write_error_reason(err: OSError | RuntimeError) -> str:
+    """The reason ("No space left on device" …), also from FAISS's long C++ messages."""
+    if isinstance(err, OSError):
+        return err.strerror or str(err)
+    found = re.search(r"\(([^()]+)\)\s*$", str(err))
+    return found.group(1) if found else "the vector file could not be written"
+
+
+@contextmanager
+def cleanup_on_write_error(index_dir: Path) -> Iterator[None]:
+    """Turn a failed write (disk full, read-only, I/O error) into one clear error, and remove
+    what the failed build left: generation folders that did not exist before it and that the
+    manifest does not name, and the temporary manifest. Runs under the build lock."""
+    before = {p.name for p in index_dir.iterdir() if GENERATION.match(p.name)}
+    try:
+        yield
+    except (OSError, RuntimeError) as err:  # faiss reports failed writes as RuntimeError
+        try:
+            live = read_manifest(index_dir).generation
+        except DiploqaError:
+            live = None
+        for path in index_dir.iterdir():
+            if GENERATION.match(path.name) and path.name not in before and path.name != live:
+                shutil.rmtree(path, ignore_errors=True)
+        for tmp in temporaries(index_dir / MANIFEST):
+            tmp.unlink(missing_ok=True)
+        reason = _write_error_reason(err)
+        if live is not None and live not in before:  # failed after the commit point
+            raise DiploqaError(
+                f"the index in {index_dir} was updated, but cleaning up failed: {reason}"
+            ) from None
+        raise DiploqaError(
+            f"cannot write the index to {index_dir}: {reason}; the previous index is unchanged"
+        ) from None

@@ -1,0 +1,171 @@
+"""The manifest: what an index holds and how it was made, read once per load.
+
+``manifest.json`` is the commit point of an index folder (a build replaces it in one rename)
+and the one place that says whether an encoder's vectors belong to the index. Two rules, each
+defined once here:
+
+* :meth:`Manifest.compatible_with`: may this encoder *search* the index (same model, same
+  dimension)? ``load_index`` and a build both ask it first.
+* :meth:`Manifest.reusable_for`: may a build *keep* the stored vectors (also the same runtime
+  and chunking)? Vectors of two runtimes differ slightly, and one index never mixes them.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+from .. import config
+from ..encoders import Encoder
+from ..errors import IndexCorruptError, IndexMismatchError
+
+MANIFEST = "manifest.json"
+REBUILD_HINT = "run `diploqa index --rebuild`"
+GENERATION = re.compile(r"^gen-(\d{6})$")
+#: Indexes written before the runtime was recorded were all PyTorch fp32.
+LEGACY_BACKEND = "torch-fp32"
+
+
+@dataclass(frozen=True)
+class Manifest:
+    """The parsed, checked ``manifest.json`` (same keys on disk as attribute names).
+
+    Attributes:
+        format_version: :data:`config.INDEX_FORMAT_VERSION` when written.
+        generation: the live generation folder, ``gen-NNNNNN``.
+        model: the encoder's ``model_id``.
+        dimension: length of every vector.
+        files: file name in the generation → SHA-256, checked before anything is parsed.
+        articles: article id → content hash (what an update compares against).
+        chunking: :meth:`config.ChunkingConfig.as_dict` of the build.
+        backend: the encoder runtime the vectors come from (e.g. ``openvino-int8``).
+        index_type: the vector index kind (e.g. ``flat-ip``).
+        n_chunks: passages and sections stored.
+        extra: keys this version does not know, written back unchanged.
+        created: ISO time of the build.
+    """
+
+    format_version: int
+    generation: str
+    model: str
+    dimension: int
+    files: dict[str, str]
+    articles: dict[str, str]
+    chunking: dict[str, int]
+    backend: str = LEGACY_BACKEND
+    index_type: str = ""
+    n_chunks: int | None = None  # None only in indexes written before it was recorded
+    created: str = ""
+    extra: dict = field(default_factory=dict, compare=False)
+
+    def as_dict(self) -> dict:
+        """The JSON form, keys in the order they have always been written."""
+        data = asdict(self)
+        extra = data.pop("extra")
+        order = ("format_version", "generation", "model", "backend", "dimension", "index_type",
+                 "chunking", "articles", "n_chunks", "files", "created")  # fmt: skip
+        return {**{key: data[key] for key in order}, **extra}
+
+    def to_json(self) -> bytes:
+        return json.dumps(self.as_dict(), indent=2, ensure_ascii=False).encode("utf-8")
+
+    def compatible_with(self, encoder: Encoder) -> str | None:
+        """Why ``encoder`` cannot search this index (another model or dimension), else None."""
+        if self.model != encoder.model_id or self.dimension != encoder.dim:
+            return (
+                f"built with model {self.model!r} (dimension {self.dimension}), not "
+                f"{encoder.model_id!r} (dimension {encoder.dim})"
+            )
+        return None
+
+    def reusable_for(self, encoder: Encoder, chunking: config.ChunkingConfig) -> str | None:
+        """Why a build with ``encoder`` and ``chunking`` must re-embed everything, else None."""
+        if self.compatible_with(encoder) is not None:
+            return f"model changed from {self.model!r}"
+        if self.backend != encoder.backend:
+            return f"backend changed from {self.backend} to {encoder.backend}"
+        if self.chunking != chunking.as_dict():
+            return "chunking parameters changed"
+        return None
+
+    def check_compatible(self, encoder: Encoder, index_dir: Path) -> None:
+        """Raise :class:`IndexMismatchError` unless ``encoder`` can search this index."""
+        problem = self.compatible_with(encoder)
+        if problem:
+            raise IndexMismatchError(
+                f"the index at {index_dir} was {problem}: {REBUILD_HINT} --model {encoder.model_id}"
+            )
+
+
+def _is_int(value: object) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _is_str_map(value: object) -> bool:
+    return isinstance(value, dict) and all(
+        isinstance(k, str) and isinstance(v, str) for k, v in value.items()
+    )
+
+
+def _problem(data: dict, required_files: tuple[str, ...]) -> str | None:
+    """What is structurally wrong with a parsed manifest (it is not checksummed), else None."""
+    if not (isinstance(data["model"], str) and data["model"]):
+        return "model is not a name"
+    if not (_is_int(data["dimension"]) and data["dimension"] > 0):
+        return f"dimension {data['dimension']!r} is not a positive whole number"
+    if not (isinstance(data["generation"], str) and GENERATION.fullmatch(data["generation"])):
+        return "it names no valid generation"
+    files = data["files"]
+    if not (_is_str_map(files) and all(name in files for name in required_files)):
+        return "files is not a map of file names to checksums"
+    if not _is_str_map(data["articles"]):
+        return "articles is not a map of article ids to hashes"
+    if not isinstance(data["chunking"], dict):
+        return "chunking is not a map"
+    n_chunks = data.get("n_chunks", 0)
+    if not (_is_int(n_chunks) and n_chunks >= 0):
+        return f"n_chunks {n_chunks!r} is not a count"
+    for key in ("backend", "index_type", "created"):
+        if not isinstance(data.get(key, ""), str):
+            return f"{key} is not text"
+    return None
+
+
+def read_manifest(index_dir: Path, required_files: tuple[str, ...] = ()) -> Manifest:
+    """The manifest of an index folder, checked for shape and format version.
+
+    Raises:
+        IndexCorruptError: no index there, or the manifest is unreadable or malformed.
+        IndexMismatchError: another format version (a rebuild is needed).
+    """
+    index_dir = Path(index_dir)
+    path = index_dir / MANIFEST
+    if not index_dir.is_dir():
+        raise IndexCorruptError(f"no index at {index_dir}: run `diploqa index` to build one")
+    if not path.is_file():
+        raise IndexCorruptError(f"no index at {index_dir} ({MANIFEST} missing): {REBUILD_HINT}")
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+        version = data["format_version"]
+        for key in ("model", "dimension", "generation", "files", "articles", "chunking"):
+            data[key]
+    except (OSError, ValueError, KeyError, TypeError, RecursionError) as err:
+        raise IndexCorruptError(
+            f"{path} is unreadable or corrupt ({err}): {REBUILD_HINT}"
+        ) from None
+    if version != config.INDEX_FORMAT_VERSION:
+        raise IndexMismatchError(
+            f"{path} has index format {version!r}, this diploqa reads format "
+            f"{config.INDEX_FORMAT_VERSION}: {REBUILD_HINT}"
+        )
+    problem = _problem(data, required_files)
+    if problem:
+        raise IndexCorruptError(f"{path} is corrupt ({problem}): {REBUILD_HINT}")
+    known = {"format_version", "generation", "model", "dimension", "files", "articles",
+             "chunking", "backend", "index_type", "n_chunks", "created"}  # fmt: skip
+    return Manifest(
+        **{key: value for key, value in data.items() if key in known},
+        extra={key: value for key, value in data.items() if key not in known},
+    )

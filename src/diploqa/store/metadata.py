@@ -1,0 +1,96 @@
+"""``metadata.json``: the articles and chunks of one generation, as plain JSON records.
+
+Row ``i`` of the vector store belongs to ``chunks[i]``. Parsing checks the records against
+each other and the manifest, so that a well-formed but wrong file is refused instead of giving
+wrong answers. Nothing is pickled.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+
+from ..articles import Article
+from ..chunking import Chunk
+from .manifest import Manifest
+
+METADATA_FILE = "metadata.json"
+
+_ARTICLE_TYPES = {
+    "id": str,
+    "title": str,
+    "text": str,
+    "date": (str, type(None)),
+    "outlet": (str, type(None)),
+    "url": (str, type(None)),
+    "content_hash": str,
+    "source_hash": str,
+}
+_CHUNK_TYPES = {"article_id": str, "index": int, "start": int, "end": int, "text": str, "kind": str}
+
+
+def dump_metadata(articles: list[Article], chunks: list[Chunk]) -> bytes:
+    """The file's bytes. ``vars()``, not ``asdict()``: the records hold only plain values, and
+    ``asdict``'s deep copy is slow on large indexes (docs/benchmarks.md)."""
+    meta = {"articles": [vars(a) for a in articles], "chunks": [vars(c) for c in chunks]}
+    return json.dumps(meta, ensure_ascii=False).encode("utf-8")
+
+
+def _record(value: object, cls: type, types: dict[str, type | tuple[type, ...]]) -> dict:
+    """A metadata record for dataclass ``cls``: every field without a default, no unknown
+    field, and the listed fields of these types (bools are not numbers)."""
+    fields = dataclasses.fields(cls)
+    names = {f.name for f in fields}
+    required = {
+        f.name
+        for f in fields
+        if f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING
+    }
+    what = cls.__name__.lower()
+    if not (isinstance(value, dict) and required <= set(value) <= names):
+        raise ValueError(f"a {what} record does not have the fields {sorted(required)}")
+    for key, kind in types.items():
+        if key in value and (not isinstance(value[key], kind) or isinstance(value[key], bool)):
+            raise ValueError(f"a {what} record has a {key} of type {type(value[key]).__name__}")
+    return value
+
+
+def parse_metadata(data: bytes, manifest: Manifest) -> tuple[dict[str, Article], list[Chunk]]:
+    """Articles (by id) and chunks from the file's bytes, checked against the manifest.
+
+    Raises:
+        ValueError: naming the first inconsistency.
+    """
+    meta = json.loads(data.decode("utf-8"))
+    if not (isinstance(meta, dict) and isinstance(meta.get("articles"), list)):
+        raise ValueError("no list of articles")
+    if not isinstance(meta.get("chunks"), list):
+        raise ValueError("no list of chunks")
+    articles: dict[str, Article] = {}
+    for value in meta["articles"]:
+        article = Article(**_record(value, Article, _ARTICLE_TYPES))
+        if article.id in articles:
+            raise ValueError(f"article {article.id!r} appears twice")
+        articles[article.id] = article
+    expected = manifest.articles
+    if set(articles) != set(expected):
+        raise ValueError(f"its {len(articles)} articles are not the manifest's {len(expected)}")
+    for article in articles.values():
+        if article.content_hash != expected[article.id]:
+            raise ValueError(f"article {article.id!r} does not match the manifest's hash")
+    chunks = [Chunk(**_record(value, Chunk, _CHUNK_TYPES)) for value in meta["chunks"]]
+    if manifest.n_chunks is not None and len(chunks) != manifest.n_chunks:
+        raise ValueError(f"{len(chunks)} chunks, the manifest says {manifest.n_chunks}")
+    for chunk in chunks:
+        article = articles.get(chunk.article_id)
+        if article is None:
+            raise ValueError(f"a chunk belongs to the unknown article {chunk.article_id!r}")
+        if not (
+            0 <= chunk.start <= chunk.end <= len(article.text)
+            and article.text[chunk.start : chunk.end] == chunk.text
+        ):
+            raise ValueError(
+                f"chunk {chunk.index} of {chunk.article_id!r} has offsets "
+                f"{chunk.start}–{chunk.end} that do not match its article's text"
+            )
+    return articles, chunks
