@@ -37,9 +37,28 @@ def test_search_json(built, capsys):
     assert hits[0]["source"] == "004_6afb54f85d6e1e90.txt"
 
 
+def test_search_filters(built, capsys):
+    _, index_dir = built
+    base = ["search", "Was sagte Kerry?", "--index", str(index_dir), "-k", "10", "--json"]
+    assert main([*base, "--outlet", "zeit online", "--outlet", "Süddeutsche Zeitung"]) == 0
+    outlets = {h["outlet"] for h in json.loads(capsys.readouterr().out)}
+    assert outlets == {"ZEIT ONLINE", "Süddeutsche Zeitung"}
+    assert main([*base, "--since", "2016", "--until", "2016-10"]) == 0
+    assert {h["source"] for h in json.loads(capsys.readouterr().out)} == {
+        "000_2ef6d3f0dcbaccb7.txt"
+    }
+    assert main([*base[:-1], "--source", "00[34]_*"]) == 0
+    out = capsys.readouterr().out
+    assert "003_" in out and "000_" not in out and "001_" not in out
+    assert main([*base[:-1], "--since", "2030"]) == 0
+    assert capsys.readouterr().out.strip() == "no passage matches the filters"
+
+
 @pytest.mark.parametrize(
     ("argv", "message"),
     [
+        (["search", "x", "--since", "gestern"], "since must be a date like 2016"),
+        (["search", "x", "--since", "2017", "--until", "2016"], "is after until"),
         (["search", "   "], "question is empty"),
         (["search", ""], "question is empty"),
         (["search", "x", "--index", "{missing}"], "no index at"),

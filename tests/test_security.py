@@ -46,14 +46,25 @@ ODD_QUESTIONS = [
 
 @pytest.fixture
 def fake_launch(monkeypatch):
+    """Serve without serving: record the address asked for (a loopback socket stands in, so
+    a LAN address of another machine can be tested here) and what would run."""
+    from diploqa.app import ui
+
     seen: dict = {}
-    monkeypatch.setattr(app.gr.Blocks, "launch", lambda self, **kw: seen.update(kw))
+    real_bind = ui._bind
+
+    def bind(host: str, port: int):
+        seen.update(server_name=host, server_port=port)
+        return real_bind("127.0.0.1", 0)
+
+    monkeypatch.setattr(ui, "_bind", bind)
+    monkeypatch.setattr(ui, "_run", lambda server, sock: seen.update(served=True))
     return seen
 
 
 def test_serve_binds_loopback_by_default(fake_launch, seed_index, seed_copy, capsys):
     assert main(["serve", "--index", str(seed_index.path), "--articles", str(seed_copy)]) == 0
-    assert fake_launch["server_name"] == "127.0.0.1" and fake_launch["share"] is False
+    assert fake_launch["server_name"] == "127.0.0.1" and fake_launch["served"]
     assert "warning" not in capsys.readouterr().err
 
 

@@ -48,6 +48,15 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--index", type=Path, default=None, help="index folder (./index)")
     p.add_argument("-k", type=_positive_int, default=5, help="number of passages (5)")
     p.add_argument("--json", action="store_true", help="print the hits as JSON")
+    p.add_argument(
+        "--outlet",
+        action="append",
+        default=None,
+        help="only this outlet (case-insensitive; repeat for several)",
+    )
+    p.add_argument("--since", default=None, help="only articles dated from (2016, 2016-10, …)")
+    p.add_argument("--until", default=None, help="only articles dated until (inclusive)")
+    p.add_argument("--source", default=None, help="only article ids matching this glob")
 
     p = sub.add_parser("serve", help="start the web UI")
     p.add_argument("--index", type=Path, default=None, help="index folder (./index)")
@@ -83,19 +92,27 @@ def _cmd_index(args: argparse.Namespace) -> int:
 
 
 def _cmd_search(args: argparse.Namespace) -> int:
+    from .filters import SearchFilter
     from .search import clean_query, load_index
 
     question = clean_query(" ".join(args.question))
-    hits = load_index(args.index).search(question, k=args.k)
+    # A bad date fails here, before the model and the index are loaded.
+    filtered = SearchFilter.make(args.outlet, args.since, args.until, args.source) is not None
+    hits = load_index(args.index).search(
+        question, k=args.k, outlet=args.outlet, since=args.since, until=args.until,
+        source=args.source,
+    )  # fmt: skip
     if args.json:
         print(json.dumps([asdict(h) for h in hits], ensure_ascii=False, indent=2))
         return 0
     if not hits:
-        print("no passages in the index")
+        print("no passage matches the filters" if filtered else "no passages in the index")
     for hit in hits:
         meta = ", ".join(x for x in (hit.outlet, hit.date) if x)
         print(f"{hit.rank}. [{hit.score:.0%}] {hit.title}" + (f" ({meta})" if meta else ""))
         print(f"   {hit.source}, characters {hit.start}–{hit.end}")
+        if hit.url:
+            print(f"   {hit.url}")
         print(textwrap.fill(hit.text, width=100, initial_indent="   ", subsequent_indent="   "))
         print()
     return 0

@@ -177,6 +177,17 @@ def hnsw_ef_search() -> int:
     return max(16, _env_int("DIPLOQA_HNSW_EF_SEARCH", HNSW_EF_SEARCH))
 
 
+#: Passages of one article the server shows at most for a question, so one long article cannot
+#: fill the page (the Python API has no limit unless asked: ``per_article=``).
+PASSAGES_PER_ARTICLE = 2
+
+
+def passages_per_article() -> int | None:
+    """The server's limit (``DIPLOQA_PASSAGES_PER_ARTICLE``; 0: no limit)."""
+    value = max(0, _env_int("DIPLOQA_PASSAGES_PER_ARTICLE", PASSAGES_PER_ARTICLE))
+    return value or None
+
+
 #: English → German word dictionary in Ding format (Debian package ``trans-de-en``, GPL-2+,
 #: read from the system at run time, never copied into the repository). English question words
 #: are translated through it for BM25; without it English questions rely on the dense models.

@@ -9,8 +9,11 @@ encoder it names and checks them against each other before any vector is read.
 
 from __future__ import annotations
 
+import datetime as dt
 import threading
 import unicodedata
+from collections import Counter
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -23,6 +26,7 @@ from .chunking import PASSAGE, Chunk
 from .config import RankingConfig
 from .encoders import Encoder, get_encoder
 from .errors import QueryError
+from .filters import ArticleColumns, SearchFilter
 from .highlight import highlights
 from .lexical import Bm25Index, LexicalScores
 from .store import FILES, StoredIndex, load_stored, read_manifest
@@ -48,6 +52,7 @@ class Hit:
         start: offset of the passage in the cleaned article text.
         end: offset after the passage's last character.
         outlet: the publishing outlet where known, else None.
+        url: the article's address where known (header, page or record), else None.
         rank: 1 for the best hit.
         highlight: ``(start, end)`` of the sentence inside ``text`` that best answers the
             question.
@@ -61,6 +66,7 @@ class Hit:
     start: int
     end: int
     outlet: str | None = None
+    url: str | None = None
     rank: int = 0
     highlight: tuple[int, int] = (0, 0)
 
@@ -84,15 +90,15 @@ def clean_query(query: object) -> str:
     return text
 
 
-def check_k(k: object) -> int:
+def check_k(k: object, name: str = "k") -> int:
     """``k`` must be a whole number ≥ 1 (very large values are capped by the index size)."""
     if isinstance(k, bool) or not isinstance(k, (int, np.integer)):
         if isinstance(k, float) and k.is_integer():
             k = int(k)
         else:
-            raise QueryError(f"k must be a whole number ≥ 1, not {k!r}")
+            raise QueryError(f"{name} must be a whole number ≥ 1, not {k!r}")
     if k < 1:
-        raise QueryError(f"k must be a whole number ≥ 1, not {k}")
+        raise QueryError(f"{name} must be a whole number ≥ 1, not {k}")
     return int(k)
 
 
@@ -134,11 +140,38 @@ class Index:
         self._passages, self._links = _link_sections(stored.chunks)
         if not self.ranking.sections:
             self._links = {}
+        self._columns: ArticleColumns | None = None
+        self._chunk_article: np.ndarray | None = None
+        self._is_passage = np.fromiter(
+            (c.kind == PASSAGE for c in stored.chunks), bool, len(stored.chunks)
+        )
 
     @property
     def manifest(self):
         """What the index holds and how it was made (:class:`~diploqa.store.Manifest`)."""
         return self.stored.manifest
+
+    @property
+    def columns(self) -> ArticleColumns:
+        """Per-article values the filters test (built on the first filtered question)."""
+        if self._columns is None:
+            order = {aid: i for i, aid in enumerate(self.stored.articles)}
+            self._chunk_article = np.fromiter(
+                (order[c.article_id] for c in self.stored.chunks), np.int64, len(self.stored.chunks)
+            )
+            self._columns = ArticleColumns(list(self.stored.articles.values()))
+        return self._columns
+
+    def outlets(self) -> list[str]:
+        """Every outlet in the index, sorted (the choices of an outlet filter)."""
+        return self.columns.outlet_names()
+
+    def _allowed_rows(self, wanted: SearchFilter | None) -> np.ndarray | None:
+        """The chunk rows of articles that pass ``wanted`` (None: every row)."""
+        if wanted is None:
+            return None
+        keep = self.columns.mask(wanted)
+        return np.flatnonzero(keep[self._chunk_article])
 
     def with_ranking(self, ranking: RankingConfig) -> Index:
         """This index ranked by ``ranking``; vectors, metadata and, where the keyword
@@ -150,6 +183,7 @@ class Index:
         )
         if same_keywords:
             other._lexical = self._lexical
+        other._columns, other._chunk_article = self._columns, self._chunk_article
         return other
 
     @property
@@ -183,7 +217,14 @@ class Index:
         """Number of passages in the index (sections are not counted: they are never shown)."""
         return len(self._passages)
 
-    def _rank(self, lexical: LexicalScores, raw: np.ndarray, k: int) -> list[tuple[int, float]]:
+    def _rank(
+        self,
+        lexical: LexicalScores,
+        raw: np.ndarray,
+        k: int,
+        rows: np.ndarray | None = None,
+        per_article: int | None = None,
+    ) -> list[tuple[int, float]]:
         """Hybrid, two-granularity ranking of passages.
 
         Every candidate chunk (passage or section) scores its dense similarity plus a BM25
@@ -193,17 +234,25 @@ class Index:
         occur in the corpus, less as more do (German questions lean on e5 and BM25).
         Candidates are the union of both rankings' top chunks and the chunks linked to them; a
         section's score goes to its best passage when higher than that passage's own.
+
+        With ``rows`` only those chunks are ranked (a filter; the vector store applies it
+        inside its search). With ``per_article`` at most that many passages of one article.
         """
         ranking, vectors = self.ranking, self.stored.vectors
-        n_candidates = min(len(self.stored.chunks), max(ranking.candidates, 4 * k))
+        n_rows = len(self.stored.chunks) if rows is None else len(rows)
+        n_candidates = min(n_rows, max(ranking.candidates, 4 * k))
         vector = self.encoder.query_vector(raw, ranking.use_weight * (1.0 - lexical.coverage))
-        dense, rows = vectors.search(vector, n_candidates)
-        candidates = {int(r) for r in rows[0] if r >= 0}
-        scores = {int(r): float(s) for s, r in zip(dense[0], rows[0], strict=True) if r >= 0}
-        best = float(lexical.scores.max(initial=0.0))
+        dense, found = vectors.search(vector, n_candidates, rows=rows)
+        candidates = {int(r) for r in found[0] if r >= 0}
+        scores = {int(r): float(s) for s, r in zip(dense[0], found[0], strict=True) if r >= 0}
+        keyword = lexical.scores
+        if rows is not None:  # keyword hits outside the filter are not candidates either
+            keyword = np.zeros_like(keyword)
+            keyword[rows] = lexical.scores[rows]
+        best = float(keyword.max(initial=0.0))
         if best > 0:
-            top = np.argsort(-lexical.scores)[:n_candidates]
-            candidates.update(int(r) for r in top if lexical.scores[r] > 0)
+            top = np.argsort(-keyword)[:n_candidates]
+            candidates.update(int(r) for r in top if keyword[r] > 0)
         for _ in range(2):  # passage → its sections → all their passages
             for row in list(candidates):
                 candidates.update(self._links.get(row, ()))
@@ -214,7 +263,7 @@ class Index:
         if best > 0:
             weight = ranking.hybrid_weight * lexical.bm25_coverage / best
             for row in scores:
-                scores[row] += weight * float(lexical.scores[row])
+                scores[row] += weight * float(keyword[row])
         final = {r: scores[r] for r in candidates if self.stored.chunks[r].kind == PASSAGE}
         for row in candidates - final.keys():  # a section lifts only its best passage, so
             linked = [p for p in self._links.get(row, ()) if p in scores]
@@ -222,25 +271,64 @@ class Index:
                 best_passage = max(linked, key=scores.__getitem__)
                 final[best_passage] = max(final[best_passage], scores[row])
         ranked = sorted(final.items(), key=lambda item: (-item[1], -scores[item[0]], item[0]))
-        return ranked[:k]
+        if per_article is None:
+            return ranked[:k]
+        kept, shown = [], Counter()
+        for row, score in ranked:
+            article = self.stored.chunks[row].article_id
+            if shown[article] < per_article:
+                shown[article] += 1
+                kept.append((row, score))
+                if len(kept) == k:
+                    break
+        return kept
 
     def article(self, source: str) -> Article:
         """The indexed article with this id (``Hit.source``)."""
         return self.stored.articles[source]
 
-    def search(self, query: str, k: int = 5) -> list[Hit]:
+    def search(
+        self,
+        query: str,
+        k: int = 5,
+        *,
+        outlet: str | Sequence[str] | None = None,
+        since: str | dt.date | None = None,
+        until: str | dt.date | None = None,
+        source: str | None = None,
+        per_article: int | None = None,
+    ) -> list[Hit]:
         """The ``k`` passages that best answer ``query``, best first.
 
+        Args:
+            query: the question, German or English.
+            k: how many passages.
+            outlet: only these outlets (a name or a list; case-insensitive, whole words).
+            since, until: only articles dated in this range (inclusive; ISO dates of any
+                precision such as ``"2016"`` or ``"2016-10-14"``, or ``datetime.date``);
+                articles without a date are left out by either.
+            source: only article ids (``Hit.source``) matching this glob, e.g. ``"sz/*"``.
+            per_article: at most this many passages of one article (None: no limit).
+
+        The filters are applied inside the ranking: ``k`` hits come back whenever ``k``
+        matching passages exist. See :mod:`diploqa.filters`.
+
         Raises:
-            QueryError: the question is empty or not text, or ``k`` is not a whole number ≥ 1.
+            QueryError: the question is empty or not text, ``k`` or ``per_article`` is not a
+                whole number ≥ 1, or a filter value is invalid (e.g. not a date).
         """
         text = clean_query(query)
-        k = min(check_k(k), len(self))
+        k = check_k(k)
+        if per_article is not None:
+            per_article = check_k(per_article, "per_article")
+        rows = self._allowed_rows(SearchFilter.make(outlet, since, until, source))
+        available = len(self) if rows is None else int(self._is_passage[rows].sum())
+        k = min(k, available)
         if k == 0:
             return []
         lexical = self.lexical.score(text)
         raw = self.encoder.encode_queries([text])[0]
-        ranked = self._rank(lexical, raw, k)
+        ranked = self._rank(lexical, raw, k, rows, per_article)
         chunks = [self.stored.chunks[row] for row, _ in ranked]
         spans = highlights(
             [c.text for c in chunks], lexical, raw, self.lexical, self.encoder, self.ranking
@@ -265,6 +353,7 @@ def _hit(
         start=chunk.start,
         end=chunk.end,
         outlet=article.outlet,
+        url=article.url,
         rank=rank,
         highlight=highlight,
     )
@@ -330,7 +419,19 @@ def default_index() -> Index:
         return _default
 
 
-def search(query: str, k: int = 5) -> list[Hit]:
-    """Search the default index; see :meth:`Index.search`."""
-    clean_query(query), check_k(k)  # a bad question fails before any model is loaded
-    return default_index().search(query, k)
+def search(
+    query: str,
+    k: int = 5,
+    *,
+    outlet: str | Sequence[str] | None = None,
+    since: str | dt.date | None = None,
+    until: str | dt.date | None = None,
+    source: str | None = None,
+    per_article: int | None = None,
+) -> list[Hit]:
+    """Search the default index; see :meth:`Index.search` (same arguments)."""
+    clean_query(query), check_k(k)  # a bad question or filter fails before any model loads
+    SearchFilter.make(outlet, since, until, source)
+    return default_index().search(
+        query, k, outlet=outlet, since=since, until=until, source=source, per_article=per_article
+    )

@@ -8,6 +8,7 @@ either is missing.
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -175,9 +176,7 @@ def test_ask_upload_and_escape_in_a_real_browser(server, page):
     assert first.locator("mark").count() == 1
     first.locator("summary").click()
     assert first.locator(".dq-context-passage").is_visible()
-    page.screenshot(path=str(ARTIFACTS / "screenshot.png"), full_page=True)
-    if os.environ.get("DIPLOQA_UPDATE_SCREENSHOT"):  # refresh the README's picture on request
-        shutil.copyfile(ARTIFACTS / "screenshot.png", REPO / "docs" / "screenshot.png")
+    page.screenshot(path=str(ARTIFACTS / "answer.png"), full_page=True)
 
     assert ask(page, ENGLISH[0]) == ENGLISH[1]
 
@@ -204,5 +203,60 @@ def test_ask_upload_and_escape_in_a_real_browser(server, page):
     assert page.locator("#results script, #results img").count() == 0
     assert page.locator("#articles-table script, #articles-table img").count() == 0
     page.wait_for_timeout(500)  # give an injected handler a moment to fire
+    assert page.dialogs == []
+    assert server.process.poll() is None, server.log_tail()
+
+
+def choose_outlet(page, name: str) -> None:
+    """Pick ``name`` in the outlet multiselect, as a user does: type, Enter."""
+    box = page.locator("#outlet input")
+    box.click()
+    box.fill(name)
+    page.keyboard.press("Enter")
+    page.keyboard.press("Escape")
+
+
+def summary(page) -> str:
+    return page.locator("#results .dq-summary").inner_text()
+
+
+def test_filters_in_a_real_browser(server, page):
+    page.get_by_role("tab", name="Fragen / Ask").click()
+    since = page.locator("#since input, #since textarea").first
+    choose_outlet(page, "ZEIT ONLINE")
+    ask(page, "Was sagte Kerry über Syrien?")
+    sources = page.locator("#results .dq-source").all_inner_texts()
+    assert sources and all("ZEIT ONLINE" in s for s in sources), sources
+    assert "(ZEIT ONLINE)" in summary(page)
+
+    # The ZEIT article has no date: a date filter leaves it out.
+    since.fill("2016")
+    page.locator("#ask").click()
+    page.get_by_text("No passage matches the filters").wait_for(timeout=ANSWER_TIMEOUT_MS)
+    assert page.locator("#results .dq-card").count() == 0
+
+    page.locator("#outlet").get_by_role("button").first.click()  # clear the outlet choice
+    ask(page, "Worum ging es bei den Gesprächen in Lausanne?")
+    sources = page.locator("#results .dq-source").all_inner_texts()
+    assert sources and all(re.search(r"20(16|17)-", s) for s in sources), sources
+    assert "(2016 – …)" in summary(page)
+    page.locator("#results .dq-card").first.locator("summary").click()
+    page.screenshot(path=str(ARTIFACTS / "screenshot.png"), full_page=False)
+    if os.environ.get("DIPLOQA_UPDATE_SCREENSHOT"):  # refresh the README's picture on request
+        shutil.copyfile(ARTIFACTS / "screenshot.png", REPO / "docs" / "screenshot.png")
+
+    # A date that is not one: the error says how to write it.
+    since.fill("gestern")
+    page.locator("#ask").click()
+    page.get_by_text("since must be a date like 2016").wait_for(timeout=ANSWER_TIMEOUT_MS)
+
+    # Sorted by date: newest first (the uploaded 2017 article leads when it matches).
+    since.fill("")
+    page.get_by_label("Datum / Date").check()
+    ask(page, XSS_QUESTION)
+    found = (re.search(r"\d{4}-\d{2}(-\d{2})?", t) for t in page.locator(
+        "#results .dq-source").all_inner_texts())  # fmt: skip
+    dates = [m.group(0) if m else "" for m in found]
+    assert dates == sorted(dates, reverse=True), dates
     assert page.dialogs == []
     assert server.process.poll() is None, server.log_tail()

@@ -5,6 +5,8 @@ from __future__ import annotations
 import subprocess
 import sys
 
+from conftest import free_port
+
 from diploqa import app
 from diploqa.app import ui
 
@@ -14,40 +16,52 @@ def test_create_app_exposes_named_search_endpoints(app_holder):
     endpoints = demo.get_api_info()["named_endpoints"]
     assert set(endpoints) == {"/search", "/search_json"}
     params = [p["parameter_name"] for p in endpoints["/search_json"]["parameters"]]
-    assert params == ["question", "k"]
+    assert params == ["question", "k", "outlet", "since", "until", "source", "sort"]
+    required = [p["parameter_name"] for p in endpoints["/search"]["parameters"]
+                if not p["parameter_has_default"]]  # fmt: skip
+    assert required == ["question"]  # gradio_client callers may give the question alone
     fns = {fn.api_name: fn.fn for fn in demo.fns.values() if fn.api_name}
     assert fns["search"].__name__ == "search" and fns["search"].__doc__
     assert fns["search_json"].__name__ == "search_json"
     assert fns["search"]("Who did Kerry meet in Sochi?", 1).count('class="dq-card"') == 1
 
 
-def test_serve_warns_when_exposed_and_passes_launch_options(
-    app_holder, monkeypatch, capsys, seed_index, seed_copy
+def test_serve_warns_when_exposed_and_mounts_page_and_json_api(
+    monkeypatch, capsys, seed_index, seed_copy
 ):
     seen = {}
 
-    def fake_launch(self, **kwargs):
-        seen.update(kwargs)
+    def fake_run(server, sock):
+        from fastapi.testclient import TestClient
 
-    monkeypatch.setattr(ui.gr.Blocks, "launch", fake_launch)
-    assert app.serve(seed_index.path, seed_copy, host="0.0.0.0", port=7999) == 0
-    assert "exposed to the network" in capsys.readouterr().err
-    assert seen["server_name"] == "0.0.0.0" and seen["server_port"] == 7999
-    assert seen["max_file_size"] == app.MAX_UPLOAD_BYTES
-    assert seen["mcp_server"] == app.mcp_available()
-    assert seen["css"] and seen["theme"] is not None
+        seen["address"] = sock.getsockname()
+        answer = TestClient(server).get("/api/search", params={"q": "Wer traf Lawrow?", "k": 1})
+        seen["api"] = answer.status_code, len(answer.json()["hits"])
 
-    assert app.serve(seed_index.path, seed_copy, host="127.0.0.1", port=7999) == 0
+    monkeypatch.setattr(ui, "_run", fake_run)
+    port = free_port()
+    assert app.serve(seed_index.path, seed_copy, host="127.0.0.1", port=port) == 0
     assert "exposed" not in capsys.readouterr().err
+    assert seen["address"] == ("127.0.0.1", port)
+    assert seen["api"] == (200, 1)  # the JSON endpoint beside the page
+
+    assert app.serve(seed_index.path, seed_copy, host="0.0.0.0", port=free_port()) == 0
+    assert "exposed to the network" in capsys.readouterr().err
 
 
-def test_serve_reports_port_in_use(monkeypatch, capsys, seed_index, seed_copy):
-    def fail(self, **kwargs):
-        raise OSError("Cannot find empty port")
+def test_serve_reports_port_in_use_before_loading_anything(monkeypatch, capsys, tmp_path):
+    import socket
 
-    monkeypatch.setattr(ui.gr.Blocks, "launch", fail)
-    assert app.serve(seed_index.path, seed_copy, port=7999) == 1
-    assert "cannot serve" in capsys.readouterr().err
+    def never(*args):
+        raise AssertionError("nothing is loaded for a port that is taken")
+
+    monkeypatch.setattr(ui.IndexHolder, "load", never)
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        assert app.serve(tmp_path / "index", tmp_path, port=port) == 1
+    assert "cannot serve on 127.0.0.1" in capsys.readouterr().err
 
 
 def test_analytics_disabled():

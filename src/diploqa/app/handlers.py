@@ -8,7 +8,7 @@ button becomes an HTML report. No handler shows a traceback; unexpected errors a
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -41,14 +41,54 @@ def _article_lookup(index: Index) -> Callable[[str], Article | None]:
     return lambda source: index.stored.articles.get(source)
 
 
-def answer_html(holder: IndexHolder, question: str, k: int | float = DEFAULT_K) -> str:
+SORTS = ("relevance", "date")
+
+
+def find(
+    index: Index,
+    question: str,
+    k: int | float = DEFAULT_K,
+    *,
+    outlet: str | Sequence[str] | None = None,
+    since: str | None = None,
+    until: str | None = None,
+    source: str | None = None,
+    sort: str = "relevance",
+    per_article: int | None = None,
+) -> list[Hit]:
+    """The hits for a question as every front end asks it: the index's filters, then the
+    order (``relevance``, or ``date``: newest first, undated last; ranks stay relevance
+    ranks).
+
+    Raises:
+        QueryError: a bad question, ``k``, filter or sort.
+    """
+    if sort not in SORTS:
+        raise QueryError(f"sort must be one of {', '.join(SORTS)}, not {sort!r}")
+    hits = index.search(
+        question, k, outlet=outlet or None, since=since or None, until=until or None,
+        source=source or None, per_article=per_article,
+    )  # fmt: skip
+    if sort == "date":
+        hits.sort(key=lambda h: (h.date is not None, h.date or ""), reverse=True)
+    return hits
+
+
+def answer_html(
+    holder: IndexHolder,
+    question: str,
+    k: int | float = DEFAULT_K,
+    *,
+    per_article: int | None = None,
+    **filters: Any,
+) -> str:
     """What the results area shows for a question: cards, a state or an error, never a
-    traceback."""
+    traceback. ``filters``: as :func:`find` takes them."""
     index = holder.index
     if index is None:
         return render_status(holder)
     try:
-        hits = index.search(question, k)
+        hits = find(index, question, k, per_article=per_article, **filters)
     except QueryError as err:
         if isinstance(question, str) and not question.strip():
             return render_message(EMPTY_QUESTION_TEXT, "error")
@@ -60,7 +100,28 @@ def answer_html(holder: IndexHolder, question: str, k: int | float = DEFAULT_K) 
         return render_message(UNEXPECTED_TEXT, "error")
     question = " ".join(question.split())
     low_score = index.ranking.low_score_threshold
-    return render_results(question, hits, _article_lookup(index), low_score)
+    described = describe_filters(**filters)
+    return render_results(question, hits, _article_lookup(index), low_score, described)
+
+
+def describe_filters(
+    outlet: str | Sequence[str] | None = None,
+    since: str | None = None,
+    until: str | None = None,
+    source: str | None = None,
+    sort: str = "relevance",
+) -> str:
+    """The active filters in a few words, for the line above the results."""
+    parts = []
+    if outlet:
+        parts.append(", ".join([outlet] if isinstance(outlet, str) else outlet))
+    if since or until:
+        parts.append(f"{since or '…'} – {until or '…'}")
+    if source:
+        parts.append(source)
+    if sort == "date":
+        parts.append("nach Datum / by date")
+    return "; ".join(parts)
 
 
 def hit_record(hit: Hit, low_score: float = LOW_SCORE_THRESHOLD) -> dict[str, Any]:
@@ -72,6 +133,7 @@ def hit_record(hit: Hit, low_score: float = LOW_SCORE_THRESHOLD) -> dict[str, An
         "source": hit.source,
         "date": hit.date,
         "outlet": hit.outlet,
+        "url": hit.url,
         "text": hit.text,
         "answer_sentence": hit.highlighted_sentence,
         "low_score": hit.score < low_score,
@@ -79,18 +141,23 @@ def hit_record(hit: Hit, low_score: float = LOW_SCORE_THRESHOLD) -> dict[str, An
 
 
 def search_records(
-    holder: IndexHolder, question: str, k: int | float = DEFAULT_K
+    holder: IndexHolder, question: str, k: int | float = DEFAULT_K, **filters: Any
 ) -> list[dict[str, Any]]:
-    """The ranked passages as dicts.
+    """The ranked passages as dicts (``filters``: as :func:`find` takes them).
 
     Raises:
-        DiploqaError: there is no index, or the question or ``k`` is invalid.
+        DiploqaError: there is no index (:class:`NoIndexError`), or the question, ``k`` or a
+            filter is invalid (:class:`~diploqa.errors.QueryError`).
     """
     index = holder.index
     if index is None:
-        raise DiploqaError(holder.problem or NO_INDEX_TEXT)
+        raise NoIndexError(holder.problem or NO_INDEX_TEXT)
     low_score = index.ranking.low_score_threshold
-    return [hit_record(hit, low_score) for hit in index.search(question, k)]
+    return [hit_record(hit, low_score) for hit in find(index, question, k, **filters)]
+
+
+class NoIndexError(DiploqaError):
+    """There is no index to search yet (or it cannot be read)."""
 
 
 def upload_articles(

@@ -11,6 +11,7 @@ import html
 from collections import Counter
 from collections.abc import Callable
 from typing import Literal
+from urllib.parse import urlsplit
 
 from ..articles import Article
 from ..build import BuildReport
@@ -71,9 +72,29 @@ def render_context(article_text: str, start: int, end: int, chars: int = CONTEXT
     )
 
 
+def safe_url(url: str | None) -> str | None:
+    """``url`` if it is a plain web address (http or https), else None: an article's URL is
+    data from the archive and must never become a ``javascript:`` link."""
+    if not url:
+        return None
+    parts = urlsplit(url.strip())
+    return url.strip() if parts.scheme.lower() in ("http", "https") and parts.netloc else None
+
+
+def render_link(text: str, url: str | None, cls: str) -> str:
+    """``text`` as a link to ``url`` when that is a web address, else as plain text."""
+    href = safe_url(url)
+    if href is None:
+        return f"<span class='{cls}'>{_e(text)}</span>"
+    return (
+        f"<a class='{cls}' href='{_e(href)}' target='_blank' rel='noopener noreferrer'>"
+        f"{_e(text)}</a>"
+    )
+
+
 def render_source(hit: Hit) -> str:
-    """Title, outlet, date (where known) and file name of a hit's article."""
-    parts = [f"<strong class='dq-title'>{_e(hit.title)}</strong>"]
+    """Title (linked to the article where its URL is known), outlet, date and article id."""
+    parts = [f"<strong class='dq-title'>{render_link(hit.title, hit.url, 'dq-link')}</strong>"]
     parts += [f"<span>{_e(x)}</span>" for x in (hit.outlet, hit.date) if x]
     parts.append(f"<code class='dq-file'>{_e(hit.source)}</code>")
     return " · ".join(parts)
@@ -105,11 +126,18 @@ def render_results(
     hits: list[Hit],
     article_of: Callable[[str], Article | None],
     low_score: float = LOW_SCORE_THRESHOLD,
+    filters: str = "",
 ) -> str:
-    """All cards for a question, with the low-score warning above them when it applies."""
+    """All cards for a question, with the low-score warning above them when it applies;
+    ``filters`` describes the active filters for the summary line."""
     de, en = ("Passage", "passage") if len(hits) == 1 else ("Passagen", "passages")
-    head = f'<p class="dq-summary">{len(hits)} {de} zu / {en} for „{_e(question)}“</p>'
-    if not hits:
+    head = f'<p class="dq-summary">{len(hits)} {de} zu / {en} for „{_e(question)}“'
+    head += f' <span class="dq-filters">({_e(filters)})</span></p>' if filters else "</p>"
+    if not hits and filters:
+        body = render_message(
+            "Keine Passage passt zu den Filtern. / No passage matches the filters.", "warning"
+        )
+    elif not hits:
         body = render_message("Der Index enthält keine Passagen. / The index has no passages.")
     else:
         body = "".join(render_card(hit, article_of(hit.source)) for hit in hits)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import importlib.util
 import os
+import socket
 import sys
 from pathlib import Path
 from typing import Any
@@ -34,6 +35,10 @@ from .uploads import MAX_UPLOAD_BYTES
 # No telemetry: Gradio reads this when it is imported.
 os.environ["GRADIO_ANALYTICS_ENABLED"] = "False"
 import gradio as gr
+import uvicorn
+from fastapi import FastAPI
+
+from .api import json_api
 
 #: Searches that may run at once; index updates always run one at a time.
 SEARCH_CONCURRENCY = 4
@@ -122,7 +127,16 @@ def create_app(
         holder = IndexHolder(index_dir or config.index_dir(), articles_dir or config.articles_dir())
         holder.load()
 
-    def search(question: str, k: int = DEFAULT_K) -> str:
+    per_article = config.passages_per_article()
+
+    def search(
+        question: str,
+        k: int = DEFAULT_K,
+        outlet: list[str] | None = None,
+        since: str = "",
+        until: str = "",
+        sort: str = "relevance",
+    ) -> str:
         """Find the passages in German news articles on US–Russian diplomacy that best answer a
         question, as HTML cards (rank, score, passage with the answering sentence marked,
         source article).
@@ -130,38 +144,67 @@ def create_app(
         Args:
             question: the question, in German or English, e.g. "Wer traf Lawrow in Sotschi?".
             k: how many passages to return (1–20).
+            outlet: only articles of these outlets, e.g. ["ZEIT ONLINE"] (empty: all).
+            since: only articles dated from this day, month or year, e.g. "2016" (empty: any).
+            until: only articles dated up to this day, month or year (inclusive; empty: any).
+            sort: "relevance" (default) or "date" (newest first).
         """
-        return answer_html(holder, question, k)
+        return answer_html(
+            holder, question, k, outlet=outlet, since=since, until=until, sort=sort,
+            per_article=per_article,
+        )  # fmt: skip
 
-    def search_json(question: str, k: int = DEFAULT_K) -> list[dict]:
+    def search_json(
+        question: str,
+        k: int = DEFAULT_K,
+        outlet: list[str] | None = None,
+        since: str = "",
+        until: str = "",
+        source: str = "",
+        sort: str = "relevance",
+    ) -> list[dict]:
         """Find the passages in German news articles on US–Russian diplomacy that best answer a
         question. Returns a list of dicts, best first: rank, score (cosine similarity),
-        title, source (file name), date, outlet, text (the passage), answer_sentence and
-        low_score (true if the passage probably does not answer the question).
+        title, source (article id), date (ISO), outlet, url, text (the passage),
+        answer_sentence and low_score (true if the passage probably does not answer the
+        question).
 
         Args:
             question: the question, in German or English, e.g. "Who did Kerry meet in Sochi?".
             k: how many passages to return (1–20).
+            outlet: only articles of these outlets, e.g. ["ZEIT ONLINE"] (empty: all).
+            since: only articles dated from this day, month or year, e.g. "2016" (empty: any).
+            until: only articles dated up to this day, month or year (inclusive; empty: any).
+            source: only article ids matching this glob, e.g. "sz/*" (empty: all).
+            sort: "relevance" (default) or "date" (newest first).
         """
         try:
-            return search_records(holder, question, k)
+            return search_records(
+                holder, question, k, outlet=outlet, since=since, until=until, source=source,
+                sort=sort, per_article=per_article,
+            )  # fmt: skip
         except DiploqaError as err:
             raise gr.Error(str(err), print_exception=False) from None
 
+    def outlet_choices() -> gr.Dropdown:
+        index = holder.index
+        return gr.Dropdown(choices=index.outlets() if index is not None else [])
+
     def on_upload(files: list[str] | None, progress: gr.Progress = gr.Progress()):  # noqa: B008
         report = upload_articles(holder, files, _gradio_progress(progress))
-        return report, render_articles_table(holder.index), render_status(holder), None
+        table = render_articles_table(holder.index)
+        return report, table, render_status(holder), outlet_choices(), None
 
     def on_update(progress: gr.Progress = gr.Progress()):  # noqa: B008
         report = update_index(holder, rebuild=False, progress=_gradio_progress(progress))
-        return report, render_articles_table(holder.index), render_status(holder)
+        return report, render_articles_table(holder.index), render_status(holder), outlet_choices()
 
     def on_rebuild(progress: gr.Progress = gr.Progress()):  # noqa: B008
         report = update_index(holder, rebuild=True, progress=_gradio_progress(progress))
-        return report, render_articles_table(holder.index), render_status(holder)
+        return report, render_articles_table(holder.index), render_status(holder), outlet_choices()
 
     def on_load():
-        return render_status(holder), render_articles_table(holder.index)
+        return render_status(holder), render_articles_table(holder.index), outlet_choices()
 
     with gr.Blocks(title="diploqa", analytics_enabled=False) as demo:
         gr.HTML(_INTRO)
@@ -179,14 +222,47 @@ def create_app(
                         elem_id="question",
                     )
                     ask = gr.Button("Fragen / Ask", variant="primary", scale=1, elem_id="ask")
-                k = gr.Slider(
-                    1,
-                    MAX_K,
-                    value=DEFAULT_K,
-                    step=1,
-                    label="Anzahl Passagen / Number of passages",
-                    elem_id="k",
-                )
+                with gr.Row(equal_height=True):
+                    outlet = gr.Dropdown(
+                        choices=holder.index.outlets() if holder.index is not None else [],
+                        value=[],
+                        multiselect=True,
+                        label="Medien / Outlets",
+                        info="leer: alle / empty: all",
+                        scale=3,
+                        elem_id="outlet",
+                    )
+                    since = gr.Textbox(
+                        value="",
+                        label="Von / From",
+                        placeholder="2016 · 2016-10 · 2016-10-14",
+                        scale=1,
+                        elem_id="since",
+                    )
+                    until = gr.Textbox(
+                        value="",
+                        label="Bis / Until",
+                        placeholder="2016-12-31",
+                        scale=1,
+                        elem_id="until",
+                    )
+                with gr.Row(equal_height=True):
+                    k = gr.Slider(
+                        1,
+                        MAX_K,
+                        value=DEFAULT_K,
+                        step=1,
+                        label="Anzahl Passagen / Number of passages",
+                        scale=3,
+                        elem_id="k",
+                    )
+                    sort = gr.Radio(
+                        [("Relevanz / Relevance", "relevance"), ("Datum / Date", "date")],
+                        value="relevance",
+                        label="Sortierung / Order",
+                        scale=2,
+                        elem_id="sort",
+                    )
                 gr.Examples(
                     examples=[[q] for q in EXAMPLES],
                     inputs=[question],
@@ -213,9 +289,9 @@ def create_app(
                 upload_report = gr.HTML(elem_id="upload-report")
 
         gr.on(
-            triggers=[ask.click, question.submit],
+            triggers=[ask.click, question.submit, since.submit, until.submit],
             fn=search,
-            inputs=[question, k],
+            inputs=[question, k, outlet, since, until, sort],
             outputs=results,
             api_name="search",
             concurrency_limit=SEARCH_CONCURRENCY,
@@ -228,7 +304,7 @@ def create_app(
             concurrency_limit=SEARCH_CONCURRENCY,
             concurrency_id="search",
         )
-        index_outputs = [upload_report, table, status]
+        index_outputs = [upload_report, table, status, outlet]
         private: dict[str, Any] = {
             "concurrency_limit": 1,
             "concurrency_id": "index-update",
@@ -237,7 +313,7 @@ def create_app(
         files.upload(on_upload, inputs=files, outputs=[*index_outputs, files], **private)
         update.click(on_update, outputs=index_outputs, **private)
         rebuild.click(on_rebuild, outputs=index_outputs, **private)
-        demo.load(on_load, outputs=[status, table], api_visibility="private")
+        demo.load(on_load, outputs=[status, table, outlet], api_visibility="private")
     demo.queue(default_concurrency_limit=SEARCH_CONCURRENCY)
     return demo
 
@@ -245,6 +321,42 @@ def create_app(
 def mcp_available() -> bool:
     """True if Gradio's MCP server can run (the ``mcp`` package of ``gradio[mcp]``)."""
     return importlib.util.find_spec("mcp") is not None
+
+
+def server_app(demo: gr.Blocks, holder: IndexHolder) -> FastAPI:
+    """The web server: the JSON endpoint (:mod:`diploqa.app.api`) beside the Gradio page,
+    its API and MCP server."""
+    server = FastAPI(docs_url=None, redoc_url=None, openapi_url=None)
+    server.include_router(json_api(holder))
+    return gr.mount_gradio_app(
+        server,
+        demo,
+        path="",
+        max_file_size=MAX_UPLOAD_BYTES,
+        mcp_server=mcp_available(),
+        ssr_mode=False,
+        show_error=False,
+        theme=_theme(),
+        css=CSS,
+    )
+
+
+def _bind(host: str, port: int) -> socket.socket:
+    """A listening-ready TCP socket on ``host:port`` (IPv6 when the host has a colon)."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    try:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.bind((host, port))
+    except OSError:
+        sock.close()
+        raise
+    return sock
+
+
+def _run(server: FastAPI, sock: socket.socket) -> None:
+    """Serve on an already bound socket until stopped (Ctrl-C, SIGTERM)."""
+    uvicorn.Server(uvicorn.Config(server, log_level="warning", lifespan="on")).run(sockets=[sock])
 
 
 def serve(
@@ -255,7 +367,8 @@ def serve(
 ) -> int:
     """Start the web UI and block until it is stopped; returns the exit code.
 
-    Loads index and model before the server opens; never builds at start (see
+    The address is bound before the index and the model are loaded, so a taken port fails at
+    once. Loads index and model before the server answers; never builds at start (see
     :meth:`IndexHolder.load`).
     """
     index_dir = Path(index_dir) if index_dir else config.index_dir()
@@ -266,20 +379,19 @@ def serve(
             "who can reach it can upload articles and rebuild the index",
             file=sys.stderr,
         )
-    demo = create_app(index_dir, articles_dir)
     try:
-        demo.launch(
-            server_name=host,
-            server_port=port,
-            share=False,
-            max_file_size=MAX_UPLOAD_BYTES,
-            mcp_server=mcp_available(),
-            ssr_mode=False,
-            show_error=False,
-            theme=_theme(),
-            css=CSS,
-        )
+        sock = _bind(host, port)
     except OSError as err:
-        print(f"error: cannot serve on {host}:{port}: {err}", file=sys.stderr)
+        print(f"error: cannot serve on {host}:{port}: {err.strerror or err}", file=sys.stderr)
         return 1
+    with sock:
+        holder = IndexHolder(index_dir, articles_dir)
+        holder.load()
+        demo = create_app(holder=holder)
+        print(f"diploqa: serving on http://{_url_host(host)}:{port}/", file=sys.stderr)
+        _run(server_app(demo, holder), sock)
     return 0
+
+
+def _url_host(host: str) -> str:
+    return f"[{host}]" if ":" in host else host
