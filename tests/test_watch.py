@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
+import os
+import shutil
+import signal
+import subprocess
+import sys
 import threading
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
+from conftest import NEW_ARTICLE
 from watchfiles import Change
 
 from diploqa.watch import ArticleEventFilter, FolderChanges, FolderWatcher, folder_snapshot
@@ -196,3 +202,59 @@ def test_settle_and_debounce_come_from_config(monkeypatch, tmp_path):
     monkeypatch.setenv("DIPLOQA_WATCH_SETTLE", "soon")
     with pytest.raises(ValueError, match="DIPLOQA_WATCH_SETTLE='soon' is not a number"):
         config.watch_settle_seconds()
+
+
+# --------------------------------------------------------------------------------------------
+# diploqa index --watch, in a subprocess
+# --------------------------------------------------------------------------------------------
+
+
+def _wait_for(predicate: Callable[[], bool], timeout: float, what: str, log: Path) -> None:
+    deadline = time.monotonic() + timeout
+    while not predicate():
+        if time.monotonic() > deadline:
+            pytest.fail(f"{what} did not happen within {timeout} s:\n{log.read_text()[-3000:]}")
+        time.sleep(0.2)
+
+
+@pytest.mark.slow
+def test_index_watch_adds_and_removes_files_and_ends_on_ctrl_c(built, tmp_path):
+    articles, index_dir = built
+    out, err = tmp_path / "watch.out", tmp_path / "watch.err"
+    cmd = [sys.executable, "-m", "diploqa.cli", "index", "--watch"]
+    cmd += ["--articles", str(articles), "--index", str(index_dir)]
+    env = {**os.environ, "PYTHONUNBUFFERED": "1", "DIPLOQA_WATCH_SETTLE": "0.5"}
+    with out.open("w") as stdout, err.open("w") as stderr:
+        process = subprocess.Popen(
+            cmd,
+            stdout=stdout,
+            stderr=stderr,
+            env=env,
+            # Ctrl-C must reach Python even where the test runner ignores SIGINT.
+            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
+        )
+    try:
+        _wait_for(lambda: "watching" in err.read_text(), 180, "the first update", err)
+        assert "5 unchanged" in out.read_text()
+
+        started = time.monotonic()
+        (articles / "005_genf.txt").write_text(NEW_ARTICLE, encoding="utf-8")
+        _wait_for(lambda: "1 added" in out.read_text(), 60, "picking up a new file", out)
+        added_after = time.monotonic() - started
+        assert "1 added, 0 updated, 0 removed, 5 unchanged" in out.read_text()
+
+        (articles / "005_genf.txt").unlink()
+        shutil.copy(articles / "000_2ef6d3f0dcbaccb7.txt", articles / ".hidden.txt")
+        _wait_for(lambda: "1 removed" in out.read_text(), 60, "picking up a deletion", out)
+        assert "0 added, 0 updated, 1 removed, 5 unchanged" in out.read_text()
+        assert len(out.read_text().splitlines()) == 3  # one summary line per update
+        print(f"\nindex --watch: a new article was indexed {added_after:.1f} s after it appeared")
+
+        process.send_signal(signal.SIGINT)
+        assert process.wait(timeout=30) == 0, err.read_text()
+        assert "stopped watching" in err.read_text()
+        assert "Traceback" not in err.read_text()
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait(timeout=15)
