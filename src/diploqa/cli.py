@@ -61,6 +61,11 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--articles", type=Path, default=None, help="articles folder (./seeds)")
     p.add_argument("--host", default="127.0.0.1", help="address to bind (127.0.0.1)")
     p.add_argument("--port", type=int, default=7860, help="port (7860)")
+    p.add_argument(
+        "--watch",
+        action="store_true",
+        help="update the index whenever article files change (searches go on meanwhile)",
+    )
     return parser
 
 
@@ -157,7 +162,13 @@ def _cmd_serve(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
         return 1
-    return serve(index_dir=args.index, articles_dir=args.articles, host=args.host, port=args.port)
+    return serve(
+        index_dir=args.index,
+        articles_dir=args.articles,
+        host=args.host,
+        port=args.port,
+        watch=args.watch,
+    )
 
 
 def main(argv: list[str] | None = None) -> int:

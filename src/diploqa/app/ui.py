@@ -9,9 +9,11 @@ imported here only.
 
 from __future__ import annotations
 
+import html
 import importlib.util
 import os
 import sys
+import threading
 from pathlib import Path
 from typing import Any
 
@@ -28,7 +30,7 @@ from .handlers import (
     upload_articles,
 )
 from .render import render_articles_table, render_message, render_status
-from .state import IndexHolder
+from .state import NO_INDEX_TEXT, IndexHolder
 from .uploads import MAX_UPLOAD_BYTES
 
 # No telemetry: Gradio reads this when it is imported.
@@ -37,6 +39,9 @@ import gradio as gr
 
 #: Searches that may run at once; index updates always run one at a time.
 SEARCH_CONCURRENCY = 4
+#: How often an open page asks for the index status (seconds): while an update runs, and
+#: while none does (an update started by a button elsewhere or by ``--watch`` shows up then).
+STATUS_POLL_BUSY, STATUS_POLL_IDLE = 1.0, 5.0
 #: Hosts that are not reachable from the network.
 LOCAL_HOSTS = frozenset({"127.0.0.1", "localhost", "::1"})
 
@@ -103,6 +108,41 @@ def _welcome(holder: IndexHolder) -> str:
     )
 
 
+def _status_html(holder: IndexHolder) -> str:
+    """The status area: the index (or why there is none) and a running update's progress,
+    or why the last update failed."""
+    index, build = holder.index, holder.build
+    line = build.describe()
+    if not build.running:
+        head = render_status(holder)  # without an index, its problem names a failed build
+        return head + render_message(line, "error") if line and index is not None else head
+    if index is None:  # not an error: say that it is coming
+        head = render_message(holder.problem or NO_INDEX_TEXT, "warning")
+    else:
+        head = render_status(holder)
+    bar = f'<progress max="{build.total}" value="{build.done}"></progress>' if build.total else ""
+    return (
+        f'{head}<div class="dq-msg dq-info dq-build" role="status" data-state="building" '
+        f'data-done="{build.done}" data-total="{build.total}">{html.escape(line or "")} '
+        f"{bar}</div>"
+    )
+
+
+def _status_key(holder: IndexHolder) -> tuple:
+    """What the status area and the articles table depend on; equal keys: nothing to send."""
+    index = holder.index
+    build = holder.build
+    return (
+        (id(index), index.manifest.generation if index is not None else None),
+        build.running,
+        build.done,
+        build.total,
+        build.error,
+        holder.pending,
+        holder.problem,
+    )
+
+
 def _gradio_progress(progress: gr.Progress) -> Progress:
     """Adapt Gradio's progress bar to the ``progress(done, total)`` callback of a build."""
 
@@ -160,12 +200,36 @@ def create_app(
         report = update_index(holder, rebuild=True, progress=_gradio_progress(progress))
         return report, render_articles_table(holder.index), render_status(holder)
 
+    def status_json() -> dict:
+        """The state of the index: ready (bool), articles, passages, generation, building
+        (bool), done and total (passages embedded by the running update), error (why the last
+        update failed), message (one line to show), pending and last_update."""
+        return holder.status_record()
+
     def on_load():
-        return render_status(holder), render_articles_table(holder.index)
+        key = _status_key(holder)
+        return _status_html(holder), render_articles_table(holder.index), key
+
+    def on_tick(seen: tuple | None):
+        """Send the status (and the table, after a swap) only when they changed."""
+        key = _status_key(holder)
+        if key == seen:
+            return gr.skip(), gr.skip(), gr.skip(), gr.skip()
+        table_changed = seen is None or seen[0] != key[0]
+        busy_changed = seen is None or seen[1] != key[1]
+        interval = STATUS_POLL_BUSY if holder.build.running else STATUS_POLL_IDLE
+        return (
+            _status_html(holder),
+            render_articles_table(holder.index) if table_changed else gr.skip(),
+            key,
+            gr.Timer(interval) if busy_changed else gr.skip(),
+        )
 
     with gr.Blocks(title="diploqa", analytics_enabled=False) as demo:
         gr.HTML(_INTRO)
-        status = gr.HTML(render_status(holder), elem_id="index-status")
+        status = gr.HTML(_status_html(holder), elem_id="index-status")
+        status_seen = gr.State(None)
+        status_timer = gr.Timer(STATUS_POLL_BUSY)
         with gr.Tabs():
             with gr.Tab("Fragen / Ask", id="ask-tab"):
                 with gr.Row(equal_height=True):
@@ -237,7 +301,18 @@ def create_app(
         files.upload(on_upload, inputs=files, outputs=[*index_outputs, files], **private)
         update.click(on_update, outputs=index_outputs, **private)
         rebuild.click(on_rebuild, outputs=index_outputs, **private)
-        demo.load(on_load, outputs=[status, table], api_visibility="private")
+        gr.api(
+            status_json, api_name="status", concurrency_limit=None, api_visibility="undocumented"
+        )
+        demo.load(on_load, outputs=[status, table, status_seen], api_visibility="private")
+        status_timer.tick(
+            on_tick,
+            inputs=status_seen,
+            outputs=[status, table, status_seen, status_timer],
+            api_visibility="private",
+            concurrency_limit=None,
+            show_progress="hidden",
+        )
     demo.queue(default_concurrency_limit=SEARCH_CONCURRENCY)
     return demo
 
@@ -252,11 +327,14 @@ def serve(
     articles_dir: str | Path | None = None,
     host: str = "127.0.0.1",
     port: int = 7860,
+    watch: bool = False,
 ) -> int:
     """Start the web UI and block until it is stopped; returns the exit code.
 
-    Loads index and model before the server opens; never builds at start (see
-    :meth:`IndexHolder.load`).
+    Loads the index (if there is one) before the server opens. Without one, or when articles
+    changed since it was built, the server opens at once and builds in the background; the
+    page shows the progress and the new index is swapped in when it is done. ``watch``: also
+    update the index whenever article files below ``articles_dir`` change.
     """
     index_dir = Path(index_dir) if index_dir else config.index_dir()
     articles_dir = Path(articles_dir) if articles_dir else config.articles_dir()
@@ -266,7 +344,17 @@ def serve(
             "who can reach it can upload articles and rebuild the index",
             file=sys.stderr,
         )
-    demo = create_app(index_dir, articles_dir)
+    holder = IndexHolder(index_dir, articles_dir)
+    holder.load(model=False)  # a background build loads the model itself
+
+    def on_report(report) -> None:
+        print(f"{index_dir}: {report.summary()}", flush=True)
+
+    stop = threading.Event()
+    holder.start_background(watch=watch, stop=stop, on_report=on_report)
+    if watch:
+        print(f"watching {articles_dir} for changes", file=sys.stderr, flush=True)
+    demo = create_app(holder=holder)
     try:
         demo.launch(
             server_name=host,
@@ -282,4 +370,6 @@ def serve(
     except OSError as err:
         print(f"error: cannot serve on {host}:{port}: {err}", file=sys.stderr)
         return 1
+    finally:
+        stop.set()
     return 0
