@@ -8,6 +8,7 @@ a build is checked without racing it.
 from __future__ import annotations
 
 import shutil
+import signal
 import subprocess
 import sys
 import threading
@@ -143,6 +144,18 @@ def test_a_current_index_is_neither_rebuilt_nor_swapped(app_mutable_holder):
     assert not report.changed and holder.index is live
 
 
+def test_close_stops_a_background_update_at_its_next_step(tmp_path, seed_copy):
+    holder = app.IndexHolder(tmp_path / "index", seed_copy)
+    holder.load(model=False)
+    holder.close()  # as `diploqa serve` does when it stops
+    holder.start_background()
+    assert holder.close(timeout=BUILD_TIMEOUT)
+    assert holder.index is None and not (tmp_path / "index" / "manifest.json").exists()
+    assert "stopping" in holder.build.error
+    holder.start_background(watch=True)  # a watcher told to stop ends at once
+    assert holder.close(timeout=10)
+
+
 # --------------------------------------------------------------------------------------------
 # diploqa serve in a subprocess
 # --------------------------------------------------------------------------------------------
@@ -170,7 +183,12 @@ def serve(tmp_path) -> Iterator[Callable[..., Server]]:
         cmd = [sys.executable, "-m", "diploqa.cli", "serve", "--port", str(port), *args]
         with log.open("wb") as out:
             process = subprocess.Popen(
-                cmd, stdout=out, stderr=subprocess.STDOUT, env={**server_env(), **(env or {})}
+                cmd,
+                stdout=out,
+                stderr=subprocess.STDOUT,
+                env={**server_env(), **(env or {})},
+                # Ctrl-C must reach Python even where the test runner ignores SIGINT.
+                preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
             )
         server = Server(f"http://127.0.0.1:{port}/", process, log, time.monotonic())
         started.append(server)
@@ -259,6 +277,28 @@ def test_serve_without_an_index_answers_at_once_and_builds_in_the_background(ser
     finally:
         gate.touch()
     assert server.process.poll() is None, server.log_text()[-3000:]
+
+
+@pytest.mark.slow
+def test_ctrl_c_during_a_background_build_ends_serve_cleanly(serve, tmp_path):
+    articles = tmp_path / "articles"
+    articles.mkdir()
+    for n in range(8):  # enough passages for several embedding steps
+        for seed in sorted(SEEDS.iterdir()):
+            text = seed.read_text(encoding="utf-8")
+            (articles / f"{n}_{seed.name}").write_text(f"title: Kopie {n}\n\n{text}", "utf-8")
+    server = serve("--articles", str(articles), "--index", str(tmp_path / "index"))
+    client = _client(server.url)
+
+    def embedding() -> bool:
+        status = client.predict(api_name="/status")
+        return status["total"] > 0 and status["done"] < status["total"]
+
+    _wait_for(embedding, BUILD_TIMEOUT, "embedding to start")
+    server.process.send_signal(signal.SIGINT)
+    assert server.process.wait(timeout=60) == 0, server.log_text()[-3000:]
+    assert "terminate called" not in server.log_text()
+    assert not (tmp_path / "index" / "manifest.json").exists()  # the build left nothing
 
 
 @pytest.mark.slow

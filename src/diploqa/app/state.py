@@ -44,6 +44,10 @@ UNEXPECTED_BUILD_TEXT = (
 )
 
 
+class UpdateCancelled(DiploqaError):
+    """An update stopped by :meth:`IndexHolder.close`; the index was left as it was."""
+
+
 def _de(number: int) -> str:
     return f"{number:,}".replace(",", ".")
 
@@ -90,6 +94,9 @@ class IndexHolder:
         self._last_report: BuildReport | None = None
         self._stale = False  # articles on disk differ from the loaded index
         self._build = BuildState()
+        self._closing = threading.Event()  # set by close(): updates stop at their next step
+        self._background: threading.Thread | None = None
+        self._stop_background: threading.Event | None = None
         self._signature: tuple[int, int, int] | None = None  # of the manifest we serve
         self._swap_lock = threading.Lock()
         self._update_lock = threading.Lock()
@@ -257,6 +264,8 @@ class IndexHolder:
             self._build = BuildState(running=True)
 
             def track(done: int, total: int) -> None:
+                if self._closing.is_set():
+                    raise UpdateCancelled("the server is stopping; the index was left as it was")
                 self._build = dataclasses.replace(self._build, done=done, total=total)
                 if progress is not None:
                     progress(done, total)
@@ -286,6 +295,9 @@ class IndexHolder:
         :attr:`build` (the status area shows it), never raised. Returns the report or None."""
         try:
             report = self.update()
+        except UpdateCancelled as err:
+            log.info("index update cancelled: %s", err)
+            return None
         except DiploqaError as err:
             log.warning("index update failed: %s", err)
             return None
@@ -312,6 +324,7 @@ class IndexHolder:
         in :attr:`build`; ``on_report`` gets each successful update's report.
         """
         stop = stop or threading.Event()
+        self._stop_background = stop
 
         def run() -> None:
             if not watch:
@@ -330,8 +343,22 @@ class IndexHolder:
                 self.try_update(on_report)
 
         thread = threading.Thread(target=run, name="diploqa-index-updates", daemon=True)
+        self._background = thread
         thread.start()
         return thread
+
+    def close(self, timeout: float = 10.0) -> bool:
+        """Stop background work: the watcher at once, a running update at its next progress
+        step (the index is left as it was). Returns False if the background thread is still
+        running after ``timeout`` seconds (loading the model, say), True otherwise."""
+        self._closing.set()
+        if self._stop_background is not None:
+            self._stop_background.set()
+        thread = self._background
+        if thread is None:
+            return True
+        thread.join(timeout)
+        return not thread.is_alive()
 
 
 def _generation(index: Index) -> str:

@@ -372,4 +372,17 @@ def serve(
         return 1
     finally:
         stop.set()
+        _stop_background(holder)
     return 0
+
+
+def _stop_background(holder: IndexHolder) -> None:
+    """End a background update before the interpreter shuts down: one still inside native
+    code (OpenVINO) at exit aborts the process. An update that does not stop in time is cut
+    short with the process, as a kill would (the index is left as it was)."""
+    if holder.close(timeout=15):
+        return
+    print("stopping: an index update was cut short; the index is as it was", file=sys.stderr)
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(0)
