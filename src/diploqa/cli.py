@@ -168,6 +168,7 @@ def _cmd_serve(args: argparse.Namespace) -> int:
         host=args.host,
         port=args.port,
         watch=args.watch,
+        exit_if_busy=True,
     )
 
 

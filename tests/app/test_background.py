@@ -302,6 +302,19 @@ def test_ctrl_c_during_a_background_build_ends_serve_cleanly(serve, tmp_path):
 
 
 @pytest.mark.slow
+def test_ctrl_c_with_an_update_that_does_not_stop_exits_at_once(serve, tmp_path):
+    gate = tmp_path / "gate"  # never opened: the build stays held, as if stuck
+    env = {"DIPLOQA_FAULT": "pause:while-embedding", "DIPLOQA_FAULT_GATE": str(gate)}
+    articles = shutil.copytree(SEEDS, tmp_path / "articles")
+    server = serve("--articles", str(articles), "--index", str(tmp_path / "index"), env=env)
+    _wait_for(lambda: _reached(gate), BUILD_TIMEOUT, "the build to embed")
+    server.process.send_signal(signal.SIGINT)
+    assert server.process.wait(timeout=60) == 0, server.log_text()[-3000:]
+    assert "an index update was cut short" in server.log_text()
+    assert not (tmp_path / "index" / "manifest.json").exists()
+
+
+@pytest.mark.slow
 def test_serve_watch_indexes_a_new_file_while_searches_go_on(serve, built, tmp_path):
     articles, index = built
     gate = tmp_path / "gate"

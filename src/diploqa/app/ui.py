@@ -328,6 +328,7 @@ def serve(
     host: str = "127.0.0.1",
     port: int = 7860,
     watch: bool = False,
+    exit_if_busy: bool = False,
 ) -> int:
     """Start the web UI and block until it is stopped; returns the exit code.
 
@@ -335,6 +336,11 @@ def serve(
     changed since it was built, the server opens at once and builds in the background; the
     page shows the progress and the new index is swapped in when it is done. ``watch``: also
     update the index whenever article files below ``articles_dir`` change.
+
+    When the server stops, a running update stops at its next step (the index is left as it
+    was). ``exit_if_busy`` (``diploqa serve``): if it is still busy after 15 s (loading the
+    model, say), end the process at once, as a kill would, instead of returning; a thread
+    still inside OpenVINO when the interpreter shuts down would crash it.
     """
     index_dir = Path(index_dir) if index_dir else config.index_dir()
     articles_dir = Path(articles_dir) if articles_dir else config.articles_dir()
@@ -355,6 +361,7 @@ def serve(
     if watch:
         print(f"watching {articles_dir} for changes", file=sys.stderr, flush=True)
     demo = create_app(holder=holder)
+    code = 0
     try:
         demo.launch(
             server_name=host,
@@ -369,20 +376,15 @@ def serve(
         )
     except OSError as err:
         print(f"error: cannot serve on {host}:{port}: {err}", file=sys.stderr)
-        return 1
+        code = 1
     finally:
         stop.set()
-        _stop_background(holder)
-    return 0
-
-
-def _stop_background(holder: IndexHolder) -> None:
-    """End a background update before the interpreter shuts down: one still inside native
-    code (OpenVINO) at exit aborts the process. An update that does not stop in time is cut
-    short with the process, as a kill would (the index is left as it was)."""
-    if holder.close(timeout=15):
-        return
-    print("stopping: an index update was cut short; the index is as it was", file=sys.stderr)
-    sys.stdout.flush()
-    sys.stderr.flush()
-    os._exit(0)
+        if not holder.close(timeout=15):
+            print(
+                "stopping: an index update was cut short; the index is as it was", file=sys.stderr
+            )
+            if exit_if_busy:
+                sys.stdout.flush()
+                sys.stderr.flush()
+                os._exit(code)
+    return code
