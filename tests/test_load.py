@@ -31,7 +31,7 @@ from conftest import (
 from test_reliability import GAS_ARTICLE, GAS_QUESTION
 
 import diploqa
-from diploqa import app
+from diploqa import app, config
 
 CLIENTS = 20
 QUESTIONS_PER_CLIENT = 25
@@ -146,7 +146,9 @@ def test_load_with_an_index_update_in_another_process(server, monkeypatch):
     assert _listening_addresses(process.pid) <= {"127.0.0.1", "::1"}  # loopback only
 
     old_index = diploqa.load_index(index)
-    old = {q: _answer([app.hit_record(h) for h in old_index.search(q, K)]) for q in QUESTIONS}
+    per_article = config.passages_per_article()  # what the server shows
+    old = {q: _answer([app.hit_record(h) for h in old_index.search(q, K, per_article=per_article)])
+           for q in QUESTIONS}  # fmt: skip
 
     results: list[dict] = []
     errors: list[str] = []
@@ -203,7 +205,8 @@ def test_load_with_an_index_update_in_another_process(server, monkeypatch):
     assert not any(thread.is_alive() for thread in threads)
 
     new_index = diploqa.load_index(index)
-    new = {q: _answer([app.hit_record(h) for h in new_index.search(q, K)]) for q in QUESTIONS}
+    new = {q: _answer([app.hit_record(h) for h in new_index.search(q, K, per_article=per_article)])
+           for q in QUESTIONS}  # fmt: skip
     assert new[GENEVA_QUESTION][0][0] == "005_genf.txt" != old[GENEVA_QUESTION][0][0]
 
     assert errors == []

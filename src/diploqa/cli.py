@@ -12,6 +12,7 @@ import logging
 import os
 import sys
 import textwrap
+from collections.abc import Callable
 from dataclasses import asdict
 from pathlib import Path
 
@@ -42,6 +43,12 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--index", type=Path, default=None, help="index folder (./index)")
     p.add_argument("--model", default=None, help=f"model name or path ({config.DEFAULT_MODEL})")
     p.add_argument("--rebuild", action="store_true", help="re-embed every article")
+    p.add_argument(
+        "--watch",
+        action="store_true",
+        help="then keep watching the articles folder and update the index on every change "
+        "(Ctrl-C ends)",
+    )
 
     p = sub.add_parser("search", help="ask a question (German or English)")
     p.add_argument("question", nargs="+", help="the question")
@@ -63,6 +70,11 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--articles", type=Path, default=None, help="articles folder (./seeds)")
     p.add_argument("--host", default="127.0.0.1", help="address to bind (127.0.0.1)")
     p.add_argument("--port", type=int, default=7860, help="port (7860)")
+    p.add_argument(
+        "--watch",
+        action="store_true",
+        help="update the index whenever article files change (searches go on meanwhile)",
+    )
     return parser
 
 
@@ -71,23 +83,61 @@ def _cmd_index(args: argparse.Namespace) -> int:
 
     from .search import build_index
 
-    bar = None
+    def update(rebuild: bool) -> None:
+        bar = None
 
-    def progress(done: int, total: int) -> None:
-        nonlocal bar
-        if bar is None:
-            bar = tqdm(total=total, unit="passage", desc="embedding", file=sys.stderr)
-        bar.update(done - bar.n)
+        def progress(done: int, total: int) -> None:
+            nonlocal bar
+            if bar is None:
+                bar = tqdm(total=total, unit="passage", desc="embedding", file=sys.stderr)
+            bar.update(done - bar.n)
+
+        try:
+            index = build_index(args.articles, args.index, args.model, rebuild, progress)
+        finally:
+            if bar is not None:
+                bar.close()
+        report = index.build_report
+        for skipped in report.skipped:
+            print(f"skipped {skipped.path}: {skipped.reason}", file=sys.stderr)
+        print(f"{index.path}: {report.summary()}", flush=True)
+
+    if not args.watch:
+        update(args.rebuild)
+        return 0
+    return _watch_index(args, update)
+
+
+def _watch_index(args: argparse.Namespace, update: Callable[[bool], None]) -> int:
+    """``diploqa index --watch``: build, then update on every settled change until Ctrl-C.
+
+    A failed update is reported and watching goes on; Ctrl-C (also during an update, which
+    then leaves the index as it was) ends with status 0.
+    """
+    from .articles import check_articles_dir
+    from .encoders import get_encoder
+    from .watch import FolderWatcher, folder_snapshot
+
+    articles = args.articles or config.articles_dir()
+    if not articles.is_dir():
+        check_articles_dir(articles)  # the one-line error of a plain `diploqa index`
+
+    def update_reporting_errors(rebuild: bool) -> None:
+        try:
+            update(rebuild)
+        except DiploqaError as err:
+            print(f"error: {err}", file=sys.stderr, flush=True)
 
     try:
-        index = build_index(args.articles, args.index, args.model, args.rebuild, progress)
-    finally:
-        if bar is not None:
-            bar.close()
-    report = index.build_report
-    for skipped in report.skipped:
-        print(f"skipped {skipped.path}: {skipped.reason}", file=sys.stderr)
-    print(f"{index.path}: {report.summary()}")
+        since = folder_snapshot(articles)  # before the build reads the folder
+        update_reporting_errors(args.rebuild)
+        # The first inference pays for compiling the model: before any file waits for it.
+        get_encoder(args.model).encode_passages(["Lawrow traf Blinken in Genf."])
+        print(f"watching {articles} for changes (Ctrl-C ends)", file=sys.stderr, flush=True)
+        FolderWatcher(articles, lambda _: update_reporting_errors(False)).run(since)
+    except KeyboardInterrupt:
+        print("stopped watching; the index is as the last finished update left it", file=sys.stderr)
+        return 0
     return 0
 
 
@@ -129,7 +179,14 @@ def _cmd_serve(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
         return 1
-    return serve(index_dir=args.index, articles_dir=args.articles, host=args.host, port=args.port)
+    return serve(
+        index_dir=args.index,
+        articles_dir=args.articles,
+        host=args.host,
+        port=args.port,
+        watch=args.watch,
+        exit_if_busy=True,
+    )
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -73,6 +73,16 @@ def _env_int(name: str, default: int) -> int:
         raise ValueError(f"{name}={value!r} is not an integer") from None
 
 
+def _env_float(name: str, default: float) -> float:
+    value = os.environ.get(name, "").strip()
+    if not value:
+        return default
+    try:
+        return float(value)
+    except ValueError:
+        raise ValueError(f"{name}={value!r} is not a number") from None
+
+
 @dataclass(frozen=True)
 class ChunkingConfig:
     """How articles are cut into passages (recorded in the index manifest).
@@ -200,6 +210,24 @@ def dictionary_path() -> Path | None:
     if value.lower() == "off":
         return None
     return Path(value).expanduser() if value else DEFAULT_DICTIONARY
+
+
+#: Watch mode (``--watch``): a changed file is handed to the indexer only once its size and
+#: modification time have stayed the same for this long (a file still being copied or written
+#: is not read half-way) ...
+WATCH_SETTLE_SECONDS = 1.0
+#: ... and file events are grouped for at most this long before they are looked at.
+WATCH_DEBOUNCE_MS = 1_000
+
+
+def watch_settle_seconds() -> float:
+    """Quiet time before changed files are indexed (``DIPLOQA_WATCH_SETTLE``, seconds, 1.0)."""
+    return max(0.0, _env_float("DIPLOQA_WATCH_SETTLE", WATCH_SETTLE_SECONDS))
+
+
+def watch_debounce_ms() -> int:
+    """Longest time file events are grouped (``DIPLOQA_WATCH_DEBOUNCE_MS``, default 1000)."""
+    return max(1, _env_int("DIPLOQA_WATCH_DEBOUNCE_MS", WATCH_DEBOUNCE_MS))
 
 
 def fault_injection() -> tuple[str | None, Path | None]:

@@ -17,7 +17,7 @@ from ..articles import Article
 from ..build import BuildReport
 from ..config import RankingConfig
 from ..search import Hit, Index
-from .state import NO_INDEX_TEXT, IndexHolder
+from .state import BUILDING_TEXT, NO_INDEX_TEXT, IndexHolder
 from .uploads import UploadOutcome
 
 #: Below this score of the best passage the UI warns that nothing really matches (a warning;
@@ -150,8 +150,8 @@ def render_status(holder: IndexHolder) -> str:
     """One line on the state of the index, plus a hint when articles changed on disk."""
     index = holder.index
     if index is None:
-        kind = "error" if holder.problem and holder.problem != NO_INDEX_TEXT else "warning"
-        return render_message(holder.problem or NO_INDEX_TEXT, kind)
+        coming = holder.problem in (None, NO_INDEX_TEXT, BUILDING_TEXT)  # not an error
+        return render_message(holder.problem or NO_INDEX_TEXT, "warning" if coming else "error")
     text = f"Index: {len(index.articles)} Artikel / articles, {len(index)} Passagen / passages."
     out = render_message(text)
     if holder.pending:

@@ -5,13 +5,22 @@ builds a complete new index and swaps the reference under a lock; a search that 
 up the old index finishes with it. An index committed by another process (``diploqa index`` on
 the same folder) is picked up by the next search: each access stats ``manifest.json`` (one
 system call) and reloads when it was replaced.
+
+An update runs either from a button (in the request) or in the background
+(:meth:`IndexHolder.start_background`: the first build of ``diploqa serve`` on a folder
+without an index or with changed articles, and ``--watch``); :attr:`IndexHolder.build` says
+how far it got, for the status area, and why the last one failed.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import threading
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from ..articles import load_articles
 from ..build import BuildReport, Progress
@@ -26,6 +35,45 @@ NO_INDEX_TEXT = (
     "Noch kein Index – im Tab „Artikel / Articles“ aufbauen oder `diploqa index` ausführen. "
     "/ No index yet – build it in the Articles tab or with `diploqa index`."
 )
+BUILDING_TEXT = (
+    "Noch kein Index – er wird gerade aufgebaut; Fragen werden beantwortet, sobald er fertig "
+    "ist. / No index yet – it is being built; questions are answered as soon as it is done."
+)
+UNEXPECTED_BUILD_TEXT = (
+    "Unerwarteter Fehler – Details im Server-Log / unexpected error – see the server log"
+)
+
+
+class UpdateCancelled(DiploqaError):
+    """An update stopped by :meth:`IndexHolder.close`; the index was left as it was."""
+
+
+def _de(number: int) -> str:
+    return f"{number:,}".replace(",", ".")
+
+
+@dataclass(frozen=True)
+class BuildState:
+    """How far the running update got, or how the last one ended (replaced, never edited)."""
+
+    running: bool = False
+    done: int = 0  # passages embedded so far
+    total: int = 0  # passages to embed; 0 until the articles are read (or nothing to embed)
+    error: str | None = None  # why the last update failed; cleared by the next one
+
+    def describe(self) -> str | None:
+        """One line for the status area: progress, or the last failure; None when idle."""
+        if self.running:
+            if not self.total:
+                return "Index wird aufgebaut … / building the index …"
+            de = f"{_de(self.done)} von {_de(self.total)} Passagen eingebettet"
+            en = f"{self.done:,} of {self.total:,} passages embedded"
+            if self.done >= self.total:
+                de, en = f"{de}, wird gespeichert", f"{en}, saving"
+            return f"Index wird aufgebaut: {de} / building: {en}"
+        if self.error:
+            return f"Indexaktualisierung fehlgeschlagen / index update failed: {self.error}"
+        return None
 
 
 class IndexHolder:
@@ -44,6 +92,11 @@ class IndexHolder:
         self._problem: str | None = NO_INDEX_TEXT
         self._pending: str | None = None
         self._last_report: BuildReport | None = None
+        self._stale = False  # articles on disk differ from the loaded index
+        self._build = BuildState()
+        self._closing = threading.Event()  # set by close(): updates stop at their next step
+        self._background: threading.Thread | None = None
+        self._stop_background: threading.Event | None = None
         self._signature: tuple[int, int, int] | None = None  # of the manifest we serve
         self._swap_lock = threading.Lock()
         self._update_lock = threading.Lock()
@@ -118,8 +171,47 @@ class IndexHolder:
 
     @property
     def problem(self) -> str | None:
-        """Why there is no usable index (missing or unreadable), else None."""
-        return self._problem
+        """Why there is no usable index (missing or unreadable, being built, or its build
+        failed), else None."""
+        problem = self._problem
+        if problem is not None:
+            if self._build.running:
+                return BUILDING_TEXT
+            if self._build.error:
+                return (
+                    "Der Index konnte nicht aufgebaut werden / The index could not be built: "
+                    f"{self._build.error}"
+                )
+        return problem
+
+    @property
+    def build(self) -> BuildState:
+        """The running update's progress, or how the last one ended."""
+        return self._build
+
+    def needs_update(self) -> bool:
+        """True if there is no usable index, or articles changed since it was built (as
+        :meth:`load` found them)."""
+        return self._index is None or self._stale
+
+    def status_record(self) -> dict[str, Any]:
+        """The state of the index and of its updates as a JSON-ready dict (the ``status``
+        API endpoint)."""
+        index = self.index
+        build = self._build
+        return {
+            "ready": index is not None,
+            "articles": len(index.articles) if index is not None else 0,
+            "passages": len(index) if index is not None else 0,
+            "generation": index.manifest.generation if index is not None else None,
+            "building": build.running,
+            "done": build.done,
+            "total": build.total,
+            "error": build.error,
+            "message": build.describe() or self.problem,
+            "pending": self.pending,
+            "last_update": self._last_report.summary() if self._last_report else None,
+        }
 
     @property
     def pending(self) -> str | None:
@@ -131,16 +223,18 @@ class IndexHolder:
         """What the last update in this process did."""
         return self._last_report
 
-    def load(self) -> None:
-        """Load index and model once at start-up; never build (a fast start matters more).
+    def load(self, model: bool = True) -> None:
+        """Load the index once at start-up; never build (see :meth:`start_background`).
 
         A missing or unreadable index is not an error here: the UI starts and says how to
-        build one. The model is loaded anyway so the first build does not wait for it.
+        build one. With ``model`` the model is loaded anyway, so that the first build does not
+        wait for it (``diploqa serve`` leaves that to the build it starts in the background).
         """
         signature = self._manifest_signature()
         if signature is None:
             self._problem = NO_INDEX_TEXT
-            get_encoder()
+            if model:
+                get_encoder()
             return
         try:
             index = load_index(self.index_dir)
@@ -148,10 +242,16 @@ class IndexHolder:
             self._problem = f"Index nicht lesbar / Index unreadable: {err}"
             self._signature = signature
             log.warning("cannot load the index: %s", err)
-            get_encoder()
+            if model:
+                get_encoder()
             return
         self._adopt(index, signature)
-        self._pending = describe_pending(self.articles_dir, index)
+        try:
+            counts = _pending_counts(self.articles_dir, index)
+        except ArticlesError as err:
+            self._pending, self._stale = _folder_problem(err), False
+        else:
+            self._pending, self._stale = _pending_text(*counts), any(counts)
 
     def update(self, rebuild: bool = False, progress: Progress | None = None) -> BuildReport:
         """Bring the index up to date with the articles folder and swap it in.
@@ -161,13 +261,108 @@ class IndexHolder:
                 cannot be written; the current index stays live.
         """
         with self._update_lock:
-            index = build_index(
-                self.articles_dir, self.index_dir, rebuild=rebuild, progress=progress
+            self._build = BuildState(running=True)
+
+            def track(done: int, total: int) -> None:
+                if self._closing.is_set():
+                    raise UpdateCancelled("the server is stopping; the index was left as it was")
+                self._build = dataclasses.replace(self._build, done=done, total=total)
+                if progress is not None:
+                    progress(done, total)
+
+            try:
+                index = build_index(
+                    self.articles_dir, self.index_dir, rebuild=rebuild, progress=track
+                )
+            except BaseException as err:
+                reason = str(err) if isinstance(err, DiploqaError) else UNEXPECTED_BUILD_TEXT
+                self._build = BuildState(error=reason)
+                raise
+            report = index.build_report
+            current = self._index
+            if report.changed or current is None or _generation(current) != _generation(index):
+                self._adopt(index, self._manifest_signature())
+            # else: the same generation is live already; keep it (and its warm caches)
+            self._last_report = report
+            self._pending, self._stale = None, False
+            self._build = BuildState()
+        return report
+
+    def try_update(
+        self, on_report: Callable[[BuildReport], object] | None = None
+    ) -> BuildReport | None:
+        """:meth:`update` for a background thread: an error is logged and kept in
+        :attr:`build` (the status area shows it), never raised. Returns the report or None."""
+        try:
+            report = self.update()
+        except UpdateCancelled as err:
+            log.info("index update cancelled: %s", err)
+            return None
+        except DiploqaError as err:
+            log.warning("index update failed: %s", err)
+            return None
+        except Exception:
+            log.exception("index update failed")
+            return None
+        log.info("index updated: %s", report.summary())
+        if on_report is not None:
+            on_report(report)
+        return report
+
+    def start_background(
+        self,
+        watch: bool = False,
+        stop: threading.Event | None = None,
+        on_report: Callable[[BuildReport], object] | None = None,
+    ) -> threading.Thread:
+        """Keep the index current from a daemon thread while the server answers.
+
+        Without ``watch``: one update if :meth:`needs_update` (no index yet, or articles
+        changed since it was built). With ``watch``: one update at start, then one per settled
+        change of the articles folder (:class:`~diploqa.watch.FolderWatcher`) until ``stop`` is
+        set. Searches go on meanwhile, answered by the old index if there is one. Errors end up
+        in :attr:`build`; ``on_report`` gets each successful update's report.
+        """
+        stop = stop or threading.Event()
+        self._stop_background = stop
+
+        def run() -> None:
+            if not watch:
+                if self.needs_update():
+                    self.try_update(on_report)
+                return
+            from ..watch import FolderWatcher
+
+            watcher = FolderWatcher(
+                self.articles_dir, lambda _: self.try_update(on_report), stop_event=stop
             )
-            self._adopt(index, self._manifest_signature())
-            self._last_report = index.build_report
-            self._pending = None
-        return index.build_report
+            try:
+                watcher.run(since=None)  # one update at start: also catches a stale index
+            except OSError as err:  # the folder is missing: say so, as a build would
+                log.warning("cannot watch %s: %s", self.articles_dir, err)
+                self.try_update(on_report)
+
+        thread = threading.Thread(target=run, name="diploqa-index-updates", daemon=True)
+        self._background = thread
+        thread.start()
+        return thread
+
+    def close(self, timeout: float = 10.0) -> bool:
+        """Stop background work: the watcher at once, a running update at its next progress
+        step (the index is left as it was). Returns False if the background thread is still
+        running after ``timeout`` seconds (loading the model, say), True otherwise."""
+        self._closing.set()
+        if self._stop_background is not None:
+            self._stop_background.set()
+        thread = self._background
+        if thread is None:
+            return True
+        thread.join(timeout)
+        return not thread.is_alive()
+
+
+def _generation(index: Index) -> str:
+    return index.manifest.generation
 
 
 def describe_pending(articles_dir: Path, index: Index) -> str | None:
@@ -177,13 +372,30 @@ def describe_pending(articles_dir: Path, index: Index) -> str | None:
     embedding), so it is cheap enough for start-up (docs/benchmarks.md).
     """
     try:
-        articles, _ = load_articles(articles_dir, index.stored.articles)
+        return _pending_text(*_pending_counts(articles_dir, index))
     except ArticlesError as err:
-        return f"Artikelordner / Articles folder: {err}"
+        return _folder_problem(err)
+
+
+def _pending_counts(articles_dir: Path, index: Index) -> tuple[int, int]:
+    """(new or changed, removed) articles on disk compared with the index.
+
+    Raises:
+        ArticlesError: the folder is missing or holds no article file.
+    """
+    articles, _ = load_articles(articles_dir, index.stored.articles)
     indexed = index.manifest.articles
     on_disk = {a.id: a.content_hash for a in articles}
     new_or_changed = sum(1 for aid, h in on_disk.items() if indexed.get(aid) != h)
     removed = sum(1 for aid in indexed if aid not in on_disk)
+    return new_or_changed, removed
+
+
+def _folder_problem(err: ArticlesError) -> str:
+    return f"Artikelordner / Articles folder: {err}"
+
+
+def _pending_text(new_or_changed: int, removed: int) -> str | None:
     if not (new_or_changed or removed):
         return None
     return (

@@ -9,10 +9,15 @@ imported here only.
 
 from __future__ import annotations
 
+import html
 import importlib.util
 import os
+import signal
 import socket
 import sys
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -29,7 +34,7 @@ from .handlers import (
     upload_articles,
 )
 from .render import render_articles_table, render_message, render_status
-from .state import IndexHolder
+from .state import NO_INDEX_TEXT, IndexHolder
 from .uploads import MAX_UPLOAD_BYTES
 
 # No telemetry: Gradio reads this when it is imported.
@@ -42,6 +47,9 @@ from .api import json_api
 
 #: Searches that may run at once; index updates always run one at a time.
 SEARCH_CONCURRENCY = 4
+#: How often an open page asks for the index status (seconds): while an update runs, and
+#: while none does (an update started by a button elsewhere or by ``--watch`` shows up then).
+STATUS_POLL_BUSY, STATUS_POLL_IDLE = 1.0, 5.0
 #: Hosts that are not reachable from the network.
 LOCAL_HOSTS = frozenset({"127.0.0.1", "localhost", "::1"})
 
@@ -105,6 +113,41 @@ def _welcome(holder: IndexHolder) -> str:
         return render_status(holder)
     return render_message(
         "Frage eingeben und „Fragen / Ask“ klicken. / Type a question and click “Ask”."
+    )
+
+
+def _status_html(holder: IndexHolder) -> str:
+    """The status area: the index (or why there is none) and a running update's progress,
+    or why the last update failed."""
+    index, build = holder.index, holder.build
+    line = build.describe()
+    if not build.running:
+        head = render_status(holder)  # without an index, its problem names a failed build
+        return head + render_message(line, "error") if line and index is not None else head
+    if index is None:  # not an error: say that it is coming
+        head = render_message(holder.problem or NO_INDEX_TEXT, "warning")
+    else:
+        head = render_status(holder)
+    bar = f'<progress max="{build.total}" value="{build.done}"></progress>' if build.total else ""
+    return (
+        f'{head}<div class="dq-msg dq-info dq-build" role="status" data-state="building" '
+        f'data-done="{build.done}" data-total="{build.total}">{html.escape(line or "")} '
+        f"{bar}</div>"
+    )
+
+
+def _status_key(holder: IndexHolder) -> tuple:
+    """What the status area and the articles table depend on; equal keys: nothing to send."""
+    index = holder.index
+    build = holder.build
+    return (
+        (id(index), index.manifest.generation if index is not None else None),
+        build.running,
+        build.done,
+        build.total,
+        build.error,
+        holder.pending,
+        holder.problem,
     )
 
 
@@ -203,12 +246,38 @@ def create_app(
         report = update_index(holder, rebuild=True, progress=_gradio_progress(progress))
         return report, render_articles_table(holder.index), render_status(holder), outlet_choices()
 
+    def status_json() -> dict:
+        """The state of the index: ready (bool), articles, passages, generation, building
+        (bool), done and total (passages embedded by the running update), error (why the last
+        update failed), message (one line to show), pending and last_update."""
+        return holder.status_record()
+
     def on_load():
-        return render_status(holder), render_articles_table(holder.index), outlet_choices()
+        key = _status_key(holder)
+        return _status_html(holder), render_articles_table(holder.index), key, outlet_choices()
+
+    def on_tick(seen: tuple | None):
+        """Send the status (and the table and outlet choices, after a swap) only when they
+        changed."""
+        key = _status_key(holder)
+        if key == seen:
+            return gr.skip(), gr.skip(), gr.skip(), gr.skip(), gr.skip()
+        table_changed = seen is None or seen[0] != key[0]
+        busy_changed = seen is None or seen[1] != key[1]
+        interval = STATUS_POLL_BUSY if holder.build.running else STATUS_POLL_IDLE
+        return (
+            _status_html(holder),
+            render_articles_table(holder.index) if table_changed else gr.skip(),
+            key,
+            gr.Timer(interval) if busy_changed else gr.skip(),
+            outlet_choices() if table_changed else gr.skip(),
+        )
 
     with gr.Blocks(title="diploqa", analytics_enabled=False) as demo:
         gr.HTML(_INTRO)
-        status = gr.HTML(render_status(holder), elem_id="index-status")
+        status = gr.HTML(_status_html(holder), elem_id="index-status")
+        status_seen = gr.State(None)
+        status_timer = gr.Timer(STATUS_POLL_BUSY)
         with gr.Tabs():
             with gr.Tab("Fragen / Ask", id="ask-tab"):
                 with gr.Row(equal_height=True):
@@ -313,7 +382,18 @@ def create_app(
         files.upload(on_upload, inputs=files, outputs=[*index_outputs, files], **private)
         update.click(on_update, outputs=index_outputs, **private)
         rebuild.click(on_rebuild, outputs=index_outputs, **private)
-        demo.load(on_load, outputs=[status, table, outlet], api_visibility="private")
+        gr.api(
+            status_json, api_name="status", concurrency_limit=None, api_visibility="undocumented"
+        )
+        demo.load(on_load, outputs=[status, table, status_seen, outlet], api_visibility="private")
+        status_timer.tick(
+            on_tick,
+            inputs=status_seen,
+            outputs=[status, table, status_seen, status_timer, outlet],
+            api_visibility="private",
+            concurrency_limit=None,
+            show_progress="hidden",
+        )
     demo.queue(default_concurrency_limit=SEARCH_CONCURRENCY)
     return demo
 
@@ -354,9 +434,30 @@ def _bind(host: str, port: int) -> socket.socket:
     return sock
 
 
+class _Server(uvicorn.Server):
+    """uvicorn's server, stopped gracefully by Ctrl-C or SIGTERM; afterwards it returns
+    instead of raising the signal again (uvicorn's default), so :func:`serve` can stop a
+    running index update and exit cleanly."""
+
+    @contextmanager
+    def capture_signals(self) -> Iterator[None]:
+        if threading.current_thread() is not threading.main_thread():
+            yield
+            return
+        stops = (signal.SIGINT, signal.SIGTERM)
+        original = {sig: signal.signal(sig, self.handle_exit) for sig in stops}
+        try:
+            yield
+        finally:
+            for sig, handler in original.items():
+                signal.signal(sig, handler)
+
+
 def _run(server: FastAPI, sock: socket.socket) -> None:
     """Serve on an already bound socket until stopped (Ctrl-C, SIGTERM)."""
-    uvicorn.Server(uvicorn.Config(server, log_level="warning", lifespan="on")).run(sockets=[sock])
+    # Open streams (a page's event source, an MCP session) would hold a graceful stop forever.
+    settings = uvicorn.Config(server, log_level="warning", timeout_graceful_shutdown=3)
+    _Server(settings).run(sockets=[sock])
 
 
 def serve(
@@ -364,12 +465,21 @@ def serve(
     articles_dir: str | Path | None = None,
     host: str = "127.0.0.1",
     port: int = 7860,
+    watch: bool = False,
+    exit_if_busy: bool = False,
 ) -> int:
     """Start the web UI and block until it is stopped; returns the exit code.
 
-    The address is bound before the index and the model are loaded, so a taken port fails at
-    once. Loads index and model before the server answers; never builds at start (see
-    :meth:`IndexHolder.load`).
+    The address is bound first, so a taken port fails at once. The index (if there is one) is
+    loaded before the server answers. Without one, or when articles changed since it was built,
+    the server opens at once and builds in the background; the page shows the progress and the
+    new index is swapped in when it is done. ``watch``: also update the index whenever article
+    files below ``articles_dir`` change.
+
+    When the server stops, a running update stops at its next step (the index is left as it
+    was). ``exit_if_busy`` (``diploqa serve``): if it is still busy after 15 s (loading the
+    model, say), end the process at once, as a kill would, instead of returning; a thread
+    still inside OpenVINO when the interpreter shuts down would crash it.
     """
     index_dir = Path(index_dir) if index_dir else config.index_dir()
     articles_dir = Path(articles_dir) if articles_dir else config.articles_dir()
@@ -384,13 +494,33 @@ def serve(
     except OSError as err:
         print(f"error: cannot serve on {host}:{port}: {err.strerror or err}", file=sys.stderr)
         return 1
-    with sock:
-        holder = IndexHolder(index_dir, articles_dir)
-        holder.load()
-        demo = create_app(holder=holder)
-        print(f"diploqa: serving on http://{_url_host(host)}:{port}/", file=sys.stderr)
-        _run(server_app(demo, holder), sock)
-    return 0
+    holder = IndexHolder(index_dir, articles_dir)
+    holder.load(model=False)  # a background build loads the model itself
+
+    def on_report(report) -> None:
+        print(f"{index_dir}: {report.summary()}", flush=True)
+
+    stop = threading.Event()
+    code = 0
+    try:
+        with sock:
+            holder.start_background(watch=watch, stop=stop, on_report=on_report)
+            if watch:
+                print(f"watching {articles_dir} for changes", file=sys.stderr, flush=True)
+            demo = create_app(holder=holder)
+            print(f"diploqa: serving on http://{_url_host(host)}:{port}/", file=sys.stderr)
+            _run(server_app(demo, holder), sock)
+    finally:
+        stop.set()
+        if not holder.close(timeout=15):
+            print(
+                "stopping: an index update was cut short; the index is as it was", file=sys.stderr
+            )
+            if exit_if_busy:
+                sys.stdout.flush()
+                sys.stderr.flush()
+                os._exit(code)
+    return code
 
 
 def _url_host(host: str) -> str:
