@@ -79,7 +79,10 @@ HEADER_CASES = [
     ("  DATE: 21.10.2016\nText.", ("2016-10-21", "Text.", None, None), "Text."),
     ("date 1.2.2017 Text.", ("2017-02-01", "Text.", None, None), "Text."),
     ("date: 2016-10-21T12:30:00+02:00\nText.", ("2016-10-21", "Text.", None, None), "Text."),
-    ("date: Oktober 2016\nText.", ("Oktober 2016", "Text.", None, None), "Text."),
+    ("date: Oktober 2016\nText.", ("2016-10", "Text.", None, None), "Text."),
+    ("date: 14. Oktober 2016\nText.", ("2016-10-14", "Text.", None, None), "Text."),
+    ("date: 21.10.2016 Berlin\nText.", ("2016-10-21", "Text.", None, None), "Text."),
+    ("date: irgendwann\nText.", (None, "Text.", None, None), "Text."),
     (
         "title: Kerry in Moskau\nsource: Süddeutsche Zeitung\nurl: https://www.sueddeutsche.de/x\n\nText.",
         (None, "Kerry in Moskau", "Süddeutsche Zeitung", "https://www.sueddeutsche.de/x"),
@@ -178,6 +181,21 @@ def test_parse_article_only_raises_articles_error(raw: str) -> None:
         assert str(err) == "x.txt: empty after cleaning"
     else:
         assert article.text and article.title
+
+
+@pytest.mark.parametrize(
+    ("header", "date", "date_text"),
+    [
+        ("date: 14. Oktober 2016", "2016-10-14", "14. Oktober 2016"),
+        ("date 21.10.2016", "2016-10-21", "21.10.2016"),
+        ("date: 2016-10-21T12:30:00+02:00", "2016-10-21", "2016-10-21T12:30:00+02:00"),
+        ("date: irgendwann im Herbst", None, "irgendwann im Herbst"),
+        ("title: Ohne Datum", None, None),
+    ],
+)
+def test_header_date_is_iso_and_the_written_form_is_kept(header, date, date_text) -> None:
+    article = parse_article(f"{header}\n\nKerry traf Lawrow.", "x.txt")
+    assert (article.date, article.date_text) == (date, date_text)
 
 
 # --- readers -------------------------------------------------------------------------------

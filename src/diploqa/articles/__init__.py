@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from .article import CLEANING_VERSION, Article, SkippedFile, source_hash
 from .cleaning import RULES, Rule, clean_text
+from .dates import find_date, normalise_date
 from .folder import article_files, check_articles_dir, load_articles, read_article
 from .readers import (
     ARTICLE_SUFFIXES,
@@ -38,7 +39,9 @@ __all__ = [
     "check_articles_dir",
     "clean_text",
     "decode_bytes",
+    "find_date",
     "load_articles",
+    "normalise_date",
     "parse_article",
     "read_article",
     "source_hash",

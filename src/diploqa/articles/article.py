@@ -12,7 +12,8 @@ from dataclasses import dataclass
 
 #: Bump when a change to the cleaning or header rules changes what a file becomes: articles
 #: kept from an index (see :attr:`Article.source_hash`) are then cleaned again.
-CLEANING_VERSION = 1
+#: 2: dates normalised to ISO (:mod:`diploqa.articles.dates`), ``date_text``.
+CLEANING_VERSION = 2
 
 
 @dataclass(frozen=True)
@@ -27,7 +28,10 @@ class Article:
             its article by this id.
         title: Header title or the first meaningful line (shortened if long).
         text: Cleaned full text including the headline line; chunk offsets index into it.
-        date: Date from a ``date`` header, e.g. ``"2016-10"``.
+        date: The publication date in ISO form (``"2016"``, ``"2016-10"`` or
+            ``"2016-10-14"``, :func:`~diploqa.articles.dates.normalise_date`) from a ``date``
+            header; None if there is none or it could not be read (then only
+            :attr:`date_text` has it).
         outlet: Publisher from a ``source`` header, a debris rule or the URL domain.
         url: URL from a ``url`` header.
         content_hash: sha256 hex of ``title + "\\n" + (date or "") + "\\n" + text``
@@ -35,6 +39,8 @@ class Article:
         source_hash: sha256 hex of the file's bytes and :data:`CLEANING_VERSION`, so that an
             update can take an unchanged file's article from the index instead of cleaning
             it again (cleaning is most of an incremental update's time); empty if unknown.
+        date_text: The date as written where it was found ("14. Oktober 2016"), for display;
+            None if there was none. Indexes written before it existed load with None.
     """
 
     id: str
@@ -45,6 +51,7 @@ class Article:
     url: str | None
     content_hash: str
     source_hash: str = ""
+    date_text: str | None = None
 
 
 @dataclass(frozen=True)

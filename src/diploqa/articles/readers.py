@@ -12,8 +12,9 @@ Choices and why:
   recognisable (a date token, an http(s) URL); a colon-less ``title``/``source`` must be
   spelled in lower case so a sentence starting with "Title"/"Source" is not eaten. In the
   colon-less date form the rest of the line is article text (seed 000 glues its first
-  paragraph onto ``date 2016-10``); a ``date:`` line with a colon is a pure header line.
-  ``DD.MM.YYYY`` is normalised to ``YYYY-MM-DD``.
+  paragraph onto ``date 2016-10``); a ``date:`` line with a colon is a pure header line and
+  takes every form :func:`~diploqa.articles.dates.normalise_date` reads ("14. Oktober 2016");
+  the value as written is kept as ``date_text``, one that is not a date only there.
 * **Outlet** priority: ``source:`` header, then a rule that identifies the outlet (page
   chrome is specific to one site), then the ``url`` domain.
 * **Encodings**: UTF-8 (BOM stripped), UTF-16 with BOM, cp1252, latin-1. Before accepting
@@ -33,6 +34,7 @@ from diploqa.errors import ArticlesError
 
 from .article import Article, content_hash
 from .cleaning import _clean, _derive_title, _normalise_chars, _normalise_line, _outlet_from_url
+from .dates import normalise_date
 
 BINARY_CONTROL_SHARE = 0.10
 
@@ -109,15 +111,11 @@ _URL_START = re.compile(r"https?://", re.IGNORECASE)
 
 
 def _date_token(value: str) -> tuple[str, str] | None:
-    """Split ``value`` into (ISO date, rest) if it starts with a date token."""
+    """Split ``value`` into (the date token as written, rest) if it starts with one."""
     match = _DATE.match(value)
     if match is None:
         return None
-    if match["iso"]:
-        date = match["iso"]
-    else:
-        date = f"{match['y']}-{int(match['m']):02d}-{int(match['d']):02d}"
-    return date, value[match.end() :].strip()
+    return match[0], value[match.end() :].strip()
 
 
 def _parse_header(lines: list[str]) -> tuple[dict[str, str], list[str]]:
@@ -133,13 +131,14 @@ def _parse_header(lines: list[str]) -> tuple[dict[str, str], list[str]]:
         has_colon = ":" in match["sep"]
         if key == "date":
             token = _date_token(value)
-            if token is not None:
+            if has_colon:
+                if value:  # the whole value if it is a date, else a date token it starts with
+                    whole = token is None or normalise_date(value) is not None
+                    fields.setdefault("date", value if whole else token[0])
+            elif token is not None:
                 fields.setdefault("date", token[0])
-                if token[1] and not has_colon:
+                if token[1]:
                     return fields, [token[1], *lines[i + 1 :]]
-            elif has_colon:
-                if value:
-                    fields.setdefault("date", value)
             else:
                 return fields, lines[i:]
         elif key == "url":
@@ -156,6 +155,50 @@ def _parse_header(lines: list[str]) -> tuple[dict[str, str], list[str]]:
 
 
 # --- parsing -------------------------------------------------------------------------------
+def make_article(
+    article_id: str,
+    raw_text: str,
+    *,
+    title: str | None = None,
+    date_text: str | None = None,
+    outlet: str | None = None,
+    url: str | None = None,
+) -> Article:
+    """Clean ``raw_text`` and build an :class:`Article` from the fields a reader found.
+
+    Args:
+        article_id: The article id.
+        raw_text: The article's text, not yet cleaned (no header lines: those are fields).
+        title: The title, if the file names one; else the first meaningful line of the text.
+        date_text: The date as written; :attr:`Article.date` is its ISO form (None if it is
+            not a date :func:`~diploqa.articles.dates.normalise_date` reads).
+        outlet: The outlet, if the file names one; else a rule's or the URL's domain.
+        url: The article's URL.
+
+    Raises:
+        ArticlesError: ``"<article_id>: empty after cleaning"`` if no text is left.
+    """
+    text, rule_outlet = _clean(raw_text)
+    if not text:
+        raise ArticlesError(f"{article_id}: empty after cleaning")
+    title = _normalise_line(_normalise_chars(title or "")) or _derive_title(text)
+    date_text = _normalise_line(_normalise_chars(date_text or "")) or None
+    date = normalise_date(date_text)
+    outlet = _normalise_line(_normalise_chars(outlet or "")) or None
+    url = (url or "").strip() or None
+    outlet = outlet or rule_outlet or (_outlet_from_url(url) if url else None)
+    return Article(
+        article_id,
+        title,
+        text,
+        date,
+        outlet,
+        url,
+        content_hash(title, date, text),
+        date_text=date_text,
+    )
+
+
 def parse_article(raw: str, article_id: str) -> Article:
     """Parse header lines, clean the body and build an :class:`Article`.
 
@@ -170,14 +213,14 @@ def parse_article(raw: str, article_id: str) -> Article:
         ArticlesError: ``"<id>: empty after cleaning"`` if no text is left.
     """
     fields, body = _parse_header(_normalise_chars(raw).split("\n"))
-    text, rule_outlet = _clean("\n".join(body))
-    if not text:
-        raise ArticlesError(f"{article_id}: empty after cleaning")
-    title = fields.get("title") or _derive_title(text)
-    date = fields.get("date")
-    url = fields.get("url")
-    outlet = fields.get("source") or rule_outlet or (_outlet_from_url(url) if url else None)
-    return Article(article_id, title, text, date, outlet, url, content_hash(title, date, text))
+    return make_article(
+        article_id,
+        "\n".join(body),
+        title=fields.get("title"),
+        date_text=fields.get("date"),
+        outlet=fields.get("source"),
+        url=fields.get("url"),
+    )
 
 
 # --- readers -------------------------------------------------------------------------------
