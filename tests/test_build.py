@@ -188,7 +188,7 @@ def test_missing_or_empty_articles_folder(tmp_path):
     with pytest.raises(ArticlesError, match="not found"):
         diploqa.build_index(tmp_path / "nope", tmp_path / "index")
     (tmp_path / "empty").mkdir()
-    with pytest.raises(ArticlesError, match=r"No \.txt or \.md"):
+    with pytest.raises(ArticlesError, match=r"No article files \(\.txt, \.md"):
         diploqa.build_index(tmp_path / "empty", tmp_path / "index")
     (tmp_path / "junk").mkdir()
     (tmp_path / "junk" / "a.txt").write_text("   \n", encoding="utf-8")

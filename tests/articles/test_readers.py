@@ -18,9 +18,9 @@ from diploqa.articles import (
     clean_text,
     decode_bytes,
     parse_article,
+    reader_for,
 )
 from diploqa.articles.article import content_hash
-from diploqa.articles.readers import reader_for
 from diploqa.errors import ArticlesError
 
 # --- encodings -----------------------------------------------------------------------------

@@ -1,12 +1,14 @@
 """Load German news articles from a folder and clean away scraping debris.
 
-Pipeline per file: bytes -> :func:`decode_bytes` -> :func:`parse_article` (header lines at
-the top, then :func:`clean_text`) -> :class:`Article`. :func:`load_articles` walks a folder
-and turns files it cannot use into :class:`SkippedFile` entries plus a warning.
+Pipeline per file: the reader for its kind (:func:`~.formats.reader_for`) reads it; a text
+file: bytes -> :func:`decode_bytes` -> :func:`parse_article` (header lines at the top, then
+:func:`clean_text`) -> :class:`Article`. :func:`load_articles` walks a folder and turns files
+(and records) it cannot use into :class:`SkippedFile` entries plus a warning.
 
-One concept per module: :mod:`.article` (the record and its hashes), :mod:`.cleaning`
-(debris rules, titles, outlets), :mod:`.readers` (bytes to articles, one reader per file
-kind) and :mod:`.folder` (which files of a folder are articles, and reading them safely).
+One concept per module: :mod:`.article` (the record and its hashes), :mod:`.dates` (dates as
+written to ISO), :mod:`.cleaning` (debris rules, titles, outlets), :mod:`.readers` (the reader
+interface, decoding, header lines, text files), :mod:`.formats` (which reader takes which
+file) and :mod:`.folder` (which files of a folder are articles, and reading them safely).
 Each module's docstring gives the choices made there and why.
 """
 
@@ -15,15 +17,9 @@ from __future__ import annotations
 from .article import CLEANING_VERSION, Article, SkippedFile, source_hash
 from .cleaning import RULES, Rule, clean_text
 from .dates import find_date, normalise_date
-from .folder import article_files, check_articles_dir, load_articles, read_article
-from .readers import (
-    ARTICLE_SUFFIXES,
-    READERS,
-    ArticleReader,
-    TextReader,
-    decode_bytes,
-    parse_article,
-)
+from .folder import article_files, check_articles_dir, load_articles, read_article, read_file
+from .formats import ARTICLE_SUFFIXES, READERS, reader_for
+from .readers import ArticleReader, DocumentReader, TextReader, decode_bytes, parse_article
 
 __all__ = [
     "ARTICLE_SUFFIXES",
@@ -32,6 +28,7 @@ __all__ = [
     "RULES",
     "Article",
     "ArticleReader",
+    "DocumentReader",
     "Rule",
     "SkippedFile",
     "TextReader",
@@ -44,5 +41,7 @@ __all__ = [
     "normalise_date",
     "parse_article",
     "read_article",
+    "read_file",
+    "reader_for",
     "source_hash",
 ]
