@@ -14,6 +14,7 @@ from test_cleaning import TEXTS
 from diploqa.articles import (
     ARTICLE_SUFFIXES,
     READERS,
+    HtmlReader,
     TextReader,
     clean_text,
     decode_bytes,
@@ -199,13 +200,16 @@ def test_header_date_is_iso_and_the_written_form_is_kept(header, date, date_text
 
 
 # --- readers -------------------------------------------------------------------------------
-def test_reader_for_takes_txt_and_md_in_any_case() -> None:
-    assert ARTICLE_SUFFIXES == (".txt", ".md")
-    assert READERS and all(isinstance(r, TextReader) for r in READERS)
+def test_reader_for_takes_every_kind_in_any_case() -> None:
+    assert ARTICLE_SUFFIXES == (".txt", ".md", ".html", ".htm")
+    assert [type(r) for r in READERS] == [TextReader, HtmlReader]
     for name in ("a.txt", "A.TXT", "b.md", "c.Md", Path("x/y.Txt"), "x/ü mit Leerzeichen.md"):
         assert isinstance(reader_for(name), TextReader), name
-    for name in ("a.rst", "txt", "a.txt.bak", "b.markdown", "c.html", Path("d.txt/e")):
+    for name in ("a.HTML", "b.htm"):
+        assert isinstance(reader_for(name), HtmlReader), name
+    for name in ("a.rst", "txt", "a.txt.bak", "b.markdown", "c.xhtml", "d.ndjson", "e.tsv"):
         assert reader_for(name) is None, name
+    assert reader_for(Path("d.txt/e")) is None
 
 
 def test_text_reader_reads_one_article_and_names_the_file() -> None:

@@ -9,11 +9,12 @@ from __future__ import annotations
 
 from pathlib import PurePath
 
+from .html import HtmlReader
 from .readers import ArticleReader, TextReader
 
 #: Every file kind an articles folder can hold.
-READERS: tuple[ArticleReader, ...] = (TextReader(),)
-#: The file name endings some reader takes: ``(".txt", ".md")``.
+READERS: tuple[ArticleReader, ...] = (TextReader(), HtmlReader())
+#: The file name endings some reader takes: ``(".txt", ".md", ".html", ".htm")``.
 ARTICLE_SUFFIXES: tuple[str, ...] = tuple(suffix for r in READERS for suffix in r.suffixes)
 
 

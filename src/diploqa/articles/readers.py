@@ -2,7 +2,8 @@
 decoding, header lines and the plain-text reader.
 
 Every file kind has an :class:`ArticleReader`: this module's :class:`TextReader` (.txt, .md)
-and one per further kind in its own module. :mod:`diploqa.articles.formats` lists them
+and :class:`~diploqa.articles.html.HtmlReader` (.html, .htm). :mod:`diploqa.articles.formats`
+lists them
 (``READERS``) and says which takes a file; :mod:`diploqa.articles.folder` opens files and calls
 :meth:`ArticleReader.read_stream`.
 
