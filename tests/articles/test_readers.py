@@ -14,7 +14,10 @@ from test_cleaning import TEXTS
 from diploqa.articles import (
     ARTICLE_SUFFIXES,
     READERS,
+    CsvReader,
     HtmlReader,
+    JsonLinesReader,
+    JsonReader,
     TextReader,
     clean_text,
     decode_bytes,
@@ -201,12 +204,20 @@ def test_header_date_is_iso_and_the_written_form_is_kept(header, date, date_text
 
 # --- readers -------------------------------------------------------------------------------
 def test_reader_for_takes_every_kind_in_any_case() -> None:
-    assert ARTICLE_SUFFIXES == (".txt", ".md", ".html", ".htm")
-    assert [type(r) for r in READERS] == [TextReader, HtmlReader]
+    assert ARTICLE_SUFFIXES == (".txt", ".md", ".html", ".htm", ".jsonl", ".json", ".csv")
+    assert [type(r) for r in READERS] == [
+        TextReader,
+        HtmlReader,
+        JsonLinesReader,
+        JsonReader,
+        CsvReader,
+    ]
     for name in ("a.txt", "A.TXT", "b.md", "c.Md", Path("x/y.Txt"), "x/ü mit Leerzeichen.md"):
         assert isinstance(reader_for(name), TextReader), name
-    for name in ("a.HTML", "b.htm"):
-        assert isinstance(reader_for(name), HtmlReader), name
+    expected = {"a.HTML": HtmlReader, "b.htm": HtmlReader, "c.JSONL": JsonLinesReader}
+    expected |= {"d.json": JsonReader, "e.Csv": CsvReader}
+    for name, kind in expected.items():
+        assert isinstance(reader_for(name), kind), name
     for name in ("a.rst", "txt", "a.txt.bak", "b.markdown", "c.xhtml", "d.ndjson", "e.tsv"):
         assert reader_for(name) is None, name
     assert reader_for(Path("d.txt/e")) is None

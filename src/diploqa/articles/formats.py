@@ -11,10 +11,18 @@ from pathlib import PurePath
 
 from .html import HtmlReader
 from .readers import ArticleReader, TextReader
+from .records import CsvReader, JsonLinesReader, JsonReader
 
 #: Every file kind an articles folder can hold.
-READERS: tuple[ArticleReader, ...] = (TextReader(), HtmlReader())
-#: The file name endings some reader takes: ``(".txt", ".md", ".html", ".htm")``.
+READERS: tuple[ArticleReader, ...] = (
+    TextReader(),
+    HtmlReader(),
+    JsonLinesReader(),
+    JsonReader(),
+    CsvReader(),
+)
+#: The file name endings some reader takes:
+#: ``(".txt", ".md", ".html", ".htm", ".jsonl", ".json", ".csv")``.
 ARTICLE_SUFFIXES: tuple[str, ...] = tuple(suffix for r in READERS for suffix in r.suffixes)
 
 

@@ -1,9 +1,9 @@
 """Turn a file into :class:`~diploqa.articles.article.Article` records: the reader interface,
 decoding, header lines and the plain-text reader.
 
-Every file kind has an :class:`ArticleReader`: this module's :class:`TextReader` (.txt, .md)
-and :class:`~diploqa.articles.html.HtmlReader` (.html, .htm). :mod:`diploqa.articles.formats`
-lists them
+Every file kind has an :class:`ArticleReader`: this module's :class:`TextReader` (.txt, .md),
+:class:`~diploqa.articles.html.HtmlReader` (.html, .htm) and the record readers of
+:mod:`diploqa.articles.records` (.jsonl, .json, .csv). :mod:`diploqa.articles.formats` lists them
 (``READERS``) and says which takes a file; :mod:`diploqa.articles.folder` opens files and calls
 :meth:`ArticleReader.read_stream`.
 
