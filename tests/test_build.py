@@ -188,7 +188,7 @@ def test_missing_or_empty_articles_folder(tmp_path):
     with pytest.raises(ArticlesError, match="not found"):
         diploqa.build_index(tmp_path / "nope", tmp_path / "index")
     (tmp_path / "empty").mkdir()
-    with pytest.raises(ArticlesError, match=r"No \.txt or \.md"):
+    with pytest.raises(ArticlesError, match=r"No article files \(\.txt, \.md, \.html"):
         diploqa.build_index(tmp_path / "empty", tmp_path / "index")
     (tmp_path / "junk").mkdir()
     (tmp_path / "junk" / "a.txt").write_text("   \n", encoding="utf-8")
@@ -337,3 +337,70 @@ def test_ann_index_above_threshold_with_incremental_updates(built, monkeypatch, 
     flat = diploqa.build_index(articles, index_dir)
     assert flat.manifest.index_type == "flat-ip"
     assert isinstance(flat.stored.vectors.index, faiss.IndexFlatIP)
+
+
+# --- files of records ----------------------------------------------------------------------
+_MINISTERS = ["Lawrow", "Kerry", "Tillerson", "Pompeo", "Blinken", "Steinmeier", "Maas", "Le Drian"]
+_CITIES = ["Genf", "Wien", "Helsinki", "Minsk", "Bonn", "Paris", "Lausanne", "Oslo", "Astana"]
+_TOPICS = ["die Waffenruhe in Syrien", "den Gefangenenaustausch", "neue Sanktionen",
+           "die Abrüstung", "die Lage in der Ostukraine", "das Atomabkommen mit Iran"]  # fmt: skip
+
+
+def _record(i: int, extra: str = "") -> dict:
+    """A short German news record, distinct for every ``i`` (2–3 sentences, one passage)."""
+    a, b = _MINISTERS[i % 8], _MINISTERS[(i // 8 + 1 + i) % 8]
+    city, topic = _CITIES[i % 9], _TOPICS[i % 6]
+    text = (
+        f"Außenminister {a} ist in {city} zu Gesprächen mit {b} zusammengekommen. Beide sprachen "
+        f"nach Angaben ihrer Sprecher über {topic}. Die nächste Runde ist für den {i % 28 + 1}. "
+        f"Tag des Monats geplant, Aktenzeichen {i:05d}.{extra}"
+    )
+    return {"id": f"m{i:05d}", "title": f"Treffen in {city}, Nummer {i}",
+            "date": f"{i % 28 + 1}.{i % 12 + 1}.{2010 + i % 12}", "text": text}  # fmt: skip
+
+
+def _write_jsonl(path: Path, records: list[dict]) -> None:
+    path.write_text(
+        "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in records), encoding="utf-8"
+    )
+
+
+def test_records_of_a_big_jsonl_are_embedded_once_changed_and_removed_alone(
+    tmp_path, embedder, monkeypatch
+):
+    """2,000 records in one JSON Lines file: an edit re-embeds that record's passages only, and
+    re-cleans only it; a deletion embeds nothing and removes its passages."""
+    articles, index_dir = tmp_path / "articles", tmp_path / "index"
+    articles.mkdir()
+    records = [_record(i) for i in range(2000)]
+    _write_jsonl(articles / "export.jsonl", records)
+    first = diploqa.build_index(articles, index_dir)
+    assert len(first.build_report.added) == 2000 and not first.build_report.skipped
+    assert first.article("export.jsonl#m00007").date == "2017-08-08"
+
+    cleaned: list[str] = []
+    real = diploqa.articles.records.make_article
+    monkeypatch.setattr(
+        diploqa.articles.records,
+        "make_article",
+        lambda i, *a, **kw: cleaned.append(i) or real(i, *a, **kw),
+    )
+    records[1234] = _record(1234, " Überraschend nahm auch ein Vertreter Chinas teil.")
+    _write_jsonl(articles / "export.jsonl", records)
+    before = embedder.passages_encoded
+    edited = diploqa.build_index(articles, index_dir)
+    report = edited.build_report
+    assert report.updated == ["export.jsonl#m01234"] and len(report.unchanged) == 1999
+    assert cleaned == ["export.jsonl#m01234"]
+    assert embedder.passages_encoded - before == n_chunks(edited, "export.jsonl#m01234") > 0
+    hit = edited.search("Wann nahm ein Vertreter Chinas an dem Treffen teil?", k=1)[0]
+    assert hit.source == "export.jsonl#m01234"
+
+    del records[500]
+    _write_jsonl(articles / "export.jsonl", records)
+    before = embedder.passages_encoded
+    removed = diploqa.build_index(articles, index_dir)
+    assert removed.build_report.removed == ["export.jsonl#m00500"]
+    assert embedder.passages_encoded == before
+    assert n_chunks(removed, "export.jsonl#m00500") == 0
+    assert len(removed) == len(edited) - n_chunks(edited, "export.jsonl#m00500")

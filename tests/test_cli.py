@@ -63,7 +63,7 @@ def test_search_filters(built, capsys):
         (["search", ""], "question is empty"),
         (["search", "x", "--index", "{missing}"], "no index at"),
         (["index", "--articles", "{missing}", "--index", "{tmp}/i"], "not found"),
-        (["index", "--articles", "{empty}", "--index", "{tmp}/i"], "No .txt or .md"),
+        (["index", "--articles", "{empty}", "--index", "{tmp}/i"], "No article files"),
     ],
 )
 def test_errors_are_one_line_and_non_zero(tmp_path, capsys, argv, message):

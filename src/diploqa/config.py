@@ -135,8 +135,20 @@ MAX_ARTICLE_BYTES = 2 * 1024 * 1024
 
 
 def max_article_bytes() -> int:
-    """Largest article file read (``DIPLOQA_MAX_ARTICLE_BYTES``, default 2 MB)."""
+    """Largest article file read (``DIPLOQA_MAX_ARTICLE_BYTES``, default 2 MB); in JSON Lines,
+    JSON and CSV files the largest record."""
     return max(1, _env_int("DIPLOQA_MAX_ARTICLE_BYTES", MAX_ARTICLE_BYTES))
+
+
+#: A ``.json`` file is parsed whole (JSON has no record boundaries to stream by), which takes
+#: several times its size in memory; larger ones are refused with a hint to convert them to
+#: JSON Lines, which is read one record at a time whatever its size.
+MAX_JSON_BYTES = 200 * 1024 * 1024
+
+
+def max_json_bytes() -> int:
+    """Largest ``.json`` file read (``DIPLOQA_MAX_JSON_BYTES``, default 200 MB)."""
+    return max(1, _env_int("DIPLOQA_MAX_JSON_BYTES", MAX_JSON_BYTES))
 
 
 #: Encoder runtimes: ``openvino`` (default model only: exported once to OpenVINO IR and

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 from conftest import XSS_ARTICLE, first_source
 
@@ -35,9 +37,53 @@ def test_sanitize_filename_rejects(name):
 
 
 def test_upload_bad_extension_is_rejected(tmp_path):
-    out = app.save_upload(tmp_path, "evil.html", GOOD)
-    assert out.kind == "rejected" and ".txt" in out.message
+    for name in ("evil.exe", "seite.xhtml", "daten.tsv", "notes.rst"):
+        out = app.save_upload(tmp_path, name, GOOD)
+        assert out.kind == "rejected" and ".txt" in out.message and ".jsonl" in out.message
     assert list(tmp_path.iterdir()) == []
+
+
+PAGE = (Path(__file__).parents[1] / "articles" / "pages" / "rundschau_lausanne.html").read_bytes()
+RECORDS = Path(__file__).parents[1] / "articles" / "records"
+
+
+@pytest.mark.parametrize(
+    ("name", "data"),
+    [
+        ("seite.html", PAGE),
+        ("Seite.HTM", PAGE),
+        ("export.jsonl", (RECORDS / "news.jsonl").read_bytes()),
+        ("export.json", (RECORDS / "news.json").read_bytes()),
+        ("export.csv", (RECORDS / "news.csv").read_bytes()),
+    ],
+)
+def test_upload_of_every_article_kind_is_saved(tmp_path, name, data):
+    out = app.save_upload(tmp_path, name, data)
+    assert out.kind in ("saved", "renamed") and out.saved_as == name[:-4] + name[-4:].lower()
+    assert (tmp_path / out.saved_as).read_bytes() == data
+
+
+@pytest.mark.parametrize(
+    ("name", "data", "reason"),
+    [
+        ("a.jsonl", b'{"title": "Nur ein Titel"}\n{"text": \n', "line 1: no text"),
+        ("b.jsonl", b'{"title": "x"}\n{"text": \n', ", and 1 more"),
+        ("c.csv", b"id,titel\n1,x\n", "no text column"),
+        ("d.json", b'{"articles": [', "not valid JSON"),
+        ("e.html", b"<html><body><nav><a href='/'>Start</a></nav></body></html>", "no article"),
+        ("f.jsonl", b"", "no records"),
+    ],
+)
+def test_upload_without_a_usable_article_is_rejected_with_the_reason(tmp_path, name, data, reason):
+    out = app.save_upload(tmp_path, name, data)
+    assert out.kind == "rejected" and "not a readable article" in out.message
+    assert reason in out.message
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_upload_of_records_with_some_bad_ones_is_saved(tmp_path):
+    data = b'{"id": 1, "text": "Kerry traf Lawrow in Genf."}\nkaputt\n'
+    assert app.save_upload(tmp_path, "teils.jsonl", data).kind == "saved"
 
 
 def test_upload_too_big_is_rejected(tmp_path):

@@ -134,7 +134,7 @@ def test_folder_without_articles(tmp_path: Path) -> None:
     (tmp_path / "notes.rst").write_text("x", encoding="utf-8")
     (tmp_path / ".hidden.txt").write_text("x", encoding="utf-8")
     (tmp_path / "folder.txt").mkdir()
-    with pytest.raises(ArticlesError, match=r"No \.txt or \.md") as err:
+    with pytest.raises(ArticlesError, match=r"No article files \(\.txt, \.md") as err:
         load_articles(tmp_path)
     assert str(tmp_path) in str(err.value)
     assert "\n" not in str(err.value)

@@ -14,13 +14,17 @@ from test_cleaning import TEXTS
 from diploqa.articles import (
     ARTICLE_SUFFIXES,
     READERS,
+    CsvReader,
+    HtmlReader,
+    JsonLinesReader,
+    JsonReader,
     TextReader,
     clean_text,
     decode_bytes,
     parse_article,
+    reader_for,
 )
 from diploqa.articles.article import content_hash
-from diploqa.articles.readers import reader_for
 from diploqa.errors import ArticlesError
 
 # --- encodings -----------------------------------------------------------------------------
@@ -79,7 +83,10 @@ HEADER_CASES = [
     ("  DATE: 21.10.2016\nText.", ("2016-10-21", "Text.", None, None), "Text."),
     ("date 1.2.2017 Text.", ("2017-02-01", "Text.", None, None), "Text."),
     ("date: 2016-10-21T12:30:00+02:00\nText.", ("2016-10-21", "Text.", None, None), "Text."),
-    ("date: Oktober 2016\nText.", ("Oktober 2016", "Text.", None, None), "Text."),
+    ("date: Oktober 2016\nText.", ("2016-10", "Text.", None, None), "Text."),
+    ("date: 14. Oktober 2016\nText.", ("2016-10-14", "Text.", None, None), "Text."),
+    ("date: 21.10.2016 Berlin\nText.", ("2016-10-21", "Text.", None, None), "Text."),
+    ("date: irgendwann\nText.", (None, "Text.", None, None), "Text."),
     (
         "title: Kerry in Moskau\nsource: Süddeutsche Zeitung\nurl: https://www.sueddeutsche.de/x\n\nText.",
         (None, "Kerry in Moskau", "Süddeutsche Zeitung", "https://www.sueddeutsche.de/x"),
@@ -180,14 +187,40 @@ def test_parse_article_only_raises_articles_error(raw: str) -> None:
         assert article.text and article.title
 
 
+@pytest.mark.parametrize(
+    ("header", "date", "date_text"),
+    [
+        ("date: 14. Oktober 2016", "2016-10-14", "14. Oktober 2016"),
+        ("date 21.10.2016", "2016-10-21", "21.10.2016"),
+        ("date: 2016-10-21T12:30:00+02:00", "2016-10-21", "2016-10-21T12:30:00+02:00"),
+        ("date: irgendwann im Herbst", None, "irgendwann im Herbst"),
+        ("title: Ohne Datum", None, None),
+    ],
+)
+def test_header_date_is_iso_and_the_written_form_is_kept(header, date, date_text) -> None:
+    article = parse_article(f"{header}\n\nKerry traf Lawrow.", "x.txt")
+    assert (article.date, article.date_text) == (date, date_text)
+
+
 # --- readers -------------------------------------------------------------------------------
-def test_reader_for_takes_txt_and_md_in_any_case() -> None:
-    assert ARTICLE_SUFFIXES == (".txt", ".md")
-    assert READERS and all(isinstance(r, TextReader) for r in READERS)
+def test_reader_for_takes_every_kind_in_any_case() -> None:
+    assert ARTICLE_SUFFIXES == (".txt", ".md", ".html", ".htm", ".jsonl", ".json", ".csv")
+    assert [type(r) for r in READERS] == [
+        TextReader,
+        HtmlReader,
+        JsonLinesReader,
+        JsonReader,
+        CsvReader,
+    ]
     for name in ("a.txt", "A.TXT", "b.md", "c.Md", Path("x/y.Txt"), "x/ü mit Leerzeichen.md"):
         assert isinstance(reader_for(name), TextReader), name
-    for name in ("a.rst", "txt", "a.txt.bak", "b.markdown", "c.html", Path("d.txt/e")):
+    expected = {"a.HTML": HtmlReader, "b.htm": HtmlReader, "c.JSONL": JsonLinesReader}
+    expected |= {"d.json": JsonReader, "e.Csv": CsvReader}
+    for name, kind in expected.items():
+        assert isinstance(reader_for(name), kind), name
+    for name in ("a.rst", "txt", "a.txt.bak", "b.markdown", "c.xhtml", "d.ndjson", "e.tsv"):
         assert reader_for(name) is None, name
+    assert reader_for(Path("d.txt/e")) is None
 
 
 def test_text_reader_reads_one_article_and_names_the_file() -> None:

@@ -1,14 +1,17 @@
 """Uploads: one file from the browser becomes an article file, safely or not at all.
 
-The name is sanitised (no path, no hidden file, only .txt/.md, short enough for any file
-system), the size is the indexer's article limit (a stored upload is never skipped later),
-the bytes must parse as an article, identical bytes already present are reported instead of
-stored twice, and an existing file is never overwritten. Nothing here needs Gradio.
+The name is sanitised (no path, no hidden file, only the article file kinds of
+:data:`~diploqa.articles.ARTICLE_SUFFIXES`, short enough for any file system), the size is the
+indexer's article limit (a stored upload is never skipped later), the bytes must give at least
+one article read by the reader for its kind (the indexer's), identical bytes already present
+are reported instead of stored twice, and an existing file is never overwritten. Nothing here
+needs Gradio.
 """
 
 from __future__ import annotations
 
 import hashlib
+import io
 import os
 import re
 import threading
@@ -18,7 +21,7 @@ from pathlib import Path
 from typing import Literal
 
 from .. import config
-from ..articles import ARTICLE_SUFFIXES, article_files, decode_bytes, parse_article
+from ..articles import ARTICLE_SUFFIXES, Article, SkippedFile, article_files, reader_for
 from ..errors import ArticlesError, DiploqaError
 
 #: Largest accepted upload, passed to Gradio's ``max_file_size``; uploads are checked
@@ -33,6 +36,11 @@ _UNSAFE_CHARS = re.compile(r"[^\w\-. ()]+")
 _DOTS = re.compile(r"\.{2,}")
 
 UploadKind = Literal["saved", "renamed", "duplicate", "rejected"]
+
+_ONLY_SUFFIXES = (
+    f"nur {', '.join(ARTICLE_SUFFIXES[:-1])} und {ARTICLE_SUFFIXES[-1]} / only "
+    f"{', '.join(ARTICLE_SUFFIXES[:-1])} and {ARTICLE_SUFFIXES[-1]} files are accepted"
+)
 
 
 @dataclass(frozen=True)
@@ -59,15 +67,16 @@ def sanitize_filename(name: str) -> str:
     Only the last path component is kept (so ``../x.txt`` becomes ``x.txt``); characters
     other than letters (umlauts included), digits, space, ``-_.()`` become ``_``; runs of
     dots collapse; leading dots, spaces and dashes go (no hidden files); the suffix must be
-    ``.txt`` or ``.md``; the stem is cut to ``MAX_NAME_CHARS`` characters and
-    ``MAX_NAME_BYTES`` UTF-8 bytes. NUL and control characters become ``_``.
+    one of :data:`~diploqa.articles.ARTICLE_SUFFIXES`; the stem is cut to
+    ``MAX_NAME_CHARS`` characters and ``MAX_NAME_BYTES`` UTF-8 bytes. NUL and control
+    characters become ``_``.
     """
     base = unicodedata.normalize("NFC", str(name)).replace("\\", "/").split("/")[-1]
     base = _DOTS.sub(".", _UNSAFE_CHARS.sub("_", base))
     base = " ".join(base.split()).lstrip(". -_")
     stem, dot, suffix = base.rpartition(".")
     if not dot or f".{suffix.lower()}" not in ARTICLE_SUFFIXES:
-        raise ValueError("nur .txt- und .md-Dateien / only .txt and .md files are accepted")
+        raise ValueError(_ONLY_SUFFIXES)
     stem = stem[:MAX_NAME_CHARS]
     while len(stem.encode("utf-8")) > MAX_NAME_BYTES:
         stem = stem[:-1]
@@ -140,13 +149,29 @@ def _check_name_and_size(name: str | Path, size: int) -> str | UploadOutcome:
     return safe
 
 
+def _check_readable(safe: str, data: bytes) -> None:
+    """Raise :class:`ArticlesError` ``"<why>"`` unless the reader for the file's kind (the
+    indexer's) finds at least one article in ``data``; a file of records may also hold
+    records that cannot be used (the indexer skips those with a warning)."""
+    reader = reader_for(safe)
+    if reader is None:  # sanitize_filename only lets article suffixes through
+        raise ArticlesError(_ONLY_SUFFIXES)
+    try:
+        items = list(reader.read_stream(io.BytesIO(data), safe))
+    except ArticlesError as err:
+        raise ArticlesError(str(err).removeprefix(f"{safe}: ")) from err
+    if not any(isinstance(item, Article) for item in items):
+        skipped = [item for item in items if isinstance(item, SkippedFile)]
+        more = f", and {len(skipped) - 1} more" if len(skipped) > 1 else ""
+        raise ArticlesError(f"{skipped[0].reason}{more}" if skipped else "no article")
+
+
 def _store(articles_dir: Path, shown: str, safe: str, data: bytes) -> UploadOutcome:
     """Store checked bytes unless they are not an article or are already there."""
     try:
-        parse_article(decode_bytes(data), safe)
+        _check_readable(safe, data)
     except ArticlesError as err:
-        reason = str(err).removeprefix(f"{safe}: ")
-        message = f"{shown}: kein lesbarer Artikel / not a readable article ({reason})"
+        message = f"{shown}: kein lesbarer Artikel / not a readable article ({err})"
         return UploadOutcome(shown, "rejected", None, message)
     existing = find_identical(articles_dir, data) if articles_dir.is_dir() else None
     if existing is not None:
@@ -168,8 +193,9 @@ def save_upload(articles_dir: Path, name: str, data: bytes) -> UploadOutcome:
     """Validate one uploaded file and store it in the articles folder.
 
     Checks, in order: the name (suffix, sanitising), the size, that it reads as an article
-    (the same parser as the index build, so a stored upload is never skipped later), and that
-    the same bytes are not already there. Never overwrites an existing file.
+    (the same reader as the index build, so a stored upload is never skipped later; a file of
+    records needs one usable record), and that the same bytes are not already there. Never
+    overwrites an existing file.
     """
     checked = _check_name_and_size(name, len(data))
     if isinstance(checked, UploadOutcome):

@@ -1,36 +1,45 @@
 """Load German news articles from a folder and clean away scraping debris.
 
-Pipeline per file: bytes -> :func:`decode_bytes` -> :func:`parse_article` (header lines at
-the top, then :func:`clean_text`) -> :class:`Article`. :func:`load_articles` walks a folder
-and turns files it cannot use into :class:`SkippedFile` entries plus a warning.
+articles/ is the one place that turns files into :class:`Article` records. Pipeline per file:
+the reader for its kind (:func:`~.formats.reader_for`) reads it: text files by
+:func:`decode_bytes` and :func:`parse_article` (header lines at the top, then
+:func:`clean_text`); web pages by trafilatura, then :func:`clean_text`; JSON Lines, JSON and CSV
+files one record at a time, each record one article. :func:`load_articles` walks a folder and
+turns files and records it cannot use into :class:`SkippedFile` entries plus a warning.
 
-One concept per module: :mod:`.article` (the record and its hashes), :mod:`.cleaning`
-(debris rules, titles, outlets), :mod:`.readers` (bytes to articles, one reader per file
-kind) and :mod:`.folder` (which files of a folder are articles, and reading them safely).
-Each module's docstring gives the choices made there and why.
+One concept per module: :mod:`.article` (the record and its hashes), :mod:`.dates` (dates as
+written to ISO), :mod:`.cleaning` (debris rules, titles, outlets), :mod:`.readers` (the reader
+interface, decoding, header lines, text files), :mod:`.html` (web pages), :mod:`.records`
+(files of records), :mod:`.formats` (which reader takes which file) and :mod:`.folder` (which
+files of a folder are articles, and reading them safely). Each module's docstring gives the
+choices made there and why.
 """
 
 from __future__ import annotations
 
-from .article import CLEANING_VERSION, Article, SkippedFile, source_hash
+from .article import CLEANING_VERSION, Article, SkippedFile, record_source_hash, source_hash
 from .cleaning import RULES, Rule, clean_text
-from .folder import article_files, check_articles_dir, load_articles, read_article
-from .readers import (
-    ARTICLE_SUFFIXES,
-    READERS,
-    ArticleReader,
-    TextReader,
-    decode_bytes,
-    parse_article,
-)
+from .dates import find_date, normalise_date
+from .folder import article_files, check_articles_dir, load_articles, read_article, read_file
+from .formats import ARTICLE_SUFFIXES, READERS, reader_for
+from .html import HtmlReader
+from .readers import ArticleReader, DocumentReader, TextReader, decode_bytes, parse_article
+from .records import FIELD_NAMES, CsvReader, JsonLinesReader, JsonReader, RecordReader
 
 __all__ = [
     "ARTICLE_SUFFIXES",
     "CLEANING_VERSION",
+    "FIELD_NAMES",
     "READERS",
     "RULES",
     "Article",
     "ArticleReader",
+    "CsvReader",
+    "DocumentReader",
+    "HtmlReader",
+    "JsonLinesReader",
+    "JsonReader",
+    "RecordReader",
     "Rule",
     "SkippedFile",
     "TextReader",
@@ -38,8 +47,13 @@ __all__ = [
     "check_articles_dir",
     "clean_text",
     "decode_bytes",
+    "find_date",
     "load_articles",
+    "normalise_date",
     "parse_article",
     "read_article",
+    "read_file",
+    "reader_for",
+    "record_source_hash",
     "source_hash",
 ]

@@ -12,6 +12,10 @@ Choices and why:
   real sentences: "Mehr zum Thema Sanktionen sagte Lawrow nichts." or "Das Foto zeigt
   Kerry." never fullmatch a label or credit pattern. Losing a real sentence is worse than
   keeping a stray label, so every rule is narrow and tested with look-alike sentences.
+* **Teaser links**: a whole line "Lesen Sie mehr: <headline>" (also "Lesen Sie auch",
+  "Mehr zum Thema", "Siehe auch", with a leading "»") is a link to another article, which
+  saved web pages often keep inside the article text. The headline part must not contain a
+  sentence end, so "Lesen Sie mehr: Der Kreml sagte ab. Dann …" stays.
 * **Section labels** such as "Das Wichtigste in Kürze" and "Mehr zum Thema" are removed:
   they are page furniture that carries no content. Real sub-headings ("Man will in
   Kontakt bleiben") stay because no rule names them.
@@ -94,6 +98,11 @@ RULES: tuple[Rule, ...] = (
         r"(?:lesen sie )?mehr zum thema:?|lesen sie (?:auch|mehr):?|meistgelesene?(?: artikel)?"
         r"|das könnte sie auch interessieren|weitere artikel|(?:zurück )?zur startseite",
     ),
+    _line(
+        "teaser_link",
+        r"(?:[»›>→▸]\s*)?(?:lesen sie (?:auch|mehr|hier)|mehr zum thema|mehr dazu|siehe auch"
+        r"|auch interessant)\s*[:»›]\s*[^.!?]{1,150}[!?]?",
+    ),
     _line("section_label", r"das wichtigste in kürze|auf einen blick"),
     _line(
         "promo",
@@ -109,7 +118,7 @@ RULES: tuple[Rule, ...] = (
     _line("copyright_credit", r"©\s*[^.!?]{1,80}"),
     _line(
         "agency_credit",
-        r"(?:[a-zäöü]{1,6}\s*/\s*)*" + _AGENCY + r"(?:\s*/\s*[a-zäöü]{1,10})*"
+        r"(\()?(?:[a-zäöü]{1,6}\s*/\s*)*" + _AGENCY + r"(?:\s*/\s*[a-zäöü]{1,10})*(?(1)\))"
         r"|mit material (?:von|der) [^.!?]{1,80}",
     ),
     _line("reading_time", r"lesezeit:?\s*(?:ca\.\s*)?\d+\s*(?:min\.?|minuten)"),

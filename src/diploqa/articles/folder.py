@@ -6,30 +6,33 @@ file system, so that hostile input (huge files, FIFOs, broken links) is handled 
 
 Choices and why:
 
-* **Hostile input**: files over ``config.max_article_bytes()`` (2 MB,
-  ``DIPLOQA_MAX_ARTICLE_BYTES``) are skipped as "too large" without being read; FIFOs and
-  devices are skipped as "not a regular file".
-* File ids keep the file system's spelling; suffixes ``.txt``/``.md`` (those of
-  :data:`~diploqa.articles.readers.READERS`) are matched case-insensitively; hidden files
+* **Hostile input**: single-article files (text, web pages) over
+  ``config.max_article_bytes()`` (2 MB, ``DIPLOQA_MAX_ARTICLE_BYTES``) are skipped as "too
+  large" without being read; files of records (JSON Lines, JSON, CSV) may be of any size, the
+  limit applies to each record (:mod:`diploqa.articles.records`). FIFOs and devices are
+  skipped as "not a regular file".
+* File ids keep the file system's spelling; suffixes (those of
+  :data:`~diploqa.articles.formats.READERS`) are matched case-insensitively; hidden files
   and folders (leading ".") are ignored; symlinked folders are not followed (no cycles).
-* A file with the same title, date and cleaned text as an earlier one (by id) is skipped as
-  a copy: a copy would show every answer twice.
+* A file or record that cannot be used is a :class:`SkippedFile` (a record's path is
+  ``<file>#<record>``) and a warning; a file's other records are still indexed.
+* An article with the same title, date and cleaned text as an earlier one (by id) is skipped
+  as a copy: a copy would show every answer twice.
 """
 
 from __future__ import annotations
 
-import dataclasses
 import logging
 import os
 import stat
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 
 from diploqa import config
 from diploqa.errors import ArticlesError
 
-from . import readers
-from .article import Article, SkippedFile, source_hash
+from . import formats, readers
+from .article import Article, SkippedFile
 
 _log = logging.getLogger(__name__)
 
@@ -53,7 +56,7 @@ def article_files(root: Path) -> list[Path]:
         found.extend(
             Path(dirpath, name)
             for name in filenames
-            if not name.startswith(".") and readers.reader_for(name) is not None
+            if not name.startswith(".") and formats.reader_for(name) is not None
         )
     return sorted(found, key=lambda p: relative_id(p, root))
 
@@ -62,7 +65,7 @@ def check_articles_dir(folder: str | Path) -> list[Path]:
     """The article files of ``folder``, sorted by id (nothing is read yet).
 
     Raises:
-        ArticlesError: If ``folder`` is missing, not a folder, or holds no .txt/.md file.
+        ArticlesError: If ``folder`` is missing, not a folder, or holds no article file.
     """
     root = Path(folder)
     if not root.exists():
@@ -71,20 +74,49 @@ def check_articles_dir(folder: str | Path) -> list[Path]:
         raise ArticlesError(f"Articles path is not a folder: {root}")
     paths = article_files(root)
     if not paths:
-        raise ArticlesError(f"No .txt or .md article files found in {root}")
+        kinds = ", ".join(formats.ARTICLE_SUFFIXES)
+        raise ArticlesError(f"No article files ({kinds}) found in {root}")
     return paths
 
 
-def _too_large(size: int, limit: int) -> str:
-    mb = 1024 * 1024
-    return (
-        f"too large ({size / mb:.1f} MB; articles over {limit / mb:.1f} MB are skipped, "
-        "see DIPLOQA_MAX_ARTICLE_BYTES)"
-    )
+def read_file(
+    path: Path, root: Path, known: Mapping[str, Article] | None = None
+) -> Iterator[Article | SkippedFile]:
+    """The articles of one file, and the records of it that cannot be used.
+
+    Args:
+        path: The file; the reader is chosen by its name (a name no reader takes is read as
+            text).
+        root: The articles folder; ids are relative to it.
+        known: Articles read before, by id: unchanged ones (by
+            :attr:`~Article.source_hash`) are yielded as they are, without cleaning again.
+
+    Yields:
+        Articles and skipped records (see
+        :meth:`~diploqa.articles.readers.ArticleReader.read_stream`), in file order.
+
+    Raises:
+        ArticlesError: ``"<id>: <why>"`` if the file cannot be used at all: unreadable, not a
+            regular file, a single-article file over ``config.max_article_bytes()``, or what
+            its reader refuses.
+    """
+    file_id = relative_id(path, root)
+    reader = formats.reader_for(path) or readers.TextReader()
+    try:
+        info = path.stat()
+        if not stat.S_ISREG(info.st_mode):  # a FIFO or device would block or never end
+            raise ArticlesError(f"{file_id}: not a regular file")
+        limit = config.max_article_bytes()
+        if not reader.holds_records and info.st_size > limit:
+            raise ArticlesError(f"{file_id}: {readers.too_large(info.st_size, limit)}")
+        with path.open("rb") as stream:
+            yield from reader.read_stream(stream, file_id, known)
+    except OSError as err:
+        raise ArticlesError(f"{file_id}: cannot read file ({err.strerror or err})") from err
 
 
 def read_article(path: Path, root: Path, known: Mapping[str, Article] | None = None) -> Article:
-    """Read, decode and parse one file.
+    """Read, decode and parse one single-article file (text, web page).
 
     Args:
         path: The file.
@@ -97,32 +129,15 @@ def read_article(path: Path, root: Path, known: Mapping[str, Article] | None = N
 
     Raises:
         ArticlesError: ``"<id>: <why>"`` if the file cannot be read, decoded or is empty, is
-            not a regular file, or is larger than ``config.max_article_bytes()``.
+            not a regular file, is larger than ``config.max_article_bytes()``, or is a file of
+            records (JSON Lines, JSON, CSV: use :func:`read_file`).
     """
-    article_id = relative_id(path, root)
-    limit = config.max_article_bytes()
-    try:
-        info = path.stat()
-        if not stat.S_ISREG(info.st_mode):  # a FIFO or device would block or never end
-            raise ArticlesError(f"{article_id}: not a regular file")
-        if info.st_size > limit:
-            raise ArticlesError(f"{article_id}: {_too_large(info.st_size, limit)}")
-        with path.open("rb") as fh:
-            data = fh.read(limit + 1)  # never more, even if the file grows meanwhile
-    except OSError as err:
-        raise ArticlesError(f"{article_id}: cannot read file ({err.strerror or err})") from err
-    if len(data) > limit:
-        raise ArticlesError(f"{article_id}: {_too_large(len(data), limit)}")
-    digest = source_hash(data)
-    previous = known.get(article_id) if known else None
-    if previous is not None and previous.source_hash == digest:
-        return previous
-    # A file whose name no reader takes (read_article called directly) is read as text.
-    reader = readers.reader_for(path) or readers.TextReader()
-    found = reader.read(data, article_id)
-    if len(found) != 1:  # not yet: readers of one-record-per-line files (JSONL, CSV)
-        raise ArticlesError(f"{article_id}: holds {len(found)} articles, expected one")
-    return dataclasses.replace(found[0], source_hash=digest)
+    reader = formats.reader_for(path)
+    if reader is not None and reader.holds_records:
+        raise ArticlesError(f"{relative_id(path, root)}: a file of records, not one article")
+    (article,) = read_file(path, root, known)  # a single-article reader yields one or raises
+    assert isinstance(article, Article)
+    return article
 
 
 def load_articles(
@@ -132,33 +147,41 @@ def load_articles(
 
     Args:
         folder: The articles folder.
-        known: Articles read before (the index's), by id: unchanged files are taken from
-            here instead of being cleaned again.
+        known: Articles read before (the index's), by id: unchanged files and records are
+            taken from here instead of being cleaned again.
 
     Returns:
-        ``(articles, skipped)``, both sorted by id. Skipped files are also logged as
-        warnings (logger ``diploqa.articles.folder``). A file with the same title, date and
-        cleaned text as an earlier one (by id) is skipped as a copy of it. If every file is skipped,
-        ``articles`` is empty and the caller decides.
+        ``(articles, skipped)``, in file order (files sorted by id, records in file order).
+        Skipped files and records are also logged as warnings (logger
+        ``diploqa.articles.folder``). An article with the same title, date and cleaned text as
+        an earlier one is skipped as a copy of it. If everything is skipped, ``articles`` is
+        empty and the caller decides.
 
     Raises:
-        ArticlesError: If ``folder`` is missing, not a folder, or holds no .txt/.md file.
+        ArticlesError: If ``folder`` is missing, not a folder, or holds no article file.
     """
     root = Path(folder)
     paths = check_articles_dir(root)
     articles: list[Article] = []
     skipped: list[SkippedFile] = []
     first_with: dict[str, str] = {}  # content hash → id of the first article with that text
+
+    def skip(item: SkippedFile) -> None:
+        skipped.append(item)
+        _log.warning("Skipping %s: %s", item.path, item.reason)
+
     for path in paths:
-        article_id = relative_id(path, root)
+        file_id = relative_id(path, root)
         try:
-            article = read_article(path, root, known)
-            first = first_with.setdefault(article.content_hash, article_id)
-            if first != article_id:  # a copy would show every answer twice
-                raise ArticlesError(f"{article_id}: same title, date and text as {first}")
-            articles.append(article)
+            for item in read_file(path, root, known):
+                if isinstance(item, SkippedFile):
+                    skip(item)
+                    continue
+                first = first_with.setdefault(item.content_hash, item.id)
+                if first != item.id:  # a copy would show every answer twice
+                    skip(SkippedFile(item.id, f"same title, date and text as {first}"))
+                else:
+                    articles.append(item)
         except ArticlesError as err:
-            reason = str(err).removeprefix(f"{article_id}: ")
-            skipped.append(SkippedFile(article_id, reason))
-            _log.warning("Skipping article file %s: %s", path, reason)
+            skip(SkippedFile(file_id, str(err).removeprefix(f"{file_id}: ")))
     return articles, skipped

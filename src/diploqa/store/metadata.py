@@ -25,6 +25,7 @@ _ARTICLE_TYPES = {
     "url": (str, type(None)),
     "content_hash": str,
     "source_hash": str,
+    "date_text": (str, type(None)),
 }
 _CHUNK_TYPES = {"article_id": str, "index": int, "start": int, "end": int, "text": str, "kind": str}
 
