@@ -8,7 +8,8 @@ of derStandard.at, nine categories) and German Wikinews (998 articles with title
 added paragraphs, words and teaser lines. Into the pool go the originals and
 
 * **copies**, the way an outlet edits agency copy: a new headline, the first or last paragraph
-  removed, a paragraph added (from a donor), 5-10 % of the words changed or deleted, a byline or
+  removed, a paragraph added (from a donor, at most a third of the story's length), 5-10 % of
+  the words changed or deleted (each word on its own: the hardest case for shingles), a byline or
   teaser line added, two adjacent sentences swapped. A "typical" copy has each edit with
   probability 1/2 (at least one), a "heavy" copy all six. Every original gets a typical copy,
   one in three also a heavy one (groups of three, grouped only if transitivity works);
@@ -144,7 +145,10 @@ def drop_paragraph(a: Article, rng: random.Random, donors: list[Article]) -> Art
 
 
 def add_paragraph(a: Article, rng: random.Random, donors: list[Article]) -> Article:
-    extra = rng.choice(rng.choice(donors).paragraphs)
+    """A paragraph of context or a quote, up to a third of the story's length (at least 30
+    words): an outlet adds to a story, it does not bury it."""
+    limit = max(30, sum(len(p.split()) for p in a.paragraphs) // 3)
+    extra = " ".join(rng.choice(rng.choice(donors).paragraphs).split()[:limit])
     paragraphs = list(a.paragraphs)
     paragraphs.insert(rng.randint(1, len(paragraphs)), extra)
     return replace(a, paragraphs=paragraphs)
@@ -406,8 +410,7 @@ def synthetic_signatures(n: int, seed: int) -> tuple[dict[str, np.ndarray], list
     """``n`` random signatures, 3 % of them in planted groups of two or three: two thirds near
     copies (a share of equal values between the threshold + 0.15 and 0.95), one third exact."""
     rng = np.random.default_rng(seed)
-    sigs = rng.integers(0, 2**32, size=(n, duplicates.NUM_PERM), dtype=np.uint64)
-    sigs = sigs.astype(np.uint32)
+    sigs = rng.integers(0, 2**32, size=(n, duplicates.NUM_PERM), dtype=np.uint32)
     planted = []
     i = 0
     while i < n * 3 // 100:
@@ -436,13 +439,13 @@ def measure_grouping(n: int) -> dict[str, float]:
 
 def scale_only(n: int) -> None:
     sigs, planted = synthetic_signatures(n, seed=n)
-    before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    before = int(Path("/proc/self/statm").read_text().split()[1]) * os.sysconf("SC_PAGE_SIZE")
     wall, cpu = time.perf_counter(), time.process_time()
     groups = duplicates.group_duplicates(sigs)
     wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
-    after = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    after = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024  # peak, in bytes
     result = {"wall": wall, "cpu": cpu, "ok": groups == sorted(planted)}
-    print(json.dumps({**result, "peak_mb": (after - before) / 1024}))
+    print(json.dumps({**result, "peak_mb": (after - before) / 2**20}))
 
 
 # --- report ---------------------------------------------------------------------------------
