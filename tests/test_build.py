@@ -404,3 +404,32 @@ def test_records_of_a_big_jsonl_are_embedded_once_changed_and_removed_alone(
     assert embedder.passages_encoded == before
     assert n_chunks(removed, "export.jsonl#m00500") == 0
     assert len(removed) == len(edited) - n_chunks(edited, "export.jsonl#m00500")
+
+
+def test_records_without_ids_are_not_embedded_again_when_one_is_deleted(tmp_path, embedder):
+    """Records without an id field are numbered by position: deleting the first renumbers
+    the rest, whose vectors are then found by their content, not embedded again."""
+    records = [
+        {"title": f"Meldung {i}", "date": "2022-01-2" + str(i), "text": f"{text} ({i})"}
+        for i, text in enumerate(
+            [
+                "Lawrow und Blinken trafen sich in Genf zu Gesprächen über die Ukraine.",
+                "Die EU verlängerte die Sanktionen gegen Russland um sechs Monate.",
+                "Kerry und Lawrow verhandelten in Lausanne über eine Waffenruhe in Syrien.",
+                "Putin und Obama telefonierten über die Lage in Syrien.",
+            ]
+        )
+    ]
+    articles = tmp_path / "articles"
+    articles.mkdir()
+    path = articles / "agentur.jsonl"
+    path.write_text("\n".join(json.dumps(r, ensure_ascii=False) for r in records), "utf-8")
+    first = diploqa.build_index(articles, tmp_path / "index")
+    assert sorted(first.stored.articles) == [f"agentur.jsonl#{i}" for i in range(1, 5)]
+    path.write_text("\n".join(json.dumps(r, ensure_ascii=False) for r in records[1:]), "utf-8")
+    before = embedder.passages_encoded
+    after = diploqa.build_index(articles, tmp_path / "index")
+    assert embedder.passages_encoded == before and after.build_report.embedded == 0
+    assert sorted(after.stored.articles) == [f"agentur.jsonl#{i}" for i in range(1, 4)]
+    hit = after.search("Worüber telefonierten Putin und Obama?", k=1)[0]
+    assert hit.source == "agentur.jsonl#3" and hit.text.endswith("(3)")

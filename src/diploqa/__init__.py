@@ -21,7 +21,7 @@ from .errors import (
     ModelError,
     QueryError,
 )
-from .search import Hit, Index, build_index, load_index, search
+from .search import Copy, Hit, Index, build_index, load_index, search
 
 __version__ = "0.1.0"
 
@@ -30,6 +30,7 @@ __all__ = [
     "ArticlesError",
     "BuildReport",
     "Chunk",
+    "Copy",
     "DiploqaError",
     "Hit",
     "Index",

@@ -11,12 +11,12 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
 
-from . import config
+from . import config, duplicates
 from .articles import Article, SkippedFile, check_articles_dir, load_articles
 from .chunking import PASSAGE, Chunk, chunk_articles, passage_for_embedding
 from .encoders import Encoder, get_encoder
@@ -26,6 +26,7 @@ from .store import (
     MANIFEST,
     FaissStore,
     StoredIndex,
+    Stories,
     build_lock,
     cleanup_on_write_error,
     load_stored,
@@ -131,12 +132,19 @@ def build(
             raise ArticlesError(f"no readable article in {articles_dir}: {names}")
 
         report.removed = sorted(set(old_hashes) - {a.id for a in articles})
+        # An article whose text another id had (a renamed file, a record renumbered when one
+        # before it was deleted) takes that article's vectors: nothing is embedded again.
+        old_with_hash = {h: aid for aid, h in old_hashes.items()}
         to_embed: list[Article] = []
+        moved: dict[str, str] = {}  # new id → old id with the same content
         for article in articles:
             if old_hashes.get(article.id) == article.content_hash:
                 report.unchanged.append(article.id)
+                continue
+            (report.updated if article.id in old_hashes else report.added).append(article.id)
+            if article.content_hash in old_with_hash:
+                moved[article.id] = old_with_hash[article.content_hash]
             else:
-                (report.updated if article.id in old_hashes else report.added).append(article.id)
                 to_embed.append(article)
 
         fresh = chunk_articles(to_embed, encoder.count_tokens, chunking)
@@ -145,32 +153,54 @@ def build(
         fresh_vectors = embed_passages(encoder, passages, progress)
         report.embedded = len(fresh)
 
-        if not report.changed:
+        stale_stories = old is not None and old.stories.kind != duplicates.SIGNATURE_KIND
+        if not (report.changed or stale_stories):
             report.chunks = len(old.chunks)
             report.passages = sum(c.kind == PASSAGE for c in old.chunks)
             report.seconds = time.perf_counter() - started
             return report, old
 
-        chunks, vectors = _assemble(articles, set(report.unchanged), old, fresh, fresh_vectors)
+        kept = {aid: aid for aid in report.unchanged} | moved
+        chunks, vectors = _assemble(articles, kept, old, fresh, fresh_vectors)
+        stories = find_stories(articles, old, kept)
         fault_point("before-write")
         with cleanup_on_write_error(index_dir):
             store = FaissStore.from_vectors(vectors, encoder.dim)
-            stored = write_generation(index_dir, encoder, articles, chunks, store, chunking)
+            stored = write_generation(
+                index_dir, encoder, articles, chunks, store, chunking, stories
+            )
         report.chunks = len(chunks)
         report.passages = sum(c.kind == PASSAGE for c in chunks)
     report.seconds = time.perf_counter() - started
     return report, stored
 
 
+def find_stories(articles: list[Article], old: StoredIndex | None, kept: dict[str, str]) -> Stories:
+    """Signatures (kept ones taken from the old generation, where it made them the same way)
+    and the near-duplicate groups of all articles."""
+    reuse = old is not None and old.stories.kind == duplicates.SIGNATURE_KIND
+    signatures: dict[str, str] = {}
+    for article in articles:
+        previous = (
+            old.stories.signatures.get(kept[article.id]) if reuse and article.id in kept else None
+        )
+        signatures[article.id] = previous or duplicates.encode_signature(
+            duplicates.signature(article.text)
+        )
+    decoded = {aid: duplicates.decode_signature(sig) for aid, sig in signatures.items()}
+    return Stories(duplicates.SIGNATURE_KIND, signatures, duplicates.group_duplicates(decoded))
+
+
 def _assemble(
     articles: list[Article],
-    unchanged: set[str],
+    kept: dict[str, str],
     old: StoredIndex | None,
     fresh: list[Chunk],
     fresh_vectors: np.ndarray,
 ) -> tuple[list[Chunk], np.ndarray]:
-    """Chunks and vectors in a stable order (article id, then chunk index), unchanged
-    articles' from the old generation and the others' from this build."""
+    """Chunks and vectors in a stable order (article id, then chunk index): kept articles'
+    (``kept``: id → the old id with the same content) from the old generation, the others'
+    from this build."""
     dim = fresh_vectors.shape[1]
     old_vectors = old.all_vectors() if old else None
     old_rows: dict[str, list[int]] = {}
@@ -182,9 +212,9 @@ def _assemble(
     chunks: list[Chunk] = []
     parts: list[np.ndarray] = [np.zeros((0, dim), np.float32)]
     for article in articles:
-        if article.id in unchanged:
-            rows = old_rows.get(article.id, [])
-            chunks += [old.chunks[i] for i in rows]
+        if article.id in kept:
+            rows = old_rows.get(kept[article.id], [])
+            chunks += [replace(old.chunks[i], article_id=article.id) for i in rows]
             parts.append(old_vectors[rows])
         else:
             rows = fresh_rows.get(article.id, [])

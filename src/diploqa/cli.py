@@ -163,6 +163,8 @@ def _cmd_search(args: argparse.Namespace) -> int:
         print(f"   {hit.source}, characters {hit.start}–{hit.end}")
         if hit.url:
             print(f"   {hit.url}")
+        if hit.duplicates:
+            print("   also in: " + ", ".join(c.outlet or c.source for c in hit.duplicates))
         print(textwrap.fill(hit.text, width=100, initial_indent="   ", subsequent_indent="   "))
         print()
     return 0

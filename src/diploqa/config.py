@@ -41,6 +41,8 @@ class RankingConfig:
         semantic_highlight_max_coverage: ... and only for questions with less than this share
             of their words in the corpus, none of them found through the dictionary.
         highlight_lexical_weight: weight of word overlap beside meaning in highlighting.
+        group_duplicates: show a story printed by several outlets once, naming the others in
+            ``Hit.duplicates`` (near-duplicate articles, :mod:`diploqa.duplicates`).
         low_score_threshold: below this score of the best passage the web UI and the API warn
             that nothing really matches (seed questions scored 0.72–0.96, off-topic ones
             0.55–0.67 when it was set; docs/quality.md).
@@ -55,6 +57,7 @@ class RankingConfig:
     semantic_highlights: int = 1
     semantic_highlight_max_coverage: float = 0.5
     highlight_lexical_weight: float = 0.6
+    group_duplicates: bool = True
     low_score_threshold: float = 0.69
 
 

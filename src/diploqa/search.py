@@ -36,6 +36,18 @@ MAX_QUERY_CHARS = 2000
 
 
 @dataclass(frozen=True)
+class Copy:
+    """Another printing of a hit's story: an article the index holds as a near-duplicate of
+    the hit's (same agency story, another outlet's edit)."""
+
+    source: str
+    title: str
+    outlet: str | None
+    url: str | None
+    date: str | None
+
+
+@dataclass(frozen=True)
 class Hit:
     """One ranked passage.
 
@@ -56,6 +68,8 @@ class Hit:
         rank: 1 for the best hit.
         highlight: ``(start, end)`` of the sentence inside ``text`` that best answers the
             question.
+        duplicates: the same story in other articles (other outlets' copies), by article id;
+            they are not shown as hits of their own (``RankingConfig.group_duplicates``).
     """
 
     text: str
@@ -69,6 +83,7 @@ class Hit:
     url: str | None = None
     rank: int = 0
     highlight: tuple[int, int] = (0, 0)
+    duplicates: tuple[Copy, ...] = ()
 
     @property
     def highlighted_sentence(self) -> str:
@@ -140,6 +155,7 @@ class Index:
         self._passages, self._links = _link_sections(stored.chunks)
         if not self.ranking.sections:
             self._links = {}
+        self._story_of = stored.stories.group_of()
         self._columns: ArticleColumns | None = None
         self._chunk_article: np.ndarray | None = None
         self._is_passage = np.fromiter(
@@ -271,17 +287,32 @@ class Index:
                 best_passage = max(linked, key=scores.__getitem__)
                 final[best_passage] = max(final[best_passage], scores[row])
         ranked = sorted(final.items(), key=lambda item: (-item[1], -scores[item[0]], item[0]))
-        if per_article is None:
+        grouping = ranking.group_duplicates and bool(self._story_of)
+        if per_article is None and not grouping:
             return ranked[:k]
-        kept, shown = [], Counter()
+        kept, shown, told_by = [], Counter(), {}
         for row, score in ranked:
             article = self.stored.chunks[row].article_id
-            if shown[article] < per_article:
+            if grouping:  # one story, one article: the best-ranked printing of it
+                story = self._story_of.get(article, (article,))[0]
+                if told_by.setdefault(story, article) != article:
+                    continue
+            if per_article is None or shown[article] < per_article:
                 shown[article] += 1
                 kept.append((row, score))
                 if len(kept) == k:
                     break
         return kept
+
+    def copies(self, source: str) -> tuple[Copy, ...]:
+        """The other articles telling the same story as article ``source``."""
+        if not self.ranking.group_duplicates:
+            return ()
+        others = (a for a in self._story_of.get(source, ()) if a != source)
+        return tuple(
+            Copy(a.id, a.title, a.outlet, a.url, a.date)
+            for a in (self.stored.articles[i] for i in others)
+        )
 
     def article(self, source: str) -> Article:
         """The indexed article with this id (``Hit.source``)."""
@@ -334,15 +365,21 @@ class Index:
             [c.text for c in chunks], lexical, raw, self.lexical, self.encoder, self.ranking
         )
         return [
-            _hit(chunk, self.stored.articles[chunk.article_id], score, rank, span)
+            _hit(chunk, self.stored.articles[chunk.article_id], score, rank, span, copies)
             for rank, (chunk, (_, score), span) in enumerate(
                 zip(chunks, ranked, spans, strict=True), start=1
             )
+            for copies in [self.copies(chunk.article_id)]
         ]
 
 
 def _hit(
-    chunk: Chunk, article: Article, score: float, rank: int, highlight: tuple[int, int]
+    chunk: Chunk,
+    article: Article,
+    score: float,
+    rank: int,
+    highlight: tuple[int, int],
+    copies: tuple[Copy, ...],
 ) -> Hit:
     return Hit(
         text=chunk.text,
@@ -356,6 +393,7 @@ def _hit(
         url=article.url,
         rank=rank,
         highlight=highlight,
+        duplicates=copies,
     )
 
 

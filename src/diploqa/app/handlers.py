@@ -136,6 +136,10 @@ def hit_record(hit: Hit, low_score: float = LOW_SCORE_THRESHOLD) -> dict[str, An
         "url": hit.url,
         "text": hit.text,
         "answer_sentence": hit.highlighted_sentence,
+        "duplicates": [
+            {"source": c.source, "title": c.title, "outlet": c.outlet, "url": c.url, "date": c.date}
+            for c in hit.duplicates
+        ],
         "low_score": hit.score < low_score,
     }
 

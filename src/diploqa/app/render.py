@@ -100,6 +100,17 @@ def render_source(hit: Hit) -> str:
     return " · ".join(parts)
 
 
+def render_copies(hit: Hit) -> str:
+    """ "Also in": the other outlets that printed the hit's story, linked where known."""
+    if not hit.duplicates:
+        return ""
+    links = ", ".join(
+        render_link(copy.outlet or copy.title or copy.source, copy.url, "dq-copy")
+        for copy in hit.duplicates
+    )
+    return f"<div class='dq-copies'>Auch in / also in: {links}</div>"
+
+
 def render_card(hit: Hit, article: Article | None) -> str:
     """One ranked passage as a card; ``data-source`` names the file for tests and scripts."""
     pct = score_percent(hit.score)
@@ -117,7 +128,8 @@ def render_card(hit: Hit, article: Article | None) -> str:
         f'{hit.score:.3f}"><span class="dq-bar"><span class="dq-bar-fill" '
         f'style="width:{pct}%"></span></span><span class="dq-pct">{pct} %</span></span></div>'
         f'<p class="dq-passage">{render_passage(hit.text, hit.highlight)}</p>'
-        f'<div class="dq-source">{render_source(hit)}</div>{context}</article>'
+        f'<div class="dq-source">{render_source(hit)}</div>{render_copies(hit)}{context}'
+        "</article>"
     )
 
 

@@ -50,6 +50,8 @@ SEARCH_CONCURRENCY = 4
 #: How often an open page asks for the index status (seconds): while an update runs, and
 #: while none does (an update started by a button elsewhere or by ``--watch`` shows up then).
 STATUS_POLL_BUSY, STATUS_POLL_IDLE = 1.0, 5.0
+#: The file kinds an upload may be, for the label.
+_KINDS = ", ".join(ARTICLE_SUFFIXES)
 #: Hosts that are not reachable from the network.
 LOCAL_HOSTS = frozenset({"127.0.0.1", "localhost", "::1"})
 
@@ -89,6 +91,7 @@ CSS = """
 .dq-table th, .dq-table td { text-align: left; padding: .3em .5em;
                              border-bottom: 1px solid var(--border-color-primary); }
 .dq-num { text-align: right; }
+.dq-copies { font-size: .9em; color: var(--body-text-color-subdued); margin-top: .2em; }
 .dq-uploads { list-style: none; padding-left: 0; }
 .dq-upload-rejected { color: #b52a25; }
 """
@@ -341,8 +344,8 @@ def create_app(
             with gr.Tab("Artikel / Articles", id="articles-tab"):
                 table = gr.HTML(render_articles_table(holder.index), elem_id="articles-table")
                 files = gr.File(
-                    label="Artikel hochladen (.txt, .md, höchstens 2 MB) / "
-                    "Upload articles (.txt, .md, at most 2 MB)",
+                    label=f"Artikel hochladen ({_KINDS}, höchstens 2 MB) / "
+                    f"Upload articles ({_KINDS}, at most 2 MB)",
                     file_count="multiple",
                     file_types=list(ARTICLE_SUFFIXES),
                     type="filepath",

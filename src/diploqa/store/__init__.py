@@ -13,7 +13,7 @@ from .generations import (
     write_generation,
 )
 from .manifest import MANIFEST, REBUILD_HINT, Manifest, read_manifest
-from .metadata import METADATA_FILE
+from .metadata import METADATA_FILE, Stories
 
 __all__ = [
     "FAISS_FILE",
@@ -24,6 +24,7 @@ __all__ = [
     "FaissStore",
     "Manifest",
     "StoredIndex",
+    "Stories",
     "VectorStore",
     "build_lock",
     "cleanup_on_write_error",

@@ -24,7 +24,7 @@ import re
 import shutil
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -37,7 +37,7 @@ from ..faults import fault_point
 from ..files import atomic_write, fsync_path, sha256_file, temporaries, write_synced
 from .faiss_store import FaissStore
 from .manifest import GENERATION, MANIFEST, REBUILD_HINT, Manifest, read_manifest
-from .metadata import METADATA_FILE, dump_metadata, parse_metadata
+from .metadata import METADATA_FILE, Stories, dump_metadata, parse_metadata
 
 log = logging.getLogger(__name__)
 
@@ -53,6 +53,7 @@ class StoredIndex:
     vectors: FaissStore
     articles: dict[str, Article]
     chunks: list[Chunk]
+    stories: Stories = field(default_factory=Stories)
 
     @property
     def model(self) -> str:
@@ -93,7 +94,7 @@ def load_stored(index_dir: str | Path, manifest: Manifest | None = None) -> Stor
         if sha256_file(path) != manifest.files.get(name):
             raise IndexCorruptError(f"{path} is corrupt (checksum mismatch): {REBUILD_HINT}")
     try:
-        articles, chunks = parse_metadata((gen / METADATA_FILE).read_bytes(), manifest)
+        articles, chunks, stories = parse_metadata((gen / METADATA_FILE).read_bytes(), manifest)
         vectors = FaissStore.load(gen, manifest.index_type)
     except (OSError, ValueError, KeyError, TypeError, RuntimeError) as err:
         raise IndexCorruptError(f"{gen} cannot be parsed ({err}): {REBUILD_HINT}") from None
@@ -102,7 +103,7 @@ def load_stored(index_dir: str | Path, manifest: Manifest | None = None) -> Stor
             f"{gen}: {len(vectors)} vectors of dimension {vectors.dimension} for "
             f"{len(chunks)} passages of dimension {manifest.dimension}: {REBUILD_HINT}"
         )
-    return StoredIndex(index_dir, manifest, vectors, articles, chunks)
+    return StoredIndex(index_dir, manifest, vectors, articles, chunks, stories)
 
 
 # --------------------------------------------------------------------------------------------
@@ -158,6 +159,7 @@ def write_generation(
     chunks: list[Chunk],
     vectors: FaissStore,
     chunking: config.ChunkingConfig,
+    stories: Stories,
 ) -> StoredIndex:
     """Write a new generation beside the live one, then commit it by replacing the manifest.
 
@@ -167,7 +169,7 @@ def write_generation(
     gen.mkdir()
     files = vectors.save(gen)
     fault_point("after-faiss")
-    write_synced(gen / METADATA_FILE, dump_metadata(articles, chunks))
+    write_synced(gen / METADATA_FILE, dump_metadata(articles, chunks, stories))
     files[METADATA_FILE] = sha256_file(gen / METADATA_FILE)
     fsync_path(gen)
     manifest = Manifest(
@@ -188,7 +190,8 @@ def write_generation(
         index_dir / MANIFEST, manifest.to_json(), before_replace=lambda: fault_point("before-swap")
     )
     _remove_old_generations(index_dir, keep={generation})
-    return StoredIndex(index_dir, manifest, vectors, {a.id: a for a in articles}, chunks)
+    by_id = {a.id: a for a in articles}
+    return StoredIndex(index_dir, manifest, vectors, by_id, chunks, stories)
 
 
 def _remove_old_generations(index_dir: Path, keep: set[str]) -> None:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+from dataclasses import dataclass, field
 
 from ..articles import Article
 from ..chunking import Chunk
@@ -30,11 +31,60 @@ _ARTICLE_TYPES = {
 _CHUNK_TYPES = {"article_id": str, "index": int, "start": int, "end": int, "text": str, "kind": str}
 
 
-def dump_metadata(articles: list[Article], chunks: list[Chunk]) -> bytes:
+@dataclass(frozen=True)
+class Stories:
+    """Which articles tell the same story (:mod:`diploqa.duplicates`).
+
+    Attributes:
+        kind: ``duplicates.SIGNATURE_KIND`` the signatures were made with (others are
+            recomputed, not compared).
+        signatures: article id → encoded MinHash signature of its text.
+        groups: near-duplicate groups, each at least two article ids.
+    """
+
+    kind: str = ""
+    signatures: dict[str, str] = field(default_factory=dict)
+    groups: list[list[str]] = field(default_factory=list)
+
+    def group_of(self) -> dict[str, tuple[str, ...]]:
+        """Article id → every id of its group (itself included), for grouped articles."""
+        return {aid: tuple(group) for group in self.groups for aid in group}
+
+
+def dump_metadata(articles: list[Article], chunks: list[Chunk], stories: Stories) -> bytes:
     """The file's bytes. ``vars()``, not ``asdict()``: the records hold only plain values, and
     ``asdict``'s deep copy is slow on large indexes (docs/benchmarks.md)."""
-    meta = {"articles": [vars(a) for a in articles], "chunks": [vars(c) for c in chunks]}
+    meta = {
+        "articles": [vars(a) for a in articles],
+        "chunks": [vars(c) for c in chunks],
+        "stories": {
+            "kind": stories.kind,
+            "signatures": stories.signatures,
+            "groups": stories.groups,
+        },
+    }
     return json.dumps(meta, ensure_ascii=False).encode("utf-8")
+
+
+def _stories(value: object, articles: dict[str, Article]) -> Stories:
+    """The stories section; an index written before it existed has none (an empty one)."""
+    if value is None:
+        return Stories()
+    if not (
+        isinstance(value, dict)
+        and isinstance(value.get("kind"), str)
+        and isinstance(value.get("signatures"), dict)
+        and isinstance(value.get("groups"), list)
+    ):
+        raise ValueError("stories is not a map of kind, signatures and groups")
+    signatures = value["signatures"]
+    if not all(k in articles and isinstance(v, str) for k, v in signatures.items()):
+        raise ValueError("a signature belongs to no article or is not text")
+    groups = value["groups"]
+    for group in groups:
+        if not (isinstance(group, list) and len(group) >= 2 and all(a in articles for a in group)):
+            raise ValueError("a story group is not a list of two or more article ids")
+    return Stories(value["kind"], signatures, groups)
 
 
 def _record(value: object, cls: type, types: dict[str, type | tuple[type, ...]]) -> dict:
@@ -56,8 +106,11 @@ def _record(value: object, cls: type, types: dict[str, type | tuple[type, ...]])
     return value
 
 
-def parse_metadata(data: bytes, manifest: Manifest) -> tuple[dict[str, Article], list[Chunk]]:
-    """Articles (by id) and chunks from the file's bytes, checked against the manifest.
+def parse_metadata(
+    data: bytes, manifest: Manifest
+) -> tuple[dict[str, Article], list[Chunk], Stories]:
+    """Articles (by id), chunks and stories from the file's bytes, checked against the
+    manifest.
 
     Raises:
         ValueError: naming the first inconsistency.
@@ -94,4 +147,4 @@ def parse_metadata(data: bytes, manifest: Manifest) -> tuple[dict[str, Article],
                 f"chunk {chunk.index} of {chunk.article_id!r} has offsets "
                 f"{chunk.start}–{chunk.end} that do not match its article's text"
             )
-    return articles, chunks
+    return articles, chunks, _stories(meta.get("stories"), articles)
