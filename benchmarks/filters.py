@@ -150,8 +150,8 @@ def main() -> None:
         section = f"{marker}\n## Filter latency\n\n{report}\n"
         if marker in text:
             before, _, rest = text.partition(marker)
-            after = rest.split("\n## ", 1)
-            text = before + section + ("\n## " + after[1] if len(after) > 1 else "")
+            after = rest.split("\n## ", 2)
+            text = before + section + ("\n## " + after[2] if len(after) > 2 else "")
         else:
             text = text.rstrip() + "\n\n" + section
         args.out.write_text(text, encoding="utf-8")

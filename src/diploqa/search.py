@@ -60,11 +60,13 @@ class Hit:
         source: the article id (the same value as ``Article.id`` and ``Chunk.article_id``):
             the article's path relative to its articles folder.
         title: the article's title.
-        date: the article's date as written in its header, or None.
+        date: the article's date in ISO form of its precision (``2016``, ``2016-10``,
+            ``2016-10-14``), or None; what the date filters compare.
         start: offset of the passage in the cleaned article text.
         end: offset after the passage's last character.
         outlet: the publishing outlet where known, else None.
         url: the article's address where known (header, page or record), else None.
+        date_text: the date as the source wrote it ("14. Oktober 2016"), for display.
         rank: 1 for the best hit.
         highlight: ``(start, end)`` of the sentence inside ``text`` that best answers the
             question.
@@ -81,6 +83,7 @@ class Hit:
     end: int
     outlet: str | None = None
     url: str | None = None
+    date_text: str | None = None
     rank: int = 0
     highlight: tuple[int, int] = (0, 0)
     duplicates: tuple[Copy, ...] = ()
@@ -391,6 +394,7 @@ def _hit(
         end=chunk.end,
         outlet=article.outlet,
         url=article.url,
+        date_text=article.date_text,
         rank=rank,
         highlight=highlight,
         duplicates=copies,

@@ -24,8 +24,8 @@ def test_answers_with_the_search_json_fields(client):
     assert body["question"] == "Wer traf Lawrow in Sotschi?"
     assert 1 <= len(body["hits"]) <= 3 and body["hits"][0]["rank"] == 1
     assert set(body["hits"][0]) == {
-        "rank", "score", "title", "source", "date", "outlet", "url", "text",
-        "answer_sentence", "low_score",
+        "rank", "score", "title", "source", "date", "date_text", "outlet", "url", "text",
+        "answer_sentence", "duplicates", "low_score",
     }  # fmt: skip
 
 

@@ -132,6 +132,7 @@ def hit_record(hit: Hit, low_score: float = LOW_SCORE_THRESHOLD) -> dict[str, An
         "title": hit.title,
         "source": hit.source,
         "date": hit.date,
+        "date_text": hit.date_text,
         "outlet": hit.outlet,
         "url": hit.url,
         "text": hit.text,

@@ -95,7 +95,7 @@ def render_link(text: str, url: str | None, cls: str) -> str:
 def render_source(hit: Hit) -> str:
     """Title (linked to the article where its URL is known), outlet, date and article id."""
     parts = [f"<strong class='dq-title'>{render_link(hit.title, hit.url, 'dq-link')}</strong>"]
-    parts += [f"<span>{_e(x)}</span>" for x in (hit.outlet, hit.date) if x]
+    parts += [f"<span>{_e(x)}</span>" for x in (hit.outlet, hit.date_text or hit.date) if x]
     parts.append(f"<code class='dq-file'>{_e(hit.source)}</code>")
     return " · ".join(parts)
 

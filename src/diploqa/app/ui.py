@@ -211,9 +211,10 @@ def create_app(
     ) -> list[dict]:
         """Find the passages in German news articles on US–Russian diplomacy that best answer a
         question. Returns a list of dicts, best first: rank, score (cosine similarity),
-        title, source (article id), date (ISO), outlet, url, text (the passage),
-        answer_sentence and low_score (true if the passage probably does not answer the
-        question).
+        title, source (article id), date (ISO), date_text (as written), outlet, url, text
+        (the passage), answer_sentence, duplicates (the same story in other outlets: source,
+        title, outlet, url, date) and low_score (true if the passage probably does not answer
+        the question).
 
         Args:
             question: the question, in German or English, e.g. "Who did Kerry meet in Sochi?".
