@@ -20,10 +20,8 @@ Usage::
 from __future__ import annotations
 
 import argparse
-import os
 import platform
 import statistics
-import subprocess
 import sys
 import time
 from datetime import date
@@ -33,6 +31,9 @@ import numpy as np
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "src"))
+sys.path.insert(0, str(REPO / "benchmarks"))
+
+import report as docs  # noqa: E402
 
 from diploqa.articles import Article  # noqa: E402
 from diploqa.filters import ArticleColumns, SearchFilter  # noqa: E402
@@ -106,28 +107,18 @@ def main() -> None:
     recall = {}
     for name, wanted in filters.items():
         rows = np.flatnonzero(columns.mask(wanted))
-        hits = 0
+        hits = wanted_total = 0
         for q in queries[:50]:
             _, found = store.search(q[None, :], 10, rows=rows)
             exact = rows[np.argsort(-(vectors[rows] @ q))[:10]]
             hits += len(set(found[0].tolist()) & set(exact.tolist()))
-        recall[name] = hits / (50 * 10)
+            wanted_total += len(exact)
+        recall[name] = hits / wanted_total
 
     base = statistics.median(results["unfiltered"])
-    commit = subprocess.run(
-        ["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True, cwd=REPO
-    ).stdout.strip()
-    cpu = next(
-        (
-            line.split(":", 1)[1].strip()
-            for line in Path("/proc/cpuinfo").read_text().splitlines()
-            if line.startswith("model name")
-        ),
-        "?",
-    )
     lines = [
-        f"Measured {date.today().isoformat()}, commit `{commit}`, {cpu} "
-        f"({len(os.sched_getaffinity(0))} cores), Python {platform.python_version()}: "
+        f"Measured {date.today().isoformat()}, commit `{docs.commit()}`, {docs.cpu()}, "
+        f"Python {platform.python_version()}: "
         f"{args.passages:,} synthetic {DIM}-d passages ({store.index_type}, built in "
         f"{build_s:.0f} s), {args.queries} questions, {CANDIDATES} candidates each. "
         "Command: `python benchmarks/filters.py`.",
@@ -142,19 +133,10 @@ def main() -> None:
     rare = statistics.median(results["1 in 1,000 (outlet)"]) / base
     lines += ["", f"Target: 1 in 1,000 within 2× unfiltered: **{rare:.2f}×**, "
               f"{'met' if rare <= 2 else 'missed'}."]  # fmt: skip
-    report = "\n".join(lines)
-    print(report)
+    text = "\n".join(lines)
+    print(text)
     if args.out:
-        text = args.out.read_text(encoding="utf-8") if args.out.exists() else ""
-        marker = "<!-- filters -->"
-        section = f"{marker}\n## Filter latency\n\n{report}\n"
-        if marker in text:
-            before, _, rest = text.partition(marker)
-            after = rest.split("\n## ", 2)
-            text = before + section + ("\n## " + after[2] if len(after) > 2 else "")
-        else:
-            text = text.rstrip() + "\n\n" + section
-        args.out.write_text(text, encoding="utf-8")
+        docs.write_section(args.out, "filters", "Filter latency", text)
 
 
 if __name__ == "__main__":

@@ -17,10 +17,8 @@ import argparse
 import csv
 import json
 import logging
-import os
 import platform
 import re
-import subprocess
 import sys
 import tempfile
 import time
@@ -29,6 +27,9 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "src"))
+sys.path.insert(0, str(REPO / "benchmarks"))
+
+import report as docs  # noqa: E402
 
 import diploqa  # noqa: E402
 
@@ -106,20 +107,9 @@ def main() -> None:
             "one .txt file per article": measure(work / "files", work / "files-index"),
             "one JSON Lines file": measure(work / "jsonl", work / "jsonl-index"),
         }
-    commit = subprocess.run(
-        ["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True, cwd=REPO
-    ).stdout.strip()
-    cpu = next(
-        (
-            line.split(":", 1)[1].strip()
-            for line in Path("/proc/cpuinfo").read_text().splitlines()
-            if line.startswith("model name")
-        ),
-        "?",
-    )
     lines = [
-        f"Measured {date.today().isoformat()}, commit `{commit}`, {cpu} "
-        f"({len(os.sched_getaffinity(0))} cores, no GPU), Python {platform.python_version()}: "
+        f"Measured {date.today().isoformat()}, commit `{docs.commit()}`, {docs.cpu()}, "
+        f"no GPU, Python {platform.python_version()}: "
         f"{len(records):,} articles of the shared German news (10kGNAD test split + German "
         "Wikinews), the default model (e5 int8 + USE). Command: `python benchmarks/ingest.py`.",
         "",
@@ -134,19 +124,10 @@ def main() -> None:
             f"| {r['passages_per_s']:.1f} | {r['unchanged_seconds']:.1f} "
             f"({r['unchanged_embedded']}) | {r['groups']} |"
         )
-    report = "\n".join(lines)
-    print(report)
+    text = "\n".join(lines)
+    print(text)
     if args.out:
-        text = args.out.read_text(encoding="utf-8") if args.out.exists() else ""
-        marker = "<!-- ingest -->"
-        section = f"{marker}\n## Ingesting an archive: files and JSON Lines\n\n{report}\n"
-        if marker in text:
-            before, _, rest = text.partition(marker)
-            after = rest.split("\n## ", 2)
-            text = before + section + ("\n## " + after[2] if len(after) > 2 else "")
-        else:
-            text = text.rstrip() + "\n\n" + section
-        args.out.write_text(text, encoding="utf-8")
+        docs.write_section(args.out, "ingest", "Ingesting an archive: files and JSON Lines", text)
 
 
 if __name__ == "__main__":
