@@ -6,7 +6,7 @@ ARTICLES ?= seeds
 INDEX    ?= index
 PORT     ?= 7860
 
-.PHONY: install index run serve test lint bench-quality bench-speed clean
+.PHONY: install index run serve test lint bench-quality bench-speed bench-archive clean
 
 install: $(VENV)/.installed
 
@@ -43,6 +43,12 @@ bench-quality: install
 bench-speed: install
 	$(BIN)/python benchmarks/speed.py --data $(DATA)/news_de --xquad $(DATA)/xquad --reps 3 \
 		--json docs/benchmarks.json --out docs/benchmarks.md
+
+# Archive features: ingest the shared news as files and as one JSONL, filter latency at 100k.
+bench-archive: install
+	$(BIN)/python benchmarks/ingest.py --data $(DATA)/news_de --out docs/benchmarks.md
+	$(BIN)/python benchmarks/filters.py --out docs/benchmarks.md
+	$(BIN)/python benchmarks/duplicates.py $(DATA)/news_de --ntrex $(DATA)/ntrex
 
 clean:
 	rm -rf $(VENV) $(INDEX)/gen-* $(INDEX)/manifest.json .pytest_cache

@@ -10,7 +10,10 @@ each question it times, side by side in one run:
   filtered vector search (scored exactly: the store's path for rare filters);
 * ``1 in 10`` and ``date range (1 in 20)``: broader filters, searched inside the HNSW graph.
 
-Target (the archive issue): the 1-in-1,000 p50 within 2× the unfiltered p50.
+Target (the archive issue): the 1-in-1,000 p50 within 2× the unfiltered p50. Recall is
+measured against exact search over the allowed rows; on isotropic synthetic vectors HNSW's
+recall is far below what it reaches on real passages (``../shared/NOTES.md``, "Scale"), so
+compare the filtered rows with the unfiltered one, not with 1.
 
 Usage::
 
@@ -105,11 +108,12 @@ def main() -> None:
     for name, wanted in filters.items():
         results[name] = timed(filtered(wanted), queries)
     recall = {}
-    for name, wanted in filters.items():
-        rows = np.flatnonzero(columns.mask(wanted))
+    everything = np.arange(len(vectors))
+    for name, wanted in {"unfiltered": None, **filters}.items():
+        rows = everything if wanted is None else np.flatnonzero(columns.mask(wanted))
         hits = wanted_total = 0
         for q in queries[:50]:
-            _, found = store.search(q[None, :], 10, rows=rows)
+            _, found = store.search(q[None, :], 10, rows=None if wanted is None else rows)
             exact = rows[np.argsort(-(vectors[rows] @ q))[:10]]
             hits += len(set(found[0].tolist()) & set(exact.tolist()))
             wanted_total += len(exact)
