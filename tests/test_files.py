@@ -51,3 +51,22 @@ def test_sha256_file(tmp_path):
     data = bytes(range(256)) * 5000  # more than one 1 MiB block
     path.write_bytes(data)
     assert sha256_file(path) == hashlib.sha256(data).hexdigest()
+
+
+def test_atomic_write_gives_the_mode_a_plain_write_would(tmp_path):
+    """The index is shared by a team: its manifest must not become private to its writer."""
+    import os
+    import stat
+
+    from diploqa.files import atomic_write
+
+    old = os.umask(0o022)
+    try:
+        atomic_write(tmp_path / "new.json", b"{}")
+        assert stat.S_IMODE((tmp_path / "new.json").stat().st_mode) == 0o644
+        (tmp_path / "kept.json").write_bytes(b"x")
+        (tmp_path / "kept.json").chmod(0o640)
+        atomic_write(tmp_path / "kept.json", b"y")
+        assert stat.S_IMODE((tmp_path / "kept.json").stat().st_mode) == 0o640
+    finally:
+        os.umask(old)

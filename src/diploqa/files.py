@@ -12,6 +12,7 @@ from __future__ import annotations
 import hashlib
 import os
 import shutil
+import stat
 import tempfile
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -49,6 +50,9 @@ def replacing(path: Path, fsync: bool = True) -> Iterator[Path]:
     scratch = Path(name)
     try:
         yield scratch
+        # mkstemp makes the file private (0600); the result gets the mode a plain write would
+        # give it (the old file's, else 0666 less the umask), so a team can share an index.
+        os.chmod(scratch, _mode_for(path))
         if fsync:
             fsync_path(scratch)
         os.replace(scratch, path)
@@ -57,6 +61,21 @@ def replacing(path: Path, fsync: bool = True) -> Iterator[Path]:
         raise
     if fsync:
         fsync_path(path.parent)
+
+
+def _mode_for(path: Path) -> int:
+    """The permission bits ``path`` has, or those a new file gets under this umask."""
+    try:
+        return stat.S_IMODE(path.stat().st_mode)
+    except OSError:
+        pass
+    try:  # the umask, read without changing it (os.umask would race with other threads)
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("Umask:"):
+                return 0o666 & ~int(line.split()[1], 8)
+    except (OSError, ValueError):
+        pass
+    return 0o644
 
 
 def atomic_write(
