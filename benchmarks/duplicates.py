@@ -49,6 +49,7 @@ from pathlib import Path
 
 import datasketch
 import numpy as np
+import report as bench_report  # benchmarks/report.py: the machine line of every report
 from datasketch import MinHash
 
 from diploqa import duplicates
@@ -621,20 +622,15 @@ def main() -> None:
         )
     total = time.perf_counter() - started
 
-    commit = subprocess.run(
-        ["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True, cwd=REPO
-    ).stdout.strip()
-    cpuinfo = Path("/proc/cpuinfo").read_text().splitlines()
-    cpu = next((x.split(":", 1)[1].strip() for x in cpuinfo if x.startswith("model name")), "?")
-    cores = len(os.sched_getaffinity(0))
     counts = Counter(a.kind for a in pool.articles)
     words = [len(a.text.split()) for a in originals]
     command = "python benchmarks/duplicates.py ../shared/data/news_de" + (
         " --ntrex ../shared/data/ntrex" if args.ntrex else ""
     )
     print(
-        f"Measured {date.today().isoformat()}, commit `{commit}`, on {cpu} ({cores} cores, "
-        f"no GPU), Python {platform.python_version()}, datasketch {datasketch.__version__}; "
+        f"Measured {date.today().isoformat()}, commit `{bench_report.commit()}`, "
+        f"on {bench_report.cpu()}, "
+        f"no GPU, Python {platform.python_version()}, datasketch {datasketch.__version__}; "
         f"the run took {total / 60:.1f} min.\n\n"
         f"Command: `{command}`\n\n"
         f"Parameters: {duplicates.SHINGLE_WORDS}-word shingles, {duplicates.NUM_PERM} "

@@ -24,9 +24,7 @@ from __future__ import annotations
 import argparse
 import json
 import logging
-import os
 import platform
-import subprocess
 import sys
 import tempfile
 import time
@@ -37,6 +35,7 @@ from pathlib import Path
 
 import faiss
 import numpy as np
+import report as bench_report  # benchmarks/report.py: the machine line of every report
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "tests"))
@@ -261,12 +260,6 @@ def main() -> None:
         rows += run(load_seeds(), work / "seeds", articles_dir=REPO / "seeds")[0]
     seconds = time.perf_counter() - started
 
-    commit = subprocess.run(
-        ["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True, cwd=REPO
-    ).stdout.strip()
-    cpuinfo = Path("/proc/cpuinfo").read_text().splitlines()
-    cpu = next((x.split(":", 1)[1].strip() for x in cpuinfo if x.startswith("model name")), "?")
-    cores = len(os.sched_getaffinity(0))
     command = (
         "python benchmarks/quality.py --xquad ../shared/data/xquad "
         "--ntrex ../shared/data/ntrex --out docs/quality.md"
@@ -278,7 +271,8 @@ def main() -> None:
         else "none installed (the rows measure diploqa without translation)"
     )
     header = (
-        f"Measured {date.today().isoformat()}, commit `{commit}`, on {cpu} ({cores} cores), "
+        f"Measured {date.today().isoformat()}, commit `{bench_report.commit()}`, "
+        f"on {bench_report.cpu()}, "
         f"Python {platform.python_version()}; the run took {seconds / 60:.1f} min.\n\n"
         f"Command: `make bench-quality` (`{command}`)\n\n"
         f"English–German dictionary for the keyword ranking: {dictionary}.\n"
