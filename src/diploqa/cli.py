@@ -1,4 +1,4 @@
-"""The ``diploqa`` command: ``index``, ``search`` and ``serve``.
+"""The ``diploqa`` command: ``index``, ``search``, ``serve``, ``users`` and ``tokens``.
 
 A thin shell over the Python API. Every error a user can cause ends as one line on stderr and
 exit status 1 (usage errors: 2), never a traceback.
@@ -75,6 +75,46 @@ def _parser() -> argparse.ArgumentParser:
         action="store_true",
         help="update the index whenever article files change (searches go on meanwhile)",
     )
+    p.add_argument(
+        "--users",
+        type=Path,
+        default=None,
+        help="users file: everyone signs in; readers search, editors also change the archive "
+        "($DIPLOQA_USERS)",
+    )
+    p.add_argument(
+        "--public",
+        action="store_true",
+        help="no accounts: searching open to all who can reach the server, editing switched off",
+    )
+
+    users_help = "users file ($DIPLOQA_USERS)"
+    p = sub.add_parser("users", help="add, remove or list the accounts of `serve --users`")
+    users = p.add_subparsers(dest="action", required=True)
+    q = users.add_parser("add", help="add an account (the password is asked for)")
+    q.add_argument("name")
+    q.add_argument("--role", required=True, help="reader (search) or editor (also change)")
+    q.add_argument(
+        "--password-stdin", action="store_true", help="read the password as one line of stdin"
+    )
+    q.add_argument("--users", type=Path, default=None, help=users_help)
+    q = users.add_parser("remove", help="remove an account and its tokens")
+    q.add_argument("name")
+    q.add_argument("--users", type=Path, default=None, help=users_help)
+    q = users.add_parser("list", help="list the accounts")
+    q.add_argument("--users", type=Path, default=None, help=users_help)
+
+    p = sub.add_parser("tokens", help="API tokens for programs (Authorization: Bearer …)")
+    tokens = p.add_subparsers(dest="action", required=True)
+    q = tokens.add_parser("add", help="make a token for a user and print it once")
+    q.add_argument("name", help="the user whose role the token carries")
+    q.add_argument("--label", default="", help="what the token is for")
+    q.add_argument("--users", type=Path, default=None, help=users_help)
+    q = tokens.add_parser("revoke", help="revoke a token by its id, or all tokens of a user")
+    q.add_argument("name", help="token id or user name")
+    q.add_argument("--users", type=Path, default=None, help=users_help)
+    q = tokens.add_parser("list", help="list the tokens (ids, never the secrets)")
+    q.add_argument("--users", type=Path, default=None, help=users_help)
     return parser
 
 
@@ -188,7 +228,76 @@ def _cmd_serve(args: argparse.Namespace) -> int:
         port=args.port,
         watch=args.watch,
         exit_if_busy=True,
+        users_file=args.users or config.users_file(),
+        public=args.public,
     )
+
+
+def _users_path(args: argparse.Namespace) -> Path:
+    path = args.users or config.users_file()
+    if path is None:
+        raise DiploqaError("no users file: give --users FILE or set DIPLOQA_USERS")
+    return path
+
+
+def _read_password(from_stdin: bool) -> str:
+    """One line of stdin, or asked twice at the terminal (never an argument: a command line
+    is visible to every user of the machine)."""
+    import getpass
+
+    if from_stdin:
+        return sys.stdin.readline().rstrip("\r\n")
+    first = getpass.getpass("password: ")
+    if getpass.getpass("password again: ") != first:
+        raise DiploqaError("the passwords differ")
+    return first
+
+
+def _cmd_users(args: argparse.Namespace) -> int:
+    from .auth import load_users, password_hasher, save_users
+
+    path = _users_path(args)
+    users = load_users(path, missing_ok=args.action == "add")
+    if args.action == "list":
+        for account in users.accounts.values():
+            count = sum(t.user == account.name for t in users.tokens.values())
+            print(f"{account.name}\t{account.role}\t{count} token(s)")
+        return 0
+    if args.action == "add":
+        from .auth.users import check_name, check_role
+
+        check_name(args.name)  # before asking for a password
+        check_role(args.role)
+        if args.name in users.accounts:
+            raise DiploqaError(f"user {args.name!r} exists already: remove it first to change it")
+        password = _read_password(args.password_stdin)
+        save_users(path, users.with_user(args.name, args.role, password, password_hasher()))
+        print(f"added {args.role} {args.name!r} to {path}")
+        return 0
+    save_users(path, users.without_user(args.name))
+    print(f"removed {args.name!r} and its tokens from {path}")
+    return 0
+
+
+def _cmd_tokens(args: argparse.Namespace) -> int:
+    from .auth import load_users, save_users
+
+    path = _users_path(args)
+    users = load_users(path)
+    if args.action == "list":
+        for token in users.tokens.values():
+            print(f"{token.id}\t{token.user}\t{token.role}\t{token.created}\t{token.label}")
+        return 0
+    if args.action == "add":
+        users, token = users.with_token(args.name, args.label)
+        save_users(path, users)
+        print(f"token for {args.name!r} (shown once, keep it secret):", file=sys.stderr)
+        print(token)
+        return 0
+    users, gone = users.without_tokens(args.name)
+    save_users(path, users)
+    print(f"revoked {len(gone)} token(s): {', '.join(gone)}")
+    return 0
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -201,7 +310,13 @@ def main(argv: list[str] | None = None) -> int:
     if not args.verbose:
         for noisy in ("sentence_transformers", "transformers", "httpx", "bm25s"):
             logging.getLogger(noisy).setLevel(logging.ERROR)
-    commands = {"index": _cmd_index, "search": _cmd_search, "serve": _cmd_serve}
+    commands = {
+        "index": _cmd_index,
+        "search": _cmd_search,
+        "serve": _cmd_serve,
+        "users": _cmd_users,
+        "tokens": _cmd_tokens,
+    }
     try:
         return commands[args.command](args)
     except DiploqaError as err:

@@ -251,3 +251,24 @@ def fault_injection() -> tuple[str | None, Path | None]:
     fault = os.environ.get("DIPLOQA_FAULT") or None
     gate = os.environ.get("DIPLOQA_FAULT_GATE")
     return fault, Path(gate) if gate else None
+
+
+#: Access control (``diploqa serve --users``): a signed-in session lasts this long, then the
+#: browser asks to sign in again.
+SESSION_MINUTES = 12 * 60
+#: Failed sign-ins (or bad tokens) from one address, or for one user name, that go unpunished;
+#: each further one doubles the wait before the next attempt, from 1 s up to 5 minutes.
+FREE_LOGIN_FAILURES = 5
+LOGIN_BACKOFF_SECONDS = (1.0, 300.0)
+
+
+def users_file() -> Path | None:
+    """The users file of ``diploqa serve``, ``users`` and ``tokens`` (``DIPLOQA_USERS``);
+    None when unset: then the server has no accounts (loopback only, or ``--public``)."""
+    value = os.environ.get("DIPLOQA_USERS", "").strip()
+    return Path(value).expanduser() if value else None
+
+
+def session_minutes() -> int:
+    """How long a sign-in lasts (``DIPLOQA_SESSION_MINUTES``, default 720)."""
+    return max(1, _env_int("DIPLOQA_SESSION_MINUTES", SESSION_MINUTES))

@@ -38,21 +38,22 @@ def fsync_path(path: Path) -> None:
 
 
 @contextmanager
-def replacing(path: Path, fsync: bool = True) -> Iterator[Path]:
+def replacing(path: Path, fsync: bool = True, mode: int | None = None) -> Iterator[Path]:
     """Yield a hidden temporary path beside ``path`` (an empty file, ``.<name>.<random>.tmp``);
     when the block succeeds that file is renamed onto ``path`` in one ``os.replace`` (with
     ``fsync``: its data synced to disk before, the folder after), so readers see the old file or
     the new one, never part of one. On error the temporary file is removed and the error
-    propagates."""
+    propagates. ``mode``: the permission bits of the result (else those a plain write gives);
+    the scratch file has them from its creation, so a secret is never readable by others."""
     path = Path(path)
     fd, name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    os.close(fd)
+    os.close(fd)  # mkstemp creates it 0600
     scratch = Path(name)
     try:
         yield scratch
         # mkstemp makes the file private (0600); the result gets the mode a plain write would
         # give it (the old file's, else 0666 less the umask), so a team can share an index.
-        os.chmod(scratch, _mode_for(path))
+        os.chmod(scratch, _mode_for(path) if mode is None else mode)
         if fsync:
             fsync_path(scratch)
         os.replace(scratch, path)
@@ -83,13 +84,14 @@ def atomic_write(
     data: bytes,
     fsync: bool = True,
     before_replace: Callable[[], None] | None = None,
+    mode: int | None = None,
 ) -> None:
     """Replace ``path`` with ``data`` in one step: written to a hidden temporary file in the
     same folder, flushed (with ``fsync``: synced to disk), renamed onto ``path`` with
     ``os.replace``, then the folder synced. On error the temporary file is removed and ``path``
     is left as it was. ``before_replace`` runs just before the rename (the crash tests stop a
-    build there)."""
-    with replacing(path, fsync) as scratch:
+    build there). ``mode``: as for :func:`replacing`."""
+    with replacing(path, fsync, mode) as scratch:
         scratch.write_bytes(data)
         if before_replace is not None:
             before_replace()

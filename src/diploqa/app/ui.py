@@ -43,6 +43,7 @@ import gradio as gr
 import uvicorn
 from fastapi import FastAPI
 
+from ..auth.middleware import EDITOR_PATH, Access, AccessGate
 from .api import json_api
 
 #: Searches that may run at once; index updates always run one at a time.
@@ -163,12 +164,39 @@ def _gradio_progress(progress: gr.Progress) -> Progress:
     return report
 
 
+def _editing_controls() -> tuple[gr.File, gr.Button, gr.Button, gr.HTML]:
+    """The upload field, the update and rebuild buttons and the report (editors only)."""
+    files = gr.File(
+        label=f"Artikel hochladen ({_KINDS}, höchstens 2 MB) / "
+        f"Upload articles ({_KINDS}, at most 2 MB)",
+        file_count="multiple",
+        file_types=list(ARTICLE_SUFFIXES),
+        type="filepath",
+        elem_id="upload",
+    )
+    with gr.Row():
+        update = gr.Button("Index aktualisieren / Update index", elem_id="update")
+        rebuild = gr.Button(
+            "Index neu aufbauen / Rebuild whole index",
+            variant="stop",
+            elem_id="rebuild",
+        )
+    upload_report = gr.HTML(elem_id="upload-report")
+    return files, update, rebuild, upload_report
+
+
 def create_app(
     index_dir: str | Path | None = None,
     articles_dir: str | Path | None = None,
     holder: IndexHolder | None = None,
+    editing: bool = True,
+    sign_out: bool = False,
 ) -> gr.Blocks:
-    """Build the Blocks app (queue configured, not launched); loads index and model once."""
+    """Build the Blocks app (queue configured, not launched); loads index and model once.
+
+    ``editing`` False: a search-only app for readers and ``--public``. It has no upload,
+    update or rebuild component and no event for them, so there is nothing to call by hand
+    either. ``sign_out``: show a sign-out link (a server with accounts)."""
     if holder is None:
         holder = IndexHolder(index_dir or config.index_dir(), articles_dir or config.articles_dir())
         holder.load()
@@ -279,6 +307,11 @@ def create_app(
 
     with gr.Blocks(title="diploqa", analytics_enabled=False) as demo:
         gr.HTML(_INTRO)
+        if sign_out:
+            gr.HTML(
+                '<p style="text-align:right;margin:0"><a href="/logout" id="sign-out">'
+                "Abmelden / Sign out</a></p>"
+            )
         status = gr.HTML(_status_html(holder), elem_id="index-status")
         status_seen = gr.State(None)
         status_timer = gr.Timer(STATUS_POLL_BUSY)
@@ -344,22 +377,8 @@ def create_app(
                 results = gr.HTML(_welcome(holder), elem_id="results")
             with gr.Tab("Artikel / Articles", id="articles-tab"):
                 table = gr.HTML(render_articles_table(holder.index), elem_id="articles-table")
-                files = gr.File(
-                    label=f"Artikel hochladen ({_KINDS}, höchstens 2 MB) / "
-                    f"Upload articles ({_KINDS}, at most 2 MB)",
-                    file_count="multiple",
-                    file_types=list(ARTICLE_SUFFIXES),
-                    type="filepath",
-                    elem_id="upload",
-                )
-                with gr.Row():
-                    update = gr.Button("Index aktualisieren / Update index", elem_id="update")
-                    rebuild = gr.Button(
-                        "Index neu aufbauen / Rebuild whole index",
-                        variant="stop",
-                        elem_id="rebuild",
-                    )
-                upload_report = gr.HTML(elem_id="upload-report")
+                if editing:
+                    files, update, rebuild, upload_report = _editing_controls()
 
         gr.on(
             triggers=[ask.click, question.submit, since.submit, until.submit],
@@ -377,15 +396,16 @@ def create_app(
             concurrency_limit=SEARCH_CONCURRENCY,
             concurrency_id="search",
         )
-        index_outputs = [upload_report, table, status, outlet]
-        private: dict[str, Any] = {
-            "concurrency_limit": 1,
-            "concurrency_id": "index-update",
-            "api_visibility": "private",
-        }
-        files.upload(on_upload, inputs=files, outputs=[*index_outputs, files], **private)
-        update.click(on_update, outputs=index_outputs, **private)
-        rebuild.click(on_rebuild, outputs=index_outputs, **private)
+        if editing:
+            index_outputs = [upload_report, table, status, outlet]
+            private: dict[str, Any] = {
+                "concurrency_limit": 1,
+                "concurrency_id": "index-update",
+                "api_visibility": "private",
+            }
+            files.upload(on_upload, inputs=files, outputs=[*index_outputs, files], **private)
+            update.click(on_update, outputs=index_outputs, **private)
+            rebuild.click(on_rebuild, outputs=index_outputs, **private)
         gr.api(
             status_json, api_name="status", concurrency_limit=None, api_visibility="undocumented"
         )
@@ -407,15 +427,31 @@ def mcp_available() -> bool:
     return importlib.util.find_spec("mcp") is not None
 
 
-def server_app(demo: gr.Blocks, holder: IndexHolder) -> FastAPI:
+def server_app(
+    demo: gr.Blocks,
+    holder: IndexHolder,
+    editor: gr.Blocks | None = None,
+    access: Access | None = None,
+) -> FastAPI:
     """The web server: the JSON endpoint (:mod:`diploqa.app.api`) beside the Gradio page,
-    its API and MCP server."""
+    its API and MCP server. With ``access`` (accounts or ``--public``) every request passes
+    :class:`~diploqa.auth.middleware.AccessGate` first; ``editor``, the editing app, is then
+    mounted at ``/edit`` for editors, and ``demo`` is the search-only app."""
     server = FastAPI(docs_url=None, redoc_url=None, openapi_url=None)
     server.include_router(json_api(holder))
-    return gr.mount_gradio_app(
+    if editor is not None:  # before the catch-all mount at the root
+        _mount(server, editor, EDITOR_PATH)
+    _mount(server, demo, "")
+    if access is not None:
+        server.add_middleware(AccessGate, access=access)
+    return server
+
+
+def _mount(server: FastAPI, demo: gr.Blocks, path: str) -> None:
+    gr.mount_gradio_app(
         server,
         demo,
-        path="",
+        path=path,
         max_file_size=MAX_UPLOAD_BYTES,
         mcp_server=mcp_available(),
         ssr_mode=False,
@@ -471,6 +507,8 @@ def serve(
     port: int = 7860,
     watch: bool = False,
     exit_if_busy: bool = False,
+    users_file: str | Path | None = None,
+    public: bool = False,
 ) -> int:
     """Start the web UI and block until it is stopped; returns the exit code.
 
@@ -484,15 +522,18 @@ def serve(
     was). ``exit_if_busy`` (``diploqa serve``): if it is still busy after 15 s (loading the
     model, say), end the process at once, as a kill would, instead of returning; a thread
     still inside OpenVINO when the interpreter shuts down would crash it.
+
+    Access: with ``users_file`` everyone signs in (readers search, editors also change the
+    archive; see :mod:`diploqa.auth`). Without it the server is open, so it binds loopback
+    only, unless ``public``: then searching is open to all and editing is switched off.
     """
     index_dir = Path(index_dir) if index_dir else config.index_dir()
     articles_dir = Path(articles_dir) if articles_dir else config.articles_dir()
-    if host not in LOCAL_HOSTS:
-        print(
-            f"warning: listening on {host}: the app is exposed to the network, and anyone "
-            "who can reach it can upload articles and rebuild the index",
-            file=sys.stderr,
-        )
+    try:
+        access = _access(host, users_file, public)
+    except DiploqaError as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 1
     try:
         sock = _bind(host, port)
     except OSError as err:
@@ -511,9 +552,11 @@ def serve(
             holder.start_background(watch=watch, stop=stop, on_report=on_report)
             if watch:
                 print(f"watching {articles_dir} for changes", file=sys.stderr, flush=True)
-            demo = create_app(holder=holder)
+            signed = access is not None and access.users is not None
+            demo = create_app(holder=holder, editing=access is None, sign_out=signed)
+            editor = create_app(holder=holder, sign_out=True) if signed else None
             print(f"diploqa: serving on http://{_url_host(host)}:{port}/", file=sys.stderr)
-            _run(server_app(demo, holder), sock)
+            _run(server_app(demo, holder, editor, access), sock)
     finally:
         stop.set()
         if not holder.close(timeout=15):
@@ -525,6 +568,49 @@ def serve(
                 sys.stderr.flush()
                 os._exit(code)
     return code
+
+
+def _access(host: str, users_file: str | Path | None, public: bool) -> Access | None:
+    """Who may do what: accounts from ``users_file``, everyone a reader (``public``), or
+    no checks at all (None), which is allowed on loopback only."""
+    exposed = host not in LOCAL_HOSTS
+    if users_file is not None and public:
+        raise DiploqaError("--public and --users exclude each other: choose one")
+    if users_file is not None:
+        path = Path(users_file)
+        access = Access.from_file(
+            path, config.session_minutes() * 60, free=config.FREE_LOGIN_FAILURES,
+            base=config.LOGIN_BACKOFF_SECONDS[0], cap=config.LOGIN_BACKOFF_SECONDS[1],
+        )  # fmt: skip
+        if not access.users.current().accounts:
+            raise DiploqaError(
+                f"the users file {path} has no users: add one with "
+                f"diploqa users add NAME --role editor --users {path}"
+            )
+        if exposed:
+            print(
+                f"note: listening on {host} over plain HTTP: put a TLS reverse proxy in front "
+                "so that passwords, tokens and session cookies do not cross the network in "
+                "clear text (README, 'Serving a team')",
+                file=sys.stderr,
+            )
+        return access
+    if public:
+        if exposed:
+            print(
+                f"warning: listening on {host} with --public: anyone who can reach it can "
+                "search the archive (editing is switched off)",
+                file=sys.stderr,
+            )
+        return Access.public()
+    if exposed:
+        raise DiploqaError(
+            f"refusing to serve on {host} without accounts: anyone who could reach it could "
+            "upload articles and rebuild the index. Add a user with "
+            "'diploqa users add NAME --role editor --users FILE' and start with --users FILE, "
+            "or pass --public for a search-only server open to all"
+        )
+    return None
 
 
 def _url_host(host: str) -> str:
