@@ -8,7 +8,10 @@ import shutil
 import socket
 import subprocess
 import sys
+import time
 import urllib.request
+from collections.abc import Iterator
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -178,3 +181,76 @@ def first_source(page: str) -> str | None:
 
 def assert_no_traceback(page: str) -> None:
     assert "Traceback" not in page and 'File "' not in page
+
+
+# --------------------------------------------------------------------------------------------
+# A server with accounts (tests/app/test_access.py, test_browser_access.py)
+# --------------------------------------------------------------------------------------------
+
+
+@dataclass
+class AuthServer:
+    """``diploqa serve --users`` in a subprocess, with its accounts and tokens in plain."""
+
+    url: str
+    process: subprocess.Popen
+    log: Path
+    users_file: Path
+    articles: Path
+    index: Path
+    passwords: dict[str, str]  # user -> password
+    tokens: dict[str, str]  # label -> token
+    secrets: list[str] = field(default_factory=list)  # everything that must never be logged
+
+    def log_text(self) -> str:
+        return self.log.read_text(errors="replace") if self.log.exists() else ""
+
+
+@pytest.fixture(scope="session")
+def auth_server(tmp_path_factory, seed_copy, seed_index) -> Iterator[AuthServer]:
+    """One server with accounts for the whole session; at the end its log must hold none of
+    the passwords, tokens, hashes or session ids the tests used."""
+    from argon2 import PasswordHasher
+
+    from diploqa.auth import Users, save_users
+
+    fast = PasswordHasher(time_cost=1, memory_cost=8, parallelism=1)  # tests only
+    root = tmp_path_factory.mktemp("auth")
+    articles = shutil.copytree(seed_copy, root / "articles")
+    index = shutil.copytree(seed_index.path, root / "index")
+    passwords = {"lena": "Lese-Passwort 1", "ed": "Edit-Passwort 2"}
+    users = Users().with_user("lena", "reader", passwords["lena"], fast)
+    users = users.with_user("ed", "editor", passwords["ed"], fast)
+    tokens = {}
+    for label, user in [("reader", "lena"), ("editor", "ed"), ("revoked", "lena")]:
+        users, tokens[label] = users.with_token(user, label)
+    users_file = root / "users.json"
+    save_users(users_file, users)
+    secrets = [*passwords.values(), *tokens.values()]
+    secrets += [t.split("_", 2)[2] for t in tokens.values()]
+    secrets += [a.password for a in users.accounts.values()]
+    secrets += [t.hash.split(":")[1] for t in users.tokens.values()]
+    port = free_port()
+    log = root / "serve.log"
+    cli = [sys.executable, "-m", "diploqa.cli"]
+    argv = ["serve", "--index", str(index), "--articles", str(articles), "--port", f"{port}",
+            "--users", str(users_file)]  # fmt: skip
+    with log.open("wb") as out:
+        process = subprocess.Popen([*cli, *argv], stdout=out, stderr=subprocess.STDOUT,
+                                   env=server_env())  # fmt: skip
+    server = AuthServer(f"http://127.0.0.1:{port}", process, log, users_file, articles, index,
+                        passwords, tokens, secrets)  # fmt: skip
+    try:
+        deadline = time.monotonic() + 180
+        while not answers_http(server.url + "/login"):
+            if process.poll() is not None:
+                pytest.fail(f"diploqa serve exited with {process.returncode}:\n{server.log_text()}")
+            if time.monotonic() > deadline:
+                pytest.fail(f"diploqa serve did not answer:\n{server.log_text()}")
+            time.sleep(0.25)
+        yield server
+    finally:
+        stop_process(process)
+    text = server.log_text()
+    leaked = [s[:6] + "…" for s in server.secrets if s and s in text]
+    assert not leaked, f"secrets in the server log: {leaked}"

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import ast
 import hashlib
+import io
 import json
 import math
 import os
@@ -69,13 +70,28 @@ def test_serve_binds_loopback_by_default(fake_launch, seed_index, seed_copy, cap
 
 
 @pytest.mark.parametrize("host", ["0.0.0.0", "::", "192.168.1.10"])
-def test_exposing_the_server_needs_a_flag_and_warns(
-    fake_launch, seed_index, seed_copy, capsys, host
+def test_exposing_the_server_needs_accounts_or_public(
+    fake_launch, seed_index, seed_copy, capsys, host, tmp_path, monkeypatch
 ):
+    monkeypatch.delenv("DIPLOQA_USERS", raising=False)
     argv = ["serve", "--index", str(seed_index.path), "--articles", str(seed_copy), "--host", host]
-    assert main(argv) == 0
-    assert fake_launch["server_name"] == host
-    assert "exposed to the network" in capsys.readouterr().err
+    assert main(argv) == 1
+    err = capsys.readouterr().err
+    assert f"refusing to serve on {host} without accounts" in err
+    assert "diploqa users add NAME --role editor" in err and "--public" in err
+    assert "served" not in fake_launch and "server_name" not in fake_launch  # nothing bound
+
+    assert main([*argv, "--public"]) == 0
+    assert fake_launch["server_name"] == host and fake_launch["served"]
+    assert "anyone who can reach it can search" in capsys.readouterr().err
+
+    users = tmp_path / "users.json"
+    monkeypatch.setattr("sys.stdin", io.StringIO("geheim\n"))
+    main(["users", "add", "ed", "--role", "editor", "--password-stdin", "--users", str(users)])
+    assert main([*argv, "--users", str(users)]) == 0
+    assert "TLS reverse proxy" in capsys.readouterr().err
+    assert main([*argv, "--users", str(users), "--public"]) == 1
+    assert "exclude each other" in capsys.readouterr().err
 
 
 # --------------------------------------------------------------------------------------------

@@ -26,7 +26,7 @@ def test_create_app_exposes_named_search_endpoints(app_holder):
     assert fns["search"]("Who did Kerry meet in Sochi?", 1).count('class="dq-card"') == 1
 
 
-def test_serve_warns_when_exposed_and_mounts_page_and_json_api(
+def test_serve_refuses_when_exposed_and_mounts_page_and_json_api(
     monkeypatch, capsys, seed_index, seed_copy
 ):
     seen = {}
@@ -45,8 +45,8 @@ def test_serve_warns_when_exposed_and_mounts_page_and_json_api(
     assert seen["address"] == ("127.0.0.1", port)
     assert seen["api"] == (200, 1)  # the JSON endpoint beside the page
 
-    assert app.serve(seed_index.path, seed_copy, host="0.0.0.0", port=free_port()) == 0
-    assert "exposed to the network" in capsys.readouterr().err
+    assert app.serve(seed_index.path, seed_copy, host="0.0.0.0", port=free_port()) == 1
+    assert "refusing to serve on 0.0.0.0 without accounts" in capsys.readouterr().err
 
 
 def test_serve_reports_port_in_use_before_loading_anything(monkeypatch, capsys, tmp_path):
