@@ -91,3 +91,34 @@ def test_everything_but_the_wiring_imports_without_gradio():
 def test_package_reexports_the_ui_names():
     assert app.create_app is ui.create_app and app.serve is ui.serve
     assert app.gr is ui.gr and app.MAX_UPLOAD_BYTES == ui.MAX_UPLOAD_BYTES
+
+
+def test_search_only_app_has_no_editing_function(app_holder):
+    reader = app.create_app(holder=app_holder, editing=False, sign_out=True)
+    editor = app.create_app(holder=app_holder)
+    names = {fn.fn.__name__ for fn in reader.fns.values() if fn.fn}
+    assert names.isdisjoint({"on_upload", "on_update", "on_rebuild"})
+    assert {"on_upload", "on_update", "on_rebuild"} <= {
+        fn.fn.__name__ for fn in editor.fns.values() if fn.fn
+    }
+    ids = {getattr(block, "elem_id", None) for block in reader.blocks.values()}
+    assert "question" in ids
+    assert not ids & {"upload", "update", "rebuild", "upload-report"}
+
+
+def test_public_serves_search_to_all_and_refuses_editing(monkeypatch, seed_index, seed_copy):
+    seen = {}
+
+    def fake_run(server, sock):
+        from fastapi.testclient import TestClient
+
+        client = TestClient(server)
+        seen["api"] = client.get("/api/search", params={"q": "Wer traf Lawrow?"}).status_code
+        seen["upload"] = client.post("/gradio_api/upload", files={"files": ("a.txt", b"x")})
+        config = client.get("/config").json()
+        seen["ids"] = {c.get("props", {}).get("elem_id") for c in config["components"]}
+
+    monkeypatch.setattr(ui, "_run", fake_run)
+    assert app.serve(seed_index.path, seed_copy, port=free_port(), public=True) == 0
+    assert seen["api"] == 200 and seen["upload"].status_code == 403
+    assert "question" in seen["ids"] and "upload" not in seen["ids"]
