@@ -178,8 +178,8 @@ def test_tokens_revoked_live_wrong_and_malformed_then_back_off(auth_server):
     time.sleep(1.2)
     sign_in(auth_server, "lena").close()
     log = auth_server.log_text()
-    assert "bad token (id 'malformed') from 127.0.0.1" in log
-    assert f"bad token (id {wrong.split('_')[1]!r}) from 127.0.0.1" in log
+    assert "bad token for user None (id 'malformed') from 127.0.0.1" in log
+    assert f"bad token for user 'lena' (id {wrong.split('_')[1]!r}) from 127.0.0.1" in log
 
 
 def test_wrong_password_is_refused_and_logged_without_the_secret(auth_server):

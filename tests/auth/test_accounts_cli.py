@@ -93,3 +93,14 @@ def test_world_readable_file_is_refused(tmp_path, monkeypatch, capsys):
     capsys.readouterr()
     assert main(["users", "list", "--users", str(path)]) == 1
     assert "chmod 600" in capsys.readouterr().err
+
+
+def test_password_is_asked_twice_at_the_prompt(tmp_path, monkeypatch, capsys):
+    path = tmp_path / "users.json"
+    answers = iter(["geheim-1", "geheim-2"])
+    monkeypatch.setattr("getpass.getpass", lambda prompt: next(answers))
+    assert main(["users", "add", "anna", "--role", "editor", "--users", str(path)]) == 1
+    assert "the passwords differ" in capsys.readouterr().err and not path.exists()
+    answers = iter(["geheim-1", "geheim-1"])
+    assert main(["users", "add", "anna", "--role", "editor", "--users", str(path)]) == 0
+    assert load_users(path).accounts["anna"].role == "editor"

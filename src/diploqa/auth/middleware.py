@@ -134,7 +134,10 @@ class AccessGate:
                 return None, _too_many(wait)
             record, token_id = users.check_token(authorization[7:].strip())
             if record is None:
-                log.warning("bad token (id %r) from %s", token_id or "malformed", address)
+                known = users.tokens.get(token_id)
+                owner = known.user if known else None
+                shown = token_id or "malformed"
+                log.warning("bad token for user %r (id %r) from %s", owner, shown, address)
                 self.access.backoff.failed(f"addr:{address}")
                 return None, (401, "invalid or revoked token", [])
             return Principal(record.user, record.role), None
