@@ -222,21 +222,19 @@ def test_mcp_with_a_token(auth_server):
         assert answer.status_code == 200 and "search_json" in answer.text
 
 
-@pytest.mark.parametrize("problem", ["damaged", "world-readable"])
-def test_a_bad_users_file_stops_the_start_with_a_clear_error(auth_server, tmp_path, problem):
+def test_a_bad_users_file_stops_the_start_with_a_clear_error(auth_server, tmp_path, capsys):
     users = tmp_path / "users.json"
-    if problem == "damaged":
-        users.write_text('{"version": 1, "users": [')
-        users.chmod(0o600)
-    else:
-        users.write_bytes(auth_server.users_file.read_bytes())
-        users.chmod(0o644)
-    done = run_cli("serve", "--index", str(auth_server.index), "--articles",
-                   str(auth_server.articles), "--port", "1", "--users", str(users))  # fmt: skip
-    assert done.returncode == 1
-    expected = "is not valid JSON" if problem == "damaged" else "chmod 600"
-    assert expected in done.stderr and "Traceback" not in done.stderr, done.stderr
-    assert done.stderr.count("\n") == 1
+    users.write_bytes(auth_server.users_file.read_bytes())
+    users.chmod(0o644)
+    folders = ["--index", str(auth_server.index), "--articles", str(auth_server.articles)]
+    done = run_cli("serve", *folders, "--port", "1", "--users", str(users))  # a real start
+    assert done.returncode == 1 and "Traceback" not in done.stderr
+    assert done.stderr.count("\n") == 1 and "chmod 600" in done.stderr, done.stderr
+    users.write_text('{"version": 1, "users": [')
+    users.chmod(0o600)
+    assert main(["serve", *folders, "--port", "1", "--users", str(users)]) == 1
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "is not valid JSON" in err and str(users) in err
 
 
 def test_no_secret_in_the_server_log_so_far(auth_server):
