@@ -255,6 +255,7 @@ def _read_password(from_stdin: bool) -> str:
 
 def _cmd_users(args: argparse.Namespace) -> int:
     from .auth import load_users, password_hasher, save_users
+    from .auth.users import users_lock
 
     path = _users_path(args)
     users = load_users(path, missing_ok=args.action == "add")
@@ -271,31 +272,36 @@ def _cmd_users(args: argparse.Namespace) -> int:
         if args.name in users.accounts:
             raise DiploqaError(f"user {args.name!r} exists already: remove it first to change it")
         password = _read_password(args.password_stdin)
-        save_users(path, users.with_user(args.name, args.role, password, password_hasher()))
+        with users_lock(path):  # read again: someone may have changed it meanwhile
+            users = load_users(path, missing_ok=True)
+            save_users(path, users.with_user(args.name, args.role, password, password_hasher()))
         print(f"added {args.role} {args.name!r} to {path}")
         return 0
-    save_users(path, users.without_user(args.name))
+    with users_lock(path):
+        save_users(path, load_users(path).without_user(args.name))
     print(f"removed {args.name!r} and its tokens from {path}")
     return 0
 
 
 def _cmd_tokens(args: argparse.Namespace) -> int:
     from .auth import load_users, save_users
+    from .auth.users import users_lock
 
     path = _users_path(args)
-    users = load_users(path)
     if args.action == "list":
-        for token in users.tokens.values():
+        for token in load_users(path).tokens.values():
             print(f"{token.id}\t{token.user}\t{token.role}\t{token.created}\t{token.label}")
         return 0
     if args.action == "add":
-        users, token = users.with_token(args.name, args.label)
-        save_users(path, users)
+        with users_lock(path):
+            users, token = load_users(path).with_token(args.name, args.label)
+            save_users(path, users)
         print(f"token for {args.name!r} (shown once, keep it secret):", file=sys.stderr)
         print(token)
         return 0
-    users, gone = users.without_tokens(args.name)
-    save_users(path, users)
+    with users_lock(path):
+        users, gone = load_users(path).without_tokens(args.name)
+        save_users(path, users)
     print(f"revoked {len(gone)} token(s): {', '.join(gone)}")
     return 0
 

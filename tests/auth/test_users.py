@@ -157,3 +157,19 @@ def test_source_rereads_a_changed_file_and_fails_closed(users, tmp_path):
     now[0] += 1.0
     assert "lena" in source.current().accounts and source.error is None
     assert json.loads(path.read_text())["version"] == 1
+
+
+def test_locked_edits_lose_no_addition(tmp_path):
+    from concurrent.futures import ThreadPoolExecutor
+
+    from diploqa.auth.users import users_lock
+
+    path = tmp_path / "users.json"
+
+    def add(name: str) -> None:
+        with users_lock(path):
+            save_users(path, load_users(path, missing_ok=True).with_user(name, "reader", "x", FAST))
+
+    with ThreadPoolExecutor(8) as pool:
+        list(pool.map(add, [f"user{i}" for i in range(16)]))
+    assert len(load_users(path).accounts) == 16

@@ -12,12 +12,16 @@ it in logs and in ``diploqa tokens revoke``; only the secret part is hashed.
 
 from __future__ import annotations
 
+import fcntl
 import hashlib
 import hmac
 import json
+import os
 import re
 import secrets
 import stat
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
@@ -230,6 +234,19 @@ def _parse(data: object) -> Users:
 def save_users(path: Path, users: Users) -> None:
     """Write the file atomically, readable by its owner only (0600)."""
     atomic_write(Path(path), users.to_json().encode("utf-8"), mode=0o600)
+
+
+@contextmanager
+def users_lock(path: Path) -> Iterator[None]:
+    """Hold an exclusive lock for a read-modify-write of the users file, so that two people
+    adding users at once do not lose one of the additions (``.<name>.lock`` beside it)."""
+    path = Path(path)
+    fd = os.open(path.with_name(f".{path.name}.lock"), os.O_RDWR | os.O_CREAT, 0o600)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(fd)  # releases the lock
 
 
 class UsersSource:
