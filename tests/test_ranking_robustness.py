@@ -162,3 +162,11 @@ def test_shared_title_words_do_not_count_as_coverage():
     shared = Bm25Index(passages, dictionary=None, shared_titles=["Steam engine"] * len(STEAM))
     plain = Bm25Index(passages, dictionary=None)
     assert shared.score(question).coverage == 0.0 < plain.score(question).coverage
+
+
+def test_shared_title_words_do_not_score_in_bm25():
+    passages = [f"Steam engine\n\n{text}" for text in STEAM]
+    shared = Bm25Index(passages, dictionary=None, shared_titles=["Steam engine"] * len(STEAM))
+    plain = Bm25Index(passages, dictionary=None)
+    assert not shared.score("steam engine").scores.any()
+    assert plain.score("steam engine").scores.all()

@@ -48,7 +48,8 @@ class RankingConfig:
             0.55–0.67 when it was set; docs/quality.md).
         shared_titles: leave the words of a title line that several articles share (live
             blogs, series, the sections of one Wikipedia article) out of the question's
-            coverage, so one headline's words cannot make a question look covered.
+            coverage and out of those passages' BM25, so one headline's words can neither make
+            a question look covered nor lift every article of the series alike.
         language_groups: in an index holding German and English passages (by function
             words, :func:`diploqa.lexical.language_of`), measure the coverage, normalise BM25
             and weight USE per language group, as if each group were an archive of its own.

@@ -148,7 +148,8 @@ class Bm25Index:
         translated_word_weight: how much a question word found only through its translation
             counts in ``bm25_coverage`` (see :class:`~diploqa.config.RankingConfig`).
         shared_titles: per passage, the title line it starts with where several articles
-            share that title ("" elsewhere): its words do not count in the coverage.
+            share that title ("" elsewhere): its words neither count in the coverage nor
+            score in BM25 for that passage (they would lift every article of the series alike).
     """
 
     def __init__(
@@ -171,10 +172,10 @@ class Bm25Index:
         self._size = len(corpus)
         self._df = Counter(w for doc in corpus for w in set(doc))
         self._vocabulary = self._df.keys()
-        # Coverage leaves out the words of a title line that several articles share (a live
-        # blog, a series, the sections of one Wikipedia article): they must not make a
-        # question look covered by the words of one headline. Each language group of passages
-        # has its own vocabulary.
+        # The words of a title line that several articles share (a live blog, a series, the
+        # sections of one Wikipedia article) are left out of the coverage and of BM25: they
+        # must not make a question look covered, nor lift every article of the series alike.
+        # Each language group of passages has its own vocabulary.
         self.languages = np.array(
             [LANGUAGES.index(language_of(p) or "de") for p in passages], dtype=np.int8
         )
@@ -182,13 +183,15 @@ class Bm25Index:
         self.present = tuple(LANGUAGES[i] for i in np.flatnonzero(counts))
         self.majority = LANGUAGES[int(np.argmax(counts))] if len(corpus) else "de"
         self._body_vocabulary: dict[str, set[str]] = {lang: set() for lang in self.present}
+        keyword_corpus = []
         for i, doc in enumerate(corpus):
             title = shared_titles[i] if shared_titles is not None else ""
             skip = len(self.tokenize(title)) if title and passages[i].startswith(title) else 0
             self._body_vocabulary[LANGUAGES[self.languages[i]]].update(doc[skip:])
+            keyword_corpus.append(doc[skip:])  # a shared title is no keyword evidence
         self._bm25 = bm25s.BM25()
-        if any(corpus):
-            self._bm25.index(corpus, show_progress=False)
+        if any(keyword_corpus):
+            self._bm25.index(keyword_corpus, show_progress=False)
         self._dictionary = default_dictionary() if dictionary == "configured" else dictionary
 
     def tokenize(self, text: str) -> list[str]:
