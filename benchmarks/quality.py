@@ -59,7 +59,9 @@ class Dataset:
     questions: dict[str, list[Question]]  # language -> questions
 
 
-def load_xquad(folder: Path) -> Dataset:
+def load_xquad(folder: Path, titles: bool = False) -> Dataset:
+    """XQuAD; with ``titles`` each paragraph starts with its article's title line (English
+    Wikipedia titles such as "Super Bowl 50", shared by the five paragraphs of an article)."""
     de = json.loads((folder / "xquad.de.json").read_text(encoding="utf-8"))
     en = json.loads((folder / "xquad.en.json").read_text(encoding="utf-8"))
     english = {
@@ -70,12 +72,14 @@ def load_xquad(folder: Path) -> Dataset:
     for article in de["data"]:
         for paragraph in article["paragraphs"]:
             pid = f"p{len(articles):03d}.txt"
-            articles[pid] = paragraph["context"]
+            title = article["title"].replace("_", " ")
+            articles[pid] = f"{title}\n\n{paragraph['context']}" if titles else paragraph["context"]
             for qa in paragraph["qas"]:
                 answer = qa["answers"][0]["text"]
                 questions["de"].append(Question(qa["question"], pid, answer))
                 questions["en"].append(Question(english[qa["id"]], pid, answer))
-    return Dataset("XQuAD (240 German paragraphs)", articles, questions)
+    name = "XQuAD with title lines" if titles else "XQuAD (240 German paragraphs)"
+    return Dataset(name, articles, questions)
 
 
 def load_ntrex(folder: Path) -> Dataset:
@@ -94,6 +98,86 @@ def load_ntrex(folder: Path) -> Dataset:
         middle = lines[len(lines) // 2] if len(lines) > 2 else lines[-1]
         questions["en-sentence"].append(Question(en[middle], aid))
     return Dataset("NTREX (123 long German news articles)", articles, questions)
+
+
+def ntrex_documents(folder: Path) -> list[tuple[list[str], list[str]]]:
+    """NTREX's documents as (German lines, English lines), headline first; the two sides are
+    line-aligned translations of each other."""
+    lines = (folder / "DOCUMENT_IDS.tsv").read_text(encoding="utf-8").splitlines()
+    ids = [line.split("\t")[-1].strip() for line in lines]
+    de = (folder / "newstest2019-ref.deu.txt").read_text(encoding="utf-8").split("\n")
+    en = (folder / "newstest2019-src.eng.txt").read_text(encoding="utf-8").split("\n")
+    docs: dict[str, list[int]] = {}
+    for i, doc in enumerate(ids):
+        docs.setdefault(doc, []).append(i)
+    return [([de[i] for i in rows], [en[i] for i in rows]) for rows in docs.values()]
+
+
+def _middle(lines: list[str]) -> str:
+    return lines[len(lines) // 2] if len(lines) > 2 else lines[-1]
+
+
+#: In the mixed-language NTREX sets, every third article (n % 3 == 2) is kept in English.
+MIXED_EVERY = 3
+
+
+def load_ntrex_mixed(folder: Path, archive: str = "mixed") -> Dataset:
+    """NTREX with a share of the articles left in English (agency copy beside German copy).
+
+    ``archive``: ``"mixed"`` (every third article in English, the rest German), or the
+    references ``"german"`` / ``"english"`` (every article in that language). Questions: the
+    headline and the middle sentence of each article in English and in German, split by the
+    group the article belongs to (the German two thirds, "A", and the third that is English
+    in the mixed archive, "B"); the same questions and groups in all three archives, so each
+    cell compares with the same questions over a single-language archive.
+    """
+    articles: dict[str, str] = {}
+    questions: dict[str, list[Question]] = {}
+    for n, (de, en) in enumerate(ntrex_documents(folder)):
+        aid = f"n{n:03d}.txt"
+        group = "B" if n % MIXED_EVERY == MIXED_EVERY - 1 else "A"
+        english = archive == "english" or (archive == "mixed" and group == "B")
+        articles[aid] = "\n\n".join(en if english else de)
+        for lang, lines in (("en", en), ("de", de)):
+            for kind, text in (("headline", lines[0]), ("sentence", _middle(lines))):
+                key = f"{lang}-{kind} → {group}"
+                questions.setdefault(key, []).append(Question(text, aid))
+    names = {
+        "mixed": "NTREX mixed (A German, B = every third article English)",
+        "german": "NTREX all German (reference for A and B)",
+        "english": "NTREX all English (reference for B)",
+    }
+    return Dataset(names[archive], articles, dict(sorted(questions.items())))
+
+
+#: Live-blog style series: groups of this many consecutive NTREX articles share one headline.
+SERIES_SIZE = 5
+
+
+def load_ntrex_series(folder: Path, shared: bool = True) -> Dataset:
+    """NTREX German articles in series that share one headline (live blogs, series).
+
+    Each article's own headline is removed; with ``shared`` every article of a group of
+    :data:`SERIES_SIZE` gets the headline line "Liveblog: <German headline of the group's
+    first article>", so the questions of that first article match five articles' headlines
+    and the other four articles carry a headline that is not theirs. Without ``shared``
+    (the reference) the articles have no headline line at all. Questions: each article's
+    original headline in English and German (no longer in any text) and its middle English
+    sentence.
+    """
+    docs = ntrex_documents(folder)
+    articles: dict[str, str] = {}
+    questions: dict[str, list[Question]] = {"en-headline": [], "de-headline": [], "en-sentence": []}
+    for n, (de, en) in enumerate(docs):
+        aid = f"n{n:03d}.txt"
+        body = "\n\n".join(de[1:])
+        headline = "Liveblog: " + docs[n - n % SERIES_SIZE][0][0]
+        articles[aid] = f"{headline}\n\n{body}" if shared else body
+        questions["en-headline"].append(Question(en[0], aid))
+        questions["de-headline"].append(Question(de[0], aid))
+        questions["en-sentence"].append(Question(_middle(en), aid))
+    name = "NTREX series sharing a headline" if shared else "NTREX without headlines (reference)"
+    return Dataset(name, articles, questions)
 
 
 def load_seeds() -> Dataset:
@@ -180,7 +264,23 @@ VARIANTS: dict[str, dict[str, float | bool]] = {
 }
 
 
-def run(dataset: Dataset, work: Path, articles_dir: Path | None = None) -> list[tuple]:
+#: The robustness sets (issue #12: shared headlines, English beside German) measure fewer
+#: variants: the default, without the dictionary, and the ranking before #12's settings.
+BEFORE_12 = {"skip_title_passages": False, "shared_titles": False, "language_groups": False}
+ROBUSTNESS_VARIANTS: dict[str, dict[str, float | bool]] = {
+    "diploqa before #12 (title passages, one language group)": BEFORE_12,
+    "diploqa before #12, without the dictionary": {**BEFORE_12, "dictionary": False},
+    "diploqa without the dictionary (no trans-de-en installed)": {"dictionary": False},
+    "**diploqa (default)**": {},
+}
+
+
+def run(
+    dataset: Dataset,
+    work: Path,
+    articles_dir: Path | None = None,
+    variants: dict[str, dict[str, float | bool]] | None = None,
+) -> list[tuple]:
     """Rows of (dataset, language, system, metrics)."""
     rows = []
     if articles_dir is None:
@@ -199,7 +299,7 @@ def run(dataset: Dataset, work: Path, articles_dir: Path | None = None) -> list[
             ),
             "BM25 (German stemming), whole articles": lambda q=questions: bm25_rankings(texts, q),
         }
-        for name, values in VARIANTS.items():
+        for name, values in (VARIANTS if variants is None else variants).items():
             systems[name] = lambda q=questions, v=values: _with(v, index, q)
         for name, fn in systems.items():
             started = time.perf_counter()
@@ -238,6 +338,11 @@ def main() -> None:
     )
     parser.add_argument("--ntrex", type=Path, default=None, help="NTREX folder (optional)")
     parser.add_argument("--out", type=Path, default=None, help="write the markdown report here")
+    parser.add_argument(
+        "--skip-robustness",
+        action="store_true",
+        help="leave out the issue #12 sets (title lines, mixed languages, shared headlines)",
+    )
     args = parser.parse_args()
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
     for noisy in ("sentence_transformers", "transformers", "diploqa", "bm25s"):
@@ -258,6 +363,19 @@ def main() -> None:
         if args.ntrex:
             rows += run(load_ntrex(args.ntrex), work / "ntrex")[0]
         rows += run(load_seeds(), work / "seeds", articles_dir=REPO / "seeds")[0]
+        robust: list[tuple] = []
+        if not args.skip_robustness:
+            robust += run(
+                load_xquad(args.xquad, titles=True),
+                work / "xquad-titles",
+                None,
+                ROBUSTNESS_VARIANTS,
+            )[0]
+        if args.ntrex and not args.skip_robustness:
+            sets = [load_ntrex_mixed(args.ntrex, a) for a in ("mixed", "german", "english")]
+            sets += [load_ntrex_series(args.ntrex, shared) for shared in (True, False)]
+            for n, dataset in enumerate(sets):
+                robust += run(dataset, work / f"robust{n}", None, ROBUSTNESS_VARIANTS)[0]
     seconds = time.perf_counter() - started
 
     command = (
@@ -288,6 +406,15 @@ def main() -> None:
         "| questions | highlighting | all questions | top hit is the right paragraph |\n"
         f"|---|---|---|---|\n{highlight}\n"
     )
+    if robust:
+        report += (
+            "\nRobustness (issue #12): XQuAD with each paragraph's article title as its first "
+            "line (five paragraphs share each English title); NTREX with every third article "
+            "left in English (B), the rest German (A), against the same questions over "
+            "all-German and all-English archives; NTREX in series of five articles sharing "
+            "one headline, against the same articles without headlines. Questions: "
+            f"en/de = question language, → A/B = the article's group.\n\n{table(robust)}\n"
+        )
     print(report)
     if args.out:
         text = args.out.read_text(encoding="utf-8") if args.out.exists() else ""

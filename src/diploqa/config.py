@@ -46,6 +46,19 @@ class RankingConfig:
         low_score_threshold: below this score of the best passage the web UI and the API warn
             that nothing really matches (seed questions scored 0.72–0.96, off-topic ones
             0.55–0.67 when it was set; docs/quality.md).
+        shared_titles: leave the words of a title line that several articles share (live
+            blogs, series, the sections of one Wikipedia article) out of the question's
+            coverage and out of those passages' BM25, so one headline's words can neither make
+            a question look covered nor lift every article of the series alike.
+        language_groups: in an index holding German and English passages (by function
+            words, :func:`diploqa.lexical.language_of`), measure the coverage, normalise BM25
+            and weight USE per language group, as if each group were an archive of its own.
+        language_centering: ... and shift each group's dense scores by the question's score
+            against the group's mean vector (relative to the largest group), so that passages
+            in the question's language are not preferred for their language alone.
+        language_group_articles: ... only where each group has at least this many articles:
+            a smaller group's mean vector is mostly its few articles' topics, and centring on
+            it would push down the very article a question is about.
     """
 
     hybrid_weight: float = 0.05
@@ -59,6 +72,11 @@ class RankingConfig:
     highlight_lexical_weight: float = 0.6
     group_duplicates: bool = True
     low_score_threshold: float = 0.69
+    skip_title_passages: bool = True
+    shared_titles: bool = True
+    language_groups: bool = True
+    language_centering: bool = True
+    language_group_articles: int = 10
 
 
 def _env_path(name: str, default: Path) -> Path:

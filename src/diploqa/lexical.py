@@ -35,6 +35,29 @@ from .dictionary import Dictionary, default_dictionary
 _WORD = re.compile(r"\w+", re.UNICODE)
 _STOPWORDS = frozenset(STOPWORDS_GERMAN) | frozenset(STOPWORDS_EN) | {"wer", "wann", "warum"}
 
+#: Function words of one language that are not words of the other ("the", "and", "which";
+#: "der", "und", "welche"): a text's language is the one whose words it uses more.
+_ENGLISH_ONLY = frozenset(STOPWORDS_EN) - frozenset(STOPWORDS_GERMAN) - {"a", "i", "so", "man"}
+_GERMAN_ONLY = (frozenset(STOPWORDS_GERMAN) | {"wer", "wann", "warum", "wie", "wo"}) - frozenset(
+    STOPWORDS_EN
+)
+
+#: Language groups of passages: German (and anything not recognisably English), English.
+LANGUAGES = ("de", "en")
+
+
+def language_of(text: str) -> str | None:
+    """``"en"`` or ``"de"`` by function words (English words inside German text, such as
+    names, "Super Bowl" or a quote, do not make it English); None when it has none (a short
+    question of names)."""
+    words = _WORD.findall(text.lower())
+    english = sum(w in _ENGLISH_ONLY for w in words)
+    german = sum(w in _GERMAN_ONLY for w in words)
+    if english == german == 0:
+        return None
+    return "en" if english > german else "de"
+
+
 #: English (and other common) spellings of names and places → the German spelling used in
 #: German news. Applied to questions only, so "Lavrov in Sochi" also matches "Lawrow in Sotschi".
 NAME_SPELLINGS = {
@@ -93,6 +116,9 @@ class LexicalScores:
         bm25_coverage: ``coverage`` plus the translated-word weight for each word
             found in the corpus only through its dictionary translation, as a share (0..1):
             the weight of ``scores`` in the hybrid ranking. Defaults to ``coverage``.
+        by_language: ``(coverage, bm25_coverage)`` measured against the passages of each
+            language group (:data:`LANGUAGES`) alone, for an index that holds more than one;
+            None otherwise. ``coverage`` and ``bm25_coverage`` are those of the largest group.
         groups: for each question word, its stem and its translations in the corpus (for
             highlighting: a sentence matches the word through any of them). Defaults to the
             terms alone.
@@ -103,6 +129,7 @@ class LexicalScores:
     terms: tuple[str, ...] = ()
     bm25_coverage: float | None = None
     groups: tuple[frozenset[str], ...] = ()
+    by_language: dict[str, tuple[float, float]] | None = None
 
     def __post_init__(self) -> None:
         if self.bm25_coverage is None:
@@ -120,6 +147,9 @@ class Bm25Index:
             configured (``DIPLOQA_DICTIONARY``), ``None`` for none.
         translated_word_weight: how much a question word found only through its translation
             counts in ``bm25_coverage`` (see :class:`~diploqa.config.RankingConfig`).
+        shared_titles: per passage, the title line it starts with where several articles
+            share that title ("" elsewhere): its words neither count in the coverage nor
+            score in BM25 for that passage (they would lift every article of the series alike).
     """
 
     def __init__(
@@ -127,6 +157,7 @@ class Bm25Index:
         passages: Sequence[str],
         dictionary: Dictionary | Literal["configured"] | None = "configured",
         translated_word_weight: float = RankingConfig.translated_word_weight,
+        shared_titles: Sequence[str] | None = None,
     ) -> None:
         self.translated_word_weight = translated_word_weight
         self._stemmer = Stemmer.Stemmer("german")
@@ -141,9 +172,26 @@ class Bm25Index:
         self._size = len(corpus)
         self._df = Counter(w for doc in corpus for w in set(doc))
         self._vocabulary = self._df.keys()
+        # The words of a title line that several articles share (a live blog, a series, the
+        # sections of one Wikipedia article) are left out of the coverage and of BM25: they
+        # must not make a question look covered, nor lift every article of the series alike.
+        # Each language group of passages has its own vocabulary.
+        self.languages = np.array(
+            [LANGUAGES.index(language_of(p) or "de") for p in passages], dtype=np.int8
+        )
+        counts = np.bincount(self.languages, minlength=len(LANGUAGES))
+        self.present = tuple(LANGUAGES[i] for i in np.flatnonzero(counts))
+        self.majority = LANGUAGES[int(np.argmax(counts))] if len(corpus) else "de"
+        self._body_vocabulary: dict[str, set[str]] = {lang: set() for lang in self.present}
+        keyword_corpus = []
+        for i, doc in enumerate(corpus):
+            title = shared_titles[i] if shared_titles is not None else ""
+            skip = len(self.tokenize(title)) if title and passages[i].startswith(title) else 0
+            self._body_vocabulary[LANGUAGES[self.languages[i]]].update(doc[skip:])
+            keyword_corpus.append(doc[skip:])  # a shared title is no keyword evidence
         self._bm25 = bm25s.BM25()
-        if any(corpus):
-            self._bm25.index(corpus, show_progress=False)
+        if any(keyword_corpus):
+            self._bm25.index(keyword_corpus, show_progress=False)
         self._dictionary = default_dictionary() if dictionary == "configured" else dictionary
 
     def tokenize(self, text: str) -> list[str]:
@@ -217,16 +265,22 @@ class Bm25Index:
         pairs = self._query_words(question)
         terms = tuple(term for _, term in pairs)
         known = [t for t in terms if t in self._vocabulary]
-        coverage = len(known) / len(terms) if terms else 0.0
         translated = self.translations(word for word, _ in pairs)
+        by_language = {
+            lang: self._coverage(terms, pairs, translated, lang) for lang in self.present
+        }
+        coverage, bm25_coverage = by_language.get(self.majority, (0.0, 0.0))
+        if len(by_language) < 2:
+            by_language = None
         candidates = [
             ({term} & self._vocabulary) | translated.get(word, set()) for word, term in pairs
         ]
         if all(c <= {term} for c, (_, term) in zip(candidates, pairs, strict=True)):
             if not known:  # no translation adds anything: plain BM25
-                return LexicalScores(np.zeros(self._size, dtype=np.float32), 0.0, terms)
+                empty = np.zeros(self._size, dtype=np.float32)
+                return LexicalScores(empty, coverage, terms, bm25_coverage, (), by_language)
             scores = np.asarray(self._bm25.get_scores(known), dtype=np.float32)
-            return LexicalScores(scores, coverage, terms)
+            return LexicalScores(scores, coverage, terms, bm25_coverage, (), by_language)
         single = [next(iter(c)) for c in candidates if len(c) == 1]  # BM25 adds these up
         scores = np.zeros(self._size, dtype=np.float32)
         if single:
@@ -237,9 +291,29 @@ class Bm25Index:
                 for term in options - by_term.keys():
                     by_term[term] = self._bm25.get_scores([term])
                 scores += np.max([by_term[t] for t in options], axis=0)
-        translated_only = sum(
-            1 for c, t in zip(candidates, terms, strict=True) if c and t not in self._vocabulary
-        )
-        bm25_coverage = coverage + self.translated_word_weight * translated_only / len(terms)
         groups = tuple(frozenset(c | {t}) for c, t in zip(candidates, terms, strict=True))
-        return LexicalScores(scores, coverage, terms, bm25_coverage, groups)
+        return LexicalScores(scores, coverage, terms, bm25_coverage, groups, by_language)
+
+    def _coverage(
+        self,
+        terms: tuple[str, ...],
+        pairs: list[tuple[str, str]],
+        translated: dict[str, set[str]],
+        language: str,
+    ) -> tuple[float, float]:
+        """(coverage, bm25_coverage) of the question against the passage bodies of one
+        language group; a word found only through its (German) translation counts
+        ``translated_word_weight`` in the second, in German passages only."""
+        if not terms:
+            return 0.0, 0.0
+        vocabulary = self._body_vocabulary[language]
+        known = sum(t in vocabulary for t in terms)
+        coverage = known / len(terms)
+        if language != "de":
+            return coverage, coverage
+        translated_only = sum(
+            1
+            for word, term in pairs
+            if term not in vocabulary and translated.get(word, set()) & vocabulary
+        )
+        return coverage, coverage + self.translated_word_weight * translated_only / len(terms)

@@ -28,11 +28,14 @@ from .encoders import Encoder, get_encoder
 from .errors import QueryError
 from .filters import ArticleColumns, SearchFilter
 from .highlight import highlights
-from .lexical import Bm25Index, LexicalScores
+from .lexical import LANGUAGES, Bm25Index, LexicalScores
 from .store import FILES, StoredIndex, load_stored, read_manifest
 
 #: Questions longer than this are cut; the model reads at most 512 tokens anyway.
 MAX_QUERY_CHARS = 2000
+
+#: Rows per language group averaged for its mean vector (``RankingConfig.language_centering``).
+CENTROID_SAMPLE = 5000
 
 
 @dataclass(frozen=True)
@@ -138,6 +141,23 @@ def _link_sections(chunks: list[Chunk]) -> tuple[list[int], dict[int, list[int]]
     return passages, links
 
 
+def _title_only(stored: StoredIndex) -> set[int]:
+    """Rows of passages that hold nothing but their article's title, in articles that have
+    other passages (each of which is embedded with the title in front): a title line above a
+    long first paragraph becomes a passage of its own, and where many articles share the title
+    (a live blog, the sections of one Wikipedia article) those identical passages would all
+    match a question about the topic equally well."""
+    out, others = set(), Counter()
+    for i, chunk in enumerate(stored.chunks):
+        if chunk.kind == PASSAGE:
+            title = stored.articles[chunk.article_id].title.strip()
+            if title and chunk.text.strip() == title:
+                out.add(i)
+            else:
+                others[chunk.article_id] += 1
+    return {i for i in out if others[stored.chunks[i].article_id]}
+
+
 class Index:
     """A searchable index: the stored vectors and metadata, the encoder, and how to rank.
 
@@ -154,11 +174,14 @@ class Index:
         self.path = stored.path
         self.build_report: BuildReport | None = None
         self._lexical: Bm25Index | None = None
+        self._centroids: dict[int, np.ndarray] | None = None
+        self._smallest_group: int | None = None
         self._lexical_lock = threading.Lock()
         self._passages, self._links = _link_sections(stored.chunks)
         if not self.ranking.sections:
             self._links = {}
         self._story_of = stored.stories.group_of()
+        self._title_only = _title_only(stored) if self.ranking.skip_title_passages else set()
         self._columns: ArticleColumns | None = None
         self._chunk_article: np.ndarray | None = None
         self._is_passage = np.fromiter(
@@ -196,12 +219,10 @@ class Index:
         """This index ranked by ``ranking``; vectors, metadata and, where the keyword
         settings are the same, the keyword index are shared, not copied."""
         other = Index(self.stored, self.encoder, ranking)
-        same_keywords = (ranking.dictionary, ranking.translated_word_weight) == (
-            self.ranking.dictionary,
-            self.ranking.translated_word_weight,
-        )
-        if same_keywords:
+        keywords = ("dictionary", "translated_word_weight", "shared_titles")
+        if all(getattr(ranking, f) == getattr(self.ranking, f) for f in keywords):
             other._lexical = self._lexical
+            other._centroids, other._smallest_group = self._centroids, self._smallest_group
         other._columns, other._chunk_article = self._columns, self._chunk_article
         return other
 
@@ -218,8 +239,40 @@ class Index:
                         self.stored.passages(),
                         dictionary="configured" if self.ranking.dictionary else None,
                         translated_word_weight=self.ranking.translated_word_weight,
+                        shared_titles=self._shared_titles() if self.ranking.shared_titles else None,
                     )
         return self._lexical
+
+    def _shared_titles(self) -> list[str]:
+        """Per chunk, its article's title where other articles have the same title, else ""."""
+        count = Counter(a.title for a in self.stored.articles.values() if a.title)
+        return [
+            title if count[title] > 1 else ""
+            for title in (self.stored.articles[c.article_id].title for c in self.stored.chunks)
+        ]
+
+    def _group_articles(self) -> int:
+        """Articles in the smallest language group of passages."""
+        if self._smallest_group is None:
+            articles: dict[int, set[str]] = {}
+            for chunk, group in zip(self.stored.chunks, self.lexical.languages, strict=True):
+                articles.setdefault(int(group), set()).add(chunk.article_id)
+            self._smallest_group = min(len(a) for a in articles.values()) if articles else 0
+        return self._smallest_group
+
+    def _centroid_scores(self, vectors: dict[int, np.ndarray]) -> dict[int, float]:
+        """Per language group, the question's score against the group's mean vector (from up
+        to :data:`CENTROID_SAMPLE` evenly spaced rows), given its search vector per group."""
+        if self._centroids is None:
+            languages = self.lexical.languages
+            centroids = {}
+            for group in np.unique(languages):
+                rows = np.flatnonzero(languages == group)
+                step = max(1, len(rows) // CENTROID_SAMPLE)
+                sample = self.stored.vectors.reconstruct(rows[::step].astype(np.int64))
+                centroids[int(group)] = sample.mean(axis=0)
+            self._centroids = centroids
+        return {g: float(self._centroids[g] @ v[0]) for g, v in vectors.items()}
 
     def warm(self) -> Index:
         """Build what the first search would otherwise build (the web app calls this before
@@ -268,6 +321,11 @@ class Index:
         if rows is not None:  # keyword hits outside the filter are not candidates either
             keyword = np.zeros_like(keyword)
             keyword[rows] = lexical.scores[rows]
+        groups = lexical.by_language if ranking.language_groups else None
+        if groups and self._group_articles() >= ranking.language_group_articles:
+            return self._rank_groups(
+                lexical, raw, k, keyword, candidates, n_candidates, per_article
+            )
         best = float(keyword.max(initial=0.0))
         if best > 0:
             top = np.argsort(-keyword)[:n_candidates]
@@ -283,9 +341,75 @@ class Index:
             weight = ranking.hybrid_weight * lexical.bm25_coverage / best
             for row in scores:
                 scores[row] += weight * float(keyword[row])
-        final = {r: scores[r] for r in candidates if self.stored.chunks[r].kind == PASSAGE}
+        return self._finish(candidates, scores, k, per_article)
+
+    def _rank_groups(
+        self,
+        lexical: LexicalScores,
+        raw: np.ndarray,
+        k: int,
+        keyword: np.ndarray,
+        candidates: set[int],
+        n_candidates: int,
+        per_article: int | None,
+    ) -> list[tuple[int, float]]:
+        """:meth:`_rank` for an index of German and English passages: each language group
+        gets the USE weight and the BM25 weight of its own coverage, BM25 is normalised by the
+        group's best score, and (``language_centering``) the dense scores are centred per
+        group, so each group ranks as if it were an archive of its own and neither is
+        preferred for its language."""
+        ranking, languages = self.ranking, self.lexical.languages
+        by_group = {LANGUAGES.index(lang): values for lang, values in lexical.by_language.items()}
+        normalised = np.zeros_like(keyword)
+        for group, (_, bm25_coverage) in by_group.items():
+            in_group = languages == group
+            best = float(keyword[in_group].max(initial=0.0))
+            if best > 0:
+                normalised[in_group] = keyword[in_group] * (bm25_coverage / best)
+        if normalised.max(initial=0.0) > 0:
+            top = np.argsort(-normalised)[:n_candidates]
+            candidates.update(int(r) for r in top if normalised[r] > 0)
+        for _ in range(2):  # passage → its sections → all their passages
+            for row in list(candidates):
+                candidates.update(self._links.get(row, ()))
+        vectors = {
+            g: self.encoder.query_vector(raw, ranking.use_weight * (1.0 - coverage))
+            for g, (coverage, _) in by_group.items()
+        }
+        shift = dict.fromkeys(vectors, 0.0)
+        if ranking.language_centering:
+            centre = self._centroid_scores(vectors)
+            reference = centre[LANGUAGES.index(self.lexical.majority)]
+            shift = {g: c - reference for g, c in centre.items()}
+        order = np.asarray(sorted(candidates), np.int64)
+        stored = self.stored.vectors.reconstruct(order)
+        scores: dict[int, float] = {}
+        for i, row in enumerate(order.tolist()):
+            group = int(languages[row])
+            scores[row] = (
+                float(stored[i] @ vectors[group][0])
+                - shift[group]
+                + ranking.hybrid_weight * float(normalised[row])
+            )
+        return self._finish(candidates, scores, k, per_article)
+
+    def _finish(
+        self,
+        candidates: set[int],
+        scores: dict[int, float],
+        k: int,
+        per_article: int | None,
+    ) -> list[tuple[int, float]]:
+        """Sections lift their best passage; the top ``k`` passages, at most ``per_article``
+        of one article and one printing of a story."""
+        ranking, chunks, title_only = self.ranking, self.stored.chunks, self._title_only
+        final = {
+            r: scores[r] for r in candidates if chunks[r].kind == PASSAGE and r not in title_only
+        }
         for row in candidates - final.keys():  # a section lifts only its best passage, so
-            linked = [p for p in self._links.get(row, ()) if p in scores]
+            if chunks[row].kind == PASSAGE:
+                continue
+            linked = [p for p in self._links.get(row, ()) if p in scores and p not in title_only]
             if linked:  # one strong section cannot flood the top
                 best_passage = max(linked, key=scores.__getitem__)
                 final[best_passage] = max(final[best_passage], scores[row])
