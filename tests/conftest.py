@@ -178,3 +178,25 @@ def first_source(page: str) -> str | None:
 
 def assert_no_traceback(page: str) -> None:
     assert "Traceback" not in page and 'File "' not in page
+
+
+# --------------------------------------------------------------------------------------------
+# Stores: the same tests against the FAISS folder and Milvus (Milvus Lite, the real engine)
+# --------------------------------------------------------------------------------------------
+
+
+@pytest.fixture(params=["faiss", "milvus-lite"])
+def store(request, tmp_path) -> str:
+    """Where a test's index lives: ``faiss`` (the ``--index`` folder) or a fresh Milvus Lite
+    file (``--store milvus-lite:PATH``), as ``build_index``/``load_index``/``--store`` take it.
+    The process's client is closed afterwards, so the file is free for another process."""
+    if request.param == "faiss":
+        yield "faiss"
+        return
+    pytest.importorskip("milvus_lite", reason="the Milvus store needs pymilvus and milvus-lite")
+    from diploqa.config import parse_store
+    from diploqa.store.milvus_store import forget_client
+
+    address = f"milvus-lite:{tmp_path / 'milvus.db'}"
+    yield address
+    forget_client(parse_store(address))

@@ -28,6 +28,7 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import logging
+import os
 import re
 import threading
 from collections.abc import Iterator, Sequence
@@ -78,6 +79,9 @@ _clients_lock = threading.Lock()
 
 
 def _pymilvus():
+    # gRPC's C core prints an INFO line to stderr whenever the process forks (the tokenizer
+    # and OpenVINO do); users see errors only.
+    os.environ.setdefault("GRPC_VERBOSITY", "ERROR")
     try:
         import pymilvus
     except ImportError:
@@ -118,6 +122,11 @@ def connect(address: config.StoreAddress):
                 raise DiploqaError(
                     f"the store {address} needs the milvus-lite package: {INSTALL_HINT}"
                 ) from None
+            # Milvus Lite runs in this process behind a gRPC server of its own, which logs
+            # tracebacks for calls it does not implement (pymilvus falls back) and for a file
+            # another process holds (reported below as one line).
+            for noisy in ("milvus_lite", "grpc._server"):
+                logging.getLogger(noisy).setLevel(logging.CRITICAL)
             folder = Path(address.uri).parent
             if not folder.is_dir():
                 raise MilvusError(f"cannot open {address}: the folder {folder} does not exist")
@@ -140,13 +149,29 @@ def connect(address: config.StoreAddress):
 
 
 def forget_client(address: config.StoreAddress) -> None:
-    """Close and forget the cached client (tests; a Lite file is then free for others)."""
+    """Close and forget the cached client; for Milvus Lite also stop its in-process engine, so
+    that another process can open the file."""
     key = (address.uri, hashlib.sha256(address.token.encode()).hexdigest())
     with _clients_lock:
         client = _clients.pop(key, None)
     if client is not None:
         with contextlib.suppress(Exception):
             client.close()
+    if address.kind == "milvus-lite":
+        with contextlib.suppress(ImportError):
+            from milvus_lite.server_manager import server_manager_instance
+
+            server_manager_instance.release_server(address.uri)
+
+
+def ensure_loaded(address: config.StoreAddress, collection: str) -> None:
+    """Load ``collection`` for searching and queries (Milvus Lite releases every collection
+    when the file is reopened; loading a loaded one is a no-op)."""
+    client = connect(address)
+    with engine_errors(address, f"loading {collection}"):
+        state = client.get_load_state(collection).get("state")
+        if getattr(state, "name", str(state)) != "Loaded":
+            client.load_collection(collection)
 
 
 @contextlib.contextmanager
@@ -425,10 +450,13 @@ class MilvusLocation:
         return connect(self.address)
 
     def _generations(self) -> dict[int, str]:
-        pattern = re.compile(rf"^{re.escape(self.address.collection)}__gen_(\d{{6}})$")
+        """Generation number → chunk collection name, for every generation of which either
+        collection exists (a half-written or half-dropped one too)."""
+        prefix = re.escape(self.address.collection)
+        pattern = re.compile(rf"^({prefix}__gen_(\d{{6}}))(?:__meta)?$")
         with engine_errors(self.address, "listing collections"):
             names = self.client.list_collections()
-        return {int(m.group(1)): name for name in names if (m := pattern.match(name))}
+        return {int(m.group(2)): m.group(1) for name in names if (m := pattern.match(name))}
 
     def live_collection(self) -> str | None:
         """The chunk collection the alias names, None when there is no index yet."""
@@ -484,6 +512,7 @@ class MilvusLocation:
                 f"no index at {self.address}: run `diploqa index --store {self.address}` to "
                 "build one"
             )
+        ensure_loaded(self.address, f"{live}__meta")
         text = self._read_text(f"{live}__meta", "manifest")
         if not text:
             raise IndexCorruptError(f"{live} in {self.address} has no manifest: {REBUILD_HINT}")
@@ -495,6 +524,8 @@ class MilvusLocation:
 
         manifest = manifest or self.read_manifest()
         live = self._collection(manifest.generation)
+        ensure_loaded(self.address, f"{live}__meta")
+        ensure_loaded(self.address, live)
         data = self._read_text(f"{live}__meta", "metadata").encode("utf-8")
         if hashlib.sha256(data).hexdigest() != manifest.files.get(METADATA_FILE):
             raise IndexCorruptError(
