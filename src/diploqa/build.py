@@ -95,10 +95,12 @@ def build(
     chunking: config.ChunkingConfig | None = None,
     progress: Progress | None = None,
     store: str | config.StoreAddress | None = None,
+    device: str | None = None,
 ) -> tuple[BuildReport, StoredIndex]:
     """Bring the index in ``index_dir`` (or in the Milvus ``store``, see
     :func:`~diploqa.store.location.open_location`) up to date with the articles in
-    ``articles_dir``.
+    ``articles_dir``. ``device``: where passages are embedded (``cpu``, or ``cuda``: PyTorch on
+    the GPU; default ``DIPLOQA_DEVICE``, else ``cpu``).
 
     Returns:
         What the build did, and the live generation, ready to search (as :func:`load_stored`
@@ -114,8 +116,12 @@ def build(
     chunking = chunking or config.ChunkingConfig()
     location = open_location(index_dir, store)
     check_articles_dir(articles_dir)  # a wrong folder fails before the index folder is made
+    try:
+        device = config.device(device)
+    except ValueError as err:
+        raise DiploqaError(str(err)) from None
     location.prepare()
-    encoder = get_encoder(model)
+    encoder = get_encoder(model, device=device)
     report = BuildReport()
 
     with location.lock():

@@ -44,6 +44,13 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--model", default=None, help=f"model name or path ({config.DEFAULT_MODEL})")
     p.add_argument("--rebuild", action="store_true", help="re-embed every article")
     p.add_argument(
+        "--device",
+        choices=config.DEVICES,
+        default=None,
+        help="embed on the CPU (default) or on a CUDA GPU with PyTorch (DIPLOQA_DEVICE); "
+        "searching always runs on the CPU",
+    )
+    p.add_argument(
         "--store",
         default=None,
         help="where the index lives: faiss (the --index folder, default), "
@@ -112,7 +119,13 @@ def _cmd_index(args: argparse.Namespace) -> int:
 
         try:
             index = build_index(
-                args.articles, args.index, args.model, rebuild, progress, store=args.store
+                args.articles,
+                args.index,
+                args.model,
+                rebuild,
+                progress,
+                store=args.store,
+                device=args.device,
             )
         finally:
             if bar is not None:

@@ -133,6 +133,28 @@ def batch_size() -> int:
     return max(1, _env_int("DIPLOQA_BATCH_SIZE", 16))
 
 
+#: Where ``diploqa index`` embeds passages: ``cpu`` (the runtime of ``DIPLOQA_BACKEND``) or
+#: ``cuda`` (PyTorch on the GPU in bf16, or fp16 where the GPU has no bf16). Searching always
+#: runs on the CPU runtime.
+DEVICES = ("cpu", "cuda")
+#: Passages per batch on the GPU (sorted by length first, so batches are little padded).
+GPU_BATCH_SIZE = 256
+
+
+def device(value: str | None = None) -> str:
+    """The embedding device for builds: ``value`` (``--device``), else ``DIPLOQA_DEVICE``,
+    else ``cpu``."""
+    value = (value or os.environ.get("DIPLOQA_DEVICE", "")).strip().lower() or "cpu"
+    if value not in DEVICES:
+        raise ValueError(f"the device must be one of {', '.join(DEVICES)}, not {value!r}")
+    return value
+
+
+def gpu_batch_size() -> int:
+    """Passages per GPU batch (``DIPLOQA_GPU_BATCH_SIZE``, default 256)."""
+    return max(1, _env_int("DIPLOQA_GPU_BATCH_SIZE", GPU_BATCH_SIZE))
+
+
 #: Article files larger than this are skipped with a warning ("too large"): a news article is
 #: 5–100 kB, and a 2 MB file already holds ~2,500 passages (about a minute of embedding).
 MAX_ARTICLE_BYTES = 2 * 1024 * 1024

@@ -441,12 +441,14 @@ def build_index(
     chunking: config.ChunkingConfig | None = None,
     ranking: RankingConfig | None = None,
     store: str | config.StoreAddress | None = None,
+    device: str | None = None,
 ) -> Index:
     """Build or incrementally update an index and return it, ready to search.
 
     Only new or changed articles are embedded; ``rebuild=True`` re-embeds everything. The
     returned index carries what the build did in ``build_report``. ``store``: as for
-    :func:`load_index`.
+    :func:`load_index`. ``device="cuda"`` embeds on the GPU (PyTorch, bf16/fp16); the
+    returned index searches with the CPU encoder all the same.
     """
     index_dir = Path(index_dir or config.index_dir())
     report, stored = build(
@@ -457,6 +459,7 @@ def build_index(
         chunking,
         progress,
         store=store,
+        device=device,
     )
     index = Index(stored, get_encoder(model), ranking)
     index.build_report = report
