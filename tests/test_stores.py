@@ -185,7 +185,9 @@ def test_collection_dropped_under_a_loaded_index_is_a_clear_error(tmp_path, seed
         _release(store)
 
 
-def test_server_holder_picks_up_a_milvus_build(tmp_path, seed_copy, embedder):
+def test_server_holder_picks_up_a_milvus_build_and_reports_a_dropped_collection(
+    tmp_path, seed_copy, embedder
+):
     pytest.importorskip("milvus_lite", reason="the Milvus store needs pymilvus and milvus-lite")
     pytest.importorskip("gradio", reason="the web UI needs the 'ui' extra")
     from diploqa.app import IndexHolder
@@ -202,5 +204,12 @@ def test_server_holder_picks_up_a_milvus_build(tmp_path, seed_copy, embedder):
         holder.update()
         assert holder.index.manifest.generation == "gen-000002"
         assert holder.index.search(GENEVA_QUESTION, k=1)[0].source == "005_genf.txt"
+
+        # the live collection dropped under the running server: one line, no traceback
+        from diploqa.app.handlers import answer_html
+
+        holder.location.client.drop_collection(holder.index.stored.vectors.collection)
+        page = answer_html(holder, GENEVA_QUESTION)
+        assert "lost part of the index" in page and "Traceback" not in page
     finally:
         _release(store)

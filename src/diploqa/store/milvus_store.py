@@ -79,9 +79,10 @@ _clients_lock = threading.Lock()
 
 
 def _pymilvus():
-    # gRPC's C core prints an INFO line to stderr whenever the process forks (the tokenizer
-    # and OpenVINO do); users see errors only.
-    os.environ.setdefault("GRPC_VERBOSITY", "ERROR")
+    # gRPC's C core prints to stderr when the process forks (the tokenizer and OpenVINO do)
+    # and when a keep-alive ping is refused during a long build; every failed call reaches
+    # the user as an exception anyway (one line, see engine_errors).
+    os.environ.setdefault("GRPC_VERBOSITY", "NONE")
     try:
         import pymilvus
     except ImportError:
