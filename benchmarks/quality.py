@@ -17,6 +17,13 @@ Usage::
 
     python benchmarks/quality.py --xquad ../shared/data/xquad --ntrex ../shared/data/ntrex \
         --out docs/quality.md
+
+With ``--store milvus-lite:PATH`` (or ``milvus://HOST:PORT/NAME``) it instead builds each data
+set in the FAISS store and in that store and compares the default ranking on both (MRR@10,
+Recall@1/5, and how many questions' top-10 article lists are identical)::
+
+    python benchmarks/quality.py --xquad ../shared/data/xquad --ntrex ../shared/data/ntrex \
+        --store milvus-lite:/tmp/quality.db
 """
 
 from __future__ import annotations
@@ -329,6 +336,41 @@ def table(rows: list[tuple]) -> str:
     return "\n".join(lines)
 
 
+def compare_stores(datasets: list[Dataset], store: str, work: Path) -> str:
+    """The default ranking of each data set built in FAISS and in ``store``, side by side."""
+    lines = [
+        "| data | questions | store | R@1 | R@5 | MRR@10 | build s | search ms/question |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
+    for n, dataset in enumerate(datasets):
+        articles = work / f"articles-{n}"
+        write_articles(dataset, articles)
+        indexes = {}
+        for name, where in (("faiss", "faiss"), (store.split(":")[0], f"{store}#quality_{n}")):
+            started = time.perf_counter()
+            indexes[name] = diploqa.build_index(articles, work / f"index-{n}", store=where)
+            indexes[name] = (indexes[name], time.perf_counter() - started)
+        for lang, questions in dataset.questions.items():
+            rankings = {}
+            for name, (index, seconds) in indexes.items():
+                started = time.perf_counter()
+                rankings[name] = diploqa_rankings(index, questions)
+                per_question = (time.perf_counter() - started) / len(questions) * 1000
+                m = metrics(rankings[name], questions)
+                logging.info("%s %s %s %s", dataset.name, lang, name, m)
+                lines.append(
+                    f"| {dataset.name} | {lang} | {name} | {m['R@1']:.3f} | {m['R@5']:.3f} | "
+                    f"{m['MRR@10']:.3f} | {seconds:.0f} | {per_question:.0f} |"
+                )
+            a, b = rankings.values()
+            same = sum(x[:10] == y[:10] for x, y in zip(a, b, strict=True))
+            lines.append(
+                f"| {dataset.name} | {lang} | identical top-10 article lists | "
+                f"{same} of {len(questions)} | | | | |"
+            )
+    return "\n".join(lines)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -343,10 +385,25 @@ def main() -> None:
         action="store_true",
         help="leave out the issue #12 sets (title lines, mixed languages, shared headlines)",
     )
+    parser.add_argument(
+        "--store",
+        default=None,
+        help="compare the FAISS store with this one (milvus-lite:PATH or milvus://HOST:PORT/NAME)",
+    )
     args = parser.parse_args()
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
     for noisy in ("sentence_transformers", "transformers", "diploqa", "bm25s"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
+    if args.store:
+        started = time.perf_counter()
+        datasets = [load_xquad(args.xquad)] + ([load_ntrex(args.ntrex)] if args.ntrex else [])
+        with tempfile.TemporaryDirectory() as tmp:
+            result = compare_stores(datasets, args.store, Path(tmp))
+        print(
+            f"Measured {date.today().isoformat()}, commit `{bench_report.commit()}`, on "
+            f"{bench_report.cpu()}; {(time.perf_counter() - started) / 60:.1f} min.\n\n{result}"
+        )
+        return
 
     started = time.perf_counter()
     rows: list[tuple] = []

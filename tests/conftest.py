@@ -254,3 +254,25 @@ def auth_server(tmp_path_factory, seed_copy, seed_index) -> Iterator[AuthServer]
     text = server.log_text()
     leaked = [s[:6] + "…" for s in server.secrets if s and s in text]
     assert not leaked, f"secrets in the server log: {leaked}"
+
+
+# --------------------------------------------------------------------------------------------
+# Stores: the same tests against the FAISS folder and Milvus (Milvus Lite, the real engine)
+# --------------------------------------------------------------------------------------------
+
+
+@pytest.fixture(params=["faiss", "milvus-lite"])
+def store(request, tmp_path) -> str:
+    """Where a test's index lives: ``faiss`` (the ``--index`` folder) or a fresh Milvus Lite
+    file (``--store milvus-lite:PATH``), as ``build_index``/``load_index``/``--store`` take it.
+    The process's client is closed afterwards, so the file is free for another process."""
+    if request.param == "faiss":
+        yield "faiss"
+        return
+    pytest.importorskip("milvus_lite", reason="the Milvus store needs pymilvus and milvus-lite")
+    from diploqa.config import parse_store
+    from diploqa.store.milvus_store import forget_client
+
+    address = f"milvus-lite:{tmp_path / 'milvus.db'}"
+    yield address
+    forget_client(parse_store(address))

@@ -17,7 +17,7 @@ from diploqa.chunking import Chunk
 from diploqa.errors import QueryError
 from diploqa.filters import ArticleColumns, SearchFilter, date_range
 from diploqa.search import Index
-from diploqa.store import FaissStore, Manifest, StoredIndex
+from diploqa.store import FaissStore, Manifest, StoredIndex, Stories
 
 
 def _article(aid: str, date: str | None = None, outlet: str | None = None, text: str = "x"):
@@ -97,10 +97,11 @@ def test_columns_agree_with_matches(articles, since, until, outlet):
     assert mask.tolist() == [wanted.matches(a) for a in items]
 
 
-@pytest.fixture(scope="module")
-def archive() -> Index:
+@pytest.fixture(scope="module", params=["faiss", "milvus-lite"])
+def archive(request, tmp_path_factory) -> Index:
     """10,000 one-passage articles, ten of them from a rare outlet and one undated: the
-    mechanics of filtering at a scale where post-filtering the top candidates would fail."""
+    mechanics of filtering at a scale where post-filtering the top candidates would fail.
+    In FAISS (filters as allowed rows) and in Milvus Lite (filters as Milvus expressions)."""
     encoder = DeterministicEncoder(dim=32)
     articles, chunks = [], []
     for i in range(10_000):
@@ -109,6 +110,9 @@ def archive() -> Index:
         text = f"Bericht {i} über Gespräche in Genf und Moskau."
         articles.append(_article(f"a{i:05d}.txt", date, outlet, text))
         chunks.append(Chunk(articles[-1].id, 0, 0, len(text), text))
+    if request.param == "milvus-lite":
+        yield from _in_milvus(encoder, articles, chunks, tmp_path_factory.mktemp("milvus"))
+        return
     vectors = FaissStore.from_vectors(encoder.encode_passages([c.text for c in chunks]), 32)
     manifest = Manifest(
         format_version=config.INDEX_FORMAT_VERSION, generation="gen-000001",
@@ -116,7 +120,33 @@ def archive() -> Index:
         articles={a.id: a.content_hash for a in articles}, chunking={}, n_chunks=len(chunks),
     )  # fmt: skip
     stored = StoredIndex(None, manifest, vectors, {a.id: a for a in articles}, chunks)
-    return Index(stored, encoder, config.RankingConfig(dictionary=False))
+    yield Index(stored, encoder, config.RankingConfig(dictionary=False))
+
+
+def _in_milvus(encoder, articles, chunks, folder):
+    """The same archive written to Milvus Lite as a build would, and loaded back."""
+    pytest.importorskip("milvus_lite", reason="the Milvus store needs pymilvus and milvus-lite")
+    from diploqa.store.milvus_store import MilvusLocation, forget_client
+
+    location = MilvusLocation(config.parse_store(f"milvus-lite:{folder / 'archive.db'}"))
+    vectors = encoder.encode_passages([c.text for c in chunks])
+    location.write(encoder, articles, chunks, vectors, config.ChunkingConfig(), Stories())
+    yield Index(location.load(), encoder, config.RankingConfig(dictionary=False))
+    forget_client(location.address)
+
+
+def test_filters_become_milvus_expressions():
+    """The expression is what Milvus evaluates inside the search; a glob with a character
+    class (which ``like`` cannot say) is left to the allowed rows."""
+    from diploqa.store.milvus_store import filter_expression
+
+    wanted = SearchFilter.make(["Zeit", "FAZ"], "2016", "2017-03", "sz/*_1?.txt")
+    assert filter_expression(wanted) == (
+        '(outlet like "% zeit %" or outlet like "% faz %") and date_end >= 735964 and '
+        "date_start <= 736419 and date_end >= 0 and date_start < 1000000000 and "
+        'article_id like "sz/%\\\\_1_.txt"'
+    )
+    assert filter_expression(SearchFilter.make(source="a[0-9].txt")) is None
 
 
 def test_a_one_in_a_thousand_filter_returns_k_hits(archive):

@@ -20,19 +20,10 @@ from . import config, duplicates
 from .articles import Article, SkippedFile, check_articles_dir, load_articles
 from .chunking import PASSAGE, Chunk, chunk_articles, passage_for_embedding
 from .encoders import Encoder, get_encoder
-from .errors import ArticlesError, DiploqaError
+from .errors import ArticlesError, DiploqaError, StoreUnavailableError
 from .faults import fault_point
-from .store import (
-    MANIFEST,
-    FaissStore,
-    StoredIndex,
-    Stories,
-    build_lock,
-    cleanup_on_write_error,
-    load_stored,
-    prepare_index_dir,
-    write_generation,
-)
+from .store import StoredIndex, Stories
+from .store.location import IndexLocation, open_location
 
 log = logging.getLogger(__name__)
 
@@ -72,14 +63,19 @@ class BuildReport:
 
 
 def _reusable(
-    index_dir: Path, encoder: Encoder, chunking: config.ChunkingConfig, report: BuildReport
+    location: IndexLocation,
+    encoder: Encoder,
+    chunking: config.ChunkingConfig,
+    report: BuildReport,
 ) -> StoredIndex | None:
     """The live generation if its vectors can be kept, else None (with ``report.reason``)."""
-    if not (index_dir / MANIFEST).exists():
+    if not location.has_index():
         report.reason = "no index yet"
         return None
     try:
-        old = load_stored(index_dir)
+        old = location.load()
+    except StoreUnavailableError:
+        raise  # the engine is down: not a reason to re-embed everything
     except DiploqaError as err:
         report.reason = f"old index unusable: {err}"
         log.warning("rebuilding: %s", err)
@@ -98,8 +94,13 @@ def build(
     rebuild: bool = False,
     chunking: config.ChunkingConfig | None = None,
     progress: Progress | None = None,
+    store: str | config.StoreAddress | None = None,
+    device: str | None = None,
 ) -> tuple[BuildReport, StoredIndex]:
-    """Bring the index in ``index_dir`` up to date with the articles in ``articles_dir``.
+    """Bring the index in ``index_dir`` (or in the Milvus ``store``, see
+    :func:`~diploqa.store.location.open_location`) up to date with the articles in
+    ``articles_dir``. ``device``: where passages are embedded (``cpu``, or ``cuda``: PyTorch on
+    the GPU; default ``DIPLOQA_DEVICE``, else ``cpu``).
 
     Returns:
         What the build did, and the live generation, ready to search (as :func:`load_stored`
@@ -108,20 +109,26 @@ def build(
     Raises:
         ArticlesError: the folder is missing, empty, or holds no readable article.
         DiploqaError: the index folder cannot be written.
+        StoreUnavailableError: the Milvus store cannot be reached or failed.
     """
     started = time.perf_counter()
     articles_dir, index_dir = Path(articles_dir), Path(index_dir)
     chunking = chunking or config.ChunkingConfig()
+    location = open_location(index_dir, store)
     check_articles_dir(articles_dir)  # a wrong folder fails before the index folder is made
-    prepare_index_dir(index_dir)
-    encoder = get_encoder(model)
+    try:
+        device = config.device(device)
+    except ValueError as err:
+        raise DiploqaError(str(err)) from None
+    location.prepare()
+    encoder = get_encoder(model, device=device)
     report = BuildReport()
 
-    with build_lock(index_dir):
+    with location.lock():
         if rebuild:
             report.reason, old = "--rebuild", None
         else:
-            old = _reusable(index_dir, encoder, chunking, report)
+            old = _reusable(location, encoder, chunking, report)
         report.full_rebuild = old is None
         old_hashes = old.manifest.articles if old else {}
         # Files whose bytes did not change are not cleaned again: their articles come from
@@ -164,11 +171,7 @@ def build(
         chunks, vectors = _assemble(articles, kept, old, fresh, fresh_vectors)
         stories = find_stories(articles, old, kept)
         fault_point("before-write")
-        with cleanup_on_write_error(index_dir):
-            store = FaissStore.from_vectors(vectors, encoder.dim)
-            stored = write_generation(
-                index_dir, encoder, articles, chunks, store, chunking, stories
-            )
+        stored = location.write(encoder, articles, chunks, vectors, chunking, stories)
         report.chunks = len(chunks)
         report.passages = sum(c.kind == PASSAGE for c in chunks)
     report.seconds = time.perf_counter() - started

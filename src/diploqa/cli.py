@@ -44,6 +44,19 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--model", default=None, help=f"model name or path ({config.DEFAULT_MODEL})")
     p.add_argument("--rebuild", action="store_true", help="re-embed every article")
     p.add_argument(
+        "--device",
+        choices=config.DEVICES,
+        default=None,
+        help="embed on the CPU (default) or on a CUDA GPU with PyTorch (DIPLOQA_DEVICE); "
+        "searching always runs on the CPU",
+    )
+    p.add_argument(
+        "--store",
+        default=None,
+        help="where the index lives: faiss (the --index folder, default), "
+        "milvus://HOST:PORT[/NAME] or milvus-lite:PATH (DIPLOQA_STORE)",
+    )
+    p.add_argument(
         "--watch",
         action="store_true",
         help="then keep watching the articles folder and update the index on every change "
@@ -54,6 +67,12 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("question", nargs="+", help="the question")
     p.add_argument("--index", type=Path, default=None, help="index folder (./index)")
     p.add_argument("-k", type=_positive_int, default=5, help="number of passages (5)")
+    p.add_argument(
+        "--store",
+        default=None,
+        help="where the index lives: faiss (the --index folder, default), "
+        "milvus://HOST:PORT[/NAME] or milvus-lite:PATH (DIPLOQA_STORE)",
+    )
     p.add_argument("--json", action="store_true", help="print the hits as JSON")
     p.add_argument(
         "--outlet",
@@ -70,6 +89,12 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--articles", type=Path, default=None, help="articles folder (./seeds)")
     p.add_argument("--host", default="127.0.0.1", help="address to bind (127.0.0.1)")
     p.add_argument("--port", type=int, default=7860, help="port (7860)")
+    p.add_argument(
+        "--store",
+        default=None,
+        help="where the index lives: faiss (the --index folder, default), "
+        "milvus://HOST:PORT[/NAME] or milvus-lite:PATH (DIPLOQA_STORE)",
+    )
     p.add_argument(
         "--watch",
         action="store_true",
@@ -133,7 +158,15 @@ def _cmd_index(args: argparse.Namespace) -> int:
             bar.update(done - bar.n)
 
         try:
-            index = build_index(args.articles, args.index, args.model, rebuild, progress)
+            index = build_index(
+                args.articles,
+                args.index,
+                args.model,
+                rebuild,
+                progress,
+                store=args.store,
+                device=args.device,
+            )
         finally:
             if bar is not None:
                 bar.close()
@@ -188,7 +221,7 @@ def _cmd_search(args: argparse.Namespace) -> int:
     question = clean_query(" ".join(args.question))
     # A bad date fails here, before the model and the index are loaded.
     filtered = SearchFilter.make(args.outlet, args.since, args.until, args.source) is not None
-    hits = load_index(args.index).search(
+    hits = load_index(args.index, store=args.store).search(
         question, k=args.k, outlet=args.outlet, since=args.since, until=args.until,
         source=args.source,
     )  # fmt: skip
@@ -230,6 +263,7 @@ def _cmd_serve(args: argparse.Namespace) -> int:
         exit_if_busy=True,
         users_file=args.users or config.users_file(),
         public=args.public,
+        store=args.store,
     )
 
 
@@ -314,7 +348,7 @@ def main(argv: list[str] | None = None) -> int:
         format="%(levelname)s: %(message)s",
     )
     if not args.verbose:
-        for noisy in ("sentence_transformers", "transformers", "httpx", "bm25s"):
+        for noisy in ("sentence_transformers", "transformers", "httpx", "bm25s", "pymilvus"):
             logging.getLogger(noisy).setLevel(logging.ERROR)
     commands = {
         "index": _cmd_index,

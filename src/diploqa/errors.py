@@ -24,3 +24,8 @@ class QueryError(DiploqaError, ValueError):
 
 class ModelError(DiploqaError):
     """The embedding model cannot be found or materialised."""
+
+
+class StoreUnavailableError(DiploqaError):
+    """The vector engine (Milvus) cannot be reached, refused the credentials, or failed a call;
+    the stored index is unchanged, and a retry works once the engine answers again."""

@@ -29,7 +29,8 @@ from .errors import QueryError
 from .filters import ArticleColumns, SearchFilter
 from .highlight import highlights
 from .lexical import LANGUAGES, Bm25Index, LexicalScores
-from .store import FILES, StoredIndex, load_stored, read_manifest
+from .store import StoredIndex
+from .store.location import open_location
 
 #: Questions longer than this are cut; the model reads at most 512 tokens anyway.
 MAX_QUERY_CHARS = 2000
@@ -296,6 +297,7 @@ class Index:
         k: int,
         rows: np.ndarray | None = None,
         per_article: int | None = None,
+        where: SearchFilter | None = None,
     ) -> list[tuple[int, float]]:
         """Hybrid, two-granularity ranking of passages.
 
@@ -307,14 +309,15 @@ class Index:
         Candidates are the union of both rankings' top chunks and the chunks linked to them; a
         section's score goes to its best passage when higher than that passage's own.
 
-        With ``rows`` only those chunks are ranked (a filter; the vector store applies it
-        inside its search). With ``per_article`` at most that many passages of one article.
+        With ``rows`` only those chunks are ranked (a filter, ``where``; the vector store
+        applies it inside its search, Milvus as an expression). With ``per_article`` at most
+        that many passages of one article.
         """
         ranking, vectors = self.ranking, self.stored.vectors
         n_rows = len(self.stored.chunks) if rows is None else len(rows)
         n_candidates = min(n_rows, max(ranking.candidates, 4 * k))
         vector = self.encoder.query_vector(raw, ranking.use_weight * (1.0 - lexical.coverage))
-        dense, found = vectors.search(vector, n_candidates, rows=rows)
+        dense, found = vectors.search(vector, n_candidates, rows=rows, where=where)
         candidates = {int(r) for r in found[0] if r >= 0}
         scores = {int(r): float(s) for s, r in zip(dense[0], found[0], strict=True) if r >= 0}
         keyword = lexical.scores
@@ -479,14 +482,15 @@ class Index:
         k = check_k(k)
         if per_article is not None:
             per_article = check_k(per_article, "per_article")
-        rows = self._allowed_rows(SearchFilter.make(outlet, since, until, source))
+        wanted = SearchFilter.make(outlet, since, until, source)
+        rows = self._allowed_rows(wanted)
         available = len(self) if rows is None else int(self._is_passage[rows].sum())
         k = min(k, available)
         if k == 0:
             return []
         lexical = self.lexical.score(text)
         raw = self.encoder.encode_queries([text])[0]
-        ranked = self._rank(lexical, raw, k, rows, per_article)
+        ranked = self._rank(lexical, raw, k, rows, per_article, wanted)
         chunks = [self.stored.chunks[row] for row, _ in ranked]
         spans = highlights(
             [c.text for c in chunks], lexical, raw, self.lexical, self.encoder, self.ranking
@@ -529,6 +533,7 @@ def load_index(
     index_dir: str | Path | None = None,
     model: str | None = None,
     ranking: RankingConfig | None = None,
+    store: str | config.StoreAddress | None = None,
 ) -> Index:
     """Load a built index (and its model, once per process).
 
@@ -536,16 +541,19 @@ def load_index(
         index_dir: the index folder (default ``./index`` or ``DIPLOQA_INDEX``).
         model: expected model; by default the one the index was built with.
         ranking: how to rank (default :class:`RankingConfig`).
+        store: where the index lives: ``faiss`` (the folder ``index_dir``),
+            ``milvus://HOST:PORT[/NAME]`` or ``milvus-lite:PATH`` (default ``DIPLOQA_STORE``).
 
     Raises:
         IndexCorruptError: files missing or damaged (rebuild with ``diploqa index --rebuild``).
         IndexMismatchError: the index was built with another model or format.
+        StoreUnavailableError: the Milvus store cannot be reached.
     """
-    index_dir = Path(index_dir or config.index_dir())
-    manifest = read_manifest(index_dir, FILES)  # read once, checked before any vector is read
+    location = open_location(index_dir, store)
+    manifest = location.read_manifest()  # read once, checked before any vector is read
     encoder = get_encoder(model) if model else get_encoder(manifest.model, exact=True)
-    manifest.check_compatible(encoder, index_dir)
-    return Index(load_stored(index_dir, manifest), encoder, ranking)
+    manifest.check_compatible(encoder, location.path)
+    return Index(location.load(manifest), encoder, ranking)
 
 
 def build_index(
@@ -556,15 +564,26 @@ def build_index(
     progress: Progress | None = None,
     chunking: config.ChunkingConfig | None = None,
     ranking: RankingConfig | None = None,
+    store: str | config.StoreAddress | None = None,
+    device: str | None = None,
 ) -> Index:
     """Build or incrementally update an index and return it, ready to search.
 
     Only new or changed articles are embedded; ``rebuild=True`` re-embeds everything. The
-    returned index carries what the build did in ``build_report``.
+    returned index carries what the build did in ``build_report``. ``store``: as for
+    :func:`load_index`. ``device="cuda"`` embeds on the GPU (PyTorch, bf16/fp16); the
+    returned index searches with the CPU encoder all the same.
     """
     index_dir = Path(index_dir or config.index_dir())
     report, stored = build(
-        articles_dir or config.articles_dir(), index_dir, model, rebuild, chunking, progress
+        articles_dir or config.articles_dir(),
+        index_dir,
+        model,
+        rebuild,
+        chunking,
+        progress,
+        store=store,
+        device=device,
     )
     index = Index(stored, get_encoder(model), ranking)
     index.build_report = report

@@ -1,11 +1,14 @@
-"""The contract every vector store must pass (FAISS exact and HNSW today; Milvus next).
+"""The contract every vector store must pass (FAISS exact and HNSW; Milvus on Milvus Lite,
+the real engine in-process, flat and HNSW).
 
 A new store joins by adding one entry to ``STORES``: how to make an empty one for ``n``
-vectors, and how to open what :meth:`save` wrote.
+vectors, and how to open what :meth:`save` wrote (Milvus writes nothing there: it reopens its
+collection).
 """
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Callable
 from pathlib import Path
 
@@ -13,6 +16,7 @@ import numpy as np
 import pytest
 from deterministic_encoder import unit_vectors
 
+from diploqa import config
 from diploqa.files import sha256_file
 from diploqa.store import FaissStore, VectorStore
 
@@ -36,14 +40,57 @@ def _faiss_reopen(store: FaissStore, folder: Path) -> FaissStore:
     return FaissStore.load(folder, store.index_type)
 
 
+_collections = itertools.count()
+
+
+def _milvus(hnsw: bool) -> Make:
+    def make(n: int) -> VectorStore:
+        from diploqa.store.milvus_store import MilvusStore
+
+        address = config.parse_store(f"milvus-lite:{_lite_file()}")
+        name = f"contract_{next(_collections)}"
+        store = MilvusStore.create(address, name, DIM, expected=10**9 if hnsw else n)
+        assert store.index_type.startswith("milvus-hnsw" if hnsw else "milvus-flat")
+        return store
+
+    return make
+
+
+def _milvus_reopen(store, folder: Path) -> VectorStore:
+    from diploqa.store.milvus_store import MilvusStore
+
+    return MilvusStore(store.address, store.collection, DIM, store.index_type, len(store))
+
+
+_lite: list[Path] = []
+
+
+def _lite_file() -> Path:
+    """One Milvus Lite file for the whole module (each file starts an engine process)."""
+    return _lite[0]
+
+
+@pytest.fixture(scope="module", autouse=True)
+def _lite_folder(tmp_path_factory):
+    _lite[:] = [tmp_path_factory.mktemp("milvus") / "contract.db"]
+    yield
+    from diploqa.store.milvus_store import forget_client
+
+    forget_client(config.parse_store(f"milvus-lite:{_lite[0]}"))
+
+
 STORES: dict[str, tuple[Make, Reopen]] = {
     "faiss-flat": (_faiss_flat, _faiss_reopen),
     "faiss-hnsw": (_faiss_hnsw, _faiss_reopen),
+    "milvus-lite-flat": (_milvus(hnsw=False), _milvus_reopen),
+    "milvus-lite-hnsw": (_milvus(hnsw=True), _milvus_reopen),
 }
 
 
 @pytest.fixture(params=sorted(STORES))
 def kind(request) -> tuple[Make, Reopen]:
+    if request.param.startswith("milvus"):
+        pytest.importorskip("milvus_lite", reason="the Milvus store needs pymilvus and milvus-lite")
     return STORES[request.param]
 
 
@@ -122,7 +169,8 @@ def test_save_and_reopen_give_the_same_answers(kind, tmp_path):
     vectors = unit_vectors(400, DIM, seed=6)
     store = _filled(make, vectors)
     files = store.save(tmp_path)
-    assert files and all(sha256_file(tmp_path / name) == digest for name, digest in files.items())
+    assert set(files) == set(store.files)  # Milvus: none, the vectors stay in the engine
+    assert all(sha256_file(tmp_path / name) == digest for name, digest in files.items())
     again = reopen(store, tmp_path)
     assert len(again) == 400 and again.index_type == store.index_type
     assert np.allclose(again.all_vectors(), vectors, atol=1e-6)

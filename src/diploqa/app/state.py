@@ -27,7 +27,7 @@ from ..build import BuildReport, Progress
 from ..encoders import get_encoder
 from ..errors import ArticlesError, DiploqaError
 from ..search import Index, build_index, load_index
-from ..store import MANIFEST, read_manifest
+from ..store.location import open_location
 
 log = logging.getLogger(__name__)
 
@@ -85,9 +85,14 @@ class IndexHolder:
     (and across processes by the store's build lock).
     """
 
-    def __init__(self, index_dir: str | Path, articles_dir: str | Path) -> None:
+    def __init__(
+        self, index_dir: str | Path, articles_dir: str | Path, store: str | None = None
+    ) -> None:
         self.index_dir = Path(index_dir)
         self.articles_dir = Path(articles_dir)
+        #: Where the index lives: the folder, or a Milvus store (``--store``).
+        self.location = open_location(self.index_dir, store)
+        self.store = store
         self._index: Index | None = None
         self._problem: str | None = NO_INDEX_TEXT
         self._pending: str | None = None
@@ -97,7 +102,7 @@ class IndexHolder:
         self._closing = threading.Event()  # set by close(): updates stop at their next step
         self._background: threading.Thread | None = None
         self._stop_background: threading.Event | None = None
-        self._signature: tuple[int, int, int] | None = None  # of the manifest we serve
+        self._signature: object = None  # of the manifest we serve
         self._swap_lock = threading.Lock()
         self._update_lock = threading.Lock()
 
@@ -111,22 +116,24 @@ class IndexHolder:
         with self._swap_lock:
             return self._index
 
-    def _manifest_signature(self) -> tuple[int, int, int] | None:
-        """Identity of the manifest on disk: a build replaces it (new inode), never edits it."""
+    def _manifest_signature(self) -> object:
+        """Identity of the manifest on disk: a build replaces it (new inode), never edits it
+        (for Milvus: the collection the alias names). None: no index, or the store does not
+        answer (the current index keeps answering)."""
         try:
-            info = (self.index_dir / MANIFEST).stat()
-        except OSError:
+            return self.location.signature()
+        except DiploqaError as err:
+            log.warning("cannot check the index for updates: %s", err)
             return None
-        return (info.st_ino, info.st_mtime_ns, info.st_size)
 
-    def _adopt(self, index: Index, signature: tuple[int, int, int] | None) -> None:
+    def _adopt(self, index: Index, signature: object) -> None:
         """Serve ``index``. ``signature`` (taken before it was loaded) is remembered only if
         it is still that index's manifest; otherwise the next access reloads (harmless).
         The index is warmed first, so that no question waits for its keyword index."""
         index.warm()
         if signature is not None and signature == self._manifest_signature():
             try:
-                current = read_manifest(self.index_dir).generation
+                current = self.location.read_manifest().generation
             except DiploqaError:
                 current = None
             if current != index.manifest.generation:
@@ -152,7 +159,7 @@ class IndexHolder:
             if signature is None or signature == self._signature:
                 return False
             try:
-                index = load_index(self.index_dir)
+                index = load_index(self.index_dir, store=self.store)
             except DiploqaError as err:
                 log.warning("the index on disk changed but cannot be loaded: %s", err)
                 if self._index is None:
@@ -237,7 +244,7 @@ class IndexHolder:
                 get_encoder()
             return
         try:
-            index = load_index(self.index_dir)
+            index = load_index(self.index_dir, store=self.store)
         except DiploqaError as err:
             self._problem = f"Index nicht lesbar / Index unreadable: {err}"
             self._signature = signature
@@ -272,7 +279,11 @@ class IndexHolder:
 
             try:
                 index = build_index(
-                    self.articles_dir, self.index_dir, rebuild=rebuild, progress=track
+                    self.articles_dir,
+                    self.index_dir,
+                    rebuild=rebuild,
+                    progress=track,
+                    store=self.store,
                 )
             except BaseException as err:
                 reason = str(err) if isinstance(err, DiploqaError) else UNEXPECTED_BUILD_TEXT

@@ -509,6 +509,7 @@ def serve(
     exit_if_busy: bool = False,
     users_file: str | Path | None = None,
     public: bool = False,
+    store: str | None = None,
 ) -> int:
     """Start the web UI and block until it is stopped; returns the exit code.
 
@@ -521,7 +522,8 @@ def serve(
     When the server stops, a running update stops at its next step (the index is left as it
     was). ``exit_if_busy`` (``diploqa serve``): if it is still busy after 15 s (loading the
     model, say), end the process at once, as a kill would, instead of returning; a thread
-    still inside OpenVINO when the interpreter shuts down would crash it.
+    still inside OpenVINO when the interpreter shuts down would crash it. ``store``: where
+    the index lives (``--store``, see :func:`diploqa.search.load_index`).
 
     Access: with ``users_file`` everyone signs in (readers search, editors also change the
     archive; see :mod:`diploqa.auth`). Without it the server is open, so it binds loopback
@@ -539,11 +541,11 @@ def serve(
     except OSError as err:
         print(f"error: cannot serve on {host}:{port}: {err.strerror or err}", file=sys.stderr)
         return 1
-    holder = IndexHolder(index_dir, articles_dir)
+    holder = IndexHolder(index_dir, articles_dir, store=store)
     holder.load(model=False)  # a background build loads the model itself
 
     def on_report(report) -> None:
-        print(f"{index_dir}: {report.summary()}", flush=True)
+        print(f"{holder.location.path}: {report.summary()}", flush=True)
 
     stop = threading.Event()
     code = 0

@@ -68,7 +68,9 @@ _use: UseEncoder | None = None
 _use_lock = threading.Lock()
 
 
-def get_encoder(model: str | None = None, exact: bool = False) -> Embedder | EnsembleEncoder:
+def get_encoder(
+    model: str | None = None, exact: bool = False, device: str = "cpu"
+) -> Embedder | EnsembleEncoder:
     """The encoder an index is built and searched with.
 
     Args:
@@ -76,12 +78,14 @@ def get_encoder(model: str | None = None, exact: bool = False) -> Embedder | Ens
         exact: take ``model`` literally, as recorded in a manifest: the pair is used only
             when the name ends in ``+use-multilingual-v3``. Otherwise the model is paired with
             USE when :func:`ensemble_enabled`.
+        device: ``cuda`` runs the sentence-transformer on the GPU (builds only; USE stays on
+            the CPU); its vectors search with the CPU encoder of the same model.
     """
     global _use
     name = model or config.default_model()
     pair = name.endswith("+" + USE_NAME)
     base = name.removesuffix("+" + USE_NAME)
-    primary = get_embedder(base)
+    primary = get_embedder(base, device=device)
     if not (pair or (not exact and ensemble_enabled(base))):
         return primary
     with _use_lock:

@@ -54,11 +54,18 @@ class Embedder:
             unchanged articles are not re-embedded).
     """
 
-    def __init__(self, model: str | None = None, backend: str | None = None) -> None:
+    def __init__(
+        self, model: str | None = None, backend: str | None = None, device: str = "cpu"
+    ) -> None:
         self.model_id = model or config.default_model()
         requested = backend or config.backend()
         if requested not in config.BACKENDS:
             raise ModelError(f"unknown backend {requested!r}: use one of {config.BACKENDS}")
+        self._batch_size = config.batch_size()
+        if device == "cuda":
+            requested = "cuda"
+            dtype = _cuda_dtype()  # fails clearly before any model is loaded
+            self._batch_size = config.gpu_batch_size()
         try:
             if self.model_id == config.DEFAULT_MODEL:
                 # The default model is local: make sure nothing tries to reach the Hub.
@@ -67,7 +74,16 @@ class Embedder:
                 path = materialize_e5_small()
             else:
                 path = self.model_id
-            if requested.startswith("openvino") and self.model_id == config.DEFAULT_MODEL:
+            if requested == "cuda":
+                from sentence_transformers import SentenceTransformer
+
+                self.model = SentenceTransformer(
+                    str(path), device="cuda", model_kwargs={"torch_dtype": dtype}
+                )
+                self.backend = (
+                    f"torch-cuda-{str(dtype).removeprefix('torch.').replace('float', 'fp')}"
+                )
+            elif requested.startswith("openvino") and self.model_id == config.DEFAULT_MODEL:
                 self.model, precision = load_openvino_model(Path(path), requested)
                 self.backend = f"openvino-{precision}"
             else:
@@ -122,13 +138,16 @@ class Embedder:
             vectors = self.model.encode_document(
                 list(passages),
                 prompt_name=self._doc_prompt,
-                batch_size=config.batch_size(),
+                batch_size=self._batch_size,
                 normalize_embeddings=True,
                 convert_to_numpy=True,
                 show_progress_bar=show_progress,
             )
             self.passages_encoded += len(passages)
-        return np.asarray(vectors, dtype=np.float32)
+        vectors = np.asarray(vectors, dtype=np.float32)
+        if self.backend.startswith("torch-cuda"):  # normalised in bf16/fp16: again in fp32
+            vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
+        return vectors
 
     @property
     def primary(self) -> Embedder:
@@ -145,15 +164,36 @@ class Embedder:
         return None
 
 
+def _cuda_dtype():
+    """bf16 where the GPU has it, else fp16.
+
+    Raises:
+        ModelError: PyTorch sees no CUDA GPU (with what to do instead).
+    """
+    import torch
+
+    if not torch.cuda.is_available():
+        raise ModelError(
+            f"--device cuda: PyTorch {torch.__version__} sees no CUDA GPU on this machine; "
+            "index on the CPU (--device cpu, the default) or install a CUDA build of torch"
+        )
+    return torch.bfloat16 if torch.cuda.is_bf16_supported() else torch.float16
+
+
 _embedders: dict[str, Embedder] = {}
 _embedders_lock = threading.Lock()
 
 
-def get_embedder(model: str | None = None, backend: str | None = None) -> Embedder:
-    """The process-wide :class:`Embedder` for ``model`` and ``backend`` (loaded on first use)."""
+def get_embedder(
+    model: str | None = None, backend: str | None = None, device: str = "cpu"
+) -> Embedder:
+    """The process-wide :class:`Embedder` for ``model`` and ``backend`` (loaded on first use);
+    ``device="cuda"``: the PyTorch model on the GPU in bf16/fp16 (for building only)."""
     name = model or config.default_model()
     key = f"{name}\0{backend or config.backend()}"
+    if device != "cpu":
+        key = f"{name}\0{device}"
     with _embedders_lock:
         if key not in _embedders:
-            _embedders[key] = Embedder(name, backend)
+            _embedders[key] = Embedder(name, backend, device)
         return _embedders[key]

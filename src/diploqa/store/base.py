@@ -8,9 +8,12 @@ Rows are positions: row ``i`` belongs to chunk ``i`` of the generation's metadat
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 import numpy as np
+
+if TYPE_CHECKING:
+    from ..filters import SearchFilter
 
 
 class VectorStore(Protocol):
@@ -30,12 +33,17 @@ class VectorStore(Protocol):
         ...
 
     def search(
-        self, queries: np.ndarray, k: int, rows: np.ndarray | None = None
+        self,
+        queries: np.ndarray,
+        k: int,
+        rows: np.ndarray | None = None,
+        where: SearchFilter | None = None,
     ) -> tuple[np.ndarray, np.ndarray]:
         """``(scores, rows)`` of the ``k`` best vectors for each query, best first, shapes
         ``(len(queries), k)``; row -1 pads where fewer exist. With ``rows``, only those rows
         are searched (a filter applied inside the search, so ``k`` matching rows come back
-        whenever ``k`` exist)."""
+        whenever ``k`` exist). ``where`` is the filter those rows pass, for an engine that
+        evaluates it itself (Milvus: an expression); either gives the same rows."""
         ...
 
     def reconstruct(self, rows: np.ndarray) -> np.ndarray:

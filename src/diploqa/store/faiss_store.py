@@ -74,8 +74,9 @@ class FaissStore:
             self.index.add(np.ascontiguousarray(vectors, dtype=np.float32))
 
     def search(
-        self, queries: np.ndarray, k: int, rows: np.ndarray | None = None
+        self, queries: np.ndarray, k: int, rows: np.ndarray | None = None, where=None
     ) -> tuple[np.ndarray, np.ndarray]:
+        """See :meth:`VectorStore.search`; ``where`` is not needed here (``rows`` is exact)."""
         queries = np.ascontiguousarray(queries, dtype=np.float32).reshape(-1, self.dimension)
         if rows is None:
             return self.index.search(queries, k)

@@ -35,6 +35,7 @@ from ..encoders import Encoder
 from ..errors import DiploqaError, IndexCorruptError
 from ..faults import fault_point
 from ..files import atomic_write, fsync_path, sha256_file, temporaries, write_synced
+from .base import VectorStore
 from .faiss_store import FaissStore
 from .manifest import GENERATION, MANIFEST, REBUILD_HINT, Manifest, read_manifest
 from .metadata import METADATA_FILE, Stories, dump_metadata, parse_metadata
@@ -48,9 +49,9 @@ FILES = (*FaissStore.files, METADATA_FILE)
 class StoredIndex:
     """A loaded, verified index generation (immutable: a new build makes a new one)."""
 
-    path: Path
+    path: Path | str  # the index folder, or the Milvus address
     manifest: Manifest
-    vectors: FaissStore
+    vectors: VectorStore
     articles: dict[str, Article]
     chunks: list[Chunk]
     stories: Stories = field(default_factory=Stories)
@@ -112,10 +113,11 @@ def load_stored(index_dir: str | Path, manifest: Manifest | None = None) -> Stor
 
 
 @contextmanager
-def build_lock(index_dir: Path) -> Iterator[None]:
-    """Hold an exclusive lock on the index folder; a second build waits for the first."""
+def build_lock(index_dir: Path, name: str = ".lock") -> Iterator[None]:
+    """Hold an exclusive lock on the index folder (file ``name`` in it); a second build waits
+    for the first."""
     try:
-        fh = open(index_dir / ".lock", "a+")  # noqa: SIM115 (closed by the with below)
+        fh = open(index_dir / name, "a+")  # noqa: SIM115 (closed by the with below)
     except OSError as err:
         raise DiploqaError(
             f"cannot lock the index folder {index_dir}: {err.strerror or err}; "

@@ -147,22 +147,39 @@ def read_manifest(index_dir: Path, required_files: tuple[str, ...] = ()) -> Mani
     if not path.is_file():
         raise IndexCorruptError(f"no index at {index_dir} ({MANIFEST} missing): {REBUILD_HINT}")
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-        version = data["format_version"]
-        for key in ("model", "dimension", "generation", "files", "articles", "chunking"):
-            data[key]
-    except (OSError, ValueError, KeyError, TypeError, RecursionError) as err:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, ValueError) as err:
         raise IndexCorruptError(
             f"{path} is unreadable or corrupt ({err}): {REBUILD_HINT}"
         ) from None
+    return parse_manifest(text, str(path), required_files)
+
+
+def parse_manifest(text: str, where: str, required_files: tuple[str, ...] = ()) -> Manifest:
+    """A manifest from its JSON text (``where`` names it in messages), checked for shape and
+    format version; the same rules for a file and for a record in a Milvus collection.
+
+    Raises:
+        IndexCorruptError: the text is malformed.
+        IndexMismatchError: another format version (a rebuild is needed).
+    """
+    try:
+        data = json.loads(text)
+        version = data["format_version"]
+        for key in ("model", "dimension", "generation", "files", "articles", "chunking"):
+            data[key]
+    except (ValueError, KeyError, TypeError, RecursionError) as err:
+        raise IndexCorruptError(
+            f"{where} is unreadable or corrupt ({err}): {REBUILD_HINT}"
+        ) from None
     if version != config.INDEX_FORMAT_VERSION:
         raise IndexMismatchError(
-            f"{path} has index format {version!r}, this diploqa reads format "
+            f"{where} has index format {version!r}, this diploqa reads format "
             f"{config.INDEX_FORMAT_VERSION}: {REBUILD_HINT}"
         )
     problem = _problem(data, required_files)
     if problem:
-        raise IndexCorruptError(f"{path} is corrupt ({problem}): {REBUILD_HINT}")
+        raise IndexCorruptError(f"{where} is corrupt ({problem}): {REBUILD_HINT}")
     known = {"format_version", "generation", "model", "dimension", "files", "articles",
              "chunking", "backend", "index_type", "n_chunks", "created"}  # fmt: skip
     return Manifest(

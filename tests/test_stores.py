@@ -1,0 +1,215 @@
+"""Build, update, search, filters and faults against both stores: the FAISS folder and Milvus
+(on Milvus Lite, the real engine in-process). The ``store`` fixture (conftest.py) runs each test
+once per store; tests/store/test_contract.py checks the vector stores alone."""
+
+from __future__ import annotations
+
+import json
+import signal
+
+import pytest
+from conftest import GENEVA_QUESTION, NEW_ARTICLE, copy_seeds, free_port, run_cli
+
+import diploqa
+from diploqa import config
+from diploqa.errors import DiploqaError, IndexMismatchError
+
+QUESTIONS = ["Who did Kerry meet in Sochi?", "Was sagte Lawrow über Syrien?", GENEVA_QUESTION]
+
+
+def _release(store: str) -> None:
+    """Close this process's client of a Milvus Lite file (one process at a time)."""
+    if store.startswith("milvus-lite:"):
+        from diploqa.store.milvus_store import forget_client
+
+        forget_client(config.parse_store(store))
+
+
+def n_chunks(index: diploqa.Index, source: str) -> int:
+    return sum(1 for c in index.stored.chunks if c.article_id == source)
+
+
+def test_incremental_add_change_delete(store, tmp_path, embedder):
+    articles, index_dir = copy_seeds(tmp_path / "articles"), tmp_path / "index"
+    first = diploqa.build_index(articles, index_dir, store=store)
+    assert first.build_report.full_rebuild and len(first.build_report.added) == 5
+
+    before = embedder.passages_encoded
+    again = diploqa.build_index(articles, index_dir, store=store)
+    assert embedder.passages_encoded == before and not again.build_report.changed
+    assert again.manifest.generation == first.manifest.generation
+
+    (articles / "005_genf.txt").write_text(NEW_ARTICLE, encoding="utf-8")
+    before = embedder.passages_encoded
+    added = diploqa.build_index(articles, index_dir, store=store)
+    assert added.build_report.added == ["005_genf.txt"]
+    assert embedder.passages_encoded - before == n_chunks(added, "005_genf.txt") > 0
+    hit = added.search(GENEVA_QUESTION, k=1)[0]
+    assert (hit.source, hit.date, hit.outlet) == ("005_genf.txt", "2022-01-21", "Testzeitung")
+    # the filters, pushed into the engine for Milvus
+    assert added.search(GENEVA_QUESTION, k=3, since="2022")[0].source == "005_genf.txt"
+    assert [h.source for h in added.search(GENEVA_QUESTION, k=3, outlet="testzeitung")] == [
+        "005_genf.txt"
+    ] * min(3, n_chunks(added, "005_genf.txt"))
+    for glob in ("00[0-4]*", "*_????????????????.txt"):  # rows / a Milvus `like`
+        hits = added.search(GENEVA_QUESTION, k=5, source=glob)
+        assert len(hits) == 5 and all(h.source != "005_genf.txt" for h in hits)
+
+    changed = articles / "003_fa869275608591a9.txt"
+    changed.write_text(
+        changed.read_text(encoding="utf-8") + "\n\nTillerson lobte den Borschtsch.\n", "utf-8"
+    )
+    before = embedder.passages_encoded
+    updated = diploqa.build_index(articles, index_dir, store=store)
+    assert updated.build_report.updated == ["003_fa869275608591a9.txt"]
+    assert embedder.passages_encoded - before == n_chunks(updated, "003_fa869275608591a9.txt")
+    assert any("Borschtsch" in h.text for h in updated.search("Was lobte Tillerson?", k=3))
+
+    (articles / "005_genf.txt").unlink()
+    before = embedder.passages_encoded
+    removed = diploqa.build_index(articles, index_dir, store=store)
+    assert removed.build_report.removed == ["005_genf.txt"]
+    assert embedder.passages_encoded == before
+    assert all(h.source != "005_genf.txt" for h in removed.search(GENEVA_QUESTION, k=50))
+    loaded = diploqa.load_index(index_dir, store=store)
+    assert loaded.manifest.generation == removed.manifest.generation
+    assert loaded.stored.chunks == removed.stored.chunks
+
+
+def test_both_stores_rank_alike(tmp_path, seed_copy, seed_index, embedder):
+    """The same articles in Milvus Lite give the FAISS index's hits and scores."""
+    pytest.importorskip("milvus_lite", reason="the Milvus store needs pymilvus and milvus-lite")
+    store = f"milvus-lite:{tmp_path / 'milvus.db'}"
+    try:
+        milvus = diploqa.build_index(seed_copy, tmp_path / "unused", store=store)
+        assert milvus.manifest.index_type == "milvus-flat-ip"
+        for question in QUESTIONS:
+            for filters in ({}, {"outlet": "zeit"}, {"source": "00[13]_*"}):
+                a = seed_index.search(question, k=8, **filters)
+                b = milvus.search(question, k=8, **filters)
+                assert [(h.source, h.start) for h in a] == [(h.source, h.start) for h in b]
+                assert [h.score for h in a] == pytest.approx([h.score for h in b], abs=1e-5)
+    finally:
+        _release(store)
+
+
+@pytest.mark.parametrize("fault", ["after-faiss", "before-swap"])
+def test_killed_build_leaves_previous_index_answering(store, tmp_path, fault, embedder):
+    articles, index_dir = copy_seeds(tmp_path / "articles"), tmp_path / "index"
+    old = diploqa.build_index(articles, index_dir, store=store)
+    expected = [(h.source, h.start) for h in old.search(QUESTIONS[0], k=5)]
+    (articles / "005_genf.txt").write_text(NEW_ARTICLE, encoding="utf-8")
+    _release(store)
+
+    result = run_cli("index", "--articles", str(articles), "--index", str(index_dir),
+                     "--store", store, env={"DIPLOQA_FAULT": fault})  # fmt: skip
+    assert result.returncode == -signal.SIGKILL, result.stderr
+
+    survivor = diploqa.load_index(index_dir, store=store)
+    assert len(survivor.articles) == 5
+    assert [(h.source, h.start) for h in survivor.search(QUESTIONS[0], k=5)] == expected
+
+    recovered = diploqa.build_index(articles, index_dir, store=store)
+    assert recovered.build_report.added == ["005_genf.txt"]
+    assert recovered.search(GENEVA_QUESTION, k=1)[0].source == "005_genf.txt"
+    if store == "faiss":
+        assert len(list(index_dir.glob("gen-*"))) <= 2
+    else:  # the killed build's collections are dropped; live and previous stay
+        location = diploqa.store.location.open_location(index_dir, store)
+        assert sorted(location._generations()) == [1, 3]
+
+
+def test_mismatched_model_is_refused(store, tmp_path, embedder):
+    articles, index_dir = copy_seeds(tmp_path / "articles"), tmp_path / "index"
+    diploqa.build_index(articles, index_dir, store=store)
+    location = diploqa.store.location.open_location(index_dir, store)
+    manifest = location.read_manifest().as_dict()
+    manifest["model"] = "intfloat/multilingual-e5-base"
+    if store == "faiss":
+        (index_dir / "manifest.json").write_text(json.dumps(manifest))
+    else:
+        live = location.live_collection()
+        location.client.upsert(
+            f"{live}__meta",
+            [{"key": "manifest#000000", "data": json.dumps(manifest), "unused": [0.0, 0.0]}],
+        )
+    with pytest.raises(IndexMismatchError, match="built with model"):
+        diploqa.load_index(index_dir, store=store, model=config.DEFAULT_MODEL)
+
+
+def test_cli_index_and_search_with_store(store, tmp_path, embedder):
+    articles, index_dir = copy_seeds(tmp_path / "articles"), tmp_path / "index"
+    built = run_cli(
+        "index", "--articles", str(articles), "--index", str(index_dir), "--store", store
+    )
+    assert built.returncode == 0, built.stderr
+    assert "full build" in built.stdout
+    found = run_cli("search", "Wen traf Kerry in Sotschi?", "--index", str(index_dir), "--json",
+                    env={"DIPLOQA_STORE": store})  # fmt: skip
+    assert found.returncode == 0, found.stderr
+    assert json.loads(found.stdout)[0]["source"].endswith(".txt")
+
+
+def test_unreachable_milvus_is_one_clear_line(tmp_path):
+    pytest.importorskip("pymilvus", reason="the Milvus store needs pymilvus")
+    address = f"milvus://127.0.0.1:{free_port()}/news"
+    token = "root:very-secret-password"
+    for args in (["search", "Lawrow", "--store", address],
+                 ["index", "--articles", "seeds", "--store", address]):  # fmt: skip
+        result = run_cli(*args, env={"DIPLOQA_MILVUS_TOKEN": token})
+        assert result.returncode == 1, result.stderr
+        assert result.stderr.startswith("error: cannot connect to Milvus at milvus://127.0.0.1:")
+        assert "Traceback" not in result.stderr and token not in result.stderr + result.stdout
+    with pytest.raises(DiploqaError, match="cannot connect to Milvus"):
+        diploqa.load_index(store=address)
+
+
+def test_bad_store_address_is_a_usage_error(tmp_path):
+    result = run_cli("search", "Lawrow", "--store", "mongodb://x")
+    assert result.returncode == 1 and "the store must be 'faiss'" in result.stderr
+    assert repr(config.parse_store("milvus://h:1", token="s3cret")).count("s3cret") == 0
+
+
+def test_collection_dropped_under_a_loaded_index_is_a_clear_error(tmp_path, seed_copy, embedder):
+    pytest.importorskip("milvus_lite", reason="the Milvus store needs pymilvus and milvus-lite")
+    store = f"milvus-lite:{tmp_path / 'milvus.db'}"
+    try:
+        index = diploqa.build_index(seed_copy, tmp_path / "unused", store=store)
+        location = diploqa.store.location.open_location(None, store)
+        location.client.drop_collection(index.stored.vectors.collection)
+        with pytest.raises(DiploqaError, match=r"lost part of the index.*diploqa index --rebuild"):
+            index.search(QUESTIONS[0])
+        rebuilt = diploqa.build_index(seed_copy, tmp_path / "unused", store=store)
+        assert rebuilt.search(QUESTIONS[0])
+    finally:
+        _release(store)
+
+
+def test_server_holder_picks_up_a_milvus_build_and_reports_a_dropped_collection(
+    tmp_path, seed_copy, embedder
+):
+    pytest.importorskip("milvus_lite", reason="the Milvus store needs pymilvus and milvus-lite")
+    pytest.importorskip("gradio", reason="the web UI needs the 'ui' extra")
+    from diploqa.app import IndexHolder
+
+    store = f"milvus-lite:{tmp_path / 'milvus.db'}"
+    articles = copy_seeds(tmp_path / "articles")
+    try:
+        holder = IndexHolder(tmp_path / "unused", articles, store=store)
+        holder.load(model=False)
+        assert holder.index is None
+        diploqa.build_index(articles, tmp_path / "unused", store=store)
+        assert holder.index is not None and holder.index.manifest.generation == "gen-000001"
+        (articles / "005_genf.txt").write_text(NEW_ARTICLE, encoding="utf-8")
+        holder.update()
+        assert holder.index.manifest.generation == "gen-000002"
+        assert holder.index.search(GENEVA_QUESTION, k=1)[0].source == "005_genf.txt"
+
+        # the live collection dropped under the running server: one line, no traceback
+        from diploqa.app.handlers import answer_html
+
+        holder.location.client.drop_collection(holder.index.stored.vectors.collection)
+        page = answer_html(holder, GENEVA_QUESTION)
+        assert "lost part of the index" in page and "Traceback" not in page
+    finally:
+        _release(store)
