@@ -25,6 +25,21 @@ USE_NAME = "use-multilingual-v3"
 USE_DIM = 512
 
 
+_pool: ThreadPoolExecutor | None = None
+_pool_lock = threading.Lock()
+
+
+def _query_pool() -> ThreadPoolExecutor:
+    """The threads that encode questions with USE beside the primary model (two: USE itself
+    runs one call at a time, the second lets the next question's call queue without waiting
+    for a thread)."""
+    global _pool
+    with _pool_lock:
+        if _pool is None:
+            _pool = ThreadPoolExecutor(max_workers=2, thread_name_prefix="diploqa-use-query")
+        return _pool
+
+
 class UseEncoder:
     """USE multilingual v3, single-threaded (faster than threaded on small batches here)."""
 
@@ -71,7 +86,12 @@ class EnsembleEncoder:
             return np.hstack([primary, secondary.result()])
 
     def encode_queries(self, queries: Sequence[str]) -> np.ndarray:
-        return np.hstack([self.primary.encode_queries(queries), self.secondary.encode(queries)])
+        """Both halves at once: USE on a helper thread while the primary model runs (its
+        inference releases the GIL), so a question waits for the slower of the two, not
+        their sum."""
+        secondary = _query_pool().submit(self.secondary.encode, queries)
+        primary = self.primary.encode_queries(queries)
+        return np.hstack([primary, secondary.result()])
 
     def query_vector(self, raw: np.ndarray, partner_weight: float) -> np.ndarray:
         """The search vector for a query vector ``raw``, shape ``(1, dim)``: its USE half scaled

@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+import queue
 import sys
 import warnings
 from collections.abc import Iterator, Sequence
@@ -245,6 +246,26 @@ class OpenVINOEncoder:
         self.compiled = ov.Core().compile_model(str(ir / OPENVINO_XML), "CPU", properties)
         self.prompts = dict(E5_PROMPTS)
         self._dim = int(hp["hidden_size"])
+        # Infer requests are reused (creating one per call costs more than a short question's
+        # inference); each caller takes its own, so concurrent questions never share one.
+        self._requests: queue.SimpleQueue = queue.SimpleQueue()
+
+    def _infer(self, features: dict[str, np.ndarray]) -> np.ndarray:
+        """The model's last hidden state for ``features``, on a reused infer request (the
+        GIL is released while it runs)."""
+        try:
+            request = self._requests.get_nowait()
+        except queue.Empty:
+            request = self.compiled.create_infer_request()
+        try:
+            return request.infer(features, share_inputs=True)[0]
+        finally:
+            self._requests.put(request)
+
+    def encode_one_query(self, text: str) -> np.ndarray:
+        """One question's normalised vector, shape ``(dim,)``: the query path of a search,
+        the same vector as :meth:`encode_query` gives (same padding, same compiled shapes)."""
+        return self._encode([text], self.prompts["query"], 1)[0]
 
     def get_embedding_dimension(self) -> int:
         return self._dim
@@ -256,7 +277,7 @@ class OpenVINOEncoder:
         for start in range(0, len(texts), max(1, batch_size)):
             rows = order[start : start + batch_size]
             features = self.tokenizer([texts[i] for i in rows])
-            hidden = np.asarray(self.compiled(features)[0], dtype=np.float32)
+            hidden = np.asarray(self._infer(features), dtype=np.float32)
             mask = features["attention_mask"][..., None].astype(np.float32)
             pooled = (hidden * mask).sum(axis=1) / np.clip(mask.sum(axis=1), 1e-9, None)
             norms = np.linalg.norm(pooled, axis=1, keepdims=True)

@@ -1,0 +1,55 @@
+"""The fast query path gives the same answers as the plain one: one question on a reused
+OpenVINO infer request with USE beside it, and searches from many threads at once."""
+
+from __future__ import annotations
+
+from concurrent.futures import ThreadPoolExecutor
+
+import numpy as np
+
+from diploqa.encoders import get_encoder
+
+QUESTIONS = [
+    "Wer traf Lawrow in Sotschi?",
+    "Who met Lavrov in Sochi?",
+    "Wie lange gelten die Sanktionen gegen Russland?",
+    "x",
+    "Worüber " * 700,  # longer than the model's window: truncated like a batch
+]
+
+
+def test_one_question_is_the_batch_vector(embedder):
+    """The single-question path (no lock, reused infer request) gives exactly the vector of
+    the batched path it replaces for searches."""
+    model = embedder.model
+    batch = model.encode_query(QUESTIONS, batch_size=16)
+    for question, expected in zip(QUESTIONS, batch, strict=True):
+        alone = embedder.encode_queries([question])
+        assert alone.shape == (1, embedder.dim) and alone.dtype == np.float32
+        assert np.allclose(alone[0], model.encode_query([question], batch_size=1)[0], atol=1e-6)
+        assert float(alone[0] @ expected) >= 0.9995  # other batches pad to other lengths
+
+
+def test_pair_encodes_halves_side_by_side_in_order():
+    """USE runs on a helper thread while e5 runs: each question keeps its own halves."""
+    encoder = get_encoder()
+    for question in QUESTIONS:
+        both = encoder.encode_queries([question])
+        assert np.allclose(
+            both[0, : encoder.primary_dim], encoder.primary.encode_queries([question])[0]
+        )
+        assert np.allclose(both[0, encoder.primary_dim :], encoder.secondary.encode([question])[0])
+
+
+def test_concurrent_searches_answer_like_serial_ones(seed_index):
+    index = seed_index
+    questions = [*QUESTIONS[:4], "Was sagte Kerry über Syrien?", "What did Putin say?"]
+    questions = questions * 4
+
+    def answer(q):
+        return [(h.source, h.start, h.highlight, round(h.score, 5)) for h in index.search(q)]
+
+    serial = [answer(q) for q in questions]
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        parallel = list(pool.map(answer, questions))
+    assert parallel == serial
