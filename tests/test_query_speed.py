@@ -53,3 +53,28 @@ def test_concurrent_searches_answer_like_serial_ones(seed_index):
     with ThreadPoolExecutor(max_workers=8) as pool:
         parallel = list(pool.map(answer, questions))
     assert parallel == serial
+
+
+def test_preload_loads_the_index_encoder_once(seed_index, tmp_path):
+    """``diploqa serve`` loads the models on threads while Gradio is imported; the index load
+    then gets the same instances. Without a readable index nothing is preloaded."""
+    from diploqa.preload import start_preload
+
+    assert start_preload(tmp_path / "missing") == []
+    threads = start_preload(seed_index.path)
+    assert len(threads) == 2
+    for thread in threads:
+        thread.join(120)
+        assert not thread.is_alive()
+    encoder = get_encoder(seed_index.manifest.model, exact=True)
+    assert encoder.primary is seed_index.encoder.primary
+    assert encoder.secondary is seed_index.encoder.secondary
+
+
+def test_compiled_model_cache_beside_the_ir(embedder):
+    """The compiled OpenVINO model is cached beside its IR, so the next start imports it."""
+    from diploqa.encoders import materialize_e5_small, quantize_openvino
+
+    assert embedder.backend == "openvino-int8"
+    cache = quantize_openvino(materialize_e5_small()) / "compiled"
+    assert any(cache.glob("*.blob"))
