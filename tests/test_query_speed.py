@@ -78,3 +78,18 @@ def test_compiled_model_cache_beside_the_ir(embedder):
     assert embedder.backend == "openvino-int8"
     cache = quantize_openvino(materialize_e5_small()) / "compiled"
     assert any(cache.glob("*.blob"))
+
+
+def test_concurrent_questions_use_the_streams_model_with_the_same_vectors(embedder):
+    """A question asked while another runs goes to the throughput-compiled model: same
+    hidden states, so the same vector."""
+    model = embedder.model
+    for question in QUESTIONS:
+        features = model.tokenizer([model.prompts["query"] + question])
+        alone = model._infer(features)
+        streams = model._infer(features, model._streams_model())
+        assert np.allclose(alone, streams, atol=1e-5)
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        parallel = list(pool.map(model.encode_one_query, QUESTIONS * 3))
+    serial = [model.encode_one_query(q) for q in QUESTIONS * 3]
+    assert np.allclose(np.vstack(parallel), np.vstack(serial), atol=1e-5)
