@@ -93,3 +93,25 @@ def test_concurrent_questions_use_the_streams_model_with_the_same_vectors(embedd
         parallel = list(pool.map(model.encode_one_query, QUESTIONS * 3))
     serial = [model.encode_one_query(q) for q in QUESTIONS * 3]
     assert np.allclose(np.vstack(parallel), np.vstack(serial), atol=1e-5)
+
+
+def test_highlight_sentence_vectors_cached_give_the_same_highlights(seed_index):
+    """Highlight sentences' USE vectors are kept per process: the same highlights whether a
+    sentence was encoded now or earlier, and the vectors are those of a fresh encoding."""
+    from diploqa.config import RankingConfig
+
+    # Every hit's sentences compared by meaning, whatever the question's words.
+    index = seed_index.with_ranking(
+        RankingConfig(semantic_highlights=5, semantic_highlight_max_coverage=1.01)
+    )
+    use = index.encoder.secondary
+    questions = ["Wer traf Lawrow in Sotschi?", "Worüber sprachen die Außenminister?"]
+    questions += ["Who met Lavrov in Sochi?", "Wie lange gelten die Sanktionen?"]
+    with use._cache_lock:
+        use._cache.clear()
+    cold = [[h.highlight for h in index.search(q)] for q in questions]
+    assert use._cache
+    warm = [[h.highlight for h in index.search(q)] for q in questions]
+    assert warm == cold
+    sentences = list(use._cache)
+    assert np.allclose(use.encode_sentences(sentences), use.encode(sentences), atol=1e-5)
