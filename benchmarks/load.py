@@ -176,6 +176,43 @@ def gradio_load(
     return summary(latencies, time.perf_counter() - start, counts["errors"]), counts["mismatches"]
 
 
+def browser_latency(url: str, qs: list[str]) -> dict:
+    """Real Chromium (``/usr/bin/chromium`` through Playwright) on the page: seconds from
+    pressing Enter in the question box until the first result card of that question is in
+    the page (Playwright polls once per animation frame, so up to ~16 ms are added)."""
+    from playwright.sync_api import sync_playwright
+
+    latencies = []
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(
+            executable_path="/usr/bin/chromium",
+            headless=True,
+            args=["--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage"],
+        )
+        try:
+            page = browser.new_page()
+            page.goto(url, wait_until="domcontentloaded", timeout=120_000)
+            box = page.locator("#question textarea")
+            box.wait_for(timeout=120_000)
+            for i, q in enumerate(qs):
+                box.fill(q)
+                t = time.perf_counter()
+                box.press("Enter")
+                page.wait_for_function(
+                    """(q) => {
+                        const r = document.querySelector('#results .dq-results');
+                        return r && r.dataset.question === q && r.querySelector('.dq-card');
+                    }""",
+                    arg=" ".join(q.split()),
+                    timeout=60_000,
+                )
+                if i:  # the first question also loads what the page loads lazily
+                    latencies.append(time.perf_counter() - t)
+        finally:
+            browser.close()
+    return summary(latencies, sum(latencies), 0)
+
+
 def start_server(index: Path, articles: Path, port: int, probe: str) -> tuple:
     """``diploqa serve`` as a subprocess; returns it and the seconds to its first answer."""
     import httpx
@@ -217,6 +254,7 @@ def main() -> int:
     parser.add_argument("--clients", type=int, default=16)
     parser.add_argument("--gradio-requests", type=int, default=160)
     parser.add_argument("--k", type=int, default=5)
+    parser.add_argument("--browser", type=int, default=0, help="questions typed in Chromium")
     parser.add_argument("--json", type=Path, default=None, help="write the results here")
     args = parser.parse_args()
     logging.basicConfig(level=logging.WARNING)
@@ -227,12 +265,13 @@ def main() -> int:
 
     pool = questions(args.data)
     n_http = args.requests
-    need = 2 * n_http + args.gradio_requests + 1
+    need = 3 * n_http + args.gradio_requests + 21
     if len(pool) < need:
         raise SystemExit(f"only {len(pool)} distinct questions, {need} needed")
     probe, pool = pool[0], pool[1:]
     one_qs, many_qs = pool[:n_http], pool[n_http : 2 * n_http]
     gradio_qs = pool[2 * n_http : 2 * n_http + args.gradio_requests]
+    after_qs = pool[2 * n_http + args.gradio_requests :][:n_http]
     R: dict = {"index": str(args.index), "load_before": os.getloadavg()}
 
     # The server first: its cold start is measured on a machine not yet busy with this process.
@@ -258,7 +297,11 @@ def main() -> int:
         grad, badg = gradio_load(base + "/", gradio_qs, args.clients, args.k, expected)
         R["gradio"] = dict(grad, mismatches=badg)
         print(f"Gradio {args.clients} clients: {R['gradio']}", flush=True)
-        again, _ = in_process(index, one_qs, args.k)
+        if args.browser:  # after the load: the page alone, one question at a time
+            R["browser"] = browser_latency(base + "/", after_qs[: args.browser + 1])
+            print(f"Chromium, Enter → first result: {R['browser']}", flush=True)
+        # fresh questions, none asked before
+        again, _ = in_process(index, after_qs[args.browser + 1 :], args.k)
         R["in_process_after"] = again
         R["server_peak_rss_mb"] = vm_hwm_mb(proc.pid)
     finally:
