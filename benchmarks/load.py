@@ -34,6 +34,7 @@ from pathlib import Path
 import numpy as np
 
 REPO = Path(__file__).resolve().parents[1]
+SRC = REPO / "src"  # --src: the diploqa source tree to run (another checkout: before/after)
 
 
 def questions(data: Path) -> list[str]:
@@ -217,7 +218,7 @@ def start_server(index: Path, articles: Path, port: int, probe: str) -> tuple:
     """``diploqa serve`` as a subprocess; returns it and the seconds to its first answer."""
     import httpx
 
-    env = dict(os.environ, PYTHONPATH=str(REPO / "src"))
+    env = dict(os.environ, PYTHONPATH=str(SRC))
     cmd = [sys.executable, "-m", "diploqa.cli", "serve", "--index", str(index)]
     cmd += ["--articles", str(articles), "--port", str(port)]
     started = time.perf_counter()
@@ -256,9 +257,12 @@ def main() -> int:
     parser.add_argument("--k", type=int, default=5)
     parser.add_argument("--browser", type=int, default=0, help="questions typed in Chromium")
     parser.add_argument("--json", type=Path, default=None, help="write the results here")
+    parser.add_argument("--src", type=Path, default=SRC, help="the diploqa source tree to run")
     args = parser.parse_args()
+    global SRC
+    SRC = args.src.resolve()
     logging.basicConfig(level=logging.WARNING)
-    sys.path.insert(0, str(REPO / "src"))
+    sys.path.insert(0, str(SRC))
     os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 
     import diploqa
@@ -272,7 +276,7 @@ def main() -> int:
     one_qs, many_qs = pool[:n_http], pool[n_http : 2 * n_http]
     gradio_qs = pool[2 * n_http : 2 * n_http + args.gradio_requests]
     after_qs = pool[2 * n_http + args.gradio_requests :][:n_http]
-    R: dict = {"index": str(args.index), "load_before": os.getloadavg()}
+    R: dict = {"index": str(args.index), "src": str(SRC), "load_before": os.getloadavg()}
 
     # The server first: its cold start is measured on a machine not yet busy with this process.
     port = free_port()
