@@ -12,7 +12,7 @@ import logging
 import threading
 from pathlib import Path
 
-from .encoders import get_embedder, get_encoder
+from .encoders import get_embedder, get_use
 from .encoders.ensemble import USE_NAME
 from .errors import DiploqaError
 from .store import read_manifest
@@ -45,16 +45,13 @@ def start_preload(index_dir: Path) -> list[threading.Thread]:
 
     def partner() -> None:
         try:
-            encoder = get_encoder(model, exact=True)
-            if hasattr(encoder, "secondary"):
-                encoder.secondary.encode(["Start"])
+            get_use().encode(["Start"])  # reads its weights
         except Exception as err:
             log.debug("preloading USE failed: %s", err)
 
-    threads = [
-        threading.Thread(target=primary, name="diploqa-preload-model", daemon=True),
-        threading.Thread(target=partner, name="diploqa-preload-use", daemon=True),
-    ]
+    threads = [threading.Thread(target=primary, name="diploqa-preload-model", daemon=True)]
+    if model.endswith("+" + USE_NAME):
+        threads.append(threading.Thread(target=partner, name="diploqa-preload-use", daemon=True))
     for thread in threads:
         thread.start()
     return threads
