@@ -257,7 +257,7 @@ def main() -> int:
     parser.add_argument("--k", type=int, default=5)
     parser.add_argument("--browser", type=int, default=0, help="questions typed in Chromium")
     parser.add_argument("--json", type=Path, default=None, help="write the results here")
-    parser.add_argument("--src", type=Path, default=SRC, help="the diploqa source tree to run")
+    parser.add_argument("--src", type=Path, default=REPO / "src", help="diploqa tree to run")
     args = parser.parse_args()
     global SRC
     SRC = args.src.resolve()
