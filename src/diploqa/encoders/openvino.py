@@ -290,7 +290,7 @@ class OpenVINOEncoder:
         within rounding (tests)."""
         with self._flight_lock:
             self._in_flight += 1
-            busy = self._in_flight > 1 or os.environ.get("DIPLOQA_QUERY_STREAMS") == "1"
+            busy = self._in_flight > 1
         try:
             model = self._streams_model() if busy else None
             features = self.tokenizer([self.prompts["query"] + text])
