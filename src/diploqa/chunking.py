@@ -18,12 +18,14 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-
-from langchain_text_splitters import RecursiveCharacterTextSplitter
+from typing import TYPE_CHECKING
 
 from .articles import Article
 from .config import ChunkingConfig
 from .sentences import SENTENCE_BREAK
+
+if TYPE_CHECKING:  # LangChain is imported when a build first splits: a server that only
+    from langchain_text_splitters import RecursiveCharacterTextSplitter  # answers never does
 
 #: Break points, best first: paragraphs, lines, sentences (:mod:`diploqa.sentences`), clauses,
 #: words.
@@ -67,6 +69,8 @@ def make_splitter(
     count_tokens: Callable[[str], int], chunk_tokens: int, overlap_tokens: int
 ) -> RecursiveCharacterTextSplitter:
     """A LangChain splitter that measures length in tokens of the embedding model."""
+    from langchain_text_splitters import RecursiveCharacterTextSplitter
+
     return RecursiveCharacterTextSplitter(
         separators=list(SEPARATORS),
         is_separator_regex=True,

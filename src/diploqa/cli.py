@@ -244,6 +244,18 @@ def _cmd_search(args: argparse.Namespace) -> int:
 
 
 def _cmd_serve(args: argparse.Namespace) -> int:
+    from .preload import start_preload
+
+    # The models load on threads while Gradio is imported (docs/benchmarks.md, cold start).
+    preloading = start_preload(Path(args.index or config.index_dir()))
+    try:
+        return _serve(args)
+    finally:
+        for thread in preloading:  # a thread inside OpenVINO at interpreter exit would crash it
+            thread.join(60)
+
+
+def _serve(args: argparse.Namespace) -> int:
     try:
         from .app import serve
     except ImportError as err:

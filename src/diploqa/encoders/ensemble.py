@@ -14,6 +14,7 @@ else in the store changes.
 from __future__ import annotations
 
 import threading
+from collections import OrderedDict
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 
@@ -23,6 +24,23 @@ from .sentence_transformer import Embedder
 
 USE_NAME = "use-multilingual-v3"
 USE_DIM = 512
+#: Passage sentences whose USE vectors a process keeps (:meth:`UseEncoder.encode_sentences`).
+SENTENCE_CACHE = 20_000
+
+
+_pool: ThreadPoolExecutor | None = None
+_pool_lock = threading.Lock()
+
+
+def _query_pool() -> ThreadPoolExecutor:
+    """The threads that encode questions with USE beside the primary model (two: USE itself
+    runs one call at a time, the second lets the next question's call queue without waiting
+    for a thread)."""
+    global _pool
+    with _pool_lock:
+        if _pool is None:
+            _pool = ThreadPoolExecutor(max_workers=2, thread_name_prefix="diploqa-use-query")
+        return _pool
 
 
 class UseEncoder:
@@ -33,11 +51,38 @@ class UseEncoder:
 
         self._model = USE(threads=1)
         self._lock = threading.Lock()
+        self._cache: OrderedDict[str, np.ndarray] = OrderedDict()
+        self._cache_lock = threading.Lock()
 
     def encode(self, texts: Sequence[str]) -> np.ndarray:
         with self._lock:
             out = self._model.encode(list(texts))
         return np.asarray(out, dtype=np.float32).reshape(len(texts), USE_DIM)
+
+    def encode_sentences(self, sentences: Sequence[str]) -> np.ndarray:
+        """:meth:`encode` for passage sentences (highlights), each encoded once per process:
+        a sentence's vector does not depend on the question, and the passages that answer
+        come back for many of them. USE encodes every text on its own, so a vector from the
+        cache is the one a new call would give (within rounding). At most
+        :data:`SENTENCE_CACHE` sentences (2 KB each) are kept, the least recently used go."""
+        found: dict[str, np.ndarray] = {}
+        with self._cache_lock:
+            for sentence in sentences:
+                vector = self._cache.get(sentence)
+                if vector is not None:
+                    self._cache.move_to_end(sentence)
+                    found[sentence] = vector
+        missing = [s for s in dict.fromkeys(sentences) if s not in found]
+        if missing:
+            vectors = self.encode(missing)
+            with self._cache_lock:
+                for sentence, vector in zip(missing, vectors, strict=True):
+                    self._cache[sentence] = found[sentence] = vector
+                while len(self._cache) > SENTENCE_CACHE:
+                    self._cache.popitem(last=False)
+        if not sentences:
+            return np.zeros((0, USE_DIM), dtype=np.float32)
+        return np.vstack([found[s] for s in sentences])
 
 
 class EnsembleEncoder:
@@ -71,7 +116,12 @@ class EnsembleEncoder:
             return np.hstack([primary, secondary.result()])
 
     def encode_queries(self, queries: Sequence[str]) -> np.ndarray:
-        return np.hstack([self.primary.encode_queries(queries), self.secondary.encode(queries)])
+        """Both halves at once: USE on a helper thread while the primary model runs (its
+        inference releases the GIL), so a question waits for the slower of the two, not
+        their sum."""
+        secondary = _query_pool().submit(self.secondary.encode, queries)
+        primary = self.primary.encode_queries(queries)
+        return np.hstack([primary, secondary.result()])
 
     def query_vector(self, raw: np.ndarray, partner_weight: float) -> np.ndarray:
         """The search vector for a query vector ``raw``, shape ``(1, dim)``: its USE half scaled
@@ -85,4 +135,4 @@ class EnsembleEncoder:
     def sentence_similarity(self, raw: np.ndarray, sentences: Sequence[str]) -> np.ndarray:
         """Cosine similarity by USE of each sentence to the question ``raw`` (a row of
         :meth:`encode_queries`), shape ``(len(sentences),)``."""
-        return self.secondary.encode(sentences) @ raw[self.primary_dim :]
+        return self.secondary.encode_sentences(sentences) @ raw[self.primary_dim :]

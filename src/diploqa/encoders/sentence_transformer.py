@@ -119,7 +119,13 @@ class Embedder:
         return self.count_tokens(prompt) + 2
 
     def encode_queries(self, queries: Sequence[str]) -> np.ndarray:
-        """Normalised float32 query vectors, shape ``(len(queries), dim)``."""
+        """Normalised float32 query vectors, shape ``(len(queries), dim)``.
+
+        One question on OpenVINO (a search) takes the short path: no padding, no batching,
+        no lock (each call runs on its own infer request, so concurrent searches overlap)."""
+        one = getattr(self.model, "encode_one_query", None)
+        if one is not None and len(queries) == 1:
+            return one(queries[0])[None, :]
         with self._lock:
             vectors = self.model.encode_query(
                 list(queries),

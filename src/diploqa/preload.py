@@ -1,0 +1,57 @@
+"""Load the models a server will need while it starts (``diploqa serve``).
+
+Compiling the OpenVINO model and reading USE's weights spend most of their time outside the
+GIL, so they run on threads while the main thread imports Gradio and builds the page; the
+index load that follows finds them loaded (:func:`~diploqa.encoders.get_encoder` returns the
+process-wide instances, waiting for a load in progress rather than starting another).
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from pathlib import Path
+
+from .encoders import get_embedder, get_use
+from .encoders.ensemble import USE_NAME
+from .errors import DiploqaError
+from .store import read_manifest
+
+log = logging.getLogger(__name__)
+
+
+def _model_of(index_dir: Path) -> str | None:
+    """The model an existing index names (None: no readable index; then nothing is loaded,
+    as the server would not load one either until it builds)."""
+    try:
+        return read_manifest(index_dir).model
+    except (DiploqaError, OSError, ValueError):
+        return None
+
+
+def start_preload(index_dir: Path) -> list[threading.Thread]:
+    """Start loading the encoder of the index in ``index_dir`` on daemon threads (the primary
+    model on one, USE on another) and return them; errors are only logged, the index load
+    reports them again."""
+    model = _model_of(index_dir)
+    if model is None:
+        return []
+
+    def primary() -> None:
+        try:
+            get_embedder(model.removesuffix("+" + USE_NAME)).encode_queries(["Start"])
+        except Exception as err:  # the real load reports it
+            log.debug("preloading the model failed: %s", err)
+
+    def partner() -> None:
+        try:
+            get_use().encode(["Start"])  # reads its weights
+        except Exception as err:
+            log.debug("preloading USE failed: %s", err)
+
+    threads = [threading.Thread(target=primary, name="diploqa-preload-model", daemon=True)]
+    if model.endswith("+" + USE_NAME):
+        threads.append(threading.Thread(target=partner, name="diploqa-preload-use", daemon=True))
+    for thread in threads:
+        thread.start()
+    return threads
