@@ -90,20 +90,13 @@ def load_xquad(folder: Path, titles: bool = False) -> Dataset:
 
 
 def load_ntrex(folder: Path) -> Dataset:
-    lines = (folder / "DOCUMENT_IDS.tsv").read_text(encoding="utf-8").splitlines()
-    ids = [line.split("\t")[-1].strip() for line in lines]
-    de = (folder / "newstest2019-ref.deu.txt").read_text(encoding="utf-8").split("\n")
-    en = (folder / "newstest2019-src.eng.txt").read_text(encoding="utf-8").split("\n")
-    docs: dict[str, list[int]] = {}
-    for i, doc in enumerate(ids):
-        docs.setdefault(doc, []).append(i)
     articles, questions = {}, {"en-headline": [], "en-sentence": []}
-    for n, lines in enumerate(docs.values()):
+    for n, (de, en) in enumerate(ntrex_documents(folder)):
         aid = f"n{n:03d}.txt"
-        articles[aid] = "\n\n".join(de[i] for i in lines)
-        questions["en-headline"].append(Question(en[lines[0]], aid))
-        middle = lines[len(lines) // 2] if len(lines) > 2 else lines[-1]
-        questions["en-sentence"].append(Question(en[middle], aid))
+        articles[aid] = "\n\n".join(de)
+        questions["en-headline"].append(Question(en[0], aid))
+        middle = en[len(en) // 2] if len(en) > 2 else en[-1]
+        questions["en-sentence"].append(Question(middle, aid))
     return Dataset("NTREX (123 long German news articles)", articles, questions)
 
 
