@@ -10,7 +10,7 @@ import subprocess
 import sys
 import time
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -124,6 +124,20 @@ def stop_process(process: subprocess.Popen) -> None:
     except subprocess.TimeoutExpired:
         process.kill()
         process.wait(timeout=15)
+
+
+def wait_until_serving(
+    process: subprocess.Popen, url: str, log_text: Callable[[], str], timeout: float = 180
+) -> None:
+    """Wait until the ``diploqa serve`` subprocess answers ``url``; fail the test with its log
+    when it exits or stays silent for ``timeout`` seconds."""
+    deadline = time.monotonic() + timeout
+    while not answers_http(url):
+        if process.poll() is not None:
+            pytest.fail(f"diploqa serve exited with {process.returncode}:\n{log_text()}")
+        if time.monotonic() > deadline:
+            pytest.fail(f"diploqa serve did not answer in {timeout:.0f} s:\n{log_text()}")
+        time.sleep(0.25)
 
 
 def answers_http(url: str) -> bool:
@@ -241,13 +255,7 @@ def auth_server(tmp_path_factory, seed_copy, seed_index) -> Iterator[AuthServer]
     server = AuthServer(f"http://127.0.0.1:{port}", process, log, users_file, articles, index,
                         passwords, tokens, secrets)  # fmt: skip
     try:
-        deadline = time.monotonic() + 180
-        while not answers_http(server.url + "/login"):
-            if process.poll() is not None:
-                pytest.fail(f"diploqa serve exited with {process.returncode}:\n{server.log_text()}")
-            if time.monotonic() > deadline:
-                pytest.fail(f"diploqa serve did not answer:\n{server.log_text()}")
-            time.sleep(0.25)
+        wait_until_serving(process, server.url + "/login", server.log_text)
         yield server
     finally:
         stop_process(process)

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from conftest import REPO, SEEDS, answers_http, free_port, server_env, stop_process
+from conftest import REPO, SEEDS, free_port, server_env, stop_process, wait_until_serving
 
 pytestmark = pytest.mark.slow
 
@@ -111,13 +111,7 @@ def server(tmp_path_factory) -> Iterator[Server]:
         )
     srv = Server(f"http://127.0.0.1:{port}/", process, log, started)
     try:
-        deadline = time.monotonic() + START_TIMEOUT
-        while not answers_http(srv.url):
-            if process.poll() is not None:
-                pytest.fail(f"diploqa serve exited with {process.returncode}:\n{srv.log_tail()}")
-            if time.monotonic() > deadline:
-                pytest.fail(f"diploqa serve did not answer in {START_TIMEOUT} s:\n{srv.log_tail()}")
-            time.sleep(0.25)
+        wait_until_serving(process, srv.url, srv.log_tail, START_TIMEOUT)
         yield srv
     finally:
         stop_process(process)
@@ -149,10 +143,9 @@ def page(server):
             browser.close()
 
 
-def ask(page, question: str) -> str:
-    """Type a question, click "Ask", wait for its cards; return the first card's file name."""
-    box = page.locator("#question textarea")
-    box.fill(question)
+def submit(page, question: str, timeout_ms: int = ANSWER_TIMEOUT_MS) -> None:
+    """Type a question, click "Ask" and wait until the cards of *this* question show."""
+    page.locator("#question textarea").fill(question)
     page.locator("#ask").click()
     page.wait_for_function(
         """(q) => {
@@ -160,8 +153,13 @@ def ask(page, question: str) -> str:
             return r && r.dataset.question === q && r.querySelector('.dq-card');
         }""",
         arg=" ".join(question.split()),
-        timeout=ANSWER_TIMEOUT_MS,
+        timeout=timeout_ms,
     )
+
+
+def ask(page, question: str) -> str:
+    """Ask ``question``; return the first card's file name."""
+    submit(page, question)
     return page.locator("#results .dq-card").first.get_attribute("data-source")
 
 

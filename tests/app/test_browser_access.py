@@ -5,7 +5,14 @@ from __future__ import annotations
 
 import pytest
 from conftest import GENEVA_QUESTION, NEW_ARTICLE
-from test_browser import ARTIFACTS, CHROMIUM, CHROMIUM_ARGS, UPDATE_TIMEOUT_MS, _missing_browser
+from test_browser import (
+    ARTIFACTS,
+    CHROMIUM,
+    CHROMIUM_ARGS,
+    UPDATE_TIMEOUT_MS,
+    _missing_browser,
+    submit,
+)
 
 pytestmark = pytest.mark.slow
 
@@ -43,16 +50,8 @@ def signed_in(browser, server, user: str):
 
 
 def ask(page, question: str) -> list[str]:
-    page.locator("#question textarea").fill(question)
-    page.locator("#ask").click()
-    page.wait_for_function(
-        """(q) => {
-            const r = document.querySelector('#results .dq-results');
-            return r && r.dataset.question === q && r.querySelector('.dq-card');
-        }""",
-        arg=" ".join(question.split()),
-        timeout=60_000,
-    )
+    """Ask ``question``; return every card's file name."""
+    submit(page, question, timeout_ms=60_000)
     return [c.get_attribute("data-source") for c in page.locator("#results .dq-card").all()]
 
 
