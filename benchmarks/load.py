@@ -215,7 +215,9 @@ def browser_latency(url: str, qs: list[str]) -> dict:
 
 
 def start_server(index: Path, articles: Path, port: int, probe: str) -> tuple:
-    """``diploqa serve`` as a subprocess; returns it and the seconds to its first answer."""
+    """``diploqa serve`` as a subprocess; returns it, the seconds to its first answer on
+    ``/api/search`` (the cold start) and the seconds until the page answers too (since the
+    staged start the page follows the JSON endpoint; before it, both came together)."""
     import httpx
 
     env = dict(os.environ, PYTHONPATH=str(SRC))
@@ -223,16 +225,25 @@ def start_server(index: Path, articles: Path, port: int, probe: str) -> tuple:
     cmd += ["--articles", str(articles), "--port", str(port)]
     started = time.perf_counter()
     proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    url = f"http://127.0.0.1:{port}/api/search"
-    while time.perf_counter() - started < 180:
+    base = f"http://127.0.0.1:{port}"
+
+    def answered(path: str, **kw) -> bool:
         if proc.poll() is not None:
             raise RuntimeError(f"diploqa serve exited: {proc.stderr.read().decode()[-2000:]}")
         try:
-            response = httpx.get(url, params={"q": probe, "k": 5}, timeout=30)
-            if response.status_code == 200 and response.json()["hits"]:
-                return proc, time.perf_counter() - started
+            response = httpx.get(base + path, timeout=30, **kw)
         except httpx.HTTPError:
-            pass
+            return False
+        return response.status_code == 200 and (path != "/api/search" or response.json()["hits"])
+
+    first = page = None
+    while time.perf_counter() - started < 180:
+        if first is None and answered("/api/search", params={"q": probe, "k": 5}):
+            first = time.perf_counter() - started
+        if page is None and answered("/", headers={"accept": "text/html"}):
+            page = time.perf_counter() - started
+        if first is not None and page is not None:
+            return proc, first, page
         time.sleep(0.05)
     proc.kill()
     raise RuntimeError("no answer within 180 s")
@@ -258,6 +269,13 @@ def main() -> int:
     parser.add_argument("--browser", type=int, default=0, help="questions typed in Chromium")
     parser.add_argument("--json", type=Path, default=None, help="write the results here")
     parser.add_argument("--src", type=Path, default=REPO / "src", help="diploqa tree to run")
+    parser.add_argument(
+        "--cold-starts",
+        type=int,
+        default=0,
+        help="only measure this many cold starts (alternating with --src-before if given)",
+    )
+    parser.add_argument("--src-before", type=Path, default=None, help="tree to compare with")
     args = parser.parse_args()
     global SRC
     SRC = args.src.resolve()
@@ -278,11 +296,14 @@ def main() -> int:
     after_qs = pool[2 * n_http + args.gradio_requests :][:n_http]
     R: dict = {"index": str(args.index), "src": str(SRC), "load_before": os.getloadavg()}
 
+    if args.cold_starts:
+        return cold_starts(args, probe)
+
     # The server first: its cold start is measured on a machine not yet busy with this process.
     port = free_port()
-    proc, cold = start_server(args.index, args.articles, port, probe)
-    R["cold_start_s"] = cold
-    print(f"cold start (serve → first answer): {cold:.2f} s", flush=True)
+    proc, cold, page = start_server(args.index, args.articles, port, probe)
+    R["cold_start_s"], R["page_ready_s"] = cold, page
+    print(f"cold start (serve → first answer): {cold:.2f} s; page {page:.2f} s", flush=True)
 
     index = diploqa.load_index(args.index)
     for q in pool[-20:]:  # warm-up, questions not used below
@@ -319,6 +340,34 @@ def main() -> int:
     R["load_after"] = os.getloadavg()
     print(json.dumps(R["ratios"], indent=1))
     print(f"server peak RSS {R['server_peak_rss_mb']:.0f} MB; load {R['load_before']}")
+    if args.json:
+        args.json.write_text(json.dumps(R, indent=2))
+    return 0
+
+
+def cold_starts(args: argparse.Namespace, probe: str) -> int:
+    """``--cold-starts N``: start and stop the server N times per tree, trees alternating
+    (so that the machine's load hits both alike); medians of first answer and page."""
+    global SRC
+    trees = {"after": args.src.resolve()}
+    if args.src_before:
+        trees = {"before": args.src_before.resolve(), **trees}
+    times: dict[str, list[tuple[float, float]]] = {name: [] for name in trees}
+    for _ in range(args.cold_starts):
+        for name, tree in trees.items():
+            SRC = tree
+            proc, first, page = start_server(args.index, args.articles, free_port(), probe)
+            stop(proc)
+            times[name].append((first, page))
+            print(f"{name}: first answer {first:.2f} s, page {page:.2f} s", flush=True)
+    R = {"load": os.getloadavg()}
+    for name, pairs in times.items():
+        R[name] = {
+            "first_answer_median_s": float(np.median([f for f, _ in pairs])),
+            "page_median_s": float(np.median([p for _, p in pairs])),
+            "runs": pairs,
+        }
+    print(json.dumps(R, indent=1))
     if args.json:
         args.json.write_text(json.dumps(R, indent=2))
     return 0

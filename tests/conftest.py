@@ -127,12 +127,17 @@ def stop_process(process: subprocess.Popen) -> None:
 
 
 def wait_until_serving(
-    process: subprocess.Popen, url: str, log_text: Callable[[], str], timeout: float = 180
+    process: subprocess.Popen,
+    url: str,
+    log_text: Callable[[], str],
+    timeout: float = 180,
+    headers: dict[str, str] | None = None,
 ) -> None:
-    """Wait until the ``diploqa serve`` subprocess answers ``url``; fail the test with its log
-    when it exits or stays silent for ``timeout`` seconds."""
+    """Wait until the ``diploqa serve`` subprocess answers ``url`` with 200 (a page route: the
+    page is built, not just the JSON endpoint); fail the test with its log when it exits or
+    stays silent for ``timeout`` seconds."""
     deadline = time.monotonic() + timeout
-    while not answers_http(url):
+    while not answers_http(url, headers):
         if process.poll() is not None:
             pytest.fail(f"diploqa serve exited with {process.returncode}:\n{log_text()}")
         if time.monotonic() > deadline:
@@ -140,11 +145,11 @@ def wait_until_serving(
         time.sleep(0.25)
 
 
-def answers_http(url: str) -> bool:
+def answers_http(url: str, headers: dict[str, str] | None = None) -> bool:
     """Whether ``url`` answers 200 (bypassing any proxy)."""
     opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
     try:
-        with opener.open(url, timeout=2) as response:
+        with opener.open(urllib.request.Request(url, headers=headers or {}), timeout=2) as response:
             return response.status == 200
     except OSError:
         return False
@@ -255,7 +260,8 @@ def auth_server(tmp_path_factory, seed_copy, seed_index) -> Iterator[AuthServer]
     server = AuthServer(f"http://127.0.0.1:{port}", process, log, users_file, articles, index,
                         passwords, tokens, secrets)  # fmt: skip
     try:
-        wait_until_serving(process, server.url + "/login", server.log_text)
+        reader = {"Authorization": f"Bearer {tokens['reader']}"}
+        wait_until_serving(process, server.url + "/config", server.log_text, headers=reader)
         yield server
     finally:
         stop_process(process)

@@ -23,10 +23,10 @@ from conftest import (
     NEW_ARTICLE,
     REPO,
     SEEDS,
-    answers_http,
     free_port,
     server_env,
     stop_process,
+    wait_until_serving,
 )
 from test_reliability import GAS_ARTICLE, GAS_QUESTION
 
@@ -116,11 +116,7 @@ def server(tmp_path):
         process = subprocess.Popen(cmd, stdout=out, stderr=subprocess.STDOUT, env=server_env())
     url = f"http://127.0.0.1:{port}/"
     try:
-        deadline = time.monotonic() + START_TIMEOUT
-        while not answers_http(url):
-            if process.poll() is not None or time.monotonic() > deadline:
-                pytest.fail(f"diploqa serve did not start:\n{log.read_text()[-3000:]}")
-            time.sleep(0.25)
+        wait_until_serving(process, url, lambda: log.read_text()[-3000:], START_TIMEOUT)
         yield url, process, articles, index
     finally:
         stop_process(process)

@@ -115,17 +115,3 @@ def test_highlight_sentence_vectors_cached_give_the_same_highlights(seed_index):
     assert warm == cold
     sentences = list(use._cache)
     assert np.allclose(use.encode_sentences(sentences), use.encode(sentences), atol=1e-5)
-
-
-def test_server_socket_sends_without_delay():
-    """Answers leave at once on keep-alive connections (no Nagle wait for a delayed ACK):
-    the listening socket has TCP_NODELAY, which accepted connections inherit."""
-    import socket
-
-    from diploqa.app.ui import _bind
-
-    sock = _bind("127.0.0.1", 0)
-    try:
-        assert sock.getsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY)
-    finally:
-        sock.close()

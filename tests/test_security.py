@@ -49,17 +49,17 @@ ODD_QUESTIONS = [
 def fake_launch(monkeypatch):
     """Serve without serving: record the address asked for (a loopback socket stands in, so
     a LAN address of another machine can be tested here) and what would run."""
-    from diploqa.app import ui
+    from diploqa.app import server
 
     seen: dict = {}
-    real_bind = ui._bind
+    real_bind = server._bind
 
     def bind(host: str, port: int):
         seen.update(server_name=host, server_port=port)
         return real_bind("127.0.0.1", 0)
 
-    monkeypatch.setattr(ui, "_bind", bind)
-    monkeypatch.setattr(ui, "_run", lambda server, sock: seen.update(served=True))
+    monkeypatch.setattr(server, "_bind", bind)
+    monkeypatch.setattr(server, "_run", lambda app, sock: seen.update(served=True))
     return seen
 
 

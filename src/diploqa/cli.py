@@ -7,6 +7,7 @@ exit status 1 (usage errors: 2), never a traceback.
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import json
 import logging
 import os
@@ -256,16 +257,17 @@ def _cmd_serve(args: argparse.Namespace) -> int:
 
 
 def _serve(args: argparse.Namespace) -> int:
-    try:
-        from .app import serve
-    except ImportError as err:
-        missing = err.name or str(err)
-        print(
-            "diploqa serve: the web UI needs the optional 'ui' extra (Gradio), which is not "
-            f"installed (missing module: {missing}): pip install 'diploqa[ui]'",
-            file=sys.stderr,
-        )
-        return 1
+    # Gradio is imported only once the server answers (diploqa.app.server): check it is there.
+    for module in ("gradio", "uvicorn", "fastapi"):
+        if importlib.util.find_spec(module) is None:
+            print(
+                "diploqa serve: the web UI needs the optional 'ui' extra (Gradio), which is "
+                f"not installed (missing module: {module}): pip install 'diploqa[ui]'",
+                file=sys.stderr,
+            )
+            return 1
+    from .app import serve
+
     return serve(
         index_dir=args.index,
         articles_dir=args.articles,

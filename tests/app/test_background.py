@@ -22,12 +22,12 @@ from conftest import (
     GENEVA_QUESTION,
     NEW_ARTICLE,
     SEEDS,
-    answers_http,
     assert_no_traceback,
     first_source,
     free_port,
     server_env,
     stop_process,
+    wait_until_serving,
 )
 
 from diploqa import app
@@ -192,11 +192,7 @@ def serve(tmp_path) -> Iterator[Callable[..., Server]]:
             )
         server = Server(f"http://127.0.0.1:{port}/", process, log, time.monotonic())
         started.append(server)
-        deadline = time.monotonic() + START_TIMEOUT
-        while not answers_http(server.url):
-            if process.poll() is not None or time.monotonic() > deadline:
-                pytest.fail(f"diploqa serve did not start:\n{server.log_text()[-3000:]}")
-            time.sleep(0.2)
+        wait_until_serving(process, server.url, server.log_text, START_TIMEOUT)
         return server
 
     yield start

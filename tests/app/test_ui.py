@@ -5,10 +5,8 @@ from __future__ import annotations
 import subprocess
 import sys
 
-from conftest import free_port
-
 from diploqa import app
-from diploqa.app import ui
+from diploqa.app import server, ui
 
 
 def test_create_app_exposes_named_search_endpoints(app_holder):
@@ -24,44 +22,6 @@ def test_create_app_exposes_named_search_endpoints(app_holder):
     assert fns["search"].__name__ == "search" and fns["search"].__doc__
     assert fns["search_json"].__name__ == "search_json"
     assert fns["search"]("Who did Kerry meet in Sochi?", 1).count('class="dq-card"') == 1
-
-
-def test_serve_refuses_when_exposed_and_mounts_page_and_json_api(
-    monkeypatch, capsys, seed_index, seed_copy
-):
-    seen = {}
-
-    def fake_run(server, sock):
-        from fastapi.testclient import TestClient
-
-        seen["address"] = sock.getsockname()
-        answer = TestClient(server).get("/api/search", params={"q": "Wer traf Lawrow?", "k": 1})
-        seen["api"] = answer.status_code, len(answer.json()["hits"])
-
-    monkeypatch.setattr(ui, "_run", fake_run)
-    port = free_port()
-    assert app.serve(seed_index.path, seed_copy, host="127.0.0.1", port=port) == 0
-    assert "exposed" not in capsys.readouterr().err
-    assert seen["address"] == ("127.0.0.1", port)
-    assert seen["api"] == (200, 1)  # the JSON endpoint beside the page
-
-    assert app.serve(seed_index.path, seed_copy, host="0.0.0.0", port=free_port()) == 1
-    assert "refusing to serve on 0.0.0.0 without accounts" in capsys.readouterr().err
-
-
-def test_serve_reports_port_in_use_before_loading_anything(monkeypatch, capsys, tmp_path):
-    import socket
-
-    def never(*args):
-        raise AssertionError("nothing is loaded for a port that is taken")
-
-    monkeypatch.setattr(ui.IndexHolder, "load", never)
-    with socket.socket() as taken:
-        taken.bind(("127.0.0.1", 0))
-        taken.listen()
-        port = taken.getsockname()[1]
-        assert app.serve(tmp_path / "index", tmp_path, port=port) == 1
-    assert "cannot serve on 127.0.0.1" in capsys.readouterr().err
 
 
 def test_analytics_disabled():
@@ -89,7 +49,7 @@ def test_everything_but_the_wiring_imports_without_gradio():
 
 
 def test_package_reexports_the_ui_names():
-    assert app.create_app is ui.create_app and app.serve is ui.serve
+    assert app.create_app is ui.create_app and app.serve is server.serve
     assert app.gr is ui.gr and app.MAX_UPLOAD_BYTES == ui.MAX_UPLOAD_BYTES
 
 
@@ -104,21 +64,3 @@ def test_search_only_app_has_no_editing_function(app_holder):
     ids = {getattr(block, "elem_id", None) for block in reader.blocks.values()}
     assert "question" in ids
     assert not ids & {"upload", "update", "rebuild", "upload-report"}
-
-
-def test_public_serves_search_to_all_and_refuses_editing(monkeypatch, seed_index, seed_copy):
-    seen = {}
-
-    def fake_run(server, sock):
-        from fastapi.testclient import TestClient
-
-        client = TestClient(server)
-        seen["api"] = client.get("/api/search", params={"q": "Wer traf Lawrow?"}).status_code
-        seen["upload"] = client.post("/gradio_api/upload", files={"files": ("a.txt", b"x")})
-        config = client.get("/config").json()
-        seen["ids"] = {c.get("props", {}).get("elem_id") for c in config["components"]}
-
-    monkeypatch.setattr(ui, "_run", fake_run)
-    assert app.serve(seed_index.path, seed_copy, port=free_port(), public=True) == 0
-    assert seen["api"] == 200 and seen["upload"].status_code == 403
-    assert "question" in seen["ids"] and "upload" not in seen["ids"]

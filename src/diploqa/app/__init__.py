@@ -9,12 +9,14 @@ Gradio:
 * :mod:`.handlers` — what the buttons and API endpoints do (:func:`answer_html`,
   :func:`search_records`, :func:`upload_articles`, :func:`update_index`).
 * :mod:`.uploads` — validating and storing one uploaded file (:func:`save_upload`).
-* :mod:`.ui` — the Gradio Blocks (:func:`create_app`) and :func:`serve`; the only module that
-  imports Gradio (the optional ``ui`` extra).
+* :mod:`.ui` — the Gradio Blocks (:func:`create_app`); the only module that imports Gradio
+  (the optional ``ui`` extra).
+* :mod:`.server` — :func:`serve`: the JSON endpoint at once, the page once Gradio is loaded.
 
 Every name is re-exported here, so ``from diploqa.app import create_app, serve`` works. The
-names of :mod:`.ui` are loaded on first use: ``import diploqa.app`` does not import Gradio,
-and using one of them without Gradio installed raises :class:`ImportError`.
+names of :mod:`.ui` and :mod:`.server` are loaded on first use: ``import diploqa.app`` does
+not import Gradio (nor uvicorn), and using a name of :mod:`.ui` without Gradio installed
+raises :class:`ImportError`.
 """
 
 from __future__ import annotations
@@ -62,40 +64,25 @@ from .uploads import (
 )
 
 if TYPE_CHECKING:
-    from .ui import (
-        CSS,
-        EXAMPLES,
-        LOCAL_HOSTS,
-        SEARCH_CONCURRENCY,
-        create_app,
-        gr,
-        mcp_available,
-        serve,
-    )
+    from .server import LOCAL_HOSTS, serve
+    from .ui import CSS, EXAMPLES, SEARCH_CONCURRENCY, create_app, gr, mcp_available
 
-#: Names that live in :mod:`.ui` and so need Gradio; imported on first access.
-_UI_NAMES = frozenset(
-    {
-        "CSS",
-        "EXAMPLES",
-        "LOCAL_HOSTS",
-        "SEARCH_CONCURRENCY",
-        "create_app",
-        "gr",
-        "mcp_available",
-        "serve",
-    }
-)
+#: Names imported on first access: those of :mod:`.ui` need Gradio.
+_LAZY_NAMES = {
+    **dict.fromkeys(["CSS", "EXAMPLES", "SEARCH_CONCURRENCY", "create_app", "gr",
+                     "mcp_available"], ".ui"),
+    **dict.fromkeys(["LOCAL_HOSTS", "serve"], ".server"),
+}  # fmt: skip
 
 
 def __getattr__(name: str) -> Any:
-    if name in _UI_NAMES:
-        return getattr(importlib.import_module(".ui", __name__), name)
+    if name in _LAZY_NAMES:
+        return getattr(importlib.import_module(_LAZY_NAMES[name], __name__), name)
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def __dir__() -> list[str]:
-    return sorted({*globals(), *_UI_NAMES})
+    return sorted({*globals(), *_LAZY_NAMES})
 
 
 __all__ = [

@@ -1,6 +1,7 @@
 """The Gradio wiring: the page, its events and the named API endpoints; the only Gradio user.
 
-:func:`create_app` lays out the Blocks and :func:`serve` launches it. Everything the page
+:func:`create_app` lays out the Blocks and :func:`server_app` mounts them beside the JSON
+endpoint; :mod:`.server` serves them. Everything the page
 shows comes from the handlers and renderers, so this module only connects them. The search
 is the named API (and MCP) endpoint ``search`` (HTML, as the page shows it) and
 ``search_json`` (a list of dicts for programs). Gradio is the optional ``ui`` extra and is
@@ -12,12 +13,6 @@ from __future__ import annotations
 import html
 import importlib.util
 import os
-import signal
-import socket
-import sys
-import threading
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -40,10 +35,9 @@ from .uploads import MAX_UPLOAD_BYTES
 # No telemetry: Gradio reads this when it is imported.
 os.environ["GRADIO_ANALYTICS_ENABLED"] = "False"
 import gradio as gr
-import uvicorn
 from fastapi import FastAPI
 
-from ..auth.middleware import EDITOR_PATH, Access, AccessGate
+from ..auth.middleware import EDITOR_PATH
 from .api import json_api
 
 #: Searches that may run at once; index updates always run one at a time.
@@ -53,8 +47,6 @@ SEARCH_CONCURRENCY = 4
 STATUS_POLL_BUSY, STATUS_POLL_IDLE = 1.0, 5.0
 #: The file kinds an upload may be, for the label.
 _KINDS = ", ".join(ARTICLE_SUFFIXES)
-#: Hosts that are not reachable from the network.
-LOCAL_HOSTS = frozenset({"127.0.0.1", "localhost", "::1"})
 
 EXAMPLES = [
     "Mit wem sprach Kerry in Sotschi?",
@@ -427,23 +419,16 @@ def mcp_available() -> bool:
     return importlib.util.find_spec("mcp") is not None
 
 
-def server_app(
-    demo: gr.Blocks,
-    holder: IndexHolder,
-    editor: gr.Blocks | None = None,
-    access: Access | None = None,
-) -> FastAPI:
-    """The web server: the JSON endpoint (:mod:`diploqa.app.api`) beside the Gradio page,
-    its API and MCP server. With ``access`` (accounts or ``--public``) every request passes
-    :class:`~diploqa.auth.middleware.AccessGate` first; ``editor``, the editing app, is then
-    mounted at ``/edit`` for editors, and ``demo`` is the search-only app."""
+def server_app(demo: gr.Blocks, holder: IndexHolder, editor: gr.Blocks | None = None) -> FastAPI:
+    """The full web app: the JSON endpoint (:mod:`diploqa.app.api`) beside the Gradio page,
+    its API and MCP server. ``editor``, the editing app of a server with accounts, is mounted
+    at ``/edit`` (the access gate of :mod:`.server` lets only editors reach it), and ``demo``
+    is then the search-only app."""
     server = FastAPI(docs_url=None, redoc_url=None, openapi_url=None)
     server.include_router(json_api(holder))
     if editor is not None:  # before the catch-all mount at the root
         _mount(server, editor, EDITOR_PATH)
     _mount(server, demo, "")
-    if access is not None:
-        server.add_middleware(AccessGate, access=access)
     return server
 
 
@@ -459,164 +444,3 @@ def _mount(server: FastAPI, demo: gr.Blocks, path: str) -> None:
         theme=_theme(),
         css=CSS,
     )
-
-
-def _bind(host: str, port: int) -> socket.socket:
-    """A listening-ready TCP socket on ``host:port`` (IPv6 when the host has a colon)."""
-    family = socket.AF_INET6 if ":" in host else socket.AF_INET
-    sock = socket.socket(family, socket.SOCK_STREAM)
-    try:
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        # Accepted connections inherit it: without, a keep-alive client waited ~40 ms per
-        # answer (a response in two segments, the second held until the delayed ACK).
-        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-        sock.bind((host, port))
-    except OSError:
-        sock.close()
-        raise
-    return sock
-
-
-class _Server(uvicorn.Server):
-    """uvicorn's server, stopped gracefully by Ctrl-C or SIGTERM; afterwards it returns
-    instead of raising the signal again (uvicorn's default), so :func:`serve` can stop a
-    running index update and exit cleanly."""
-
-    @contextmanager
-    def capture_signals(self) -> Iterator[None]:
-        if threading.current_thread() is not threading.main_thread():
-            yield
-            return
-        stops = (signal.SIGINT, signal.SIGTERM)
-        original = {sig: signal.signal(sig, self.handle_exit) for sig in stops}
-        try:
-            yield
-        finally:
-            for sig, handler in original.items():
-                signal.signal(sig, handler)
-
-
-def _run(server: FastAPI, sock: socket.socket) -> None:
-    """Serve on an already bound socket until stopped (Ctrl-C, SIGTERM)."""
-    # Open streams (a page's event source, an MCP session) would hold a graceful stop forever.
-    settings = uvicorn.Config(server, log_level="warning", timeout_graceful_shutdown=3)
-    _Server(settings).run(sockets=[sock])
-
-
-def serve(
-    index_dir: str | Path | None = None,
-    articles_dir: str | Path | None = None,
-    host: str = "127.0.0.1",
-    port: int = 7860,
-    watch: bool = False,
-    exit_if_busy: bool = False,
-    users_file: str | Path | None = None,
-    public: bool = False,
-    store: str | None = None,
-) -> int:
-    """Start the web UI and block until it is stopped; returns the exit code.
-
-    The address is bound first, so a taken port fails at once. The index (if there is one) is
-    loaded before the server answers. Without one, or when articles changed since it was built,
-    the server opens at once and builds in the background; the page shows the progress and the
-    new index is swapped in when it is done. ``watch``: also update the index whenever article
-    files below ``articles_dir`` change.
-
-    When the server stops, a running update stops at its next step (the index is left as it
-    was). ``exit_if_busy`` (``diploqa serve``): if it is still busy after 15 s (loading the
-    model, say), end the process at once, as a kill would, instead of returning; a thread
-    still inside OpenVINO when the interpreter shuts down would crash it. ``store``: where
-    the index lives (``--store``, see :func:`diploqa.search.load_index`).
-
-    Access: with ``users_file`` everyone signs in (readers search, editors also change the
-    archive; see :mod:`diploqa.auth`). Without it the server is open, so it binds loopback
-    only, unless ``public``: then searching is open to all and editing is switched off.
-    """
-    index_dir = Path(index_dir) if index_dir else config.index_dir()
-    articles_dir = Path(articles_dir) if articles_dir else config.articles_dir()
-    try:
-        access = _access(host, users_file, public)
-    except DiploqaError as err:
-        print(f"error: {err}", file=sys.stderr)
-        return 1
-    try:
-        sock = _bind(host, port)
-    except OSError as err:
-        print(f"error: cannot serve on {host}:{port}: {err.strerror or err}", file=sys.stderr)
-        return 1
-    holder = IndexHolder(index_dir, articles_dir, store=store)
-    holder.load(model=False)  # a background build loads the model itself
-
-    def on_report(report) -> None:
-        print(f"{holder.location.path}: {report.summary()}", flush=True)
-
-    stop = threading.Event()
-    code = 0
-    try:
-        with sock:
-            holder.start_background(watch=watch, stop=stop, on_report=on_report)
-            if watch:
-                print(f"watching {articles_dir} for changes", file=sys.stderr, flush=True)
-            signed = access is not None and access.users is not None
-            demo = create_app(holder=holder, editing=access is None, sign_out=signed)
-            editor = create_app(holder=holder, sign_out=True) if signed else None
-            print(f"diploqa: serving on http://{_url_host(host)}:{port}/", file=sys.stderr)
-            _run(server_app(demo, holder, editor, access), sock)
-    finally:
-        stop.set()
-        if not holder.close(timeout=15):
-            print(
-                "stopping: an index update was cut short; the index is as it was", file=sys.stderr
-            )
-            if exit_if_busy:
-                sys.stdout.flush()
-                sys.stderr.flush()
-                os._exit(code)
-    return code
-
-
-def _access(host: str, users_file: str | Path | None, public: bool) -> Access | None:
-    """Who may do what: accounts from ``users_file``, everyone a reader (``public``), or
-    no checks at all (None), which is allowed on loopback only."""
-    exposed = host not in LOCAL_HOSTS
-    if users_file is not None and public:
-        raise DiploqaError("--public and --users exclude each other: choose one")
-    if users_file is not None:
-        path = Path(users_file)
-        access = Access.from_file(
-            path, config.session_minutes() * 60, free=config.FREE_LOGIN_FAILURES,
-            base=config.LOGIN_BACKOFF_SECONDS[0], cap=config.LOGIN_BACKOFF_SECONDS[1],
-        )  # fmt: skip
-        if not access.users.current().accounts:
-            raise DiploqaError(
-                f"the users file {path} has no users: add one with "
-                f"diploqa users add NAME --role editor --users {path}"
-            )
-        if exposed:
-            print(
-                f"note: listening on {host} over plain HTTP: put a TLS reverse proxy in front "
-                "so that passwords, tokens and session cookies do not cross the network in "
-                "clear text (README, 'Serving a team')",
-                file=sys.stderr,
-            )
-        return access
-    if public:
-        if exposed:
-            print(
-                f"warning: listening on {host} with --public: anyone who can reach it can "
-                "search the archive (editing is switched off)",
-                file=sys.stderr,
-            )
-        return Access.public()
-    if exposed:
-        raise DiploqaError(
-            f"refusing to serve on {host} without accounts: anyone who could reach it could "
-            "upload articles and rebuild the index. Add a user with "
-            "'diploqa users add NAME --role editor --users FILE' and start with --users FILE, "
-            "or pass --public for a search-only server open to all"
-        )
-    return None
-
-
-def _url_host(host: str) -> str:
-    return f"[{host}]" if ":" in host else host

@@ -1,0 +1,369 @@
+"""``diploqa serve``: bind, check who may connect, and serve in two stages.
+
+Importing Gradio and building the page take most of a cold start (about 3 s of a quiet
+machine's 5–6 s; docs/benchmarks.md), and the JSON endpoint needs neither. So the server
+answers ``GET /api/search`` as soon as the index is loaded, while Gradio is imported and the
+page built on a thread; until then every other route answers 503 ("starting", with
+``Retry-After``), and a browser gets a page that reloads itself. Then the full app (the page,
+the Gradio API and MCP, the JSON endpoint) takes over every route, its startup events run as
+they would have at launch. The access gate sits in front of both stages.
+
+Nothing here imports Gradio, so ``diploqa.app.serve`` is importable without the ``ui`` extra
+until the page is built.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import importlib
+import logging
+import os
+import signal
+import socket
+import sys
+import threading
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import uvicorn
+from fastapi import FastAPI
+from starlette.responses import HTMLResponse, JSONResponse
+
+from .. import config
+from ..auth.middleware import Access, AccessGate
+from ..errors import DiploqaError
+from .api import json_api
+from .state import IndexHolder
+
+log = logging.getLogger(__name__)
+
+#: Hosts that are not reachable from the network.
+LOCAL_HOSTS = frozenset({"127.0.0.1", "localhost", "::1"})
+#: Routes the first stage answers (they need no Gradio).
+EARLY_PATHS = frozenset({"/api/search"})
+
+_STARTING_PAGE = """<!doctype html>
+<html lang="de"><head><meta charset="utf-8"><meta http-equiv="refresh" content="1">
+<title>diploqa</title></head>
+<body style="font-family: system-ui, sans-serif; margin: 4em auto; max-width: 30em">
+<p>diploqa startet … / diploqa is starting …</p></body></html>
+"""
+
+
+class StagedApp:
+    """The ASGI app of :func:`serve`: the JSON endpoint at once, everything once built.
+
+    ``build`` runs on a daemon thread (a shutdown does not wait for an import that is half
+    done); when it returns, the full app's lifespan is entered in the server's event loop, so
+    Gradio's startup events (its queue, the MCP session manager) run as they would at launch.
+    If ``build`` fails, ``on_failure`` gets the error (the server then stops).
+    """
+
+    def __init__(
+        self,
+        early: FastAPI,
+        build: Callable[[], FastAPI],
+        on_failure: Callable[[BaseException], None],
+    ) -> None:
+        self.early = early
+        self._build = build
+        self._on_failure = on_failure
+        self._full: FastAPI | None = None
+        self._stack = contextlib.AsyncExitStack()
+        self._task: asyncio.Task | None = None
+
+    @property
+    def ready(self) -> bool:
+        """Whether the full app answers every route."""
+        return self._full is not None
+
+    async def __call__(self, scope, receive, send) -> None:
+        if scope["type"] == "lifespan":
+            await self._lifespan(receive, send)
+            return
+        app = self._full
+        if app is None:
+            if scope["type"] == "http" and scope["path"] in EARLY_PATHS:
+                app = self.early
+            elif scope["type"] == "websocket":
+                await send({"type": "websocket.close", "code": 1013})  # try again later
+                return
+            else:
+                await _starting(scope)(scope, receive, send)
+                return
+        await app(scope, receive, send)
+
+    async def _lifespan(self, receive, send) -> None:
+        while True:
+            message = await receive()
+            if message["type"] == "lifespan.startup":
+                self._task = asyncio.create_task(self._take_over())
+                await send({"type": "lifespan.startup.complete"})
+            elif message["type"] == "lifespan.shutdown":
+                if self._task is not None and not self._task.done():
+                    self._task.cancel()
+                with contextlib.suppress(BaseException):
+                    await self._stack.aclose()
+                await send({"type": "lifespan.shutdown.complete"})
+                return
+
+    async def _take_over(self) -> None:
+        loop = asyncio.get_running_loop()
+        built: asyncio.Future = loop.create_future()
+
+        def run() -> None:
+            try:
+                result = self._build()
+            except BaseException as err:  # reported in the loop, below
+                loop.call_soon_threadsafe(_settle, built, None, err)
+            else:
+                loop.call_soon_threadsafe(_settle, built, result, None)
+
+        threading.Thread(target=run, name="diploqa-build-page", daemon=True).start()
+        try:
+            full = await built
+            await self._stack.enter_async_context(full.router.lifespan_context(full))
+        except asyncio.CancelledError:
+            raise
+        except BaseException as err:
+            self._on_failure(err)
+            return
+        self._full = full
+
+
+def _settle(future: asyncio.Future, result, error: BaseException | None) -> None:
+    if future.done():  # cancelled by a shutdown meanwhile
+        return
+    if error is not None:
+        future.set_exception(error)
+    else:
+        future.set_result(result)
+
+
+def _starting(scope) -> HTMLResponse | JSONResponse:
+    """503 while the page is built: a self-reloading page for a browser, JSON otherwise."""
+    headers = {"Retry-After": "1", "Cache-Control": "no-store"}
+    accept = dict(scope.get("headers") or []).get(b"accept", b"").decode("latin-1")
+    if scope.get("method") == "GET" and "text/html" in accept:
+        return HTMLResponse(_STARTING_PAGE, status_code=503, headers=headers)
+    message = "diploqa is starting: the page and the Gradio API follow in a few seconds"
+    return JSONResponse({"error": message}, status_code=503, headers=headers)
+
+
+def _bind(host: str, port: int) -> socket.socket:
+    """A listening-ready TCP socket on ``host:port`` (IPv6 when the host has a colon)."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    try:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        # Accepted connections inherit it: without, a keep-alive client waited ~40 ms per
+        # answer (a response in two segments, the second held until the delayed ACK).
+        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        sock.bind((host, port))
+    except OSError:
+        sock.close()
+        raise
+    return sock
+
+
+class _Server(uvicorn.Server):
+    """uvicorn's server, stopped gracefully by Ctrl-C or SIGTERM; afterwards it returns
+    instead of raising the signal again (uvicorn's default), so :func:`serve` can stop a
+    running index update and exit cleanly."""
+
+    @contextlib.contextmanager
+    def capture_signals(self) -> Iterator[None]:
+        if threading.current_thread() is not threading.main_thread():
+            yield
+            return
+        stops = (signal.SIGINT, signal.SIGTERM)
+        original = {sig: signal.signal(sig, self.handle_exit) for sig in stops}
+        try:
+            yield
+        finally:
+            for sig, handler in original.items():
+                signal.signal(sig, handler)
+
+
+def _run(app, sock: socket.socket) -> _Server:
+    """Serve ``app`` on an already bound socket until stopped (Ctrl-C, SIGTERM, or
+    ``should_exit`` set by the app); returns the server, whose state tells how it ended."""
+    # Open streams (a page's event source, an MCP session) would hold a graceful stop forever.
+    settings = uvicorn.Config(app, log_level="warning", timeout_graceful_shutdown=3)
+    server = _Server(settings)
+    if isinstance(app, _Serving):
+        app.bind_server(server)
+    server.run(sockets=[sock])
+    return server
+
+
+def _page_builder(holder: IndexHolder, access: Access | None) -> Callable[[], FastAPI]:
+    """What the second stage runs: import Gradio, build the page(s) and the full app."""
+
+    def build() -> FastAPI:
+        started = time.perf_counter()
+        ui = importlib.import_module(".ui", __package__)
+        signed = access is not None and access.users is not None
+        demo = ui.create_app(holder=holder, editing=access is None, sign_out=signed)
+        editor = ui.create_app(holder=holder, sign_out=True) if signed else None
+        full = ui.server_app(demo, holder, editor)
+        log.info("page ready after %.1f s", time.perf_counter() - started)
+        return full
+
+    return build
+
+
+class _Serving:
+    """The staged app with the access gate in front, and the way a failed build stops it."""
+
+    def __init__(self, holder: IndexHolder, access: Access | None) -> None:
+        early = FastAPI(docs_url=None, redoc_url=None, openapi_url=None)
+        early.include_router(json_api(holder))
+        self.failure: BaseException | None = None
+        self._server: _Server | None = None
+        self.staged = StagedApp(early, _page_builder(holder, access), self._failed)
+        self.app = self.staged if access is None else AccessGate(self.staged, access=access)
+
+    def bind_server(self, server: _Server) -> None:
+        self._server = server
+
+    def _failed(self, err: BaseException) -> None:
+        self.failure = err
+        if self._server is not None:
+            self._server.should_exit = True
+
+    async def __call__(self, scope, receive, send) -> None:
+        await self.app(scope, receive, send)
+
+
+def serve(
+    index_dir: str | Path | None = None,
+    articles_dir: str | Path | None = None,
+    host: str = "127.0.0.1",
+    port: int = 7860,
+    watch: bool = False,
+    exit_if_busy: bool = False,
+    users_file: str | Path | None = None,
+    public: bool = False,
+    store: str | None = None,
+) -> int:
+    """Start the web UI and block until it is stopped; returns the exit code.
+
+    The address is bound first, so a taken port fails at once. The index (if there is one) is
+    loaded before the server answers; ``/api/search`` answers from then on, the page a few
+    seconds later (see :class:`StagedApp`). Without an index, or when articles changed since
+    it was built, the server opens at once and builds in the background; the page shows the
+    progress and the new index is swapped in when it is done. ``watch``: also update the
+    index whenever article files below ``articles_dir`` change.
+
+    When the server stops, a running update stops at its next step (the index is left as it
+    was). ``exit_if_busy`` (``diploqa serve``): if it is still busy after 15 s (loading the
+    model, say), end the process at once, as a kill would, instead of returning; a thread
+    still inside OpenVINO when the interpreter shuts down would crash it. ``store``: where
+    the index lives (``--store``, see :func:`diploqa.search.load_index`).
+
+    Access: with ``users_file`` everyone signs in (readers search, editors also change the
+    archive; see :mod:`diploqa.auth`). Without it the server is open, so it binds loopback
+    only, unless ``public``: then searching is open to all and editing is switched off.
+    """
+    index_dir = Path(index_dir) if index_dir else config.index_dir()
+    articles_dir = Path(articles_dir) if articles_dir else config.articles_dir()
+    try:
+        access = _access(host, users_file, public)
+    except DiploqaError as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 1
+    try:
+        sock = _bind(host, port)
+    except OSError as err:
+        print(f"error: cannot serve on {host}:{port}: {err.strerror or err}", file=sys.stderr)
+        return 1
+    holder = IndexHolder(index_dir, articles_dir, store=store)
+    holder.load(model=False)  # a background build loads the model itself
+
+    def on_report(report) -> None:
+        print(f"{holder.location.path}: {report.summary()}", flush=True)
+
+    stop = threading.Event()
+    code = 0
+    try:
+        with sock:
+            holder.start_background(watch=watch, stop=stop, on_report=on_report)
+            if watch:
+                print(f"watching {articles_dir} for changes", file=sys.stderr, flush=True)
+            serving = _Serving(holder, access)
+            print(f"diploqa: serving on http://{_url_host(host)}:{port}/", file=sys.stderr)
+            _run(serving, sock)
+            if serving.failure is not None:
+                code = 1
+                err = serving.failure
+                if isinstance(err, ImportError):
+                    print(
+                        "error: the web UI needs the optional 'ui' extra (Gradio), which is "
+                        f"not installed (missing module: {err.name or err}): "
+                        "pip install 'diploqa[ui]'",
+                        file=sys.stderr,
+                    )
+                else:
+                    log.debug("building the page failed", exc_info=err)
+                    print(f"error: building the page failed: {err}", file=sys.stderr)
+    finally:
+        stop.set()
+        if not holder.close(timeout=15):
+            print(
+                "stopping: an index update was cut short; the index is as it was", file=sys.stderr
+            )
+            if exit_if_busy:
+                sys.stdout.flush()
+                sys.stderr.flush()
+                os._exit(code)
+    return code
+
+
+def _access(host: str, users_file: str | Path | None, public: bool) -> Access | None:
+    """Who may do what: accounts from ``users_file``, everyone a reader (``public``), or
+    no checks at all (None), which is allowed on loopback only."""
+    exposed = host not in LOCAL_HOSTS
+    if users_file is not None and public:
+        raise DiploqaError("--public and --users exclude each other: choose one")
+    if users_file is not None:
+        path = Path(users_file)
+        access = Access.from_file(
+            path, config.session_minutes() * 60, free=config.FREE_LOGIN_FAILURES,
+            base=config.LOGIN_BACKOFF_SECONDS[0], cap=config.LOGIN_BACKOFF_SECONDS[1],
+        )  # fmt: skip
+        if not access.users.current().accounts:
+            raise DiploqaError(
+                f"the users file {path} has no users: add one with "
+                f"diploqa users add NAME --role editor --users {path}"
+            )
+        if exposed:
+            print(
+                f"note: listening on {host} over plain HTTP: put a TLS reverse proxy in front "
+                "so that passwords, tokens and session cookies do not cross the network in "
+                "clear text (README, 'Serving a team')",
+                file=sys.stderr,
+            )
+        return access
+    if public:
+        if exposed:
+            print(
+                f"warning: listening on {host} with --public: anyone who can reach it can "
+                "search the archive (editing is switched off)",
+                file=sys.stderr,
+            )
+        return Access.public()
+    if exposed:
+        raise DiploqaError(
+            f"refusing to serve on {host} without accounts: anyone who could reach it could "
+            "upload articles and rebuild the index. Add a user with "
+            "'diploqa users add NAME --role editor --users FILE' and start with --users FILE, "
+            "or pass --public for a search-only server open to all"
+        )
+    return None
+
+
+def _url_host(host: str) -> str:
+    return f"[{host}]" if ":" in host else host
