@@ -33,7 +33,6 @@ import re
 import threading
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -591,18 +590,14 @@ class MilvusLocation:
             store.flush()
             fault_point("after-faiss")
             metadata = dump_metadata(articles, chunks, stories)
-            manifest = Manifest(
-                format_version=config.INDEX_FORMAT_VERSION,
-                generation=generation,
-                model=encoder.model_id,
-                backend=encoder.backend,
-                dimension=encoder.dim,
-                index_type=store.index_type,
-                chunking=chunking.as_dict(),
-                articles={a.id: a.content_hash for a in articles},
-                n_chunks=len(chunks),
-                files={METADATA_FILE: hashlib.sha256(metadata).hexdigest()},
-                created=datetime.now(UTC).isoformat(timespec="seconds"),
+            manifest = Manifest.for_build(
+                encoder,
+                chunking,
+                articles,
+                len(chunks),
+                generation,
+                store.index_type,
+                {METADATA_FILE: hashlib.sha256(metadata).hexdigest()},
                 extra={"store": "milvus", "collection": name},
             )
             self._write_meta(
