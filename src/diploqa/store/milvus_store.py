@@ -131,7 +131,12 @@ def connect(address: config.StoreAddress):
             if not folder.is_dir():
                 raise MilvusError(f"cannot open {address}: the folder {folder} does not exist")
         try:
-            client = pymilvus.MilvusClient(uri=address.uri, token=address.token, timeout=10)
+            # A dedicated channel: pymilvus shares one per address in a process-wide registry
+            # that outlives close() and, after 30 s idle, health-checks it on reuse (a failed
+            # check is a failed connect); diploqa keeps its own client per address instead.
+            client = pymilvus.MilvusClient(
+                uri=address.uri, token=address.token, timeout=10, dedicated=True
+            )
         except Exception as err:  # pymilvus raises its own types and gRPC's
             reason = _reason(err, address)
             if address.kind == "milvus-lite":
