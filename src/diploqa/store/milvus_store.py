@@ -179,9 +179,28 @@ def ensure_loaded(address: config.StoreAddress, collection: str) -> None:
             client.load_collection(collection)
 
 
+def _unreachable(err: BaseException) -> bool:
+    """Whether ``err`` says the server cannot be reached (down, restarting, network)."""
+    code = getattr(err, "code", None)
+    if callable(code):  # a grpc.RpcError
+        return getattr(code(), "name", "") in ("UNAVAILABLE", "DEADLINE_EXCEEDED")
+    text = str(getattr(err, "message", None) or err)
+    return code == 2 or "Fail connecting to server" in text or "server unavailable" in text
+
+
+def _not_loaded(err: BaseException) -> bool:
+    """Whether ``err`` says the collection is not loaded (a restarted server loads none)."""
+    text = str(getattr(err, "message", None) or err)
+    return getattr(err, "code", None) == 101 or "not loaded" in text or "call load()" in text
+
+
 @contextlib.contextmanager
 def engine_errors(address: config.StoreAddress, doing: str) -> Iterator[None]:
-    """Turn any error of the engine into one :class:`MilvusError` line."""
+    """Turn any error of the engine into one :class:`MilvusError` line.
+
+    A server that cannot be reached also drops the cached client, so that the first call
+    after the server is back opens a fresh channel instead of waiting out gRPC's reconnect
+    backoff: a running diploqa recovers by itself."""
     try:
         yield
     except DiploqaError:
@@ -190,12 +209,32 @@ def engine_errors(address: config.StoreAddress, doing: str) -> Iterator[None]:
         if type(err).__module__.split(".")[0] not in ("pymilvus", "grpc", "milvus_lite"):
             raise
         reason = _reason(err, address)
+        if address.kind == "milvus" and _unreachable(err):
+            forget_client(address)
+            raise MilvusError(
+                f"cannot reach Milvus at {address} while {doing} ({reason}): check that the "
+                "server runs; diploqa reconnects by itself once it answers"
+            ) from None
         if "does not exist" in reason or "not found" in reason:
             raise IndexCorruptError(
                 f"Milvus at {address} lost part of the index while {doing} ({reason}): "
                 f"{REBUILD_HINT}"
             ) from None
         raise MilvusError(f"Milvus at {address} failed while {doing}: {reason}") from None
+
+
+def loaded_call(address: config.StoreAddress, collection: str, doing: str, call):
+    """``call()`` inside :func:`engine_errors`; if the engine says ``collection`` is not
+    loaded (a restarted server, or Milvus Lite reopening its file, loads nothing), load it and
+    call once more, so that a server restart needs no restart of diploqa."""
+    with engine_errors(address, doing):
+        try:
+            return call()
+        except Exception as err:
+            if not _not_loaded(err):
+                raise
+        connect(address).load_collection(collection)
+        return call()
 
 
 # --------------------------------------------------------------------------------------------
@@ -293,7 +332,7 @@ class MilvusStore:
         count: int,
     ) -> None:
         self.address = address
-        self.client = connect(address)
+        connect(address)  # a wrong address fails here, not at the first search
         self.collection = collection
         self.dimension = dimension
         self.index_type = index_type
@@ -321,6 +360,11 @@ class MilvusStore:
                 collection, schema=schema, index_params=index, consistency_level="Strong"
             )
         return cls(address, collection, dimension, kind, 0)
+
+    @property
+    def client(self):
+        """The process's client of the engine (a new one after the server was unreachable)."""
+        return connect(self.address)
 
     def __len__(self) -> int:
         return self._count
@@ -371,15 +415,19 @@ class MilvusStore:
             expression = _rows_expression(rows)
         limit = min(k, MAX_TOPK, max(len(self), 1))
         ef = max(config.hnsw_ef_search(), limit)
-        with engine_errors(self.address, "searching"):
-            results = self.client.search(
+        results = loaded_call(
+            self.address,
+            self.collection,
+            "searching",
+            lambda: self.client.search(
                 self.collection,
                 data=queries.tolist(),
                 limit=limit,
                 filter=expression or "",
                 search_params={"metric_type": "IP", "params": {"ef": ef}},
                 output_fields=[],
-            )
+            ),
+        )
         for q, hits in enumerate(results):
             for j, hit in enumerate(hits):
                 found[q, j] = int(hit["row"])
@@ -392,13 +440,17 @@ class MilvusStore:
         if len(rows) == 0:
             return out
         wanted = np.unique(rows)
-        with engine_errors(self.address, "reading vectors"):
-            records = self.client.query(
+        records = loaded_call(
+            self.address,
+            self.collection,
+            "reading vectors",
+            lambda: self.client.query(
                 self.collection,
                 filter=_rows_expression(wanted),
                 output_fields=["row", "vector"],
                 limit=len(wanted),
-            )
+            ),
+        )
         by_row = {int(r["row"]): r["vector"] for r in records}
         for i, row in enumerate(rows.tolist()):
             out[i] = by_row[row]
@@ -414,8 +466,12 @@ class MilvusStore:
 
     def count(self) -> int:
         """Rows the engine holds (a load compares it with the manifest)."""
-        with engine_errors(self.address, f"counting {self.collection}"):
-            result = self.client.query(self.collection, filter="", output_fields=["count(*)"])
+        result = loaded_call(
+            self.address,
+            self.collection,
+            f"counting {self.collection}",
+            lambda: self.client.query(self.collection, filter="", output_fields=["count(*)"]),
+        )
         return int(result[0]["count(*)"])
 
     def save(self, folder: Path) -> dict[str, str]:
