@@ -2,17 +2,21 @@
 
 One generation is two collections, both written completely before anyone reads them::
 
-    <name>__gen_000007         a row per chunk: row (primary key), vector, and the scalar
-                               fields the filters test (article_id, outlet words, date range)
-    <name>__gen_000007__meta   the manifest and the metadata (articles, chunks, stories) as
-                               JSON text in pieces, checked against the manifest's checksum
+    <name>__gen_000007_1f2e3d4c         a row per chunk: row (primary key), vector, and the
+                                        scalar fields the filters test (article_id, outlet
+                                        words, date range)
+    <name>__gen_000007_1f2e3d4c__meta   the manifest and the metadata (articles, chunks,
+                                        stories) as JSON text in pieces, checked against the
+                                        manifest's checksum
 
 The alias ``<name>`` names the live generation's chunk collection; a build switches it in one
 ``alter_alias`` after both collections are complete, so a search never sees half an update. A
 reader resolves the alias once per load and then reads that generation only. A killed build
 leaves the old alias, and so the old generation, answering; the next build drops what it left
 (it keeps the previous generation for readers that loaded it a moment ago, as the FAISS
-folder does).
+folder does). Two builders on one server: :class:`BuildLease` and the check before the switch
+(:meth:`MilvusLocation.write`); a server that was down is reconnected to by itself
+(:func:`engine_errors`, :func:`loaded_call`).
 
 Filters become Milvus expressions evaluated inside the search (:func:`filter_expression`);
 an article-id glob with character classes, which ``like`` cannot express, is sent as the
