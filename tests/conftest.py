@@ -306,11 +306,6 @@ class MilvusServer:
             self.process.kill()
             self.process.wait(timeout=15)
 
-    def restart(self) -> None:
-        """Kill the server if it runs, and start it again on the same port and data."""
-        self.kill()
-        self.start()
-
 
 def _milvus_server(folder: Path) -> Iterator[MilvusServer]:
     pytest.importorskip("milvus_lite", reason="the Milvus store needs pymilvus and milvus-lite")
