@@ -165,3 +165,26 @@ def test_two_builders_on_one_server_never_mix_and_the_loser_is_told(
         assert aliases == ["news"] and first.stored.vectors.collection not in names
     finally:
         forget_milvus_client(store)
+
+
+def test_a_held_lease_is_renewed_and_released(milvus_server, monkeypatch):
+    """A long build keeps its lease: the record's expiry moves on while it runs (here with a
+    lease of 1.5 s instead of a minute), and leaving drops the alias and the record."""
+    from diploqa.store import milvus_store
+    from diploqa.store.milvus_store import BuildLease
+
+    monkeypatch.setattr(milvus_store, "LEASE_SECONDS", 1.5)
+    store = milvus_server.address()
+    location = diploqa.store.location.open_location(None, store)
+    try:
+        with BuildLease(location) as lease:
+            first = lease.holder()[1]["expires"]
+            time.sleep(3.5)  # past the first expiry: only a renewal keeps it held
+            held_by, record = BuildLease(location).holder()
+            assert held_by == lease.name and record["expires"] > time.time() > first
+            with pytest.raises(StoreUnavailableError, match=f"pid {os.getpid()}, since "):
+                BuildLease(location).__enter__()
+        names, aliases = _collections(store)
+        assert names == [] and aliases == []
+    finally:
+        forget_milvus_client(store)
