@@ -275,18 +275,98 @@ def auth_server(tmp_path_factory, seed_copy, seed_index) -> Iterator[AuthServer]
 # --------------------------------------------------------------------------------------------
 
 
-@pytest.fixture(params=["faiss", "milvus-lite"])
-def store(request, tmp_path) -> str:
-    """Where a test's index lives: ``faiss`` (the ``--index`` folder) or a fresh Milvus Lite
-    file (``--store milvus-lite:PATH``), as ``build_index``/``load_index``/``--store`` take it.
-    The process's client is closed afterwards, so the file is free for another process."""
+@dataclass
+class MilvusServer:
+    """A real Milvus server: ``milvus-lite server`` (the gRPC server milvus-lite ships) in a
+    subprocess on a loopback port, over one data folder. :meth:`kill` and :meth:`start` again
+    give a crash and a restart on the same port and data (what an outage looks like to
+    diploqa). It accepts any token: it does not check credentials."""
+
+    data_dir: Path
+    port: int
+    log: Path
+    process: subprocess.Popen | None = None
+
+    def address(self, collection: str = "news") -> str:
+        """The ``--store`` address of ``collection`` on this server."""
+        return f"milvus://127.0.0.1:{self.port}/{collection}"
+
+    def log_text(self) -> str:
+        return self.log.read_text(errors="replace") if self.log.exists() else ""
+
+    def start(self, timeout: float = 60) -> None:
+        """Start the server and wait until it accepts connections."""
+        assert self.process is None or self.process.poll() is not None, "already running"
+        command = [sys.executable, "-m", "milvus_lite", "server", "--data-dir",
+                   str(self.data_dir), "--host", "127.0.0.1", "--port", str(self.port)]  # fmt: skip
+        with self.log.open("ab") as out:
+            self.process = subprocess.Popen(command, stdout=out, stderr=subprocess.STDOUT)
+        deadline = time.monotonic() + timeout
+        while True:
+            if self.process.poll() is not None:
+                pytest.fail(f"milvus-lite server exited with {self.process.returncode}:\n"
+                            f"{self.log_text()}")  # fmt: skip
+            try:
+                socket.create_connection(("127.0.0.1", self.port), timeout=0.5).close()
+                return
+            except OSError:
+                if time.monotonic() > deadline:
+                    pytest.fail(f"milvus-lite server did not answer:\n{self.log_text()}")
+                time.sleep(0.05)
+
+    def kill(self) -> None:
+        """``kill -9`` the server (no shutdown: what a crash or a lost host looks like)."""
+        if self.process is not None and self.process.poll() is None:
+            self.process.kill()
+            self.process.wait(timeout=15)
+
+
+def _milvus_server(folder: Path) -> Iterator[MilvusServer]:
+    pytest.importorskip("milvus_lite", reason="the Milvus store needs pymilvus and milvus-lite")
+    server = MilvusServer(folder / "milvus-data", free_port(), folder / "milvus-server.log")
+    server.start()
+    try:
+        yield server
+    finally:
+        server.kill()
+
+
+@pytest.fixture
+def milvus_server(tmp_path) -> Iterator[MilvusServer]:
+    """A private Milvus server for one test (which may kill and restart it)."""
+    yield from _milvus_server(tmp_path)
+
+
+@pytest.fixture(scope="session")
+def shared_milvus_server(tmp_path_factory) -> Iterator[MilvusServer]:
+    """One Milvus server for the session's ``store`` tests (each in its own collection);
+    tests that kill the server use :func:`milvus_server`."""
+    yield from _milvus_server(tmp_path_factory.mktemp("milvus-server"))
+
+
+def forget_milvus_client(address: str) -> None:
+    """Close this process's cached client of ``address`` (a Lite file is then free for
+    another process)."""
+    from diploqa.config import parse_store
+    from diploqa.store.milvus_store import forget_client
+
+    forget_client(parse_store(address))
+
+
+@pytest.fixture(params=["faiss", "milvus-lite", "milvus-server"])
+def store(request, tmp_path) -> Iterator[str]:
+    """Where a test's index lives: ``faiss`` (the ``--index`` folder), a fresh Milvus Lite
+    file (``--store milvus-lite:PATH``), or a fresh collection on a real Milvus server
+    (``--store milvus://127.0.0.1:PORT/NAME``), as ``build_index``/``load_index``/``--store``
+    take it. The process's client is closed afterwards."""
     if request.param == "faiss":
         yield "faiss"
         return
     pytest.importorskip("milvus_lite", reason="the Milvus store needs pymilvus and milvus-lite")
-    from diploqa.config import parse_store
-    from diploqa.store.milvus_store import forget_client
-
-    address = f"milvus-lite:{tmp_path / 'milvus.db'}"
+    if request.param == "milvus-lite":
+        address = f"milvus-lite:{tmp_path / 'milvus.db'}"
+    else:
+        server = request.getfixturevalue("shared_milvus_server")
+        address = server.address(re.sub(r"\W", "_", request.node.name)[:100])
     yield address
-    forget_client(parse_store(address))
+    forget_milvus_client(address)

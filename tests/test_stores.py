@@ -116,7 +116,7 @@ def test_killed_build_leaves_previous_index_answering(store, tmp_path, fault, em
         assert len(list(index_dir.glob("gen-*"))) <= 2
     else:  # the killed build's collections are dropped; live and previous stay
         location = diploqa.store.location.open_location(index_dir, store)
-        assert sorted(location._generations()) == [1, 3]
+        assert sorted(location._generations().values()) == [1, 3]
 
 
 def test_mismatched_model_is_refused(store, tmp_path, embedder):

@@ -92,3 +92,18 @@ def test_compatibility_rules():
         assert "model changed" in manifest.reusable_for(other, chunking)
         with pytest.raises(IndexMismatchError, match=r"--rebuild` --model (x|test-hash)$"):
             manifest.check_compatible(other, "index")
+
+
+def test_for_build_records_what_both_stores_commit(tmp_path):
+    from diploqa.articles import Article
+
+    encoder = DeterministicEncoder(dim=16, model_id="test-hash", backend="numpy")
+    article = Article("a.txt", "T", "Text", None, None, None, content_hash="h9")
+    files = {name: "0" * 64 for name in FILES}
+    chunking = config.ChunkingConfig()
+    made = Manifest.for_build(encoder, chunking, [article], 4, "gen-000003", "flat-ip", files,
+                              extra={"store": "milvus"})  # fmt: skip
+    assert made == _manifest(articles={"a.txt": "h9"}, created=made.created)
+    assert made.created and made.as_dict()["store"] == "milvus"
+    (tmp_path / MANIFEST).write_bytes(made.to_json())
+    assert read_manifest(tmp_path, FILES).as_dict() == made.as_dict()

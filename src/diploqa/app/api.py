@@ -3,7 +3,8 @@ services): ``GET /api/search?q=…&k=…&outlet=…&since=…&until=…&source=�
 
 It answers with ``{"question": …, "hits": [...]}``, each hit with the fields of the Gradio
 ``search_json`` endpoint; a bad request gets HTTP 400 and ``{"error": "…"}``, a server without
-an index 503. Searches run in the web server's thread pool, beside the page's queue.
+an index, or whose Milvus does not answer, 503 (try again later). Searches run in the web
+server's thread pool, beside the page's queue.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import JSONResponse
 
 from .. import config
-from ..errors import DiploqaError, QueryError
+from ..errors import DiploqaError, QueryError, StoreUnavailableError
 from .handlers import DEFAULT_K, MAX_K, NoIndexError, search_records
 from .state import IndexHolder
 
@@ -49,7 +50,7 @@ def json_api(holder: IndexHolder) -> APIRouter:
             )  # fmt: skip
         except QueryError as err:
             return _error(400, str(err))
-        except NoIndexError as err:
+        except (NoIndexError, StoreUnavailableError) as err:  # try again later
             return _error(503, str(err))
         except DiploqaError as err:
             return _error(400, str(err))

@@ -25,7 +25,6 @@ import shutil
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from pathlib import Path
 
 from .. import config
@@ -174,18 +173,8 @@ def write_generation(
     write_synced(gen / METADATA_FILE, dump_metadata(articles, chunks, stories))
     files[METADATA_FILE] = sha256_file(gen / METADATA_FILE)
     fsync_path(gen)
-    manifest = Manifest(
-        format_version=config.INDEX_FORMAT_VERSION,
-        generation=generation,
-        model=encoder.model_id,
-        backend=encoder.backend,
-        dimension=vectors.dimension,
-        index_type=vectors.index_type,
-        chunking=chunking.as_dict(),
-        articles={a.id: a.content_hash for a in articles},
-        n_chunks=len(chunks),
-        files=files,
-        created=datetime.now(UTC).isoformat(timespec="seconds"),
+    manifest = Manifest.for_build(
+        encoder, chunking, articles, len(chunks), generation, vectors.index_type, files
     )
     # The commit point: the new manifest replaces the old one in one rename.
     atomic_write(

@@ -15,11 +15,16 @@ from __future__ import annotations
 import json
 import re
 from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from .. import config
 from ..encoders import Encoder
 from ..errors import IndexCorruptError, IndexMismatchError
+
+if TYPE_CHECKING:
+    from ..articles import Article
 
 MANIFEST = "manifest.json"
 REBUILD_HINT = "run `diploqa index --rebuild`"
@@ -59,6 +64,35 @@ class Manifest:
     n_chunks: int | None = None  # None only in indexes written before it was recorded
     created: str = ""
     extra: dict = field(default_factory=dict, compare=False)
+
+    @classmethod
+    def for_build(
+        cls,
+        encoder: Encoder,
+        chunking: config.ChunkingConfig,
+        articles: list[Article],
+        n_chunks: int,
+        generation: str,
+        index_type: str,
+        files: dict[str, str],
+        extra: dict | None = None,
+    ) -> Manifest:
+        """The manifest a build commits, the same for every store (one place decides what a
+        build records, so the FAISS folder and Milvus never drift apart)."""
+        return cls(
+            format_version=config.INDEX_FORMAT_VERSION,
+            generation=generation,
+            model=encoder.model_id,
+            backend=encoder.backend,
+            dimension=encoder.dim,
+            index_type=index_type,
+            chunking=chunking.as_dict(),
+            articles={a.id: a.content_hash for a in articles},
+            n_chunks=n_chunks,
+            files=files,
+            created=datetime.now(UTC).isoformat(timespec="seconds"),
+            extra=extra or {},
+        )
 
     def as_dict(self) -> dict:
         """The JSON form, keys in the order they have always been written."""

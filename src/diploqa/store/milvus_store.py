@@ -2,17 +2,21 @@
 
 One generation is two collections, both written completely before anyone reads them::
 
-    <name>__gen_000007         a row per chunk: row (primary key), vector, and the scalar
-                               fields the filters test (article_id, outlet words, date range)
-    <name>__gen_000007__meta   the manifest and the metadata (articles, chunks, stories) as
-                               JSON text in pieces, checked against the manifest's checksum
+    <name>__gen_000007_1f2e3d4c         a row per chunk: row (primary key), vector, and the
+                                        scalar fields the filters test (article_id, outlet
+                                        words, date range)
+    <name>__gen_000007_1f2e3d4c__meta   the manifest and the metadata (articles, chunks,
+                                        stories) as JSON text in pieces, checked against the
+                                        manifest's checksum
 
 The alias ``<name>`` names the live generation's chunk collection; a build switches it in one
 ``alter_alias`` after both collections are complete, so a search never sees half an update. A
 reader resolves the alias once per load and then reads that generation only. A killed build
 leaves the old alias, and so the old generation, answering; the next build drops what it left
 (it keeps the previous generation for readers that loaded it a moment ago, as the FAISS
-folder does).
+folder does). Two builders on one server: :class:`BuildLease` and the check before the switch
+(:meth:`MilvusLocation.write`); a server that was down is reconnected to by itself
+(:func:`engine_errors`, :func:`loaded_call`).
 
 Filters become Milvus expressions evaluated inside the search (:func:`filter_expression`);
 an article-id glob with character classes, which ``like`` cannot express, is sent as the
@@ -27,10 +31,14 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import json
 import logging
 import os
 import re
+import secrets
+import socket
 import threading
+import time
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -52,8 +60,12 @@ from .metadata import METADATA_FILE, Stories, dump_metadata, parse_metadata
 log = logging.getLogger(__name__)
 
 INSTALL_HINT = "pip install 'diploqa[milvus]' (pymilvus and milvus-lite)"
-#: Generation collections of alias ``name``: ``name__gen_000007`` and ``…__meta``.
-_GENERATION = "{name}__gen_{number:06d}"
+#: Generation collections of alias ``name``: ``name__gen_000007_1f2e3d4c`` and ``…__meta``;
+#: the random tail keeps two builders out of one collection (both may pick number 7).
+_GENERATION = "{name}__gen_{number:06d}_{tail}"
+#: How long a builder's lease on a server holds without being renewed (a killed builder's
+#: lease is taken over after this); renewed every third of it while the build runs.
+LEASE_SECONDS = 60.0
 #: Text pieces of the metadata collection (VARCHAR holds at most 65,535 bytes; 4 per char).
 PIECE_CHARS = 16_000
 #: Rows per insert call (a gRPC message holds at most 64 MB; 896-d rows are 3.5 kB).
@@ -132,7 +144,12 @@ def connect(address: config.StoreAddress):
             if not folder.is_dir():
                 raise MilvusError(f"cannot open {address}: the folder {folder} does not exist")
         try:
-            client = pymilvus.MilvusClient(uri=address.uri, token=address.token, timeout=10)
+            # A dedicated channel: pymilvus shares one per address in a process-wide registry
+            # that outlives close() and, after 30 s idle, health-checks it on reuse (a failed
+            # check is a failed connect); diploqa keeps its own client per address instead.
+            client = pymilvus.MilvusClient(
+                uri=address.uri, token=address.token, timeout=10, dedicated=True
+            )
         except Exception as err:  # pymilvus raises its own types and gRPC's
             reason = _reason(err, address)
             if address.kind == "milvus-lite":
@@ -175,9 +192,28 @@ def ensure_loaded(address: config.StoreAddress, collection: str) -> None:
             client.load_collection(collection)
 
 
+def _unreachable(err: BaseException) -> bool:
+    """Whether ``err`` says the server cannot be reached (down, restarting, network)."""
+    code = getattr(err, "code", None)
+    if callable(code):  # a grpc.RpcError
+        return getattr(code(), "name", "") in ("UNAVAILABLE", "DEADLINE_EXCEEDED")
+    text = str(getattr(err, "message", None) or err)
+    return code == 2 or "Fail connecting to server" in text or "server unavailable" in text
+
+
+def _not_loaded(err: BaseException) -> bool:
+    """Whether ``err`` says the collection is not loaded (a restarted server loads none)."""
+    text = str(getattr(err, "message", None) or err)
+    return getattr(err, "code", None) == 101 or "not loaded" in text or "call load()" in text
+
+
 @contextlib.contextmanager
 def engine_errors(address: config.StoreAddress, doing: str) -> Iterator[None]:
-    """Turn any error of the engine into one :class:`MilvusError` line."""
+    """Turn any error of the engine into one :class:`MilvusError` line.
+
+    A server that cannot be reached also drops the cached client, so that the first call
+    after the server is back opens a fresh channel instead of waiting out gRPC's reconnect
+    backoff: a running diploqa recovers by itself."""
     try:
         yield
     except DiploqaError:
@@ -186,12 +222,32 @@ def engine_errors(address: config.StoreAddress, doing: str) -> Iterator[None]:
         if type(err).__module__.split(".")[0] not in ("pymilvus", "grpc", "milvus_lite"):
             raise
         reason = _reason(err, address)
+        if address.kind == "milvus" and _unreachable(err):
+            forget_client(address)
+            raise MilvusError(
+                f"cannot reach Milvus at {address} while {doing} ({reason}): check that the "
+                "server runs; diploqa reconnects by itself once it answers"
+            ) from None
         if "does not exist" in reason or "not found" in reason:
             raise IndexCorruptError(
                 f"Milvus at {address} lost part of the index while {doing} ({reason}): "
                 f"{REBUILD_HINT}"
             ) from None
         raise MilvusError(f"Milvus at {address} failed while {doing}: {reason}") from None
+
+
+def loaded_call(address: config.StoreAddress, collection: str, doing: str, call):
+    """``call()`` inside :func:`engine_errors`; if the engine says ``collection`` is not
+    loaded (a restarted server, or Milvus Lite reopening its file, loads nothing), load it and
+    call once more, so that a server restart needs no restart of diploqa."""
+    with engine_errors(address, doing):
+        try:
+            return call()
+        except Exception as err:
+            if not _not_loaded(err):
+                raise
+        connect(address).load_collection(collection)
+        return call()
 
 
 # --------------------------------------------------------------------------------------------
@@ -289,7 +345,7 @@ class MilvusStore:
         count: int,
     ) -> None:
         self.address = address
-        self.client = connect(address)
+        connect(address)  # a wrong address fails here, not at the first search
         self.collection = collection
         self.dimension = dimension
         self.index_type = index_type
@@ -317,6 +373,11 @@ class MilvusStore:
                 collection, schema=schema, index_params=index, consistency_level="Strong"
             )
         return cls(address, collection, dimension, kind, 0)
+
+    @property
+    def client(self):
+        """The process's client of the engine (a new one after the server was unreachable)."""
+        return connect(self.address)
 
     def __len__(self) -> int:
         return self._count
@@ -367,15 +428,19 @@ class MilvusStore:
             expression = _rows_expression(rows)
         limit = min(k, MAX_TOPK, max(len(self), 1))
         ef = max(config.hnsw_ef_search(), limit)
-        with engine_errors(self.address, "searching"):
-            results = self.client.search(
+        results = loaded_call(
+            self.address,
+            self.collection,
+            "searching",
+            lambda: self.client.search(
                 self.collection,
                 data=queries.tolist(),
                 limit=limit,
                 filter=expression or "",
                 search_params={"metric_type": "IP", "params": {"ef": ef}},
                 output_fields=[],
-            )
+            ),
+        )
         for q, hits in enumerate(results):
             for j, hit in enumerate(hits):
                 found[q, j] = int(hit["row"])
@@ -388,13 +453,17 @@ class MilvusStore:
         if len(rows) == 0:
             return out
         wanted = np.unique(rows)
-        with engine_errors(self.address, "reading vectors"):
-            records = self.client.query(
+        records = loaded_call(
+            self.address,
+            self.collection,
+            "reading vectors",
+            lambda: self.client.query(
                 self.collection,
                 filter=_rows_expression(wanted),
                 output_fields=["row", "vector"],
                 limit=len(wanted),
-            )
+            ),
+        )
         by_row = {int(r["row"]): r["vector"] for r in records}
         for i, row in enumerate(rows.tolist()):
             out[i] = by_row[row]
@@ -410,8 +479,12 @@ class MilvusStore:
 
     def count(self) -> int:
         """Rows the engine holds (a load compares it with the manifest)."""
-        with engine_errors(self.address, f"counting {self.collection}"):
-            result = self.client.query(self.collection, filter="", output_fields=["count(*)"])
+        result = loaded_call(
+            self.address,
+            self.collection,
+            f"counting {self.collection}",
+            lambda: self.client.query(self.collection, filter="", output_fields=["count(*)"]),
+        )
         return int(result[0]["count(*)"])
 
     def save(self, folder: Path) -> dict[str, str]:
@@ -450,14 +523,14 @@ class MilvusLocation:
     def client(self):
         return connect(self.address)
 
-    def _generations(self) -> dict[int, str]:
-        """Generation number → chunk collection name, for every generation of which either
+    def _generations(self) -> dict[str, int]:
+        """Chunk collection name → generation number, for every generation of which either
         collection exists (a half-written or half-dropped one too)."""
         prefix = re.escape(self.address.collection)
-        pattern = re.compile(rf"^({prefix}__gen_(\d{{6}}))(?:__meta)?$")
+        pattern = re.compile(rf"^({prefix}__gen_(\d{{6}})(?:_[0-9a-f]{{8}})?)(?:__meta)?$")
         with engine_errors(self.address, "listing collections"):
             names = self.client.list_collections()
-        return {int(m.group(2)): m.group(1) for name in names if (m := pattern.match(name))}
+        return {m.group(1): int(m.group(2)) for name in names if (m := pattern.match(name))}
 
     def live_collection(self) -> str | None:
         """The chunk collection the alias names, None when there is no index yet."""
@@ -472,14 +545,27 @@ class MilvusLocation:
         self.live_collection()
 
     def lock(self):
-        """Two builds on one Milvus Lite file wait for each other (a lock file beside it);
-        against a server, run one builder at a time (README: Milvus)."""
-        if self.address.kind != "milvus-lite":
-            return contextlib.nullcontext()
-        from .generations import build_lock
+        """Held while a build runs. Milvus Lite: a lock file beside the file (a second build
+        waits). A server: a lease (:class:`BuildLease`), so a second builder fails at once
+        with who holds it. Both remember the live collection the build starts from; the
+        alias switch in :meth:`write` checks it is still live (see there)."""
+        if self.address.kind == "milvus-lite":
+            from .generations import build_lock
 
-        db = Path(self.address.uri)
-        return build_lock(db.parent, name=f".{db.name}.lock")
+            db = Path(self.address.uri)
+            held = build_lock(db.parent, name=f".{db.name}.lock")
+        else:
+            held = BuildLease(self)
+        return self._based(held)
+
+    @contextlib.contextmanager
+    def _based(self, held) -> Iterator[None]:
+        with held:
+            self._base = self.live_collection()
+            try:
+                yield
+            finally:
+                del self._base
 
     def has_index(self) -> bool:
         return self.live_collection() is not None
@@ -524,7 +610,7 @@ class MilvusLocation:
         from .generations import StoredIndex
 
         manifest = manifest or self.read_manifest()
-        live = self._collection(manifest.generation)
+        live = manifest.extra.get("collection") or self._collection(manifest.generation)
         ensure_loaded(self.address, f"{live}__meta")
         ensure_loaded(self.address, live)
         data = self._read_text(f"{live}__meta", "metadata").encode("utf-8")
@@ -546,8 +632,12 @@ class MilvusLocation:
             )
         return StoredIndex(self.path, manifest, vectors, articles, chunks, stories)
 
-    def _collection(self, generation: str) -> str:
-        return _GENERATION.format(name=self.address.collection, number=int(generation[4:]))
+    def _collection(self, generation: str, tail: str = "") -> str:
+        """The chunk collection of ``generation`` (indexes before the random tail had none)."""
+        name = _GENERATION.format(
+            name=self.address.collection, number=int(generation[4:]), tail=tail
+        )
+        return name if tail else name.rstrip("_")
 
     def write(
         self,
@@ -560,18 +650,23 @@ class MilvusLocation:
     ):
         """Write a new generation (two collections), then switch the alias to it.
 
+        Before the switch it checks that the live collection is still the one the build
+        started from (:meth:`lock`): a build another process committed meanwhile is never
+        silently replaced by one computed from an older index.
+
         Raises:
-            MilvusError: the engine failed; what this build wrote is dropped, the previous
-                index is unchanged.
+            MilvusError: the engine failed, or another build committed first; what this build
+                wrote is dropped, the live index is unchanged.
         """
         from .generations import StoredIndex
 
         client = self.client
         existing = self._generations()
         live = self.live_collection()
-        number = max(existing, default=0) + 1
+        base = getattr(self, "_base", live)
+        number = max(existing.values(), default=0) + 1
         generation = f"gen-{number:06d}"
-        name = self._collection(generation)
+        name = self._collection(generation, secrets.token_hex(4))
         try:
             store = MilvusStore.create(self.address, name, encoder.dim, len(vectors))
             by_id = {a.id: a for a in articles}
@@ -591,18 +686,14 @@ class MilvusLocation:
             store.flush()
             fault_point("after-faiss")
             metadata = dump_metadata(articles, chunks, stories)
-            manifest = Manifest(
-                format_version=config.INDEX_FORMAT_VERSION,
-                generation=generation,
-                model=encoder.model_id,
-                backend=encoder.backend,
-                dimension=encoder.dim,
-                index_type=store.index_type,
-                chunking=chunking.as_dict(),
-                articles={a.id: a.content_hash for a in articles},
-                n_chunks=len(chunks),
-                files={METADATA_FILE: hashlib.sha256(metadata).hexdigest()},
-                created=datetime.now(UTC).isoformat(timespec="seconds"),
+            manifest = Manifest.for_build(
+                encoder,
+                chunking,
+                articles,
+                len(chunks),
+                generation,
+                store.index_type,
+                {METADATA_FILE: hashlib.sha256(metadata).hexdigest()},
                 extra={"store": "milvus", "collection": name},
             )
             self._write_meta(
@@ -610,6 +701,12 @@ class MilvusLocation:
                 {"manifest": manifest.to_json().decode(), "metadata": metadata.decode()},
             )
             fault_point("before-swap")
+            live = self.live_collection()
+            if live != base:
+                raise MilvusError(
+                    f"another build committed {live} to {self.address} while this one ran; "
+                    "this build changed nothing: run it again to add its changes"
+                )
             with engine_errors(self.address, "switching the alias"):
                 if live is None:
                     client.create_alias(name, self.address.collection)
@@ -621,7 +718,7 @@ class MilvusLocation:
         # The commit point has passed: drop generations no alias names (crashed builds), but
         # keep the previous one for readers that loaded it a moment ago.
         keep = {name, live}
-        self._drop({n for n in existing.values() if n not in keep}, quietly=True)
+        self._drop({n for n in existing if n not in keep}, quietly=True)
         return StoredIndex(self.path, manifest, store, by_id, chunks, stories)
 
     def _write_meta(self, name: str, texts: dict[str, str]) -> None:
@@ -653,14 +750,141 @@ class MilvusLocation:
 
     def _drop(self, chunk_collections: set[str | None], quietly: bool = False) -> None:
         for name in chunk_collections:
-            if not name:
-                continue
-            for collection in (name, f"{name}__meta"):
-                try:
-                    with engine_errors(self.address, f"dropping {collection}"):
-                        if self.client.has_collection(collection):
-                            self.client.drop_collection(collection)
-                except DiploqaError as err:
-                    if not quietly:
-                        raise
-                    log.warning("could not drop %s: %s", collection, err)
+            if name:
+                self._drop_collection(name, quietly)
+                self._drop_collection(f"{name}__meta", quietly)
+
+    def _drop_collection(self, collection: str, quietly: bool = False) -> None:
+        try:
+            with engine_errors(self.address, f"dropping {collection}"):
+                if self.client.has_collection(collection):
+                    self.client.drop_collection(collection)
+        except DiploqaError as err:
+            if not quietly:
+                raise
+            log.warning("could not drop %s: %s", collection, err)
+
+
+# --------------------------------------------------------------------------------------------
+# One builder at a time on a server: a lease held by an alias
+# --------------------------------------------------------------------------------------------
+
+
+class BuildLease:
+    """A build's lease on a Milvus server: the alias ``<name>__lock`` names a small collection
+    of this build's own (``<name>__lease_<random>``) whose one record says who holds it
+    (host, pid, since) and until when.
+
+    Creating an alias that exists fails in Milvus, so of two builders only one gets it; the
+    other reads the record and fails at once with one line saying who builds. The holder
+    renews the expiry every third of :data:`LEASE_SECONDS`; a killed builder's lease expires
+    and the next builder takes it over (moves the alias, drops the old record); at once when
+    the record names this host and a process that no longer runs. The check in
+    :meth:`MilvusLocation.write` still guards the commit, should two builders ever both
+    believe they hold the lease (a takeover race).
+    """
+
+    def __init__(self, location: MilvusLocation) -> None:
+        self.location = location
+        self.address = location.address
+        self.alias = f"{self.address.collection}__lock"
+        self.name = f"{self.address.collection}__lease_{secrets.token_hex(6)}"
+        self.owner = {"host": socket.gethostname(), "pid": os.getpid(),
+                      "since": datetime.now(UTC).isoformat(timespec="seconds")}  # fmt: skip
+        self._stop = threading.Event()
+        self._renewer: threading.Thread | None = None
+
+    def _record(self) -> str:
+        return json.dumps({**self.owner, "expires": time.time() + LEASE_SECONDS})
+
+    def _write(self) -> None:
+        with engine_errors(self.address, "renewing the build lease"):
+            self.location.client.upsert(
+                self.name, [{"key": "lease#000000", "data": self._record(), "unused": [0.0, 0.0]}]
+            )
+
+    def holder(self) -> tuple[str, dict] | None:
+        """The lease collection the alias names and its record; None when no one holds it.
+        An unreadable record reads as expired (its builder died while writing it)."""
+        client = self.location.client
+        with engine_errors(self.address, "reading the build lease"):
+            if self.alias not in client.list_aliases().get("aliases", []):
+                return None
+            held_by = client.describe_alias(self.alias)["collection_name"]
+        try:
+            ensure_loaded(self.address, held_by)
+            record = json.loads(self.location._read_text(held_by, "lease"))
+        except (DiploqaError, ValueError):
+            record = {}
+        return held_by, record
+
+    def __enter__(self) -> BuildLease:
+        self.location._write_meta(self.name, {"lease": self._record()})
+        try:
+            self._take()
+        except BaseException:
+            self.location._drop_collection(self.name, quietly=True)
+            raise
+        self._renewer = threading.Thread(target=self._renew, daemon=True, name="milvus-lease")
+        self._renewer.start()
+        return self
+
+    def _take(self) -> None:
+        client = self.location.client
+        try:
+            with engine_errors(self.address, "taking the build lease"):
+                client.create_alias(self.name, self.alias)
+            return
+        except MilvusError:
+            found = self.holder()
+            if found is None:  # released in between: one more try
+                with engine_errors(self.address, "taking the build lease"):
+                    client.create_alias(self.name, self.alias)
+                return
+        held_by, record = found
+        if record.get("expires", 0) > time.time() and not _died_here(record):
+            since = record.get("since", "?")
+            raise MilvusError(
+                f"another build (host {record.get('host', '?')}, pid {record.get('pid', '?')}, "
+                f"since {since}) is running on {self.address}; wait for it to finish"
+            )
+        log.warning("taking over the stale build lease of %s", record or held_by)
+        with engine_errors(self.address, "taking over the build lease"):
+            client.alter_alias(self.name, self.alias)
+        self.location._drop_collection(held_by, quietly=True)
+
+    def _renew(self) -> None:
+        while not self._stop.wait(LEASE_SECONDS / 3):
+            try:
+                self._write()
+            except DiploqaError as err:  # the commit check still guards the index
+                log.warning("could not renew the build lease: %s", err)
+
+    def __exit__(self, *exc) -> None:
+        self._stop.set()
+        if self._renewer is not None:
+            self._renewer.join()
+        client = self.location.client
+        try:
+            with engine_errors(self.address, "releasing the build lease"):
+                held = self.alias in client.list_aliases().get("aliases", [])
+                if held and client.describe_alias(self.alias)["collection_name"] == self.name:
+                    client.drop_alias(self.alias)
+        except DiploqaError as err:
+            log.warning("could not release the build lease: %s", err)
+        self.location._drop_collection(self.name, quietly=True)
+
+
+def _died_here(record: dict) -> bool:
+    """Whether the lease's builder ran on this host and its process is gone (a crashed build
+    need not wait out the expiry; a reused pid only makes the next build wait)."""
+    pid = record.get("pid")
+    if record.get("host") != socket.gethostname() or not isinstance(pid, int) or pid <= 0:
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return True
+    except OSError:  # alive, owned by another user
+        return False
+    return False

@@ -1,0 +1,190 @@
+"""Against a real Milvus server process (``milvus-lite server``, see conftest.MilvusServer):
+an outage and a restart under a running diploqa, and two builders on one server."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from conftest import (
+    GENEVA_QUESTION,
+    NEW_ARTICLE,
+    assert_no_traceback,
+    copy_seeds,
+    forget_milvus_client,
+    run_cli,
+)
+
+import diploqa
+from diploqa.errors import StoreUnavailableError
+
+QUESTION = "Wen traf Kerry in Sotschi?"
+
+
+def _sources(hits) -> list[tuple[str, int]]:
+    return [(h.source, h.start) for h in hits]
+
+
+def test_server_outage_is_one_line_everywhere_and_diploqa_recovers_when_milvus_is_back(
+    milvus_server, tmp_path, embedder
+):
+    pytest.importorskip("gradio", reason="the web UI needs the 'ui' extra")
+    from fastapi import FastAPI
+    from fastapi.testclient import TestClient
+
+    from diploqa.app import IndexHolder
+    from diploqa.app.api import json_api
+    from diploqa.app.handlers import answer_html
+
+    store = milvus_server.address()
+    articles = copy_seeds(tmp_path / "articles")
+    try:
+        diploqa.build_index(articles, tmp_path / "unused", store=store)
+        holder = IndexHolder(tmp_path / "unused", articles, store=store)
+        holder.load()
+        server = FastAPI()
+        server.include_router(json_api(holder))
+        api = TestClient(server)
+        before = api.get("/api/search", params={"q": QUESTION, "k": 3})
+        assert before.status_code == 200 and before.json()["hits"]
+        index = diploqa.load_index(store=store)  # the library, beside the server's holder
+        expected = _sources(index.search(QUESTION, k=3))
+
+        milvus_server.kill()
+        down = api.get("/api/search", params={"q": QUESTION, "k": 3})
+        assert down.status_code == 503, down.text
+        error = down.json()["error"]
+        assert re.match(f"cannot (reach|connect to) Milvus at {re.escape(store)} ", error)
+        assert "\n" not in error and "Traceback" not in error
+        page = answer_html(holder, QUESTION)
+        assert re.search("cannot (reach|connect to) Milvus at", page)
+        assert_no_traceback(page)
+        with pytest.raises(StoreUnavailableError, match=r"cannot (reach|connect to) Milvus at"):
+            index.search(QUESTION, k=3)
+        cli = run_cli("search", QUESTION, "--store", store)
+        assert cli.returncode == 1 and "Traceback" not in cli.stderr
+        assert cli.stderr.startswith(f"error: cannot connect to Milvus at {store}")
+        assert cli.stderr.count("\n") == 1, cli.stderr
+
+        milvus_server.start()  # same port, same data; diploqa is not restarted
+        after = api.get("/api/search", params={"q": QUESTION, "k": 3})
+        assert after.status_code == 200, after.text
+        assert after.json()["hits"] == before.json()["hits"]
+        assert _sources(index.search(QUESTION, k=3)) == expected
+        assert "dq-card" in answer_html(holder, QUESTION)
+    finally:
+        forget_milvus_client(store)
+
+
+def _collections(store: str) -> tuple[list[str], list[str]]:
+    """(collections, aliases) of the index ``store`` names on its server."""
+    location = diploqa.store.location.open_location(None, store)
+    prefix = location.address.collection + "__"
+    names = sorted(n for n in location.client.list_collections() if n.startswith(prefix))
+    aliases = sorted(location.client.list_aliases().get("aliases", []))
+    return names, aliases
+
+
+def test_two_builders_on_one_server_never_mix_and_the_loser_is_told(
+    milvus_server, tmp_path, embedder
+):
+    from diploqa.store.milvus_store import BuildLease
+
+    store = milvus_server.address()
+    seeds = copy_seeds(tmp_path / "seeds")
+    mine, theirs = copy_seeds(tmp_path / "mine"), copy_seeds(tmp_path / "theirs")
+    (mine / "005_genf.txt").write_text(NEW_ARTICLE, encoding="utf-8")
+    (theirs / "001_50e04ee83bc37b66.txt").unlink()
+    try:
+        first = diploqa.build_index(seeds, tmp_path / "unused", store=store)
+        # A: holds the lease and has written its generation, paused before the alias switch.
+        gate = tmp_path / "gate"
+        a = subprocess.Popen(
+            [sys.executable, "-m", "diploqa.cli", "index", "--articles", str(mine), "--store",
+             store],
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+            env={**os.environ, "DIPLOQA_FAULT": "pause:before-swap",
+                 "DIPLOQA_FAULT_GATE": str(gate)},
+        )  # fmt: skip
+        deadline = time.monotonic() + 300
+        while not Path(f"{gate}.reached").exists():
+            assert a.poll() is None, a.communicate()
+            assert time.monotonic() < deadline, "builder A never reached before-swap"
+            time.sleep(0.1)
+
+        # B, while A builds: fails at once, one line naming A.
+        b = run_cli("index", "--articles", str(theirs), "--store", store)
+        assert b.returncode == 1 and "Traceback" not in b.stderr, b.stderr
+        assert b.stderr.startswith(f"error: another build (host {socket.gethostname()}, "
+                                   f"pid {a.pid}, since ")  # fmt: skip
+        assert b.stderr.endswith(f"is running on {store}; wait for it to finish\n")
+
+        # A's lease lost (say it stalled past the expiry): a build here takes the lease and
+        # commits; A, let go, must notice before its switch and change nothing.
+        location = diploqa.store.location.open_location(None, store)
+        location.client.drop_alias(BuildLease(location).alias)
+        second = diploqa.build_index(theirs, tmp_path / "unused", store=store)
+        assert second.build_report.changed
+        gate.touch()
+        out, err = a.communicate(timeout=300)
+        assert a.returncode == 1, out + err
+        last = err.splitlines()[-1]  # after the progress bar
+        assert last.startswith(f"error: another build committed {second.stored.vectors.collection}")
+        assert "this build changed nothing: run it again" in last and "Traceback" not in err
+
+        # C is killed holding the lease: on this host the next build sees it died; elsewhere
+        # it waits for the lease to expire, then takes it over.
+        c = run_cli("index", "--articles", str(mine), "--store", store,
+                    env={"DIPLOQA_FAULT": "before-write"})  # fmt: skip
+        assert c.returncode == -signal.SIGKILL, c.stderr
+        held_by, record = BuildLease(location).holder()
+        assert record["host"] == socket.gethostname() and record["pid"] != os.getpid()
+        for changes in ({"host": "elsewhere"}, {"host": "elsewhere", "expires": time.time() - 1}):
+            row = {"key": "lease#000000", "data": json.dumps({**record, **changes})}
+            location.client.upsert(held_by, [{**row, "unused": [0.0, 0.0]}])
+            if "expires" not in changes:
+                with pytest.raises(StoreUnavailableError, match=r"another build \(host elsewhere"):
+                    diploqa.build_index(mine, tmp_path / "unused", store=store)
+        last = diploqa.build_index(mine, tmp_path / "unused", store=store)
+
+        loaded = diploqa.load_index(store=store)
+        assert loaded.manifest.generation == last.manifest.generation
+        assert sorted(a.id for a in loaded.articles) == sorted(p.name for p in mine.iterdir())
+        assert loaded.search(GENEVA_QUESTION, k=1)[0].source == "005_genf.txt"
+        names, aliases = _collections(store)
+        live, previous = last.stored.vectors.collection, second.stored.vectors.collection
+        assert names == sorted([live, f"{live}__meta", previous, f"{previous}__meta"])
+        assert aliases == ["news"] and first.stored.vectors.collection not in names
+    finally:
+        forget_milvus_client(store)
+
+
+def test_a_held_lease_is_renewed_and_released(milvus_server, monkeypatch):
+    """A long build keeps its lease: the record's expiry moves on while it runs (here with a
+    lease of 1.5 s instead of a minute), and leaving drops the alias and the record."""
+    from diploqa.store import milvus_store
+    from diploqa.store.milvus_store import BuildLease
+
+    monkeypatch.setattr(milvus_store, "LEASE_SECONDS", 1.5)
+    store = milvus_server.address()
+    location = diploqa.store.location.open_location(None, store)
+    try:
+        with BuildLease(location) as lease:
+            first = lease.holder()[1]["expires"]
+            time.sleep(3.5)  # past the first expiry: only a renewal keeps it held
+            held_by, record = BuildLease(location).holder()
+            assert held_by == lease.name and record["expires"] > time.time() > first
+            with pytest.raises(StoreUnavailableError, match=f"pid {os.getpid()}, since "):
+                BuildLease(location).__enter__()
+        names, aliases = _collections(store)
+        assert names == [] and aliases == []
+    finally:
+        forget_milvus_client(store)
