@@ -315,6 +315,8 @@ def synthetic(gen, n, queries, milvus_queries, efs, milvus_efs, lite_db: Path) -
         rows.append(row(n, name, ef, *built, times, scores, found, truth, exact_scores))
     hnsw.reset()
     gc.collect()
+    if not milvus_efs:
+        return rows
 
     address = config.parse_store(f"milvus-lite:{lite_db}")
     store = MilvusStore.create(address, f"scale_{n}", dim, expected=max(n, config.ann_threshold()))
@@ -353,7 +355,9 @@ def main() -> int:
     parser.add_argument("--queries", type=int, default=200)
     parser.add_argument("--news-queries", type=int, default=60)
     parser.add_argument("--ef", type=int, nargs="+", default=[64, 128, 256, 512, 1024])
-    parser.add_argument("--milvus-ef", type=int, nargs="+", default=[256, 1024])
+    parser.add_argument(
+        "--milvus-ef", type=int, nargs="*", default=[256, 1024], help="none: skip Milvus Lite"
+    )
     parser.add_argument(
         "--milvus-queries", type=int, default=50, help="queries timed on Milvus Lite (slow)"
     )
