@@ -6,7 +6,13 @@ memory it holds (and the peak while building) is measured with ``tracemalloc``, 
 slows the build down: the build times are upper bounds. The per-passage cost is the slope
 between the half and the whole.
 
-Usage: ``python benchmarks/bm25_memory.py --data ../shared/data/news_de``
+With ``--sizes`` (e.g. ``100000 1000000``) it measures instead how long an update takes at
+that size: passages of 3–6 real news sentences drawn at random (real words and lengths, almost
+all distinct), the index built once (every passage split and stemmed), then built again after
+an update that replaced 1 % of them (what diploqa does on every update: the passages seen
+before reuse their words). Resident memory of the process after each step; no tracemalloc.
+
+Usage: ``python benchmarks/bm25_memory.py --data ../shared/data/news_de [--sizes 100000 …]``
 """
 
 from __future__ import annotations
@@ -15,9 +21,14 @@ import argparse
 import csv
 import gc
 import json
+import os
+import re
 import time
 import tracemalloc
 from pathlib import Path
+
+import numpy as np
+import psutil
 
 from diploqa.lexical import Bm25Index
 
@@ -32,11 +43,52 @@ def passages(data: Path) -> list[str]:
     return [t[i : i + 600] for t in texts for i in range(0, len(t), 600)]
 
 
+def made_up(sentences: list[str], n: int, seed: int) -> list[str]:
+    """``n`` passages of 3–6 sentences drawn at random from ``sentences``."""
+    rng = np.random.default_rng(seed)
+    counts = rng.integers(3, 7, n)
+    picks = rng.integers(0, len(sentences), int(counts.sum()))
+    out, at = [], 0
+    for c in counts:
+        out.append(" ".join(sentences[i] for i in picks[at : at + c]))
+        at += c
+    return out
+
+
+def rebuilds(corpus: list[str], sizes: list[int]) -> None:
+    sentences = [s for p in corpus for s in re.split(r"(?<=[.!?])\s+", p) if len(s) > 20]
+    print(f"{len(sentences):,} real sentences; {os.getloadavg()[0]:.1f} load average")
+    for n in sizes:
+        texts = made_up(sentences, n, seed=n)
+        gc.collect()
+        base = psutil.Process().memory_info().rss / 2**20
+        started = time.perf_counter()
+        index = Bm25Index(texts, dictionary=None)
+        first = time.perf_counter() - started
+        held = psutil.Process().memory_info().rss / 2**20 - base
+        texts[: n // 100] = made_up(sentences, n // 100, seed=n + 1)  # an update: 1 % new
+        started = time.perf_counter()
+        index = Bm25Index(texts, dictionary=None)
+        again = time.perf_counter() - started
+        del index
+        load = ", ".join(f"{x:.1f}" for x in os.getloadavg())
+        print(
+            f"{n:,} passages (mean {np.mean([len(t) for t in texts]):.0f} characters): first "
+            f"build {first:.0f} s, rebuild after 1 % changed {again:.0f} s; resident memory "
+            f"+{held:,.0f} MB after the first build; load average {load}",
+            flush=True,
+        )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--data", type=Path, required=True)
+    parser.add_argument("--sizes", type=int, nargs="*", default=None)
     args = parser.parse_args()
     corpus = passages(args.data)
+    if args.sizes:
+        rebuilds(corpus, args.sizes)
+        return
     held = {}
     for n in (len(corpus) // 4, len(corpus) // 2, len(corpus)):
         gc.collect()
