@@ -115,3 +115,13 @@ def test_serve_without_the_ui_extra_says_how_to_install_it(tmp_path):
     assert "the web UI needs the optional 'ui' extra (Gradio)" in err
     assert "missing module: gradio" in err and "pip install 'diploqa[ui]'" in err
     assert len(err.splitlines()) == 1 and "Traceback" not in err
+
+
+def test_python_dash_m_diploqa_is_the_command():
+    done = subprocess.run(
+        [sys.executable, "-m", "diploqa", "search", "Kerry", "-k", "0"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 2 and "usage: diploqa" in done.stderr
