@@ -96,11 +96,13 @@ def build(
     progress: Progress | None = None,
     store: str | config.StoreAddress | None = None,
     device: str | None = None,
+    encoder: Encoder | None = None,
 ) -> tuple[BuildReport, StoredIndex]:
     """Bring the index in ``index_dir`` (or in the Milvus ``store``, see
     :func:`~diploqa.store.location.open_location`) up to date with the articles in
     ``articles_dir``. ``device``: where passages are embedded (``cpu``, or ``cuda``: PyTorch on
-    the GPU; default ``DIPLOQA_DEVICE``, else ``cpu``).
+    the GPU; default ``DIPLOQA_DEVICE``, else ``cpu``). ``encoder``: embed with this one
+    instead (benchmarks and tests build with the GPU path's precision on the CPU).
 
     Returns:
         What the build did, and the live generation, ready to search (as :func:`load_stored`
@@ -121,7 +123,7 @@ def build(
     except ValueError as err:
         raise DiploqaError(str(err)) from None
     location.prepare()
-    encoder = get_encoder(model, device=device)
+    encoder = encoder or get_encoder(model, device=device)
     report = BuildReport()
 
     with location.lock():
