@@ -24,6 +24,7 @@ from .errors import ArticlesError, DiploqaError, StoreUnavailableError
 from .faults import fault_point
 from .store import StoredIndex, Stories
 from .store.location import IndexLocation, open_location
+from .store.manifest import backends_after_build
 
 log = logging.getLogger(__name__)
 
@@ -173,7 +174,9 @@ def build(
         chunks, vectors = _assemble(articles, kept, old, fresh, fresh_vectors)
         stories = find_stories(articles, old, kept)
         fault_point("before-write")
-        stored = location.write(encoder, articles, chunks, vectors, chunking, stories)
+        old_manifest = old.manifest if old is not None else None
+        backends = backends_after_build(old_manifest, encoder, kept_vectors=bool(kept))
+        stored = location.write(encoder, articles, chunks, vectors, chunking, stories, backends)
         report.chunks = len(chunks)
         report.passages = sum(c.kind == PASSAGE for c in chunks)
     report.seconds = time.perf_counter() - started

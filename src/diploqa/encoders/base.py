@@ -25,7 +25,8 @@ class Encoder(Protocol):
         model_id: recorded in the index manifest, e.g.
             ``multilingual-e5-small+use-multilingual-v3``.
         backend: the runtime and precision, e.g. ``openvino-int8`` or ``torch-fp32`` (recorded in
-            the manifest: vectors of different runtimes are not mixed in one index).
+            the manifest: vectors of different runtimes share an index only where measured
+            interchangeable, :data:`~diploqa.config.INTERCHANGEABLE_BACKENDS`).
         dim: dimension of the vectors.
         max_tokens: the model's window in tokens.
         passages_encoded: running count of encoded passages (tests use it to prove that

@@ -46,8 +46,10 @@ class Embedder:
 
     Attributes:
         model_id: the name the user asked for (recorded in the index manifest).
-        backend: the runtime and precision, e.g. ``openvino-bf16`` or ``torch-fp32`` (recorded
-            in the index manifest: vectors of different runtimes are not mixed in one index).
+        backend: the runtime and precision, e.g. ``openvino-int8``, ``torch-fp32`` or
+            ``torch-cuda-bf16`` (recorded in the index manifest: vectors of different runtimes
+            share an index only where measured interchangeable,
+            :data:`~diploqa.config.INTERCHANGEABLE_BACKENDS`).
         dim: embedding dimension.
         max_tokens: the model's window in tokens.
         passages_encoded: running count of encoded passages (tests use it to prove that

@@ -162,8 +162,10 @@ def write_generation(
     vectors: FaissStore,
     chunking: config.ChunkingConfig,
     stories: Stories,
+    backends: list[str] | None = None,
 ) -> StoredIndex:
-    """Write a new generation beside the live one, then commit it by replacing the manifest.
+    """Write a new generation beside the live one, then commit it by replacing the manifest
+    (``backends``: the runtimes whose vectors it holds, default ``encoder.backend``'s).
 
     Returns the new generation as loaded, without reading back what was just written."""
     generation = _next_generation(index_dir)
@@ -179,6 +181,7 @@ def write_generation(
         generation=generation,
         model=encoder.model_id,
         backend=encoder.backend,
+        backends=backends or [encoder.backend],
         dimension=vectors.dimension,
         index_type=vectors.index_type,
         chunking=chunking.as_dict(),

@@ -557,6 +557,7 @@ class MilvusLocation:
         vectors: np.ndarray,
         chunking: config.ChunkingConfig,
         stories: Stories,
+        backends: list[str] | None = None,
     ):
         """Write a new generation (two collections), then switch the alias to it.
 
@@ -596,6 +597,7 @@ class MilvusLocation:
                 generation=generation,
                 model=encoder.model_id,
                 backend=encoder.backend,
+                backends=backends or [encoder.backend],
                 dimension=encoder.dim,
                 index_type=store.index_type,
                 chunking=chunking.as_dict(),
