@@ -127,3 +127,28 @@ def test_cpu_and_gpu_path_updates_keep_each_others_vectors(tmp_path, embedder, g
 
     other = replace(mixed.manifest, model="intfloat/multilingual-e5-base")  # another model
     assert "model changed" in other.reusable_for(index.encoder, config.ChunkingConfig())
+
+
+def test_a_build_hands_the_encoder_slices_of_its_own_batches():
+    """The GPU embeds 256 passages per batch (config.GPU_BATCH_SIZE): a build must not cut
+    them into the CPU's slices of 64."""
+    from deterministic_encoder import DeterministicEncoder
+
+    from diploqa.build import embed_passages
+
+    calls: list[int] = []
+
+    class Recording(DeterministicEncoder):
+        def encode_passages(self, passages, show_progress=False):
+            calls.append(len(passages))
+            return super().encode_passages(passages, show_progress)
+
+    gpu_like = Recording()
+    gpu_like.batch_size = config.GPU_BATCH_SIZE
+    passages = [f"Absatz {i} " + "Wort " * (i % 50) for i in range(1500)]
+    vectors = embed_passages(gpu_like, passages, None)
+    assert calls == [1024, 476]
+    assert np.array_equal(vectors, DeterministicEncoder().encode_passages(passages))
+    calls.clear()
+    embed_passages(Recording(), passages[:200], None)  # the CPU's 16 per batch: slices of 64
+    assert calls == [64, 64, 64, 8]

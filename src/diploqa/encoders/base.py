@@ -29,6 +29,7 @@ class Encoder(Protocol):
             interchangeable, :data:`~diploqa.config.INTERCHANGEABLE_BACKENDS`).
         dim: dimension of the vectors.
         max_tokens: the model's window in tokens.
+        batch_size: passages per model call (a build hands it at least four batches at once).
         passages_encoded: running count of encoded passages (tests use it to prove that
             unchanged articles are not re-embedded).
     """
@@ -37,6 +38,7 @@ class Encoder(Protocol):
     backend: str
     dim: int
     max_tokens: int
+    batch_size: int
     passages_encoded: int
 
     def count_tokens(self, text: str) -> int:

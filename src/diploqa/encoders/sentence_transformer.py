@@ -52,6 +52,7 @@ class Embedder:
             :data:`~diploqa.config.INTERCHANGEABLE_BACKENDS`).
         dim: embedding dimension.
         max_tokens: the model's window in tokens.
+        batch_size: passages per model call (256 on the GPU, which needs large batches).
         passages_encoded: running count of encoded passages (tests use it to prove that
             unchanged articles are not re-embedded).
     """
@@ -71,12 +72,12 @@ class Embedder:
         requested = backend or config.backend()
         if requested not in config.BACKENDS:
             raise ModelError(f"unknown backend {requested!r}: use one of {config.BACKENDS}")
-        self._batch_size = config.batch_size()
+        self.batch_size = config.batch_size()
         torch_dtype = _torch_dtype(dtype) if dtype is not None else None
         if device == "cuda":
             gpu_dtype = _cuda_dtype()  # fails clearly before any model is loaded
             torch_dtype = torch_dtype or gpu_dtype
-            self._batch_size = config.gpu_batch_size()
+            self.batch_size = config.gpu_batch_size()
         try:
             if self.model_id == config.DEFAULT_MODEL:
                 # The default model is local: make sure nothing tries to reach the Hub.
@@ -155,7 +156,7 @@ class Embedder:
             vectors = self.model.encode_document(
                 list(passages),
                 prompt_name=self._doc_prompt,
-                batch_size=self._batch_size,
+                batch_size=self.batch_size,
                 normalize_embeddings=True,
                 convert_to_numpy=True,
                 show_progress_bar=show_progress,
