@@ -18,6 +18,7 @@ class DeterministicEncoder:
     def __init__(self, dim: int = 16, model_id: str = "test-hash", backend: str = "numpy") -> None:
         self.model_id, self.backend, self.dim = model_id, backend, dim
         self.max_tokens = 512
+        self.batch_size = 16
         self.passages_encoded = 0
 
     def count_tokens(self, text: str) -> int:

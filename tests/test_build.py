@@ -284,7 +284,7 @@ def test_backend_change_rebuilds_fully_and_is_recorded(tmp_path, monkeypatch):
 def test_old_manifest_without_backend_counts_as_pytorch(built, embedder):
     articles, index_dir = built
     manifest = json.loads((index_dir / "manifest.json").read_text())
-    del manifest["backend"]
+    del manifest["backend"], manifest["backends"]  # written before either was recorded
     (index_dir / "manifest.json").write_text(json.dumps(manifest))
     report = diploqa.build_index(articles, index_dir).build_report
     assert report.full_rebuild and "from torch-fp32" in report.reason

@@ -24,6 +24,7 @@ from .errors import ArticlesError, DiploqaError, StoreUnavailableError
 from .faults import fault_point
 from .store import StoredIndex, Stories
 from .store.location import IndexLocation, open_location
+from .store.manifest import backends_after_build
 
 log = logging.getLogger(__name__)
 
@@ -96,11 +97,13 @@ def build(
     progress: Progress | None = None,
     store: str | config.StoreAddress | None = None,
     device: str | None = None,
+    encoder: Encoder | None = None,
 ) -> tuple[BuildReport, StoredIndex]:
     """Bring the index in ``index_dir`` (or in the Milvus ``store``, see
     :func:`~diploqa.store.location.open_location`) up to date with the articles in
     ``articles_dir``. ``device``: where passages are embedded (``cpu``, or ``cuda``: PyTorch on
-    the GPU; default ``DIPLOQA_DEVICE``, else ``cpu``).
+    the GPU; default ``DIPLOQA_DEVICE``, else ``cpu``). ``encoder``: embed with this one
+    instead (benchmarks and tests build with the GPU path's precision on the CPU).
 
     Returns:
         What the build did, and the live generation, ready to search (as :func:`load_stored`
@@ -121,7 +124,7 @@ def build(
     except ValueError as err:
         raise DiploqaError(str(err)) from None
     location.prepare()
-    encoder = get_encoder(model, device=device)
+    encoder = encoder or get_encoder(model, device=device)
     report = BuildReport()
 
     with location.lock():
@@ -171,7 +174,9 @@ def build(
         chunks, vectors = _assemble(articles, kept, old, fresh, fresh_vectors)
         stories = find_stories(articles, old, kept)
         fault_point("before-write")
-        stored = location.write(encoder, articles, chunks, vectors, chunking, stories)
+        old_manifest = old.manifest if old is not None else None
+        backends = backends_after_build(old_manifest, encoder, kept_vectors=bool(kept))
+        stored = location.write(encoder, articles, chunks, vectors, chunking, stories, backends)
         report.chunks = len(chunks)
         report.passages = sum(c.kind == PASSAGE for c in chunks)
     report.seconds = time.perf_counter() - started
@@ -230,11 +235,12 @@ def embed_passages(encoder: Encoder, passages: list[str], progress: Progress | N
     """Embed in slices so that a progress bar moves and memory stays bounded.
 
     Passages are sorted by length first, so each batch holds passages of similar length and
-    little padding is computed; the vectors are put back in their original order.
+    little padding is computed; the vectors are put back in their original order. A slice
+    holds four of the encoder's batches (on the GPU, four of 256).
     """
     if not passages:
         return np.zeros((0, encoder.dim), dtype=np.float32)
-    step = max(64, config.batch_size() * 4)
+    step = max(64, encoder.batch_size * 4)  # a fixed 64 would cut the GPU's batches of 256
     order = sorted(range(len(passages)), key=lambda i: -len(passages[i]))
     out = np.empty((len(passages), encoder.dim), dtype=np.float32)
     if progress:

@@ -10,6 +10,7 @@ from deterministic_encoder import DeterministicEncoder
 from diploqa import config
 from diploqa.errors import IndexCorruptError, IndexMismatchError
 from diploqa.store import FILES, MANIFEST, Manifest, read_manifest
+from diploqa.store.manifest import backends_after_build, interchangeable
 
 
 def _manifest(**changes) -> Manifest:
@@ -39,6 +40,16 @@ def test_round_trip_keeps_every_key_and_unknown_ones(tmp_path):
     assert list(manifest.as_dict())[:4] == ["format_version", "generation", "model", "backend"]
 
 
+def test_the_runtimes_of_a_mixed_index_round_trip_and_older_manifests_stay_as_they_were(tmp_path):
+    mixed = _manifest(backend="openvino-int8", backends=["openvino-int8", "torch-cuda-bf16"])
+    (tmp_path / MANIFEST).write_bytes(mixed.to_json())
+    read = read_manifest(tmp_path, FILES)
+    assert read == mixed and read.runtimes == {"openvino-int8", "torch-cuda-bf16"}
+    assert list(read.as_dict())[3:5] == ["backend", "backends"]
+    older = _manifest(backend="openvino-int8")  # written before backends was recorded
+    assert "backends" not in older.as_dict() and older.runtimes == {"openvino-int8"}
+
+
 def test_an_old_manifest_without_backend_or_counts_reads_as_pytorch(tmp_path):
     data = _manifest().as_dict()
     for key in ("backend", "n_chunks", "index_type", "created"):
@@ -59,6 +70,8 @@ def test_an_old_manifest_without_backend_or_counts_reads_as_pytorch(tmp_path):
         ({"chunking": 3}, "chunking"),
         ({"n_chunks": -1}, "n_chunks"),
         ({"backend": 3}, "backend"),
+        ({"backends": "openvino-int8"}, "backends"),
+        ({"backends": [1]}, "backends"),
     ],
 )
 def test_malformed_fields_are_named(tmp_path, changes, message):
@@ -103,7 +116,41 @@ def test_for_build_records_what_both_stores_commit(tmp_path):
     chunking = config.ChunkingConfig()
     made = Manifest.for_build(encoder, chunking, [article], 4, "gen-000003", "flat-ip", files,
                               extra={"store": "milvus"})  # fmt: skip
-    assert made == _manifest(articles={"a.txt": "h9"}, created=made.created)
+    assert made == _manifest(articles={"a.txt": "h9"}, created=made.created, backends=["numpy"])
     assert made.created and made.as_dict()["store"] == "milvus"
     (tmp_path / MANIFEST).write_bytes(made.to_json())
     assert read_manifest(tmp_path, FILES).as_dict() == made.as_dict()
+
+
+def test_gpu_and_cpu_runtimes_of_the_default_model_share_an_index_other_runtimes_do_not():
+    """The pairing measured in docs/benchmarks.md (issue #13), defined once in the config."""
+    chunking = config.ChunkingConfig()
+    gpu_built = _manifest(backend="torch-cuda-bf16", backends=["torch-cuda-bf16"])
+    cpu_built = _manifest(backend="openvino-int8")
+    cpu, gpu = (DeterministicEncoder(backend=b) for b in ("openvino-int8", "torch-cuda-bf16"))
+    assert gpu_built.reusable_for(cpu, chunking) is None  # a CPU update keeps GPU vectors
+    assert cpu_built.reusable_for(gpu, chunking) is None  # and the reverse
+    fp16 = DeterministicEncoder(backend="torch-cuda-fp16")  # GPUs without bf16
+    assert cpu_built.reusable_for(fp16, chunking) is None
+    pytorch_fp32 = DeterministicEncoder(backend="torch-fp32")  # other models' CPU runtime
+    assert "backend changed from torch-cuda-bf16" in gpu_built.reusable_for(pytorch_fp32, chunking)
+    assert not interchangeable({"openvino-int8", "torch-fp32"})
+    assert not interchangeable({"openvino-int8", "openvino-bf16"})
+    assert interchangeable({"torch-fp32"})
+    other_model = DeterministicEncoder(model_id="x", backend="openvino-int8")
+    assert "model changed" in gpu_built.reusable_for(other_model, chunking)
+    with pytest.raises(IndexMismatchError, match="built with model 'test-hash'"):
+        gpu_built.check_compatible(other_model, "index")
+
+
+def test_a_build_records_every_runtime_whose_vectors_it_keeps():
+    gpu_built = _manifest(backend="torch-cuda-bf16", backends=["torch-cuda-bf16"])
+    cpu = DeterministicEncoder(backend="openvino-int8")
+    assert backends_after_build(gpu_built, cpu, kept_vectors=True) == [
+        "openvino-int8",
+        "torch-cuda-bf16",
+    ]
+    assert backends_after_build(gpu_built, cpu, kept_vectors=False) == ["openvino-int8"]
+    assert backends_after_build(None, cpu, kept_vectors=False) == ["openvino-int8"]
+    older = _manifest(backend="openvino-int8")
+    assert backends_after_build(older, cpu, kept_vectors=True) == ["openvino-int8"]

@@ -70,7 +70,7 @@ _use_lock = threading.Lock()
 
 
 def get_encoder(
-    model: str | None = None, exact: bool = False, device: str = "cpu"
+    model: str | None = None, exact: bool = False, device: str = "cpu", dtype: str | None = None
 ) -> Embedder | EnsembleEncoder:
     """The encoder an index is built and searched with.
 
@@ -81,11 +81,13 @@ def get_encoder(
             USE when :func:`ensemble_enabled`.
         device: ``cuda`` runs the sentence-transformer on the GPU (builds only; USE stays on
             the CPU); its vectors search with the CPU encoder of the same model.
+        dtype: ``bf16``/``fp16``: the sentence-transformer on PyTorch in that precision on
+            ``device`` (on the CPU: the GPU path's arithmetic for benchmarks and tests).
     """
     name = model or config.default_model()
     pair = name.endswith("+" + USE_NAME)
     base = name.removesuffix("+" + USE_NAME)
-    primary = get_embedder(base, device=device)
+    primary = get_embedder(base, device=device, dtype=dtype)
     if not (pair or (not exact and ensemble_enabled(base))):
         return primary
     return EnsembleEncoder(primary, get_use())

@@ -25,9 +25,11 @@ class Encoder(Protocol):
         model_id: recorded in the index manifest, e.g.
             ``multilingual-e5-small+use-multilingual-v3``.
         backend: the runtime and precision, e.g. ``openvino-int8`` or ``torch-fp32`` (recorded in
-            the manifest: vectors of different runtimes are not mixed in one index).
+            the manifest: vectors of different runtimes share an index only where measured
+            interchangeable, :data:`~diploqa.config.INTERCHANGEABLE_BACKENDS`).
         dim: dimension of the vectors.
         max_tokens: the model's window in tokens.
+        batch_size: passages per model call (a build hands it at least four batches at once).
         passages_encoded: running count of encoded passages (tests use it to prove that
             unchanged articles are not re-embedded).
     """
@@ -36,6 +38,7 @@ class Encoder(Protocol):
     backend: str
     dim: int
     max_tokens: int
+    batch_size: int
     passages_encoded: int
 
     def count_tokens(self, text: str) -> int:

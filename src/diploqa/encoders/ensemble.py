@@ -98,6 +98,7 @@ class EnsembleEncoder:
         self.primary_dim = primary.dim
         self.dim = primary.dim + USE_DIM
         self.max_tokens = primary.max_tokens
+        self.batch_size = primary.batch_size
         self.count_tokens = primary.count_tokens
         self.backend = primary.backend
 

@@ -46,26 +46,38 @@ class Embedder:
 
     Attributes:
         model_id: the name the user asked for (recorded in the index manifest).
-        backend: the runtime and precision, e.g. ``openvino-bf16`` or ``torch-fp32`` (recorded
-            in the index manifest: vectors of different runtimes are not mixed in one index).
+        backend: the runtime and precision, e.g. ``openvino-int8``, ``torch-fp32`` or
+            ``torch-cuda-bf16`` (recorded in the index manifest: vectors of different runtimes
+            share an index only where measured interchangeable,
+            :data:`~diploqa.config.INTERCHANGEABLE_BACKENDS`).
         dim: embedding dimension.
         max_tokens: the model's window in tokens.
+        batch_size: passages per model call (256 on the GPU, which needs large batches).
         passages_encoded: running count of encoded passages (tests use it to prove that
             unchanged articles are not re-embedded).
     """
 
     def __init__(
-        self, model: str | None = None, backend: str | None = None, device: str = "cpu"
+        self,
+        model: str | None = None,
+        backend: str | None = None,
+        device: str = "cpu",
+        dtype: str | None = None,
     ) -> None:
+        """``device="cuda"``: PyTorch on the GPU in bf16 (fp16 where the GPU lacks it).
+        ``dtype`` (``bf16``/``fp16``) runs that same PyTorch code path on ``device``; on the CPU
+        it only serves the benchmark and tests that check the GPU's vectors against the CPU
+        runtime's (same dtype, not the GPU's kernels), so it is no user setting."""
         self.model_id = model or config.default_model()
         requested = backend or config.backend()
         if requested not in config.BACKENDS:
             raise ModelError(f"unknown backend {requested!r}: use one of {config.BACKENDS}")
-        self._batch_size = config.batch_size()
+        self.batch_size = config.batch_size()
+        torch_dtype = _torch_dtype(dtype) if dtype is not None else None
         if device == "cuda":
-            requested = "cuda"
-            dtype = _cuda_dtype()  # fails clearly before any model is loaded
-            self._batch_size = config.gpu_batch_size()
+            gpu_dtype = _cuda_dtype()  # fails clearly before any model is loaded
+            torch_dtype = torch_dtype or gpu_dtype
+            self.batch_size = config.gpu_batch_size()
         try:
             if self.model_id == config.DEFAULT_MODEL:
                 # The default model is local: make sure nothing tries to reach the Hub.
@@ -74,15 +86,14 @@ class Embedder:
                 path = materialize_e5_small()
             else:
                 path = self.model_id
-            if requested == "cuda":
+            if torch_dtype is not None:
                 from sentence_transformers import SentenceTransformer
 
                 self.model = SentenceTransformer(
-                    str(path), device="cuda", model_kwargs={"torch_dtype": dtype}
+                    str(path), device=device, model_kwargs={"torch_dtype": torch_dtype}
                 )
-                self.backend = (
-                    f"torch-cuda-{str(dtype).removeprefix('torch.').replace('float', 'fp')}"
-                )
+                name = "bf16" if str(torch_dtype) == "torch.bfloat16" else "fp16"
+                self.backend = f"torch-{device}-{name}"
             elif requested.startswith("openvino") and self.model_id == config.DEFAULT_MODEL:
                 self.model, precision = load_openvino_model(Path(path), requested)
                 self.backend = f"openvino-{precision}"
@@ -99,6 +110,7 @@ class Embedder:
             raise ModelError(
                 f"cannot load model {self.model_id!r}: {type(err).__name__}: {err}".splitlines()[0]
             ) from err
+        self._reduced_precision = torch_dtype is not None
         if self.model_id != config.DEFAULT_MODEL and "e5" in self.model_id.lower():
             for name, prompt in E5_PROMPTS.items():
                 self.model.prompts.setdefault(name, prompt)
@@ -144,14 +156,14 @@ class Embedder:
             vectors = self.model.encode_document(
                 list(passages),
                 prompt_name=self._doc_prompt,
-                batch_size=self._batch_size,
+                batch_size=self.batch_size,
                 normalize_embeddings=True,
                 convert_to_numpy=True,
                 show_progress_bar=show_progress,
             )
             self.passages_encoded += len(passages)
         vectors = np.asarray(vectors, dtype=np.float32)
-        if self.backend.startswith("torch-cuda"):  # normalised in bf16/fp16: again in fp32
+        if self._reduced_precision:  # normalised in bf16/fp16: again in fp32
             vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
         return vectors
 
@@ -186,20 +198,37 @@ def _cuda_dtype():
     return torch.bfloat16 if torch.cuda.is_bf16_supported() else torch.float16
 
 
+#: The reduced precisions of the PyTorch path (``Embedder(dtype=...)``).
+TORCH_DTYPES = ("bf16", "fp16")
+
+
+def _torch_dtype(name: str):
+    """The torch dtype for ``bf16`` or ``fp16``."""
+    import torch
+
+    if name not in TORCH_DTYPES:
+        raise ModelError(f"unknown dtype {name!r}: use one of {', '.join(TORCH_DTYPES)}")
+    return torch.bfloat16 if name == "bf16" else torch.float16
+
+
 _embedders: dict[str, Embedder] = {}
 _embedders_lock = threading.Lock()
 
 
 def get_embedder(
-    model: str | None = None, backend: str | None = None, device: str = "cpu"
+    model: str | None = None,
+    backend: str | None = None,
+    device: str = "cpu",
+    dtype: str | None = None,
 ) -> Embedder:
     """The process-wide :class:`Embedder` for ``model`` and ``backend`` (loaded on first use);
-    ``device="cuda"``: the PyTorch model on the GPU in bf16/fp16 (for building only)."""
+    ``device="cuda"``: the PyTorch model on the GPU in bf16/fp16 (for building only);
+    ``dtype``: the PyTorch path in that precision on ``device`` (see :class:`Embedder`)."""
     name = model or config.default_model()
     key = f"{name}\0{backend or config.backend()}"
-    if device != "cpu":
-        key = f"{name}\0{device}"
+    if device != "cpu" or dtype is not None:
+        key = f"{name}\0{device}\0{dtype}"
     with _embedders_lock:
         if key not in _embedders:
-            _embedders[key] = Embedder(name, backend, device)
+            _embedders[key] = Embedder(name, backend, device, dtype)
         return _embedders[key]

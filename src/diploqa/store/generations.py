@@ -161,8 +161,10 @@ def write_generation(
     vectors: FaissStore,
     chunking: config.ChunkingConfig,
     stories: Stories,
+    backends: list[str] | None = None,
 ) -> StoredIndex:
-    """Write a new generation beside the live one, then commit it by replacing the manifest.
+    """Write a new generation beside the live one, then commit it by replacing the manifest
+    (``backends``: the runtimes whose vectors it holds, default ``encoder.backend``'s).
 
     Returns the new generation as loaded, without reading back what was just written."""
     generation = _next_generation(index_dir)
@@ -174,7 +176,14 @@ def write_generation(
     files[METADATA_FILE] = sha256_file(gen / METADATA_FILE)
     fsync_path(gen)
     manifest = Manifest.for_build(
-        encoder, chunking, articles, len(chunks), generation, vectors.index_type, files
+        encoder,
+        chunking,
+        articles,
+        len(chunks),
+        generation,
+        vectors.index_type,
+        files,
+        backends=backends,
     )
     # The commit point: the new manifest replaces the old one in one rename.
     atomic_write(

@@ -66,6 +66,7 @@ class IndexLocation(Protocol):
         vectors: np.ndarray,
         chunking: config.ChunkingConfig,
         stories: Stories,
+        backends: list[str] | None = None,
     ) -> StoredIndex: ...
 
 
@@ -105,10 +106,13 @@ class FolderLocation:
         vectors: np.ndarray,
         chunking: config.ChunkingConfig,
         stories: Stories,
+        backends: list[str] | None = None,
     ) -> StoredIndex:
         with cleanup_on_write_error(self.path):
             store = FaissStore.from_vectors(vectors, encoder.dim)
-            return write_generation(self.path, encoder, articles, chunks, store, chunking, stories)
+            return write_generation(
+                self.path, encoder, articles, chunks, store, chunking, stories, backends
+            )
 
 
 def open_location(

@@ -6,8 +6,10 @@ defined once here:
 
 * :meth:`Manifest.compatible_with`: may this encoder *search* the index (same model, same
   dimension)? ``load_index`` and a build both ask it first.
-* :meth:`Manifest.reusable_for`: may a build *keep* the stored vectors (also the same runtime
-  and chunking)? Vectors of two runtimes differ slightly, and one index never mixes them.
+* :meth:`Manifest.reusable_for`: may a build *keep* the stored vectors (also the same chunking,
+  and the same runtime or one whose vectors were measured interchangeable with it,
+  :data:`config.INTERCHANGEABLE_BACKENDS`)? Vectors of two runtimes differ slightly; an index
+  mixes them only where that difference was measured not to matter.
 """
 
 from __future__ import annotations
@@ -45,7 +47,10 @@ class Manifest:
         files: file name in the generation → SHA-256, checked before anything is parsed.
         articles: article id → content hash (what an update compares against).
         chunking: :meth:`config.ChunkingConfig.as_dict` of the build.
-        backend: the encoder runtime the vectors come from (e.g. ``openvino-int8``).
+        backend: the runtime of the build that wrote this manifest (e.g. ``openvino-int8``).
+        backends: every runtime whose vectors the index holds (an update keeps the old
+            vectors of unchanged articles); empty in manifests written before it was recorded,
+            where all vectors came from ``backend``.
         index_type: the vector index kind (e.g. ``flat-ip``).
         n_chunks: passages and sections stored.
         extra: keys this version does not know, written back unchanged.
@@ -60,6 +65,7 @@ class Manifest:
     articles: dict[str, str]
     chunking: dict[str, int]
     backend: str = LEGACY_BACKEND
+    backends: list[str] = field(default_factory=list)
     index_type: str = ""
     n_chunks: int | None = None  # None only in indexes written before it was recorded
     created: str = ""
@@ -76,14 +82,18 @@ class Manifest:
         index_type: str,
         files: dict[str, str],
         extra: dict | None = None,
+        backends: list[str] | None = None,
     ) -> Manifest:
         """The manifest a build commits, the same for every store (one place decides what a
-        build records, so the FAISS folder and Milvus never drift apart)."""
+        build records, so the FAISS folder and Milvus never drift apart). ``backends``: every
+        runtime whose vectors the index holds (:func:`backends_after_build`; default: this
+        build's only)."""
         return cls(
             format_version=config.INDEX_FORMAT_VERSION,
             generation=generation,
             model=encoder.model_id,
             backend=encoder.backend,
+            backends=backends or [encoder.backend],
             dimension=encoder.dim,
             index_type=index_type,
             chunking=chunking.as_dict(),
@@ -98,9 +108,16 @@ class Manifest:
         """The JSON form, keys in the order they have always been written."""
         data = asdict(self)
         extra = data.pop("extra")
-        order = ("format_version", "generation", "model", "backend", "dimension", "index_type",
-                 "chunking", "articles", "n_chunks", "files", "created")  # fmt: skip
+        order = ("format_version", "generation", "model", "backend", "backends", "dimension",
+                 "index_type", "chunking", "articles", "n_chunks", "files", "created")  # fmt: skip
+        if not data["backends"]:  # an older manifest is written back as it was
+            order = tuple(key for key in order if key != "backends")
         return {**{key: data[key] for key in order}, **extra}
+
+    @property
+    def runtimes(self) -> set[str]:
+        """The runtimes whose vectors the index holds."""
+        return set(self.backends) or {self.backend}
 
     def to_json(self) -> bytes:
         return json.dumps(self.as_dict(), indent=2, ensure_ascii=False).encode("utf-8")
@@ -118,7 +135,7 @@ class Manifest:
         """Why a build with ``encoder`` and ``chunking`` must re-embed everything, else None."""
         if self.compatible_with(encoder) is not None:
             return f"model changed from {self.model!r}"
-        if self.backend != encoder.backend:
+        if not interchangeable(self.runtimes | {encoder.backend}):
             return f"backend changed from {self.backend} to {encoder.backend}"
         if self.chunking != chunking.as_dict():
             return "chunking parameters changed"
@@ -131,6 +148,19 @@ class Manifest:
             raise IndexMismatchError(
                 f"the index at {index_dir} was {problem}: {REBUILD_HINT} --model {encoder.model_id}"
             )
+
+
+def interchangeable(backends: set[str]) -> bool:
+    """Whether the vectors of ``backends`` may share one index: all the same runtime, or all
+    in one group of :data:`config.INTERCHANGEABLE_BACKENDS` (measured on XQuAD)."""
+    return len(backends) <= 1 or any(backends <= group for group in config.INTERCHANGEABLE_BACKENDS)
+
+
+def backends_after_build(old: Manifest | None, encoder: Encoder, kept_vectors: bool) -> list[str]:
+    """What a build's manifest records in ``backends``: its own runtime, plus the old index's
+    where it kept some of the old vectors (an update over an index another runtime built)."""
+    runtimes = {encoder.backend} | (old.runtimes if old is not None and kept_vectors else set())
+    return sorted(runtimes)
 
 
 def _is_int(value: object) -> bool:
@@ -164,6 +194,9 @@ def _problem(data: dict, required_files: tuple[str, ...]) -> str | None:
     for key in ("backend", "index_type", "created"):
         if not isinstance(data.get(key, ""), str):
             return f"{key} is not text"
+    backends = data.get("backends", [])
+    if not (isinstance(backends, list) and all(isinstance(b, str) for b in backends)):
+        return "backends is not a list of runtime names"
     return None
 
 
@@ -215,7 +248,7 @@ def parse_manifest(text: str, where: str, required_files: tuple[str, ...] = ()) 
     if problem:
         raise IndexCorruptError(f"{where} is corrupt ({problem}): {REBUILD_HINT}")
     known = {"format_version", "generation", "model", "dimension", "files", "articles",
-             "chunking", "backend", "index_type", "n_chunks", "created"}  # fmt: skip
+             "chunking", "backend", "backends", "index_type", "n_chunks", "created"}  # fmt: skip
     return Manifest(
         **{key: value for key, value in data.items() if key in known},
         extra={key: value for key, value in data.items() if key not in known},

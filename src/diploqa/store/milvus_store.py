@@ -647,6 +647,7 @@ class MilvusLocation:
         vectors: np.ndarray,
         chunking: config.ChunkingConfig,
         stories: Stories,
+        backends: list[str] | None = None,
     ):
         """Write a new generation (two collections), then switch the alias to it.
 
@@ -694,6 +695,7 @@ class MilvusLocation:
                 generation,
                 store.index_type,
                 {METADATA_FILE: hashlib.sha256(metadata).hexdigest()},
+                backends=backends,
                 extra={"store": "milvus", "collection": name},
             )
             self._write_meta(
