@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from pathlib import Path
 
 from .encoders import get_embedder, get_use
@@ -27,6 +28,19 @@ def _model_of(index_dir: Path) -> str | None:
         return read_manifest(index_dir).model
     except (DiploqaError, OSError, ValueError):
         return None
+
+
+#: The loads :func:`start_preload` began in this process.
+_started: list[threading.Thread] = []
+
+
+def wait_for_preload(timeout: float = 60) -> None:
+    """Wait until the loads :func:`start_preload` began are done. The page build waits here
+    before importing Gradio, so that the import does not take the two cores the first answer
+    needs (``diploqa.app.server``: the JSON endpoint answers first)."""
+    deadline = time.monotonic() + timeout
+    for thread in list(_started):
+        thread.join(max(0.0, deadline - time.monotonic()))
 
 
 def start_preload(index_dir: Path) -> list[threading.Thread]:
@@ -54,4 +68,5 @@ def start_preload(index_dir: Path) -> list[threading.Thread]:
         threads.append(threading.Thread(target=partner, name="diploqa-preload-use", daemon=True))
     for thread in threads:
         thread.start()
+    _started.extend(threads)
     return threads

