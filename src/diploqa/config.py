@@ -173,6 +173,14 @@ def gpu_batch_size() -> int:
     return max(1, _env_int("DIPLOQA_GPU_BATCH_SIZE", GPU_BATCH_SIZE))
 
 
+def use_threads(device: str = "cpu") -> int:
+    """Threads USE embeds a build's passages on (``DIPLOQA_USE_THREADS``). Default: one on the
+    CPU, where it runs beside e5 and e5 takes the other cores; every core with ``cuda``, where
+    the GPU embeds e5 and USE on one core (~136 passages/s) would bound the whole build."""
+    default = 1 if device == "cpu" else (os.cpu_count() or 1)
+    return max(1, _env_int("DIPLOQA_USE_THREADS", default))
+
+
 #: Article files larger than this are skipped with a warning ("too large"): a news article is
 #: 5–100 kB, and a 2 MB file already holds ~2,500 passages (about a minute of embedding).
 MAX_ARTICLE_BYTES = 2 * 1024 * 1024

