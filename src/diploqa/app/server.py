@@ -59,7 +59,10 @@ class StagedApp:
     ``build`` runs on a daemon thread (a shutdown does not wait for an import that is half
     done); when it returns, the full app's lifespan is entered in the server's event loop, so
     Gradio's startup events (its queue, the MCP session manager) run as they would at launch.
-    If ``build`` fails, ``on_failure`` gets the error (the server then stops).
+    If ``build`` fails, ``on_failure`` gets the error (the server then stops); once the full
+    app answers, ``on_ready`` runs (``serve`` starts background index updates there: Python
+    3.11 fails with "AST constructor recursion depth mismatch" when two threads build ASTs at
+    once, and importing Gradio does, so nothing else starts until it is done).
     """
 
     def __init__(
@@ -67,10 +70,12 @@ class StagedApp:
         early: FastAPI,
         build: Callable[[], FastAPI],
         on_failure: Callable[[BaseException], None],
+        on_ready: Callable[[], None] | None = None,
     ) -> None:
         self.early = early
         self._build = build
         self._on_failure = on_failure
+        self._on_ready = on_ready
         self._full: FastAPI | None = None
         self._stack = contextlib.AsyncExitStack()
         self._task: asyncio.Task | None = None
@@ -132,6 +137,8 @@ class StagedApp:
             self._on_failure(err)
             return
         self._full = full
+        if self._on_ready is not None:
+            self._on_ready()
 
 
 def _settle(future: asyncio.Future, result, error: BaseException | None) -> None:
@@ -220,12 +227,17 @@ def _page_builder(holder: IndexHolder, access: Access | None) -> Callable[[], Fa
 class _Serving:
     """The staged app with the access gate in front, and the way a failed build stops it."""
 
-    def __init__(self, holder: IndexHolder, access: Access | None) -> None:
+    def __init__(
+        self,
+        holder: IndexHolder,
+        access: Access | None,
+        on_ready: Callable[[], None] | None = None,
+    ) -> None:
         early = FastAPI(docs_url=None, redoc_url=None, openapi_url=None)
         early.include_router(json_api(holder))
         self.failure: BaseException | None = None
         self._server: _Server | None = None
-        self.staged = StagedApp(early, _page_builder(holder, access), self._failed)
+        self.staged = StagedApp(early, _page_builder(holder, access), self._failed, on_ready)
         self.app = self.staged if access is None else AccessGate(self.staged, access=access)
 
     def bind_server(self, server: _Server) -> None:
@@ -257,7 +269,8 @@ def serve(
     loaded before the server answers; ``/api/search`` answers from then on, the page a few
     seconds later (see :class:`StagedApp`). Without an index, or when articles changed since
     it was built, the server opens at once and builds in the background; the page shows the
-    progress and the new index is swapped in when it is done. ``watch``: also update the
+    progress and the new index is swapped in when it is done (updates start once the page is
+    built). ``watch``: also update the
     index whenever article files below ``articles_dir`` change.
 
     When the server stops, a running update stops at its next step (the index is left as it
@@ -292,10 +305,13 @@ def serve(
     code = 0
     try:
         with sock:
-            holder.start_background(watch=watch, stop=stop, on_report=on_report)
-            if watch:
-                print(f"watching {articles_dir} for changes", file=sys.stderr, flush=True)
-            serving = _Serving(holder, access)
+
+            def start_background() -> None:  # once the page is built (see StagedApp)
+                holder.start_background(watch=watch, stop=stop, on_report=on_report)
+                if watch:
+                    print(f"watching {articles_dir} for changes", file=sys.stderr, flush=True)
+
+            serving = _Serving(holder, access, start_background)
             print(f"diploqa: serving on http://{_url_host(host)}:{port}/", file=sys.stderr)
             _run(serving, sock)
             if serving.failure is not None:
