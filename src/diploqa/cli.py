@@ -245,15 +245,14 @@ def _cmd_search(args: argparse.Namespace) -> int:
 
 
 def _cmd_serve(args: argparse.Namespace) -> int:
-    from .preload import start_preload
+    from .preload import start_preload, wait_for_preload
 
-    # The models load on threads while Gradio is imported (docs/benchmarks.md, cold start).
-    preloading = start_preload(Path(args.index or config.index_dir()))
+    # The models load on threads while the server starts (docs/benchmarks.md, cold start).
+    start_preload(Path(args.index or config.index_dir()))
     try:
         return _serve(args)
     finally:
-        for thread in preloading:  # a thread inside OpenVINO at interpreter exit would crash it
-            thread.join(60)
+        wait_for_preload(60)  # a thread inside OpenVINO at interpreter exit would crash it
 
 
 def _serve(args: argparse.Namespace) -> int:

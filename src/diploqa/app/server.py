@@ -195,16 +195,15 @@ class _Server(uvicorn.Server):
                 signal.signal(sig, handler)
 
 
-def _run(app, sock: socket.socket) -> _Server:
-    """Serve ``app`` on an already bound socket until stopped (Ctrl-C, SIGTERM, or
-    ``should_exit`` set by the app); returns the server, whose state tells how it ended."""
+def _run(app, sock: socket.socket) -> None:
+    """Serve ``app`` on an already bound socket until stopped (Ctrl-C, SIGTERM, or a failed
+    page build, which sets ``should_exit``)."""
     # Open streams (a page's event source, an MCP session) would hold a graceful stop forever.
     settings = uvicorn.Config(app, log_level="warning", timeout_graceful_shutdown=3)
     server = _Server(settings)
     if isinstance(app, _Serving):
         app.bind_server(server)
     server.run(sockets=[sock])
-    return server
 
 
 def _page_builder(holder: IndexHolder, access: Access | None) -> Callable[[], FastAPI]:
