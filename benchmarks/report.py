@@ -17,11 +17,18 @@ def commit() -> str:
     ).stdout.strip()
 
 
+#: Vector instructions that decide how fast the encoders run (int8 needs VNNI to gain).
+VECTOR_FLAGS = ("avx2", "avx512f", "avx512_vnni", "avx_vnni", "avx512_bf16", "amx_int8")
+
+
 def cpu() -> str:
-    """The processor's name and the cores this process may use."""
+    """The processor's name, the cores this process may use and its vector instructions (the
+    same "AMD EPYC" ran the int8 encoder 4-6× faster with AVX-512 VNNI than without)."""
     lines = Path("/proc/cpuinfo").read_text().splitlines()
     name = next((x.split(":", 1)[1].strip() for x in lines if x.startswith("model name")), "?")
-    return f"{name} ({len(os.sched_getaffinity(0))} cores)"
+    flags = set(next((x.split(":", 1)[1].split() for x in lines if x.startswith("flags")), []))
+    vector = ", ".join(f for f in VECTOR_FLAGS if f in flags) or "no AVX2"
+    return f"{name} ({len(os.sched_getaffinity(0))} cores; {vector})"
 
 
 def write_section(path: Path, marker: str, title: str, body: str) -> None:

@@ -618,8 +618,9 @@ def machine() -> str:
         if line.startswith("model name"):
             cpu = line.split(":", 1)[1].strip()
             break
-    flags = Path("/proc/cpuinfo").read_text()
-    feats = [f for f in ("avx512_vnni", "avx512_bf16", "amx_bf16") if f in flags]
+    flags = set(Path("/proc/cpuinfo").read_text().split())
+    wanted = ("avx2", "avx512_vnni", "avx_vnni", "avx512_bf16", "amx_bf16")
+    feats = [f for f in wanted if f in flags]
     mem = int(Path("/proc/meminfo").read_text().split()[1]) // 1024 // 1024
     import faiss
     import openvino
@@ -627,7 +628,7 @@ def machine() -> str:
     import torch
 
     return (
-        f"{cpu}, {os.cpu_count()} cores ({', '.join(feats) or 'no AVX-512 extras'}), {mem} GB, "
+        f"{cpu}, {os.cpu_count()} cores ({', '.join(feats) or 'no AVX2'}), {mem} GB, "
         f"Python {platform.python_version()}, torch {torch.__version__}, "
         f"sentence-transformers {sentence_transformers.__version__}, "
         f"OpenVINO {openvino.get_version().split('-')[0]}, faiss {faiss.__version__}"

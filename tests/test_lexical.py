@@ -311,3 +311,98 @@ def test_highlight_overlap_matches_english_words_through_their_translations(samp
     # German questions: one group per word, the word itself, as before
     german = bm25.score("Wie lange hielt die Waffenruhe?")
     assert german.groups == tuple(frozenset({t}) for t in german.terms)
+
+
+# --- The keyword index saved with a generation ------------------------------------------------
+
+MIXED = [
+    "Liveblog Ukraine\nKerry traf Lawrow in Sotschi am Schwarzen Meer.",
+    "Liveblog Ukraine\nIn München sprachen die Außenminister über eine Waffenruhe.",
+    "The foreign ministers met in Geneva and discussed the sanctions against Russia.",
+    "Tillerson kritisierte die Herrschaft der Assad-Familie.",
+]
+TITLES = ["Liveblog Ukraine", "Liveblog Ukraine", "", ""]
+QUESTIONS = [
+    "Wen traf Kerry in Sotschi?",
+    "Liveblog Ukraine Waffenruhe",
+    "Where did the foreign ministers discuss sanctions?",
+    "ceasefire talks in Munich",
+    "xyzzy",
+]
+
+
+def _same_scores(a: Bm25Index, b: Bm25Index) -> None:
+    assert a.languages.tolist() == b.languages.tolist()
+    assert (a.present, a.majority) == (b.present, b.majority)
+    for question in QUESTIONS:
+        x, y = a.score(question), b.score(question)
+        np.testing.assert_array_equal(x.scores, y.scores)
+        assert (x.coverage, x.bm25_coverage, x.by_language) == (
+            y.coverage,
+            y.bm25_coverage,
+            y.by_language,
+        )
+        assert x.groups == y.groups
+        np.testing.assert_array_equal(a.overlap(x.groups, MIXED), b.overlap(y.groups, MIXED))
+
+
+def test_saved_keyword_index_scores_like_the_one_it_was_built_from(tmp_path):
+    built = Bm25Index(MIXED, dictionary=None, shared_titles=TITLES)
+    checksums = built.save(tmp_path)
+    assert "keywords.json" in checksums and "keywords.data.npy" in checksums
+    loaded = Bm25Index.load(tmp_path, checksums, len(MIXED), dictionary=None)
+    assert loaded is not None
+    _same_scores(built, loaded)
+    # the shared title is still no keyword evidence once read back
+    assert loaded.score("Liveblog").coverage == 0
+
+
+@pytest.mark.skipif(
+    SYSTEM_DICTIONARY is None or not SYSTEM_DICTIONARY.is_file(),
+    reason="no Ding dictionary installed (Debian package trans-de-en)",
+)
+def test_saved_keyword_index_takes_the_query_settings_of_the_ranking(tmp_path):
+    checksums = Bm25Index(MIXED, dictionary=None, shared_titles=TITLES).save(tmp_path)
+    loaded = Bm25Index.load(tmp_path, checksums, len(MIXED), dictionary="configured")
+    built = Bm25Index(MIXED, dictionary="configured", shared_titles=TITLES)
+    _same_scores(built, loaded)
+    plain = loaded.with_query_settings(None)
+    assert plain.translations(["ceasefire"]) == {} and loaded.translations(["ceasefire"])
+
+
+def test_a_keyword_index_without_keywords_round_trips(tmp_path):
+    built = Bm25Index(["und der die", "the and of"], dictionary=None)
+    checksums = built.save(tmp_path)
+    assert set(checksums) == {"keywords.json"}  # no BM25 matrix to save
+    loaded = Bm25Index.load(tmp_path, checksums, 2, dictionary=None)
+    _same_scores(built, loaded)
+
+
+@pytest.mark.parametrize(
+    "damage",
+    ["missing from the manifest", "checksum", "truncated", "other version", "passage count"],
+)
+def test_a_damaged_or_foreign_keyword_index_is_not_read(tmp_path, damage, caplog):
+    checksums = Bm25Index(MIXED, dictionary=None, shared_titles=TITLES).save(tmp_path)
+    passages = len(MIXED)
+    state = tmp_path / "keywords.json"
+    if damage == "missing from the manifest":
+        checksums.pop("keywords.json")
+    elif damage == "checksum":
+        checksums["keywords.data.npy"] = "0" * 64
+    elif damage == "truncated":
+        (tmp_path / "keywords.indices.npy").write_bytes(b"\x93NUMPY")
+    elif damage == "other version":
+        text = state.read_text().replace('"version": 1', '"version": 999')
+        state.write_text(text)
+        checksums["keywords.json"] = diploqa_sha(state)
+    else:
+        passages += 1
+    with caplog.at_level(logging.INFO, logger="diploqa.lexical"):
+        assert Bm25Index.load(tmp_path, checksums, passages, dictionary=None) is None
+
+
+def diploqa_sha(path: Path) -> str:
+    from diploqa.files import sha256_file
+
+    return sha256_file(path)

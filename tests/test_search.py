@@ -207,3 +207,57 @@ def test_searching_imports_neither_torch_nor_sentence_transformers(seed_index):
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip().splitlines()[-1] == "[]"
+
+
+# --- The keyword index saved with the generation (cold start, issue #16) ------------------------
+
+
+def _answers(index, questions) -> list:
+    return [
+        [(h.source, h.text, h.highlight, round(h.score, 6)) for h in index.search(q, k=5)]
+        for q in questions
+    ]
+
+
+def test_a_loaded_index_reads_its_keyword_index_instead_of_building_it(
+    built, monkeypatch, seed_index
+):
+    """The generation holds the build's keyword index; loading it builds nothing, and the
+    answers are those of an index that builds its keyword index from the passages (an index
+    written before the keyword files existed)."""
+    import json
+
+    from diploqa.lexical import KEYWORDS_FILE, Bm25Index
+
+    _, index_dir = built
+    questions = [q for q, _ in SEED_QUESTIONS_DE[:4] + SEED_QUESTIONS_EN[:4]]
+    loaded = diploqa.load_index(index_dir)
+    assert KEYWORDS_FILE in loaded.manifest.files
+
+    def no_build(*_, **__):
+        raise AssertionError("the keyword index was built, not read")
+
+    with monkeypatch.context() as patch:
+        patch.setattr(Bm25Index, "__init__", no_build)
+        _ = loaded.lexical
+    saved = _answers(loaded, questions)
+
+    manifest = index_dir / "manifest.json"
+    data = json.loads(manifest.read_text())
+    data["files"] = {n: h for n, h in data["files"].items() if not n.startswith("keywords.")}
+    manifest.write_text(json.dumps(data))
+    older = diploqa.load_index(index_dir)
+    assert older.stored.saved_keywords() is None
+    assert _answers(older, questions) == saved == _answers(seed_index, questions)
+
+
+def test_a_damaged_keyword_file_costs_time_not_answers(built, seed_index, caplog):
+    _, index_dir = built
+    generation = diploqa.load_index(index_dir).manifest.generation
+    (index_dir / generation / "keywords.data.npy").write_bytes(b"damaged")
+    questions = [q for q, _ in SEED_QUESTIONS_DE[:3] + SEED_QUESTIONS_EN[:3]]
+    with caplog.at_level("WARNING", logger="diploqa.lexical"):
+        index = diploqa.load_index(index_dir)
+        answers = _answers(index, questions)
+    assert "keywords.data.npy damaged" in caplog.text
+    assert answers == _answers(seed_index, questions)

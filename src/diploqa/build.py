@@ -164,7 +164,9 @@ def build(
         report.embedded = len(fresh)
 
         stale_stories = old is not None and old.stories.kind != duplicates.SIGNATURE_KIND
-        if not (report.changed or stale_stories):
+        # an index folder from before the keyword files gets them (a faster start), once
+        stale = stale_stories or (old is not None and old.lacks_keywords)
+        if not (report.changed or stale):
             report.chunks = len(old.chunks)
             report.passages = sum(c.kind == PASSAGE for c in old.chunks)
             report.seconds = time.perf_counter() - started

@@ -28,7 +28,7 @@ from .encoders import Encoder, get_encoder
 from .errors import QueryError
 from .filters import ArticleColumns, SearchFilter
 from .highlight import highlights
-from .lexical import LANGUAGES, Bm25Index, LexicalScores
+from .lexical import LANGUAGES, Bm25Index, LexicalScores, shared_titles
 from .store import StoredIndex
 from .store.location import open_location
 
@@ -229,28 +229,28 @@ class Index:
 
     @property
     def lexical(self) -> Bm25Index:
-        """The keyword index, built from the stored passages on first use (under a second for
-        10,000 passages, docs/benchmarks.md): an update is done when its generation is
-        committed, and a process that only builds never needs it. :meth:`warm` builds it
-        ahead of the first search."""
+        """The keyword index: the one saved with the generation where the ranking leaves
+        shared titles out (the default), else built from the stored passages on first use
+        (2.5 s for 10,000 passages, docs/benchmarks.md). A process that only builds never
+        needs it; :meth:`warm` reads or builds it ahead of the first search."""
         if self._lexical is None:
             with self._lexical_lock:
                 if self._lexical is None:
-                    self._lexical = Bm25Index(
-                        self.stored.passages(),
-                        dictionary="configured" if self.ranking.dictionary else None,
-                        translated_word_weight=self.ranking.translated_word_weight,
-                        shared_titles=self._shared_titles() if self.ranking.shared_titles else None,
-                    )
+                    dictionary = "configured" if self.ranking.dictionary else None
+                    weight = self.ranking.translated_word_weight
+                    saved = self.stored.saved_keywords() if self.ranking.shared_titles else None
+                    if saved is not None:
+                        self._lexical = saved.with_query_settings(dictionary, weight)
+                    else:
+                        self._lexical = Bm25Index(
+                            self.stored.passages(),
+                            dictionary=dictionary,
+                            translated_word_weight=weight,
+                            shared_titles=shared_titles(self.stored.articles, self.stored.chunks)
+                            if self.ranking.shared_titles
+                            else None,
+                        )
         return self._lexical
-
-    def _shared_titles(self) -> list[str]:
-        """Per chunk, its article's title where other articles have the same title, else ""."""
-        count = Counter(a.title for a in self.stored.articles.values() if a.title)
-        return [
-            title if count[title] > 1 else ""
-            for title in (self.stored.articles[c.article_id].title for c in self.stored.chunks)
-        ]
 
     def _group_articles(self) -> int:
         """Articles in the smallest language group of passages."""

@@ -7,6 +7,8 @@ Layout::
       gen-000007/
         index.faiss        the vectors (faiss_store.py)
         metadata.json      articles and chunks (metadata.py)
+        keywords.*         the keyword index of the passages (lexical.py; optional: an
+                           index without it builds it when loaded)
       .lock                held while a build runs, so two builds never interleave
 
 A build writes a new generation folder next to the live one and then replaces
@@ -34,6 +36,7 @@ from ..encoders import Encoder
 from ..errors import DiploqaError, IndexCorruptError
 from ..faults import fault_point
 from ..files import atomic_write, fsync_path, sha256_file, temporaries, write_synced
+from ..lexical import KEYWORDS_FILE, Bm25Index, shared_titles
 from .base import VectorStore
 from .faiss_store import FaissStore
 from .manifest import GENERATION, MANIFEST, REBUILD_HINT, Manifest, read_manifest
@@ -54,6 +57,9 @@ class StoredIndex:
     articles: dict[str, Article]
     chunks: list[Chunk]
     stories: Stories = field(default_factory=Stories)
+    #: The keyword index the build that wrote this generation made (None once loaded: see
+    #: :meth:`saved_keywords`).
+    keywords: Bm25Index | None = field(default=None, repr=False, compare=False)
 
     @property
     def model(self) -> str:
@@ -71,6 +77,23 @@ class StoredIndex:
     def all_vectors(self):
         """Every stored vector, row ``i`` belonging to ``chunks[i]`` (for incremental reuse)."""
         return self.vectors.all_vectors()
+
+    @property
+    def lacks_keywords(self) -> bool:
+        """Whether this is an index folder written before generations kept their keyword
+        index (the next build writes one, even with no article changed)."""
+        return isinstance(self.path, Path) and KEYWORDS_FILE not in self.manifest.files
+
+    def saved_keywords(self) -> Bm25Index | None:
+        """The keyword index of the passages (with shared titles left out, the default
+        ranking's), as the build made it or as it saved it in the generation folder; None
+        where there is none (an older index, or Milvus: the caller builds it)."""
+        if self.keywords is not None:
+            return self.keywords
+        if not isinstance(self.path, Path):
+            return None
+        folder = self.path / self.manifest.generation
+        return Bm25Index.load(folder, self.manifest.files, len(self.chunks), dictionary=None)
 
 
 def load_stored(index_dir: str | Path, manifest: Manifest | None = None) -> StoredIndex:
@@ -174,6 +197,10 @@ def write_generation(
     fault_point("after-faiss")
     write_synced(gen / METADATA_FILE, dump_metadata(articles, chunks, stories))
     files[METADATA_FILE] = sha256_file(gen / METADATA_FILE)
+    by_id = {a.id: a for a in articles}
+    passages = [passage_for_embedding(by_id[c.article_id], c) for c in chunks]
+    keywords = Bm25Index(passages, None, shared_titles=shared_titles(by_id, chunks))
+    files.update(keywords.save(gen))
     fsync_path(gen)
     manifest = Manifest.for_build(
         encoder,
@@ -190,8 +217,7 @@ def write_generation(
         index_dir / MANIFEST, manifest.to_json(), before_replace=lambda: fault_point("before-swap")
     )
     _remove_old_generations(index_dir, keep={generation})
-    by_id = {a.id: a for a in articles}
-    return StoredIndex(index_dir, manifest, vectors, by_id, chunks, stories)
+    return StoredIndex(index_dir, manifest, vectors, by_id, chunks, stories, keywords)
 
 
 def _remove_old_generations(index_dir: Path, keep: set[str]) -> None:
