@@ -380,7 +380,15 @@ def test_a_keyword_index_without_keywords_round_trips(tmp_path):
 
 @pytest.mark.parametrize(
     "damage",
-    ["missing from the manifest", "checksum", "truncated", "other version", "passage count"],
+    [
+        "missing from the manifest",
+        "checksum",
+        "truncated",
+        "other version",
+        "passage count",
+        "crafted counts",
+        "crafted matrix",
+    ],
 )
 def test_a_damaged_or_foreign_keyword_index_is_not_read(tmp_path, damage, caplog):
     checksums = Bm25Index(MIXED, dictionary=None, shared_titles=TITLES).save(tmp_path)
@@ -396,8 +404,16 @@ def test_a_damaged_or_foreign_keyword_index_is_not_read(tmp_path, damage, caplog
         text = state.read_text().replace('"version": 1', '"version": 999')
         state.write_text(text)
         checksums["keywords.json"] = diploqa_sha(state)
-    else:
+    elif damage == "passage count":
         passages += 1
+    elif damage == "crafted counts":  # wrong, but with a matching checksum
+        state.write_text(state.read_text().replace('"sotschi": 1', '"sotschi": "eins"'))
+        checksums["keywords.json"] = diploqa_sha(state)
+    else:
+        indices = tmp_path / "keywords.indices.npy"
+        matrix = np.load(indices)
+        np.save(indices, matrix + 1000)
+        checksums["keywords.indices.npy"] = diploqa_sha(indices)
     with caplog.at_level(logging.INFO, logger="diploqa.lexical"):
         assert Bm25Index.load(tmp_path, checksums, passages, dictionary=None) is None
 

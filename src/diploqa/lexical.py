@@ -137,6 +137,28 @@ def shared_titles(articles: Mapping[str, Article], chunks: Sequence[Chunk]) -> l
     ]
 
 
+def _state_problem(state: dict, body: dict, bm25: bm25s.BM25, passages: int) -> str | None:
+    """What is wrong with a saved keyword index whose checksums matched, else None: types and
+    ranges are checked here, so that a crafted file fails at load, not at a question."""
+    df = state["document_frequency"]
+    if not all(type(k) is str and type(v) is int and 0 < v <= passages for k, v in df.items()):
+        return "document frequencies are not counts of terms"
+    if not all(type(t) is str for terms in body.values() for t in terms):
+        return "body terms are not strings"
+    scores = getattr(bm25, "scores", None)
+    if scores is None:
+        return None
+    ids, bound = bm25.vocab_dict.values(), len(scores["indptr"])  # bm25s's own "" term last
+    if scores["num_docs"] != passages or not all(type(i) is int and 0 <= i < bound for i in ids):
+        return "the BM25 matrix does not fit the passages and terms"
+    if (
+        len(scores["indices"])
+        and not 0 <= int(scores["indices"].min()) <= int(scores["indices"].max()) < passages
+    ):
+        return "the BM25 matrix names passages that do not exist"
+    return None
+
+
 #: Passage → its tokens, for the last :class:`Bm25Index` built in this process.
 _previous_tokens: dict[str, list[str]] = {}
 
@@ -326,6 +348,9 @@ class Bm25Index:
             if state["bm25s"]:
                 bm25 = bm25s.BM25.load(folder, **_BM25S_FILES, show_progress=False)
             body = {lang: set(state["body_terms"].get(lang, ())) for lang in LANGUAGES}
+            problem = _state_problem(state, body, bm25, passages)
+            if problem:  # a file written to match its checksum, but wrong
+                raise ValueError(problem)
         except (OSError, ValueError, KeyError, TypeError, AttributeError) as err:
             log.warning("%s: keyword index unreadable (%s); building it", folder, err)
             return None

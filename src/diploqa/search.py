@@ -4,7 +4,7 @@
 (:mod:`diploqa.encoders`) and a :class:`~diploqa.config.RankingConfig`. It is immutable and
 thread-safe: an update builds a new ``Index`` and callers swap the reference, so a query always
 sees one consistent index. One load path: :func:`load_index` reads the manifest once, picks the
-encoder it names and checks them against each other before any vector is read.
+encoder it names and checks them against each other (reporting a mismatch before anything else).
 """
 
 from __future__ import annotations
@@ -14,6 +14,7 @@ import threading
 import unicodedata
 from collections import Counter
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -550,10 +551,20 @@ def load_index(
         StoreUnavailableError: the Milvus store cannot be reached.
     """
     location = open_location(index_dir, store)
-    manifest = location.read_manifest()  # read once, checked before any vector is read
-    encoder = get_encoder(model) if model else get_encoder(manifest.model, exact=True)
-    manifest.check_compatible(encoder, location.path)
-    return Index(location.load(manifest), encoder, ranking)
+    manifest = location.read_manifest()  # read once; names the model to load
+    # The vectors and metadata are read while the model loads (a server's start waits for the
+    # slower of the two, not their sum); a model that cannot search the index is reported
+    # before anything the read found.
+    with ThreadPoolExecutor(1, thread_name_prefix="diploqa-load") as pool:
+        reading = pool.submit(location.load, manifest)
+        try:
+            encoder = get_encoder(model) if model else get_encoder(manifest.model, exact=True)
+            manifest.check_compatible(encoder, location.path)
+        except BaseException:
+            reading.cancel()
+            raise
+        stored = reading.result()
+    return Index(stored, encoder, ranking)
 
 
 def build_index(

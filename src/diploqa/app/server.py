@@ -295,7 +295,8 @@ def serve(
         print(f"error: cannot serve on {host}:{port}: {err.strerror or err}", file=sys.stderr)
         return 1
     holder = IndexHolder(index_dir, articles_dir, store=store)
-    holder.load(model=False)  # a background build loads the model itself
+    # a background build loads the model itself, and compares the articles with the index
+    holder.load(model=False, check_articles=False)
 
     def on_report(report) -> None:
         print(f"{holder.location.path}: {report.summary()}", flush=True)
