@@ -119,6 +119,21 @@ def test_an_update_in_the_background_keeps_answering_from_the_old_index(app_muta
     assert holder.pending is None and not holder.needs_update()
 
 
+def test_serve_compares_the_articles_in_the_background_not_before_answering(app_mutable_holder):
+    """``diploqa serve`` loads without reading the articles folder (its first answer does not
+    wait for 2,000 files); the background thread compares them and brings the index up to
+    date."""
+    holder = app_mutable_holder
+    (holder.articles_dir / "005_genf.txt").write_text(NEW_ARTICLE, encoding="utf-8")
+    holder.load(check_articles=False)
+    assert holder.index is not None and holder.pending is None and not holder.needs_update()
+    old = holder.index
+    holder.start_background().join(BUILD_TIMEOUT)
+    assert holder.index is not old
+    assert first_source(app.answer_html(holder, GENEVA_QUESTION, 3)) == "005_genf.txt"
+    assert holder.pending is None and not holder.needs_update()
+
+
 def test_a_failed_background_build_is_shown_not_raised(tmp_path):
     articles = tmp_path / "articles"
     articles.mkdir()
