@@ -433,3 +433,26 @@ def test_records_without_ids_are_not_embedded_again_when_one_is_deleted(tmp_path
     assert sorted(after.stored.articles) == [f"agentur.jsonl#{i}" for i in range(1, 4)]
     hit = after.search("Worüber telefonierten Putin und Obama?", k=1)[0]
     assert hit.source == "agentur.jsonl#3" and hit.text.endswith("(3)")
+
+
+def test_an_update_in_a_fresh_process_reuses_the_saved_tokens(built, monkeypatch):
+    """The first update after a start from disk tokenizes only the new article's passages:
+    the old generation's tokens come from its keyword files."""
+    import diploqa
+    from diploqa import lexical
+    from diploqa.lexical import Bm25Index
+
+    articles, index_dir = built
+    monkeypatch.setattr(lexical, "_previous_tokens", {})  # as in a new process
+    old = diploqa.load_index(index_dir)
+    old_passages = set(old.stored.passages())
+    tokenized = []
+    original = Bm25Index.tokenize
+    monkeypatch.setattr(
+        Bm25Index, "tokenize", lambda self, text: tokenized.append(text) or original(self, text)
+    )
+    (articles / "005_genf.txt").write_text(NEW_ARTICLE, encoding="utf-8")
+    index = diploqa.build_index(articles, index_dir)
+    new_passages = set(index.stored.passages()) - old_passages
+    assert new_passages and {t for t in tokenized if len(t) > 60} == new_passages
+    assert index.search(GENEVA_QUESTION, k=1)[0].source == "005_genf.txt"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import logging
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -373,7 +374,7 @@ def test_saved_keyword_index_takes_the_query_settings_of_the_ranking(tmp_path):
 def test_a_keyword_index_without_keywords_round_trips(tmp_path):
     built = Bm25Index(["und der die", "the and of"], dictionary=None)
     checksums = built.save(tmp_path)
-    assert set(checksums) == {"keywords.json"}  # no BM25 matrix to save
+    assert "keywords.data.npy" not in checksums  # no BM25 matrix to save
     loaded = Bm25Index.load(tmp_path, checksums, 2, dictionary=None)
     _same_scores(built, loaded)
 
@@ -407,7 +408,9 @@ def test_a_damaged_or_foreign_keyword_index_is_not_read(tmp_path, damage, caplog
     elif damage == "passage count":
         passages += 1
     elif damage == "crafted counts":  # wrong, but with a matching checksum
-        state.write_text(state.read_text().replace('"sotschi": 1', '"sotschi": "eins"'))
+        saved = json.loads(state.read_text())
+        saved["document_frequency"][0] = "eins"
+        state.write_text(json.dumps(saved))
         checksums["keywords.json"] = diploqa_sha(state)
     else:
         indices = tmp_path / "keywords.indices.npy"
@@ -422,3 +425,12 @@ def diploqa_sha(path: Path) -> str:
     from diploqa.files import sha256_file
 
     return sha256_file(path)
+
+
+def test_saved_tokens_are_the_passages_tokens(tmp_path):
+    built = Bm25Index(MIXED, dictionary=None, shared_titles=TITLES)
+    checksums = built.save(tmp_path)
+    loaded = Bm25Index.load(tmp_path, checksums, len(MIXED), dictionary=None)
+    assert loaded.token_lists() == [built.tokenize(p) for p in MIXED]
+    np.save(tmp_path / "keywords.offsets.npy", np.array([0, 1, 99, 2, 3]))  # read lazily
+    assert loaded.token_lists() is None  # not used: the build tokenizes again

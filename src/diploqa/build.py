@@ -16,7 +16,7 @@ from pathlib import Path
 
 import numpy as np
 
-from . import config, duplicates
+from . import config, duplicates, lexical
 from .articles import Article, SkippedFile, check_articles_dir, load_articles
 from .chunking import PASSAGE, Chunk, chunk_articles, passage_for_embedding
 from .encoders import Encoder, get_encoder
@@ -172,6 +172,8 @@ def build(
             report.seconds = time.perf_counter() - started
             return report, old
 
+        if old is not None:
+            _reuse_tokens(old)
         kept = {aid: aid for aid in report.unchanged} | moved
         chunks, vectors = _assemble(articles, kept, old, fresh, fresh_vectors)
         stories = find_stories(articles, old, kept)
@@ -183,6 +185,18 @@ def build(
         report.passages = sum(c.kind == PASSAGE for c in chunks)
     report.seconds = time.perf_counter() - started
     return report, stored
+
+
+def _reuse_tokens(old: StoredIndex) -> None:
+    """Give the keyword index the new generation gets the old one's tokens, where this process
+    has none (a build in a fresh process, or the first update after a server's start): about
+    2 s less per 10,000 passages."""
+    if lexical.has_previous_tokens():
+        return
+    keywords = old.saved_keywords()
+    tokens = keywords.token_lists() if keywords is not None else None
+    if tokens is not None:
+        lexical.remember_tokens(old.passages(), tokens)
 
 
 def find_stories(articles: list[Article], old: StoredIndex | None, kept: dict[str, str]) -> Stories:

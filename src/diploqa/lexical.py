@@ -21,6 +21,7 @@ when it is loaded, as before; nothing has to be rebuilt.
 from __future__ import annotations
 
 import copy
+import itertools
 import json
 import logging
 import math
@@ -119,6 +120,9 @@ NAME_SPELLINGS = {
 #: stopwords change, so that older files are not read (the index is then built at load).
 KEYWORDS_FILE = "keywords.json"
 KEYWORDS_VERSION = 1
+#: Each passage's tokens as term numbers (flat) and where each passage's start: an update reuses
+#: them rather than splitting and stemming every passage again.
+_TOKEN_FILES = ("keywords.tokens.npy", "keywords.offsets.npy")
 _BM25S_FILES = {
     "data_name": "keywords.data.npy",
     "indices_name": "keywords.indices.npy",
@@ -140,8 +144,12 @@ def shared_titles(articles: Mapping[str, Article], chunks: Sequence[Chunk]) -> l
 def _state_problem(state: dict, body: dict, bm25: bm25s.BM25, passages: int) -> str | None:
     """What is wrong with a saved keyword index whose checksums matched, else None: types and
     ranges are checked here, so that a crafted file fails at load, not at a question."""
-    df = state["document_frequency"]
-    if not all(type(k) is str and type(v) is int and 0 < v <= passages for k, v in df.items()):
+    terms, df = state["terms"], state["document_frequency"]
+    if not (type(terms) is list and type(df) is list and len(terms) == len(df)):
+        return "terms and document frequencies do not match"
+    if not all(type(t) is str for t in terms) or len(set(terms)) != len(terms):
+        return "terms are not distinct strings"
+    if not all(type(v) is int and 0 < v <= passages for v in df):
         return "document frequencies are not counts of terms"
     if not all(type(t) is str for terms in body.values() for t in terms):
         return "body terms are not strings"
@@ -161,6 +169,20 @@ def _state_problem(state: dict, body: dict, bm25: bm25s.BM25, passages: int) -> 
 
 #: Passage → its tokens, for the last :class:`Bm25Index` built in this process.
 _previous_tokens: dict[str, list[str]] = {}
+
+
+def has_previous_tokens() -> bool:
+    """Whether a keyword index was built in this process (its tokens are at hand)."""
+    return bool(_previous_tokens)
+
+
+def remember_tokens(passages: Sequence[str], corpus: Sequence[list[str]]) -> None:
+    """Let the next :class:`Bm25Index` built in this process take these passages' tokens
+    (an older generation's, :meth:`Bm25Index.token_lists`) instead of tokenizing them, where it
+    has none of its own: the first update after a start from disk."""
+    global _previous_tokens
+    if not _previous_tokens:
+        _previous_tokens = dict(zip(passages, corpus, strict=True))
 
 
 @dataclass(frozen=True)
@@ -245,6 +267,7 @@ class Bm25Index:
             bm25.index(keyword_corpus, show_progress=False)
         df = Counter(w for doc in corpus for w in set(doc))
         self._set_corpus(len(corpus), df, languages, body_vocabulary, bm25)
+        self._corpus: list[list[str]] | None = corpus
 
     def _query_settings(
         self,
@@ -275,6 +298,7 @@ class Bm25Index:
         self.majority = LANGUAGES[int(np.argmax(counts))] if size else "de"
         self._body_vocabulary = {lang: body_vocabulary[lang] for lang in self.present}
         self._bm25 = bm25
+        self._corpus, self._folder = None, None
 
     def with_query_settings(
         self,
@@ -295,6 +319,14 @@ class Bm25Index:
         if indexed:
             self._bm25.save(folder, **_BM25S_FILES, show_progress=False)
             names += _BM25S_FILES.values()
+        terms = list(self._df)
+        if self._corpus is not None:
+            number = {term: i for i, term in enumerate(terms)}
+            tokens = np.fromiter((number[w] for doc in self._corpus for w in doc), np.int32)
+            offsets = np.cumsum([0, *map(len, self._corpus)], dtype=np.int64)
+            for name, array in zip(_TOKEN_FILES, (tokens, offsets), strict=True):
+                np.save(folder / name, array, allow_pickle=False)
+            names += _TOKEN_FILES
         state = {
             "version": KEYWORDS_VERSION,
             "passages": self._size,
@@ -302,7 +334,8 @@ class Bm25Index:
             # one digit per passage: its language group, an index into "groups"
             "groups": list(LANGUAGES),
             "languages": "".join(map(str, self.languages.tolist())),
-            "document_frequency": self._df,
+            "terms": terms,
+            "document_frequency": [self._df[t] for t in terms],
             "body_terms": {lang: sorted(terms) for lang, terms in self._body_vocabulary.items()},
         }
         write_synced(folder / KEYWORDS_FILE, json.dumps(state, ensure_ascii=False).encode())
@@ -329,6 +362,7 @@ class Bm25Index:
         try:
             state = json.loads((folder / KEYWORDS_FILE).read_bytes())
             names = [KEYWORDS_FILE, *(_BM25S_FILES.values() if state["bm25s"] else ())]
+            names += [n for n in _TOKEN_FILES if n in checksums]
             bad = [n for n in names if sha256_file(folder / n) != checksums.get(n)]
             if bad:
                 log.warning("%s: %s damaged; building the keyword index", folder, bad[0])
@@ -356,9 +390,32 @@ class Bm25Index:
             return None
         index = cls.__new__(cls)
         index._query_settings(dictionary, translated_word_weight)
-        df = state["document_frequency"]
+        df = dict(zip(state["terms"], state["document_frequency"], strict=True))
         index._set_corpus(passages, df, languages.astype(np.int8), body, bm25)
+        index._folder = folder if all(n in checksums for n in _TOKEN_FILES) else None
         return index
+
+    def token_lists(self) -> list[list[str]] | None:
+        """Each passage's tokens, as built or as saved (checked at :meth:`load`); None where
+        they are not at hand (then a build tokenizes the passages)."""
+        if self._corpus is not None:
+            return self._corpus
+        if self._folder is None:
+            return None
+        try:
+            tokens, offsets = (np.load(self._folder / n, allow_pickle=False) for n in _TOKEN_FILES)
+            fits = len(offsets) == self._size + 1 and offsets[0] == 0 and offsets[-1] == len(tokens)
+            if (
+                not fits
+                or np.any(np.diff(offsets) < 0)
+                or not np.all((tokens >= 0) & (tokens < len(self._df)))
+            ):
+                raise ValueError("token offsets do not fit")
+            words = np.array(list(self._df), dtype=object)[tokens].tolist()
+        except (OSError, ValueError, IndexError) as err:
+            log.info("%s: saved tokens not used (%s)", self._folder, err)
+            return None
+        return [words[a:b] for a, b in itertools.pairwise(offsets.tolist())]
 
     def tokenize(self, text: str) -> list[str]:
         """Lower-cased, stemmed content words (each word stemmed once: a corpus repeats its
