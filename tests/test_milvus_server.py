@@ -41,7 +41,7 @@ def test_server_outage_is_one_line_everywhere_and_diploqa_recovers_when_milvus_i
     from fastapi.testclient import TestClient
 
     from diploqa.app import IndexHolder
-    from diploqa.app.api import json_api
+    from diploqa.app.api import json_routes
     from diploqa.app.handlers import answer_html
 
     store = milvus_server.address()
@@ -51,7 +51,7 @@ def test_server_outage_is_one_line_everywhere_and_diploqa_recovers_when_milvus_i
         holder = IndexHolder(tmp_path / "unused", articles, store=store)
         holder.load()
         server = FastAPI()
-        server.include_router(json_api(holder))
+        server.router.routes.extend(json_routes(holder))
         api = TestClient(server)
         before = api.get("/api/search", params={"q": QUESTION, "k": 3})
         assert before.status_code == 200 and before.json()["hits"]

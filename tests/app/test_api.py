@@ -7,13 +7,13 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
 from diploqa.app import IndexHolder
-from diploqa.app.api import json_api
+from diploqa.app.api import json_routes
 
 
 @pytest.fixture(scope="module")
 def client(app_holder) -> TestClient:
     server = FastAPI()
-    server.include_router(json_api(app_holder))
+    server.router.routes.extend(json_routes(app_holder))
     return TestClient(server)
 
 
@@ -70,6 +70,6 @@ def test_bad_requests_are_400_with_a_message(client, params, message):
 def test_no_index_is_503(tmp_path):
     holder = IndexHolder(tmp_path / "index", tmp_path / "articles")
     server = FastAPI()
-    server.include_router(json_api(holder))
+    server.router.routes.extend(json_routes(holder))
     response = TestClient(server).get("/api/search", params={"q": "Kerry"})
     assert response.status_code == 503 and "No index yet" in response.json()["error"]

@@ -16,7 +16,7 @@ from fastapi.testclient import TestClient
 
 from diploqa import app
 from diploqa.app import server
-from diploqa.app.api import json_api
+from diploqa.app.api import json_routes
 
 QUESTION = {"q": "Wer traf Lawrow?", "k": 1}
 PAGE = {"accept": "text/html,application/xhtml+xml"}
@@ -118,7 +118,7 @@ def _full_app(holder) -> FastAPI:
         yield
 
     full = FastAPI(lifespan=lifespan)
-    full.include_router(json_api(holder))
+    full.router.routes.extend(json_routes(holder))
     full.state.started = False
 
     @full.get("/config")
@@ -131,7 +131,7 @@ def _full_app(holder) -> FastAPI:
 def test_json_api_answers_while_the_page_is_built(app_holder):
     release, failures = threading.Event(), []
     early = FastAPI()
-    early.include_router(json_api(app_holder))
+    early.router.routes.extend(json_routes(app_holder))
 
     def build():
         assert release.wait(60), "never released"

@@ -11,8 +11,9 @@ from __future__ import annotations
 
 import logging
 
-from fastapi import APIRouter, Query, Request
-from fastapi.responses import JSONResponse
+from starlette.requests import Request
+from starlette.responses import JSONResponse
+from starlette.routing import Route
 
 from .. import config
 from ..errors import DiploqaError, QueryError, StoreUnavailableError
@@ -22,21 +23,20 @@ from .state import IndexHolder
 log = logging.getLogger(__name__)
 
 
-def json_api(holder: IndexHolder) -> APIRouter:
-    """The routes, answering from ``holder``'s live index."""
-    router = APIRouter()
+def json_routes(holder: IndexHolder) -> list[Route]:
+    """The routes, answering from ``holder``'s live index; add them to a Starlette or FastAPI
+    app (``app.router.routes.extend(...)``). Plain Starlette, so that a starting server
+    answers before FastAPI (half a second to import) is needed for the page.
 
-    @router.get("/api/search")
-    def api_search(
-        request: Request,
-        q: str = Query("", description="the question, German or English"),
-        k: str = Query(str(DEFAULT_K), description=f"how many passages (1–{MAX_K})"),
-        outlet: list[str] = Query([], description="only these outlets (repeatable)"),  # noqa: B008
-        since: str = Query("", description="only articles dated from (2016, 2016-10, …)"),
-        until: str = Query("", description="only articles dated until (inclusive)"),
-        source: str = Query("", description="only article ids matching this glob"),
-        sort: str = Query("relevance", description="relevance or date"),
-    ) -> JSONResponse:
+    Parameters: ``q`` the question, German or English; ``k`` how many passages (1–20);
+    ``outlet`` only these outlets (repeatable); ``since``/``until`` only articles dated from /
+    until (inclusive; 2016, 2016-10, …); ``source`` only article ids matching this glob;
+    ``sort`` relevance or date.
+    """
+
+    def api_search(request: Request) -> JSONResponse:  # run in the thread pool (not async)
+        params = request.query_params
+        q, k = params.get("q", ""), params.get("k", str(DEFAULT_K))
         try:
             number = int(k)
         except ValueError:
@@ -45,8 +45,9 @@ def json_api(holder: IndexHolder) -> APIRouter:
             return _error(400, f"k must be at most {MAX_K}, not {number}")
         try:
             hits = search_records(
-                holder, q, number, outlet=outlet, since=since, until=until, source=source,
-                sort=sort, per_article=config.passages_per_article(),
+                holder, q, number, outlet=params.getlist("outlet"), since=params.get("since", ""),
+                until=params.get("until", ""), source=params.get("source", ""),
+                sort=params.get("sort", "relevance"), per_article=config.passages_per_article(),
             )  # fmt: skip
         except QueryError as err:
             return _error(400, str(err))
@@ -59,7 +60,7 @@ def json_api(holder: IndexHolder) -> APIRouter:
             return _error(500, "unexpected error: see the server log")
         return JSONResponse({"question": " ".join(q.split()), "hits": hits})
 
-    return router
+    return [Route("/api/search", api_search, methods=["GET"])]
 
 
 def _error(status: int, message: str) -> JSONResponse:

@@ -28,14 +28,14 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import uvicorn
-from fastapi import FastAPI
+from starlette.applications import Starlette
 from starlette.responses import HTMLResponse, JSONResponse
 
 from .. import config
 from ..auth.middleware import Access, AccessGate
 from ..errors import DiploqaError
 from ..preload import wait_for_preload
-from .api import json_api
+from .api import json_routes
 from .state import IndexHolder
 
 log = logging.getLogger(__name__)
@@ -67,8 +67,8 @@ class StagedApp:
 
     def __init__(
         self,
-        early: FastAPI,
-        build: Callable[[], FastAPI],
+        early: Starlette,
+        build: Callable[[], Starlette],
         on_failure: Callable[[BaseException], None],
         on_ready: Callable[[], None] | None = None,
     ) -> None:
@@ -76,7 +76,7 @@ class StagedApp:
         self._build = build
         self._on_failure = on_failure
         self._on_ready = on_ready
-        self._full: FastAPI | None = None
+        self._full: Starlette | None = None
         self._stack = contextlib.AsyncExitStack()
         self._task: asyncio.Task | None = None
 
@@ -206,10 +206,10 @@ def _run(app, sock: socket.socket) -> None:
     server.run(sockets=[sock])
 
 
-def _page_builder(holder: IndexHolder, access: Access | None) -> Callable[[], FastAPI]:
+def _page_builder(holder: IndexHolder, access: Access | None) -> Callable[[], Starlette]:
     """What the second stage runs: import Gradio, build the page(s) and the full app."""
 
-    def build() -> FastAPI:
+    def build() -> Starlette:
         started = time.perf_counter()
         wait_for_preload()  # the models first: they decide when the first answer comes
         ui = importlib.import_module(".ui", __package__)
@@ -232,8 +232,7 @@ class _Serving:
         access: Access | None,
         on_ready: Callable[[], None] | None = None,
     ) -> None:
-        early = FastAPI(docs_url=None, redoc_url=None, openapi_url=None)
-        early.include_router(json_api(holder))
+        early = Starlette(routes=json_routes(holder))  # FastAPI comes with Gradio, later
         self.failure: BaseException | None = None
         self._server: _Server | None = None
         self.staged = StagedApp(early, _page_builder(holder, access), self._failed, on_ready)

@@ -38,7 +38,7 @@ import gradio as gr
 from fastapi import FastAPI
 
 from ..auth.middleware import EDITOR_PATH
-from .api import json_api
+from .api import json_routes
 
 #: Searches that may run at once; index updates always run one at a time.
 SEARCH_CONCURRENCY = 4
@@ -425,7 +425,7 @@ def server_app(demo: gr.Blocks, holder: IndexHolder, editor: gr.Blocks | None = 
     at ``/edit`` (the access gate of :mod:`.server` lets only editors reach it), and ``demo``
     is then the search-only app."""
     server = FastAPI(docs_url=None, redoc_url=None, openapi_url=None)
-    server.include_router(json_api(holder))
+    server.router.routes.extend(json_routes(holder))
     if editor is not None:  # before the catch-all mount at the root
         _mount(server, editor, EDITOR_PATH)
     _mount(server, demo, "")
