@@ -456,3 +456,22 @@ def test_an_update_in_a_fresh_process_reuses_the_saved_tokens(built, monkeypatch
     new_passages = set(index.stored.passages()) - old_passages
     assert new_passages and {t for t in tokenized if len(t) > 60} == new_passages
     assert index.search(GENEVA_QUESTION, k=1)[0].source == "005_genf.txt"
+
+
+def test_a_server_switched_to_openvino_f32_keeps_the_int8_vectors(built):
+    """``DIPLOQA_BACKEND=openvino-f32`` (faster on CPUs without VNNI) updates an index built
+    with int8 without re-embedding it: the pair was measured interchangeable
+    (benchmarks/backend_pairs.py)."""
+    from diploqa.build import build
+    from diploqa.encoders import EnsembleEncoder, get_embedder, get_use
+
+    articles, index_dir = built
+    f32 = EnsembleEncoder(get_embedder(backend="openvino-f32"), get_use())
+    assert f32.backend == "openvino-f32"
+    (articles / "005_genf.txt").write_text(NEW_ARTICLE, encoding="utf-8")
+    report, stored = build(articles, index_dir, encoder=f32)
+    assert not report.full_rebuild and report.added == ["005_genf.txt"]
+    assert 0 < report.embedded < report.chunks
+    assert stored.manifest.backends == ["openvino-f32", "openvino-int8"]
+    index = diploqa.Index(stored, f32)
+    assert index.search(GENEVA_QUESTION, k=1)[0].source == "005_genf.txt"

@@ -134,6 +134,9 @@ def test_gpu_and_cpu_runtimes_of_the_default_model_share_an_index_other_runtimes
     assert cpu_built.reusable_for(fp16, chunking) is None
     pytorch_fp32 = DeterministicEncoder(backend="torch-fp32")  # other models' CPU runtime
     assert "backend changed from torch-cuda-bf16" in gpu_built.reusable_for(pytorch_fp32, chunking)
+    f32 = DeterministicEncoder(backend="openvino-f32")  # faster without VNNI (measured pair)
+    assert cpu_built.reusable_for(f32, chunking) is None
+    assert _manifest(backend="openvino-f32").reusable_for(cpu, chunking) is None
     assert not interchangeable({"openvino-int8", "torch-fp32"})
     assert not interchangeable({"openvino-int8", "openvino-bf16"})
     assert interchangeable({"torch-fp32"})
