@@ -475,3 +475,22 @@ def test_a_server_switched_to_openvino_f32_keeps_the_int8_vectors(built):
     assert stored.manifest.backends == ["openvino-f32", "openvino-int8"]
     index = diploqa.Index(stored, f32)
     assert index.search(GENEVA_QUESTION, k=1)[0].source == "005_genf.txt"
+
+
+def test_an_index_without_current_keyword_files_gets_them_at_its_next_build(built):
+    """An index written before the keyword files (or with an older format of them) builds
+    its keyword index at load; the next build writes the current files even with no article
+    changed, embedding nothing."""
+    from diploqa.lexical import KEYWORDS_FILE
+
+    articles, index_dir = built
+    manifest = index_dir / "manifest.json"
+    data = json.loads(manifest.read_text())
+    data["files"] = {n: h for n, h in data["files"].items() if not n.startswith("keywords.")}
+    manifest.write_text(json.dumps(data))
+    assert diploqa.load_index(index_dir).stored.lacks_keywords
+    index = diploqa.build_index(articles, index_dir)
+    assert index.build_report.embedded == 0 and not index.build_report.changed
+    assert KEYWORDS_FILE in index.manifest.files and not index.stored.lacks_keywords
+    again = diploqa.build_index(articles, index_dir)  # now nothing to write
+    assert again.manifest.generation == index.manifest.generation

@@ -14,7 +14,7 @@ import pytest
 from diploqa import config
 from diploqa.config import RankingConfig
 from diploqa.dictionary import Dictionary, build_table, open_dictionary, parse_ding
-from diploqa.lexical import Bm25Index
+from diploqa.lexical import KEYWORDS_FILE, Bm25Index
 
 PASSAGES = [
     "Kerry traf Lawrow in Sotschi am Schwarzen Meer.",
@@ -350,7 +350,7 @@ def _same_scores(a: Bm25Index, b: Bm25Index) -> None:
 def test_saved_keyword_index_scores_like_the_one_it_was_built_from(tmp_path):
     built = Bm25Index(MIXED, dictionary=None, shared_titles=TITLES)
     checksums = built.save(tmp_path)
-    assert "keywords.json" in checksums and "keywords.data.npy" in checksums
+    assert KEYWORDS_FILE in checksums and "keywords.data.npy" in checksums
     loaded = Bm25Index.load(tmp_path, checksums, len(MIXED), dictionary=None)
     assert loaded is not None
     _same_scores(built, loaded)
@@ -394,24 +394,24 @@ def test_a_keyword_index_without_keywords_round_trips(tmp_path):
 def test_a_damaged_or_foreign_keyword_index_is_not_read(tmp_path, damage, caplog):
     checksums = Bm25Index(MIXED, dictionary=None, shared_titles=TITLES).save(tmp_path)
     passages = len(MIXED)
-    state = tmp_path / "keywords.json"
+    state = tmp_path / KEYWORDS_FILE
     if damage == "missing from the manifest":
-        checksums.pop("keywords.json")
+        checksums.pop(KEYWORDS_FILE)
     elif damage == "checksum":
         checksums["keywords.data.npy"] = "0" * 64
     elif damage == "truncated":
         (tmp_path / "keywords.indices.npy").write_bytes(b"\x93NUMPY")
     elif damage == "other version":
-        text = state.read_text().replace('"version": 1', '"version": 999')
+        text = state.read_text().replace('"version": 2', '"version": 999')
         state.write_text(text)
-        checksums["keywords.json"] = diploqa_sha(state)
+        checksums[KEYWORDS_FILE] = diploqa_sha(state)
     elif damage == "passage count":
         passages += 1
     elif damage == "crafted counts":  # wrong, but with a matching checksum
         saved = json.loads(state.read_text())
         saved["document_frequency"][0] = "eins"
         state.write_text(json.dumps(saved))
-        checksums["keywords.json"] = diploqa_sha(state)
+        checksums[KEYWORDS_FILE] = diploqa_sha(state)
     else:
         indices = tmp_path / "keywords.indices.npy"
         matrix = np.load(indices)

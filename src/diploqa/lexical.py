@@ -115,11 +115,12 @@ NAME_SPELLINGS = {
 }
 
 
-#: The saved keyword index's own file (terms, languages) beside bm25s's files, and its format:
-#: bump :data:`KEYWORDS_VERSION` when :meth:`Bm25Index.tokenize`, :func:`language_of` or the
-#: stopwords change, so that older files are not read (the index is then built at load).
-KEYWORDS_FILE = "keywords.json"
-KEYWORDS_VERSION = 1
+#: The saved keyword index's own file (terms, languages) beside bm25s's files. Its name carries
+#: the format: bump :data:`KEYWORDS_VERSION` when the files, :meth:`Bm25Index.tokenize`,
+#: :func:`language_of` or the stopwords change; an index whose manifest does not name the
+#: current file builds its keyword index at load, and its next build writes the current files.
+KEYWORDS_VERSION = 2
+KEYWORDS_FILE = f"keywords.v{KEYWORDS_VERSION}.json"
 #: Each passage's tokens as term numbers (flat) and where each passage's start: an update reuses
 #: them rather than splitting and stemming every passage again.
 _TOKEN_FILES = ("keywords.tokens.npy", "keywords.offsets.npy")
