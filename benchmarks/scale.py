@@ -228,6 +228,8 @@ def news_end_to_end(folder: Path, work: Path, lite: str, questions: list[str], s
             started = time.perf_counter()
             index = diploqa.build_index(folder, work / f"news-{store[:5]}", store=store)
             seconds = time.perf_counter() - started
+        if source is None:  # nothing looked up: the build embedded what it reports
+            counts["embedded"] = index.build_report.embedded
         log(name, index.build_report.summary(), counts, load())
         indexes[name] = index
         index.warm()
