@@ -121,8 +121,8 @@ NAME_SPELLINGS = {
 #: current file builds its keyword index at load, and its next build writes the current files.
 KEYWORDS_VERSION = 2
 KEYWORDS_FILE = f"keywords.v{KEYWORDS_VERSION}.json"
-#: Each passage's tokens as term numbers (flat) and where each passage's start: an update reuses
-#: them rather than splitting and stemming every passage again.
+#: Each passage's tokens as term numbers (flat) and where each passage's tokens start: an update
+#: reuses them rather than splitting and stemming every passage again.
 _TOKEN_FILES = ("keywords.tokens.npy", "keywords.offsets.npy")
 _BM25S_FILES = {
     "data_name": "keywords.data.npy",
