@@ -225,7 +225,17 @@ def test_no_pickle_or_eval_anywhere_in_the_package():
                 owner = getattr(func.value, "id", "") if isinstance(func, ast.Attribute) else ""
                 if isinstance(func, ast.Name) and name in {"eval", "exec"}:  # not model.eval()
                     problems.append(f"{where} {name}()")
-                if name == "load" and owner in {"torch", "np", "numpy", "pickle", "joblib"}:
+                # numpy's load may read .npy/.npz files only with allow_pickle=False, said
+                # explicitly (the keyword index and USE's cached weights); the others never.
+                no_pickle = any(
+                    kw.arg == "allow_pickle"
+                    and isinstance(kw.value, ast.Constant)
+                    and kw.value.value is False
+                    for kw in node.keywords
+                )
+                if name == "load" and owner in {"torch", "pickle", "joblib"}:
+                    problems.append(f"{where} {owner}.load()")
+                if name == "load" and owner in {"np", "numpy"} and not no_pickle:
                     problems.append(f"{where} {owner}.load()")
                 if name == "read_pickle" or any(
                     kw.arg == "allow_pickle"
