@@ -14,7 +14,7 @@ import pytest
 from diploqa import config
 from diploqa.config import RankingConfig
 from diploqa.dictionary import Dictionary, build_table, open_dictionary, parse_ding
-from diploqa.lexical import KEYWORDS_FILE, Bm25Index
+from diploqa.lexical import KEYWORDS_FILE, Bm25Index, saved_tokens
 
 PASSAGES = [
     "Kerry traf Lawrow in Sotschi am Schwarzen Meer.",
@@ -430,7 +430,9 @@ def diploqa_sha(path: Path) -> str:
 def test_saved_tokens_are_the_passages_tokens(tmp_path):
     built = Bm25Index(MIXED, dictionary=None, shared_titles=TITLES)
     checksums = built.save(tmp_path)
-    loaded = Bm25Index.load(tmp_path, checksums, len(MIXED), dictionary=None)
-    assert loaded.token_lists() == [built.tokenize(p) for p in MIXED]
-    np.save(tmp_path / "keywords.offsets.npy", np.array([0, 1, 99, 2, 3]))  # read lazily
-    assert loaded.token_lists() is None  # not used: the build tokenizes again
+    assert saved_tokens(tmp_path, checksums, len(MIXED)) == [built.tokenize(p) for p in MIXED]
+    offsets = tmp_path / "keywords.offsets.npy"
+    np.save(offsets, np.array([0, 1, 99, 2, 3]))
+    assert saved_tokens(tmp_path, checksums, len(MIXED)) is None  # damaged: not used
+    checksums["keywords.offsets.npy"] = diploqa_sha(offsets)  # crafted to match, still wrong
+    assert saved_tokens(tmp_path, checksums, len(MIXED)) is None  # the build tokenizes again

@@ -18,7 +18,7 @@ import numpy as np
 
 from . import config, duplicates, lexical
 from .articles import Article, SkippedFile, check_articles_dir, load_articles
-from .chunking import PASSAGE, Chunk, chunk_articles, passage_for_embedding
+from .chunking import PASSAGE, Chunk, chunk_articles, passages_for_embedding
 from .encoders import Encoder, get_encoder
 from .errors import ArticlesError, DiploqaError, StoreUnavailableError
 from .faults import fault_point
@@ -159,7 +159,7 @@ def build(
 
         fresh = chunk_articles(to_embed, encoder.count_tokens, chunking)
         by_id = {a.id: a for a in articles}
-        passages = [passage_for_embedding(by_id[c.article_id], c) for c in fresh]
+        passages = passages_for_embedding(by_id, fresh)
         fresh_vectors = embed_passages(encoder, passages, progress)
         report.embedded = len(fresh)
 
@@ -193,8 +193,7 @@ def _reuse_tokens(old: StoredIndex) -> None:
     2 s less per 10,000 passages."""
     if lexical.has_previous_tokens():
         return
-    keywords = old.saved_keywords()
-    tokens = keywords.token_lists() if keywords is not None else None
+    tokens = old.saved_tokens()
     if tokens is not None:
         lexical.remember_tokens(old.passages(), tokens)
 

@@ -16,7 +16,7 @@ words: a passage shown to a user starts and ends where a reader expects.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -122,3 +122,9 @@ def passage_for_embedding(article: Article, chunk: Chunk) -> str:
     if not article.title or chunk.text.startswith(article.title):
         return chunk.text
     return f"{article.title}\n\n{chunk.text}"
+
+
+def passages_for_embedding(articles: Mapping[str, Article], chunks: Iterable[Chunk]) -> list[str]:
+    """:func:`passage_for_embedding` of each chunk, its article looked up by id (what a build
+    embeds, and what the keyword index scores)."""
+    return [passage_for_embedding(articles[c.article_id], c) for c in chunks]

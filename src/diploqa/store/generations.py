@@ -31,12 +31,12 @@ from pathlib import Path
 
 from .. import config
 from ..articles import Article
-from ..chunking import Chunk, passage_for_embedding
+from ..chunking import Chunk, passages_for_embedding
 from ..encoders import Encoder
 from ..errors import DiploqaError, IndexCorruptError
 from ..faults import fault_point
 from ..files import atomic_write, fsync_path, sha256_file, temporaries, write_synced
-from ..lexical import KEYWORDS_FILE, Bm25Index, shared_titles
+from ..lexical import KEYWORDS_FILE, Bm25Index, saved_tokens, shared_titles
 from .base import VectorStore
 from .faiss_store import FaissStore
 from .manifest import GENERATION, MANIFEST, REBUILD_HINT, Manifest, read_manifest
@@ -70,9 +70,9 @@ class StoredIndex:
         return self.manifest.dimension
 
     def passages(self) -> list[str]:
-        """The text each chunk was embedded as (see :func:`passage_for_embedding`), row ``i``
+        """The text each chunk was embedded as (see :func:`passages_for_embedding`), row ``i``
         belonging to ``chunks[i]`` (the keyword index scores the same texts)."""
-        return [passage_for_embedding(self.articles[c.article_id], c) for c in self.chunks]
+        return passages_for_embedding(self.articles, self.chunks)
 
     def all_vectors(self):
         """Every stored vector, row ``i`` belonging to ``chunks[i]`` (for incremental reuse)."""
@@ -94,6 +94,14 @@ class StoredIndex:
             return None
         folder = self.path / self.manifest.generation
         return Bm25Index.load(folder, self.manifest.files, len(self.chunks), dictionary=None)
+
+    def saved_tokens(self) -> list[list[str]] | None:
+        """Each passage's tokens as the generation folder keeps them (a build reuses them
+        instead of tokenizing every passage again); None where there are none."""
+        if not isinstance(self.path, Path):
+            return None
+        folder = self.path / self.manifest.generation
+        return saved_tokens(folder, self.manifest.files, len(self.chunks))
 
 
 def load_stored(index_dir: str | Path, manifest: Manifest | None = None) -> StoredIndex:
@@ -198,7 +206,7 @@ def write_generation(
     write_synced(gen / METADATA_FILE, dump_metadata(articles, chunks, stories))
     files[METADATA_FILE] = sha256_file(gen / METADATA_FILE)
     by_id = {a.id: a for a in articles}
-    passages = [passage_for_embedding(by_id[c.article_id], c) for c in chunks]
+    passages = passages_for_embedding(by_id, chunks)
     keywords = Bm25Index(passages, None, shared_titles=shared_titles(by_id, chunks))
     files.update(keywords.save(gen))
     fsync_path(gen)
