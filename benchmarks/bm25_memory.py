@@ -8,11 +8,14 @@ between the half and the whole.
 
 With ``--sizes`` (e.g. ``100000 1000000``) it measures instead how long an update takes at
 that size: passages of 3–6 real news sentences drawn at random (real words and lengths, almost
-all distinct), the index built once (every passage split and stemmed), then built again after
-an update that replaced 1 % of them (what diploqa does on every update: the passages seen
-before reuse their words). Resident memory of the process after each step; no tracemalloc.
+all distinct), the index built once (every passage split and stemmed), then updated after 1 %
+of them, and after one article's 5 passages, changed (:meth:`Bm25Index.updated`, which keeps
+the counts of the unchanged passages) beside a build from nothing of the same passages; saving
+and loading; and the keyword scoring of 200 German XQuAD questions beside bm25s's stored
+scores. Resident memory of the process after the first build; no tracemalloc.
 
-Usage: ``python benchmarks/bm25_memory.py --data ../shared/data/news_de [--sizes 100000 …]``
+Usage: ``python benchmarks/bm25_memory.py --data ../shared/data/news_de [--sizes 100000 …]
+[--xquad ../shared/data/xquad]``
 """
 
 from __future__ import annotations
@@ -30,7 +33,7 @@ from pathlib import Path
 import numpy as np
 import psutil
 
-from diploqa.lexical import Bm25Index
+from diploqa.lexical import Bm25Index, _Lookup
 
 
 def passages(data: Path) -> list[str]:
@@ -41,6 +44,13 @@ def passages(data: Path) -> list[str]:
     with open(data / "dewikinews_quotes" / "articles.jsonl", encoding="utf-8") as fh:
         texts += [json.loads(line).get("text", "") for line in fh]
     return [t[i : i + 600] for t in texts for i in range(0, len(t), 600)]
+
+
+def questions(xquad: Path, n: int = 200) -> list[str]:
+    """The first ``n`` German XQuAD questions (real question words, most not in the news)."""
+    data = json.loads((xquad / "xquad.de.json").read_text(encoding="utf-8"))["data"]
+    found = [q["question"] for a in data for p in a["paragraphs"] for q in p["qas"]]
+    return found[:n]
 
 
 def made_up(sentences: list[str], n: int, seed: int) -> list[str]:
@@ -55,9 +65,47 @@ def made_up(sentences: list[str], n: int, seed: int) -> list[str]:
     return out
 
 
-def rebuilds(corpus: list[str], sizes: list[int]) -> None:
+def _ms(fn, repeat: int) -> float:
+    """Median milliseconds of ``fn()`` over ``repeat`` calls."""
+    times = []
+    for _ in range(repeat):
+        started = time.perf_counter()
+        fn()
+        times.append((time.perf_counter() - started) * 1000)
+    return float(np.median(times))
+
+
+def _question_times(
+    index: Bm25Index, texts: list[str], questions: list[str]
+) -> tuple[float, float, float, int]:
+    """Per question, ms: :meth:`Bm25Index.score`; its BM25 from counts; bm25s's stored
+    scores for the same words (the store before format 3); and how many questions."""
+    import bm25s
+
+    reference = bm25s.BM25()
+    reference.index([index.tokenize(t) for t in texts], show_progress=False)
+    terms = [[t for t in index.query_terms(q) if t in reference.vocab_dict] for q in questions]
+    terms = [t for t in terms if t]
+    ours = _ms(lambda: [index.score(q) for q in questions], 3) / len(questions)
+    counts = _ms(lambda: [_Lookup(index).bm25(t) for t in terms], 3) / len(terms)
+    stored = _ms(lambda: [reference.get_scores(t) for t in terms], 3) / len(terms)
+    return ours, counts, stored, len(terms)
+
+
+def rebuilds(corpus: list[str], sizes: list[int], questions: list[str]) -> None:
+    """Per size: the first build; an update of 1 % and of one article (5 passages) by
+    :meth:`Bm25Index.updated` beside a build from nothing of the same passages (what every
+    update cost before format 3), checked to score alike; saving both generations (the
+    second links the unchanged segment) and loading one; and the keyword scoring of a
+    question beside bm25s's stored matrix of the same passages (the old store)."""
+    import shutil
+    import tempfile
+
+    from diploqa.postings import MERGE_FACTOR
+
     sentences = [s for p in corpus for s in re.split(r"(?<=[.!?])\s+", p) if len(s) > 20]
     print(f"{len(sentences):,} real sentences; {os.getloadavg()[0]:.1f} load average")
+    print(f"merge factor {MERGE_FACTOR}; machine: {os.cpu_count()} CPUs", flush=True)
     for n in sizes:
         texts = made_up(sentences, n, seed=n)
         gc.collect()
@@ -66,16 +114,60 @@ def rebuilds(corpus: list[str], sizes: list[int]) -> None:
         index = Bm25Index(texts, dictionary=None)
         first = time.perf_counter() - started
         held = psutil.Process().memory_info().rss / 2**20 - base
-        texts[: n // 100] = made_up(sentences, n // 100, seed=n + 1)  # an update: 1 % new
+        rows = {}
+        for label, changed in (("1 %", n // 100), ("one article", 5)):
+            new = list(texts)
+            rng = np.random.default_rng(n + changed)
+            where = np.sort(rng.choice(n, changed, replace=False))
+            fresh = made_up(sentences, changed, seed=n + changed)
+            for i, text in zip(where.tolist(), fresh, strict=True):
+                new[i] = text
+            origin = np.arange(n)
+            origin[where] = -1
+            started = time.perf_counter()
+            updated = index.updated(new, origin)
+            incremental = time.perf_counter() - started
+            started = time.perf_counter()
+            rebuilt = Bm25Index(new, dictionary=None)
+            full = time.perf_counter() - started
+            for q in questions[:20]:
+                a, b = updated.score(q).scores, rebuilt.score(q).scores
+                if not np.allclose(a, b, rtol=1e-5, atol=1e-6):
+                    raise SystemExit(f"the update scores otherwise than a build: {q!r}")
+            rows[label] = (incremental, full, len(updated._body.segments))
+            del rebuilt
+        folder = Path(tempfile.mkdtemp(prefix="bm25-"))
+        (folder / "a").mkdir(), (folder / "b").mkdir()
         started = time.perf_counter()
-        index = Bm25Index(texts, dictionary=None)
-        again = time.perf_counter() - started
-        del index
-        load = ", ".join(f"{x:.1f}" for x in os.getloadavg())
+        checksums = index.save(folder / "a")
+        save_first = time.perf_counter() - started
+        started = time.perf_counter()
+        updated.save(folder / "b")  # the one-article update: its big segment is linked
+        save_next = time.perf_counter() - started
+        started = time.perf_counter()
+        loaded = Bm25Index.load(folder / "a", checksums, n, dictionary=None)
+        load = time.perf_counter() - started
+        assert loaded is not None
+        size = sum(f.stat().st_size for f in (folder / "a").iterdir()) / 2**20
+        shutil.rmtree(folder)
+        ours, counts, stored, asked = _question_times(index, texts, questions)
+        load_avg = ", ".join(f"{x:.1f}" for x in os.getloadavg())
         print(
             f"{n:,} passages (mean {np.mean([len(t) for t in texts]):.0f} characters): first "
-            f"build {first:.0f} s, rebuild after 1 % changed {again:.0f} s; resident memory "
-            f"+{held:,.0f} MB after the first build; load average {load}",
+            f"build {first:.1f} s, resident +{held:,.0f} MB, files {size:,.0f} MB",
+            flush=True,
+        )
+        for label, (incremental, full, segments) in rows.items():
+            print(
+                f"  update of {label}: {incremental * 1000:.0f} ms updated ({segments} "
+                f"segments) vs {full:.1f} s built from nothing = {full / incremental:.0f}×",
+                flush=True,
+            )
+        print(
+            f"  save {save_first:.2f} s, next generation's save {save_next:.3f} s, load "
+            f"{load:.2f} s; per question: score() {ours:.2f} ms, BM25 from counts "
+            f"{counts:.2f} ms vs bm25s's stored scores {stored:.2f} ms "
+            f"({asked} questions); load average {load_avg}",
             flush=True,
         )
 
@@ -84,10 +176,11 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--data", type=Path, required=True)
     parser.add_argument("--sizes", type=int, nargs="*", default=None)
+    parser.add_argument("--xquad", type=Path, default=Path("../shared/data/xquad"))
     args = parser.parse_args()
     corpus = passages(args.data)
     if args.sizes:
-        rebuilds(corpus, args.sizes)
+        rebuilds(corpus, args.sizes, questions(args.xquad))
         return
     held = {}
     for n in (len(corpus) // 4, len(corpus) // 2, len(corpus)):

@@ -435,15 +435,21 @@ def test_records_without_ids_are_not_embedded_again_when_one_is_deleted(tmp_path
     assert hit.source == "agentur.jsonl#3" and hit.text.endswith("(3)")
 
 
-def test_an_update_in_a_fresh_process_reuses_the_saved_tokens(built, monkeypatch):
-    """The first update after a start from disk tokenizes only the new article's passages:
-    the old generation's tokens come from its keyword files."""
+@pytest.mark.parametrize("process", ["fresh", "same"])
+def test_an_update_splits_only_the_new_articles_passages(built, monkeypatch, process):
+    """An update tokenizes only the new article's passages: the old generation's keyword
+    index comes from its files (a fresh process) or from memory (the process that loaded
+    it), and is updated, not rebuilt."""
     import diploqa
     from diploqa import lexical
     from diploqa.lexical import Bm25Index
 
     articles, index_dir = built
-    monkeypatch.setattr(lexical, "_previous_tokens", {})  # as in a new process
+    if process == "fresh":
+        monkeypatch.setattr(lexical, "_latest", None)  # as in a new process
+    else:
+        diploqa.load_index(index_dir).warm()  # loaded and remembered
+        monkeypatch.setattr(Bm25Index, "load", classmethod(lambda *a, **k: pytest.fail("read")))
     old = diploqa.load_index(index_dir)
     old_passages = set(old.stored.passages())
     tokenized = []

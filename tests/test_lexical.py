@@ -14,7 +14,7 @@ import pytest
 from diploqa import config
 from diploqa.config import RankingConfig
 from diploqa.dictionary import Dictionary, build_table, open_dictionary, parse_ding
-from diploqa.lexical import KEYWORDS_FILE, Bm25Index, saved_tokens
+from diploqa.lexical import KEYWORDS_FILE, STOPWORDS_EN, STOPWORDS_GERMAN, Bm25Index
 
 PASSAGES = [
     "Kerry traf Lawrow in Sotschi am Schwarzen Meer.",
@@ -272,26 +272,91 @@ def test_real_dictionary_translates_news_words(tmp_path):
     assert (time.perf_counter() - start) / 100 < 0.001  # well under a millisecond per question
 
 
-def test_rebuilt_index_reuses_tokens_and_scores_like_a_fresh_one():
-    """An update rebuilds BM25 from the previous index's token lists: the scores must be
-    exactly those of an index built from nothing."""
-    from diploqa import lexical
+def test_scores_are_those_of_bm25s_lucene_variant():
+    """The keyword index computes BM25 from counts at question time; bm25s (the reference,
+    which stores the scores) must give the same scores for the same words."""
+    import bm25s
 
+    passages = PASSAGES * 2 + [
+        "Lawrow und Kerry verhandelten in Genf über eine Waffenruhe in Syrien.",
+        "Die Sanktionen gegen Russland wurden verlängert; Sanktionen, Sanktionen.",
+        "",
+        "Das Wetter in Hamburg bleibt mild.",
+    ]
+    index = Bm25Index(passages, dictionary=None)
+    reference = bm25s.BM25()
+    reference.index([index.tokenize(p) for p in passages], show_progress=False)
+    for question in ("Waffenruhe Syrien Syrien", "Wo traf Kerry Lawrow?", "Sanktionen", "xyz"):
+        terms = [t for t in index.query_terms(question) if t in reference.vocab_dict]
+        expected = reference.get_scores(terms) if terms else np.zeros(len(passages))
+        np.testing.assert_allclose(index.score(question).scores, expected, rtol=1e-6)
+        assert question == "xyz" or expected.max() > 0
+
+
+def test_the_stopwords_are_bm25s_lists():
+    from bm25s import stopwords
+
+    assert tuple(stopwords.STOPWORDS_GERMAN) == STOPWORDS_GERMAN
+    assert tuple(stopwords.STOPWORDS_EN) == STOPWORDS_EN
+
+
+def test_an_updated_index_scores_like_one_built_from_nothing():
+    """An update keeps the old passages' counts (by row), adds the new ones' and drops the
+    removed ones'; what it gives must be exactly what a build of the new passages gives."""
     passages = [
         "Lawrow und Kerry verhandelten in Genf über eine Waffenruhe in Syrien.",
         "Die Sanktionen gegen Russland wurden verlängert.",
         "Das Wetter in Hamburg bleibt mild.",
+        "The ministers met in Geneva.",
     ]
-    Bm25Index(passages, dictionary=None)
-    assert set(lexical._previous_tokens) == set(passages)
-    added = [*passages, "Kerry traf Lawrow in Sotschi; die Waffenruhe hielt."]
-    updated = Bm25Index(added, dictionary=None)
-    lexical._previous_tokens = {}
-    fresh = Bm25Index(added, dictionary=None)
-    for question in ("Waffenruhe Syrien", "Wo traf Kerry Lawrow?", "Sanktionen"):
+    old = Bm25Index(passages, dictionary=None)
+    new = [passages[3], "Kerry traf Lawrow in Sotschi; die Waffenruhe hielt.", passages[0]]
+    tokenized = []
+    original = Bm25Index.tokenize
+    Bm25Index.tokenize = lambda self, text: tokenized.append(text) or original(self, text)
+    try:
+        updated = old.updated(new, np.array([3, -1, 0]))
+    finally:
+        Bm25Index.tokenize = original
+    assert tokenized == [new[1]]  # only the new passage is split and stemmed
+    fresh = Bm25Index(new, dictionary=None)
+    for question in ("Waffenruhe Syrien", "Wo traf Kerry Lawrow?", "Sanktionen", "Geneva"):
         a, b = updated.score(question), fresh.score(question)
-        assert np.array_equal(a.scores, b.scores) and a.coverage == b.coverage
-        assert a.scores.max() > 0
+        np.testing.assert_allclose(a.scores, b.scores, rtol=1e-6)
+        assert (a.coverage, a.by_language) == (b.coverage, b.by_language)
+    assert updated.languages.tolist() == fresh.languages.tolist()
+    assert updated.score("Sanktionen").coverage == 0  # the removed passage's words are gone
+
+
+def test_an_update_splits_again_the_passages_whose_title_became_shared():
+    """A new article with the same title makes the old one's title shared: its passages'
+    title words stop scoring, as in a build from nothing (and the reverse on removal)."""
+    passages = ["Liveblog Ukraine\nKerry traf Lawrow.", "Tillerson kritisierte Assad."]
+    old = Bm25Index(passages, dictionary=None, shared_titles=["", ""])
+    new = [*passages, "Liveblog Ukraine\nDie Waffenruhe hielt."]
+    titles = ["Liveblog Ukraine", "", "Liveblog Ukraine"]
+    updated = old.updated(new, np.array([0, 1, -1]), titles)
+    fresh = Bm25Index(new, dictionary=None, shared_titles=titles)
+    _same_scores(updated, fresh, new)
+    assert updated.score("Liveblog").coverage == 0
+    back = updated.updated(passages, np.array([0, 1]), ["", ""])
+    _same_scores(back, Bm25Index(passages, dictionary=None, shared_titles=["", ""]), passages)
+    assert back.score("Liveblog").coverage > 0
+
+
+def test_an_old_row_taken_twice_is_split_again_for_the_second():
+    old = Bm25Index(["Kerry traf Lawrow.", "Assad"], dictionary=None)
+    new = ["Kerry traf Lawrow.", "Kerry traf Lawrow."]  # two renamed copies of one article
+    updated = old.updated(new, np.array([0, 0]))
+    _same_scores(updated, Bm25Index(new, dictionary=None), new)
+
+
+def test_an_origin_that_does_not_fit_is_refused():
+    old = Bm25Index(["Kerry traf Lawrow."], dictionary=None)
+    with pytest.raises(ValueError, match="origin"):
+        old.updated(["a", "b"], np.array([0]))
+    with pytest.raises(ValueError, match="origin"):
+        old.updated(["a"], np.array([5]))
 
 
 def test_highlight_overlap_matches_english_words_through_their_translations(sample_dictionary):
@@ -332,25 +397,25 @@ QUESTIONS = [
 ]
 
 
-def _same_scores(a: Bm25Index, b: Bm25Index) -> None:
+def _same_scores(a: Bm25Index, b: Bm25Index, texts: list[str] = MIXED) -> None:
     assert a.languages.tolist() == b.languages.tolist()
     assert (a.present, a.majority) == (b.present, b.majority)
     for question in QUESTIONS:
         x, y = a.score(question), b.score(question)
-        np.testing.assert_array_equal(x.scores, y.scores)
+        np.testing.assert_allclose(x.scores, y.scores, rtol=1e-6)
         assert (x.coverage, x.bm25_coverage, x.by_language) == (
             y.coverage,
             y.bm25_coverage,
             y.by_language,
         )
         assert x.groups == y.groups
-        np.testing.assert_array_equal(a.overlap(x.groups, MIXED), b.overlap(y.groups, MIXED))
+        np.testing.assert_array_equal(a.overlap(x.groups, texts), b.overlap(y.groups, texts))
 
 
 def test_saved_keyword_index_scores_like_the_one_it_was_built_from(tmp_path):
     built = Bm25Index(MIXED, dictionary=None, shared_titles=TITLES)
     checksums = built.save(tmp_path)
-    assert KEYWORDS_FILE in checksums and "keywords.data.npy" in checksums
+    assert KEYWORDS_FILE in checksums and "keywords.body.rows.npy" in checksums
     loaded = Bm25Index.load(tmp_path, checksums, len(MIXED), dictionary=None)
     assert loaded is not None
     _same_scores(built, loaded)
@@ -374,7 +439,6 @@ def test_saved_keyword_index_takes_the_query_settings_of_the_ranking(tmp_path):
 def test_a_keyword_index_without_keywords_round_trips(tmp_path):
     built = Bm25Index(["und der die", "the and of"], dictionary=None)
     checksums = built.save(tmp_path)
-    assert "keywords.data.npy" not in checksums  # no BM25 matrix to save
     loaded = Bm25Index.load(tmp_path, checksums, 2, dictionary=None)
     _same_scores(built, loaded)
 
@@ -387,38 +451,43 @@ def test_a_keyword_index_without_keywords_round_trips(tmp_path):
         "truncated",
         "other version",
         "passage count",
-        "crafted counts",
-        "crafted matrix",
+        "crafted settings",
+        "crafted postings",
+        "crafted languages",
     ],
 )
 def test_a_damaged_or_foreign_keyword_index_is_not_read(tmp_path, damage, caplog):
     checksums = Bm25Index(MIXED, dictionary=None, shared_titles=TITLES).save(tmp_path)
     passages = len(MIXED)
     state = tmp_path / KEYWORDS_FILE
+    segment = next(n for n in checksums if n.startswith("keywords.seg-"))
     if damage == "missing from the manifest":
         checksums.pop(KEYWORDS_FILE)
     elif damage == "checksum":
-        checksums["keywords.data.npy"] = "0" * 64
+        checksums[segment] = "0" * 64
     elif damage == "truncated":
-        (tmp_path / "keywords.indices.npy").write_bytes(b"\x93NUMPY")
+        (tmp_path / segment).write_bytes(b"PK\x03\x04")
     elif damage == "other version":
-        text = state.read_text().replace('"version": 2', '"version": 999')
+        text = state.read_text().replace('"version": 3', '"version": 999')
         state.write_text(text)
         checksums[KEYWORDS_FILE] = diploqa_sha(state)
     elif damage == "passage count":
         passages += 1
-    elif damage == "crafted counts":  # wrong, but with a matching checksum
+    elif damage in ("crafted settings", "crafted languages"):  # wrong, but matching checksums
         saved = json.loads(state.read_text())
-        saved["document_frequency"][0] = "eins"
+        if damage == "crafted settings":
+            saved["k1"] = "eins"
+        else:
+            saved["languages"] = "7" * passages
         state.write_text(json.dumps(saved))
         checksums[KEYWORDS_FILE] = diploqa_sha(state)
     else:
-        indices = tmp_path / "keywords.indices.npy"
-        matrix = np.load(indices)
-        np.save(indices, matrix + 1000)
-        checksums["keywords.indices.npy"] = diploqa_sha(indices)
+        rows = tmp_path / "keywords.body.rows.npy"
+        np.save(rows, np.load(rows) + 1000)
+        checksums[rows.name] = diploqa_sha(rows)
     with caplog.at_level(logging.INFO, logger="diploqa.lexical"):
         assert Bm25Index.load(tmp_path, checksums, passages, dictionary=None) is None
+    assert caplog.records or damage == "missing from the manifest"  # said why
 
 
 def diploqa_sha(path: Path) -> str:
@@ -427,12 +496,18 @@ def diploqa_sha(path: Path) -> str:
     return sha256_file(path)
 
 
-def test_saved_tokens_are_the_passages_tokens(tmp_path):
-    built = Bm25Index(MIXED, dictionary=None, shared_titles=TITLES)
-    checksums = built.save(tmp_path)
-    assert saved_tokens(tmp_path, checksums, len(MIXED)) == [built.tokenize(p) for p in MIXED]
-    offsets = tmp_path / "keywords.offsets.npy"
-    np.save(offsets, np.array([0, 1, 99, 2, 3]))
-    assert saved_tokens(tmp_path, checksums, len(MIXED)) is None  # damaged: not used
-    checksums["keywords.offsets.npy"] = diploqa_sha(offsets)  # crafted to match, still wrong
-    assert saved_tokens(tmp_path, checksums, len(MIXED)) is None  # the build tokenizes again
+def test_a_loaded_index_updated_and_saved_again_scores_like_a_fresh_one(tmp_path):
+    """The next generation of a saved keyword index, made in a new process from the
+    files, is what a build from nothing gives, and shares the unchanged segment's file."""
+    one, two = tmp_path / "one", tmp_path / "two"
+    one.mkdir(), two.mkdir()
+    many = MIXED * 10
+    first = Bm25Index(many, dictionary=None, shared_titles=TITLES * 10)
+    checksums = first.save(one)
+    loaded = Bm25Index.load(one, checksums, len(many), dictionary=None)
+    new = [*many, "Lawrow sprach in Genf über Sanktionen."]
+    updated = loaded.updated(new, np.r_[np.arange(len(many)), -1], [*TITLES * 10, ""])
+    again = Bm25Index.load(two, updated.save(two), len(new), dictionary=None)
+    _same_scores(again, Bm25Index(new, dictionary=None, shared_titles=[*TITLES * 10, ""]), new)
+    shared = set(checksums) & set(updated.save(two)) - {KEYWORDS_FILE}
+    assert any(n.startswith("keywords.seg-") for n in shared)

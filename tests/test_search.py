@@ -8,6 +8,7 @@ from dataclasses import replace
 import pytest
 
 import diploqa
+from diploqa import lexical
 from diploqa.chunking import PASSAGE
 from diploqa.errors import QueryError
 
@@ -193,7 +194,8 @@ def test_keyword_index_is_built_on_first_use_or_warm(seed_index):
 
 def test_searching_imports_neither_torch_nor_sentence_transformers(seed_index):
     """The default model runs on OpenVINO alone: importing PyTorch and sentence-transformers
-    costs a server seconds of its start and hundreds of MB of its memory (docs/benchmarks.md)."""
+    costs a server seconds of its start and hundreds of MB of its memory (docs/benchmarks.md);
+    the keyword index needs only bm25s's stopwords, not bm25s and scipy (0.5 s)."""
     import subprocess
     import sys
 
@@ -201,8 +203,8 @@ def test_searching_imports_neither_torch_nor_sentence_transformers(seed_index):
         "import sys, diploqa\n"
         f"hits = diploqa.load_index({str(seed_index.path)!r}).search('Wer traf Lawrow?', k=3)\n"
         "assert hits and hits[0].text\n"
-        "print(sorted(m for m in ('torch', 'sentence_transformers', 'transformers') "
-        "if m in sys.modules))\n"
+        "print(sorted(m for m in ('torch', 'sentence_transformers', 'transformers', 'scipy', "
+        "'bm25s') if m in sys.modules))\n"
     )
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert result.returncode == 0, result.stderr
@@ -251,13 +253,15 @@ def test_a_loaded_index_reads_its_keyword_index_instead_of_building_it(
     assert _answers(older, questions) == saved == _answers(seed_index, questions)
 
 
-def test_a_damaged_keyword_file_costs_time_not_answers(built, seed_index, caplog):
+def test_a_damaged_keyword_file_costs_time_not_answers(built, seed_index, caplog, monkeypatch):
     _, index_dir = built
-    generation = diploqa.load_index(index_dir).manifest.generation
-    (index_dir / generation / "keywords.data.npy").write_bytes(b"damaged")
+    loaded = diploqa.load_index(index_dir)
+    segment = next(n for n in loaded.manifest.files if n.startswith("keywords.seg-"))
+    (index_dir / loaded.manifest.generation / segment).write_bytes(b"damaged")
+    monkeypatch.setattr(lexical, "_latest", None)  # a new process: only the files
     questions = [q for q, _ in SEED_QUESTIONS_DE[:3] + SEED_QUESTIONS_EN[:3]]
     with caplog.at_level("WARNING", logger="diploqa.lexical"):
         index = diploqa.load_index(index_dir)
         answers = _answers(index, questions)
-    assert "keywords.data.npy damaged" in caplog.text
+    assert f"{segment} damaged" in caplog.text
     assert answers == _answers(seed_index, questions)

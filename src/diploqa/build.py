@@ -172,30 +172,35 @@ def build(
             report.seconds = time.perf_counter() - started
             return report, old
 
-        if old is not None:
-            _reuse_tokens(old)
         kept = {aid: aid for aid in report.unchanged} | moved
-        chunks, vectors = _assemble(articles, kept, old, fresh, fresh_vectors)
+        chunks, vectors, origin = _assemble(articles, kept, old, fresh, fresh_vectors)
         stories = find_stories(articles, old, kept)
+        keywords = keyword_index(articles, chunks, old, origin)
         fault_point("before-write")
         old_manifest = old.manifest if old is not None else None
         backends = backends_after_build(old_manifest, encoder, kept_vectors=bool(kept))
-        stored = location.write(encoder, articles, chunks, vectors, chunking, stories, backends)
+        stored = location.write(
+            encoder, articles, chunks, vectors, chunking, stories, backends, keywords
+        )
         report.chunks = len(chunks)
         report.passages = sum(c.kind == PASSAGE for c in chunks)
     report.seconds = time.perf_counter() - started
     return report, stored
 
 
-def _reuse_tokens(old: StoredIndex) -> None:
-    """Give the keyword index the new generation gets the old one's tokens, where this process
-    has none (a build in a fresh process, or the first update after a server's start): about
-    2 s less per 10,000 passages."""
-    if lexical.has_previous_tokens():
-        return
-    tokens = old.saved_tokens()
-    if tokens is not None:
-        lexical.remember_tokens(old.passages(), tokens)
+def keyword_index(
+    articles: list[Article], chunks: list[Chunk], old: StoredIndex | None, origin: np.ndarray
+) -> lexical.Bm25Index:
+    """The new generation's keyword index: the old generation's, updated with what changed
+    (``origin``: each chunk's row in the old generation, -1 for new ones), where this process
+    holds it or its folder has it; else built from every passage."""
+    by_id = {a.id: a for a in articles}
+    passages = passages_for_embedding(by_id, chunks)
+    titles = lexical.shared_titles(by_id, chunks)
+    previous = old.saved_keywords() if old is not None else None
+    if previous is None:
+        return lexical.Bm25Index(passages, None, shared_titles=titles)
+    return previous.updated(passages, origin, titles)
 
 
 def find_stories(articles: list[Article], old: StoredIndex | None, kept: dict[str, str]) -> Stories:
@@ -220,10 +225,10 @@ def _assemble(
     old: StoredIndex | None,
     fresh: list[Chunk],
     fresh_vectors: np.ndarray,
-) -> tuple[list[Chunk], np.ndarray]:
+) -> tuple[list[Chunk], np.ndarray, np.ndarray]:
     """Chunks and vectors in a stable order (article id, then chunk index): kept articles'
     (``kept``: id → the old id with the same content) from the old generation, the others'
-    from this build."""
+    from this build; and each chunk's row in the old generation (-1: from this build)."""
     dim = fresh_vectors.shape[1]
     old_vectors = old.all_vectors() if old else None
     old_rows: dict[str, list[int]] = {}
@@ -234,16 +239,19 @@ def _assemble(
         fresh_rows.setdefault(c.article_id, []).append(i)
     chunks: list[Chunk] = []
     parts: list[np.ndarray] = [np.zeros((0, dim), np.float32)]
+    origin: list[int] = []
     for article in articles:
         if article.id in kept:
             rows = old_rows.get(kept[article.id], [])
             chunks += [replace(old.chunks[i], article_id=article.id) for i in rows]
             parts.append(old_vectors[rows])
+            origin += rows
         else:
             rows = fresh_rows.get(article.id, [])
             chunks += [fresh[i] for i in rows]
             parts.append(fresh_vectors[rows])
-    return chunks, np.vstack(parts)
+            origin += [-1] * len(rows)
+    return chunks, np.vstack(parts), np.array(origin, np.int64)
 
 
 def embed_passages(encoder: Encoder, passages: list[str], progress: Progress | None) -> np.ndarray:

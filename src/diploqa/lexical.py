@@ -21,7 +21,7 @@ when it is loaded, as before; nothing has to be rebuilt.
 from __future__ import annotations
 
 import copy
-import itertools
+import importlib.util
 import json
 import logging
 import math
@@ -32,14 +32,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
-import bm25s
 import numpy as np
 import Stemmer
-from bm25s.stopwords import STOPWORDS_EN, STOPWORDS_GERMAN
 
 from .config import RankingConfig
 from .dictionary import Dictionary, default_dictionary
-from .files import fsync_path, sha256_file, write_synced
+from .files import sha256_file, write_synced
+from .postings import Postings
 
 if TYPE_CHECKING:
     from .articles import Article
@@ -47,6 +46,21 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
+
+def _stopword_lists() -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """bm25s's German and English stopwords, read from its word-list module alone: importing
+    the bm25s package imports scipy, half a second of a server's start, for two lists."""
+    package = importlib.util.find_spec("bm25s")  # finds it without importing it
+    if package is None or package.origin is None:
+        raise ImportError("bm25s, a dependency of diploqa, is not installed: pip install diploqa")
+    path = Path(package.origin).with_name("stopwords.py")
+    spec = importlib.util.spec_from_file_location("diploqa._bm25s_stopwords", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return tuple(module.STOPWORDS_GERMAN), tuple(module.STOPWORDS_EN)
+
+
+STOPWORDS_GERMAN, STOPWORDS_EN = _stopword_lists()
 _WORD = re.compile(r"\w+", re.UNICODE)
 _STOPWORDS = frozenset(STOPWORDS_GERMAN) | frozenset(STOPWORDS_EN) | {"wer", "wann", "warum"}
 
@@ -115,22 +129,16 @@ NAME_SPELLINGS = {
 }
 
 
-#: The saved keyword index's own file (terms, languages) beside bm25s's files. Its name carries
-#: the format: bump :data:`KEYWORDS_VERSION` when the files, :meth:`Bm25Index.tokenize`,
-#: :func:`language_of` or the stopwords change; an index whose manifest does not name the
-#: current file builds its keyword index at load, and its next build writes the current files.
-KEYWORDS_VERSION = 2
+#: The saved keyword index's own file (settings, languages, segment lists) beside the
+#: postings' files (:mod:`diploqa.postings`). Its name carries the format: bump
+#: :data:`KEYWORDS_VERSION` when the files, :meth:`Bm25Index.tokenize`, :func:`language_of` or
+#: the stopwords change; an index whose manifest does not name the current file builds its
+#: keyword index at load, and its next build writes the current files.
+KEYWORDS_VERSION = 3
 KEYWORDS_FILE = f"keywords.v{KEYWORDS_VERSION}.json"
-#: Each passage's tokens as term numbers (flat) and where each passage's tokens start: an update
-#: reuses them rather than splitting and stemming every passage again.
-_TOKEN_FILES = ("keywords.tokens.npy", "keywords.offsets.npy")
-_BM25S_FILES = {
-    "data_name": "keywords.data.npy",
-    "indices_name": "keywords.indices.npy",
-    "indptr_name": "keywords.indptr.npy",
-    "vocab_name": "keywords.vocab.json",
-    "params_name": "keywords.params.json",
-}
+#: The two postings of a keyword index: the passages' words after any shared title (scored),
+#: and the words of the shared title lines (they count only as words of the corpus).
+_ROLES = ("body", "titles")
 
 
 def shared_titles(articles: Mapping[str, Article], chunks: Sequence[Chunk]) -> list[str]:
@@ -142,101 +150,22 @@ def shared_titles(articles: Mapping[str, Article], chunks: Sequence[Chunk]) -> l
     ]
 
 
-def _state_problem(state: dict, body: dict, bm25: bm25s.BM25, passages: int) -> str | None:
-    """What is wrong with a saved keyword index whose checksums matched, else None: types and
-    ranges are checked here, so that a crafted file fails at load, not at a question."""
-    terms, df = state["terms"], state["document_frequency"]
-    if not (type(terms) is list and type(df) is list and len(terms) == len(df)):
-        return "terms and document frequencies do not match"
-    if not all(type(t) is str for t in terms) or len(set(terms)) != len(terms):
-        return "terms are not distinct strings"
-    if not all(type(v) is int and 0 < v <= passages for v in df):
-        return "document frequencies are not counts of terms"
-    if not all(type(t) is str for terms in body.values() for t in terms):
-        return "body terms are not strings"
-    scores = getattr(bm25, "scores", None)
-    if scores is None:
-        return None
-    ids, bound = bm25.vocab_dict.values(), len(scores["indptr"])  # bm25s's own "" term last
-    if scores["num_docs"] != passages or not all(type(i) is int and 0 <= i < bound for i in ids):
-        return "the BM25 matrix does not fit the passages and terms"
-    if (
-        len(scores["indices"])
-        and not 0 <= int(scores["indices"].min()) <= int(scores["indices"].max()) < passages
-    ):
-        return "the BM25 matrix names passages that do not exist"
-    return None
+#: (index identity, keyword index) of the last generation this process built or loaded: the
+#: next update starts from it, without reading it back from disk (or, on Milvus, where it is
+#: not saved, without splitting and stemming every passage again).
+_latest: tuple[object, Bm25Index] | None = None
 
 
-def _saved_state(
-    folder: Path, checksums: Mapping[str, str], passages: int, matrix: bool
-) -> dict | None:
-    """The saved keyword state of ``folder`` where its file, and bm25s's files with
-    ``matrix`` or else the token files, match ``checksums`` and it is of this version and
-    passage count; None (logged) where it is not. Raises where a file cannot be read."""
-    if KEYWORDS_FILE not in checksums:
-        return None
-    state = json.loads((folder / KEYWORDS_FILE).read_bytes())
-    if matrix:
-        names = [KEYWORDS_FILE, *(_BM25S_FILES.values() if state["bm25s"] else ())]
-    else:
-        names = [KEYWORDS_FILE, *_TOKEN_FILES]
-    bad = [n for n in names if sha256_file(folder / n) != checksums.get(n)]
-    if bad:
-        log.warning("%s: %s damaged or missing; not read", folder, bad[0])
-        return None
-    if state["version"] != KEYWORDS_VERSION or state["groups"] != list(LANGUAGES):
-        log.info("%s: keyword index of another version; not read", folder)
-        return None
-    if state["passages"] != passages:
-        log.warning("%s: keyword index for another passage count; not read", folder)
-        return None
-    return state
+def remember(key: object, index: Bm25Index) -> None:
+    """Keep ``index`` as the keyword index of the generation ``key`` (one is kept)."""
+    global _latest
+    _latest = (key, index)
 
 
-def saved_tokens(
-    folder: Path, checksums: Mapping[str, str], passages: int
-) -> list[list[str]] | None:
-    """Each passage's tokens as :meth:`Bm25Index.save` wrote them into ``folder`` (checked
-    against ``checksums``, without reading the BM25 matrix); None where they are missing,
-    damaged or of another format (then a build tokenizes the passages)."""
-    folder = Path(folder)
-    try:
-        state = _saved_state(folder, checksums, passages, matrix=False)
-        if state is None:
-            return None
-        terms = state["terms"]
-        tokens, offsets = (np.load(folder / n, allow_pickle=False) for n in _TOKEN_FILES)
-        fits = len(offsets) == passages + 1 and offsets[0] == 0 and offsets[-1] == len(tokens)
-        if (
-            not fits
-            or np.any(np.diff(offsets) < 0)
-            or not np.all((tokens >= 0) & (tokens < len(terms)))
-        ):
-            raise ValueError("token offsets do not fit")
-        words = np.array(terms, dtype=object)[tokens].tolist()
-    except (OSError, ValueError, KeyError, TypeError, IndexError) as err:
-        log.info("%s: saved tokens not used (%s)", folder, err)
-        return None
-    return [words[a:b] for a, b in itertools.pairwise(offsets.tolist())]
-
-
-#: Passage → its tokens, for the last :class:`Bm25Index` built in this process.
-_previous_tokens: dict[str, list[str]] = {}
-
-
-def has_previous_tokens() -> bool:
-    """Whether a keyword index was built in this process (its tokens are at hand)."""
-    return bool(_previous_tokens)
-
-
-def remember_tokens(passages: Sequence[str], corpus: Sequence[list[str]]) -> None:
-    """Let the next :class:`Bm25Index` built in this process take these passages' tokens
-    (an older generation's, :func:`saved_tokens`) instead of tokenizing them, where it
-    has none of its own: the first update after a start from disk."""
-    global _previous_tokens
-    if not _previous_tokens:
-        _previous_tokens = dict(zip(passages, corpus, strict=True))
+def remembered(key: object) -> Bm25Index | None:
+    """The keyword index :func:`remember` kept for ``key``, else None."""
+    latest = _latest
+    return latest[1] if latest is not None and latest[0] == key else None
 
 
 @dataclass(frozen=True)
@@ -276,6 +205,9 @@ class LexicalScores:
 class Bm25Index:
     """BM25 over the passages of one index (German Snowball stemmer, German+English stopwords).
 
+    Scores are bm25s's "lucene" BM25, computed at question time from the counts in
+    :class:`~diploqa.postings.Postings`, so that :meth:`updated` costs what an update changed.
+
     Args:
         passages: the texts to score.
         dictionary: English→German translations for question words; by default the one
@@ -285,6 +217,7 @@ class Bm25Index:
         shared_titles: per passage, the title line it starts with where several articles
             share that title ("" elsewhere): its words neither count in the coverage nor
             score in BM25 for that passage (they would lift every article of the series alike).
+        k1, b: BM25's term-frequency saturation and length normalisation (saved with it).
     """
 
     def __init__(
@@ -293,35 +226,72 @@ class Bm25Index:
         dictionary: Dictionary | Literal["configured"] | None = "configured",
         translated_word_weight: float = RankingConfig.translated_word_weight,
         shared_titles: Sequence[str] | None = None,
+        k1: float = 1.5,
+        b: float = 0.75,
     ) -> None:
         self._query_settings(dictionary, translated_word_weight)
-        # An update rebuilds this index with mostly the same passages: their words are taken
-        # from the previous index built in this process instead of being split and stemmed
-        # again (0.8 → 0.4 s at 10,000 passages).
-        global _previous_tokens
-        previous = _previous_tokens
-        corpus = [previous.get(p) or self.tokenize(p) for p in passages]
-        _previous_tokens = dict(zip(passages, corpus, strict=True))
-        languages = np.array(
-            [LANGUAGES.index(language_of(p) or "de") for p in passages], dtype=np.int8
+        body, titles, languages = self._split(passages, shared_titles, range(len(passages)))
+        self._set_corpus(Postings.build(body), Postings.build(titles), languages, k1, b)
+
+    def updated(
+        self,
+        passages: Sequence[str],
+        origin: np.ndarray,
+        shared_titles: Sequence[str] | None = None,
+    ) -> Bm25Index:
+        """The keyword index of the next generation's ``passages``, made from this one (the
+        previous generation's): row ``i`` is this index's row ``origin[i]`` where that is
+        ≥ 0 (the same text), else new. Only the new passages, and those whose title became
+        or stopped being shared, are split and stemmed."""
+        origin = np.array(origin, np.int64)
+        if len(origin) != len(passages) or np.any(origin >= self._size):
+            raise ValueError("origin does not fit the passages")
+        taken = np.flatnonzero(origin >= 0)
+        _, first = np.unique(origin[taken], return_index=True)
+        again = np.ones(len(taken), bool)  # one old row gives one new row; copies are new
+        again[first] = False
+        origin[taken[again]] = -1
+        titles = shared_titles if shared_titles is not None else [""] * len(passages)
+        had_title = self._titles.lengths() > 0
+        shared = np.fromiter(map(bool, titles), bool, len(passages))
+        kept = origin >= 0
+        check = np.flatnonzero(kept & (shared | had_title[np.where(kept, origin, 0)]))
+        for i in check.tolist():
+            if had_title[origin[i]] != (self._title_words(passages[i], titles[i]) > 0):
+                origin[i] = -1  # its title became, or stopped being, shared
+        fresh = np.flatnonzero(origin < 0)
+        body, titles, languages = self._split(passages, shared_titles, fresh.tolist())
+        all_languages = np.zeros(len(passages), np.int8)
+        kept = origin >= 0
+        all_languages[kept] = self.languages[origin[kept]]
+        all_languages[fresh] = languages
+        other = copy.copy(self)
+        other._set_corpus(
+            self._body.updated(origin, body),
+            self._titles.updated(origin, titles),
+            all_languages,
+            self.k1,
+            self.b,
         )
-        # The words of a title line that several articles share (a live blog, a series, the
-        # sections of one Wikipedia article) are left out of the coverage and of BM25: they
-        # must not make a question look covered, nor lift every article of the series alike.
-        # Each language group of passages has its own vocabulary.
-        body_vocabulary: dict[str, set[str]] = {lang: set() for lang in LANGUAGES}
-        keyword_corpus = []
-        for i, doc in enumerate(corpus):
-            title = shared_titles[i] if shared_titles is not None else ""
-            skip = len(self.tokenize(title)) if title and passages[i].startswith(title) else 0
-            body_vocabulary[LANGUAGES[languages[i]]].update(doc[skip:])
-            keyword_corpus.append(doc[skip:])  # a shared title is no keyword evidence
-        bm25 = bm25s.BM25()
-        if any(keyword_corpus):
-            bm25.index(keyword_corpus, show_progress=False)
-        df = Counter(w for doc in corpus for w in set(doc))
-        self._set_corpus(len(corpus), df, languages, body_vocabulary, bm25)
-        self._corpus: list[list[str]] | None = corpus
+        return other
+
+    def _title_words(self, passage: str, title: str) -> int:
+        """How many of ``passage``'s first words are its shared ``title``'s (0: none)."""
+        return len(self.tokenize(title)) if title and passage.startswith(title) else 0
+
+    def _split(
+        self, passages: Sequence[str], titles: Sequence[str] | None, rows: Iterable[int]
+    ) -> tuple[list[list[str]], list[list[str]], np.ndarray]:
+        """For ``rows`` of ``passages``: the words after any shared title, the title's words,
+        and each passage's language group."""
+        body, title_words, languages = [], [], []
+        for i in rows:
+            words = self.tokenize(passages[i])
+            skip = self._title_words(passages[i], titles[i]) if titles is not None else 0
+            body.append(words[skip:])  # a shared title is no keyword evidence
+            title_words.append(words[:skip])
+            languages.append(LANGUAGES.index(language_of(passages[i]) or "de"))
+        return body, title_words, np.array(languages, dtype=np.int8)
 
     def _query_settings(
         self,
@@ -335,24 +305,17 @@ class Bm25Index:
         self._dictionary = default_dictionary() if dictionary == "configured" else dictionary
 
     def _set_corpus(
-        self,
-        size: int,
-        df: dict[str, int],
-        languages: np.ndarray,
-        body_vocabulary: dict[str, set[str]],
-        bm25: bm25s.BM25,
+        self, body: Postings, titles: Postings, languages: np.ndarray, k1: float, b: float
     ) -> None:
-        """What the passages alone determine (computed, or read by :meth:`load`)."""
-        self._size = size
-        self._df = df
-        self._vocabulary = df.keys()
+        """What the passages alone determine (computed, updated or read by :meth:`load`)."""
+        self._body, self._titles = body, titles
+        self._size = body.size
+        self.k1, self.b = k1, b
+        self._mean_length = body.total_length / body.size if body.size else 0.0
         self.languages = languages
         counts = np.bincount(languages, minlength=len(LANGUAGES))
         self.present = tuple(LANGUAGES[i] for i in np.flatnonzero(counts))
-        self.majority = LANGUAGES[int(np.argmax(counts))] if size else "de"
-        self._body_vocabulary = {lang: body_vocabulary[lang] for lang in self.present}
-        self._bm25 = bm25
-        self._corpus = None  # the passages' tokens, kept by a built index until it is saved
+        self.majority = LANGUAGES[int(np.argmax(counts))] if self._size else "de"
 
     def with_query_settings(
         self,
@@ -366,36 +329,25 @@ class Bm25Index:
 
     def save(self, folder: Path) -> dict[str, str]:
         """Write this keyword index into a generation folder, synced; returns file name →
-        SHA-256 (for the manifest). Read back by :meth:`load`."""
+        SHA-256 (for the manifest). Segments an earlier generation saved are hard-linked
+        from its folder, not written again. Read back by :meth:`load`."""
         folder = Path(folder)
-        names = [KEYWORDS_FILE]
-        indexed = bool(getattr(self._bm25, "scores", None))
-        if indexed:
-            self._bm25.save(folder, **_BM25S_FILES, show_progress=False)
-            names += _BM25S_FILES.values()
-        terms = list(self._df)
-        if self._corpus is not None:
-            number = {term: i for i, term in enumerate(terms)}
-            tokens = np.fromiter((number[w] for doc in self._corpus for w in doc), np.int32)
-            offsets = np.cumsum([0, *map(len, self._corpus)], dtype=np.int64)
-            for name, array in zip(_TOKEN_FILES, (tokens, offsets), strict=True):
-                np.save(folder / name, array, allow_pickle=False)
-            names += _TOKEN_FILES
-        state = {
+        state: dict = {
             "version": KEYWORDS_VERSION,
             "passages": self._size,
-            "bm25s": indexed,
+            "k1": self.k1,
+            "b": self.b,
             # one digit per passage: its language group, an index into "groups"
             "groups": list(LANGUAGES),
             "languages": "".join(map(str, self.languages.tolist())),
-            "terms": terms,
-            "document_frequency": [self._df[t] for t in terms],
-            "body_terms": {lang: sorted(terms) for lang, terms in self._body_vocabulary.items()},
         }
+        files: dict[str, str] = {}
+        for role, postings in zip(_ROLES, (self._body, self._titles), strict=True):
+            state[role], written = postings.save(folder, role)
+            files.update(written)
         write_synced(folder / KEYWORDS_FILE, json.dumps(state, ensure_ascii=False).encode())
-        for name in names[1:]:
-            fsync_path(folder / name)
-        return {name: sha256_file(folder / name) for name in names}
+        files[KEYWORDS_FILE] = sha256_file(folder / KEYWORDS_FILE)
+        return files
 
     @classmethod
     def load(
@@ -411,27 +363,39 @@ class Bm25Index:
         none, or it is of another format or damaged (then the caller builds it from the
         passages: it is derived data, so a bad file costs time, never answers)."""
         folder = Path(folder)
+        if KEYWORDS_FILE not in checksums:
+            return None
         try:
-            state = _saved_state(folder, checksums, passages, matrix=True)
-            if state is None:
+            state = json.loads((folder / KEYWORDS_FILE).read_bytes())
+            if state.get("version") != KEYWORDS_VERSION or state.get("groups") != list(LANGUAGES):
+                log.info("%s: keyword index of another version; not read", folder)
+                return None
+            names = [KEYWORDS_FILE]
+            for role in _ROLES:
+                names += [f"keywords.{name}.npz" for name, _ in state[role]["segments"]]
+                names.append(f"keywords.{role}.rows.npy")
+            bad = [n for n in names if sha256_file(folder / n) != checksums.get(n)]
+            if bad:
+                log.warning("%s: %s damaged or missing; not read", folder, bad[0])
+                return None
+            if state["passages"] != passages:
+                log.warning("%s: keyword index for another passage count; not read", folder)
                 return None
             languages = np.frombuffer(state["languages"].encode("ascii"), np.uint8) - ord("0")
             if len(languages) != passages or (passages and int(languages.max()) >= len(LANGUAGES)):
                 raise ValueError("the passages' languages do not fit")
-            bm25 = bm25s.BM25()
-            if state["bm25s"]:
-                bm25 = bm25s.BM25.load(folder, **_BM25S_FILES, show_progress=False)
-            body = {lang: set(state["body_terms"].get(lang, ())) for lang in LANGUAGES}
-            problem = _state_problem(state, body, bm25, passages)
-            if problem:  # a file written to match its checksum, but wrong
-                raise ValueError(problem)
+            body, titles = (Postings.load(folder, r, state[r], checksums) for r in _ROLES)
+            k1, b = state["k1"], state["b"]
+            if body.size != passages or titles.size != passages:
+                raise ValueError("the postings do not fit the passages")
+            if not (type(k1) is float and k1 >= 0 and type(b) is float and 0 <= b <= 1):
+                raise ValueError("BM25's settings are out of range")
         except (OSError, ValueError, KeyError, TypeError, AttributeError) as err:
             log.warning("%s: keyword index unreadable (%s); building it", folder, err)
             return None
         index = cls.__new__(cls)
         index._query_settings(dictionary, translated_word_weight)
-        df = dict(zip(state["terms"], state["document_frequency"], strict=True))
-        index._set_corpus(passages, df, languages.astype(np.int8), body, bm25)
+        index._set_corpus(body, titles, languages.astype(np.int8), k1, b)
         return index
 
     def tokenize(self, text: str) -> list[str]:
@@ -460,7 +424,9 @@ class Bm25Index:
         """Stemmed question words, with English name spellings mapped to German ones."""
         return [term for _, term in self._query_words(question)]
 
-    def translations(self, words: Iterable[str]) -> dict[str, set[str]]:
+    def translations(
+        self, words: Iterable[str], lookup: _Lookup | None = None
+    ) -> dict[str, set[str]]:
         """Corpus terms that the dictionary gives for each word (words without any left out).
 
         A German translation counts if it is a single content word (after stopwords, so "die
@@ -468,6 +434,7 @@ class Bm25Index:
         """
         if self._dictionary is None:
             return {}
+        lookup = lookup or _Lookup(self)
         found = {}
         for word, german in self._dictionary.translations(words).items():
             single = []
@@ -475,7 +442,7 @@ class Bm25Index:
                 content = [w for w in _WORD.findall(term.lower()) if w not in _STOPWORDS]
                 if len(content) == 1:
                     single.append(content[0])
-            terms = set(self._stemmer.stemWords(single)) & self._vocabulary
+            terms = {t for t in self._stemmer.stemWords(single) if lookup.known(t)}
             if terms:
                 found[word] = terms
         return found
@@ -489,7 +456,8 @@ class Bm25Index:
         :attr:`LexicalScores.groups`), which counts once, with its rarest match.
         """
         groups = {frozenset({t}) if isinstance(t, str) else t for t in question_terms}
-        idf = {t: math.log(1 + self._size / (1 + self._df.get(t, 0))) for g in groups for t in g}
+        lookup = _Lookup(self)
+        idf = {t: math.log(1 + self._size / (1 + lookup.frequency(t))) for g in groups for t in g}
         scores = []
         for text in texts:
             tokens = set(self.tokenize(text))
@@ -504,33 +472,28 @@ class Bm25Index:
         """
         pairs = self._query_words(question)
         terms = tuple(term for _, term in pairs)
-        known = [t for t in terms if t in self._vocabulary]
-        translated = self.translations(word for word, _ in pairs)
+        lookup = _Lookup(self)
+        known = [t for t in terms if lookup.known(t)]
+        translated = self.translations((word for word, _ in pairs), lookup)
         by_language = {
-            lang: self._coverage(terms, pairs, translated, lang) for lang in self.present
+            lang: self._coverage(terms, pairs, translated, lang, lookup) for lang in self.present
         }
         coverage, bm25_coverage = by_language.get(self.majority, (0.0, 0.0))
         if len(by_language) < 2:
             by_language = None
         candidates = [
-            ({term} & self._vocabulary) | translated.get(word, set()) for word, term in pairs
+            ({term} if lookup.known(term) else set()) | translated.get(word, set())
+            for word, term in pairs
         ]
         if all(c <= {term} for c, (_, term) in zip(candidates, pairs, strict=True)):
-            if not known:  # no translation adds anything: plain BM25
-                empty = np.zeros(self._size, dtype=np.float32)
-                return LexicalScores(empty, coverage, terms, bm25_coverage, (), by_language)
-            scores = np.asarray(self._bm25.get_scores(known), dtype=np.float32)
+            # no translation adds anything: plain BM25
+            scores = lookup.bm25(known)
             return LexicalScores(scores, coverage, terms, bm25_coverage, (), by_language)
         single = [next(iter(c)) for c in candidates if len(c) == 1]  # BM25 adds these up
-        scores = np.zeros(self._size, dtype=np.float32)
-        if single:
-            scores += self._bm25.get_scores(single)
-        by_term: dict[str, np.ndarray] = {}
+        scores = lookup.bm25(single)
         for options in candidates:
             if len(options) > 1:
-                for term in options - by_term.keys():
-                    by_term[term] = self._bm25.get_scores([term])
-                scores += np.max([by_term[t] for t in options], axis=0)
+                scores += np.max([lookup.bm25([t]) for t in options], axis=0)
         groups = tuple(frozenset(c | {t}) for c, t in zip(candidates, terms, strict=True))
         return LexicalScores(scores, coverage, terms, bm25_coverage, groups, by_language)
 
@@ -540,20 +503,77 @@ class Bm25Index:
         pairs: list[tuple[str, str]],
         translated: dict[str, set[str]],
         language: str,
+        lookup: _Lookup,
     ) -> tuple[float, float]:
         """(coverage, bm25_coverage) of the question against the passage bodies of one
         language group; a word found only through its (German) translation counts
         ``translated_word_weight`` in the second, in German passages only."""
         if not terms:
             return 0.0, 0.0
-        vocabulary = self._body_vocabulary[language]
-        known = sum(t in vocabulary for t in terms)
+        group = LANGUAGES.index(language)
+        known = sum(lookup.in_bodies(t, group) for t in terms)
         coverage = known / len(terms)
         if language != "de":
             return coverage, coverage
         translated_only = sum(
             1
             for word, term in pairs
-            if term not in vocabulary and translated.get(word, set()) & vocabulary
+            if not lookup.in_bodies(term, group)
+            and any(lookup.in_bodies(t, group) for t in translated.get(word, ()))
         )
         return coverage, coverage + self.translated_word_weight * translated_only / len(terms)
+
+
+class _Lookup:
+    """What one question needs to know of its words' postings, each looked up once."""
+
+    def __init__(self, index: Bm25Index) -> None:
+        self._index = index
+        self._hits: dict[str, tuple[np.ndarray, np.ndarray, np.ndarray]] = {}
+        self._scores: dict[str, np.ndarray] = {}
+
+    def hits(self, term: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(rows, counts, lengths) of the passage bodies ``term`` occurs in."""
+        found = self._hits.get(term)
+        if found is None:
+            found = self._hits[term] = self._index._body.hits(term)
+        return found
+
+    def frequency(self, term: str) -> int:
+        """How many passages hold ``term``, in their body or their shared title."""
+        rows = self.hits(term)[0]
+        title_rows = self._index._titles.hits(term)[0]
+        if not len(title_rows):
+            return len(rows)
+        return len(np.union1d(rows, title_rows))
+
+    def known(self, term: str) -> bool:
+        """Whether any passage holds ``term`` (a title's words count)."""
+        return bool(len(self.hits(term)[0])) or bool(len(self._index._titles.hits(term)[0]))
+
+    def in_bodies(self, term: str, group: int) -> bool:
+        """Whether a passage of language ``group`` holds ``term`` after any shared title."""
+        rows = self.hits(term)[0]
+        return bool(len(rows)) and bool(np.any(self._index.languages[rows] == group))
+
+    def bm25(self, terms: Sequence[str]) -> np.ndarray:
+        """Every passage's BM25 score for ``terms`` (a repeated term counts again), as
+        bm25s's "lucene" variant computes it."""
+        scores = np.zeros(self._index._size, dtype=np.float32)
+        for term in terms:
+            rows = self.hits(term)[0]
+            if len(rows):
+                scores[rows] += self._term_scores(term)
+        return scores
+
+    def _term_scores(self, term: str) -> np.ndarray:
+        found = self._scores.get(term)
+        if found is None:
+            index = self._index
+            rows, counts, lengths = self.hits(term)
+            n, df = index._size, len(rows)
+            idf = np.float32(math.log(1 + (n - df + 0.5) / (df + 0.5)))
+            tf = counts.astype(np.float32)
+            norm = index.k1 * ((1 - index.b) + index.b * lengths / index._mean_length)
+            found = self._scores[term] = (idf * (tf / (norm + tf))).astype(np.float32)
+        return found

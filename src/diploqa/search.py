@@ -20,7 +20,7 @@ from pathlib import Path
 
 import numpy as np
 
-from . import config
+from . import config, lexical
 from .articles import Article
 from .build import BuildReport, Progress, build
 from .chunking import PASSAGE, Chunk
@@ -230,27 +230,24 @@ class Index:
 
     @property
     def lexical(self) -> Bm25Index:
-        """The keyword index: the one saved with the generation where the ranking leaves
-        shared titles out (the default), else built from the stored passages on first use
-        (2.5 s for 10,000 passages, docs/benchmarks.md). A process that only builds never
-        needs it; :meth:`warm` reads or builds it ahead of the first search."""
+        """The keyword index: the generation's (saved with it, or the one this process
+        built or last updated) where the ranking leaves shared titles out (the default), else
+        built from the stored passages on first use (2.5 s for 10,000 passages,
+        docs/benchmarks.md). A process that only builds never needs it; :meth:`warm` reads
+        or builds it ahead of the first search."""
         if self._lexical is None:
             with self._lexical_lock:
                 if self._lexical is None:
                     dictionary = "configured" if self.ranking.dictionary else None
                     weight = self.ranking.translated_word_weight
-                    saved = self.stored.saved_keywords() if self.ranking.shared_titles else None
-                    if saved is not None:
-                        self._lexical = saved.with_query_settings(dictionary, weight)
-                    else:
-                        self._lexical = Bm25Index(
-                            self.stored.passages(),
-                            dictionary=dictionary,
-                            translated_word_weight=weight,
-                            shared_titles=shared_titles(self.stored.articles, self.stored.chunks)
-                            if self.ranking.shared_titles
-                            else None,
-                        )
+                    stored = self.stored
+                    if not self.ranking.shared_titles:  # a benchmark's variant: not kept
+                        base = Bm25Index(stored.passages(), None)
+                    elif (base := stored.saved_keywords()) is None:
+                        titles = shared_titles(stored.articles, stored.chunks)
+                        base = Bm25Index(stored.passages(), None, shared_titles=titles)
+                        lexical.remember(stored.key, base)  # the next update starts from it
+                    self._lexical = base.with_query_settings(dictionary, weight)
         return self._lexical
 
     def _group_articles(self) -> int:

@@ -29,14 +29,14 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .. import config
+from .. import config, lexical
 from ..articles import Article
 from ..chunking import Chunk, passages_for_embedding
 from ..encoders import Encoder
 from ..errors import DiploqaError, IndexCorruptError
 from ..faults import fault_point
 from ..files import atomic_write, fsync_path, sha256_file, temporaries, write_synced
-from ..lexical import KEYWORDS_FILE, Bm25Index, saved_tokens, shared_titles
+from ..lexical import KEYWORDS_FILE, Bm25Index, shared_titles
 from .base import VectorStore
 from .faiss_store import FaissStore
 from .manifest import GENERATION, MANIFEST, REBUILD_HINT, Manifest, read_manifest
@@ -84,24 +84,30 @@ class StoredIndex:
         index (the next build writes one, even with no article changed)."""
         return isinstance(self.path, Path) and KEYWORDS_FILE not in self.manifest.files
 
+    @property
+    def key(self) -> tuple:
+        """What tells this generation from any other (for :func:`diploqa.lexical.remember`)."""
+        files = self.manifest.files
+        return (
+            str(self.path),
+            self.manifest.generation,
+            files.get(METADATA_FILE),
+            files.get(KEYWORDS_FILE),
+        )
+
     def saved_keywords(self) -> Bm25Index | None:
         """The keyword index of the passages (with shared titles left out, the default
-        ranking's), as the build made it or as it saved it in the generation folder; None
-        where there is none (an older index, or Milvus: the caller builds it)."""
-        if self.keywords is not None:
-            return self.keywords
-        if not isinstance(self.path, Path):
-            return None
+        ranking's): the build's, the one this process last built or read for this
+        generation, or the one saved in its folder; None where there is none (an older
+        index, or Milvus in a new process: the caller builds it)."""
+        found = self.keywords or lexical.remembered(self.key)
+        if found is not None or not isinstance(self.path, Path):
+            return found
         folder = self.path / self.manifest.generation
-        return Bm25Index.load(folder, self.manifest.files, len(self.chunks), dictionary=None)
-
-    def saved_tokens(self) -> list[list[str]] | None:
-        """Each passage's tokens as the generation folder keeps them (a build reuses them
-        instead of tokenizing every passage again); None where there are none."""
-        if not isinstance(self.path, Path):
-            return None
-        folder = self.path / self.manifest.generation
-        return saved_tokens(folder, self.manifest.files, len(self.chunks))
+        found = Bm25Index.load(folder, self.manifest.files, len(self.chunks), dictionary=None)
+        if found is not None:
+            lexical.remember(self.key, found)
+        return found
 
 
 def load_stored(index_dir: str | Path, manifest: Manifest | None = None) -> StoredIndex:
@@ -193,9 +199,11 @@ def write_generation(
     chunking: config.ChunkingConfig,
     stories: Stories,
     backends: list[str] | None = None,
+    keywords: Bm25Index | None = None,
 ) -> StoredIndex:
     """Write a new generation beside the live one, then commit it by replacing the manifest
-    (``backends``: the runtimes whose vectors it holds, default ``encoder.backend``'s).
+    (``backends``: the runtimes whose vectors it holds, default ``encoder.backend``'s;
+    ``keywords``: the keyword index of its passages, built from them where not given).
 
     Returns the new generation as loaded, without reading back what was just written."""
     generation = _next_generation(index_dir)
@@ -206,8 +214,9 @@ def write_generation(
     write_synced(gen / METADATA_FILE, dump_metadata(articles, chunks, stories))
     files[METADATA_FILE] = sha256_file(gen / METADATA_FILE)
     by_id = {a.id: a for a in articles}
-    passages = passages_for_embedding(by_id, chunks)
-    keywords = Bm25Index(passages, None, shared_titles=shared_titles(by_id, chunks))
+    if keywords is None:
+        passages = passages_for_embedding(by_id, chunks)
+        keywords = Bm25Index(passages, None, shared_titles=shared_titles(by_id, chunks))
     files.update(keywords.save(gen))
     fsync_path(gen)
     manifest = Manifest.for_build(
@@ -225,7 +234,9 @@ def write_generation(
         index_dir / MANIFEST, manifest.to_json(), before_replace=lambda: fault_point("before-swap")
     )
     _remove_old_generations(index_dir, keep={generation})
-    return StoredIndex(index_dir, manifest, vectors, by_id, chunks, stories, keywords)
+    stored = StoredIndex(index_dir, manifest, vectors, by_id, chunks, stories, keywords)
+    lexical.remember(stored.key, keywords)
+    return stored
 
 
 def _remove_old_generations(index_dir: Path, keep: set[str]) -> None:

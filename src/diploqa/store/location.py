@@ -19,6 +19,7 @@ from ..articles import Article
 from ..chunking import Chunk
 from ..encoders import Encoder
 from ..errors import DiploqaError
+from ..lexical import Bm25Index
 from .faiss_store import FaissStore
 from .generations import (
     FILES,
@@ -67,6 +68,7 @@ class IndexLocation(Protocol):
         chunking: config.ChunkingConfig,
         stories: Stories,
         backends: list[str] | None = None,
+        keywords: Bm25Index | None = None,
     ) -> StoredIndex: ...
 
 
@@ -107,11 +109,12 @@ class FolderLocation:
         chunking: config.ChunkingConfig,
         stories: Stories,
         backends: list[str] | None = None,
+        keywords: Bm25Index | None = None,
     ) -> StoredIndex:
         with cleanup_on_write_error(self.path):
             store = FaissStore.from_vectors(vectors, encoder.dim)
             return write_generation(
-                self.path, encoder, articles, chunks, store, chunking, stories, backends
+                self.path, encoder, articles, chunks, store, chunking, stories, backends, keywords
             )
 
 

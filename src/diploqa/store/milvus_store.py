@@ -47,7 +47,7 @@ from typing import Any
 
 import numpy as np
 
-from .. import config
+from .. import config, lexical
 from ..articles import Article
 from ..chunking import Chunk
 from ..encoders import Encoder
@@ -648,8 +648,11 @@ class MilvusLocation:
         chunking: config.ChunkingConfig,
         stories: Stories,
         backends: list[str] | None = None,
+        keywords=None,
     ):
         """Write a new generation (two collections), then switch the alias to it.
+        ``keywords`` (the passages' keyword index) is not stored in the engine: each server
+        builds its own when it loads the index, and keeps it up to date across updates.
 
         Before the switch it checks that the live collection is still the one the build
         started from (:meth:`lock`): a build another process committed meanwhile is never
@@ -721,7 +724,10 @@ class MilvusLocation:
         # keep the previous one for readers that loaded it a moment ago.
         keep = {name, live}
         self._drop({n for n in existing if n not in keep}, quietly=True)
-        return StoredIndex(self.path, manifest, store, by_id, chunks, stories)
+        stored = StoredIndex(self.path, manifest, store, by_id, chunks, stories, keywords)
+        if keywords is not None:
+            lexical.remember(stored.key, keywords)
+        return stored
 
     def _write_meta(self, name: str, texts: dict[str, str]) -> None:
         pymilvus = _pymilvus()

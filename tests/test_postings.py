@@ -1,0 +1,146 @@
+"""The keyword index's postings: an update must give what a build from nothing gives."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from diploqa import postings
+from diploqa.files import sha256_file
+from diploqa.postings import Postings, Segment
+
+WORDS = ["kerry", "lawrow", "genf", "syri", "waffenruh", "sanktion", "moskau", "gesprach"]
+
+
+def _table(p: Postings) -> dict[tuple[str, int], tuple[int, int]]:
+    """(term, row) → (count, row length), over every term of every segment."""
+    out = {}
+    terms = {t for s in p.segments for t in s.terms}
+    for term in terms:
+        rows, counts, lengths = p.hits(term)
+        assert len(set(rows.tolist())) == len(rows)  # a row is a passage of one segment
+        for r, c, n in zip(rows.tolist(), counts.tolist(), lengths.tolist(), strict=True):
+            out[term, r] = (c, n)
+    return out
+
+
+def _same(a: Postings, b: Postings) -> None:
+    assert a.size == b.size and a.total_length == b.total_length
+    assert _table(a) == _table(b)
+    np.testing.assert_array_equal(a.lengths(), b.lengths())
+
+
+def test_a_segment_counts_each_term_per_passage():
+    seg = Segment.from_tokens([["genf", "kerry", "genf"], [], ["kerry"]])
+    docs, counts = seg.postings("genf")
+    assert docs.tolist() == [0] and counts.tolist() == [2]
+    docs, counts = seg.postings("kerry")
+    assert docs.tolist() == [0, 2] and counts.tolist() == [1, 1]
+    assert seg.postings("moskau") is None
+    assert seg.lengths.tolist() == [3, 0, 1]
+
+
+def test_an_update_adds_a_segment_and_drops_removed_rows():
+    docs = [["kerry", "genf"], ["lawrow"], ["syri", "syri"]]
+    old = Postings.build(docs)
+    # row 0 removed, row 2 → 0, a new passage → 1, row 1 → 2
+    new = old.updated(np.array([2, -1, 1]), [["moskau", "kerry"]])
+    _same(new, Postings.build([docs[2], ["moskau", "kerry"], docs[1]]))
+    assert len(new.segments) == 1  # the small new segment was merged: 2 ≤ 4 × 1 live
+
+
+def test_a_large_segment_is_not_rewritten_for_a_small_update():
+    docs = [[WORDS[i % 8], WORDS[(i * 3) % 8]] for i in range(100)]
+    old = Postings.build(docs)
+    new = old.updated(np.r_[np.arange(100), -1], [["kerry"]])
+    assert new.segments[0] is old.segments[0] and len(new.segments) == 2
+    _same(new, Postings.build([*docs, ["kerry"]]))
+
+
+def test_a_mostly_removed_segment_is_rewritten_without_its_dead_passages():
+    docs = [[WORDS[i % 8]] for i in range(40)]
+    old = Postings.build(docs)
+    new = old.updated(np.arange(10), [])
+    assert len(new.segments) == 1 and len(new.segments[0]) == 10
+    _same(new, Postings.build(docs[:10]))
+
+
+def test_each_row_without_origin_needs_one_fresh_passage():
+    with pytest.raises(ValueError, match="one fresh passage"):
+        Postings.build([["kerry"]]).updated(np.array([0, -1]), [])
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    st.lists(st.lists(st.sampled_from(WORDS), max_size=6), max_size=12),
+    st.lists(
+        st.tuples(
+            st.lists(st.booleans(), max_size=30),
+            st.lists(st.lists(st.sampled_from(WORDS), max_size=6), max_size=8),
+            st.randoms(use_true_random=False),
+        ),
+        max_size=6,
+    ),
+)
+def test_any_sequence_of_updates_equals_a_build_from_nothing(first, steps):
+    docs, index = list(first), Postings.build(first)
+    for keep, added, rng in steps:
+        kept = [i for i, k in zip(range(len(docs)), keep, strict=False) if k]
+        order = [(i, docs[i]) for i in kept] + [(-1, d) for d in added]
+        rng.shuffle(order)
+        origin = np.array([i for i, _ in order], np.int64)
+        fresh = [d for i, d in order if i < 0]
+        index = index.updated(origin, fresh)
+        docs = [d for _, d in order]
+        _same(index, Postings.build(docs))
+        assert len(index.segments) <= 1 + np.log2(max(len(docs), 1)) * 2
+
+
+def test_saved_postings_link_the_segments_an_earlier_generation_wrote(tmp_path):
+    one, two = tmp_path / "gen-1", tmp_path / "gen-2"
+    one.mkdir(), two.mkdir()
+    docs = [[WORDS[i % 8], WORDS[(i * 5) % 8]] for i in range(50)]
+    first = Postings.build(docs)
+    state, files = first.save(one, "body")
+    loaded = Postings.load(one, "body", state, files)
+    _same(loaded, first)
+    second = loaded.updated(np.r_[np.arange(50), -1], [["genf"]])
+    state, files2 = second.save(two, "body")
+    big = f"keywords.{first.segments[0].name}.npz"
+    assert files2[big] == files[big] == sha256_file(two / big)
+    assert (two / big).stat().st_ino == (one / big).stat().st_ino  # a hard link, not a copy
+    _same(Postings.load(two, "body", state, files2), Postings.build([*docs, ["genf"]]))
+
+
+@pytest.mark.parametrize("damage", ["rows", "docs", "counts", "lengths", "name"])
+def test_postings_crafted_to_match_their_checksums_fail_at_load(tmp_path, damage):
+    index = Postings.build([["kerry", "genf"], ["lawrow"], ["syri", "syri"]])
+    state, files = index.save(tmp_path, "body")
+    segment = index.segments[0]
+    path = tmp_path / f"keywords.{segment.name}.npz"
+    arrays = dict(np.load(path))
+    if damage == "rows":
+        np.save(tmp_path / "keywords.body.rows.npy", np.array([0, 0, 2]))
+    elif damage == "name":
+        state["segments"][0][0] = "../../etc/passwd"
+    else:
+        arrays[damage] = arrays[damage] + np.ones_like(arrays[damage]) * 7
+        with open(path, "wb") as fh:
+            np.savez(fh, **arrays)
+    files = {name: sha256_file(tmp_path / name) for name in files}
+    with pytest.raises((ValueError, KeyError)):
+        Postings.load(tmp_path, "body", state, files)
+
+
+def test_merge_factor_bounds_the_segments_of_many_small_updates():
+    docs = [[WORDS[i % 8]] for i in range(1000)]
+    index = Postings.build(docs)
+    for step in range(200):
+        n = index.size
+        index = index.updated(np.r_[np.arange(n), -1], [[WORDS[step % 8], "neu"]])
+    assert index.size == 1200 and len(index.segments) <= 8
+    assert index.segments[0] is not None and postings.MERGE_FACTOR == 4
+    rows, counts, _ = index.hits("neu")
+    assert sorted(rows.tolist()) == list(range(1000, 1200)) and set(counts.tolist()) == {1}
