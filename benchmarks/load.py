@@ -276,6 +276,12 @@ def main() -> int:
         help="only measure this many cold starts (alternating with --src-before if given)",
     )
     parser.add_argument("--src-before", type=Path, default=None, help="tree to compare with")
+    parser.add_argument(
+        "--index-before",
+        type=Path,
+        default=None,
+        help="the same index in the format --src-before writes (default: --index)",
+    )
     args = parser.parse_args()
     global SRC
     SRC = args.src.resolve()
@@ -353,10 +359,11 @@ def cold_starts(args: argparse.Namespace, probe: str) -> int:
     if args.src_before:
         trees = {"before": args.src_before.resolve(), **trees}
     times: dict[str, list[tuple[float, float]]] = {name: [] for name in trees}
+    indexes = {"before": args.index_before or args.index, "after": args.index}
     for _ in range(args.cold_starts):
         for name, tree in trees.items():
             SRC = tree
-            proc, first, page = start_server(args.index, args.articles, free_port(), probe)
+            proc, first, page = start_server(indexes[name], args.articles, free_port(), probe)
             stop(proc)
             times[name].append((first, page))
             print(f"{name}: first answer {first:.2f} s, page {page:.2f} s", flush=True)

@@ -14,7 +14,13 @@ import pytest
 from diploqa import config
 from diploqa.config import RankingConfig
 from diploqa.dictionary import Dictionary, build_table, open_dictionary, parse_ding
-from diploqa.lexical import KEYWORDS_FILE, STOPWORDS_EN, STOPWORDS_GERMAN, Bm25Index
+from diploqa.lexical import (
+    KEYWORDS_FILE,
+    STOPWORDS_EN,
+    STOPWORDS_GERMAN,
+    Bm25Index,
+    passage_digests,
+)
 
 PASSAGES = [
     "Kerry traf Lawrow in Sotschi am Schwarzen Meer.",
@@ -351,6 +357,27 @@ def test_an_old_row_taken_twice_is_split_again_for_the_second():
     _same_scores(updated, Bm25Index(new, dictionary=None), new)
 
 
+def test_matching_reuses_the_rows_whose_text_it_holds():
+    """A server that loads a generation another process wrote splits only the passages its
+    previous keyword index does not hold (by text), with the result of a build."""
+    old = Bm25Index(["Kerry traf Lawrow.", "Assad regiert.", "Die Waffenruhe hielt."], None)
+    new = ["Die Waffenruhe hielt.", "Neue Sanktionen gegen Moskau.", "Kerry traf Lawrow."]
+    tokenized = []
+    original = Bm25Index.tokenize
+    Bm25Index.tokenize = lambda self, text: tokenized.append(text) or original(self, text)
+    try:
+        matched = old.matching(new)
+    finally:
+        Bm25Index.tokenize = original
+    assert tokenized == [new[1]]
+    _same_scores(matched, Bm25Index(new, dictionary=None), new)
+    np.testing.assert_array_equal(matched.digests, passage_digests(new))
+    unrelated = Bm25Index(["Das Wetter bleibt mild."], None).matching(new)
+    _same_scores(unrelated, Bm25Index(new, dictionary=None), new)
+    empty = Bm25Index([], None).matching(new)
+    _same_scores(empty, Bm25Index(new, dictionary=None), new)
+
+
 def test_an_origin_that_does_not_fit_is_refused():
     old = Bm25Index(["Kerry traf Lawrow."], dictionary=None)
     with pytest.raises(ValueError, match="origin"):
@@ -419,6 +446,7 @@ def test_saved_keyword_index_scores_like_the_one_it_was_built_from(tmp_path):
     loaded = Bm25Index.load(tmp_path, checksums, len(MIXED), dictionary=None)
     assert loaded is not None
     _same_scores(built, loaded)
+    np.testing.assert_array_equal(loaded.digests, passage_digests(MIXED))
     # the shared title is still no keyword evidence once read back
     assert loaded.score("Liveblog").coverage == 0
 
@@ -454,6 +482,7 @@ def test_a_keyword_index_without_keywords_round_trips(tmp_path):
         "crafted settings",
         "crafted postings",
         "crafted languages",
+        "crafted digests",
     ],
 )
 def test_a_damaged_or_foreign_keyword_index_is_not_read(tmp_path, damage, caplog):
@@ -481,6 +510,10 @@ def test_a_damaged_or_foreign_keyword_index_is_not_read(tmp_path, damage, caplog
             saved["languages"] = "7" * passages
         state.write_text(json.dumps(saved))
         checksums[KEYWORDS_FILE] = diploqa_sha(state)
+    elif damage == "crafted digests":
+        digests = tmp_path / "keywords.digests.npy"
+        np.save(digests, np.zeros(passages + 1, np.uint64))
+        checksums[digests.name] = diploqa_sha(digests)
     else:
         rows = tmp_path / "keywords.body.rows.npy"
         np.save(rows, np.load(rows) + 1000)

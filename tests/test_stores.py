@@ -213,3 +213,30 @@ def test_server_holder_picks_up_a_milvus_build_and_reports_a_dropped_collection(
         assert "lost part of the index" in page and "Traceback" not in page
     finally:
         _release(store)
+
+
+def test_a_milvus_server_splits_only_what_another_process_changed(tmp_path, embedder, monkeypatch):
+    """Milvus keeps no keyword files: a server that reloads a generation another process
+    wrote makes its keyword index from the one it served, splitting only the new passages."""
+    from diploqa import lexical
+    from diploqa.lexical import Bm25Index
+
+    store = f"milvus-lite:{tmp_path / 'shared.db'}"
+    articles, index_dir = copy_seeds(tmp_path / "articles"), tmp_path / "index"
+    diploqa.build_index(articles, index_dir, store=store)
+    monkeypatch.setattr(lexical, "_latest", None)  # the server: a process of its own
+    served = diploqa.load_index(index_dir, store=store).warm()
+    with monkeypatch.context() as other:  # another process's build
+        other.setattr(lexical, "remember", lambda *_: None)
+        (articles / "005_genf.txt").write_text(NEW_ARTICLE, encoding="utf-8")
+        diploqa.build_index(articles, index_dir, store=store)
+    tokenized = []
+    original = Bm25Index.tokenize
+    monkeypatch.setattr(
+        Bm25Index, "tokenize", lambda self, text: tokenized.append(text) or original(self, text)
+    )
+    reloaded = diploqa.load_index(index_dir, store=store).warm()
+    new_passages = set(reloaded.stored.passages()) - set(served.stored.passages())
+    assert new_passages and {t for t in tokenized if len(t) > 60} == new_passages
+    assert reloaded.search(GENEVA_QUESTION, k=1)[0].source == "005_genf.txt"
+    _release(store)

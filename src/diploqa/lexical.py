@@ -29,6 +29,7 @@ import re
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from hashlib import blake2b
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
@@ -37,7 +38,7 @@ import Stemmer
 
 from .config import RankingConfig
 from .dictionary import Dictionary, default_dictionary
-from .files import sha256_file, write_synced
+from .files import fsync_path, sha256_file, write_synced
 from .postings import Postings
 
 if TYPE_CHECKING:
@@ -139,6 +140,8 @@ KEYWORDS_FILE = f"keywords.v{KEYWORDS_VERSION}.json"
 #: The two postings of a keyword index: the passages' words after any shared title (scored),
 #: and the words of the shared title lines (they count only as words of the corpus).
 _ROLES = ("body", "titles")
+#: Each passage's text digest (:func:`passage_digests`).
+_DIGESTS_FILE = "keywords.digests.npy"
 
 
 def shared_titles(articles: Mapping[str, Article], chunks: Sequence[Chunk]) -> list[str]:
@@ -148,6 +151,13 @@ def shared_titles(articles: Mapping[str, Article], chunks: Sequence[Chunk]) -> l
         title if count[title] > 1 else ""
         for title in (articles[c.article_id].title for c in chunks)
     ]
+
+
+def passage_digests(passages: Sequence[str]) -> np.ndarray:
+    """An 8-byte BLAKE2b digest of each passage: which rows of two generations hold the same
+    text (a collision among a million passages has odds of about 1 in 30 million)."""
+    joined = b"".join(blake2b(p.encode("utf-8"), digest_size=8).digest() for p in passages)
+    return np.frombuffer(joined, np.uint64).copy()
 
 
 #: (index identity, keyword index) of the last generation this process built or loaded: the
@@ -162,10 +172,12 @@ def remember(key: object, index: Bm25Index) -> None:
     _latest = (key, index)
 
 
-def remembered(key: object) -> Bm25Index | None:
-    """The keyword index :func:`remember` kept for ``key``, else None."""
+def remembered(key: object | None = None) -> Bm25Index | None:
+    """The keyword index :func:`remember` kept for ``key`` (None: whichever it kept)."""
     latest = _latest
-    return latest[1] if latest is not None and latest[0] == key else None
+    if latest is None or (key is not None and latest[0] != key):
+        return None
+    return latest[1]
 
 
 @dataclass(frozen=True)
@@ -231,13 +243,15 @@ class Bm25Index:
     ) -> None:
         self._query_settings(dictionary, translated_word_weight)
         body, titles, languages = self._split(passages, shared_titles, range(len(passages)))
-        self._set_corpus(Postings.build(body), Postings.build(titles), languages, k1, b)
+        postings = Postings.build(body), Postings.build(titles)
+        self._set_corpus(*postings, languages, passage_digests(passages), k1, b)
 
     def updated(
         self,
         passages: Sequence[str],
         origin: np.ndarray,
         shared_titles: Sequence[str] | None = None,
+        digests: np.ndarray | None = None,
     ) -> Bm25Index:
         """The keyword index of the next generation's ``passages``, made from this one (the
         previous generation's): row ``i`` is this index's row ``origin[i]`` where that is
@@ -255,7 +269,9 @@ class Bm25Index:
         had_title = self._titles.lengths() > 0
         shared = np.fromiter(map(bool, titles), bool, len(passages))
         kept = origin >= 0
-        check = np.flatnonzero(kept & (shared | had_title[np.where(kept, origin, 0)]))
+        prior = np.zeros(len(passages), bool)
+        prior[kept] = had_title[origin[kept]]
+        check = np.flatnonzero(kept & (shared | prior))
         for i in check.tolist():
             if had_title[origin[i]] != (self._title_words(passages[i], titles[i]) > 0):
                 origin[i] = -1  # its title became, or stopped being, shared
@@ -265,15 +281,37 @@ class Bm25Index:
         kept = origin >= 0
         all_languages[kept] = self.languages[origin[kept]]
         all_languages[fresh] = languages
+        if digests is None:
+            digests = np.zeros(len(passages), np.uint64)
+            digests[kept] = self.digests[origin[kept]]
+            digests[fresh] = passage_digests([passages[i] for i in fresh.tolist()])
         other = copy.copy(self)
         other._set_corpus(
             self._body.updated(origin, body),
             self._titles.updated(origin, titles),
             all_languages,
+            digests,
             self.k1,
             self.b,
         )
         return other
+
+    def matching(
+        self, passages: Sequence[str], shared_titles: Sequence[str] | None = None
+    ) -> Bm25Index:
+        """The keyword index of ``passages`` made from this one, whatever generation it was:
+        rows whose text this index holds keep their counts (:meth:`updated`), the others are
+        split and stemmed. A server that loads a generation another process wrote (Milvus
+        keeps no keyword files) so splits only what changed since the one it served."""
+        digests = passage_digests(passages)
+        origin = np.full(len(passages), -1, np.int64)
+        if self._size:
+            order = np.argsort(self.digests, kind="stable")
+            known = self.digests[order]
+            at = np.minimum(np.searchsorted(known, digests), len(known) - 1)
+            found = known[at] == digests
+            origin[found] = order[at[found]]
+        return self.updated(passages, origin, shared_titles, digests)
 
     def _title_words(self, passage: str, title: str) -> int:
         """How many of ``passage``'s first words are its shared ``title``'s (0: none)."""
@@ -305,10 +343,17 @@ class Bm25Index:
         self._dictionary = default_dictionary() if dictionary == "configured" else dictionary
 
     def _set_corpus(
-        self, body: Postings, titles: Postings, languages: np.ndarray, k1: float, b: float
+        self,
+        body: Postings,
+        titles: Postings,
+        languages: np.ndarray,
+        digests: np.ndarray,
+        k1: float,
+        b: float,
     ) -> None:
         """What the passages alone determine (computed, updated or read by :meth:`load`)."""
         self._body, self._titles = body, titles
+        self.digests = digests  # of each passage's text (see :meth:`matching`)
         self._size = body.size
         self.k1, self.b = k1, b
         self._mean_length = body.total_length / body.size if body.size else 0.0
@@ -341,7 +386,9 @@ class Bm25Index:
             "groups": list(LANGUAGES),
             "languages": "".join(map(str, self.languages.tolist())),
         }
-        files: dict[str, str] = {}
+        np.save(folder / _DIGESTS_FILE, self.digests, allow_pickle=False)
+        fsync_path(folder / _DIGESTS_FILE)
+        files = {_DIGESTS_FILE: sha256_file(folder / _DIGESTS_FILE)}
         for role, postings in zip(_ROLES, (self._body, self._titles), strict=True):
             state[role], written = postings.save(folder, role)
             files.update(written)
@@ -370,7 +417,7 @@ class Bm25Index:
             if state.get("version") != KEYWORDS_VERSION or state.get("groups") != list(LANGUAGES):
                 log.info("%s: keyword index of another version; not read", folder)
                 return None
-            names = [KEYWORDS_FILE]
+            names = [KEYWORDS_FILE, _DIGESTS_FILE]
             for role in _ROLES:
                 names += [f"keywords.{name}.npz" for name, _ in state[role]["segments"]]
                 names.append(f"keywords.{role}.rows.npy")
@@ -385,6 +432,9 @@ class Bm25Index:
             if len(languages) != passages or (passages and int(languages.max()) >= len(LANGUAGES)):
                 raise ValueError("the passages' languages do not fit")
             body, titles = (Postings.load(folder, r, state[r], checksums) for r in _ROLES)
+            digests = np.load(folder / _DIGESTS_FILE, allow_pickle=False)
+            if digests.dtype != np.uint64 or digests.shape != (passages,):
+                raise ValueError("the passages' digests do not fit")
             k1, b = state["k1"], state["b"]
             if body.size != passages or titles.size != passages:
                 raise ValueError("the postings do not fit the passages")
@@ -395,7 +445,7 @@ class Bm25Index:
             return None
         index = cls.__new__(cls)
         index._query_settings(dictionary, translated_word_weight)
-        index._set_corpus(body, titles, languages.astype(np.int8), k1, b)
+        index._set_corpus(body, titles, languages.astype(np.int8), digests, k1, b)
         return index
 
     def tokenize(self, text: str) -> list[str]:

@@ -245,7 +245,11 @@ class Index:
                         base = Bm25Index(stored.passages(), None)
                     elif (base := stored.saved_keywords()) is None:
                         titles = shared_titles(stored.articles, stored.chunks)
-                        base = Bm25Index(stored.passages(), None, shared_titles=titles)
+                        previous = lexical.remembered()  # the generation served before
+                        if previous is not None:
+                            base = previous.matching(stored.passages(), titles)
+                        else:
+                            base = Bm25Index(stored.passages(), None, shared_titles=titles)
                         lexical.remember(stored.key, base)  # the next update starts from it
                     self._lexical = base.with_query_settings(dictionary, weight)
         return self._lexical
