@@ -357,10 +357,24 @@ class Bm25Index:
         self._size = body.size
         self.k1, self.b = k1, b
         self._mean_length = body.total_length / body.size if body.size else 0.0
+        self._norms: list[np.ndarray] | None = None
         self.languages = languages
         counts = np.bincount(languages, minlength=len(LANGUAGES))
         self.present = tuple(LANGUAGES[i] for i in np.flatnonzero(counts))
         self.majority = LANGUAGES[int(np.argmax(counts))] if self._size else "de"
+
+    def length_norms(self) -> list[np.ndarray]:
+        """Per body segment, each passage's ``k1 · (1 − b + b · length / mean length)``
+        (float32), BM25's denominator less the count: computed once per generation, not per
+        posting of every question (a third of the keyword scoring's time)."""
+        norms = self._norms
+        if norms is None:
+            mean = self._mean_length or 1.0
+            norms = self._norms = [
+                (self.k1 * ((1 - self.b) + self.b * s.lengths / mean)).astype(np.float32)
+                for s in self._body.segments
+            ]
+        return norms
 
     def with_query_settings(
         self,
@@ -583,10 +597,11 @@ class _Lookup:
         self._scores: dict[str, np.ndarray] = {}
 
     def hits(self, term: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """(rows, counts, lengths) of the passage bodies ``term`` occurs in."""
+        """(rows, counts, length norms) of the passage bodies ``term`` occurs in."""
         found = self._hits.get(term)
         if found is None:
-            found = self._hits[term] = self._index._body.hits(term)
+            index = self._index
+            found = self._hits[term] = index._body.hits(term, index.length_norms())
         return found
 
     def frequency(self, term: str) -> int:
@@ -619,11 +634,9 @@ class _Lookup:
     def _term_scores(self, term: str) -> np.ndarray:
         found = self._scores.get(term)
         if found is None:
-            index = self._index
-            rows, counts, lengths = self.hits(term)
-            n, df = index._size, len(rows)
+            rows, counts, norms = self.hits(term)
+            n, df = self._index._size, len(rows)
             idf = np.float32(math.log(1 + (n - df + 0.5) / (df + 0.5)))
             tf = counts.astype(np.float32)
-            norm = index.k1 * ((1 - index.b) + index.b * lengths / index._mean_length)
-            found = self._scores[term] = (idf * (tf / (norm + tf))).astype(np.float32)
+            found = self._scores[term] = idf * (tf / (norms + tf))
         return found

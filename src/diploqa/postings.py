@@ -189,8 +189,10 @@ class Postings:
 
     def __init__(self, segments: Sequence[Segment], rows: Sequence[np.ndarray], size: int):
         self.segments, self.rows, self.size = tuple(segments), tuple(rows), size
+        live = [r >= 0 for r in self.rows]
+        self._all_live = tuple(bool(m.all()) for m in live)
         self.total_length = sum(
-            int(seg.lengths[r >= 0].sum()) for seg, r in zip(self.segments, self.rows, strict=True)
+            int(seg.lengths[m].sum()) for seg, m in zip(self.segments, live, strict=True)
         )
 
     @classmethod
@@ -215,16 +217,20 @@ class Postings:
         segments, rows = _merged(segments, rows)
         return Postings(segments, rows, len(origin))
 
-    def hits(self, term: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """(rows, counts, passage lengths) of the live passages ``term`` occurs in."""
+    def hits(
+        self, term: str, per_passage: Sequence[np.ndarray] | None = None
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(rows, counts, values) of the live passages ``term`` occurs in; the values are
+        ``per_passage[segment][passage]`` (default: the passages' lengths)."""
+        values = per_passage or [s.lengths for s in self.segments]
         parts = []
-        for segment, rows in zip(self.segments, self.rows, strict=True):
+        for i, (segment, rows) in enumerate(zip(self.segments, self.rows, strict=True)):
             found = segment.postings(term)
             if found is not None:
                 docs, counts = found
-                at = rows[docs]
-                live = at >= 0
-                parts.append((at[live], counts[live], segment.lengths[docs[live]]))
+                if not self._all_live[i]:
+                    docs, counts = docs[rows[docs] >= 0], counts[rows[docs] >= 0]
+                parts.append((rows[docs], counts, values[i][docs]))
         if not parts:
             return _NO_HITS
         if len(parts) == 1:
