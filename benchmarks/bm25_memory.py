@@ -92,7 +92,33 @@ def _question_times(
     return ours, counts, stored, len(terms)
 
 
-def rebuilds(corpus: list[str], sizes: list[int], questions: list[str]) -> None:
+def milvus_round_trip(index: Bm25Index, n: int, folder: Path) -> tuple[float, float]:
+    """Seconds to store ``index`` in a Milvus Lite file as a build does, and to read it back
+    as a server's start does (fetch, check, load)."""
+    from types import SimpleNamespace
+
+    from diploqa import config
+    from diploqa.store.milvus_store import MilvusLocation, forget_client
+
+    address = config.parse_store(f"milvus-lite:{folder / 'keywords.db'}")
+    location = MilvusLocation(address)
+    started = time.perf_counter()
+    texts, files = location._store_keywords(index)
+    location._write_meta("bench__meta", texts)
+    stored = time.perf_counter() - started
+    (folder / "fetched").mkdir()
+    started = time.perf_counter()
+    location._fetch_keywords("bench", SimpleNamespace(files=files), folder / "fetched")
+    loaded = Bm25Index.load(folder / "fetched", files, n, dictionary=None)
+    read = time.perf_counter() - started
+    assert loaded is not None
+    forget_client(address)
+    return stored, read
+
+
+def rebuilds(
+    corpus: list[str], sizes: list[int], questions: list[str], with_milvus: bool = False
+) -> None:
     """Per size: the first build; an update of 1 % and of one article (5 passages) by
     :meth:`Bm25Index.updated` beside a build from nothing of the same passages (what every
     update cost before format 3), checked to score alike; saving both generations (the
@@ -149,6 +175,7 @@ def rebuilds(corpus: list[str], sizes: list[int], questions: list[str]) -> None:
         load = time.perf_counter() - started
         assert loaded is not None
         size = sum(f.stat().st_size for f in (folder / "a").iterdir()) / 2**20
+        milvus = milvus_round_trip(index, n, folder) if with_milvus else None
         shutil.rmtree(folder)
         ours, counts, stored, asked = _question_times(index, texts, questions)
         load_avg = ", ".join(f"{x:.1f}" for x in os.getloadavg())
@@ -170,6 +197,12 @@ def rebuilds(corpus: list[str], sizes: list[int], questions: list[str]) -> None:
             f"({asked} questions); load average {load_avg}",
             flush=True,
         )
+        if milvus:
+            print(
+                f"  Milvus Lite: stored with a build in {milvus[0]:.1f} s, read at a server's "
+                f"start in {milvus[1]:.1f} s (a build from the passages: {first:.1f} s)",
+                flush=True,
+            )
 
 
 def main() -> None:
@@ -177,10 +210,13 @@ def main() -> None:
     parser.add_argument("--data", type=Path, required=True)
     parser.add_argument("--sizes", type=int, nargs="*", default=None)
     parser.add_argument("--xquad", type=Path, default=Path("../shared/data/xquad"))
+    parser.add_argument(
+        "--milvus", action="store_true", help="also store and read it in Milvus Lite"
+    )
     args = parser.parse_args()
     corpus = passages(args.data)
     if args.sizes:
-        rebuilds(corpus, args.sizes, questions(args.xquad))
+        rebuilds(corpus, args.sizes, questions(args.xquad), args.milvus)
         return
     held = {}
     for n in (len(corpus) // 4, len(corpus) // 2, len(corpus)):

@@ -84,6 +84,10 @@ def test_server_outage_is_one_line_everywhere_and_diploqa_recovers_when_milvus_i
         forget_milvus_client(store)
 
 
+def location_name(store: str) -> str:
+    return diploqa.store.location.open_location(None, store).address.collection
+
+
 def _collections(store: str) -> tuple[list[str], list[str]]:
     """(collections, aliases) of the index ``store`` names on its server."""
     location = diploqa.store.location.open_location(None, store)
@@ -161,7 +165,8 @@ def test_two_builders_on_one_server_never_mix_and_the_loser_is_told(
         assert loaded.search(GENEVA_QUESTION, k=1)[0].source == "005_genf.txt"
         names, aliases = _collections(store)
         live, previous = last.stored.vectors.collection, second.stored.vectors.collection
-        assert names == sorted([live, f"{live}__meta", previous, f"{previous}__meta"])
+        keywords = f"{location_name(store)}__keywords"  # the keyword segments of all of them
+        assert names == sorted([live, f"{live}__meta", previous, f"{previous}__meta", keywords])
         assert aliases == ["news"] and first.stored.vectors.collection not in names
     finally:
         forget_milvus_client(store)

@@ -117,6 +117,9 @@ def test_killed_build_leaves_previous_index_answering(store, tmp_path, fault, em
     else:  # the killed build's collections are dropped; live and previous stay
         location = diploqa.store.location.open_location(index_dir, store)
         assert sorted(location._generations().values()) == [1, 3]
+        # and the keyword segments the killed build sent are deleted with them
+        named = {f for i in (old, recovered) for f in i.manifest.files if "seg-" in f}
+        assert location._stored_segments() == named
 
 
 def test_mismatched_model_is_refused(store, tmp_path, embedder):
@@ -216,8 +219,9 @@ def test_server_holder_picks_up_a_milvus_build_and_reports_a_dropped_collection(
 
 
 def test_a_milvus_server_splits_only_what_another_process_changed(tmp_path, embedder, monkeypatch):
-    """Milvus keeps no keyword files: a server that reloads a generation another process
-    wrote makes its keyword index from the one it served, splitting only the new passages."""
+    """A server that reloads a generation another process wrote without a keyword index (an
+    older diploqa; or one it cannot read) makes its keyword index from the one it served,
+    splitting only the new passages."""
     from diploqa import lexical
     from diploqa.lexical import Bm25Index
 
@@ -226,8 +230,10 @@ def test_a_milvus_server_splits_only_what_another_process_changed(tmp_path, embe
     diploqa.build_index(articles, index_dir, store=store)
     monkeypatch.setattr(lexical, "_latest", None)  # the server: a process of its own
     served = diploqa.load_index(index_dir, store=store).warm()
-    with monkeypatch.context() as other:  # another process's build
+    with monkeypatch.context() as other:  # another process's build, of an older diploqa
         other.setattr(lexical, "remember", lambda *_: None)
+        location_type = type(diploqa.store.location.open_location(None, store))
+        other.setattr(location_type, "_store_keywords", lambda *_: ({}, {}))
         (articles / "005_genf.txt").write_text(NEW_ARTICLE, encoding="utf-8")
         diploqa.build_index(articles, index_dir, store=store)
     tokenized = []
@@ -239,4 +245,65 @@ def test_a_milvus_server_splits_only_what_another_process_changed(tmp_path, embe
     new_passages = set(reloaded.stored.passages()) - set(served.stored.passages())
     assert new_passages and {t for t in tokenized if len(t) > 60} == new_passages
     assert reloaded.search(GENEVA_QUESTION, k=1)[0].source == "005_genf.txt"
+    _release(store)
+
+
+def _segment_markers(store: str) -> set[str]:
+    location = diploqa.store.location.open_location(None, store)
+    return location._stored_segments()
+
+
+def test_a_milvus_index_keeps_its_keyword_index_in_the_engine(
+    tmp_path, embedder, monkeypatch, caplog
+):
+    """A server that loads a Milvus index reads the keyword index stored with it instead of
+    splitting every passage; an update sends only its new segment, and segments no kept
+    generation names are deleted; a damaged segment costs a build, never answers."""
+    from diploqa import lexical
+    from diploqa.lexical import Bm25Index
+
+    store = f"milvus-lite:{tmp_path / 'shared.db'}"
+    articles, index_dir = copy_seeds(tmp_path / "articles"), tmp_path / "index"
+    first = diploqa.build_index(articles, index_dir, store=store)
+    segments = {f for f in first.manifest.files if f.startswith("keywords.seg-")}
+    assert segments and _segment_markers(store) == segments
+    expected = [h.source for h in first.search(QUESTIONS[1], k=5)]
+
+    monkeypatch.setattr(lexical, "_latest", None)  # a server: a process of its own
+    with monkeypatch.context() as patch:
+        patch.setattr(Bm25Index, "__init__", lambda *_, **__: pytest.fail("built, not read"))
+        served = diploqa.load_index(index_dir, store=store).warm()
+    assert [h.source for h in served.search(QUESTIONS[1], k=5)] == expected
+
+    sent = []
+    location_type = type(diploqa.store.location.open_location(None, store))
+    original = location_type._insert_pieces
+    monkeypatch.setattr(
+        location_type,
+        "_insert_pieces",
+        lambda self, name, texts, *a: sent.extend(texts) or original(self, name, texts, *a),
+    )
+    (articles / "005_genf.txt").write_text(NEW_ARTICLE, encoding="utf-8")
+    second = diploqa.build_index(articles, index_dir, store=store)
+    new_segments = {f for f in second.manifest.files if f.startswith("keywords.seg-")}
+    assert segments < new_segments  # the old segment is kept, and not sent again
+    assert {f for f in sent if f.startswith("keywords.seg-")} == new_segments - segments
+
+    changed = articles / "003_fa869275608591a9.txt"
+    changed.write_text(changed.read_text(encoding="utf-8") + "\n\nNachtrag.\n", "utf-8")
+    third = diploqa.build_index(articles, index_dir, store=store)
+    kept = {f for m in (second, third) for f in m.manifest.files if "seg-" in f}
+    assert _segment_markers(store) == kept  # what no kept generation names is gone
+
+    monkeypatch.setattr(lexical, "_latest", None)
+    location = diploqa.store.location.open_location(None, store)
+    segment = sorted(f for f in third.manifest.files if "seg-" in f)[0]
+    location.client.upsert(
+        location._keyword_collection(),
+        [{"key": f"{segment}#000000", "data": "ZGFtYWdlZA==", "unused": [0.0, 0.0]}],
+    )
+    with caplog.at_level("WARNING", logger="diploqa.lexical"):
+        reloaded = diploqa.load_index(index_dir, store=store)
+        assert reloaded.search(GENEVA_QUESTION, k=1)[0].source == "005_genf.txt"
+    assert f"{segment} damaged" in caplog.text
     _release(store)

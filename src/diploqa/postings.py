@@ -129,6 +129,7 @@ class Segment:
             checksum = self._file[1]
         else:
             blob = np.frombuffer("\n".join(self.terms).encode("utf-8"), np.uint8)
+            target.unlink(missing_ok=True)  # never write through a link another folder shares
             with open(target, "wb") as fh:
                 np.savez(
                     fh,

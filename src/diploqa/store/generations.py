@@ -24,7 +24,8 @@ import logging
 import os
 import re
 import shutil
-from collections.abc import Iterator
+import tempfile
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -60,6 +61,8 @@ class StoredIndex:
     #: The keyword index the build that wrote this generation made (None once loaded: see
     #: :meth:`saved_keywords`).
     keywords: Bm25Index | None = field(default=None, repr=False, compare=False)
+    #: Writes the keyword index's files into a folder, where they are not in ``path`` (Milvus).
+    fetch_keywords: Callable[[Path], None] | None = field(default=None, repr=False, compare=False)
 
     @property
     def model(self) -> str:
@@ -98,16 +101,27 @@ class StoredIndex:
     def saved_keywords(self) -> Bm25Index | None:
         """The keyword index of the passages (with shared titles left out, the default
         ranking's): the build's, the one this process last built or read for this
-        generation, or the one saved in its folder; None where there is none (an older
-        index, or Milvus in a new process: the caller builds it)."""
+        generation, or the one saved with it (its folder, or the Milvus engine); None where
+        there is none or it is damaged (an older index: the caller builds it)."""
         found = self.keywords or lexical.remembered(self.key)
-        if found is not None or not isinstance(self.path, Path):
+        if found is not None or KEYWORDS_FILE not in self.manifest.files:
             return found
-        folder = self.path / self.manifest.generation
-        found = Bm25Index.load(folder, self.manifest.files, len(self.chunks), dictionary=None)
+        if isinstance(self.path, Path):
+            found = self._load_keywords(self.path / self.manifest.generation)
+        elif self.fetch_keywords is not None:
+            with tempfile.TemporaryDirectory(prefix="diploqa-keywords-") as tmp:
+                try:
+                    self.fetch_keywords(Path(tmp))
+                except (DiploqaError, OSError, ValueError) as err:
+                    log.warning("%s: keyword index not read (%s); building it", self.path, err)
+                    return None
+                found = self._load_keywords(Path(tmp))
         if found is not None:
             lexical.remember(self.key, found)
         return found
+
+    def _load_keywords(self, folder: Path) -> Bm25Index | None:
+        return Bm25Index.load(folder, self.manifest.files, len(self.chunks), dictionary=None)
 
 
 def load_stored(index_dir: str | Path, manifest: Manifest | None = None) -> StoredIndex:

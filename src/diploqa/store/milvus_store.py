@@ -7,7 +7,14 @@ One generation is two collections, both written completely before anyone reads t
                                         words, date range)
     <name>__gen_000007_1f2e3d4c__meta   the manifest and the metadata (articles, chunks,
                                         stories) as JSON text in pieces, checked against the
-                                        manifest's checksum
+                                        manifest's checksum; and the keyword index's own
+                                        files (base64), all but its segments
+
+The keyword index's segments (:mod:`diploqa.postings`) are immutable and most outlive a
+generation, so they live in one collection per index, ``<name>__keywords`` (base64 pieces, a
+marker row once a segment is complete): a build sends only the segments it made, a server
+reads the keyword index from there instead of splitting every passage, and a build deletes
+the segments neither its generation nor the previous one names.
 
 The alias ``<name>`` names the live generation's chunk collection; a build switches it in one
 ``alter_alias`` after both collections are complete, so a search never sees half an update. A
@@ -29,7 +36,9 @@ and every engine error reaches the user as one :class:`~diploqa.errors.DiploqaEr
 
 from __future__ import annotations
 
+import base64
 import contextlib
+import functools
 import hashlib
 import json
 import logging
@@ -37,6 +46,7 @@ import os
 import re
 import secrets
 import socket
+import tempfile
 import threading
 import time
 from collections.abc import Iterator, Sequence
@@ -68,6 +78,11 @@ _GENERATION = "{name}__gen_{number:06d}_{tail}"
 LEASE_SECONDS = 60.0
 #: Text pieces of the metadata collection (VARCHAR holds at most 65,535 bytes; 4 per char).
 PIECE_CHARS = 16_000
+#: Pieces of the keyword index's files, base64 (ASCII: one byte per character).
+KEYWORD_PIECE_CHARS = 60_000
+#: The collection of the keyword index's segments, shared by an index's generations (a segment
+#: is immutable and most are kept from one generation to the next: uploaded once).
+_KEYWORD_SEGMENTS = "{name}__keywords"
 #: Rows per insert call (a gRPC message holds at most 64 MB; 896-d rows are 3.5 kB).
 INSERT_BATCH = 2_000
 #: Milvus answers at most this many hits per query.
@@ -630,7 +645,8 @@ class MilvusLocation:
                 f"{live} in {self.address}: {len(vectors)} vectors for {len(chunks)} passages: "
                 f"{REBUILD_HINT}"
             )
-        return StoredIndex(self.path, manifest, vectors, articles, chunks, stories)
+        fetch = functools.partial(self._fetch_keywords, live, manifest)
+        return StoredIndex(self.path, manifest, vectors, articles, chunks, stories, None, fetch)
 
     def _collection(self, generation: str, tail: str = "") -> str:
         """The chunk collection of ``generation`` (indexes before the random tail had none)."""
@@ -651,8 +667,10 @@ class MilvusLocation:
         keywords=None,
     ):
         """Write a new generation (two collections), then switch the alias to it.
-        ``keywords`` (the passages' keyword index) is not stored in the engine: each server
-        builds its own when it loads the index, and keeps it up to date across updates.
+        ``keywords`` (the passages' keyword index) is stored beside it: its segments in the
+        index's keyword collection (those an earlier generation stored are not sent again),
+        its other files in the generation's ``__meta`` collection; a server reads it there
+        instead of splitting every passage when it loads the index.
 
         Before the switch it checks that the live collection is still the one the build
         started from (:meth:`lock`): a build another process committed meanwhile is never
@@ -690,6 +708,7 @@ class MilvusLocation:
             store.flush()
             fault_point("after-faiss")
             metadata = dump_metadata(articles, chunks, stories)
+            keyword_texts, keyword_files = self._store_keywords(keywords)
             manifest = Manifest.for_build(
                 encoder,
                 chunking,
@@ -697,13 +716,17 @@ class MilvusLocation:
                 len(chunks),
                 generation,
                 store.index_type,
-                {METADATA_FILE: hashlib.sha256(metadata).hexdigest()},
+                {METADATA_FILE: hashlib.sha256(metadata).hexdigest(), **keyword_files},
                 backends=backends,
                 extra={"store": "milvus", "collection": name},
             )
             self._write_meta(
                 f"{name}__meta",
-                {"manifest": manifest.to_json().decode(), "metadata": metadata.decode()},
+                {
+                    "manifest": manifest.to_json().decode(),
+                    "metadata": metadata.decode(),
+                    **keyword_texts,
+                },
             )
             fault_point("before-swap")
             live = self.live_collection()
@@ -724,37 +747,130 @@ class MilvusLocation:
         # keep the previous one for readers that loaded it a moment ago.
         keep = {name, live}
         self._drop({n for n in existing if n not in keep}, quietly=True)
-        stored = StoredIndex(self.path, manifest, store, by_id, chunks, stories, keywords)
+        self._drop_unused_segments(manifest, live)
+        stored = StoredIndex(
+            self.path,
+            manifest,
+            store,
+            by_id,
+            chunks,
+            stories,
+            keywords,
+            functools.partial(self._fetch_keywords, name, manifest),
+        )
         if keywords is not None:
             lexical.remember(stored.key, keywords)
         return stored
 
     def _write_meta(self, name: str, texts: dict[str, str]) -> None:
+        with engine_errors(self.address, f"writing {name}"):
+            self._create_text_collection(name)
+            self._insert_pieces(name, texts)
+
+    def _create_text_collection(self, name: str) -> None:
+        """A collection of text pieces (``key#000000`` → ``data``)."""
         pymilvus = _pymilvus()
         client = self.client
-        with engine_errors(self.address, f"writing {name}"):
-            schema = pymilvus.MilvusClient.create_schema(auto_id=False, enable_dynamic_field=False)
-            schema.add_field("key", pymilvus.DataType.VARCHAR, is_primary=True, max_length=256)
-            schema.add_field("data", pymilvus.DataType.VARCHAR, max_length=65_535)
-            # Milvus wants a vector field in every collection: a constant one.
-            schema.add_field("unused", pymilvus.DataType.FLOAT_VECTOR, dim=2)
-            index = client.prepare_index_params()
-            index.add_index("unused", index_type="FLAT", metric_type="L2")
-            client.create_collection(
-                name, schema=schema, index_params=index, consistency_level="Strong"
-            )
-            rows = [
-                {
-                    "key": f"{key}#{i // PIECE_CHARS:06d}",
-                    "data": text[i : i + PIECE_CHARS],
-                    "unused": [0.0, 0.0],
-                }
-                for key, text in texts.items()
-                for i in range(0, max(len(text), 1), PIECE_CHARS)
-            ]
-            for start in range(0, len(rows), 256):
-                client.insert(name, rows[start : start + 256])
-            client.flush(name)
+        schema = pymilvus.MilvusClient.create_schema(auto_id=False, enable_dynamic_field=False)
+        schema.add_field("key", pymilvus.DataType.VARCHAR, is_primary=True, max_length=256)
+        schema.add_field("data", pymilvus.DataType.VARCHAR, max_length=65_535)
+        # Milvus wants a vector field in every collection: a constant one.
+        schema.add_field("unused", pymilvus.DataType.FLOAT_VECTOR, dim=2)
+        index = client.prepare_index_params()
+        index.add_index("unused", index_type="FLAT", metric_type="L2")
+        client.create_collection(
+            name, schema=schema, index_params=index, consistency_level="Strong"
+        )
+
+    def _insert_pieces(self, name: str, texts: dict[str, str], piece: int = PIECE_CHARS) -> None:
+        client = self.client
+        rows = [
+            {"key": f"{key}#{i // piece:06d}", "data": text[i : i + piece], "unused": [0.0, 0.0]}
+            for key, text in texts.items()
+            for i in range(0, max(len(text), 1), piece)
+        ]
+        for start in range(0, len(rows), 256):
+            client.insert(name, rows[start : start + 256])
+        client.flush(name)
+
+    # The keyword index in the engine ------------------------------------------------------
+
+    def _keyword_collection(self) -> str:
+        return _KEYWORD_SEGMENTS.format(name=self.address.collection)
+
+    def _stored_segments(self) -> set[str]:
+        """The segment files stored whole in the keyword collection (a marker row is written
+        after a segment's last piece: one a killed build left half-written is not listed)."""
+        collection = self._keyword_collection()
+        if not self.client.has_collection(collection):
+            return set()
+        ensure_loaded(self.address, collection)
+        names = set()
+        for batch in _iterate(self.client, collection, ["key"], 'key like "%@complete"'):
+            names.update(record["key"].rsplit("@", 1)[0] for record in batch)
+        return names
+
+    def _store_keywords(self, keywords) -> tuple[dict[str, str], dict[str, str]]:
+        """Send the segments of ``keywords`` the keyword collection lacks; returns its other
+        files as text (for the generation's ``__meta``) and every file's SHA-256."""
+        if keywords is None:
+            return {}, {}
+        collection = self._keyword_collection()
+        with engine_errors(self.address, f"writing {collection}"):
+            stored = self._stored_segments()
+            texts: dict[str, str] = {}
+            with tempfile.TemporaryDirectory(prefix="diploqa-keywords-") as tmp:
+                files = keywords.save(Path(tmp))
+                for file_name in files:
+                    if file_name in stored:
+                        continue
+                    text = base64.b64encode((Path(tmp) / file_name).read_bytes()).decode("ascii")
+                    if not file_name.startswith("keywords.seg-"):
+                        texts[file_name] = text
+                        continue
+                    if not self.client.has_collection(collection):
+                        self._create_text_collection(collection)
+                    ensure_loaded(self.address, collection)
+                    self._insert_pieces(collection, {file_name: text}, KEYWORD_PIECE_CHARS)
+                    marker = {"key": f"{file_name}@complete", "data": "", "unused": [0.0, 0.0]}
+                    self.client.insert(collection, [marker])
+                    self.client.flush(collection)
+        return texts, files
+
+    def _fetch_keywords(self, live: str, manifest: Manifest, folder: Path) -> None:
+        """Write the keyword index's files of generation ``live`` into ``folder`` (checked
+        by :meth:`~diploqa.lexical.Bm25Index.load` against the manifest's checksums)."""
+        for file_name in manifest.files:
+            if not file_name.startswith("keywords."):
+                continue
+            if file_name.startswith("keywords.seg-"):
+                collection = self._keyword_collection()
+            else:
+                collection = f"{live}__meta"
+            ensure_loaded(self.address, collection)
+            text = self._read_text(collection, file_name)
+            (folder / file_name).write_bytes(base64.b64decode(text))
+
+    def _drop_unused_segments(self, manifest: Manifest, previous: str | None) -> None:
+        """Delete the segments neither the new generation nor the previous one names (those
+        of dropped generations, and any a killed build sent); quietly: the commit is done."""
+        try:
+            wanted = {f for f in manifest.files if f.startswith("keywords.seg-")}
+            if previous is not None:
+                text = self._read_text(f"{previous}__meta", "manifest")
+                wanted |= {f for f in json.loads(text).get("files", {}) if "seg-" in f}
+            unused = self._stored_segments() - wanted
+            collection = self._keyword_collection()
+            for file_name in unused:
+                literal = _like_literal(file_name)
+                self.client.delete(
+                    collection,
+                    filter=f'key like "{literal}#%" or key == "{file_name}@complete"',
+                )
+            if unused:
+                self.client.flush(collection)
+        except Exception as err:  # a leftover segment costs space, never answers
+            log.warning("%s: unused keyword segments not deleted: %s", self.address, err)
 
     def _drop(self, chunk_collections: set[str | None], quietly: bool = False) -> None:
         for name in chunk_collections:
