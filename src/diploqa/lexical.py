@@ -11,11 +11,13 @@ English question words are also looked up in an English→German dictionary
 own stem and its German translations, and a word found only through translation counts
 ``translated_word_weight`` in the share that weights BM25 (``bm25_coverage``).
 
-A FAISS index folder keeps the keyword index of each generation beside its vectors
-(:meth:`Bm25Index.save`, written by the build): splitting, stemming and tagging the language of
-10,000 passages took 2.5 s of a server's start, reading them back takes a tenth of that. An index
-without those files (older, or on Milvus) has its keyword index built from the stored passages
-when it is loaded, as before; nothing has to be rebuilt.
+Each generation keeps its keyword index beside its vectors (:meth:`Bm25Index.save`, written by
+the build; in the folder, or in the Milvus engine): splitting, stemming and tagging the
+language of 10,000 passages took 2.5 s of a server's start, reading them back takes a tenth of
+that. The counts live in :mod:`diploqa.postings`, so an update changes the keyword index
+(:meth:`Bm25Index.updated`) rather than rebuilding it. An index without readable keyword files
+(older, or damaged) has its keyword index built from the stored passages when it is loaded;
+nothing has to be rebuilt.
 """
 
 from __future__ import annotations
