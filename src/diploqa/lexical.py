@@ -278,7 +278,7 @@ class Bm25Index:
             if had_title[origin[i]] != (self._title_words(passages[i], titles[i]) > 0):
                 origin[i] = -1  # its title became, or stopped being, shared
         fresh = np.flatnonzero(origin < 0)
-        body, titles, languages = self._split(passages, shared_titles, fresh.tolist())
+        body, title_words, languages = self._split(passages, shared_titles, fresh.tolist())
         all_languages = np.zeros(len(passages), np.int8)
         kept = origin >= 0
         all_languages[kept] = self.languages[origin[kept]]
@@ -290,7 +290,7 @@ class Bm25Index:
         other = copy.copy(self)
         other._set_corpus(
             self._body.updated(origin, body),
-            self._titles.updated(origin, titles),
+            self._titles.updated(origin, title_words),
             all_languages,
             digests,
             self.k1,
@@ -303,8 +303,9 @@ class Bm25Index:
     ) -> Bm25Index:
         """The keyword index of ``passages`` made from this one, whatever generation it was:
         rows whose text this index holds keep their counts (:meth:`updated`), the others are
-        split and stemmed. A server that loads a generation another process wrote (Milvus
-        keeps no keyword files) so splits only what changed since the one it served."""
+        split and stemmed. A server that loads a generation without readable keyword files
+        (written by an older diploqa, or damaged) so splits only what changed since the one
+        it served."""
         digests = passage_digests(passages)
         origin = np.full(len(passages), -1, np.int64)
         if self._size:
