@@ -144,3 +144,22 @@ def test_merge_factor_bounds_the_segments_of_many_small_updates():
     assert index.segments[0] is not None and postings.MERGE_FACTOR == 4
     rows, counts, _ = index.hits("neu")
     assert sorted(rows.tolist()) == list(range(1000, 1200)) and set(counts.tolist()) == {1}
+
+
+def test_a_segment_the_receiver_has_is_not_written_again(tmp_path):
+    """The Milvus store sends only new segments: those it holds are not even written."""
+    one, two = tmp_path / "one", tmp_path / "two"
+    one.mkdir(), two.mkdir()
+    index = Postings.build([["kerry", "genf"], ["lawrow"]])
+    _, files = index.save(one, "body")
+    name = f"keywords.{index.segments[0].name}.npz"
+    _, again = index.save(two, "body", skip={name})
+    assert (
+        again == files and not (two / name).exists() and (two / "keywords.body.rows.npy").exists()
+    )
+    fresh = Postings.build([["syri"]])  # never saved: no checksum to give, so it is written
+    _, written = fresh.save(two, "body", skip={f"keywords.{fresh.segments[0].name}.npz"})
+    assert (two / f"keywords.{fresh.segments[0].name}.npz").exists()
+    assert written[f"keywords.{fresh.segments[0].name}.npz"] == sha256_file(
+        two / f"keywords.{fresh.segments[0].name}.npz"
+    )

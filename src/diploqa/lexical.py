@@ -29,7 +29,7 @@ import logging
 import math
 import re
 from collections import Counter
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence, Set
 from dataclasses import dataclass
 from hashlib import blake2b
 from pathlib import Path
@@ -163,8 +163,8 @@ def passage_digests(passages: Sequence[str]) -> np.ndarray:
 
 
 #: (index identity, keyword index) of the last generation this process built or loaded: the
-#: next update starts from it, without reading it back from disk (or, on Milvus, where it is
-#: not saved, without splitting and stemming every passage again).
+#: next update starts from it, without reading it back from its folder or the Milvus engine;
+#: a server reloading a generation with no readable keyword files makes it from this one.
 _latest: tuple[object, Bm25Index] | None = None
 
 
@@ -389,10 +389,11 @@ class Bm25Index:
         other._query_settings(dictionary, translated_word_weight)
         return other
 
-    def save(self, folder: Path) -> dict[str, str]:
+    def save(self, folder: Path, skip: Set[str] = frozenset()) -> dict[str, str]:
         """Write this keyword index into a generation folder, synced; returns file name →
         SHA-256 (for the manifest). Segments an earlier generation saved are hard-linked
-        from its folder, not written again. Read back by :meth:`load`."""
+        from its folder, not written again; segment files named in ``skip`` (a receiver
+        that has them: the Milvus engine) are not written at all. Read back by :meth:`load`."""
         folder = Path(folder)
         state: dict = {
             "version": KEYWORDS_VERSION,
@@ -407,7 +408,7 @@ class Bm25Index:
         fsync_path(folder / _DIGESTS_FILE)
         files = {_DIGESTS_FILE: sha256_file(folder / _DIGESTS_FILE)}
         for role, postings in zip(_ROLES, (self._body, self._titles), strict=True):
-            state[role], written = postings.save(folder, role)
+            state[role], written = postings.save(folder, role, skip)
             files.update(written)
         write_synced(folder / KEYWORDS_FILE, json.dumps(state, ensure_ascii=False).encode())
         files[KEYWORDS_FILE] = sha256_file(folder / KEYWORDS_FILE)
@@ -436,8 +437,7 @@ class Bm25Index:
                 return None
             names = [KEYWORDS_FILE, _DIGESTS_FILE]
             for role in _ROLES:
-                names += [f"keywords.{name}.npz" for name, _ in state[role]["segments"]]
-                names.append(f"keywords.{role}.rows.npy")
+                names += Postings.saved_files(role, state[role])
             bad = [n for n in names if sha256_file(folder / n) != checksums.get(n)]
             if bad:
                 log.warning("%s: %s damaged or missing; not read", folder, bad[0])

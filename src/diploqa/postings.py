@@ -20,7 +20,7 @@ import os
 import re
 import secrets
 import shutil
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping, Sequence, Set
 from pathlib import Path
 
 import numpy as np
@@ -36,11 +36,36 @@ _COUNT_MAX = np.iinfo(np.uint16).max
 _SEGMENT_NAME = re.compile(r"seg-[0-9a-f]{12}")
 
 
+def segment_file(name: str) -> str:
+    """The file (and Milvus key) of segment ``name``."""
+    return f"keywords.{name}.npz"
+
+
+def is_segment_file(file_name: str) -> bool:
+    """Whether ``file_name`` is a segment's file (shared by generations), not one of a
+    generation's own keyword files."""
+    return file_name.startswith("keywords.seg-")
+
+
+def _rows_file(role: str) -> str:
+    return f"keywords.{role}.rows.npy"
+
+
 class Segment:
     """Term-major postings of a batch of passages: for each term, the (local) passages it
     occurs in and how often (CSC layout), and each passage's length in terms."""
 
-    __slots__ = ("_file", "column", "counts", "docs", "indptr", "lengths", "name", "terms")
+    __slots__ = (
+        "_path",
+        "checksum",
+        "column",
+        "counts",
+        "docs",
+        "indptr",
+        "lengths",
+        "name",
+        "terms",
+    )
 
     def __init__(
         self,
@@ -55,8 +80,10 @@ class Segment:
         self.terms = terms
         self.column = {t: i for i, t in enumerate(terms)}
         self.indptr, self.docs, self.counts, self.lengths = indptr, docs, counts, lengths
-        #: (file, SHA-256) once saved or loaded: a later generation links it, not rewrites it.
-        self._file: tuple[Path, str] | None = None
+        #: Its file and that file's SHA-256, once saved or loaded: a later generation links
+        #: the file, or (a receiver that has it) is given the checksum alone.
+        self._path: Path | None = None
+        self.checksum: str | None = None
 
     def __len__(self) -> int:
         return len(self.lengths)
@@ -116,17 +143,21 @@ class Segment:
         keep = live[self.docs]
         return term_of[keep], renumber[self.docs[keep]].astype(np.int64), self.counts[keep]
 
-    def save(self, folder: Path) -> tuple[str, str]:
+    def save(self, folder: Path, skip: Set[str] = frozenset()) -> tuple[str, str]:
         """Write (or hard-link, where an earlier generation has it) this segment into
-        ``folder``; returns (file name, SHA-256)."""
-        target = folder / f"keywords.{self.name}.npz"
-        if self._file is not None and self._file[0].is_file() and self._file[0] != target:
+        ``folder``; returns (file name, SHA-256). A file named in ``skip`` (the receiver
+        has it) is not written where its checksum is known."""
+        file_name = segment_file(self.name)
+        if file_name in skip and self.checksum is not None:
+            return file_name, self.checksum
+        target = folder / file_name
+        if self._path is not None and self._path.is_file() and self._path != target:
             target.unlink(missing_ok=True)
             try:
-                os.link(self._file[0], target)
+                os.link(self._path, target)
             except OSError:  # another file system, or no hard links: copy
-                shutil.copyfile(self._file[0], target)
-            checksum = self._file[1]
+                shutil.copyfile(self._path, target)
+            checksum = self.checksum
         else:
             blob = np.frombuffer("\n".join(self.terms).encode("utf-8"), np.uint8)
             target.unlink(missing_ok=True)  # never write through a link another folder shares
@@ -141,15 +172,15 @@ class Segment:
                 )
             checksum = sha256_file(target)
         fsync_path(target)
-        self._file = (target, checksum)
-        return target.name, checksum
+        self._path, self.checksum = target, checksum
+        return file_name, checksum
 
     @classmethod
     def load(cls, folder: Path, name: str, passages: int, checksum: str) -> Segment:
         """The segment ``name`` saved in ``folder`` (already checked against ``checksum``),
         with ``passages`` passages. Raises ValueError where its arrays do not fit together:
         a file crafted to match its checksum fails here, not at a question."""
-        path = folder / f"keywords.{name}.npz"
+        path = folder / segment_file(name)
         with np.load(path, allow_pickle=False) as saved:
             blob, indptr, docs, counts, lengths = (
                 saved[k] for k in ("terms", "indptr", "docs", "counts", "lengths")
@@ -177,7 +208,7 @@ class Segment:
         if not ok:
             raise ValueError(f"{path.name}: postings do not fit together")
         segment = cls(terms, indptr, docs, counts, lengths, name=name)
-        segment._file = (path, checksum)
+        segment._path, segment.checksum = path, checksum
         return segment
 
 
@@ -246,11 +277,14 @@ class Postings:
             out[rows[live]] = segment.lengths[live]
         return out
 
-    def save(self, folder: Path, role: str) -> tuple[dict, dict[str, str]]:
-        """Write the segments and the rows into ``folder``; returns the state to keep in the
-        keyword file and file name → SHA-256."""
-        files = dict(segment.save(folder) for segment in self.segments)
-        rows_name = f"keywords.{role}.rows.npy"
+    def save(
+        self, folder: Path, role: str, skip: Set[str] = frozenset()
+    ) -> tuple[dict, dict[str, str]]:
+        """Write the segments (but those in ``skip``, see :meth:`Segment.save`) and the rows
+        into ``folder``; returns the state to keep in the keyword file and file name →
+        SHA-256."""
+        files = dict(segment.save(folder, skip) for segment in self.segments)
+        rows_name = _rows_file(role)
         rows = np.concatenate([np.zeros(0, np.int64), *self.rows])
         np.save(folder / rows_name, rows, allow_pickle=False)
         fsync_path(folder / rows_name)
@@ -271,9 +305,8 @@ class Postings:
                 raise ValueError(f"{role}: a bad segment name")
             if type(passages) is not int or passages < 0:
                 raise ValueError(f"{role}: a bad segment size")
-            file = f"keywords.{name}.npz"
-            segments.append(Segment.load(folder, name, passages, checksums[file]))
-        flat = np.load(folder / f"keywords.{role}.rows.npy", allow_pickle=False)
+            segments.append(Segment.load(folder, name, passages, checksums[segment_file(name)]))
+        flat = np.load(folder / _rows_file(role), allow_pickle=False)
         bounds = np.cumsum([0, *map(len, segments)])
         if flat.dtype != np.int64 or len(flat) != bounds[-1]:
             raise ValueError(f"{role}: the rows do not fit the segments")
@@ -285,9 +318,10 @@ class Postings:
         rows = [flat[a:b] for a, b in itertools.pairwise(bounds)]
         return cls(segments, rows, size)
 
-    def files(self, role: str) -> list[str]:
-        """The file names :meth:`save` writes."""
-        return [f"keywords.{s.name}.npz" for s in self.segments] + [f"keywords.{role}.rows.npy"]
+    @staticmethod
+    def saved_files(role: str, state: dict) -> list[str]:
+        """The files :meth:`save` wrote for ``state`` (to check them before :meth:`load`)."""
+        return [segment_file(name) for name, _ in state["segments"]] + [_rows_file(role)]
 
 
 _NO_HITS = (np.zeros(0, np.int64), np.zeros(0, np.uint16), np.zeros(0, np.int32))

@@ -64,6 +64,7 @@ from ..encoders import Encoder
 from ..errors import DiploqaError, IndexCorruptError, StoreUnavailableError
 from ..faults import fault_point
 from ..filters import SearchFilter, date_range
+from ..postings import is_segment_file
 from .manifest import REBUILD_HINT, Manifest, parse_manifest
 from .metadata import METADATA_FILE, Stories, dump_metadata, parse_metadata
 
@@ -820,12 +821,12 @@ class MilvusLocation:
             stored = self._stored_segments()
             texts: dict[str, str] = {}
             with tempfile.TemporaryDirectory(prefix="diploqa-keywords-") as tmp:
-                files = keywords.save(Path(tmp))
+                files = keywords.save(Path(tmp), skip=stored)  # those stored are not written
                 for file_name in files:
                     if file_name in stored:
                         continue
                     text = base64.b64encode((Path(tmp) / file_name).read_bytes()).decode("ascii")
-                    if not file_name.startswith("keywords.seg-"):
+                    if not is_segment_file(file_name):
                         texts[file_name] = text
                         continue
                     if not self.client.has_collection(collection):
@@ -843,7 +844,7 @@ class MilvusLocation:
         for file_name in manifest.files:
             if not file_name.startswith("keywords."):
                 continue
-            if file_name.startswith("keywords.seg-"):
+            if is_segment_file(file_name):
                 collection = self._keyword_collection()
             else:
                 collection = f"{live}__meta"
@@ -855,10 +856,10 @@ class MilvusLocation:
         """Delete the segments neither the new generation nor the previous one names (those
         of dropped generations, and any a killed build sent); quietly: the commit is done."""
         try:
-            wanted = {f for f in manifest.files if f.startswith("keywords.seg-")}
+            wanted = {f for f in manifest.files if is_segment_file(f)}
             if previous is not None:
                 text = self._read_text(f"{previous}__meta", "manifest")
-                wanted |= {f for f in json.loads(text).get("files", {}) if "seg-" in f}
+                wanted |= {f for f in json.loads(text).get("files", {}) if is_segment_file(f)}
             unused = self._stored_segments() - wanted
             collection = self._keyword_collection()
             for file_name in unused:
