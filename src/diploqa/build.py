@@ -20,6 +20,7 @@ from . import config, duplicates, lexical
 from .articles import Article, SkippedFile, check_articles_dir, load_articles
 from .chunking import PASSAGE, Chunk, chunk_articles, passages_for_embedding
 from .encoders import Encoder, get_encoder
+from .encoders.base import ensure_finite
 from .errors import ArticlesError, DiploqaError, StoreUnavailableError
 from .faults import fault_point
 from .store import StoredIndex, Stories
@@ -270,7 +271,8 @@ def embed_passages(encoder: Encoder, passages: list[str], progress: Progress | N
         progress(0, len(passages))
     for start in range(0, len(passages), step):
         rows = order[start : start + step]
-        out[rows] = encoder.encode_passages([passages[i] for i in rows])
+        vectors = encoder.encode_passages([passages[i] for i in rows])
+        out[rows] = ensure_finite(vectors, encoder.backend, "passages")  # any Encoder, checked
         if progress:
             progress(min(start + step, len(passages)), len(passages))
         fault_point("while-embedding")

@@ -151,14 +151,19 @@ def test_openvino_shapes_are_few_and_their_cache_bounded(embedder):
     from diploqa.encoders import load_openvino_model, materialize_e5_small
 
     seen = []
-    real = openvino.Core.compile_model
+    compile_model, import_model = openvino.Core.compile_model, openvino.Core.import_model
 
-    def recording(self, model, device, properties):
+    def compiling(self, model, device, properties):
         seen.append(properties)
-        return real(self, model, device, properties)
+        return compile_model(self, model, device, properties)
+
+    def importing(self, blob, device, properties):  # from diploqa's compiled-model cache
+        seen.append(properties)
+        return import_model(self, blob, device, properties)
 
     with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(openvino.Core, "compile_model", recording)
+        patch.setattr(openvino.Core, "compile_model", compiling)
+        patch.setattr(openvino.Core, "import_model", importing)
         load_openvino_model(materialize_e5_small())
     assert seen[0]["CPU_RUNTIME_CACHE_CAPACITY"] == OPENVINO_SHAPE_CACHE <= 32
     # padding does not change the vector

@@ -9,10 +9,15 @@ the search, and whether sentences can be compared by meaning cheaply.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Sequence
 from typing import Protocol
 
 import numpy as np
+
+from ..errors import ModelError
+
+log = logging.getLogger(__name__)
 
 #: The prompts multilingual-e5 models were trained with.
 E5_PROMPTS = {"query": "query: ", "document": "passage: "}
@@ -63,3 +68,26 @@ class Encoder(Protocol):
         """Similarity by meaning of each sentence to the question ``raw`` (a row of
         :meth:`encode_queries`), or None where the encoder has no cheap model for it."""
         ...
+
+
+class RuntimeRejected(ModelError):
+    """A runtime failed the self-check on this CPU (:mod:`~diploqa.encoders.selfcheck`)."""
+
+
+def ensure_finite(vectors: np.ndarray, backend: str, what: str) -> np.ndarray:
+    """``vectors`` unchanged where every value is finite; a vector with NaN or Inf must never
+    reach an index or a ranking.
+
+    Raises:
+        ModelError: some vector holds NaN or Inf (the runtime is broken on this CPU).
+    """
+    bad = ~np.isfinite(vectors).all(axis=1) if vectors.ndim == 2 else ~np.isfinite(vectors)
+    if np.any(bad):
+        message = (
+            f"the {backend} runtime gave NaN or Inf vectors for {int(np.sum(bad))} of "
+            f"{len(vectors)} {what} on this CPU; nothing was stored. Set DIPLOQA_BACKEND="
+            "openvino-f32 (or torch) and try again"
+        )
+        log.error("%s", message)
+        raise ModelError(message)
+    return vectors

@@ -25,6 +25,7 @@ import numpy as np
 
 from .. import config
 from ..files import build_folder
+from .base import ensure_finite
 from .sentence_transformer import Embedder
 
 log = logging.getLogger(__name__)
@@ -180,7 +181,8 @@ class EnsembleEncoder:
         with ThreadPoolExecutor(max_workers=1, thread_name_prefix="diploqa-use") as pool:
             secondary = pool.submit(self.secondary.encode, passages, self.use_threads)
             primary = self.primary.encode_passages(passages, show_progress)
-            return np.hstack([primary, secondary.result()])
+            use = ensure_finite(secondary.result(), USE_NAME, "passages")
+            return np.hstack([primary, use])
 
     def encode_queries(self, queries: Sequence[str]) -> np.ndarray:
         """Both halves at once: USE on a helper thread while the primary model runs (its
@@ -188,7 +190,7 @@ class EnsembleEncoder:
         their sum."""
         secondary = _query_pool().submit(self.secondary.encode, queries)
         primary = self.primary.encode_queries(queries)
-        return np.hstack([primary, secondary.result()])
+        return np.hstack([primary, ensure_finite(secondary.result(), USE_NAME, "questions")])
 
     def query_vector(self, raw: np.ndarray, partner_weight: float) -> np.ndarray:
         """The search vector for a query vector ``raw``, shape ``(1, dim)``: its USE half scaled

@@ -26,7 +26,11 @@ import numpy as np
 
 from .. import config
 from ..files import build_folder
-from .base import E5_PROMPTS
+from . import selfcheck
+from .base import E5_PROMPTS, RuntimeRejected
+from .compiled import CompiledCache, cache_key
+from .cpu import limit_isa_for_int8
+from .selfcheck import Verdict
 from .xlmr_tokenizer import SentencePieceTokenizer, sentencepiece_files
 
 log = logging.getLogger(__name__)
@@ -209,34 +213,97 @@ class OpenVINOEncoder:
     check it against the same weights in sentence-transformers on PyTorch.
     """
 
-    def __init__(self, folder: Path, ir: Path, properties: dict) -> None:
+    def __init__(
+        self,
+        folder: Path,
+        ir: Path,
+        properties: dict,
+        quantized: bool = False,
+        cache: CompiledCache | None = None,
+    ) -> None:
+        """Compile (or import from ``cache``) the IR in ``ir`` and prove it on the self-check's
+        probes (:mod:`~diploqa.encoders.selfcheck`).
+
+        Raises:
+            RuntimeRejected: the runtime failed the self-check on this CPU, also when compiled
+                afresh (a cached blob that fails is deleted and compiled again first).
+        """
         import openvino as ov
 
         hp = json.loads((folder / "config.json").read_text())
         st_config = json.loads((folder / "sentence_bert_config.json").read_text())
         self.max_seq_length = int(st_config.get("max_seq_length") or hp["max_position_embeddings"])
         self.tokenizer = SentencePieceTokenizer(sentencepiece_files(folder), self.max_seq_length)
-        self._core = ov.Core()
-        self._xml, self._properties = str(ir / OPENVINO_XML), properties
-        self.compiled = self._core.compile_model(self._xml, "CPU", properties)
         self.prompts = dict(E5_PROMPTS)
         self._dim = int(hp["hidden_size"])
+        self._model_name = folder.name
+        self._quantized = quantized
+        self._core = ov.Core()
+        self._xml, self._properties, self._cache = ir / OPENVINO_XML, properties, cache
         # Infer requests are reused (creating one per call costs more than a short question's
         # inference); each caller takes its own, so concurrent questions never share one.
         self._requests: dict[int, queue.SimpleQueue] = {}
+        self.compiled = self._compile(properties)
         self._streams = None  # compiled for concurrent questions, on first need
         self._streams_lock = threading.Lock()
         self._flight_lock = threading.Lock()
         self._in_flight = 0
 
+    @property
+    def precision(self) -> str:
+        """What the matrix products run in: ``int8`` for the quantised model, else ``bf16``
+        or ``f32`` (the CPU plugin's choice, or the properties')."""
+        return self._precision_of(self.compiled)
+
+    def _precision_of(self, model) -> str:
+        if self._quantized:
+            return "int8"
+        return model.get_property("INFERENCE_PRECISION_HINT").get_type_name()
+
+    def _check(self, model) -> Verdict:
+        def encode(texts: Sequence[str], kind: str, batch_size: int) -> np.ndarray:
+            return self._encode(texts, self.prompts[kind], batch_size, model)
+
+        return selfcheck.check(encode, self._precision_of(model), self._model_name)
+
+    def _compile(self, properties: dict):
+        """The IR compiled with ``properties``: imported from the cache where a blob passes
+        the self-check, else compiled, checked and then stored."""
+        key, parts = cache_key(self._xml, properties) if self._cache else ("", {})
+        if self._cache is not None:
+            model = self._cache.load(self._core, key, properties)
+            if model is not None:
+                verdict = self._check(model)
+                if verdict.ok:
+                    return model
+                log.warning("discarding a compiled model that fails the self-check (%s): "
+                            "compiling it again", verdict.reason)  # fmt: skip
+                self._cache.discard(key)
+        model = self._core.compile_model(str(self._xml), "CPU", properties)
+        verdict = self._check(model)
+        if not verdict.ok:
+            raise RuntimeRejected(
+                f"openvino-{self._precision_of(model)} failed its self-check on this CPU: "
+                f"{verdict.reason}"
+            )
+        if self._cache is not None:
+            self._cache.save(model, key, parts)
+        return model
+
     def _streams_model(self):
         """The model compiled for throughput (one stream per core, one thread each): what
         questions asked while another is running use, so that each core answers one instead
-        of two threads taking turns on every layer of each."""
+        of two threads taking turns on every layer of each. Where that compile fails the
+        self-check, concurrent questions share the latency model."""
         with self._streams_lock:
             if self._streams is None:
                 properties = dict(self._properties, PERFORMANCE_HINT="THROUGHPUT")
-                self._streams = self._core.compile_model(self._xml, "CPU", properties)
+                try:
+                    self._streams = self._compile(properties)
+                except RuntimeRejected as err:
+                    log.warning("the throughput model failed its self-check (%s): "
+                                "concurrent questions take turns", err)  # fmt: skip
+                    self._streams = self.compiled
             return self._streams
 
     def _infer(self, features: dict[str, np.ndarray], model=None) -> np.ndarray:
@@ -276,14 +343,14 @@ class OpenVINOEncoder:
     def get_embedding_dimension(self) -> int:
         return self._dim
 
-    def _encode(self, texts: Sequence[str], prompt: str, batch_size: int) -> np.ndarray:
+    def _encode(self, texts: Sequence[str], prompt: str, batch_size: int, model=None) -> np.ndarray:
         texts = [prompt + t for t in texts]
         order = np.argsort([-len(t) for t in texts], kind="stable")
         out = np.empty((len(texts), self._dim), dtype=np.float32)
         for start in range(0, len(texts), max(1, batch_size)):
             rows = order[start : start + batch_size]
             features = self.tokenizer([texts[i] for i in rows])
-            hidden = np.asarray(self._infer(features), dtype=np.float32)
+            hidden = np.asarray(self._infer(features, model), dtype=np.float32)
             mask = features["attention_mask"][..., None].astype(np.float32)
             pooled = (hidden * mask).sum(axis=1) / np.clip(mask.sum(axis=1), 1e-9, None)
             norms = np.linalg.norm(pooled, axis=1, keepdims=True)
@@ -302,34 +369,46 @@ class OpenVINOEncoder:
         return self._encode(sentences, prompt, batch_size)
 
 
-def _compiled_cache(ir: Path) -> Path | None:
-    """Where OpenVINO keeps the compiled model beside its IR (it checks the IR, the device and
-    the properties itself); None where that folder cannot be written (then it compiles)."""
-    folder = ir / "compiled"
-    try:
-        folder.mkdir(exist_ok=True)
-    except OSError:
-        return None
-    return folder if os.access(folder, os.W_OK) else None
+#: What a runtime falls back to when it fails the self-check on this CPU: int8 and f32
+#: vectors share an index (config.INTERCHANGEABLE_BACKENDS), so an int8 index keeps its vectors.
+FALLBACKS = {
+    "openvino": ("openvino", "openvino-f32"),
+    "openvino-bf16": ("openvino-bf16", "openvino-f32"),
+    "openvino-f32": ("openvino-f32",),
+}
 
 
-def load_openvino_model(folder: Path, backend: str = "openvino") -> tuple[OpenVINOEncoder, str]:
-    """The materialised default model, compiled on OpenVINO.
-
-    Returns ``(model, precision)``, precision being what the CPU plugin runs: int8 for the
-    quantised default, else bf16 or f32.
-    """
+def _load(folder: Path, backend: str) -> OpenVINOEncoder:
     ir = quantize_openvino(folder) if backend == "openvino" else export_openvino(folder)
     # A bounded cache of compiled shapes: unbounded (the default, 5,000), a server's memory
     # grew by ~8 MB per new question length, and a build's to 3.4 GB.
     properties = {"PERFORMANCE_HINT": "LATENCY", "CPU_RUNTIME_CACHE_CAPACITY": OPENVINO_SHAPE_CACHE}
-    compiled_cache = _compiled_cache(ir)
-    if compiled_cache is not None:  # the next start imports the compiled model: seconds less
-        properties["CACHE_DIR"] = str(compiled_cache)
     if backend == "openvino-f32":
         properties["INFERENCE_PRECISION_HINT"] = "f32"
-    model = OpenVINOEncoder(folder, ir, properties)
-    precision = model.compiled.get_property("INFERENCE_PRECISION_HINT").get_type_name()
+    cache = CompiledCache.beside(ir)  # the next start imports the compiled model: seconds less
+    return OpenVINOEncoder(folder, ir, properties, quantized=backend == "openvino", cache=cache)
+
+
+def load_openvino_model(folder: Path, backend: str = "openvino") -> tuple[OpenVINOEncoder, str]:
+    """The materialised default model, compiled on OpenVINO and proven by the self-check.
+
+    Returns ``(model, precision)``, precision being what the CPU plugin runs: int8 for the
+    quantised default, else bf16 or f32. A runtime that fails the self-check on this CPU is
+    replaced by the next of :data:`FALLBACKS` (logged once, with the reason).
+
+    Raises:
+        RuntimeRejected: every runtime of the chain failed the self-check.
+    """
     if backend == "openvino":
-        precision = "int8"  # matrix products in int8, the rest in bf16 or f32 as above
-    return model, precision
+        limit_isa_for_int8()  # before OpenVINO runs anything (quantising runs the model)
+    failures: list[str] = []
+    for candidate in FALLBACKS[backend]:
+        try:
+            model = _load(folder, candidate)
+        except RuntimeRejected as err:
+            failures.append(str(err))
+            continue
+        if failures:
+            log.warning("%s; using openvino-%s instead", "; ".join(failures), model.precision)
+        return model, model.precision
+    raise RuntimeRejected("; ".join(failures))

