@@ -35,6 +35,11 @@ class Bm25Index:
         corpus: the passages' counts, languages and digests, with BM25's settings.
         query: the dictionary and weight questions are scored with (default: none, and the
             ranking's default weight).
+
+    Attributes:
+        corpus, query: as given (read-only by convention: an index is never changed, only
+            made anew).
+        words: this index's stemmer and its cache of stems.
     """
 
     def __init__(self, corpus: Corpus, query: QuerySettings | None = None) -> None:
