@@ -33,7 +33,7 @@ from pathlib import Path
 import numpy as np
 import psutil
 
-from diploqa.lexical import Bm25Index, _Lookup
+from diploqa.lexical import Bm25Index, Lookup
 
 
 def passages(data: Path) -> list[str]:
@@ -87,7 +87,7 @@ def _question_times(
     terms = [[t for t in index.query_terms(q) if t in reference.vocab_dict] for q in questions]
     terms = [t for t in terms if t]
     ours = _ms(lambda: [index.score(q) for q in questions], 3) / len(questions)
-    counts = _ms(lambda: [_Lookup(index).bm25(t) for t in terms], 3) / len(terms)
+    counts = _ms(lambda: [Lookup(index.corpus).bm25(t) for t in terms], 3) / len(terms)
     stored = _ms(lambda: [reference.get_scores(t) for t in terms], 3) / len(terms)
     return ours, counts, stored, len(terms)
 
@@ -127,7 +127,7 @@ def rebuilds(
     import shutil
     import tempfile
 
-    from diploqa.postings import MERGE_FACTOR
+    from diploqa.lexical.postings import MERGE_FACTOR
 
     sentences = [s for p in corpus for s in re.split(r"(?<=[.!?])\s+", p) if len(s) > 20]
     print(f"{len(sentences):,} real sentences; {os.getloadavg()[0]:.1f} load average")
@@ -137,7 +137,7 @@ def rebuilds(
         gc.collect()
         base = psutil.Process().memory_info().rss / 2**20
         started = time.perf_counter()
-        index = Bm25Index(texts, dictionary=None)
+        index = Bm25Index.build(texts, dictionary=None)
         first = time.perf_counter() - started
         held = psutil.Process().memory_info().rss / 2**20 - base
         rows = {}
@@ -154,13 +154,13 @@ def rebuilds(
             updated = index.updated(new, origin)
             incremental = time.perf_counter() - started
             started = time.perf_counter()
-            rebuilt = Bm25Index(new, dictionary=None)
+            rebuilt = Bm25Index.build(new, dictionary=None)
             full = time.perf_counter() - started
             for q in questions[:20]:
                 a, b = updated.score(q).scores, rebuilt.score(q).scores
                 if not np.allclose(a, b, rtol=1e-5, atol=1e-6):
                     raise SystemExit(f"the update scores otherwise than a build: {q!r}")
-            rows[label] = (incremental, full, len(updated._body.segments))
+            rows[label] = (incremental, full, len(updated.corpus.body.segments))
             del rebuilt
         folder = Path(tempfile.mkdtemp(prefix="bm25-"))
         (folder / "a").mkdir(), (folder / "b").mkdir()
@@ -223,7 +223,7 @@ def main() -> None:
         gc.collect()
         tracemalloc.start()
         started = time.perf_counter()
-        index = Bm25Index(corpus[:n], dictionary=None)
+        index = Bm25Index.build(corpus[:n], dictionary=None)
         seconds = time.perf_counter() - started
         held[n], peak = (x / 2**20 for x in tracemalloc.get_traced_memory())
         tracemalloc.stop()

@@ -223,7 +223,7 @@ def raw_model_rankings(
 
 def bm25_rankings(articles: dict[str, str], questions: list[Question]) -> list[list[str]]:
     ids = list(articles)
-    bm25 = Bm25Index([articles[i] for i in ids], dictionary=None)  # plain: no translation
+    bm25 = Bm25Index.build([articles[i] for i in ids], dictionary=None)  # plain: no translation
     out = []
     for q in questions:
         scores = bm25.score(q.text).scores

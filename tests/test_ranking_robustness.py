@@ -143,7 +143,7 @@ def test_passage_languages_are_told_by_function_words(mixed_index):
 
 
 def test_coverage_is_measured_per_language_group():
-    bm25 = Bm25Index(
+    bm25 = Bm25Index.build(
         [
             "Die Außenminister sprachen in Genf über eine Waffenruhe.",
             "The foreign ministers talked about a ceasefire in Geneva.",
@@ -159,14 +159,14 @@ def test_coverage_is_measured_per_language_group():
 def test_shared_title_words_do_not_count_as_coverage():
     passages = [f"Steam engine\n\n{text}" for text in STEAM]
     question = "What is a steam engine?"
-    shared = Bm25Index(passages, dictionary=None, shared_titles=["Steam engine"] * len(STEAM))
-    plain = Bm25Index(passages, dictionary=None)
+    shared = Bm25Index.build(passages, dictionary=None, shared_titles=["Steam engine"] * len(STEAM))
+    plain = Bm25Index.build(passages, dictionary=None)
     assert shared.score(question).coverage == 0.0 < plain.score(question).coverage
 
 
 def test_shared_title_words_do_not_score_in_bm25():
     passages = [f"Steam engine\n\n{text}" for text in STEAM]
-    shared = Bm25Index(passages, dictionary=None, shared_titles=["Steam engine"] * len(STEAM))
-    plain = Bm25Index(passages, dictionary=None)
+    shared = Bm25Index.build(passages, dictionary=None, shared_titles=["Steam engine"] * len(STEAM))
+    plain = Bm25Index.build(passages, dictionary=None)
     assert not shared.score("steam engine").scores.any()
     assert plain.score("steam engine").scores.all()

@@ -271,7 +271,9 @@ def test_a_milvus_index_keeps_its_keyword_index_in_the_engine(
 
     monkeypatch.setattr(lexical, "_latest", None)  # a server: a process of its own
     with monkeypatch.context() as patch:
-        patch.setattr(Bm25Index, "__init__", lambda *_, **__: pytest.fail("built, not read"))
+        patch.setattr(
+            Bm25Index, "build", classmethod(lambda *_, **__: pytest.fail("built, not read"))
+        )
         served = diploqa.load_index(index_dir, store=store).warm()
     assert [h.source for h in served.search(QUESTIONS[1], k=5)] == expected
 

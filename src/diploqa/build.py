@@ -200,7 +200,7 @@ def keyword_index(
     titles = lexical.shared_titles(by_id, chunks)
     previous = old.saved_keywords() if old is not None else None
     if previous is None:
-        return lexical.Bm25Index(passages, None, shared_titles=titles)
+        return lexical.Bm25Index.build(passages, None, shared_titles=titles)
     return previous.updated(passages, origin, titles)
 
 

@@ -242,14 +242,14 @@ class Index:
                     weight = self.ranking.translated_word_weight
                     stored = self.stored
                     if not self.ranking.shared_titles:  # a benchmark's variant: not kept
-                        base = Bm25Index(stored.passages(), None)
+                        base = Bm25Index.build(stored.passages(), None)
                     elif (base := stored.saved_keywords()) is None:
                         titles = shared_titles(stored.articles, stored.chunks)
                         previous = lexical.remembered()  # the generation served before
                         if previous is not None:
                             base = previous.matching(stored.passages(), titles)
                         else:
-                            base = Bm25Index(stored.passages(), None, shared_titles=titles)
+                            base = Bm25Index.build(stored.passages(), None, shared_titles=titles)
                         lexical.remember(stored.key, base)  # the next update starts from it
                     self._lexical = base.with_query_settings(dictionary, weight)
         return self._lexical

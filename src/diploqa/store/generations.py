@@ -7,7 +7,7 @@ Layout::
       gen-000007/
         index.faiss        the vectors (faiss_store.py)
         metadata.json      articles and chunks (metadata.py)
-        keywords.*         the keyword index of the passages (lexical.py; optional: an
+        keywords.*         the keyword index of the passages (diploqa.lexical; optional: an
                            index without it builds it when loaded)
       .lock                held while a build runs, so two builds never interleave
 
@@ -230,7 +230,7 @@ def write_generation(
     by_id = {a.id: a for a in articles}
     if keywords is None:
         passages = passages_for_embedding(by_id, chunks)
-        keywords = Bm25Index(passages, None, shared_titles=shared_titles(by_id, chunks))
+        keywords = Bm25Index.build(passages, None, shared_titles=shared_titles(by_id, chunks))
     files.update(keywords.save(gen))
     fsync_path(gen)
     manifest = Manifest.for_build(

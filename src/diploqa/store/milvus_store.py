@@ -10,7 +10,7 @@ One generation is two collections, both written completely before anyone reads t
                                         manifest's checksum; and the keyword index's own
                                         files (base64), all but its segments
 
-The keyword index's segments (:mod:`diploqa.postings`) are immutable and most outlive a
+The keyword index's segments (:mod:`diploqa.lexical.postings`) are immutable and most outlive a
 generation, so they live in one collection per index, ``<name>__keywords`` (base64 pieces, a
 marker row once a segment is complete): a build sends only the segments it made, a server
 reads the keyword index from there instead of splitting every passage, and a build deletes
@@ -64,7 +64,7 @@ from ..encoders import Encoder
 from ..errors import DiploqaError, IndexCorruptError, StoreUnavailableError
 from ..faults import fault_point
 from ..filters import SearchFilter, date_range
-from ..postings import is_segment_file
+from ..lexical.postings import is_segment_file
 from .manifest import REBUILD_HINT, Manifest, parse_manifest
 from .metadata import METADATA_FILE, Stories, dump_metadata, parse_metadata
 

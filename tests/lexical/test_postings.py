@@ -7,9 +7,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from diploqa import postings
 from diploqa.files import sha256_file
-from diploqa.postings import Postings, Segment
+from diploqa.lexical import postings
+from diploqa.lexical.postings import Postings, Segment
 
 WORDS = ["kerry", "lawrow", "genf", "syri", "waffenruh", "sanktion", "moskau", "gesprach"]
 

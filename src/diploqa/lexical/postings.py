@@ -25,7 +25,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .files import fsync_path, sha256_file
+from ..files import fsync_path, sha256_file
 
 #: A segment is merged into the one before it once that one holds at most this many times its
 #: live passages; each passage is rewritten O(log n) times over the index's life.
