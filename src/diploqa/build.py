@@ -18,6 +18,7 @@ import numpy as np
 
 from . import config, duplicates, lexical
 from .articles import Article, SkippedFile, check_articles_dir, load_articles
+from .articles.csv_columns import CsvColumns, parse_csv_columns
 from .chunking import PASSAGE, Chunk, chunk_articles, passages_for_embedding
 from .encoders import Encoder, get_encoder
 from .encoders.base import ensure_finite
@@ -99,25 +100,30 @@ def build(
     store: str | config.StoreAddress | None = None,
     device: str | None = None,
     encoder: Encoder | None = None,
+    csv_columns: str | CsvColumns | None = None,
 ) -> tuple[BuildReport, StoredIndex]:
     """Bring the index in ``index_dir`` (or in the Milvus ``store``, see
     :func:`~diploqa.store.location.open_location`) up to date with the articles in
     ``articles_dir``. ``device``: where passages are embedded (``cpu``, or ``cuda``: PyTorch on
     the GPU; default ``DIPLOQA_DEVICE``, else ``cpu``). ``encoder``: embed with this one
     instead (benchmarks and tests build with the GPU path's precision on the CPU).
+    ``csv_columns``: which columns of the CSV files are which field, e.g. ``"text=2"``
+    (``--csv-columns``, see :class:`~diploqa.articles.CsvColumns`); None: by their header.
 
     Returns:
         What the build did, and the live generation, ready to search (as :func:`load_stored`
         would load it, without reading back what was just written).
 
     Raises:
-        ArticlesError: the folder is missing, empty, or holds no readable article.
+        ArticlesError: the folder is missing, empty, or holds no readable article; or
+            ``csv_columns`` is not ``FIELD=COLUMN`` pairs with a text column.
         DiploqaError: the index folder cannot be written.
         StoreUnavailableError: the Milvus store cannot be reached or failed.
     """
     started = time.perf_counter()
     articles_dir, index_dir = Path(articles_dir), Path(index_dir)
     chunking = chunking or config.ChunkingConfig()
+    csv_columns = parse_csv_columns(csv_columns)
     location = open_location(index_dir, store)
     check_articles_dir(articles_dir)  # a wrong folder fails before the index folder is made
     try:
@@ -137,7 +143,8 @@ def build(
         old_hashes = old.manifest.articles if old else {}
         # Files whose bytes did not change are not cleaned again: their articles come from
         # the old index (with --rebuild, everything is read afresh).
-        articles, report.skipped = load_articles(articles_dir, old.articles if old else None)
+        known = old.articles if old else None
+        articles, report.skipped = load_articles(articles_dir, known, csv_columns)
         if not articles:
             names = ", ".join(f"{s.path} ({s.reason})" for s in report.skipped)
             raise ArticlesError(f"no readable article in {articles_dir}: {names}")

@@ -16,9 +16,13 @@ import textwrap
 from collections.abc import Callable
 from dataclasses import asdict
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from . import config
 from .errors import DiploqaError
+
+if TYPE_CHECKING:
+    from .articles import CsvColumns
 
 
 def _positive_int(value: str) -> int:
@@ -29,6 +33,24 @@ def _positive_int(value: str) -> int:
     if number < 1:
         raise argparse.ArgumentTypeError(f"must be a whole number ≥ 1, not {number}")
     return number
+
+
+def _csv_columns(value: str) -> CsvColumns:
+    from .articles import CsvColumns
+
+    try:
+        return CsvColumns.parse(value)
+    except DiploqaError as err:
+        raise argparse.ArgumentTypeError(str(err)) from None
+
+
+_CSV_COLUMNS = "FIELD=COLUMN[,...]"
+_CSV_COLUMNS_HELP = (
+    "which columns of the CSV files hold the text and, where present, title, date, outlet, "
+    "url, id: FIELD=COLUMN pairs, by number from 1 for files without a header line (every "
+    "line an article), e.g. text=2 or text=2,title=1; or by the header's names, e.g. "
+    "text=Inhalt,title=Titel. The separator (, ; tab) and quote (\" or ') are detected"
+)
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -63,6 +85,7 @@ def _parser() -> argparse.ArgumentParser:
         help="then keep watching the articles folder and update the index on every change "
         "(Ctrl-C ends)",
     )
+    p.add_argument("--csv-columns", type=_csv_columns, metavar=_CSV_COLUMNS, help=_CSV_COLUMNS_HELP)
 
     p = sub.add_parser("search", help="ask a question (German or English)")
     p.add_argument("question", nargs="+", help="the question")
@@ -113,6 +136,7 @@ def _parser() -> argparse.ArgumentParser:
         action="store_true",
         help="no accounts: searching open to all who can reach the server, editing switched off",
     )
+    p.add_argument("--csv-columns", type=_csv_columns, metavar=_CSV_COLUMNS, help=_CSV_COLUMNS_HELP)
 
     users_help = "users file ($DIPLOQA_USERS)"
     p = sub.add_parser("users", help="add, remove or list the accounts of `serve --users`")
@@ -167,6 +191,7 @@ def _cmd_index(args: argparse.Namespace) -> int:
                 progress,
                 store=args.store,
                 device=args.device,
+                csv_columns=args.csv_columns,
             )
         finally:
             if bar is not None:
@@ -277,6 +302,7 @@ def _serve(args: argparse.Namespace) -> int:
         users_file=args.users or config.users_file(),
         public=args.public,
         store=args.store,
+        csv_columns=args.csv_columns,
     )
 
 

@@ -21,7 +21,7 @@ from pathlib import Path
 import numpy as np
 
 from . import config, lexical
-from .articles import Article
+from .articles import Article, CsvColumns
 from .build import BuildReport, Progress, build
 from .chunking import PASSAGE, Chunk
 from .config import RankingConfig
@@ -578,13 +578,15 @@ def build_index(
     ranking: RankingConfig | None = None,
     store: str | config.StoreAddress | None = None,
     device: str | None = None,
+    csv_columns: str | CsvColumns | None = None,
 ) -> Index:
     """Build or incrementally update an index and return it, ready to search.
 
     Only new or changed articles are embedded; ``rebuild=True`` re-embeds everything. The
     returned index carries what the build did in ``build_report``. ``store``: as for
     :func:`load_index`. ``device="cuda"`` embeds on the GPU (PyTorch, bf16/fp16); the
-    returned index searches with the CPU encoder all the same.
+    returned index searches with the CPU encoder all the same. ``csv_columns``: which columns
+    of the CSV files are which field, e.g. ``"text=2"`` (see :func:`~diploqa.build.build`).
     """
     index_dir = Path(index_dir or config.index_dir())
     report, stored = build(
@@ -596,6 +598,7 @@ def build_index(
         progress,
         store=store,
         device=device,
+        csv_columns=csv_columns,
     )
     index = Index(stored, get_encoder(model), ranking)
     index.build_report = report

@@ -32,6 +32,7 @@ from starlette.applications import Starlette
 from starlette.responses import HTMLResponse, JSONResponse
 
 from .. import config
+from ..articles.csv_columns import CsvColumns, parse_csv_columns
 from ..auth.middleware import Access, AccessGate
 from ..errors import DiploqaError
 from ..preload import wait_for_preload
@@ -260,6 +261,7 @@ def serve(
     users_file: str | Path | None = None,
     public: bool = False,
     store: str | None = None,
+    csv_columns: str | CsvColumns | None = None,
 ) -> int:
     """Start the web UI and block until it is stopped; returns the exit code.
 
@@ -275,7 +277,8 @@ def serve(
     was). ``exit_if_busy`` (``diploqa serve``): if it is still busy after 15 s (loading the
     model, say), end the process at once, as a kill would, instead of returning; a thread
     still inside OpenVINO when the interpreter shuts down would crash it. ``store``: where
-    the index lives (``--store``, see :func:`diploqa.search.load_index`).
+    the index lives (``--store``, see :func:`diploqa.search.load_index`). ``csv_columns``:
+    which columns of the CSV files are which field, for every build (``--csv-columns``).
 
     Access: with ``users_file`` everyone signs in (readers search, editors also change the
     archive; see :mod:`diploqa.auth`). Without it the server is open, so it binds loopback
@@ -285,6 +288,7 @@ def serve(
     articles_dir = Path(articles_dir) if articles_dir else config.articles_dir()
     try:
         access = _access(host, users_file, public)
+        csv_columns = parse_csv_columns(csv_columns)
     except DiploqaError as err:
         print(f"error: {err}", file=sys.stderr)
         return 1
@@ -293,7 +297,7 @@ def serve(
     except OSError as err:
         print(f"error: cannot serve on {host}:{port}: {err.strerror or err}", file=sys.stderr)
         return 1
-    holder = IndexHolder(index_dir, articles_dir, store=store)
+    holder = IndexHolder(index_dir, articles_dir, store=store, csv_columns=csv_columns)
     # a background build loads the model itself, and compares the articles with the index
     holder.load(model=False, check_articles=False)
 

@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from ..articles import load_articles
+from ..articles import CsvColumns, load_articles
 from ..build import BuildReport, Progress
 from ..encoders import get_encoder
 from ..errors import ArticlesError, DiploqaError
@@ -86,10 +86,16 @@ class IndexHolder:
     """
 
     def __init__(
-        self, index_dir: str | Path, articles_dir: str | Path, store: str | None = None
+        self,
+        index_dir: str | Path,
+        articles_dir: str | Path,
+        store: str | None = None,
+        csv_columns: CsvColumns | None = None,
     ) -> None:
         self.index_dir = Path(index_dir)
         self.articles_dir = Path(articles_dir)
+        #: Which columns of the CSV files are which field (``--csv-columns``), for every build.
+        self.csv_columns = csv_columns
         #: Where the index lives: the folder, or a Milvus store (``--store``).
         self.location = open_location(self.index_dir, store)
         self.store = store
@@ -175,7 +181,7 @@ class IndexHolder:
         return True
 
     def _note_pending(self, index: Index) -> None:
-        self._pending = describe_pending(self.articles_dir, index)
+        self._pending = describe_pending(self.articles_dir, index, self.csv_columns)
 
     @property
     def problem(self) -> str | None:
@@ -266,7 +272,7 @@ class IndexHolder:
         """Compare the articles folder with ``index``: what :attr:`pending` says and whether
         :meth:`needs_update`."""
         try:
-            counts = _pending_counts(self.articles_dir, index)
+            counts = _pending_counts(self.articles_dir, index, self.csv_columns)
         except ArticlesError as err:
             self._pending, self._stale = _folder_problem(err), False
         else:
@@ -296,6 +302,7 @@ class IndexHolder:
                     rebuild=rebuild,
                     progress=track,
                     store=self.store,
+                    csv_columns=self.csv_columns,
                 )
             except BaseException as err:
                 reason = str(err) if isinstance(err, DiploqaError) else UNEXPECTED_BUILD_TEXT
@@ -391,25 +398,29 @@ def _generation(index: Index) -> str:
     return index.manifest.generation
 
 
-def describe_pending(articles_dir: Path, index: Index) -> str | None:
+def describe_pending(
+    articles_dir: Path, index: Index, csv_columns: CsvColumns | None = None
+) -> str | None:
     """Compare the articles on disk with the index; None when the index is current.
 
     Reads the files but cleans only those whose bytes differ from the indexed ones (no
     embedding), so it is cheap enough for start-up (docs/benchmarks.md).
     """
     try:
-        return _pending_text(*_pending_counts(articles_dir, index))
+        return _pending_text(*_pending_counts(articles_dir, index, csv_columns))
     except ArticlesError as err:
         return _folder_problem(err)
 
 
-def _pending_counts(articles_dir: Path, index: Index) -> tuple[int, int]:
+def _pending_counts(
+    articles_dir: Path, index: Index, csv_columns: CsvColumns | None = None
+) -> tuple[int, int]:
     """(new or changed, removed) articles on disk compared with the index.
 
     Raises:
         ArticlesError: the folder is missing or holds no article file.
     """
-    articles, _ = load_articles(articles_dir, index.stored.articles)
+    articles, _ = load_articles(articles_dir, index.stored.articles, csv_columns)
     indexed = index.manifest.articles
     on_disk = {a.id: a.content_hash for a in articles}
     new_or_changed = sum(1 for aid, h in on_disk.items() if indexed.get(aid) != h)

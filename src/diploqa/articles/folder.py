@@ -33,6 +33,7 @@ from diploqa.errors import ArticlesError
 
 from . import formats, readers
 from .article import Article, SkippedFile
+from .csv_columns import CsvColumns
 
 _log = logging.getLogger(__name__)
 
@@ -80,7 +81,10 @@ def check_articles_dir(folder: str | Path) -> list[Path]:
 
 
 def read_file(
-    path: Path, root: Path, known: Mapping[str, Article] | None = None
+    path: Path,
+    root: Path,
+    known: Mapping[str, Article] | None = None,
+    csv_columns: CsvColumns | None = None,
 ) -> Iterator[Article | SkippedFile]:
     """The articles of one file, and the records of it that cannot be used.
 
@@ -90,6 +94,8 @@ def read_file(
         root: The articles folder; ids are relative to it.
         known: Articles read before, by id: unchanged ones (by
             :attr:`~Article.source_hash`) are yielded as they are, without cleaning again.
+        csv_columns: Which columns of a CSV file are which field (``--csv-columns``); None:
+            by the names in its header.
 
     Yields:
         Articles and skipped records (see
@@ -101,7 +107,7 @@ def read_file(
             its reader refuses.
     """
     file_id = relative_id(path, root)
-    reader = formats.reader_for(path) or readers.TextReader()
+    reader = formats.reader_for(path, csv_columns) or readers.TextReader()
     try:
         info = path.stat()
         if not stat.S_ISREG(info.st_mode):  # a FIFO or device would block or never end
@@ -141,7 +147,9 @@ def read_article(path: Path, root: Path, known: Mapping[str, Article] | None = N
 
 
 def load_articles(
-    folder: str | Path, known: Mapping[str, Article] | None = None
+    folder: str | Path,
+    known: Mapping[str, Article] | None = None,
+    csv_columns: CsvColumns | None = None,
 ) -> tuple[list[Article], list[SkippedFile]]:
     """Load every article below ``folder``.
 
@@ -149,6 +157,8 @@ def load_articles(
         folder: The articles folder.
         known: Articles read before (the index's), by id: unchanged files and records are
             taken from here instead of being cleaned again.
+        csv_columns: Which columns of the CSV files are which field (``--csv-columns``);
+            None: by the names in their header.
 
     Returns:
         ``(articles, skipped)``, in file order (files sorted by id, records in file order).
@@ -173,7 +183,7 @@ def load_articles(
     for path in paths:
         file_id = relative_id(path, root)
         try:
-            for item in read_file(path, root, known):
+            for item in read_file(path, root, known, csv_columns):
                 if isinstance(item, SkippedFile):
                     skip(item)
                     continue

@@ -9,9 +9,11 @@ from __future__ import annotations
 
 from pathlib import PurePath
 
+from .csv_columns import CsvColumns
+from .csv_records import CsvReader
 from .html import HtmlReader
+from .json_records import JsonLinesReader, JsonReader
 from .readers import ArticleReader, TextReader
-from .records import CsvReader, JsonLinesReader, JsonReader
 
 #: Every file kind an articles folder can hold.
 READERS: tuple[ArticleReader, ...] = (
@@ -26,7 +28,11 @@ READERS: tuple[ArticleReader, ...] = (
 ARTICLE_SUFFIXES: tuple[str, ...] = tuple(suffix for r in READERS for suffix in r.suffixes)
 
 
-def reader_for(path: str | PurePath) -> ArticleReader | None:
-    """The reader that takes ``path`` by its name's ending (any case), or None."""
+def reader_for(path: str | PurePath, csv_columns: CsvColumns | None = None) -> ArticleReader | None:
+    """The reader that takes ``path`` by its name's ending (any case), or None.
+    ``csv_columns``: a CSV file's columns as the user gave them (``--csv-columns``)."""
     name = PurePath(path).name.lower()
-    return next((reader for reader in READERS if name.endswith(reader.suffixes)), None)
+    reader = next((reader for reader in READERS if name.endswith(reader.suffixes)), None)
+    if csv_columns is not None and isinstance(reader, CsvReader):
+        return CsvReader(csv_columns)
+    return reader

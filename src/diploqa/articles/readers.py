@@ -3,9 +3,9 @@ decoding, header lines and the plain-text reader.
 
 Every file kind has an :class:`ArticleReader`: this module's :class:`TextReader` (.txt, .md),
 :class:`~diploqa.articles.html.HtmlReader` (.html, .htm) and the record readers of
-:mod:`diploqa.articles.records` (.jsonl, .json, .csv). :mod:`diploqa.articles.formats` lists them
-(``READERS``) and says which takes a file; :mod:`diploqa.articles.folder` opens files and calls
-:meth:`ArticleReader.read_stream`.
+:mod:`diploqa.articles.json_records` (.jsonl, .json) and :mod:`diploqa.articles.csv_records`
+(.csv). :mod:`diploqa.articles.formats` lists them (``READERS``) and says which takes a file;
+:mod:`diploqa.articles.folder` opens files and calls :meth:`ArticleReader.read_stream`.
 
 **The reader interface** is one method, ``read_stream(stream, file_id, known)``, that yields
 articles *and* skipped records in file order from an open binary file, so that a file of
