@@ -69,13 +69,17 @@ def _gradio_progress(progress: gr.Progress) -> Progress:
     return report
 
 
-def bind(demo: gr.Blocks, page: Page, updater: Updater, per_article: int | None) -> None:
-    """Connect ``page``'s components (inside ``demo``, still open) to ``updater`` and its
-    live index. ``per_article``: the server's limit when a search names none (None: no
-    limit)."""
-    holder = updater.holder
+class Events:
+    """The functions bound to the page's components, on ``updater`` and its live index.
+    ``per_article``: the server's limit when a search names none (None: no limit)."""
+
+    def __init__(self, updater: Updater, per_article: int | None) -> None:
+        self.updater = updater
+        self.holder = updater.holder
+        self.per_article = per_article
 
     def search(
+        self,
         question: str,
         k: int = DEFAULT_K,
         outlet: list[str] | None = None,
@@ -100,10 +104,11 @@ def bind(demo: gr.Blocks, page: Page, updater: Updater, per_article: int | None)
                 default; 0: no limit).
             sort: "relevance" (default) or "date" (newest first).
         """
-        return answer_html(holder, question, k, **_fields(outlet, since, until, source,
-                                                          per_article, sort))  # fmt: skip
+        fields = self._fields(outlet, since, until, source, per_article, sort)
+        return answer_html(self.holder, question, k, **fields)
 
     def search_json(
+        self,
         question: str,
         k: int = DEFAULT_K,
         outlet: list[str] | None = None,
@@ -131,103 +136,111 @@ def bind(demo: gr.Blocks, page: Page, updater: Updater, per_article: int | None)
                 default; 0: no limit).
             sort: "relevance" (default) or "date" (newest first).
         """
+        fields = self._fields(outlet, since, until, source, per_article, sort)
         try:
-            return search_records(holder, question, k, **_fields(outlet, since, until, source,
-                                                                 per_article, sort))  # fmt: skip
+            return search_records(self.holder, question, k, **fields)
         except DiploqaError as err:
             raise gr.Error(str(err), print_exception=False) from None
 
-    def _fields(outlet, since, until, source, asked_per_article, sort) -> dict[str, Any]:
-        limit = per_article_limit(asked_per_article, per_article)
+    def _fields(self, outlet, since, until, source, per_article, sort) -> dict[str, Any]:
+        """The fields of a Query besides question and k, as a web surface gives them."""
+        limit = per_article_limit(per_article, self.per_article)
         return dict(outlet=outlet, since=since, until=until, source=source, per_article=limit,
                     sort=sort)  # fmt: skip
 
-    def outlet_choices() -> gr.Dropdown:
-        index = holder.index
-        return gr.Dropdown(choices=index.outlets() if index is not None else [])
-
-    def index_views() -> tuple[str, str, gr.Dropdown]:
-        """The articles table, the status line and the outlet choices after an update."""
-        status = render_status(holder.index, holder.problem, updater.pending)
-        return render_articles_table(holder.index), status, outlet_choices()
-
-    def on_upload(files: list[str] | None, progress: gr.Progress = gr.Progress()):  # noqa: B008
-        report = upload_articles(updater, files, _gradio_progress(progress))
-        return report, *index_views(), None
-
-    def on_update(rebuild: bool, progress: gr.Progress = gr.Progress()):  # noqa: B008
-        """The update button (``rebuild`` False) and the rebuild button (True)."""
-        report = update_index(updater, rebuild=rebuild, progress=_gradio_progress(progress))
-        return report, *index_views()
-
-    def status_json() -> dict:
+    def status_json(self) -> dict:
         """The state of the index: ready (bool), articles, passages, generation, building
         (bool), done and total (passages embedded by the running update), error (why the last
         update failed), message (one line to show), pending and last_update."""
-        return status_record(updater)
+        return status_record(self.updater)
 
-    def on_load():
-        holder.latest()
-        key = status_key(updater)
-        return status_html(updater), render_articles_table(holder.index), key, outlet_choices()
+    def on_upload(self, files: list[str] | None, progress: gr.Progress = gr.Progress()):  # noqa: B008
+        report = upload_articles(self.updater, files, _gradio_progress(progress))
+        return report, *self._index_views(), None
 
-    def on_tick(seen: tuple | None):
+    def on_update(self, rebuild: bool, progress: gr.Progress = gr.Progress()):  # noqa: B008
+        """The update button (``rebuild`` False) and the rebuild button (True)."""
+        report = update_index(self.updater, rebuild=rebuild, progress=_gradio_progress(progress))
+        return report, *self._index_views()
+
+    def _index_views(self) -> tuple[str, str, gr.Dropdown]:
+        """The articles table, the status line and the outlet choices after an update."""
+        holder = self.holder
+        status = render_status(holder.index, holder.problem, self.updater.pending)
+        return render_articles_table(holder.index), status, self._outlet_choices()
+
+    def _outlet_choices(self) -> gr.Dropdown:
+        index = self.holder.index
+        return gr.Dropdown(choices=index.outlets() if index is not None else [])
+
+    def on_load(self):
+        self.holder.latest()
+        key = status_key(self.updater)
+        table = render_articles_table(self.holder.index)
+        return status_html(self.updater), table, key, self._outlet_choices()
+
+    def on_tick(self, seen: tuple | None):
         """Send the status (and the table and outlet choices, after a swap) only when they
         changed."""
-        holder.latest()  # an index another process committed shows up here
-        key = status_key(updater)
+        self.holder.latest()  # an index another process committed shows up here
+        key = status_key(self.updater)
         if key == seen:
             return gr.skip(), gr.skip(), gr.skip(), gr.skip(), gr.skip()
         table_changed = seen is None or seen[0] != key[0]
         busy_changed = seen is None or seen[1] != key[1]
-        interval = STATUS_POLL_BUSY if updater.build.running else STATUS_POLL_IDLE
+        interval = STATUS_POLL_BUSY if self.updater.build.running else STATUS_POLL_IDLE
         return (
-            status_html(updater),
-            render_articles_table(holder.index) if table_changed else gr.skip(),
+            status_html(self.updater),
+            render_articles_table(self.holder.index) if table_changed else gr.skip(),
             key,
             gr.Timer(interval) if busy_changed else gr.skip(),
-            outlet_choices() if table_changed else gr.skip(),
+            self._outlet_choices() if table_changed else gr.skip(),
         )
 
-    controls = page.search
-    gr.on(
-        triggers=[page.ask.click, controls.question.submit, controls.since.submit,
-                  controls.until.submit, controls.source.submit],
-        fn=search,
-        inputs=controls.inputs(),
-        outputs=page.results,
-        api_name="search",
-        concurrency_limit=SEARCH_CONCURRENCY,
-        concurrency_id="search",
-        show_progress="minimal",
-    )  # fmt: skip
-    gr.api(
-        search_json,
-        api_name="search_json",
-        concurrency_limit=SEARCH_CONCURRENCY,
-        concurrency_id="search",
-    )
-    editing = page.editing
-    if editing is not None:
-        index_outputs = [editing.report, page.table, page.status, controls.outlet]
-        private: dict[str, Any] = {
-            "concurrency_limit": 1,
-            "concurrency_id": "index-update",
-            "api_visibility": "private",
-        }
-        editing.files.upload(
-            on_upload, inputs=editing.files, outputs=[*index_outputs, editing.files], **private
+    def bind(self, demo: gr.Blocks, page: Page) -> None:
+        """Connect ``page``'s components (inside ``demo``, still open) to these functions."""
+        controls = page.search
+        gr.on(
+            triggers=[page.ask.click, controls.question.submit, controls.since.submit,
+                      controls.until.submit, controls.source.submit],
+            fn=self.search,
+            inputs=controls.inputs(),
+            outputs=page.results,
+            api_name="search",
+            concurrency_limit=SEARCH_CONCURRENCY,
+            concurrency_id="search",
+            show_progress="minimal",
+        )  # fmt: skip
+        gr.api(
+            self.search_json,
+            api_name="search_json",
+            concurrency_limit=SEARCH_CONCURRENCY,
+            concurrency_id="search",
         )
-        editing.update.click(on_update, inputs=gr.State(False), outputs=index_outputs, **private)
-        editing.rebuild.click(on_update, inputs=gr.State(True), outputs=index_outputs, **private)
-    gr.api(status_json, api_name="status", concurrency_limit=None, api_visibility="undocumented")
-    outputs = [page.status, page.table, page.status_seen, controls.outlet]
-    demo.load(on_load, outputs=outputs, api_visibility="private")
-    page.status_timer.tick(
-        on_tick,
-        inputs=page.status_seen,
-        outputs=[page.status, page.table, page.status_seen, page.status_timer, controls.outlet],
-        api_visibility="private",
-        concurrency_limit=None,
-        show_progress="hidden",
-    )
+        editing = page.editing
+        if editing is not None:
+            outputs = [editing.report, page.table, page.status, controls.outlet]
+            private: dict[str, Any] = {
+                "concurrency_limit": 1,
+                "concurrency_id": "index-update",
+                "api_visibility": "private",
+            }
+            editing.files.upload(
+                self.on_upload, inputs=editing.files, outputs=[*outputs, editing.files], **private
+            )
+            editing.update.click(self.on_update, inputs=gr.State(False), outputs=outputs, **private)
+            editing.rebuild.click(self.on_update, inputs=gr.State(True), outputs=outputs, **private)
+        gr.api(
+            self.status_json, api_name="status", concurrency_limit=None,
+            api_visibility="undocumented",
+        )  # fmt: skip
+        shown = [page.status, page.table, page.status_seen, controls.outlet]
+        demo.load(self.on_load, outputs=shown, api_visibility="private")
+        page.status_timer.tick(
+            self.on_tick,
+            inputs=page.status_seen,
+            outputs=[page.status, page.table, page.status_seen, page.status_timer, controls.outlet],
+            api_visibility="private",
+            concurrency_limit=None,
+            show_progress="hidden",
+        )

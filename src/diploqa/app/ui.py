@@ -14,7 +14,7 @@ from fastapi import FastAPI
 from .. import config
 from ..auth.middleware import EDITOR_PATH
 from .api import json_routes
-from .events import SEARCH_CONCURRENCY, bind, status_html, welcome_html
+from .events import SEARCH_CONCURRENCY, Events, status_html, welcome_html
 from .layout import CSS, Initial, gr, lay_out, theme
 from .live import IndexHolder
 from .render import render_articles_table
@@ -39,7 +39,7 @@ def create_app(updater: Updater, editing: bool = True, sign_out: bool = False) -
     )
     with gr.Blocks(title="diploqa", analytics_enabled=False) as demo:
         page = lay_out(initial, editing, sign_out)
-        bind(demo, page, updater, per_article)
+        Events(updater, per_article).bind(demo, page)
     demo.queue(default_concurrency_limit=SEARCH_CONCURRENCY)
     return demo
 
