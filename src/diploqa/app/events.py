@@ -23,7 +23,13 @@ from .handlers import (
     upload_articles,
 )
 from .layout import STATUS_POLL_BUSY, STATUS_POLL_IDLE, Page, gr
-from .render import render_articles_table, render_message, render_status, render_status_area
+from .render import (
+    render_articles_table,
+    render_message,
+    render_no_index,
+    render_status,
+    render_status_area,
+)
 from .updater import Updater
 
 #: Searches that may run at once; index updates always run one at a time.
@@ -41,7 +47,7 @@ def welcome_html(updater: Updater) -> str:
     """The results area before the first question."""
     holder = updater.holder
     if holder.index is None:
-        return render_status(None, holder.problem, updater.pending)
+        return render_no_index(holder.problem)
     return render_message(messages.WELCOME_TEXT)
 
 
