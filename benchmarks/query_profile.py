@@ -57,7 +57,7 @@ def main() -> int:
     import diploqa
     from diploqa.encoders import materialize_e5_small
 
-    search_module = importlib.import_module("diploqa.search")
+    index_module = importlib.import_module("diploqa.index")
     index = diploqa.load_index(args.index)
     index.warm()
     naive = SentenceTransformer(str(materialize_e5_small()), device="cpu")
@@ -91,8 +91,8 @@ def main() -> int:
     if hasattr(encoder, "secondary"):
         wrap(encoder.secondary, "encode", "USE calls (question, highlight sentences)")
     wrap(index.lexical, "score", "BM25")
-    wrap(index, "_rank", "ranking (with the FAISS search)")
-    wrap(search_module, "highlights", "highlights (with their USE call)")
+    wrap(index.ranker, "rank", "ranking (with the FAISS search)")
+    wrap(index_module, "highlights", "highlights (with their USE call)")
 
     def naive_search(q: str) -> None:
         vector = naive.encode_query([q], normalize_embeddings=True, convert_to_numpy=True)

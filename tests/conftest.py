@@ -18,7 +18,8 @@ from typing import TYPE_CHECKING
 import pytest
 
 if TYPE_CHECKING:
-    from diploqa.app import IndexHolder
+    from diploqa.app.live import IndexHolder
+    from diploqa.app.updater import Updater
 
 REPO = Path(__file__).resolve().parents[1]
 SEEDS = REPO / "seeds"
@@ -171,25 +172,34 @@ XSS_ARTICLE = (
 
 
 @pytest.fixture(scope="session")
-def app_holder(seed_index, seed_copy) -> IndexHolder:
+def app_holder(seed_index) -> IndexHolder:
     """A loaded holder on the shared seed index (read-only tests)."""
-    from diploqa.app import IndexHolder
+    from diploqa.app.live import IndexHolder
 
-    holder = IndexHolder(seed_index.path, seed_copy)
+    holder = IndexHolder(seed_index.path)
     holder.load()
     return holder
 
 
 @pytest.fixture
-def app_mutable_holder(seed_index, seed_copy, tmp_path) -> IndexHolder:
-    """A holder on private copies of articles and index, for tests that upload or rebuild."""
-    from diploqa.app import IndexHolder
+def app_updater(seed_index, seed_copy, tmp_path) -> Updater:
+    """An updater of a loaded holder on private copies of articles and index (its articles
+    compared with the index, as at a start), for tests that upload or rebuild."""
+    from diploqa.app.live import IndexHolder
 
     articles = shutil.copytree(seed_copy, tmp_path / "articles")
     index = shutil.copytree(seed_index.path, tmp_path / "index")
-    holder = IndexHolder(index, articles)
+    return loaded_updater(IndexHolder(index), articles)
+
+
+def loaded_updater(holder: IndexHolder, articles: Path) -> Updater:
+    """``holder`` loaded, with an updater whose articles are compared with its index."""
+    from diploqa.app.updater import Updater
+
     holder.load()
-    return holder
+    updater = Updater(holder, articles)
+    updater.check_articles()
+    return updater
 
 
 def first_source(page: str) -> str | None:

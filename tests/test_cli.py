@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 import textwrap
@@ -54,10 +55,34 @@ def test_search_filters(built, capsys):
     assert capsys.readouterr().out.strip() == "no passage matches the filters"
 
 
+def test_search_per_article_and_sort(built, capsys):
+    _, index_dir = built
+    base = ["search", "Was sagte Kerry?", "--index", str(index_dir), "-k", "8", "--json"]
+    assert main(base) == 0
+    relevant = json.loads(capsys.readouterr().out)
+    assert len({h["source"] for h in relevant}) < len(relevant) == 8
+    assert main([*base, "--per-article", "1"]) == 0
+    one = [h["source"] for h in json.loads(capsys.readouterr().out)]
+    assert len(set(one)) == len(one) > 1
+    assert main([*base, "--sort", "date"]) == 0
+    by_date = json.loads(capsys.readouterr().out)
+    assert sorted(by_date, key=lambda h: h["rank"]) == relevant  # ranks stay relevance ranks
+    dates = [h["date"] or "" for h in by_date]
+    assert dates == sorted(dates, reverse=True) and by_date != relevant
+    both = [*base, "--sort", "date", "--per-article", "1"]
+    assert main(both) == 0
+    expected = [h["rank"] for h in json.loads(capsys.readouterr().out)]
+    assert sorted(expected) == list(range(1, len(one) + 1))
+    assert main([a for a in both if a != "--json"]) == 0  # as text: with relevance ranks
+    printed = re.findall(r"^(\d+)\. \[", capsys.readouterr().out, flags=re.MULTILINE)
+    assert [int(r) for r in printed] == expected
+
+
 @pytest.mark.parametrize(
     ("argv", "message"),
     [
         (["search", "x", "--since", "gestern"], "since must be a date like 2016"),
+        (["search", "x", "--sort", "newest"], "sort must be one of relevance, date"),
         (["search", "x", "--since", "2017", "--until", "2016"], "is after until"),
         (["search", "   "], "question is empty"),
         (["search", ""], "question is empty"),
@@ -84,10 +109,11 @@ def test_corrupt_index_error_names_file_and_fix(built, capsys):
     assert "manifest.json" in err and "--rebuild" in err
 
 
-@pytest.mark.parametrize("k", ["0", "-1", "x", "2.5"])
-def test_bad_k_is_a_usage_error(k, capsys):
+@pytest.mark.parametrize("option", ["-k", "--per-article"])
+@pytest.mark.parametrize("value", ["0", "-1", "x", "2.5"])
+def test_bad_k_is_a_usage_error(option, value, capsys):
     with pytest.raises(SystemExit) as exit_info:
-        main(["search", "Sotschi", "-k", k])
+        main(["search", "Sotschi", option, value])
     assert exit_info.value.code == 2
     assert "whole number" in capsys.readouterr().err
 

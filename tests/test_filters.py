@@ -16,7 +16,7 @@ from diploqa.articles import Article
 from diploqa.chunking import Chunk
 from diploqa.errors import QueryError
 from diploqa.filters import ArticleColumns, SearchFilter, date_range
-from diploqa.search import Index
+from diploqa.index import Index
 from diploqa.store import FaissStore, Manifest, StoredIndex, Stories
 
 

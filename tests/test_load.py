@@ -31,7 +31,9 @@ from conftest import (
 from test_reliability import GAS_ARTICLE, GAS_QUESTION
 
 import diploqa
-from diploqa import app, config
+from diploqa import config
+from diploqa.app.handlers import answer_html, hit_record, search_records
+from diploqa.app.live import IndexHolder
 
 CLIENTS = 20
 QUESTIONS_PER_CLIENT = 25
@@ -66,35 +68,36 @@ def _percentile(values: list[float], q: float) -> float:
 
 def test_holder_picks_up_an_index_committed_by_another_process(built):
     articles, index_dir = built
-    holder = app.IndexHolder(index_dir, articles)
+    holder = IndexHolder(index_dir)
     holder.load()
     old = holder.index
-    assert holder.index is old  # nothing changed: no reload
+    assert holder.latest() is old  # nothing changed: no reload
     (articles / "005_genf.txt").write_text(NEW_ARTICLE, encoding="utf-8")
     diploqa.build_index(articles, index_dir)  # as `diploqa index` in another process would
-    new = holder.index
+    assert holder.index is old  # reading the live index looks at nothing
+    assert search_records(holder, GENEVA_QUESTION, 1)[0]["source"] == "005_genf.txt"
+    new = holder.index  # the search picked it up
     assert new is not old and len(new.articles) == 6
-    assert holder.index is new  # loaded once
-    assert app.search_records(holder, GENEVA_QUESTION, 1)[0]["source"] == "005_genf.txt"
+    assert holder.latest() is new  # loaded once
     assert old.search(GENEVA_QUESTION, 1)[0].source != "005_genf.txt"  # old still usable
 
 
 def test_holder_keeps_serving_when_the_new_index_is_broken(built):
-    articles, index_dir = built
-    holder = app.IndexHolder(index_dir, articles)
+    _, index_dir = built
+    holder = IndexHolder(index_dir)
     holder.load()
     old = holder.index
     (index_dir / "manifest.json").write_text("{ broken", encoding="utf-8")
-    assert holder.index is old
-    assert app.answer_html(holder, "Who did Kerry meet in Sochi?", 1).count('class="dq-card"') == 1
+    assert holder.latest() is old
+    assert answer_html(holder, "Who did Kerry meet in Sochi?", 1).count('class="dq-card"') == 1
 
 
 def test_holder_without_index_picks_up_a_first_build(tmp_path, seed_copy):
-    holder = app.IndexHolder(tmp_path / "index", seed_copy)
+    holder = IndexHolder(tmp_path / "index")
     holder.load()
     assert holder.index is None
     diploqa.build_index(seed_copy, tmp_path / "index")
-    assert holder.index is not None and "dq-card" in app.answer_html(holder, "Kerry", 1)
+    assert "dq-card" in answer_html(holder, "Kerry", 1) and holder.index is not None
 
 
 # --------------------------------------------------------------------------------------------
@@ -143,7 +146,8 @@ def test_load_with_an_index_update_in_another_process(server, monkeypatch):
 
     old_index = diploqa.load_index(index)
     per_article = config.passages_per_article()  # what the server shows
-    old = {q: _answer([app.hit_record(h) for h in old_index.search(q, K, per_article=per_article)])
+    low = old_index.ranking.low_score_threshold
+    old = {q: _answer([hit_record(h, low) for h in old_index.search(q, K, per_article=per_article)])
            for q in QUESTIONS}  # fmt: skip
 
     results: list[dict] = []
@@ -201,7 +205,7 @@ def test_load_with_an_index_update_in_another_process(server, monkeypatch):
     assert not any(thread.is_alive() for thread in threads)
 
     new_index = diploqa.load_index(index)
-    new = {q: _answer([app.hit_record(h) for h in new_index.search(q, K, per_article=per_article)])
+    new = {q: _answer([hit_record(h, low) for h in new_index.search(q, K, per_article=per_article)])
            for q in QUESTIONS}  # fmt: skip
     assert new[GENEVA_QUESTION][0][0] == "005_genf.txt" != old[GENEVA_QUESTION][0][0]
 

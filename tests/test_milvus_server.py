@@ -40,15 +40,15 @@ def test_server_outage_is_one_line_everywhere_and_diploqa_recovers_when_milvus_i
     from fastapi import FastAPI
     from fastapi.testclient import TestClient
 
-    from diploqa.app import IndexHolder
     from diploqa.app.api import json_routes
     from diploqa.app.handlers import answer_html
+    from diploqa.app.live import IndexHolder
 
     store = milvus_server.address()
     articles = copy_seeds(tmp_path / "articles")
     try:
         diploqa.build_index(articles, tmp_path / "unused", store=store)
-        holder = IndexHolder(tmp_path / "unused", articles, store=store)
+        holder = IndexHolder(tmp_path / "unused", store=store)
         holder.load()
         server = FastAPI()
         server.router.routes.extend(json_routes(holder))

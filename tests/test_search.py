@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import importlib
 from dataclasses import replace
 
 import pytest
@@ -102,16 +101,33 @@ def test_odd_questions_give_sane_results(seed_index, question):
     assert len(hits) == 3
 
 
-def test_module_level_search_uses_default_index(seed_copy, tmp_path, monkeypatch):
-    search_module = importlib.import_module("diploqa.search")  # the module, not the function
-    monkeypatch.setenv("DIPLOQA_ARTICLES", str(seed_copy))
-    monkeypatch.setenv("DIPLOQA_INDEX", str(tmp_path / "index"))
-    monkeypatch.setattr(search_module, "_default", None)
-    hits = diploqa.search("Who met Lavrov in Sochi?", k=3)
-    assert SOCHI in [h.source for h in hits]
-    assert (tmp_path / "index" / "manifest.json").is_file()
-    with pytest.raises(QueryError):
-        diploqa.search("  ")
+def test_the_public_api(seed_index):
+    """``diploqa.load_index``, ``diploqa.build_index``, ``Index.search`` and the values they
+    take and give; no process-wide default index hides behind a module-level function."""
+    assert {"load_index", "build_index", "Index", "Query", "Hit"} <= set(diploqa.__all__)
+    assert not hasattr(diploqa, "search") and "search" not in diploqa.__all__
+    query = diploqa.Query("Wer traf Lawrow in Sotschi?", k=2)
+    hits = seed_index.search(query)
+    assert hits == seed_index.search("Wer traf Lawrow in Sotschi?", 2)
+    assert all(isinstance(h, diploqa.Hit) for h in hits) and hits[0].source == SOCHI
+    with pytest.raises(TypeError, match="inside the Query"):
+        seed_index.search(query, k=3)
+
+
+def test_the_read_path_never_imports_the_write_pipeline():
+    """Loading and searching need neither the build nor what only it uses."""
+    import subprocess
+    import sys
+
+    code = (
+        "import sys\n"
+        "import diploqa, diploqa.index, diploqa.query, diploqa.hits, diploqa.ranking\n"
+        "import diploqa.highlight, diploqa.filters\n"
+        "print(sorted(m for m in ('diploqa.build', 'diploqa.duplicates') if m in sys.modules))\n"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "[]"
 
 
 @pytest.mark.parametrize(
@@ -265,3 +281,31 @@ def test_a_damaged_keyword_file_costs_time_not_answers(built, seed_index, caplog
         answers = _answers(index, questions)
     assert f"{segment} damaged" in caplog.text
     assert answers == _answers(seed_index, questions)
+
+
+# --- Every parameter of a Query, from Python ----------------------------------------------------
+
+
+def test_sort_by_date_keeps_the_relevance_ranks(seed_index):
+    question = "Was sagte Kerry über Syrien?"
+    relevant = seed_index.search(question, k=8)
+    by_date = seed_index.search(question, k=8, sort="date")
+    assert sorted(by_date, key=lambda h: h.rank) == relevant  # the same hits, ranks and scores
+    dates = [h.date for h in by_date]
+    dated = [d for d in dates if d is not None]
+    assert dated == sorted(dated, reverse=True) and dates == dated + [None] * dates.count(None)
+    assert [h.rank for h in by_date] != [h.rank for h in relevant]  # the seeds' dates differ
+    with pytest.raises(QueryError, match="sort must be one of relevance, date"):
+        seed_index.search(question, sort="newest")
+
+
+def test_every_parameter_from_python(seed_index):
+    question = "Was sagte Kerry?"
+    outlet = seed_index.outlets()[0]
+    assert {h.outlet for h in seed_index.search(question, 10, outlet=outlet)} == {outlet}
+    dated = seed_index.search(diploqa.Query(question, 10, since="2016", until="2016-10"))
+    assert {h.source for h in dated} == {LAUSANNE}
+    found = seed_index.search(question, 10, source="00[34]_*")
+    assert found and {h.source for h in found} <= {TILLERSON, MUNICH}
+    one = seed_index.search(question, 8, per_article=1)
+    assert len({h.source for h in one}) == len(one) > 1

@@ -14,16 +14,18 @@ import subprocess
 import sys
 
 import pytest
-from conftest import REPO
+from conftest import REPO, loaded_updater
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import diploqa
-from diploqa import app
+from diploqa.app import handlers, render, uploads
+from diploqa.app.live import IndexHolder
+from diploqa.app.messages import UNEXPECTED_TEXT
 from diploqa.build import BuildReport
 from diploqa.cli import main
 from diploqa.errors import DiploqaError, IndexCorruptError, QueryError
-from diploqa.search import MAX_QUERY_CHARS, check_k, clean_query
+from diploqa.query import MAX_QUERY_CHARS, check_k, clean_query
 
 SRC = REPO / "src" / "diploqa"
 GOOD = b"Kerry traf Lawrow in Genf. Sie sprachen lange ueber Syrien und die Waffenruhe.\n"
@@ -115,22 +117,22 @@ def test_exposing_the_server_needs_accounts_or_public(
     ],
 )
 def test_hostile_upload_names_are_sanitised(name, expected):
-    assert app.sanitize_filename(name) == expected
+    assert uploads.sanitize_filename(name) == expected
 
 
 @pytest.mark.parametrize("name", ["x.txt\x00.png", "evil.txt/", "../", "\x00", "a.txt.", "CON"])
 def test_hostile_upload_names_are_rejected(name):
     with pytest.raises(ValueError):
-        app.sanitize_filename(name)
+        uploads.sanitize_filename(name)
 
 
 @pytest.mark.parametrize("stem", ["a" * 5000, "ä" * 300, "語" * 300, "Ω🙂" * 300])
 def test_very_long_upload_names_fit_the_file_system(tmp_path, stem):
-    out = app.save_upload(tmp_path, f"{stem}.txt", GOOD)
+    out = uploads.save_upload(tmp_path, f"{stem}.txt", GOOD)
     assert out.saved_as is not None, out.message
     assert len(out.saved_as.encode("utf-8")) <= 255
     assert (tmp_path / out.saved_as).read_bytes() == GOOD
-    again = app.save_upload(tmp_path, f"{stem}.txt", GOOD + b"Anders.\n")
+    again = uploads.save_upload(tmp_path, f"{stem}.txt", GOOD + b"Anders.\n")
     assert again.saved_as.endswith("-2.txt") and len(again.saved_as.encode()) <= 255
 
 
@@ -139,7 +141,7 @@ def test_very_long_upload_names_fit_the_file_system(tmp_path, stem):
 )
 def test_uploads_land_only_inside_the_articles_folder(tmp_path, name):
     articles = tmp_path / "deep" / "articles"
-    out = app.save_upload(articles, name, GOOD)
+    out = uploads.save_upload(articles, name, GOOD)
     assert out.saved_as is not None, out.message
     written = [p for p in tmp_path.rglob("*") if p.is_file()]
     assert written == [articles / out.saved_as]
@@ -148,35 +150,36 @@ def test_uploads_land_only_inside_the_articles_folder(tmp_path, name):
 
 def test_upload_size_limit_follows_the_article_limit(tmp_path, monkeypatch):
     monkeypatch.setenv("DIPLOQA_MAX_ARTICLE_BYTES", "100")
-    out = app.save_upload(tmp_path, "a.txt", GOOD + GOOD)
+    out = uploads.save_upload(tmp_path, "a.txt", GOOD + GOOD)
     assert out.kind == "rejected" and "too large" in out.message  # else skipped at indexing
 
 
 def test_upload_report_and_tables_escape_names_and_titles(app_holder_security):
     outcomes = [
-        app.UploadOutcome(
+        uploads.UploadOutcome(
             "<img src=x onerror=alert(1)>.txt",
             "rejected",
             None,
             "<img src=x onerror=alert(1)>.txt: nur .txt",
         ),
-        app.UploadOutcome("<b>.txt", "renamed", "_b_.txt", "<b>.txt: saved as _b_.txt"),
+        uploads.UploadOutcome("<b>.txt", "renamed", "_b_.txt", "<b>.txt: saved as _b_.txt"),
     ]
     report = BuildReport(added=["_b_.txt"])
     from diploqa.articles import SkippedFile
 
     report.skipped = [SkippedFile("<script>alert(1)</script>.txt", "empty <i>after</i>")]
-    page = app.render_upload_report(outcomes, report)
+    page = render.render_upload_report(outcomes, report)
     assert "<img" not in page and "<script" not in page and "<i>" not in page
     assert "&lt;img src=x onerror=alert(1)&gt;.txt" in page
     assert "&lt;script&gt;alert(1)&lt;/script&gt;.txt" in page
-    error = app.render_upload_report(outcomes, None, "<script>alert(2)</script>")
+    error = render.render_upload_report(outcomes, None, "<script>alert(2)</script>")
     assert "<script" not in error and "&lt;script&gt;alert(2)" in error
 
-    holder = app_holder_security
-    table = app.render_articles_table(holder.index)
-    status = app.render_status(holder)
-    page = app.answer_html(holder, "Geheimtreffen Zitronenfalter Leuchtturm", 3)
+    updater = app_holder_security
+    holder = updater.holder
+    table = render.render_articles_table(holder.index)
+    status = render.render_status(holder.index, holder.problem, updater.pending)
+    page = handlers.answer_html(holder, "Geheimtreffen Zitronenfalter Leuchtturm", 3)
     for html in (table, status, page):
         assert "<script" not in html and "<img" not in html
     assert "&lt;img src=x onerror=alert(1)&gt; &amp; &lt;script&gt;.txt" in table
@@ -196,9 +199,7 @@ def app_holder_security(tmp_path_factory, seed_copy, embedder):
     )
     diploqa.build_index(articles, root / "index")
     (articles / "<svg onload=alert(3)>.txt").write_text("Neu: Kerry traf Lawrow.\n", "utf-8")
-    holder = app.IndexHolder(root / "index", articles)
-    holder.load()
-    return holder
+    return loaded_updater(IndexHolder(root / "index"), articles)
 
 
 # --------------------------------------------------------------------------------------------
@@ -324,7 +325,7 @@ def test_cli_k_and_empty_questions(built, capsys, argv, code, message):
 
 @pytest.fixture(scope="module")
 def ui_holder(seed_index, seed_copy):
-    holder = app.IndexHolder(seed_index.path, seed_copy)
+    holder = IndexHolder(seed_index.path)
     holder.load()
     return holder
 
@@ -332,11 +333,11 @@ def ui_holder(seed_index, seed_copy):
 @pytest.mark.parametrize("question", [*ODD_QUESTIONS, "", "   ", "\x00", None, 42, ["a"]])
 @pytest.mark.parametrize("k", [0, -1, 10**6, 2.5, "abc", None, math.nan, math.inf, 3])
 def test_ui_handlers_never_show_a_traceback(ui_holder, question, k):
-    page = app.answer_html(ui_holder, question, k)
-    assert "Traceback" not in page and app.UNEXPECTED_TEXT not in page
+    page = handlers.answer_html(ui_holder, question, k)
+    assert "Traceback" not in page and UNEXPECTED_TEXT not in page
     assert ("dq-error" in page) != ("dq-card" in page)
     try:
-        records = app.search_records(ui_holder, question, k)
+        records = handlers.search_records(ui_holder, question, k)
     except DiploqaError as err:
         assert "Traceback" not in str(err)
     else:

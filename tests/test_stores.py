@@ -193,18 +193,19 @@ def test_server_holder_picks_up_a_milvus_build_and_reports_a_dropped_collection(
 ):
     pytest.importorskip("milvus_lite", reason="the Milvus store needs pymilvus and milvus-lite")
     pytest.importorskip("gradio", reason="the web UI needs the 'ui' extra")
-    from diploqa.app import IndexHolder
+    from diploqa.app.live import IndexHolder
+    from diploqa.app.updater import Updater
 
     store = f"milvus-lite:{tmp_path / 'milvus.db'}"
     articles = copy_seeds(tmp_path / "articles")
     try:
-        holder = IndexHolder(tmp_path / "unused", articles, store=store)
+        holder = IndexHolder(tmp_path / "unused", store=store)
         holder.load(model=False)
-        assert holder.index is None
+        assert holder.latest() is None
         diploqa.build_index(articles, tmp_path / "unused", store=store)
-        assert holder.index is not None and holder.index.manifest.generation == "gen-000001"
+        assert holder.latest() is not None and holder.index.manifest.generation == "gen-000001"
         (articles / "005_genf.txt").write_text(NEW_ARTICLE, encoding="utf-8")
-        holder.update()
+        Updater(holder, articles).update()
         assert holder.index.manifest.generation == "gen-000002"
         assert holder.index.search(GENEVA_QUESTION, k=1)[0].source == "005_genf.txt"
 

@@ -11,7 +11,8 @@ from test_duplicates import DPA_SPIEGEL, DPA_ZEIT, FOLLOW_UP, REUTERS_SAME_SUMMI
 
 import diploqa
 from diploqa import duplicates
-from diploqa.app import hit_record, render_card
+from diploqa.app.handlers import hit_record
+from diploqa.app.render import render_card
 
 QUESTION = "Worauf haben sich Lawrow und Blinken in Genf zur Abrüstung verständigt?"
 
@@ -54,7 +55,7 @@ def test_grouping_can_be_switched_off(story_index):
 
 def test_api_record_page_and_json_carry_the_copies(story_index):
     shown = next(h for h in story_index.search(QUESTION, k=10) if h.duplicates)
-    record = hit_record(shown)
+    record = hit_record(shown, story_index.ranking.low_score_threshold)
     assert record["duplicates"][0]["source"] == shown.duplicates[0].source
     json.dumps(record)  # JSON-ready
     card = render_card(shown, story_index.article(shown.source))

@@ -6,11 +6,15 @@ The public API::
     index = diploqa.build_index("seeds", "index")   # incremental
     index = diploqa.load_index("index")
     hits = index.search("Wer traf Lawrow in Sotschi?", k=5)
-    hits = diploqa.search("Who met Lavrov in Sochi?")  # default ./index from ./seeds
+    hits = index.search(diploqa.Query("Who met Lavrov?", k=3, since="2016", sort="date"))
 """
 
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
 from .articles import Article
-from .build import BuildReport
 from .chunking import Chunk
 from .config import RankingConfig
 from .errors import (
@@ -21,9 +25,28 @@ from .errors import (
     ModelError,
     QueryError,
 )
-from .search import Copy, Hit, Index, build_index, load_index, search
+from .hits import Copy, Hit
+from .index import Index, load_index
+from .query import Query
+
+if TYPE_CHECKING:
+    from .build import BuildReport, build_index
 
 __version__ = "0.1.0"
+
+#: The write side, imported on first use: the read path (load, search) never imports it.
+_BUILD_NAMES = ("BuildReport", "build_index")
+
+
+def __getattr__(name: str) -> Any:
+    if name in _BUILD_NAMES:
+        return getattr(importlib.import_module(".build", __name__), name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *_BUILD_NAMES})
+
 
 __all__ = [
     "Article",
@@ -37,9 +60,9 @@ __all__ = [
     "IndexCorruptError",
     "IndexMismatchError",
     "ModelError",
+    "Query",
     "QueryError",
     "RankingConfig",
     "build_index",
     "load_index",
-    "search",
 ]

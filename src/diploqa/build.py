@@ -24,6 +24,7 @@ from .encoders import Encoder, get_encoder
 from .encoders.base import ensure_finite
 from .errors import ArticlesError, DiploqaError, StoreUnavailableError
 from .faults import fault_point
+from .index import Index
 from .store import StoredIndex, Stories
 from .store.location import IndexLocation, open_location
 from .store.manifest import backends_after_build
@@ -284,3 +285,41 @@ def embed_passages(encoder: Encoder, passages: list[str], progress: Progress | N
             progress(min(start + step, len(passages)), len(passages))
         fault_point("while-embedding")
     return out
+
+
+def build_index(
+    articles_dir: str | Path | None = None,
+    index_dir: str | Path | None = None,
+    model: str | None = None,
+    rebuild: bool = False,
+    progress: Progress | None = None,
+    chunking: config.ChunkingConfig | None = None,
+    ranking: config.RankingConfig | None = None,
+    store: str | config.StoreAddress | None = None,
+    device: str | None = None,
+    csv_columns: str | CsvColumns | None = None,
+) -> Index:
+    """Build or incrementally update an index and return it, ready to search.
+
+    Only new or changed articles are embedded; ``rebuild=True`` re-embeds everything. The
+    returned index carries what the build did in ``build_report``. ``store``: as for
+    :func:`~diploqa.index.load_index`. ``device="cuda"`` embeds on the GPU (PyTorch,
+    bf16/fp16); the returned index searches with the CPU encoder all the same.
+    ``csv_columns``: which columns of CSV files are which field (see
+    :class:`~diploqa.articles.CsvColumns`).
+    """
+    index_dir = Path(index_dir or config.index_dir())
+    report, stored = build(
+        articles_dir or config.articles_dir(),
+        index_dir,
+        model,
+        rebuild,
+        chunking,
+        progress,
+        store=store,
+        device=device,
+        csv_columns=csv_columns,
+    )
+    index = Index(stored, get_encoder(model), ranking)
+    index.build_report = report
+    return index

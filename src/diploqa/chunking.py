@@ -4,7 +4,7 @@ Two granularities are embedded. *Passages* (about 160 tokens) are what a user re
 question's answer is pinned to. A *section* is the whole article as one more vector, for
 articles that span several passages but still fit the model's window (up to 400 tokens): a
 question often spans two passages, and the whole then matches better than either half. A
-passage is ranked by the better of its own score and its section's (see :mod:`diploqa.search`);
+passage is ranked by the better of its own score and its section's (see :mod:`diploqa.ranking`);
 sections are never shown. Long articles get no section: on long news (NTREX) 400-token slices
 of an article ranked worse than passages alone (docs/quality.md).
 

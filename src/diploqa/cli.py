@@ -24,6 +24,12 @@ from .errors import DiploqaError
 if TYPE_CHECKING:
     from .articles import CsvColumns
 
+#: Where an index lives, for every command that reads or writes one.
+STORE_HELP = (
+    "where the index lives: faiss (the --index folder, default), "
+    "milvus://HOST:PORT[/NAME] or milvus-lite:PATH (DIPLOQA_STORE)"
+)
+
 
 def _positive_int(value: str) -> int:
     try:
@@ -73,12 +79,7 @@ def _parser() -> argparse.ArgumentParser:
         help="embed on the CPU (default) or on a CUDA GPU with PyTorch (DIPLOQA_DEVICE); "
         "searching always runs on the CPU",
     )
-    p.add_argument(
-        "--store",
-        default=None,
-        help="where the index lives: faiss (the --index folder, default), "
-        "milvus://HOST:PORT[/NAME] or milvus-lite:PATH (DIPLOQA_STORE)",
-    )
+    p.add_argument("--store", default=None, help=STORE_HELP)
     p.add_argument(
         "--watch",
         action="store_true",
@@ -91,12 +92,7 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("question", nargs="+", help="the question")
     p.add_argument("--index", type=Path, default=None, help="index folder (./index)")
     p.add_argument("-k", type=_positive_int, default=5, help="number of passages (5)")
-    p.add_argument(
-        "--store",
-        default=None,
-        help="where the index lives: faiss (the --index folder, default), "
-        "milvus://HOST:PORT[/NAME] or milvus-lite:PATH (DIPLOQA_STORE)",
-    )
+    p.add_argument("--store", default=None, help=STORE_HELP)
     p.add_argument("--json", action="store_true", help="print the hits as JSON")
     p.add_argument(
         "--outlet",
@@ -107,18 +103,24 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--since", default=None, help="only articles dated from (2016, 2016-10, …)")
     p.add_argument("--until", default=None, help="only articles dated until (inclusive)")
     p.add_argument("--source", default=None, help="only article ids matching this glob")
+    p.add_argument(
+        "--per-article",
+        type=_positive_int,
+        default=None,
+        help="at most this many passages of one article (default: no limit)",
+    )
+    p.add_argument(
+        "--sort",
+        default="relevance",
+        help="relevance (default), or date: newest first, undated last",
+    )
 
     p = sub.add_parser("serve", help="start the web UI")
     p.add_argument("--index", type=Path, default=None, help="index folder (./index)")
     p.add_argument("--articles", type=Path, default=None, help="articles folder (./seeds)")
     p.add_argument("--host", default="127.0.0.1", help="address to bind (127.0.0.1)")
     p.add_argument("--port", type=int, default=7860, help="port (7860)")
-    p.add_argument(
-        "--store",
-        default=None,
-        help="where the index lives: faiss (the --index folder, default), "
-        "milvus://HOST:PORT[/NAME] or milvus-lite:PATH (DIPLOQA_STORE)",
-    )
+    p.add_argument("--store", default=None, help=STORE_HELP)
     p.add_argument(
         "--watch",
         action="store_true",
@@ -171,7 +173,7 @@ def _parser() -> argparse.ArgumentParser:
 def _cmd_index(args: argparse.Namespace) -> int:
     from tqdm import tqdm
 
-    from .search import build_index
+    from .build import build_index
 
     def update(rebuild: bool) -> None:
         bar = None
@@ -241,20 +243,20 @@ def _watch_index(args: argparse.Namespace, update: Callable[[bool], None]) -> in
 
 
 def _cmd_search(args: argparse.Namespace) -> int:
-    from .filters import SearchFilter
-    from .search import clean_query, load_index
+    from .index import load_index
+    from .query import Query
 
-    question = clean_query(" ".join(args.question))
-    # A bad date fails here, before the model and the index are loaded.
-    filtered = SearchFilter.make(args.outlet, args.since, args.until, args.source) is not None
-    hits = load_index(args.index, store=args.store).search(
-        question, k=args.k, outlet=args.outlet, since=args.since, until=args.until,
-        source=args.source,
+    # A bad question, number or date fails here, before the model and the index are loaded.
+    query = Query(
+        " ".join(args.question), args.k, outlet=args.outlet, since=args.since, until=args.until,
+        source=args.source, per_article=args.per_article, sort=args.sort,
     )  # fmt: skip
+    hits = load_index(args.index, store=args.store).search(query)
     if args.json:
         print(json.dumps([asdict(h) for h in hits], ensure_ascii=False, indent=2))
         return 0
     if not hits:
+        filtered = query.filter is not None
         print("no passage matches the filters" if filtered else "no passages in the index")
     for hit in hits:
         meta = ", ".join(x for x in (hit.outlet, hit.date) if x)
@@ -281,29 +283,37 @@ def _cmd_serve(args: argparse.Namespace) -> int:
 
 
 def _serve(args: argparse.Namespace) -> int:
+    from .app.messages import ui_missing
+
     # Gradio is imported only once the server answers (diploqa.app.server): check it is there.
     for module in ("gradio", "uvicorn", "fastapi"):
         if importlib.util.find_spec(module) is None:
-            print(
-                "diploqa serve: the web UI needs the optional 'ui' extra (Gradio), which is "
-                f"not installed (missing module: {module}): pip install 'diploqa[ui]'",
-                file=sys.stderr,
-            )
-            return 1
-    from .app import serve
+            raise DiploqaError(ui_missing(module))
+    from .app.server import serve
 
-    return serve(
+    stopped = serve(
         index_dir=args.index,
         articles_dir=args.articles,
         host=args.host,
         port=args.port,
         watch=args.watch,
-        exit_if_busy=True,
         users_file=args.users or config.users_file(),
         public=args.public,
         store=args.store,
         csv_columns=args.csv_columns,
+        notify=lambda line: print(line, file=sys.stderr, flush=True),
+        on_update=lambda line: print(line, flush=True),
     )
+    code = 0
+    if stopped.problem is not None:
+        print(f"error: {stopped.problem}", file=sys.stderr)
+        code = 1
+    if stopped.cut_short:
+        print("stopping: an index update was cut short; the index is as it was", file=sys.stderr)
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(code)  # a thread still inside OpenVINO at interpreter exit would crash it
+    return code
 
 
 def _users_path(args: argparse.Namespace) -> Path:

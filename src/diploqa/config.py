@@ -21,7 +21,7 @@ INDEX_FORMAT_VERSION = 1
 
 @dataclass(frozen=True)
 class RankingConfig:
-    """How a question is ranked: a value passed to :class:`~diploqa.search.Index`, so that
+    """How a question is ranked: a value passed to :class:`~diploqa.index.Index`, so that
     benchmarks and tests compare variants side by side with ``dataclasses.replace`` on the
     same loaded index. Every default was chosen by measurement (docs/quality.md).
 

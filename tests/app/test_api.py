@@ -6,8 +6,8 @@ import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
-from diploqa.app import IndexHolder
 from diploqa.app.api import json_routes
+from diploqa.app.live import IndexHolder
 
 
 @pytest.fixture(scope="module")
@@ -58,6 +58,8 @@ def test_filters_and_order(client, seed_index):
         ({"q": "Kerry", "since": "gestern"}, "since must be a date like 2016"),
         ({"q": "Kerry", "since": "2017", "until": "2016"}, "is after until"),
         ({"q": "Kerry", "sort": "random"}, "sort must be one of relevance, date"),
+        ({"q": "Kerry", "per_article": "viele"}, "per_article must be a whole number"),
+        ({"q": "Kerry", "per_article": "-1"}, "per_article must be a whole number ≥ 1"),
     ],
 )
 def test_bad_requests_are_400_with_a_message(client, params, message):
@@ -68,8 +70,36 @@ def test_bad_requests_are_400_with_a_message(client, params, message):
 
 
 def test_no_index_is_503(tmp_path):
-    holder = IndexHolder(tmp_path / "index", tmp_path / "articles")
+    holder = IndexHolder(tmp_path / "index")
     server = FastAPI()
     server.router.routes.extend(json_routes(holder))
     response = TestClient(server).get("/api/search", params={"q": "Kerry"})
     assert response.status_code == 503 and "No index yet" in response.json()["error"]
+
+
+def test_source_and_per_article(client):
+    question = {"q": "Was sagte Kerry?", "k": 8}
+    found = client.get("/api/search", params={**question, "source": "00[34]_*"}).json()["hits"]
+    assert found and all(h["source"].startswith(("003_", "004_")) for h in found)
+
+    def sources(**params) -> list[str]:
+        answer = client.get("/api/search", params={**question, **params})
+        assert answer.status_code == 200, answer.text
+        return [h["source"] for h in answer.json()["hits"]]
+
+    unlimited = sources(per_article=0)
+    assert len(set(unlimited)) < len(unlimited) == 8  # one article gives several passages
+    one = sources(per_article=1)
+    assert len(set(one)) == len(one) > 1
+    two = sources(per_article=2)
+    assert max(two.count(s) for s in two) == 2
+    assert sources() == two  # absent: the server's default (DIPLOQA_PASSAGES_PER_ARTICLE=2)
+
+
+def test_the_default_per_article_limit_is_the_servers(app_holder, monkeypatch):
+    monkeypatch.setenv("DIPLOQA_PASSAGES_PER_ARTICLE", "0")
+    server = FastAPI()
+    server.router.routes.extend(json_routes(app_holder))
+    hits = TestClient(server).get("/api/search", params={"q": "Was sagte Kerry?", "k": 8})
+    sources = [h["source"] for h in hits.json()["hits"]]
+    assert len(set(sources)) < len(sources) == 8

@@ -30,9 +30,11 @@ from conftest import (
     wait_until_serving,
 )
 
-from diploqa import app
-from diploqa.app import ui
-from diploqa.app.state import BUILDING_TEXT
+from diploqa.app.events import status_html
+from diploqa.app.handlers import answer_html, search_records, status_record
+from diploqa.app.live import IndexHolder
+from diploqa.app.messages import BUILDING_TEXT
+from diploqa.app.updater import Updater
 from diploqa.errors import DiploqaError
 
 KERRY = ("Who did Kerry meet in Sochi?", "001_50e04ee83bc37b66.txt")
@@ -63,112 +65,119 @@ def _reached(gate: Path) -> bool:
 
 
 # --------------------------------------------------------------------------------------------
-# In process: IndexHolder.start_background and the status area
+# In process: Updater.start_background and the status area
 # --------------------------------------------------------------------------------------------
 
 
-def test_first_build_in_the_background_says_it_is_coming(tmp_path, seed_copy, gate):
-    holder = app.IndexHolder(tmp_path / "index", shutil.copytree(seed_copy, tmp_path / "a"))
+def _updater(index_dir: Path, articles: Path) -> Updater:
+    """As ``diploqa serve`` starts: the index loaded without the model, the articles not
+    compared yet."""
+    holder = IndexHolder(index_dir)
     holder.load(model=False)
-    assert holder.needs_update()
-    thread = holder.start_background()
+    return Updater(holder, articles)
+
+
+def test_first_build_in_the_background_says_it_is_coming(tmp_path, seed_copy, gate):
+    updater = _updater(tmp_path / "index", shutil.copytree(seed_copy, tmp_path / "a"))
+    holder = updater.holder
+    assert updater.needs_update()
+    thread = updater.start_background()
     _wait_for(lambda: _reached(gate), BUILD_TIMEOUT, "the build to embed")
 
     build = holder.build
     assert build.running and build.total > 0 and build.done == build.total
     assert f"building: {build.total:,} of {build.total:,} passages embedded" in build.describe()
     assert holder.problem == BUILDING_TEXT
-    page = app.answer_html(holder, KERRY[0], 3)  # a search meanwhile: a message, no error
+    page = answer_html(holder, KERRY[0], 3)  # a search meanwhile: a message, no error
     assert "it is being built" in page and "dq-card" not in page
     assert_no_traceback(page)
     with pytest.raises(DiploqaError, match="it is being built"):
-        app.search_records(holder, KERRY[0], 3)
-    status = ui._status_html(holder)
+        search_records(holder, KERRY[0], 3)
+    status = status_html(updater)
     assert 'data-state="building"' in status and "<progress" in status
     assert "dq-error" not in status
-    record = holder.status_record()
+    record = status_record(updater)
     assert record["building"] and not record["ready"] and record["total"] == build.total
 
     gate.touch()
     thread.join(BUILD_TIMEOUT)
     assert not thread.is_alive()
-    assert first_source(app.answer_html(holder, KERRY[0], 3)) == KERRY[1]
-    assert holder.last_report.added and not holder.build.running
-    assert holder.status_record()["ready"] and "dq-build" not in ui._status_html(holder)
+    assert first_source(answer_html(holder, KERRY[0], 3)) == KERRY[1]
+    assert updater.last_report.added and not holder.build.running
+    assert status_record(updater)["ready"] and "dq-build" not in status_html(updater)
 
 
-def test_an_update_in_the_background_keeps_answering_from_the_old_index(app_mutable_holder, gate):
-    holder = app_mutable_holder
-    assert not holder.needs_update()
-    (holder.articles_dir / "005_genf.txt").write_text(NEW_ARTICLE, encoding="utf-8")
-    holder.load()  # as `diploqa serve` finds the folder at start: changed
-    assert holder.needs_update()
+def test_an_update_in_the_background_keeps_answering_from_the_old_index(app_updater, gate):
+    updater, holder = app_updater, app_updater.holder
+    assert not updater.needs_update()
+    (updater.articles_dir / "005_genf.txt").write_text(NEW_ARTICLE, encoding="utf-8")
+    updater.check_articles()  # as `diploqa serve` finds the folder at start: changed
+    assert updater.needs_update()
     old = holder.index
-    thread = holder.start_background()
+    thread = updater.start_background()
     _wait_for(lambda: _reached(gate), BUILD_TIMEOUT, "the update to embed")
 
     assert holder.build.running and holder.index is old  # nothing swapped yet
-    assert first_source(app.answer_html(holder, GENEVA_QUESTION, 3)) != "005_genf.txt"
-    status = ui._status_html(holder)
+    assert first_source(answer_html(holder, GENEVA_QUESTION, 3)) != "005_genf.txt"
+    status = status_html(updater)
     assert "Index: 5 Artikel" in status and 'data-state="building"' in status
 
     gate.touch()
     thread.join(BUILD_TIMEOUT)
     assert holder.index is not old
-    assert first_source(app.answer_html(holder, GENEVA_QUESTION, 3)) == "005_genf.txt"
-    assert holder.pending is None and not holder.needs_update()
+    assert first_source(answer_html(holder, GENEVA_QUESTION, 3)) == "005_genf.txt"
+    assert updater.pending is None and not updater.needs_update()
 
 
-def test_serve_compares_the_articles_in_the_background_not_before_answering(app_mutable_holder):
+def test_serve_compares_the_articles_in_the_background_not_before_answering(app_updater):
     """``diploqa serve`` loads without reading the articles folder (its first answer does not
     wait for 2,000 files); the background thread compares them and brings the index up to
     date."""
-    holder = app_mutable_holder
-    (holder.articles_dir / "005_genf.txt").write_text(NEW_ARTICLE, encoding="utf-8")
-    holder.load(check_articles=False)
-    assert holder.index is not None and holder.pending is None and not holder.needs_update()
+    (app_updater.articles_dir / "005_genf.txt").write_text(NEW_ARTICLE, encoding="utf-8")
+    updater = _updater(app_updater.holder.index_dir, app_updater.articles_dir)
+    holder = updater.holder
+    assert holder.index is not None and updater.pending is None and not updater.needs_update()
     old = holder.index
-    holder.start_background().join(BUILD_TIMEOUT)
+    updater.start_background().join(BUILD_TIMEOUT)
     assert holder.index is not old
-    assert first_source(app.answer_html(holder, GENEVA_QUESTION, 3)) == "005_genf.txt"
-    assert holder.pending is None and not holder.needs_update()
+    assert first_source(answer_html(holder, GENEVA_QUESTION, 3)) == "005_genf.txt"
+    assert updater.pending is None and not updater.needs_update()
 
 
 def test_a_failed_background_build_is_shown_not_raised(tmp_path):
     articles = tmp_path / "articles"
     articles.mkdir()
     (articles / "bild.txt").write_bytes(b"\x89PNG\r\n\x1a\n\x00\x00")
-    holder = app.IndexHolder(tmp_path / "index", articles)
-    holder.load(model=False)
-    holder.start_background().join(BUILD_TIMEOUT)
+    updater = _updater(tmp_path / "index", articles)
+    holder = updater.holder
+    updater.start_background().join(BUILD_TIMEOUT)
 
     assert holder.index is None and holder.build.error
     assert "could not be built" in holder.problem and "no readable article" in holder.problem
-    for page in (ui._status_html(holder), app.answer_html(holder, KERRY[0], 3)):
+    for page in (status_html(updater), answer_html(holder, KERRY[0], 3)):
         assert "dq-error" in page and "no readable article" in page
         assert_no_traceback(page)
-    assert holder.status_record()["error"]
+    assert status_record(updater)["error"]
 
 
-def test_a_current_index_is_neither_rebuilt_nor_swapped(app_mutable_holder):
-    holder = app_mutable_holder
+def test_a_current_index_is_neither_rebuilt_nor_swapped(app_updater):
+    updater, holder = app_updater, app_updater.holder
     live = holder.index
-    holder.start_background().join(60)  # nothing to do
-    assert holder.last_report is None and holder.index is live
-    report = holder.update()  # an update that finds nothing new keeps the live index
+    updater.start_background().join(60)  # nothing to do
+    assert updater.last_report is None and holder.index is live
+    report = updater.update()  # an update that finds nothing new keeps the live index
     assert not report.changed and holder.index is live
 
 
 def test_close_stops_a_background_update_at_its_next_step(tmp_path, seed_copy):
-    holder = app.IndexHolder(tmp_path / "index", seed_copy)
-    holder.load(model=False)
-    holder.close()  # as `diploqa serve` does when it stops
-    holder.start_background()
-    assert holder.close(timeout=BUILD_TIMEOUT)
-    assert holder.index is None and not (tmp_path / "index" / "manifest.json").exists()
-    assert "stopping" in holder.build.error
-    holder.start_background(watch=True)  # a watcher told to stop ends at once
-    assert holder.close(timeout=10)
+    updater = _updater(tmp_path / "index", seed_copy)
+    updater.close()  # as `diploqa serve` does when it stops
+    updater.start_background()
+    assert updater.close(timeout=BUILD_TIMEOUT)
+    assert updater.holder.index is None and not (tmp_path / "index" / "manifest.json").exists()
+    assert "stopping" in updater.build.error
+    updater.start_background(watch=True)  # a watcher told to stop ends at once
+    assert updater.close(timeout=10)
 
 
 # --------------------------------------------------------------------------------------------

@@ -9,8 +9,10 @@ import re
 import pytest
 from conftest import assert_no_traceback, first_source
 
-from diploqa import app
+from diploqa.app import messages
+from diploqa.app.handlers import answer_html, search_records
 from diploqa.errors import DiploqaError
+from diploqa.query import Query
 
 
 @pytest.mark.parametrize(
@@ -24,7 +26,7 @@ from diploqa.errors import DiploqaError
     ],
 )
 def test_answer_shows_right_source_first(app_holder, question, source):
-    page = app.answer_html(app_holder, question, 5)
+    page = answer_html(app_holder, question, 5)
     assert first_source(page) == source
     assert page.count('class="dq-card"') == 5
     assert "<mark>" in page and "dq-bar-fill" in page
@@ -33,7 +35,7 @@ def test_answer_shows_right_source_first(app_holder, question, source):
 
 
 def test_card_shows_title_outlet_score_and_context(app_holder):
-    page = app.answer_html(app_holder, "Who did Kerry meet in Sochi?", 1)
+    page = answer_html(app_holder, "Who did Kerry meet in Sochi?", 1)
     assert "Kerry in Moskau:USA und Russland suchen nach Gemeinsamkeiten" in page
     assert "Süddeutsche Zeitung" in page
     assert re.search(r'style="width:\d{1,3}%"></span></span><span class="dq-pct">\d+ %', page)
@@ -41,42 +43,42 @@ def test_card_shows_title_outlet_score_and_context(app_holder):
 
 
 def test_k_controls_the_number_of_cards(app_holder):
-    assert app.answer_html(app_holder, "Kerry Lawrow", 1).count('class="dq-card"') == 1
-    assert app.answer_html(app_holder, "Kerry Lawrow", 20.0).count('class="dq-card"') == 20
+    assert answer_html(app_holder, "Kerry Lawrow", 1).count('class="dq-card"') == 1
+    assert answer_html(app_holder, "Kerry Lawrow", 20.0).count('class="dq-card"') == 20
 
 
 @pytest.mark.parametrize("question", ["", "   ", "\n\t"])
 def test_empty_question_shows_message_not_traceback(app_holder, question):
-    page = app.answer_html(app_holder, question, 5)
-    assert app.EMPTY_QUESTION_TEXT in page and "dq-error" in page
+    page = answer_html(app_holder, question, 5)
+    assert messages.EMPTY_QUESTION_TEXT in page and "dq-error" in page
     assert "dq-card" not in page
     assert_no_traceback(page)
 
 
 @pytest.mark.parametrize("k", [0, -3, 2.5])
 def test_invalid_k_shows_message(app_holder, k):
-    page = app.answer_html(app_holder, "Kerry", k)
+    page = answer_html(app_holder, "Kerry", k)
     assert "dq-error" in page and "k must be" in page
     assert_no_traceback(page)
 
 
 @pytest.mark.parametrize("question", ["Wie backe ich Brot?", "How tall is the Eiffel tower?"])
 def test_off_topic_question_warns_but_shows_results(app_holder, question):
-    page = app.answer_html(app_holder, question, 3)
-    assert app.LOW_SCORE_TEXT.split(":")[0] in page and "dq-warning" in page
+    page = answer_html(app_holder, question, 3)
+    assert messages.LOW_SCORE_TEXT.split(":")[0] in page and "dq-warning" in page
     assert page.index("dq-warning") < page.index("dq-card")
     assert page.count('class="dq-card"') == 3
 
 
 def test_question_is_escaped(app_holder):
     question = '<img src=x onerror=alert(1)> "Kerry"'
-    page = app.answer_html(app_holder, question, 1)
+    page = answer_html(app_holder, question, 1)
     assert "<img" not in page
     assert "&lt;img src=x onerror=alert(1)&gt;" in page
 
 
 def test_search_records_are_json_ready(app_holder):
-    records = app.search_records(app_holder, "Who did Kerry meet in Sochi?", 3)
+    records = search_records(app_holder, "Who did Kerry meet in Sochi?", 3)
     assert [r["rank"] for r in records] == [1, 2, 3]
     assert records[0]["source"] == "001_50e04ee83bc37b66.txt"
     assert set(records[0]) >= {"rank", "score", "title", "source", "date", "outlet", "text"}
@@ -86,4 +88,40 @@ def test_search_records_are_json_ready(app_holder):
 
 def test_search_records_raise_readable_errors(app_holder):
     with pytest.raises(DiploqaError, match="empty"):
-        app.search_records(app_holder, " ", 3)
+        search_records(app_holder, " ", 3)
+
+
+# --- Every parameter of a search reaches the page and the records ----------------------------
+
+
+def test_every_parameter_is_honoured(app_holder, seed_index):
+    question = "Was sagte Kerry?"
+    outlet = seed_index.outlets()[0]
+    records = search_records(app_holder, question, 10, outlet=[outlet])
+    assert records and {r["outlet"] for r in records} == {outlet}
+    dated = search_records(app_holder, question, 10, since="2016", until="2016-10")
+    assert {r["source"] for r in dated} == {"000_2ef6d3f0dcbaccb7.txt"}
+    sources = {r["source"] for r in search_records(app_holder, question, 10, source="00[34]_*")}
+    assert sources and all(s.startswith(("003_", "004_")) for s in sources)
+    many = search_records(app_holder, question, 8)
+    capped = search_records(app_holder, question, 8, per_article=1)
+    assert len({r["source"] for r in many}) < len(many)
+    assert len({r["source"] for r in capped}) == len(capped) > 1
+    by_date = search_records(app_holder, question, 8, sort="date")
+    assert [r["date"] or "" for r in by_date] == sorted((r["date"] or "" for r in by_date),
+                                                        reverse=True)  # fmt: skip
+    assert sorted(r["rank"] for r in by_date) == [r["rank"] for r in many]  # relevance ranks
+    assert [r["rank"] for r in by_date] != [r["rank"] for r in many]
+
+
+def test_handlers_take_a_query(app_holder):
+    query = Query("Was sagte Kerry?", 10, source="003_*", sort="date")
+    assert search_records(app_holder, query) == search_records(
+        app_holder, "Was sagte Kerry?", 10, source="003_*", sort="date"
+    )
+    page = answer_html(app_holder, query)
+    assert page.count('class="dq-card"') >= 2 and first_source(page).startswith("003_")
+    assert set(re.findall(r'data-source="([^"]*)" data-rank', page)) == {"003_fa869275608591a9.txt"}
+    assert "(003_*; nach Datum / by date)" in page
+    with pytest.raises(TypeError):
+        answer_html(app_holder, query, 3)

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import re
 
-from diploqa import app
-from diploqa.search import Hit
+from diploqa.app import render
+from diploqa.app.render import render_card, render_context, render_passage, score_percent
+from diploqa.hits import Hit
 
 
 def make_hit(text: str, highlight: tuple[int, int], **kw) -> Hit:
@@ -18,7 +19,7 @@ def test_highlight_escapes_each_piece():
     text = "Vorher <b>. Der <script>alert(1)</script> Satz. Danach & <i>"
     a = text.index("Der")
     b = text.index("Satz.") + len("Satz.")
-    out = app.render_passage(text, (a, b))
+    out = render_passage(text, (a, b))
     assert out == (
         "Vorher &lt;b&gt;. <mark>Der &lt;script&gt;alert(1)&lt;/script&gt; Satz.</mark>"
         " Danach &amp; &lt;i&gt;"
@@ -26,13 +27,13 @@ def test_highlight_escapes_each_piece():
 
 
 def test_bad_highlight_falls_back_to_plain_escaped_text():
-    assert app.render_passage("a < b", (3, 99)) == "a &lt; b"
+    assert render_passage("a < b", (3, 99)) == "a &lt; b"
 
 
 def test_context_shows_surroundings_and_emphasises_passage():
     text = "x" * 1000 + "PASSAGE<b>" + "y" * 1000
     start = 1000
-    out = app.render_context(text, start, start + 10, chars=50)
+    out = render_context(text, start, start + 10, chars=50)
     assert out.startswith("… " + "x" * 50)
     assert "<strong class='dq-context-passage'>PASSAGE&lt;b&gt;</strong>" in out
     assert out.endswith("y" * 50 + " …")
@@ -47,19 +48,19 @@ def test_card_escapes_source_and_metadata():
         outlet="<img src=x onerror=alert(1)>",
         date="2017",
     )
-    out = app.render_card(hit, None)
+    out = render_card(hit, None)
     assert "<script" not in out and "<img" not in out
     assert 'data-source="x&quot;&gt;&lt;script&gt;.txt"' in out
 
 
 def test_score_percent_is_clamped():
-    assert app.score_percent(0.843) == 84
-    assert app.score_percent(1.2) == 100
-    assert app.score_percent(-0.1) == 0
+    assert score_percent(0.843) == 84
+    assert score_percent(1.2) == 100
+    assert score_percent(-0.1) == 0
 
 
 def test_articles_table_lists_indexed_articles(app_holder):
-    table = app.render_articles_table(app_holder.index)
+    table = render.render_articles_table(app_holder.index)
     assert table.count("<tr data-source=") == 5
     assert "Süddeutsche Zeitung" in table and "000_2ef6d3f0dcbaccb7.txt" in table
     assert re.search(r"<td class='dq-num'>\d+</td>", table)

@@ -14,9 +14,9 @@ from conftest import free_port
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
-from diploqa import app
 from diploqa.app import server
 from diploqa.app.api import json_routes
+from diploqa.cli import main
 
 QUESTION = {"q": "Wer traf Lawrow?", "k": 1}
 PAGE = {"accept": "text/html,application/xhtml+xml"}
@@ -61,13 +61,17 @@ def test_serve_refuses_when_exposed_and_mounts_page_and_json_api(
 
     seen = served(check)
     port = free_port()
-    assert app.serve(seed_index.path, seed_copy, host="127.0.0.1", port=port) == 0
-    assert "exposed" not in capsys.readouterr().err
+    notes = []
+    stopped = server.serve(seed_index.path, seed_copy, host="127.0.0.1", port=port,
+                           notify=notes.append)  # fmt: skip
+    assert stopped == server.Stopped() and stopped.problem is None
+    assert notes == [f"diploqa: serving on http://127.0.0.1:{port}/"]  # nothing printed
+    assert capsys.readouterr() == ("", "")
     assert seen["address"] == ("127.0.0.1", port)
     assert seen["api"] == (200, 1) and seen["page"] == 200  # the JSON endpoint beside the page
 
-    assert app.serve(seed_index.path, seed_copy, host="0.0.0.0", port=free_port()) == 1
-    assert "refusing to serve on 0.0.0.0 without accounts" in capsys.readouterr().err
+    with pytest.raises(server.ServeError, match=r"refusing to serve on 0\.0\.0\.0 without"):
+        server.serve(seed_index.path, seed_copy, host="0.0.0.0", port=free_port())
 
 
 def test_serve_reports_port_in_use_before_loading_anything(monkeypatch, capsys, tmp_path):
@@ -79,8 +83,12 @@ def test_serve_reports_port_in_use_before_loading_anything(monkeypatch, capsys, 
         taken.bind(("127.0.0.1", 0))
         taken.listen()
         port = taken.getsockname()[1]
-        assert app.serve(tmp_path / "index", tmp_path, port=port) == 1
-    assert "cannot serve on 127.0.0.1" in capsys.readouterr().err
+        with pytest.raises(server.ServeError, match=r"cannot serve on 127\.0\.0\.1"):
+            server.serve(tmp_path / "index", tmp_path, port=port)
+        argv = ["serve", "--index", str(tmp_path / "index"), "--articles", str(tmp_path)]
+        assert main([*argv, "--port", str(port)]) == 1
+    err = capsys.readouterr().err
+    assert err.startswith("error: cannot serve on 127.0.0.1") and err.count("\n") == 1
 
 
 def test_public_serves_search_to_all_and_refuses_editing(served, seed_index, seed_copy):
@@ -91,7 +99,7 @@ def test_public_serves_search_to_all_and_refuses_editing(served, seed_index, see
         seen["ids"] = {c.get("props", {}).get("elem_id") for c in config["components"]}
 
     seen = served(check)
-    assert app.serve(seed_index.path, seed_copy, port=free_port(), public=True) == 0
+    assert server.serve(seed_index.path, seed_copy, port=free_port(), public=True).failure is None
     assert seen["api"] == 200 and seen["upload"].status_code == 403
     assert "question" in seen["ids"] and "upload" not in seen["ids"]
 
@@ -169,6 +177,18 @@ def test_a_failed_page_build_stops_the_server_with_one_line(
         return build
 
     monkeypatch.setattr(server, "_page_builder", broken)
-    assert app.serve(seed_index.path, seed_copy, port=free_port()) == 1
+    stopped = server.serve(seed_index.path, seed_copy, port=free_port())
+    assert isinstance(stopped.failure, RuntimeError) and not stopped.cut_short
+    assert stopped.problem == "building the page failed: the page could not be laid out"
+    argv = ["serve", "--index", str(seed_index.path), "--articles", str(seed_copy)]
+    assert main([*argv, "--port", str(free_port())]) == 1  # the command prints it, once
     err = capsys.readouterr().err
-    assert "error: building the page failed: the page could not be laid out" in err
+    assert err.count("error: building the page failed: the page could not be laid out\n") == 1
+
+
+def test_a_missing_ui_extra_met_while_building_the_page_is_named():
+    stopped = server.Stopped(ModuleNotFoundError("No module named 'gradio'", name="gradio"))
+    assert stopped.problem == (
+        "the web UI needs the optional 'ui' extra (Gradio), which is not installed "
+        "(missing module: gradio): pip install 'diploqa[ui]'"
+    )

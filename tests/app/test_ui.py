@@ -1,27 +1,68 @@
-"""The Gradio wiring: named endpoints, launch options, and Gradio kept optional."""
+"""The Gradio wiring: named endpoints, their parameters, MCP, and Gradio kept optional."""
 
 from __future__ import annotations
 
+import ast
+import json
 import subprocess
 import sys
+import threading
+import time
+from collections.abc import Iterator
 
-from diploqa import app
-from diploqa.app import server, ui
+import httpx
+import pytest
+import uvicorn
+
+from diploqa.app import events, server, ui
+from diploqa.app.updater import Updater
+
+#: Every parameter of a search, as every surface takes it (diploqa.query.Query's fields).
+PARAMETERS = ["question", "k", "outlet", "since", "until", "source", "per_article", "sort"]
+QUESTION = "Was sagte Kerry?"
 
 
-def test_create_app_exposes_named_search_endpoints(app_holder):
-    demo = app.create_app(holder=app_holder)
-    endpoints = demo.get_api_info()["named_endpoints"]
+@pytest.fixture(scope="module")
+def editor_app(app_holder, seed_copy):
+    return ui.create_app(Updater(app_holder, seed_copy))
+
+
+def test_create_app_exposes_named_search_endpoints(editor_app):
+    endpoints = editor_app.get_api_info()["named_endpoints"]
     assert set(endpoints) == {"/search", "/search_json"}
-    params = [p["parameter_name"] for p in endpoints["/search_json"]["parameters"]]
-    assert params == ["question", "k", "outlet", "since", "until", "source", "sort"]
-    required = [p["parameter_name"] for p in endpoints["/search"]["parameters"]
-                if not p["parameter_has_default"]]  # fmt: skip
-    assert required == ["question"]  # gradio_client callers may give the question alone
-    fns = {fn.api_name: fn.fn for fn in demo.fns.values() if fn.api_name}
+    for name in ("/search", "/search_json"):
+        params = [p["parameter_name"] for p in endpoints[name]["parameters"]]
+        assert params == PARAMETERS, name
+        required = [p["parameter_name"] for p in endpoints[name]["parameters"]
+                    if not p["parameter_has_default"]]  # fmt: skip
+        assert required == ["question"]  # gradio_client callers may give the question alone
+    fns = {fn.api_name: fn.fn for fn in editor_app.fns.values() if fn.api_name}
     assert fns["search"].__name__ == "search" and fns["search"].__doc__
     assert fns["search_json"].__name__ == "search_json"
     assert fns["search"]("Who did Kerry meet in Sochi?", 1).count('class="dq-card"') == 1
+
+
+def test_the_api_functions_honour_every_parameter(editor_app, seed_index):
+    fns = {fn.api_name: fn.fn for fn in editor_app.fns.values() if fn.api_name}
+    search_json, search = fns["search_json"], fns["search"]
+    outlet = seed_index.outlets()[0]
+    assert {h["outlet"] for h in search_json(QUESTION, 10, [outlet])} == {outlet}
+    dated = search_json(QUESTION, 10, None, "2016", "2016-10")
+    assert {h["source"] for h in dated} == {"000_2ef6d3f0dcbaccb7.txt"}
+    found = search_json(QUESTION, 10, source="00[34]_*")
+    assert found and all(h["source"].startswith(("003_", "004_")) for h in found)
+    unlimited = [h["source"] for h in search_json(QUESTION, 8, per_article=0)]
+    assert len(set(unlimited)) < len(unlimited) == 8
+    one = [h["source"] for h in search_json(QUESTION, 8, per_article=1)]
+    assert len(set(one)) == len(one) > 1
+    default = [h["source"] for h in search_json(QUESTION, 8)]  # the server's limit: 2
+    assert max(default.count(s) for s in default) == 2
+    by_date = search_json(QUESTION, 8, sort="date")
+    dates = [h["date"] or "" for h in by_date]
+    assert dates == sorted(dates, reverse=True)
+    assert sorted(h["rank"] for h in by_date) == list(range(1, 9))
+    page = search(QUESTION, 8, [], "", "", "003_*", 1, "date")
+    assert page.count('class="dq-card"') == 1 and "(003_*; nach Datum / by date)" in page
 
 
 def test_analytics_disabled():
@@ -36,8 +77,10 @@ def test_everything_but_the_wiring_imports_without_gradio():
         "import sys\n"
         "sys.modules['gradio'] = None\n"
         "import diploqa.app\n"
-        "from diploqa.app import handlers, render, state, uploads\n"
-        "assert diploqa.app.save_upload is uploads.save_upload\n"
+        "from diploqa.app import api, handlers, live, messages, pending, render, server, "
+        "updater, uploads\n"
+        "assert diploqa.app.IndexHolder is live.IndexHolder\n"
+        "assert diploqa.app.serve is server.serve\n"
         "try:\n"
         "    diploqa.app.create_app\n"
         "except ImportError as err:\n"
@@ -48,19 +91,94 @@ def test_everything_but_the_wiring_imports_without_gradio():
     assert done.stdout.strip() == "needs gradio"
 
 
-def test_package_reexports_the_ui_names():
-    assert app.create_app is ui.create_app and app.serve is server.serve
-    assert app.gr is ui.gr and app.MAX_UPLOAD_BYTES == ui.MAX_UPLOAD_BYTES
+def test_package_exports_the_app_names():
+    import diploqa.app
+
+    assert diploqa.app.create_app is ui.create_app and diploqa.app.serve is server.serve
+    assert diploqa.app.Updater is Updater
+    assert sorted(diploqa.app.__all__) == ["IndexHolder", "Updater", "create_app", "serve"]
 
 
-def test_search_only_app_has_no_editing_function(app_holder):
-    reader = app.create_app(holder=app_holder, editing=False, sign_out=True)
-    editor = app.create_app(holder=app_holder)
+def test_search_only_app_has_no_editing_function(app_holder, seed_copy, editor_app):
+    reader = ui.create_app(Updater(app_holder, seed_copy), editing=False, sign_out=True)
     names = {fn.fn.__name__ for fn in reader.fns.values() if fn.fn}
-    assert names.isdisjoint({"on_upload", "on_update", "on_rebuild"})
-    assert {"on_upload", "on_update", "on_rebuild"} <= {
-        fn.fn.__name__ for fn in editor.fns.values() if fn.fn
-    }
+    assert names.isdisjoint({"on_upload", "on_update"})
+    editing = [fn for fn in editor_app.fns.values() if fn.fn and fn.fn.__name__ == "on_update"]
+    assert len(editing) == 2  # the update and the rebuild buttons: one function
+    assert "on_upload" in {fn.fn.__name__ for fn in editor_app.fns.values() if fn.fn}
     ids = {getattr(block, "elem_id", None) for block in reader.blocks.values()}
-    assert "question" in ids
+    assert {"question", "k", "outlet", "since", "until", "source", "per-article", "sort"} <= ids
     assert not ids & {"upload", "update", "rebuild", "upload-report"}
+
+
+def test_status_area_without_an_index(tmp_path, seed_copy):
+    from diploqa.app.live import IndexHolder
+
+    holder = IndexHolder(tmp_path / "index")
+    holder.load(model=False)
+    page = events.status_html(Updater(holder, seed_copy))
+    assert "No index yet" in page and "dq-warning" in page
+
+
+# --- MCP: the search functions as tools -----------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def running(editor_app, app_holder) -> Iterator[str]:
+    """The full app (page, Gradio API, MCP, JSON endpoint) served by uvicorn on a thread."""
+    pytest.importorskip("mcp", reason="MCP needs gradio[mcp]")
+    sock = server._bind("127.0.0.1", 0)
+    port = sock.getsockname()[1]
+    serving = server._Server(uvicorn.Config(ui.server_app(editor_app, app_holder),
+                                            log_level="warning"))  # fmt: skip
+    thread = threading.Thread(target=serving.run, kwargs={"sockets": [sock]}, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 60
+    while not serving.started:
+        assert thread.is_alive() and time.monotonic() < deadline, "uvicorn did not start"
+        time.sleep(0.05)
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        serving.should_exit = True
+        thread.join(30)
+        sock.close()
+
+
+def _mcp(url: str, method: str, params: dict | None = None) -> dict:
+    """One JSON-RPC request to the MCP endpoint; the result of its (event-stream) answer."""
+    request = {"jsonrpc": "2.0", "id": 1, "method": method, "params": params or {}}
+    headers = {"Accept": "application/json, text/event-stream"}
+    with httpx.Client(trust_env=False, timeout=120) as client:
+        answer = client.post(f"{url}/gradio_api/mcp/", json=request, headers=headers)
+    assert answer.status_code == 200, answer.text
+    data = [line[5:] for line in answer.text.splitlines() if line.startswith("data:")]
+    message = json.loads(data[-1] if data else answer.text)
+    assert "error" not in message, message
+    return message["result"]
+
+
+def test_mcp_tools_list_every_parameter(running):
+    tools = {t["name"]: t for t in _mcp(running, "tools/list")["tools"]}
+    assert {"search", "search_json"} <= set(tools)
+    for name in ("search", "search_json"):
+        schema = tools[name]["inputSchema"]
+        assert list(schema["properties"]) == PARAMETERS, name
+        assert schema["required"] == ["question"]
+        described = [p for p, about in schema["properties"].items() if about.get("description")]
+        assert described == PARAMETERS, name  # from the function's docstring
+
+
+def test_an_mcp_call_honours_the_parameters(running, monkeypatch):
+    monkeypatch.setenv("NO_PROXY", "127.0.0.1,localhost")  # the tool calls back over HTTP
+    monkeypatch.setenv("no_proxy", "127.0.0.1,localhost")
+    arguments = {"question": QUESTION, "k": 8, "source": "00[34]_*", "per_article": 1,
+                 "sort": "date"}  # fmt: skip
+    result = _mcp(running, "tools/call", {"name": "search_json", "arguments": arguments})
+    assert not result.get("isError"), result
+    hits = ast.literal_eval(result["content"][0]["text"])  # Gradio sends the list's repr
+    sources = [h["source"] for h in hits]
+    assert sources and len(set(sources)) == len(sources)  # per_article=1
+    assert all(s.startswith(("003_", "004_")) for s in sources)
+    dates = [h["date"] or "" for h in hits]
+    assert dates == sorted(dates, reverse=True)

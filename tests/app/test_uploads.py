@@ -7,7 +7,9 @@ from pathlib import Path
 import pytest
 from conftest import XSS_ARTICLE, first_source
 
-from diploqa import app
+from diploqa.app import uploads
+from diploqa.app.handlers import answer_html, upload_articles
+from diploqa.app.render import render_articles_table
 
 XSS_QUESTION = "Was wurde beim Zitronenfalter-Gipfel in Reykjavík über Leuchttürme vereinbart?"
 GOOD = b"Kerry traf Lawrow in Genf. Sie sprachen lange ueber Syrien und die Waffenruhe.\n"
@@ -27,18 +29,18 @@ GOOD = b"Kerry traf Lawrow in Genf. Sie sprachen lange ueber Syrien und die Waff
     ],
 )
 def test_sanitize_filename(name, expected):
-    assert app.sanitize_filename(name) == expected
+    assert uploads.sanitize_filename(name) == expected
 
 
 @pytest.mark.parametrize("name", ["bild.png", "noext", "x.txt.exe", "..", ".txt", "dir/", "..."])
 def test_sanitize_filename_rejects(name):
     with pytest.raises(ValueError):
-        app.sanitize_filename(name)
+        uploads.sanitize_filename(name)
 
 
 def test_upload_bad_extension_is_rejected(tmp_path):
     for name in ("evil.exe", "seite.xhtml", "daten.tsv", "notes.rst"):
-        out = app.save_upload(tmp_path, name, GOOD)
+        out = uploads.save_upload(tmp_path, name, GOOD)
         assert out.kind == "rejected" and ".txt" in out.message and ".jsonl" in out.message
     assert list(tmp_path.iterdir()) == []
 
@@ -58,7 +60,7 @@ RECORDS = Path(__file__).parents[1] / "articles" / "records"
     ],
 )
 def test_upload_of_every_article_kind_is_saved(tmp_path, name, data):
-    out = app.save_upload(tmp_path, name, data)
+    out = uploads.save_upload(tmp_path, name, data)
     assert out.kind in ("saved", "renamed") and out.saved_as == name[:-4] + name[-4:].lower()
     assert (tmp_path / out.saved_as).read_bytes() == data
 
@@ -75,7 +77,7 @@ def test_upload_of_every_article_kind_is_saved(tmp_path, name, data):
     ],
 )
 def test_upload_without_a_usable_article_is_rejected_with_the_reason(tmp_path, name, data, reason):
-    out = app.save_upload(tmp_path, name, data)
+    out = uploads.save_upload(tmp_path, name, data)
     assert out.kind == "rejected" and "not a readable article" in out.message
     assert reason in out.message
     assert list(tmp_path.iterdir()) == []
@@ -83,11 +85,11 @@ def test_upload_without_a_usable_article_is_rejected_with_the_reason(tmp_path, n
 
 def test_upload_of_records_with_some_bad_ones_is_saved(tmp_path):
     data = b'{"id": 1, "text": "Kerry traf Lawrow in Genf."}\nkaputt\n'
-    assert app.save_upload(tmp_path, "teils.jsonl", data).kind == "saved"
+    assert uploads.save_upload(tmp_path, "teils.jsonl", data).kind == "saved"
 
 
 def test_upload_too_big_is_rejected(tmp_path):
-    out = app.save_upload(tmp_path, "big.txt", b"a " * (app.MAX_UPLOAD_BYTES // 2 + 1))
+    out = uploads.save_upload(tmp_path, "big.txt", b"a " * (uploads.MAX_UPLOAD_BYTES // 2 + 1))
     assert out.kind == "rejected" and "too large" in out.message
     assert list(tmp_path.iterdir()) == []
 
@@ -96,40 +98,40 @@ def test_upload_too_big_file_is_not_read(tmp_path):
     big = tmp_path / "upload" / "big.txt"
     big.parent.mkdir()
     with big.open("wb") as fh:
-        fh.truncate(app.MAX_UPLOAD_BYTES + 1)
-    out = app.save_uploaded_path(tmp_path / "articles", big)
+        fh.truncate(uploads.MAX_UPLOAD_BYTES + 1)
+    out = uploads.save_uploaded_path(tmp_path / "articles", big)
     assert out.kind == "rejected" and "too large" in out.message
     assert not (tmp_path / "articles").exists()
 
 
 def test_upload_path_traversal_stays_inside(tmp_path):
     articles = tmp_path / "articles"
-    out = app.save_upload(articles, "../evil.txt", GOOD)
+    out = uploads.save_upload(articles, "../evil.txt", GOOD)
     assert out.kind == "renamed" and out.saved_as == "evil.txt"
     assert (articles / "evil.txt").read_bytes() == GOOD
     assert not (tmp_path / "evil.txt").exists()
 
 
 def test_upload_hidden_name_is_made_visible(tmp_path):
-    out = app.save_upload(tmp_path, ".x.txt", GOOD)
+    out = uploads.save_upload(tmp_path, ".x.txt", GOOD)
     assert out.saved_as == "x.txt" and "saved as x.txt" in out.message
     assert sorted(p.name for p in tmp_path.iterdir()) == ["x.txt"]
 
 
 def test_upload_same_name_other_content_is_renamed(tmp_path):
     (tmp_path / "a.txt").write_bytes(GOOD)
-    out = app.save_upload(tmp_path, "a.txt", GOOD + b"Noch ein Satz.\n")
+    out = uploads.save_upload(tmp_path, "a.txt", GOOD + b"Noch ein Satz.\n")
     assert out.kind == "renamed" and out.saved_as == "a-2.txt"
     assert "a-2.txt" in out.message
     assert (tmp_path / "a.txt").read_bytes() == GOOD  # never overwritten
-    out = app.save_upload(tmp_path, "a.txt", GOOD + b"Ein dritter Satz.\n")
+    out = uploads.save_upload(tmp_path, "a.txt", GOOD + b"Ein dritter Satz.\n")
     assert out.saved_as == "a-3.txt"
 
 
 def test_upload_identical_content_is_reported(tmp_path):
     (tmp_path / "a.txt").write_bytes(GOOD)
     for name in ("a.txt", "other.txt"):
-        out = app.save_upload(tmp_path, name, GOOD)
+        out = uploads.save_upload(tmp_path, name, GOOD)
         assert out.kind == "duplicate" and "already there as a.txt" in out.message
     assert sorted(p.name for p in tmp_path.iterdir()) == ["a.txt"]
 
@@ -139,26 +141,26 @@ def test_upload_identical_content_is_reported(tmp_path):
     [(b"\x89PNG\r\n\x1a\nrest", "binary"), (b"   \n\n***\n", "empty"), (b"", "empty")],
 )
 def test_upload_unreadable_article_is_rejected(tmp_path, data, reason):
-    out = app.save_upload(tmp_path, "x.txt", data)
+    out = uploads.save_upload(tmp_path, "x.txt", data)
     assert out.kind == "rejected" and reason in out.message
     assert list(tmp_path.iterdir()) == []
 
 
 def test_upload_leaves_no_temporary_files(tmp_path):
-    app.save_upload(tmp_path, "a.txt", GOOD)
+    uploads.save_upload(tmp_path, "a.txt", GOOD)
     assert [p.name for p in tmp_path.iterdir()] == ["a.txt"]
 
 
-def test_upload_then_search_finds_it_escaped(app_mutable_holder, tmp_path):
-    holder = app_mutable_holder
+def test_upload_then_search_finds_it_escaped(app_updater, tmp_path):
+    holder = app_updater.holder
     incoming = tmp_path / "gradio-upload"
     incoming.mkdir()
     (incoming / "reykjavik.txt").write_text(XSS_ARTICLE, encoding="utf-8")
     (incoming / "bild.png").write_bytes(b"\x89PNG")
     progress = []
     old_index = holder.index
-    report = app.upload_articles(
-        holder,
+    report = upload_articles(
+        app_updater,
         [str(incoming / "reykjavik.txt"), str(incoming / "bild.png")],
         progress=lambda done, total: progress.append((done, total)),
     )
@@ -170,22 +172,22 @@ def test_upload_then_search_finds_it_escaped(app_mutable_holder, tmp_path):
     assert holder.index is not old_index and len(holder.index.articles) == 6
     assert old_index.search("Leuchttürme", 1)  # a search holding the old index still works
 
-    page = app.answer_html(holder, XSS_QUESTION, 3)
+    page = answer_html(holder, XSS_QUESTION, 3)
     assert first_source(page) == "reykjavik.txt"
     assert "<script" not in page and "<img" not in page
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page
     assert "&lt;img src=x onerror=alert(1)&gt;" in page
-    table = app.render_articles_table(holder.index)
+    table = render_articles_table(holder.index)
     assert "<script" not in table and "Geheimtreffen &lt;script&gt;" in table
 
 
-def test_upload_of_only_rejected_files_does_not_build(app_mutable_holder, tmp_path):
+def test_upload_of_only_rejected_files_does_not_build(app_updater, tmp_path):
     bad = tmp_path / "x.exe"
     bad.write_bytes(b"MZ")
-    old = app_mutable_holder.index
-    report = app.upload_articles(app_mutable_holder, [str(bad)])
+    old = app_updater.holder.index
+    report = upload_articles(app_updater, [str(bad)])
     assert "✗" in report and "Nothing new to index" in report
-    assert app_mutable_holder.index is old
+    assert app_updater.holder.index is old
 
 
 def test_upload_never_follows_or_replaces_a_symlink(tmp_path):
@@ -193,7 +195,7 @@ def test_upload_never_follows_or_replaces_a_symlink(tmp_path):
     articles.mkdir()
     outside.write_bytes(b"do not touch")
     (articles / "a.txt").symlink_to(outside)
-    out = app.save_upload(articles, "a.txt", GOOD)
+    out = uploads.save_upload(articles, "a.txt", GOOD)
     assert out.saved_as == "a-2.txt"
     assert outside.read_bytes() == b"do not touch"
 
@@ -201,5 +203,5 @@ def test_upload_never_follows_or_replaces_a_symlink(tmp_path):
 def test_upload_into_unwritable_folder_is_reported(tmp_path):
     blocker = tmp_path / "file"
     blocker.write_text("x")
-    out = app.save_upload(blocker / "articles", "a.txt", GOOD)
+    out = uploads.save_upload(blocker / "articles", "a.txt", GOOD)
     assert out.kind == "rejected" and "not saved" in out.message

@@ -11,7 +11,7 @@ import pytest
 from conftest import run_cli
 
 import diploqa
-from diploqa.app import IndexHolder
+from diploqa.app import IndexHolder, Updater
 from diploqa.articles import CsvColumns, parse_csv_columns
 from diploqa.cli import _parser, main
 from diploqa.errors import ArticlesError
@@ -141,15 +141,17 @@ def test_the_servers_builds_use_the_columns(tmp_path: Path, embedder) -> None:
     articles.mkdir()
     shutil.copy(HEADERLESS / "meldungen.csv", articles)
     columns = CsvColumns.parse("id=1,date=2,outlet=3,title=4,text=5")
-    holder = IndexHolder(tmp_path / "index", articles, csv_columns=columns)
-    report = holder.update()
+    updater = Updater(IndexHolder(tmp_path / "index"), articles, csv_columns=columns)
+    report = updater.update()
     assert report.added == ["meldungen.csv#genf-2021", "meldungen.csv#helsinki-2018"]
-    assert holder.index.article("meldungen.csv#genf-2021").outlet == "Genfer Tagesbote"
+    assert updater.holder.index.article("meldungen.csv#genf-2021").outlet == "Genfer Tagesbote"
 
     with (articles / "meldungen.csv").open("a", encoding="utf-8", newline="") as out:
         out.write('bonn-2017,16.02.2017,Rheinische Rundschau,Tillerson in Bonn,"Rex Tillerson '
                   'und Sergej Lawrow trafen sich in Bonn zum ersten Mal."\r\n')  # fmt: skip
-    reloaded = IndexHolder(tmp_path / "index", articles, csv_columns=columns)
-    reloaded.load()
+    holder = IndexHolder(tmp_path / "index")
+    holder.load()
+    reloaded = Updater(holder, articles, csv_columns=columns)
+    reloaded.check_articles()
     assert reloaded.pending is not None and reloaded.pending.startswith("1 neue")
     assert reloaded.update().added == ["meldungen.csv#bonn-2017"]

@@ -1,5 +1,5 @@
 """A plain JSON HTTP endpoint for programs that do not speak Gradio (curl, JavaScript, other
-services): ``GET /api/search?q=…&k=…&outlet=…&since=…&until=…&source=…&sort=…``.
+services): ``GET /api/search?q=…&k=…&outlet=…&since=…&until=…&source=…&per_article=…&sort=…``.
 
 It answers with ``{"question": …, "hits": [...]}``, each hit with the fields of the Gradio
 ``search_json`` endpoint; a bad request gets HTTP 400 and ``{"error": "…"}``, a server without
@@ -17,8 +17,9 @@ from starlette.routing import Route
 
 from .. import config
 from ..errors import DiploqaError, QueryError, StoreUnavailableError
-from .handlers import DEFAULT_K, MAX_K, NoIndexError, search_records
-from .state import IndexHolder
+from ..query import Query
+from .handlers import MAX_K, NoIndexError, search_records
+from .live import IndexHolder
 
 log = logging.getLogger(__name__)
 
@@ -28,27 +29,19 @@ def json_routes(holder: IndexHolder) -> list[Route]:
     app (``app.router.routes.extend(...)``). Plain Starlette, so that a starting server
     answers before FastAPI (half a second to import) is needed for the page.
 
-    Parameters: ``q`` the question, German or English; ``k`` how many passages (1–20);
-    ``outlet`` only these outlets (repeatable); ``since``/``until`` only articles dated from /
-    until (inclusive; 2016, 2016-10, …); ``source`` only article ids matching this glob;
-    ``sort`` relevance or date.
+    Parameters (:meth:`Query.from_params <diploqa.query.Query.from_params>`): ``q`` the
+    question, German or English; ``k`` how many passages (1–20); ``outlet`` only these outlets
+    (repeatable); ``since``/``until`` only articles dated from / until (inclusive; 2016,
+    2016-10, …); ``source`` only article ids matching this glob; ``per_article`` at most this
+    many passages of one article (absent: the server's default,
+    ``DIPLOQA_PASSAGES_PER_ARTICLE``; 0: no limit); ``sort`` relevance or date.
     """
+    per_article = config.passages_per_article()
 
     def api_search(request: Request) -> JSONResponse:  # run in the thread pool (not async)
-        params = request.query_params
-        q, k = params.get("q", ""), params.get("k", str(DEFAULT_K))
         try:
-            number = int(k)
-        except ValueError:
-            return _error(400, f"k must be a whole number ≥ 1, not {k!r}")
-        if number > MAX_K:
-            return _error(400, f"k must be at most {MAX_K}, not {number}")
-        try:
-            hits = search_records(
-                holder, q, number, outlet=params.getlist("outlet"), since=params.get("since", ""),
-                until=params.get("until", ""), source=params.get("source", ""),
-                sort=params.get("sort", "relevance"), per_article=config.passages_per_article(),
-            )  # fmt: skip
+            query = Query.from_params(request.query_params, per_article=per_article, max_k=MAX_K)
+            hits = search_records(holder, query)
         except QueryError as err:
             return _error(400, str(err))
         except (NoIndexError, StoreUnavailableError) as err:  # try again later
@@ -58,7 +51,7 @@ def json_routes(holder: IndexHolder) -> list[Route]:
         except Exception:
             log.exception("search failed: %s", request.url.path)
             return _error(500, "unexpected error: see the server log")
-        return JSONResponse({"question": " ".join(q.split()), "hits": hits})
+        return JSONResponse({"question": query.question, "hits": hits})
 
     return [Route("/api/search", api_search, methods=["GET"])]
 

@@ -1,131 +1,89 @@
-"""Handlers: what the buttons and the API endpoints do, as plain functions of an IndexHolder.
+"""Handlers: what the page, its buttons and the API endpoints do, as plain functions.
 
 Kept free of Gradio so that they can be tested (and reused) without a browser: a question
 becomes HTML (:func:`answer_html`) or dicts (:func:`search_records`), an upload or an update
-button becomes an HTML report. No handler shows a traceback; unexpected errors are logged.
+button becomes an HTML report. Searches take a :class:`~diploqa.query.Query` or its fields,
+as :meth:`~diploqa.index.Index.search` does. No handler shows a traceback; unexpected errors
+are logged.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
-from ..articles import Article
 from ..build import Progress
 from ..errors import DiploqaError, QueryError
-from ..search import Hit, Index
-from .render import (
-    LOW_SCORE_THRESHOLD,
-    render_message,
-    render_results,
-    render_status,
-    render_upload_report,
-)
-from .state import NO_INDEX_TEXT, IndexHolder
+from ..hits import Hit
+from ..index import Index
+from ..query import DEFAULT_K, Query
+from . import messages
+from .live import IndexHolder
+from .render import render_message, render_no_index, render_results, render_upload_report
+from .updater import Updater
 from .uploads import UploadOutcome, save_uploaded_path
 
 log = logging.getLogger(__name__)
 
-#: Default and maximum number of passages.
-DEFAULT_K, MAX_K = 5, 20
-
-EMPTY_QUESTION_TEXT = "Bitte eine Frage eingeben. / Please type a question."
-UNEXPECTED_TEXT = (
-    "Unerwarteter Fehler – Details im Server-Log. / Unexpected error – see the server log."
-)
+#: The most passages a web surface returns at once.
+MAX_K = 20
 
 
-def _article_lookup(index: Index) -> Callable[[str], Article | None]:
-    return lambda source: index.stored.articles.get(source)
-
-
-SORTS = ("relevance", "date")
-
-
-def find(
-    index: Index,
-    question: str,
-    k: int | float = DEFAULT_K,
-    *,
-    outlet: str | Sequence[str] | None = None,
-    since: str | None = None,
-    until: str | None = None,
-    source: str | None = None,
-    sort: str = "relevance",
-    per_article: int | None = None,
-) -> list[Hit]:
-    """The hits for a question as every front end asks it: the index's filters, then the
-    order (``relevance``, or ``date``: newest first, undated last; ranks stay relevance
-    ranks).
-
-    Raises:
-        QueryError: a bad question, ``k``, filter or sort.
-    """
-    if sort not in SORTS:
-        raise QueryError(f"sort must be one of {', '.join(SORTS)}, not {sort!r}")
-    hits = index.search(
-        question, k, outlet=outlet or None, since=since or None, until=until or None,
-        source=source or None, per_article=per_article,
-    )  # fmt: skip
-    if sort == "date":
-        hits.sort(key=lambda h: (h.date is not None, h.date or ""), reverse=True)
-    return hits
+class NoIndexError(DiploqaError):
+    """There is no index to search yet (or it cannot be read)."""
 
 
 def answer_html(
-    holder: IndexHolder,
-    question: str,
-    k: int | float = DEFAULT_K,
-    *,
-    per_article: int | None = None,
-    **filters: Any,
+    holder: IndexHolder, query: Query | str, k: object = DEFAULT_K, **fields: Any
 ) -> str:
     """What the results area shows for a question: cards, a state or an error, never a
-    traceback. ``filters``: as :func:`find` takes them."""
-    index = holder.index
+    traceback. ``query``, ``k`` and ``fields``: as :meth:`~diploqa.index.Index.search`
+    takes them."""
+    index = holder.latest()
     if index is None:
-        return render_status(holder)
+        return render_no_index(holder.problem)
     try:
-        hits = find(index, question, k, per_article=per_article, **filters)
+        asked = Query.of(query, k, **fields)
     except QueryError as err:
-        if isinstance(question, str) and not question.strip():
-            return render_message(EMPTY_QUESTION_TEXT, "error")
-        return render_message(f"Fehler / Error: {err}", "error")
+        if isinstance(query, str) and not query.strip():
+            return render_message(messages.EMPTY_QUESTION_TEXT, "error")
+        return render_message(messages.error(err), "error")
+    try:
+        hits = index.search(asked)
     except DiploqaError as err:
-        return render_message(f"Fehler / Error: {err}", "error")
+        return render_message(messages.error(err), "error")
     except Exception:
         log.exception("search failed")
-        return render_message(UNEXPECTED_TEXT, "error")
-    question = " ".join(question.split())
+        return render_message(messages.UNEXPECTED_TEXT, "error")
     low_score = index.ranking.low_score_threshold
-    described = describe_filters(**filters)
-    return render_results(question, hits, _article_lookup(index), low_score, described)
+    described = describe_filters(asked)
+    return render_results(asked.question, hits, _article_lookup(index), low_score, described)
 
 
-def describe_filters(
-    outlet: str | Sequence[str] | None = None,
-    since: str | None = None,
-    until: str | None = None,
-    source: str | None = None,
-    sort: str = "relevance",
-) -> str:
-    """The active filters in a few words, for the line above the results."""
+def _article_lookup(index: Index):
+    return lambda source: index.stored.articles.get(source)
+
+
+def describe_filters(query: Query) -> str:
+    """The active filters (and a date order) in a few words, for the line above the
+    results."""
     parts = []
-    if outlet:
-        parts.append(", ".join([outlet] if isinstance(outlet, str) else outlet))
-    if since or until:
-        parts.append(f"{since or '…'} – {until or '…'}")
-    if source:
-        parts.append(source)
-    if sort == "date":
-        parts.append("nach Datum / by date")
+    if query.outlet:
+        parts.append(", ".join(query.outlet))
+    if query.since or query.until:
+        parts.append(f"{query.since or '…'} – {query.until or '…'}")
+    if query.source:
+        parts.append(query.source)
+    if query.sort == "date":
+        parts.append(messages.BY_DATE_TEXT)
     return "; ".join(parts)
 
 
-def hit_record(hit: Hit, low_score: float = LOW_SCORE_THRESHOLD) -> dict[str, Any]:
-    """A hit as a JSON-ready dict for the API (``low_score``: the index's threshold)."""
+def hit_record(hit: Hit, low_score: float) -> dict[str, Any]:
+    """A hit as a JSON-ready dict for the APIs (``low_score``: the index's
+    ``RankingConfig.low_score_threshold``)."""
     return {
         "rank": hit.rank,
         "score": round(hit.score, 4),
@@ -146,51 +104,71 @@ def hit_record(hit: Hit, low_score: float = LOW_SCORE_THRESHOLD) -> dict[str, An
 
 
 def search_records(
-    holder: IndexHolder, question: str, k: int | float = DEFAULT_K, **filters: Any
+    holder: IndexHolder, query: Query | str, k: object = DEFAULT_K, **fields: Any
 ) -> list[dict[str, Any]]:
-    """The ranked passages as dicts (``filters``: as :func:`find` takes them).
+    """The ranked passages as dicts (``query``, ``k`` and ``fields``: as
+    :meth:`~diploqa.index.Index.search` takes them).
 
     Raises:
         DiploqaError: there is no index (:class:`NoIndexError`), or the question, ``k`` or a
             filter is invalid (:class:`~diploqa.errors.QueryError`).
     """
-    index = holder.index
+    index = holder.latest()
     if index is None:
-        raise NoIndexError(holder.problem or NO_INDEX_TEXT)
+        raise NoIndexError(holder.problem or messages.NO_INDEX_TEXT)
     low_score = index.ranking.low_score_threshold
-    return [hit_record(hit, low_score) for hit in find(index, question, k, **filters)]
+    return [hit_record(hit, low_score) for hit in index.search(Query.of(query, k, **fields))]
 
 
-class NoIndexError(DiploqaError):
-    """There is no index to search yet (or it cannot be read)."""
+def status_record(updater: Updater) -> dict[str, Any]:
+    """The state of the index and of its updates as a JSON-ready dict (the ``status`` API
+    endpoint)."""
+    holder = updater.holder
+    index = holder.latest()
+    build = updater.build
+    report = updater.last_report
+    return {
+        "ready": index is not None,
+        "articles": len(index.articles) if index is not None else 0,
+        "passages": len(index) if index is not None else 0,
+        "generation": index.manifest.generation if index is not None else None,
+        "building": build.running,
+        "done": build.done,
+        "total": build.total,
+        "error": build.error,
+        "message": build.describe() or holder.problem,
+        "pending": updater.pending,
+        "last_update": report.summary() if report else None,
+    }
 
 
 def upload_articles(
-    holder: IndexHolder, paths: Iterable[str | Path] | None, progress: Progress | None = None
+    updater: Updater, paths: Iterable[str | Path] | None, progress: Progress | None = None
 ) -> str:
     """Store uploaded files, update the index if any was stored, and report both."""
-    outcomes = [save_uploaded_path(holder.articles_dir, p) for p in paths or []]
+    outcomes = [save_uploaded_path(updater.articles_dir, p) for p in paths or []]
     if not any(o.saved_as for o in outcomes):
         return render_upload_report(outcomes, None)
-    return _run_update(holder, outcomes, rebuild=False, progress=progress)
+    return _run_update(updater, outcomes, rebuild=False, progress=progress)
 
 
-def update_index(holder: IndexHolder, rebuild: bool, progress: Progress | None = None) -> str:
-    """The "update" and "rebuild" buttons: rebuild the index from the articles folder."""
-    return _run_update(holder, [], rebuild=rebuild, progress=progress)
+def update_index(updater: Updater, rebuild: bool, progress: Progress | None = None) -> str:
+    """The "update" and "rebuild" buttons: bring the index up to date with the articles
+    folder, or re-embed everything."""
+    return _run_update(updater, [], rebuild=rebuild, progress=progress)
 
 
 def _run_update(
-    holder: IndexHolder,
+    updater: Updater,
     outcomes: list[UploadOutcome],
     rebuild: bool,
     progress: Progress | None,
 ) -> str:
     try:
-        report = holder.update(rebuild=rebuild, progress=progress)
+        report = updater.update(rebuild=rebuild, progress=progress)
     except DiploqaError as err:
         return render_upload_report(outcomes, None, str(err))
     except Exception:
         log.exception("index update failed")
-        return render_upload_report(outcomes, None, UNEXPECTED_TEXT)
+        return render_upload_report(outcomes, None, messages.UNEXPECTED_TEXT)
     return render_upload_report(outcomes, report)

@@ -1,8 +1,8 @@
 """Rendering: pure functions from data to HTML, kept apart so every escape can be tested.
 
 Every piece of article text, every file name and the question pass through
-:func:`html.escape` (:func:`_e`); an article is data, never markup. Nothing here touches the
-index or the disk, and nothing needs Gradio.
+:func:`html.escape` (:func:`_e`); an article is data, never markup. Nothing here changes the
+index or reads the disk, and nothing needs Gradio; the words come from :mod:`.messages`.
 """
 
 from __future__ import annotations
@@ -10,27 +10,21 @@ from __future__ import annotations
 import html
 from collections import Counter
 from collections.abc import Callable
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 from urllib.parse import urlsplit
 
 from ..articles import Article
-from ..build import BuildReport
-from ..config import RankingConfig
-from ..search import Hit, Index
-from .state import BUILDING_TEXT, NO_INDEX_TEXT, IndexHolder
+from ..hits import Hit
+from ..index import Index
+from . import messages
+from .live import BuildState
 from .uploads import UploadOutcome
 
-#: Below this score of the best passage the UI warns that nothing really matches (a warning;
-#: the results stay visible). The value is part of the ranking settings, because it depends on
-#: how scores are made: :attr:`RankingConfig.low_score_threshold`.
-LOW_SCORE_THRESHOLD = RankingConfig.low_score_threshold
+if TYPE_CHECKING:
+    from ..build import BuildReport
+
 #: Characters of article text shown before and after a passage in "Show in article".
 CONTEXT_CHARS = 400
-
-LOW_SCORE_TEXT = (
-    "Keine gute Übereinstimmung: Die Artikel beantworten diese Frage wahrscheinlich nicht. "
-    "/ No good match: the articles probably do not answer this question."
-)
 
 
 def _e(text: object) -> str:
@@ -108,7 +102,7 @@ def render_copies(hit: Hit) -> str:
         render_link(copy.outlet or copy.title or copy.source, copy.url, "dq-copy")
         for copy in hit.duplicates
     )
-    return f"<div class='dq-copies'>Auch in / also in: {links}</div>"
+    return f"<div class='dq-copies'>{messages.ALSO_IN_TEXT}: {links}</div>"
 
 
 def render_card(hit: Hit, article: Article | None) -> str:
@@ -117,14 +111,14 @@ def render_card(hit: Hit, article: Article | None) -> str:
     context = ""
     if article is not None and article.text[hit.start : hit.end] == hit.text:
         context = (
-            "<details class='dq-context'><summary>Im Artikel zeigen / Show in article"
+            f"<details class='dq-context'><summary>{messages.SHOW_IN_ARTICLE_TEXT}"
             f"</summary><div class='dq-context-text'>"
             f"{render_context(article.text, hit.start, hit.end)}</div></details>"
         )
     return (
         f'<article class="dq-card" data-source="{_e(hit.source)}" data-rank="{hit.rank}">'
         f'<div class="dq-card-head"><span class="dq-rank">#{hit.rank}</span>'
-        f'<span class="dq-score" title="Kosinus-Ähnlichkeit / cosine similarity '
+        f'<span class="dq-score" title="{messages.SCORE_TITLE_TEXT} '
         f'{hit.score:.3f}"><span class="dq-bar"><span class="dq-bar-fill" '
         f'style="width:{pct}%"></span></span><span class="dq-pct">{pct} %</span></span></div>'
         f'<p class="dq-passage">{render_passage(hit.text, hit.highlight)}</p>'
@@ -137,55 +131,70 @@ def render_results(
     question: str,
     hits: list[Hit],
     article_of: Callable[[str], Article | None],
-    low_score: float = LOW_SCORE_THRESHOLD,
+    low_score: float,
     filters: str = "",
 ) -> str:
-    """All cards for a question, with the low-score warning above them when it applies;
-    ``filters`` describes the active filters for the summary line."""
-    de, en = ("Passage", "passage") if len(hits) == 1 else ("Passagen", "passages")
-    head = f'<p class="dq-summary">{len(hits)} {de} zu / {en} for „{_e(question)}“'
+    """All cards for a question, with the low-score warning above them when the best score
+    is below ``low_score`` (the index's ``RankingConfig.low_score_threshold``); ``filters``
+    describes the active filters for the summary line."""
+    head = f'<p class="dq-summary">{messages.results_for(len(hits), _e(question))}'
     head += f' <span class="dq-filters">({_e(filters)})</span></p>' if filters else "</p>"
     if not hits and filters:
-        body = render_message(
-            "Keine Passage passt zu den Filtern. / No passage matches the filters.", "warning"
-        )
+        body = render_message(messages.NO_MATCH_TEXT, "warning")
     elif not hits:
-        body = render_message("Der Index enthält keine Passagen. / The index has no passages.")
+        body = render_message(messages.NO_PASSAGES_TEXT)
     else:
         body = "".join(render_card(hit, article_of(hit.source)) for hit in hits)
         if hits[0].score < low_score:
-            body = render_message(LOW_SCORE_TEXT, "warning") + body
+            body = render_message(messages.LOW_SCORE_TEXT, "warning") + body
     return f'<div class="dq-results" data-question="{_e(question)}">{head}{body}</div>'
 
 
-def render_status(holder: IndexHolder) -> str:
-    """One line on the state of the index, plus a hint when articles changed on disk."""
-    index = holder.index
+def render_no_index(problem: str | None) -> str:
+    """Why there is no index: a warning while one is missing or coming, an error when it is
+    unreadable or its build failed."""
+    coming = problem in (None, messages.NO_INDEX_TEXT, messages.BUILDING_TEXT)  # not an error
+    return render_message(problem or messages.NO_INDEX_TEXT, "warning" if coming else "error")
+
+
+def render_status(index: Index | None, problem: str | None, pending: str | None) -> str:
+    """One line on the state of the index (or why there is none), plus a hint when articles
+    changed on disk."""
     if index is None:
-        coming = holder.problem in (None, NO_INDEX_TEXT, BUILDING_TEXT)  # not an error
-        return render_message(holder.problem or NO_INDEX_TEXT, "warning" if coming else "error")
-    text = f"Index: {len(index.articles)} Artikel / articles, {len(index)} Passagen / passages."
-    out = render_message(text)
-    if holder.pending:
-        out += render_message(holder.pending, "warning")
+        return render_no_index(problem)
+    out = render_message(messages.index_summary(len(index.articles), len(index)))
+    if pending:
+        out += render_message(pending, "warning")
     return out
+
+
+def render_status_area(
+    index: Index | None, problem: str | None, pending: str | None, build: BuildState
+) -> str:
+    """The status area: the index (or why there is none) and a running update's progress,
+    or why the last update failed."""
+    line = build.describe()
+    if not build.running:
+        head = render_status(index, problem, pending)  # without an index: a failed build
+        return head + render_message(line, "error") if line and index is not None else head
+    if index is None:  # not an error: say that it is coming
+        head = render_message(problem or messages.NO_INDEX_TEXT, "warning")
+    else:
+        head = render_status(index, problem, pending)
+    bar = f'<progress max="{build.total}" value="{build.done}"></progress>' if build.total else ""
+    return (
+        f'{head}<div class="dq-msg dq-info dq-build" role="status" data-state="building" '
+        f'data-done="{build.done}" data-total="{build.total}">{_e(line or "")} '
+        f"{bar}</div>"
+    )
 
 
 def render_articles_table(index: Index | None) -> str:
     """The indexed articles as an HTML table (title, date, outlet, file, passages)."""
     if index is None:
-        return render_message(NO_INDEX_TEXT, "warning")
+        return render_message(messages.NO_INDEX_TEXT, "warning")
     counts = Counter(chunk.article_id for chunk in index.stored.chunks)
-    head = "".join(
-        f"<th>{h}</th>"
-        for h in (
-            "Titel / Title",
-            "Datum / Date",
-            "Medium / Outlet",
-            "Datei / File",
-            "Passagen / Passages",
-        )
-    )
+    head = "".join(f"<th>{h}</th>" for h in messages.TABLE_HEADINGS)
     rows = "".join(
         f'<tr data-source="{_e(a.id)}"><td>{_e(a.title)}</td><td>{_e(a.date or "")}</td>'
         f"<td>{_e(a.outlet or '')}</td><td><code>{_e(a.id)}</code></td>"
@@ -205,14 +214,12 @@ def render_upload_report(
     )
     out = f'<ul class="dq-uploads">{items}</ul>' if outcomes else ""
     if error:
-        out += render_message(f"Index nicht aktualisiert / Index not updated: {error}", "error")
+        out += render_message(messages.index_not_updated(error), "error")
     elif report is not None:
-        out += render_message(f"Index aktualisiert / Index updated – {report.summary()}")
+        out += render_message(messages.index_updated(report.summary()))
         for skipped in report.skipped:
-            out += render_message(
-                f"Übersprungen / skipped: {skipped.path} ({skipped.reason})", "warning"
-            )
+            out += render_message(messages.skipped_file(skipped.path, skipped.reason), "warning")
     elif outcomes:
-        out += render_message("Nichts Neues zu indexieren. / Nothing new to index.")
+        out += render_message(messages.NOTHING_NEW_TEXT)
     state = "error" if error else "done"
     return f'<div class="dq-upload-report" data-state="{state}">{out}</div>'

@@ -9,7 +9,9 @@ the Gradio API and MCP, the JSON endpoint) takes over every route, its startup e
 they would have at launch. The access gate sits in front of both stages.
 
 Nothing here imports Gradio, so ``diploqa.app.serve`` is importable without the ``ui`` extra
-until the page is built.
+until the page is built. Nothing here prints either: :func:`serve` raises what stops a start
+(:class:`ServeError`), returns how the server ended (:class:`Stopped`) and hands every line
+for the user to its callers (``diploqa serve`` prints them and picks the exit status).
 """
 
 from __future__ import annotations
@@ -18,13 +20,12 @@ import asyncio
 import contextlib
 import importlib
 import logging
-import os
 import signal
 import socket
-import sys
 import threading
 import time
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 import uvicorn
@@ -36,8 +37,10 @@ from ..articles.csv_columns import CsvColumns, parse_csv_columns
 from ..auth.middleware import Access, AccessGate
 from ..errors import DiploqaError
 from ..preload import wait_for_preload
+from . import messages
 from .api import json_routes
-from .state import IndexHolder
+from .live import IndexHolder
+from .updater import Updater
 
 log = logging.getLogger(__name__)
 
@@ -46,12 +49,43 @@ LOCAL_HOSTS = frozenset({"127.0.0.1", "localhost", "::1"})
 #: Routes the first stage answers (they need no Gradio).
 EARLY_PATHS = frozenset({"/api/search"})
 
-_STARTING_PAGE = """<!doctype html>
+_STARTING_PAGE = f"""<!doctype html>
 <html lang="de"><head><meta charset="utf-8"><meta http-equiv="refresh" content="1">
 <title>diploqa</title></head>
 <body style="font-family: system-ui, sans-serif; margin: 4em auto; max-width: 30em">
-<p>diploqa startet … / diploqa is starting …</p></body></html>
+<p>{messages.STARTING_TEXT}</p></body></html>
 """
+#: Seconds a stopping server waits for a running index update to reach its next step.
+STOP_GRACE_SECONDS = 15
+
+
+class ServeError(DiploqaError):
+    """The server cannot start (the address is taken, or the access settings do not allow
+    it); nothing was loaded or served."""
+
+
+@dataclass(frozen=True)
+class Stopped:
+    """How a server that ran ended.
+
+    Attributes:
+        failure: why building the page failed (the server then stopped at once), else None.
+        cut_short: an index update was still running after :data:`STOP_GRACE_SECONDS`
+            (loading the model, say); the index is as it was. A process should end at once
+            (``os._exit``): a thread still inside OpenVINO at interpreter shutdown crashes it.
+    """
+
+    failure: BaseException | None = None
+    cut_short: bool = False
+
+    @property
+    def problem(self) -> str | None:
+        """The failure as one line for the user, else None."""
+        if self.failure is None:
+            return None
+        if isinstance(self.failure, ImportError):
+            return messages.ui_missing(self.failure.name or str(self.failure))
+        return f"building the page failed: {self.failure}"
 
 
 class StagedApp:
@@ -207,7 +241,7 @@ def _run(app, sock: socket.socket) -> None:
     server.run(sockets=[sock])
 
 
-def _page_builder(holder: IndexHolder, access: Access | None) -> Callable[[], Starlette]:
+def _page_builder(updater: Updater, access: Access | None) -> Callable[[], Starlette]:
     """What the second stage runs: import Gradio, build the page(s) and the full app."""
 
     def build() -> Starlette:
@@ -215,9 +249,9 @@ def _page_builder(holder: IndexHolder, access: Access | None) -> Callable[[], St
         wait_for_preload()  # the models first: they decide when the first answer comes
         ui = importlib.import_module(".ui", __package__)
         signed = access is not None and access.users is not None
-        demo = ui.create_app(holder=holder, editing=access is None, sign_out=signed)
-        editor = ui.create_app(holder=holder, sign_out=True) if signed else None
-        full = ui.server_app(demo, holder, editor)
+        demo = ui.create_app(updater, editing=access is None, sign_out=signed)
+        editor = ui.create_app(updater, sign_out=True) if signed else None
+        full = ui.server_app(demo, updater.holder, editor)
         log.info("page ready after %.1f s", time.perf_counter() - started)
         return full
 
@@ -229,14 +263,14 @@ class _Serving:
 
     def __init__(
         self,
-        holder: IndexHolder,
+        updater: Updater,
         access: Access | None,
         on_ready: Callable[[], None] | None = None,
     ) -> None:
-        early = Starlette(routes=json_routes(holder))  # FastAPI comes with Gradio, later
+        early = Starlette(routes=json_routes(updater.holder))  # FastAPI comes with Gradio
         self.failure: BaseException | None = None
         self._server: _Server | None = None
-        self.staged = StagedApp(early, _page_builder(holder, access), self._failed, on_ready)
+        self.staged = StagedApp(early, _page_builder(updater, access), self._failed, on_ready)
         self.app = self.staged if access is None else AccessGate(self.staged, access=access)
 
     def bind_server(self, server: _Server) -> None:
@@ -257,98 +291,87 @@ def serve(
     host: str = "127.0.0.1",
     port: int = 7860,
     watch: bool = False,
-    exit_if_busy: bool = False,
     users_file: str | Path | None = None,
     public: bool = False,
     store: str | None = None,
     csv_columns: str | CsvColumns | None = None,
-) -> int:
-    """Start the web UI and block until it is stopped; returns the exit code.
+    notify: Callable[[str], object] | None = None,
+    on_update: Callable[[str], object] | None = None,
+) -> Stopped:
+    """Start the web UI and block until it is stopped; returns how it ended.
 
     The address is bound first, so a taken port fails at once. The index (if there is one) is
     loaded before the server answers; ``/api/search`` answers from then on, the page a few
     seconds later (see :class:`StagedApp`). Without an index, or when articles changed since
     it was built, the server opens at once and builds in the background; the page shows the
     progress and the new index is swapped in when it is done (updates start once the page is
-    built). ``watch``: also update the
-    index whenever article files below ``articles_dir`` change.
+    built). ``watch``: also update the index whenever article files below ``articles_dir``
+    change. ``store``: where the index lives (``--store``, see
+    :func:`diploqa.index.load_index`).
 
     When the server stops, a running update stops at its next step (the index is left as it
-    was). ``exit_if_busy`` (``diploqa serve``): if it is still busy after 15 s (loading the
-    model, say), end the process at once, as a kill would, instead of returning; a thread
-    still inside OpenVINO when the interpreter shuts down would crash it. ``store``: where
-    the index lives (``--store``, see :func:`diploqa.search.load_index`). ``csv_columns``:
-    which columns of the CSV files are which field, for every build (``--csv-columns``).
+    was); see :attr:`Stopped.cut_short`. ``csv_columns``: which columns of the CSV files are
+    which field, for every build (``--csv-columns``).
 
     Access: with ``users_file`` everyone signs in (readers search, editors also change the
     archive; see :mod:`diploqa.auth`). Without it the server is open, so it binds loopback
     only, unless ``public``: then searching is open to all and editing is switched off.
+
+    Lines for the user go to ``notify`` (notes and warnings: where it serves, what it
+    watches, how exposed it is) and ``on_update`` (what each index update did); by default
+    to the log.
+
+    Raises:
+        ServeError: the access settings refuse this address, or it cannot be bound.
     """
+    notify = notify or log.info
+    on_update = on_update or log.info
     index_dir = Path(index_dir) if index_dir else config.index_dir()
     articles_dir = Path(articles_dir) if articles_dir else config.articles_dir()
-    try:
-        access = _access(host, users_file, public)
-        csv_columns = parse_csv_columns(csv_columns)
-    except DiploqaError as err:
-        print(f"error: {err}", file=sys.stderr)
-        return 1
+    access = _access(host, users_file, public, notify)
+    csv_columns = parse_csv_columns(csv_columns)
     try:
         sock = _bind(host, port)
     except OSError as err:
-        print(f"error: cannot serve on {host}:{port}: {err.strerror or err}", file=sys.stderr)
-        return 1
-    holder = IndexHolder(index_dir, articles_dir, store=store, csv_columns=csv_columns)
+        raise ServeError(f"cannot serve on {host}:{port}: {err.strerror or err}") from None
+    holder = IndexHolder(index_dir, store=store)
     # a background build loads the model itself, and compares the articles with the index
-    holder.load(model=False, check_articles=False)
+    holder.load(model=False)
+    updater = Updater(holder, articles_dir, csv_columns=csv_columns)
 
-    def on_report(report) -> None:
-        print(f"{holder.location.path}: {report.summary()}", flush=True)
+    def report(done) -> None:
+        on_update(f"{holder.location.path}: {done.summary()}")
 
     stop = threading.Event()
-    code = 0
+    failure: BaseException | None = None
     try:
         with sock:
 
             def start_background() -> None:  # once the page is built (see StagedApp)
-                holder.start_background(watch=watch, stop=stop, on_report=on_report)
+                updater.start_background(watch=watch, stop=stop, on_report=report)
                 if watch:
-                    print(f"watching {articles_dir} for changes", file=sys.stderr, flush=True)
+                    notify(f"watching {articles_dir} for changes")
 
-            serving = _Serving(holder, access, start_background)
-            print(f"diploqa: serving on http://{_url_host(host)}:{port}/", file=sys.stderr)
+            serving = _Serving(updater, access, start_background)
+            notify(f"diploqa: serving on http://{_url_host(host)}:{port}/")
             _run(serving, sock)
-            if serving.failure is not None:
-                code = 1
-                err = serving.failure
-                if isinstance(err, ImportError):
-                    print(
-                        "error: the web UI needs the optional 'ui' extra (Gradio), which is "
-                        f"not installed (missing module: {err.name or err}): "
-                        "pip install 'diploqa[ui]'",
-                        file=sys.stderr,
-                    )
-                else:
-                    log.debug("building the page failed", exc_info=err)
-                    print(f"error: building the page failed: {err}", file=sys.stderr)
+            failure = serving.failure
+            if failure is not None:
+                log.debug("building the page failed", exc_info=failure)
     finally:
         stop.set()
-        if not holder.close(timeout=15):
-            print(
-                "stopping: an index update was cut short; the index is as it was", file=sys.stderr
-            )
-            if exit_if_busy:
-                sys.stdout.flush()
-                sys.stderr.flush()
-                os._exit(code)
-    return code
+        finished = updater.close(timeout=STOP_GRACE_SECONDS)
+    return Stopped(failure, cut_short=not finished)
 
 
-def _access(host: str, users_file: str | Path | None, public: bool) -> Access | None:
+def _access(
+    host: str, users_file: str | Path | None, public: bool, notify: Callable[[str], object]
+) -> Access | None:
     """Who may do what: accounts from ``users_file``, everyone a reader (``public``), or
     no checks at all (None), which is allowed on loopback only."""
     exposed = host not in LOCAL_HOSTS
     if users_file is not None and public:
-        raise DiploqaError("--public and --users exclude each other: choose one")
+        raise ServeError("--public and --users exclude each other: choose one")
     if users_file is not None:
         path = Path(users_file)
         access = Access.from_file(
@@ -356,28 +379,26 @@ def _access(host: str, users_file: str | Path | None, public: bool) -> Access | 
             base=config.LOGIN_BACKOFF_SECONDS[0], cap=config.LOGIN_BACKOFF_SECONDS[1],
         )  # fmt: skip
         if not access.users.current().accounts:
-            raise DiploqaError(
+            raise ServeError(
                 f"the users file {path} has no users: add one with "
                 f"diploqa users add NAME --role editor --users {path}"
             )
         if exposed:
-            print(
+            notify(
                 f"note: listening on {host} over plain HTTP: put a TLS reverse proxy in front "
                 "so that passwords, tokens and session cookies do not cross the network in "
-                "clear text (README, 'Serving a team')",
-                file=sys.stderr,
+                "clear text (README, 'Serving a team')"
             )
         return access
     if public:
         if exposed:
-            print(
+            notify(
                 f"warning: listening on {host} with --public: anyone who can reach it can "
-                "search the archive (editing is switched off)",
-                file=sys.stderr,
+                "search the archive (editing is switched off)"
             )
         return Access.public()
     if exposed:
-        raise DiploqaError(
+        raise ServeError(
             f"refusing to serve on {host} without accounts: anyone who could reach it could "
             "upload articles and rebuild the index. Add a user with "
             "'diploqa users add NAME --role editor --users FILE' and start with --users FILE, "

@@ -23,6 +23,7 @@ from typing import Literal
 from .. import config
 from ..articles import ARTICLE_SUFFIXES, Article, SkippedFile, article_files, reader_for
 from ..errors import ArticlesError, DiploqaError
+from . import messages
 
 #: Largest accepted upload, passed to Gradio's ``max_file_size``; uploads are checked
 #: against :func:`diploqa.config.max_article_bytes` (this value unless overridden).
@@ -37,10 +38,7 @@ _DOTS = re.compile(r"\.{2,}")
 
 UploadKind = Literal["saved", "renamed", "duplicate", "rejected"]
 
-_ONLY_SUFFIXES = (
-    f"nur {', '.join(ARTICLE_SUFFIXES[:-1])} und {ARTICLE_SUFFIXES[-1]} / only "
-    f"{', '.join(ARTICLE_SUFFIXES[:-1])} and {ARTICLE_SUFFIXES[-1]} files are accepted"
-)
+_ONLY_SUFFIXES = messages.only_suffixes(ARTICLE_SUFFIXES)
 
 
 @dataclass(frozen=True)
@@ -82,7 +80,7 @@ def sanitize_filename(name: str) -> str:
         stem = stem[:-1]
     stem = stem.strip(" .")
     if not stem:
-        raise ValueError("ungültiger Dateiname / invalid file name")
+        raise ValueError(messages.INVALID_NAME_TEXT)
     return f"{stem}.{suffix.lower()}"
 
 
@@ -139,13 +137,7 @@ def _check_name_and_size(name: str | Path, size: int) -> str | UploadOutcome:
     max_bytes = config.max_article_bytes()  # the indexer's limit: else skipped there
     if size > max_bytes:
         limit = max_bytes / (1024 * 1024)
-        return UploadOutcome(
-            shown,
-            "rejected",
-            None,
-            f"{shown}: zu groß / too large ({size / (1024 * 1024):.1f} MB, höchstens / at "
-            f"most {limit:.3g} MB)",
-        )
+        return UploadOutcome(shown, "rejected", None, messages.too_large(shown, size, limit))
     return safe
 
 
@@ -171,22 +163,19 @@ def _store(articles_dir: Path, shown: str, safe: str, data: bytes) -> UploadOutc
     try:
         _check_readable(safe, data)
     except ArticlesError as err:
-        message = f"{shown}: kein lesbarer Artikel / not a readable article ({err})"
-        return UploadOutcome(shown, "rejected", None, message)
+        return UploadOutcome(shown, "rejected", None, messages.not_an_article(shown, err))
     existing = find_identical(articles_dir, data) if articles_dir.is_dir() else None
     if existing is not None:
-        message = f"{shown}: schon vorhanden als / already there as {existing}"
+        message = messages.already_there(shown, existing)
         return UploadOutcome(shown, "duplicate", None, message)
     try:
         articles_dir.mkdir(parents=True, exist_ok=True)
         saved = _write_new(articles_dir, safe, data)
     except (OSError, DiploqaError) as err:
         reason = getattr(err, "strerror", None) or err
-        message = f"{shown}: nicht gespeichert / not saved ({reason})"
-        return UploadOutcome(shown, "rejected", None, message)
-    if saved == shown:
-        return UploadOutcome(shown, "saved", saved, f"{shown}: gespeichert / saved")
-    return UploadOutcome(shown, "renamed", saved, f"{shown}: gespeichert als / saved as {saved}")
+        return UploadOutcome(shown, "rejected", None, messages.not_saved(shown, reason))
+    kind: UploadKind = "saved" if saved == shown else "renamed"
+    return UploadOutcome(shown, kind, saved, messages.saved(shown, saved))
 
 
 def save_upload(articles_dir: Path, name: str, data: bytes) -> UploadOutcome:
@@ -215,6 +204,6 @@ def save_uploaded_path(articles_dir: Path, path: str | Path) -> UploadOutcome:
             return checked
         data = path.read_bytes()
     except OSError as err:
-        message = f"{path.name}: nicht lesbar / unreadable ({err.strerror or err})"
+        message = messages.unreadable_upload(path.name, err.strerror or err)
         return UploadOutcome(path.name, "rejected", None, message)
     return _store(Path(articles_dir), path.name, checked, data)

@@ -1,0 +1,252 @@
+"""The page's events: the functions bound to its components, and the binding.
+
+The search is the named API (and MCP) endpoint ``search`` (HTML, as the page shows it) and
+``search_json`` (a list of dicts for programs); both take every field of
+:class:`~diploqa.query.Query`, and their docstrings are what an MCP client reads. Every other
+event is private to the page. Everything shown comes from :mod:`.handlers` and
+:mod:`.render`; this module only connects them to :class:`~.layout.Page`.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ..build import Progress
+from ..errors import DiploqaError
+from ..query import DEFAULT_K, per_article_limit
+from . import messages
+from .handlers import (
+    answer_html,
+    search_records,
+    status_record,
+    update_index,
+    upload_articles,
+)
+from .layout import STATUS_POLL_BUSY, STATUS_POLL_IDLE, Page, gr
+from .render import (
+    render_articles_table,
+    render_message,
+    render_no_index,
+    render_status,
+    render_status_area,
+)
+from .updater import Updater
+
+#: Searches that may run at once; index updates always run one at a time.
+SEARCH_CONCURRENCY = 4
+
+
+def status_html(updater: Updater) -> str:
+    """The status area: the index (or why there is none) and a running update's progress,
+    or why the last update failed."""
+    holder = updater.holder
+    return render_status_area(holder.index, holder.problem, updater.pending, updater.build)
+
+
+def welcome_html(updater: Updater) -> str:
+    """The results area before the first question."""
+    holder = updater.holder
+    if holder.index is None:
+        return render_no_index(holder.problem)
+    return render_message(messages.WELCOME_TEXT)
+
+
+def status_key(updater: Updater) -> tuple:
+    """What the status area and the articles table depend on; equal keys: nothing to send."""
+    holder, build = updater.holder, updater.build
+    index = holder.index
+    return (
+        (id(index), index.manifest.generation if index is not None else None),
+        build.running,
+        build.done,
+        build.total,
+        build.error,
+        updater.pending,
+        holder.problem,
+    )
+
+
+def _gradio_progress(progress: gr.Progress) -> Progress:
+    """Adapt Gradio's progress bar to the ``progress(done, total)`` callback of a build."""
+
+    def report(done: int, total: int) -> None:
+        progress((done, total), desc=messages.EMBEDDING_PROGRESS, unit="passages")
+
+    return report
+
+
+class Events:
+    """The functions bound to the page's components, on ``updater`` and its live index.
+    ``per_article``: the server's limit when a search names none (None: no limit)."""
+
+    def __init__(self, updater: Updater, per_article: int | None) -> None:
+        self.updater = updater
+        self.holder = updater.holder
+        self.per_article = per_article
+
+    def search(
+        self,
+        question: str,
+        k: int = DEFAULT_K,
+        outlet: list[str] | None = None,
+        since: str = "",
+        until: str = "",
+        source: str = "",
+        per_article: int | None = None,
+        sort: str = "relevance",
+    ) -> str:
+        """Find the passages in German news articles on US–Russian diplomacy that best answer a
+        question, as HTML cards (rank, score, passage with the answering sentence marked,
+        source article).
+
+        Args:
+            question: the question, in German or English, e.g. "Wer traf Lawrow in Sotschi?".
+            k: how many passages to return (1–20).
+            outlet: only articles of these outlets, e.g. ["ZEIT ONLINE"] (empty: all).
+            since: only articles dated from this day, month or year, e.g. "2016" (empty: any).
+            until: only articles dated up to this day, month or year (inclusive; empty: any).
+            source: only article ids matching this glob, e.g. "sz/*" (empty: all).
+            per_article: at most this many passages of one article (empty: the server's
+                default; 0: no limit).
+            sort: "relevance" (default) or "date" (newest first).
+        """
+        fields = self._fields(outlet, since, until, source, per_article, sort)
+        return answer_html(self.holder, question, k, **fields)
+
+    def search_json(
+        self,
+        question: str,
+        k: int = DEFAULT_K,
+        outlet: list[str] | None = None,
+        since: str = "",
+        until: str = "",
+        source: str = "",
+        per_article: int | None = None,
+        sort: str = "relevance",
+    ) -> list[dict]:
+        """Find the passages in German news articles on US–Russian diplomacy that best answer a
+        question. Returns a list of dicts, best first: rank, score (cosine similarity),
+        title, source (article id), date (ISO), date_text (as written), outlet, url, text
+        (the passage), answer_sentence, duplicates (the same story in other outlets: source,
+        title, outlet, url, date) and low_score (true if the passage probably does not answer
+        the question).
+
+        Args:
+            question: the question, in German or English, e.g. "Who did Kerry meet in Sochi?".
+            k: how many passages to return (1–20).
+            outlet: only articles of these outlets, e.g. ["ZEIT ONLINE"] (empty: all).
+            since: only articles dated from this day, month or year, e.g. "2016" (empty: any).
+            until: only articles dated up to this day, month or year (inclusive; empty: any).
+            source: only article ids matching this glob, e.g. "sz/*" (empty: all).
+            per_article: at most this many passages of one article (empty: the server's
+                default; 0: no limit).
+            sort: "relevance" (default) or "date" (newest first).
+        """
+        fields = self._fields(outlet, since, until, source, per_article, sort)
+        try:
+            return search_records(self.holder, question, k, **fields)
+        except DiploqaError as err:
+            raise gr.Error(str(err), print_exception=False) from None
+
+    def _fields(self, outlet, since, until, source, per_article, sort) -> dict[str, Any]:
+        """The fields of a Query besides question and k, as a web surface gives them."""
+        limit = per_article_limit(per_article, self.per_article)
+        return dict(outlet=outlet, since=since, until=until, source=source, per_article=limit,
+                    sort=sort)  # fmt: skip
+
+    def status_json(self) -> dict:
+        """The state of the index: ready (bool), articles, passages, generation, building
+        (bool), done and total (passages embedded by the running update), error (why the last
+        update failed), message (one line to show), pending and last_update."""
+        return status_record(self.updater)
+
+    def on_upload(self, files: list[str] | None, progress: gr.Progress = gr.Progress()):  # noqa: B008
+        report = upload_articles(self.updater, files, _gradio_progress(progress))
+        return report, *self._index_views(), None
+
+    def on_update(self, rebuild: bool, progress: gr.Progress = gr.Progress()):  # noqa: B008
+        """The update button (``rebuild`` False) and the rebuild button (True)."""
+        report = update_index(self.updater, rebuild=rebuild, progress=_gradio_progress(progress))
+        return report, *self._index_views()
+
+    def _index_views(self) -> tuple[str, str, gr.Dropdown]:
+        """The articles table, the status line and the outlet choices after an update."""
+        holder = self.holder
+        status = render_status(holder.index, holder.problem, self.updater.pending)
+        return render_articles_table(holder.index), status, self._outlet_choices()
+
+    def _outlet_choices(self) -> gr.Dropdown:
+        index = self.holder.index
+        return gr.Dropdown(choices=index.outlets() if index is not None else [])
+
+    def on_load(self):
+        self.holder.latest()
+        key = status_key(self.updater)
+        table = render_articles_table(self.holder.index)
+        return status_html(self.updater), table, key, self._outlet_choices()
+
+    def on_tick(self, seen: tuple | None):
+        """Send the status (and the table and outlet choices, after a swap) only when they
+        changed."""
+        self.holder.latest()  # an index another process committed shows up here
+        key = status_key(self.updater)
+        if key == seen:
+            return gr.skip(), gr.skip(), gr.skip(), gr.skip(), gr.skip()
+        table_changed = seen is None or seen[0] != key[0]
+        busy_changed = seen is None or seen[1] != key[1]
+        interval = STATUS_POLL_BUSY if self.updater.build.running else STATUS_POLL_IDLE
+        return (
+            status_html(self.updater),
+            render_articles_table(self.holder.index) if table_changed else gr.skip(),
+            key,
+            gr.Timer(interval) if busy_changed else gr.skip(),
+            self._outlet_choices() if table_changed else gr.skip(),
+        )
+
+    def bind(self, demo: gr.Blocks, page: Page) -> None:
+        """Connect ``page``'s components (inside ``demo``, still open) to these functions."""
+        controls = page.search
+        gr.on(
+            triggers=[page.ask.click, controls.question.submit, controls.since.submit,
+                      controls.until.submit, controls.source.submit],
+            fn=self.search,
+            inputs=controls.inputs(),
+            outputs=page.results,
+            api_name="search",
+            concurrency_limit=SEARCH_CONCURRENCY,
+            concurrency_id="search",
+            show_progress="minimal",
+        )  # fmt: skip
+        gr.api(
+            self.search_json,
+            api_name="search_json",
+            concurrency_limit=SEARCH_CONCURRENCY,
+            concurrency_id="search",
+        )
+        editing = page.editing
+        if editing is not None:
+            outputs = [editing.report, page.table, page.status, controls.outlet]
+            private: dict[str, Any] = {
+                "concurrency_limit": 1,
+                "concurrency_id": "index-update",
+                "api_visibility": "private",
+            }
+            editing.files.upload(
+                self.on_upload, inputs=editing.files, outputs=[*outputs, editing.files], **private
+            )
+            editing.update.click(self.on_update, inputs=gr.State(False), outputs=outputs, **private)
+            editing.rebuild.click(self.on_update, inputs=gr.State(True), outputs=outputs, **private)
+        gr.api(
+            self.status_json, api_name="status", concurrency_limit=None,
+            api_visibility="undocumented",
+        )  # fmt: skip
+        shown = [page.status, page.table, page.status_seen, controls.outlet]
+        demo.load(self.on_load, outputs=shown, api_visibility="private")
+        page.status_timer.tick(
+            self.on_tick,
+            inputs=page.status_seen,
+            outputs=[page.status, page.table, page.status_seen, page.status_timer, controls.outlet],
+            api_visibility="private",
+            concurrency_limit=None,
+            show_progress="hidden",
+        )

@@ -1,0 +1,208 @@
+"""Every text the web app shows a user, in German and English, in one place.
+
+Kept apart from the code that decides when to show them, so the wording can be read and
+changed (or translated) in one file. Texts are plain: the renderers escape them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from .live import BuildState
+
+
+def _de(number: int) -> str:
+    return f"{number:,}".replace(",", ".")
+
+
+# --- The index and its updates ------------------------------------------------------------
+
+NO_INDEX_TEXT = (
+    "Noch kein Index – im Tab „Artikel / Articles“ aufbauen oder `diploqa index` ausführen. "
+    "/ No index yet – build it in the Articles tab or with `diploqa index`."
+)
+BUILDING_TEXT = (
+    "Noch kein Index – er wird gerade aufgebaut; Fragen werden beantwortet, sobald er fertig "
+    "ist. / No index yet – it is being built; questions are answered as soon as it is done."
+)
+UNEXPECTED_BUILD_TEXT = (
+    "Unerwarteter Fehler – Details im Server-Log / unexpected error – see the server log"
+)
+NOTHING_NEW_TEXT = "Nichts Neues zu indexieren. / Nothing new to index."
+
+
+def unreadable_index(err: object) -> str:
+    return f"Index nicht lesbar / Index unreadable: {err}"
+
+
+def build_failed(error: str) -> str:
+    """Why there is no index: its first build failed."""
+    return f"Der Index konnte nicht aufgebaut werden / The index could not be built: {error}"
+
+
+def describe_build(state: BuildState) -> str | None:
+    """One line for the status area: a running update's progress, or why the last one
+    failed; None when idle."""
+    if state.running:
+        if not state.total:
+            return "Index wird aufgebaut … / building the index …"
+        de = f"{_de(state.done)} von {_de(state.total)} Passagen eingebettet"
+        en = f"{state.done:,} of {state.total:,} passages embedded"
+        if state.done >= state.total:
+            de, en = f"{de}, wird gespeichert", f"{en}, saving"
+        return f"Index wird aufgebaut: {de} / building: {en}"
+    if state.error:
+        return f"Indexaktualisierung fehlgeschlagen / index update failed: {state.error}"
+    return None
+
+
+def index_summary(articles: int, passages: int) -> str:
+    return f"Index: {articles} Artikel / articles, {passages} Passagen / passages."
+
+
+def pending_changes(new_or_changed: int, removed: int) -> str:
+    return (
+        f"{new_or_changed} neue oder geänderte und {removed} entfernte Artikel sind noch nicht "
+        f"im Index – „Index aktualisieren“ klicken. / {new_or_changed} new or changed and "
+        f"{removed} removed articles are not indexed yet – click “Update index”."
+    )
+
+
+def articles_folder_problem(err: object) -> str:
+    return f"Artikelordner / Articles folder: {err}"
+
+
+def index_updated(summary: str) -> str:
+    return f"Index aktualisiert / Index updated – {summary}"
+
+
+def index_not_updated(error: str) -> str:
+    return f"Index nicht aktualisiert / Index not updated: {error}"
+
+
+def skipped_file(path: object, reason: str) -> str:
+    return f"Übersprungen / skipped: {path} ({reason})"
+
+
+# --- Questions and answers ----------------------------------------------------------------
+
+WELCOME_TEXT = "Frage eingeben und „Fragen / Ask“ klicken. / Type a question and click “Ask”."
+EMPTY_QUESTION_TEXT = "Bitte eine Frage eingeben. / Please type a question."
+UNEXPECTED_TEXT = (
+    "Unerwarteter Fehler – Details im Server-Log. / Unexpected error – see the server log."
+)
+LOW_SCORE_TEXT = (
+    "Keine gute Übereinstimmung: Die Artikel beantworten diese Frage wahrscheinlich nicht. "
+    "/ No good match: the articles probably do not answer this question."
+)
+NO_MATCH_TEXT = "Keine Passage passt zu den Filtern. / No passage matches the filters."
+NO_PASSAGES_TEXT = "Der Index enthält keine Passagen. / The index has no passages."
+BY_DATE_TEXT = "nach Datum / by date"
+ALSO_IN_TEXT = "Auch in / also in"
+SHOW_IN_ARTICLE_TEXT = "Im Artikel zeigen / Show in article"
+SCORE_TITLE_TEXT = "Kosinus-Ähnlichkeit / cosine similarity"
+TABLE_HEADINGS = (
+    "Titel / Title",
+    "Datum / Date",
+    "Medium / Outlet",
+    "Datei / File",
+    "Passagen / Passages",
+)
+
+
+def error(err: object) -> str:
+    return f"Fehler / Error: {err}"
+
+
+def results_for(count: int, question: str) -> str:
+    """The summary line above the answers (``question`` escaped by the caller)."""
+    de, en = ("Passage", "passage") if count == 1 else ("Passagen", "passages")
+    return f"{count} {de} zu / {en} for „{question}“"
+
+
+# --- Uploads ------------------------------------------------------------------------------
+
+
+def only_suffixes(suffixes: Sequence[str]) -> str:
+    listed = ", ".join(suffixes[:-1])
+    return f"nur {listed} und {suffixes[-1]} / only {listed} and {suffixes[-1]} files are accepted"
+
+
+INVALID_NAME_TEXT = "ungültiger Dateiname / invalid file name"
+
+
+def too_large(shown: str, size: int, limit_mb: float) -> str:
+    return (
+        f"{shown}: zu groß / too large ({size / (1024 * 1024):.1f} MB, höchstens / at "
+        f"most {limit_mb:.3g} MB)"
+    )
+
+
+def not_an_article(shown: str, err: object) -> str:
+    return f"{shown}: kein lesbarer Artikel / not a readable article ({err})"
+
+
+def already_there(shown: str, existing: str) -> str:
+    return f"{shown}: schon vorhanden als / already there as {existing}"
+
+
+def not_saved(shown: str, reason: object) -> str:
+    return f"{shown}: nicht gespeichert / not saved ({reason})"
+
+
+def saved(shown: str, name: str) -> str:
+    if name == shown:
+        return f"{shown}: gespeichert / saved"
+    return f"{shown}: gespeichert als / saved as {name}"
+
+
+def unreadable_upload(name: str, reason: object) -> str:
+    return f"{name}: nicht lesbar / unreadable ({reason})"
+
+
+# --- The page -----------------------------------------------------------------------------
+
+INTRO_HTML = (
+    "<h1 style='margin-bottom:0'>diploqa</h1><p style='margin-top:.2em'>Fragen auf Deutsch "
+    "oder Englisch zu deutschen Nachrichtenartikeln über US-russische Diplomatie. / Ask in "
+    "German or English about German news articles on US–Russian diplomacy.</p>"
+)
+SIGN_OUT_TEXT = "Abmelden / Sign out"
+ASK_TAB = "Fragen / Ask"
+ARTICLES_TAB = "Artikel / Articles"
+QUESTION_LABEL = "Frage / Question"
+QUESTION_PLACEHOLDER = "z. B. / e.g. Wer traf Lawrow in Sotschi?"
+ASK_BUTTON = "Fragen / Ask"
+OUTLETS_LABEL = "Medien / Outlets"
+OUTLETS_INFO = "leer: alle / empty: all"
+SINCE_LABEL = "Von / From"
+UNTIL_LABEL = "Bis / Until"
+SOURCE_LABEL = "Artikel-ID / Article id"
+SOURCE_INFO = "Muster, z. B. / pattern, e.g. sz/*"
+K_LABEL = "Anzahl Passagen / Number of passages"
+PER_ARTICLE_LABEL = "Je Artikel höchstens / At most per article"
+PER_ARTICLE_INFO = "0: keine Grenze / no limit"
+ORDER_LABEL = "Sortierung / Order"
+ORDER_CHOICES = [("Relevanz / Relevance", "relevance"), ("Datum / Date", "date")]
+EXAMPLES_LABEL = "Beispiele / Examples"
+UPDATE_BUTTON = "Index aktualisieren / Update index"
+REBUILD_BUTTON = "Index neu aufbauen / Rebuild whole index"
+EMBEDDING_PROGRESS = "Passagen einbetten / Embedding passages"
+STARTING_TEXT = "diploqa startet … / diploqa is starting …"
+
+
+def upload_label(kinds: str) -> str:
+    return f"Artikel hochladen ({kinds}, höchstens 2 MB) / Upload articles ({kinds}, at most 2 MB)"
+
+
+# --- The command line (English, as every CLI message) -------------------------------------
+
+
+def ui_missing(module: str) -> str:
+    """The web UI cannot start: the optional ``ui`` extra is not installed."""
+    return (
+        "the web UI needs the optional 'ui' extra (Gradio), which is not installed "
+        f"(missing module: {module}): pip install 'diploqa[ui]'"
+    )

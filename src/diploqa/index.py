@@ -1,0 +1,231 @@
+"""A searchable index: questions (:class:`~diploqa.query.Query`) → ranked passages
+(:class:`~diploqa.hits.Hit`) with their sources and the sentence that answers.
+
+:class:`Index` joins a verified on-disk index (:mod:`diploqa.store`), the encoder
+(:mod:`diploqa.encoders`) and a :class:`~diploqa.config.RankingConfig`. It is immutable and
+thread-safe: an update builds a new ``Index`` and callers swap the reference, so a query always
+sees one consistent index. One load path: :func:`load_index` reads the manifest once, picks the
+encoder it names and checks them against each other (reporting a mismatch before anything else).
+
+The read path only: building an index is :func:`diploqa.build.build_index`.
+"""
+
+from __future__ import annotations
+
+import threading
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from . import config, lexical
+from .articles import Article
+from .chunking import PASSAGE
+from .config import RankingConfig
+from .encoders import Encoder, get_encoder
+from .filters import ArticleColumns, SearchFilter
+from .highlight import highlights
+from .hits import Copy, Hit, copy_of, make_hit, newest_first
+from .lexical import Bm25Index, shared_titles
+from .query import DEFAULT_K, Query
+from .ranking import Ranker
+from .store import StoredIndex
+from .store.location import open_location
+
+if TYPE_CHECKING:
+    from .build import BuildReport
+
+
+class Index:
+    """A searchable index: the stored vectors and metadata, the encoder, and how to rank.
+
+    Create it with :func:`~diploqa.build.build_index` or :func:`load_index`;
+    :meth:`with_ranking` gives the same index ranked another way (benchmarks compare variants
+    on one loaded index).
+    """
+
+    def __init__(
+        self, stored: StoredIndex, encoder: Encoder, ranking: RankingConfig | None = None
+    ) -> None:
+        self.stored = stored
+        self.encoder = encoder
+        self.ranking = ranking or RankingConfig()
+        self.path = stored.path
+        #: What the build that made this index did (set by ``build_index``), else None.
+        self.build_report: BuildReport | None = None
+        #: The hybrid ranker of this index and ranking.
+        self.ranker = Ranker(stored, encoder, self.ranking)
+        self._lexical: Bm25Index | None = None
+        self._lexical_lock = threading.Lock()
+        self._columns: ArticleColumns | None = None
+        self._chunk_article: np.ndarray | None = None
+        self._is_passage = np.fromiter(
+            (c.kind == PASSAGE for c in stored.chunks), bool, len(stored.chunks)
+        )
+
+    @property
+    def manifest(self):
+        """What the index holds and how it was made (:class:`~diploqa.store.Manifest`)."""
+        return self.stored.manifest
+
+    @property
+    def columns(self) -> ArticleColumns:
+        """Per-article values the filters test (built on the first filtered question)."""
+        if self._columns is None:
+            order = {aid: i for i, aid in enumerate(self.stored.articles)}
+            self._chunk_article = np.fromiter(
+                (order[c.article_id] for c in self.stored.chunks), np.int64, len(self.stored.chunks)
+            )
+            self._columns = ArticleColumns(list(self.stored.articles.values()))
+        return self._columns
+
+    def outlets(self) -> list[str]:
+        """Every outlet in the index, sorted (the choices of an outlet filter)."""
+        return self.columns.outlet_names()
+
+    def _allowed_rows(self, wanted: SearchFilter | None) -> np.ndarray | None:
+        """The chunk rows of articles that pass ``wanted`` (None: every row)."""
+        if wanted is None:
+            return None
+        keep = self.columns.mask(wanted)
+        return np.flatnonzero(keep[self._chunk_article])
+
+    def with_ranking(self, ranking: RankingConfig) -> Index:
+        """This index ranked by ``ranking``; vectors, metadata and, where the keyword
+        settings are the same, the keyword index are shared, not copied."""
+        other = Index(self.stored, self.encoder, ranking)
+        keywords = ("dictionary", "translated_word_weight", "shared_titles")
+        if all(getattr(ranking, f) == getattr(self.ranking, f) for f in keywords):
+            other._lexical = self._lexical
+            other.ranker.share_language_groups(self.ranker)
+        other._columns, other._chunk_article = self._columns, self._chunk_article
+        return other
+
+    @property
+    def lexical(self) -> Bm25Index:
+        """The keyword index: the generation's (saved with it, or the one this process
+        built or last updated) where the ranking leaves shared titles out (the default), else
+        built from the stored passages on first use (2.5 s for 10,000 passages,
+        docs/benchmarks.md). A process that only builds never needs it; :meth:`warm` reads
+        or builds it ahead of the first search."""
+        if self._lexical is None:
+            with self._lexical_lock:
+                if self._lexical is None:
+                    dictionary = "configured" if self.ranking.dictionary else None
+                    weight = self.ranking.translated_word_weight
+                    stored = self.stored
+                    if not self.ranking.shared_titles:  # a benchmark's variant: not kept
+                        base = Bm25Index.build(stored.passages(), None)
+                    elif (base := stored.saved_keywords()) is None:
+                        titles = shared_titles(stored.articles, stored.chunks)
+                        previous = lexical.remembered()  # the generation served before
+                        if previous is not None:
+                            base = previous.matching(stored.passages(), titles)
+                        else:
+                            base = Bm25Index.build(stored.passages(), None, shared_titles=titles)
+                        lexical.remember(stored.key, base)  # the next update starts from it
+                    self._lexical = base.with_query_settings(dictionary, weight)
+        return self._lexical
+
+    def warm(self) -> Index:
+        """Build what the first search would otherwise build (the web app calls this before
+        it swaps a new index in, so no question waits for it). Returns the index."""
+        _ = self.lexical
+        return self
+
+    @property
+    def articles(self) -> list[Article]:
+        """The indexed articles, sorted by id."""
+        return list(self.stored.articles.values())
+
+    def __len__(self) -> int:
+        """Number of passages in the index (sections are not counted: they are never shown)."""
+        return len(self.ranker.passages)
+
+    def copies(self, source: str) -> tuple[Copy, ...]:
+        """The other articles telling the same story as article ``source``."""
+        if not self.ranking.group_duplicates:
+            return ()
+        others = (a for a in self.ranker.story_of.get(source, ()) if a != source)
+        return tuple(copy_of(self.stored.articles[i]) for i in others)
+
+    def article(self, source: str) -> Article:
+        """The indexed article with this id (``Hit.source``)."""
+        return self.stored.articles[source]
+
+    def search(self, query: Query | str, k: int = DEFAULT_K, **fields: Any) -> list[Hit]:
+        """The passages that best answer ``query``: best first, or newest first with
+        ``sort="date"``.
+
+        Called with a :class:`~diploqa.query.Query`, or with the question and the Query's
+        other fields as arguments, which make one: ``k`` (how many passages), ``outlet``,
+        ``since``, ``until``, ``source``, ``per_article`` and ``sort`` (see
+        :class:`~diploqa.query.Query` for each).
+
+        The filters are applied inside the ranking: ``k`` hits come back whenever ``k``
+        matching passages exist. See :mod:`diploqa.filters`.
+
+        Raises:
+            QueryError: the question is empty or not text, ``k`` or ``per_article`` is not a
+                whole number ≥ 1, or a filter value or the sort is invalid (e.g. not a date).
+        """
+        query = Query.of(query, k, **fields)
+        wanted = query.filter
+        rows = self._allowed_rows(wanted)
+        available = len(self) if rows is None else int(self._is_passage[rows].sum())
+        k = min(query.k, available)
+        if k == 0:
+            return []
+        lexical = self.lexical.score(query.question)
+        raw = self.encoder.encode_queries([query.question])[0]
+        ranked = self.ranker.rank(self.lexical, lexical, raw, k, rows, query.per_article, wanted)
+        chunks = [self.stored.chunks[row] for row, _ in ranked]
+        spans = highlights(
+            [c.text for c in chunks], lexical, raw, self.lexical, self.encoder, self.ranking
+        )
+        hits = [
+            make_hit(chunk, self.stored.articles[chunk.article_id], score, rank, span, copies)
+            for rank, (chunk, (_, score), span) in enumerate(
+                zip(chunks, ranked, spans, strict=True), start=1
+            )
+            for copies in [self.copies(chunk.article_id)]
+        ]
+        return newest_first(hits) if query.sort == "date" else hits
+
+
+def load_index(
+    index_dir: str | Path | None = None,
+    model: str | None = None,
+    ranking: RankingConfig | None = None,
+    store: str | config.StoreAddress | None = None,
+) -> Index:
+    """Load a built index (and its model, once per process).
+
+    Args:
+        index_dir: the index folder (default ``./index`` or ``DIPLOQA_INDEX``).
+        model: expected model; by default the one the index was built with.
+        ranking: how to rank (default :class:`RankingConfig`).
+        store: where the index lives: ``faiss`` (the folder ``index_dir``),
+            ``milvus://HOST:PORT[/NAME]`` or ``milvus-lite:PATH`` (default ``DIPLOQA_STORE``).
+
+    Raises:
+        IndexCorruptError: files missing or damaged (rebuild with ``diploqa index --rebuild``).
+        IndexMismatchError: the index was built with another model or format.
+        StoreUnavailableError: the Milvus store cannot be reached.
+    """
+    location = open_location(index_dir, store)
+    manifest = location.read_manifest()  # read once; names the model to load
+    # The vectors and metadata are read while the model loads (a server's start waits for the
+    # slower of the two, not their sum); a model that cannot search the index is reported
+    # before anything the read found.
+    with ThreadPoolExecutor(1, thread_name_prefix="diploqa-load") as pool:
+        reading = pool.submit(location.load, manifest)
+        try:
+            encoder = get_encoder(model) if model else get_encoder(manifest.model, exact=True)
+            manifest.check_compatible(encoder, location.path)
+        except BaseException:
+            reading.cancel()
+            raise
+        stored = reading.result()
+    return Index(stored, encoder, ranking)
