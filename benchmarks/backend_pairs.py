@@ -33,7 +33,7 @@ from device_vectors import measure  # (ranking, language) → metrics for an ind
 import diploqa
 from diploqa.build import build
 from diploqa.encoders import EnsembleEncoder, get_embedder, get_use
-from diploqa.store.generations import load_stored
+from diploqa.store import open_location
 
 RUNTIMES = {"openvino-int8": "openvino", "openvino-f32": "openvino-f32"}
 BOUND = 0.005
@@ -58,7 +58,7 @@ def main() -> None:
         quality.write_articles(dataset, work / "articles")
         for passages, encoder in encoders.items():
             build(work / "articles", work / passages, encoder=encoder)
-            stored = load_stored(work / passages)
+            stored = open_location(work / passages).load()
             for questions, query_encoder in encoders.items():
                 index = diploqa.Index(stored, query_encoder)
                 results[passages, questions] = measure(index, dataset)

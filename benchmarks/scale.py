@@ -52,8 +52,8 @@ import diploqa
 from diploqa import config
 from diploqa.encoders import get_encoder
 from diploqa.encoders.ensemble import EnsembleEncoder
-from diploqa.store.generations import load_stored
-from diploqa.store.milvus_store import MilvusStore, forget_client
+from diploqa.store import open_location
+from diploqa.store.milvus import MilvusConnection, MilvusStore
 
 BLOCK = 100_000
 K = 10
@@ -152,7 +152,7 @@ def cached_passages(source: Path | None):
     if source is None:
         yield counts
         return
-    stored = load_stored(source)
+    stored = open_location(source).load()
     known = dict(zip(stored.passages(), stored.all_vectors(), strict=True))
     original = EnsembleEncoder.encode_passages
 
@@ -253,7 +253,9 @@ def news_end_to_end(folder: Path, work: Path, lite: str, questions: list[str], s
         f"Same top 10 (article, offset) on both stores for {same} of {len(questions)} "
         "questions (Wikinews headlines and XQuAD German questions)."
     )
-    return text, indexes["FAISS"].stored.all_vectors()
+    vectors = indexes["FAISS"].stored.all_vectors()
+    indexes["Milvus Lite"].stored.close()  # the Lite file's engine stops: its memory back
+    return text, vectors
 
 
 # ---- 2. synthetic passages at scale ---------------------------------------------------------
@@ -320,8 +322,9 @@ def synthetic(gen, n, queries, milvus_queries, efs, milvus_efs, lite_db: Path) -
     if not milvus_efs:
         return rows
 
-    address = config.parse_store(f"milvus-lite:{lite_db}")
-    store = MilvusStore.create(address, f"scale_{n}", dim, expected=max(n, config.ann_threshold()))
+    connection = MilvusConnection(config.parse_store(f"milvus-lite:{lite_db}"))
+    expected = max(n, config.ann_threshold())
+    store = MilvusStore.create(connection, f"scale_{n}", dim, expected=expected)
 
     def add_then_flush(block: np.ndarray, left=[n]) -> None:  # noqa: B006 (a counter)
         store.add(block)
@@ -339,7 +342,7 @@ def synthetic(gen, n, queries, milvus_queries, efs, milvus_efs, lite_db: Path) -
         rows.append(row(n, name, ef, *built, times, scores, found, truth[:m], exact_scores[:m]))
     os.environ.pop("DIPLOQA_HNSW_EF_SEARCH")
     store.client.drop_collection(store.collection)
-    forget_client(address)
+    connection.close()
     return rows
 
 
@@ -379,14 +382,13 @@ def main() -> int:
     with tempfile.TemporaryDirectory() as tmp:
         work = Path(tmp)
         if args.no_news:
-            real = load_stored(args.source_index).all_vectors()
+            real = open_location(args.source_index).load().all_vectors()
         else:
             folder = write_archive(args.data, work / "archive")
             lite = f"milvus-lite:{work / 'news.db'}"
             news, real = news_end_to_end(
                 folder, work, lite, questions[: args.news_queries], args.source_index
             )
-            forget_client(config.parse_store(lite))
             parts.append(f"### The news, end to end (the whole shared set)\n\n{news}")
             print(parts[-1], flush=True)
         gen = Generator(real)

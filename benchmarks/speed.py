@@ -241,7 +241,7 @@ def main() -> int:
     from diploqa.build import embed_passages
     from diploqa.chunking import chunk_articles, passage_for_embedding
     from diploqa.encoders import get_embedder, materialize_e5_small
-    from diploqa.store import FaissStore
+    from diploqa.store.faiss import FaissStore
 
     work = args.work or Path(tempfile.mkdtemp(prefix="diploqa-speed-"))
     work.mkdir(parents=True, exist_ok=True)

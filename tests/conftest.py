@@ -354,13 +354,46 @@ def shared_milvus_server(tmp_path_factory) -> Iterator[MilvusServer]:
     yield from _milvus_server(tmp_path_factory.mktemp("milvus-server"))
 
 
-def forget_milvus_client(address: str) -> None:
-    """Close this process's cached client of ``address`` (a Lite file is then free for
-    another process)."""
-    from diploqa.config import parse_store
-    from diploqa.store.milvus_store import forget_client
+def close_stores(*held) -> None:
+    """Close the store clients that indexes, stored generations, holders or locations hold
+    (the last client of a Milvus Lite file closed frees the file for another process)."""
+    for thing in held:
+        if hasattr(thing, "stored"):  # an Index
+            thing = thing.stored
+        elif hasattr(thing, "location"):  # an IndexHolder, a StoredIndex
+            thing = thing.location
+        if thing is not None:
+            thing.close()
 
-    forget_client(parse_store(address))
+
+def opens_elsewhere(address: str) -> str:
+    """Open the Milvus Lite file ``address`` names from another process: "opened", or the
+    one-line error it got (Milvus Lite serves a file to one process at a time)."""
+    script = (
+        "import sys\n"
+        "from diploqa.errors import DiploqaError\n"
+        "from diploqa.store import open_location\n"
+        "try:\n"
+        "    open_location(None, sys.argv[1]).prepare()\n"
+        "except DiploqaError as err:\n"
+        "    print(err)\n"
+        "else:\n"
+        "    print('opened')\n"
+    )
+    done = subprocess.run([sys.executable, "-c", script, address], capture_output=True,
+                          text=True, timeout=120)  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    return done.stdout.strip()
+
+
+def stop_milvus_lite(address: str) -> None:
+    """Stop this process's Milvus Lite engine of the file ``address`` names, whatever still
+    holds a client of it (a test's end: nothing of the test uses them again)."""
+    from milvus_lite.server_manager import server_manager_instance
+
+    from diploqa.config import parse_store
+
+    server_manager_instance.release_server(parse_store(address).uri)
 
 
 @pytest.fixture(params=["faiss", "milvus-lite", "milvus-server"])
@@ -368,7 +401,7 @@ def store(request, tmp_path) -> Iterator[str]:
     """Where a test's index lives: ``faiss`` (the ``--index`` folder), a fresh Milvus Lite
     file (``--store milvus-lite:PATH``), or a fresh collection on a real Milvus server
     (``--store milvus://127.0.0.1:PORT/NAME``), as ``build_index``/``load_index``/``--store``
-    take it. The process's client is closed afterwards."""
+    take it. A Milvus Lite file's engine in this process is stopped afterwards."""
     if request.param == "faiss":
         yield "faiss"
         return
@@ -379,4 +412,5 @@ def store(request, tmp_path) -> Iterator[str]:
         server = request.getfixturevalue("shared_milvus_server")
         address = server.address(re.sub(r"\W", "_", request.node.name)[:100])
     yield address
-    forget_milvus_client(address)
+    if request.param == "milvus-lite":
+        stop_milvus_lite(address)

@@ -95,7 +95,9 @@ def test_incremental_vectors_equal_a_fresh_build(built, tmp_path):
     assert (a * b).sum(axis=1).min() > 0.9999
 
 
-@pytest.mark.parametrize("fault", ["while-embedding", "before-write", "after-faiss", "before-swap"])
+@pytest.mark.parametrize(
+    "fault", ["while-embedding", "before-write", "after-vectors", "before-swap"]
+)
 def test_killed_build_leaves_previous_index_answering(built, fault):
     articles, index_dir = built
     old = diploqa.load_index(index_dir)
@@ -438,17 +440,15 @@ def test_records_without_ids_are_not_embedded_again_when_one_is_deleted(tmp_path
 @pytest.mark.parametrize("process", ["fresh", "same"])
 def test_an_update_splits_only_the_new_articles_passages(built, monkeypatch, process):
     """An update tokenizes only the new article's passages: the old generation's keyword
-    index comes from its files (a fresh process) or from memory (the process that loaded
-    it), and is updated, not rebuilt."""
+    index comes from its files (a fresh process) or from the generation the caller serves
+    and hands on (``previous``, nothing read), and is updated, not rebuilt."""
     import diploqa
-    from diploqa import lexical
     from diploqa.lexical import Bm25Index
 
     articles, index_dir = built
-    if process == "fresh":
-        monkeypatch.setattr(lexical, "_latest", None)  # as in a new process
-    else:
-        diploqa.load_index(index_dir).warm()  # loaded and remembered
+    served = None
+    if process == "same":  # the caller hands on the generation it serves
+        served = diploqa.load_index(index_dir).warm().stored
         monkeypatch.setattr(Bm25Index, "load", classmethod(lambda *a, **k: pytest.fail("read")))
     old = diploqa.load_index(index_dir)
     old_passages = set(old.stored.passages())
@@ -458,7 +458,7 @@ def test_an_update_splits_only_the_new_articles_passages(built, monkeypatch, pro
         Bm25Index, "tokenize", lambda self, text: tokenized.append(text) or original(self, text)
     )
     (articles / "005_genf.txt").write_text(NEW_ARTICLE, encoding="utf-8")
-    index = diploqa.build_index(articles, index_dir)
+    index = diploqa.build_index(articles, index_dir, previous=served)
     new_passages = set(index.stored.passages()) - old_passages
     assert new_passages and {t for t in tokenized if len(t) > 60} == new_passages
     assert index.search(GENEVA_QUESTION, k=1)[0].source == "005_genf.txt"

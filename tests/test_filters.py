@@ -17,7 +17,15 @@ from diploqa.chunking import Chunk
 from diploqa.errors import QueryError
 from diploqa.filters import ArticleColumns, SearchFilter, date_range
 from diploqa.index import Index
-from diploqa.store import FaissStore, Manifest, StoredIndex, Stories
+from diploqa.store import (
+    GenerationContent,
+    Manifest,
+    StoredIndex,
+    Stories,
+    open_location,
+    write_generation,
+)
+from diploqa.store.faiss import FaissStore
 
 
 def _article(aid: str, date: str | None = None, outlet: str | None = None, text: str = "x"):
@@ -126,27 +134,15 @@ def archive(request, tmp_path_factory) -> Index:
 def _in_milvus(encoder, articles, chunks, folder):
     """The same archive written to Milvus Lite as a build would, and loaded back."""
     pytest.importorskip("milvus_lite", reason="the Milvus store needs pymilvus and milvus-lite")
-    from diploqa.store.milvus_store import MilvusLocation, forget_client
-
-    location = MilvusLocation(config.parse_store(f"milvus-lite:{folder / 'archive.db'}"))
+    location = open_location(None, f"milvus-lite:{folder / 'archive.db'}")
     vectors = encoder.encode_passages([c.text for c in chunks])
-    location.write(encoder, articles, chunks, vectors, config.ChunkingConfig(), Stories())
-    yield Index(location.load(), encoder, config.RankingConfig(dictionary=False))
-    forget_client(location.address)
-
-
-def test_filters_become_milvus_expressions():
-    """The expression is what Milvus evaluates inside the search; a glob with a character
-    class (which ``like`` cannot say) is left to the allowed rows."""
-    from diploqa.store.milvus_store import filter_expression
-
-    wanted = SearchFilter.make(["Zeit", "FAZ"], "2016", "2017-03", "sz/*_1?.txt")
-    assert filter_expression(wanted) == (
-        '(outlet like "% zeit %" or outlet like "% faz %") and date_end >= 735964 and '
-        "date_start <= 736419 and date_end >= 0 and date_start < 1000000000 and "
-        'article_id like "sz/%\\\\_1_.txt"'
+    content = GenerationContent(
+        encoder, articles, chunks, vectors, config.ChunkingConfig(), Stories()
     )
-    assert filter_expression(SearchFilter.make(source="a[0-9].txt")) is None
+    with location.lock():
+        write_generation(location, content)
+    yield Index(location.load(), encoder, config.RankingConfig(dictionary=False))
+    location.close()
 
 
 def test_a_one_in_a_thousand_filter_returns_k_hits(archive):

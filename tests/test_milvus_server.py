@@ -18,13 +18,14 @@ from conftest import (
     GENEVA_QUESTION,
     NEW_ARTICLE,
     assert_no_traceback,
+    close_stores,
     copy_seeds,
-    forget_milvus_client,
     run_cli,
 )
 
 import diploqa
 from diploqa.errors import StoreUnavailableError
+from diploqa.store import open_location
 
 QUESTION = "Wen traf Kerry in Sotschi?"
 
@@ -46,9 +47,11 @@ def test_server_outage_is_one_line_everywhere_and_diploqa_recovers_when_milvus_i
 
     store = milvus_server.address()
     articles = copy_seeds(tmp_path / "articles")
+    held = []
     try:
-        diploqa.build_index(articles, tmp_path / "unused", store=store)
+        held.append(diploqa.build_index(articles, tmp_path / "unused", store=store))
         holder = IndexHolder(tmp_path / "unused", store=store)
+        held.append(holder)
         holder.load()
         server = FastAPI()
         server.router.routes.extend(json_routes(holder))
@@ -56,6 +59,7 @@ def test_server_outage_is_one_line_everywhere_and_diploqa_recovers_when_milvus_i
         before = api.get("/api/search", params={"q": QUESTION, "k": 3})
         assert before.status_code == 200 and before.json()["hits"]
         index = diploqa.load_index(store=store)  # the library, beside the server's holder
+        held.append(index)
         expected = _sources(index.search(QUESTION, k=3))
 
         milvus_server.kill()
@@ -81,32 +85,36 @@ def test_server_outage_is_one_line_everywhere_and_diploqa_recovers_when_milvus_i
         assert _sources(index.search(QUESTION, k=3)) == expected
         assert "dq-card" in answer_html(holder, QUESTION)
     finally:
-        forget_milvus_client(store)
+        close_stores(*held)
 
 
 def location_name(store: str) -> str:
-    return diploqa.store.location.open_location(None, store).address.collection
+    return open_location(None, store).address.collection
 
 
 def _collections(store: str) -> tuple[list[str], list[str]]:
     """(collections, aliases) of the index ``store`` names on its server."""
-    location = diploqa.store.location.open_location(None, store)
-    prefix = location.address.collection + "__"
-    names = sorted(n for n in location.client.list_collections() if n.startswith(prefix))
-    aliases = sorted(location.client.list_aliases().get("aliases", []))
+    location = open_location(None, store)
+    try:
+        prefix = location.address.collection + "__"
+        names = sorted(n for n in location.client.list_collections() if n.startswith(prefix))
+        aliases = sorted(location.client.list_aliases().get("aliases", []))
+    finally:
+        location.close()
     return names, aliases
 
 
 def test_two_builders_on_one_server_never_mix_and_the_loser_is_told(
     milvus_server, tmp_path, embedder
 ):
-    from diploqa.store.milvus_store import BuildLease
+    from diploqa.store.milvus.lease import BuildLease
 
     store = milvus_server.address()
     seeds = copy_seeds(tmp_path / "seeds")
     mine, theirs = copy_seeds(tmp_path / "mine"), copy_seeds(tmp_path / "theirs")
     (mine / "005_genf.txt").write_text(NEW_ARTICLE, encoding="utf-8")
     (theirs / "001_50e04ee83bc37b66.txt").unlink()
+    location = open_location(None, store)
     try:
         first = diploqa.build_index(seeds, tmp_path / "unused", store=store)
         # A: holds the lease and has written its generation, paused before the alias switch.
@@ -133,8 +141,7 @@ def test_two_builders_on_one_server_never_mix_and_the_loser_is_told(
 
         # A's lease lost (say it stalled past the expiry): a build here takes the lease and
         # commits; A, let go, must notice before its switch and change nothing.
-        location = diploqa.store.location.open_location(None, store)
-        location.client.drop_alias(BuildLease(location).alias)
+        location.client.drop_alias(BuildLease(location.connection).alias)
         second = diploqa.build_index(theirs, tmp_path / "unused", store=store)
         assert second.build_report.changed
         gate.touch()
@@ -149,7 +156,7 @@ def test_two_builders_on_one_server_never_mix_and_the_loser_is_told(
         c = run_cli("index", "--articles", str(mine), "--store", store,
                     env={"DIPLOQA_FAULT": "before-write"})  # fmt: skip
         assert c.returncode == -signal.SIGKILL, c.stderr
-        held_by, record = BuildLease(location).holder()
+        held_by, record = BuildLease(location.connection).holder()
         assert record["host"] == socket.gethostname() and record["pid"] != os.getpid()
         for changes in ({"host": "elsewhere"}, {"host": "elsewhere", "expires": time.time() - 1}):
             row = {"key": "lease#000000", "data": json.dumps({**record, **changes})}
@@ -169,27 +176,28 @@ def test_two_builders_on_one_server_never_mix_and_the_loser_is_told(
         assert names == sorted([live, f"{live}__meta", previous, f"{previous}__meta", keywords])
         assert aliases == ["news"] and first.stored.vectors.collection not in names
     finally:
-        forget_milvus_client(store)
+        close_stores(location)
 
 
 def test_a_held_lease_is_renewed_and_released(milvus_server, monkeypatch):
     """A long build keeps its lease: the record's expiry moves on while it runs (here with a
     lease of 1.5 s instead of a minute), and leaving drops the alias and the record."""
-    from diploqa.store import milvus_store
-    from diploqa.store.milvus_store import BuildLease
+    from diploqa.store.milvus import lease as leases
+    from diploqa.store.milvus.lease import BuildLease
 
-    monkeypatch.setattr(milvus_store, "LEASE_SECONDS", 1.5)
+    monkeypatch.setattr(leases, "LEASE_SECONDS", 1.5)
     store = milvus_server.address()
-    location = diploqa.store.location.open_location(None, store)
+    location = open_location(None, store)
+    connection = location.connection
     try:
-        with BuildLease(location) as lease:
+        with BuildLease(connection) as lease:
             first = lease.holder()[1]["expires"]
             time.sleep(3.5)  # past the first expiry: only a renewal keeps it held
-            held_by, record = BuildLease(location).holder()
+            held_by, record = BuildLease(connection).holder()
             assert held_by == lease.name and record["expires"] > time.time() > first
             with pytest.raises(StoreUnavailableError, match=f"pid {os.getpid()}, since "):
-                BuildLease(location).__enter__()
+                BuildLease(connection).__enter__()
         names, aliases = _collections(store)
         assert names == [] and aliases == []
     finally:
-        forget_milvus_client(store)
+        location.close()

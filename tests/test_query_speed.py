@@ -6,7 +6,10 @@ from __future__ import annotations
 from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
+import pytest
+from conftest import opens_elsewhere
 
+import diploqa
 from diploqa.encoders import get_encoder
 
 QUESTIONS = [
@@ -69,6 +72,26 @@ def test_preload_loads_the_index_encoder_once(seed_index, tmp_path):
     encoder = get_encoder(seed_index.manifest.model, exact=True)
     assert encoder.primary is seed_index.encoder.primary
     assert encoder.secondary is seed_index.encoder.secondary
+
+
+def test_preload_reads_the_model_of_a_milvus_index(seed_copy, tmp_path, embedder):
+    """``diploqa serve --store milvus-lite:PATH`` preloads the models its index names too
+    (the manifest read through the store, not from the index folder); the Lite file is left
+    free for the server's own client, or another process."""
+    pytest.importorskip("milvus_lite", reason="the Milvus store needs pymilvus and milvus-lite")
+    from diploqa.preload import start_preload
+
+    store = f"milvus-lite:{tmp_path / 'index.db'}"
+    assert start_preload(tmp_path / "unused", store) == []  # no index there yet
+    built = diploqa.build_index(seed_copy, tmp_path / "unused", store=store)
+    built.stored.close()
+    threads = start_preload(tmp_path / "unused", store)
+    assert [t.name for t in threads] == ["diploqa-preload-model", "diploqa-preload-use"]
+    for thread in threads:
+        thread.join(120)
+        assert not thread.is_alive()
+    assert get_encoder(built.manifest.model, exact=True).primary is built.encoder.primary
+    assert opens_elsewhere(store) == "opened"
 
 
 def test_compiled_model_cache_beside_the_ir(embedder):

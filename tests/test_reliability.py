@@ -352,25 +352,25 @@ def test_read_only_index_folder_is_a_clear_error(built, tmp_path):
 
 def test_write_error_in_process_cleans_up_and_keeps_the_old_index(built, monkeypatch):
     """The same path without mounts: the metadata write fails with EIO."""
-    from diploqa.store import generations
+    from diploqa.store.faiss import location as folder
 
     articles, index_dir = built
     before = answers(diploqa.load_index(index_dir))
     names_before = sorted(p.name for p in index_dir.iterdir())
     (articles / "005_genf.txt").write_text(NEW_ARTICLE, encoding="utf-8")
-    real = generations.write_synced
+    real = folder.write_synced
 
     def failing(path, data):
         if path.name == "metadata.json":
             raise OSError(5, "Input/output error", str(path))
         real(path, data)
 
-    monkeypatch.setattr(generations, "write_synced", failing)
+    monkeypatch.setattr(folder, "write_synced", failing)
     with pytest.raises(diploqa.DiploqaError, match="Input/output error; the previous index"):
         diploqa.build_index(articles, index_dir)
     assert sorted(p.name for p in index_dir.iterdir()) == names_before
     assert answers(diploqa.load_index(index_dir)) == before
-    monkeypatch.setattr(generations, "write_synced", real)
+    monkeypatch.setattr(folder, "write_synced", real)
     assert diploqa.build_index(articles, index_dir).build_report.added == ["005_genf.txt"]
 
 

@@ -8,21 +8,28 @@ import json
 import signal
 
 import pytest
-from conftest import GENEVA_QUESTION, NEW_ARTICLE, copy_seeds, free_port, run_cli
+from conftest import (
+    GENEVA_QUESTION,
+    NEW_ARTICLE,
+    close_stores,
+    copy_seeds,
+    free_port,
+    run_cli,
+    stop_milvus_lite,
+)
 
 import diploqa
 from diploqa import config
 from diploqa.errors import DiploqaError, IndexMismatchError
+from diploqa.store import open_location
 
 QUESTIONS = ["Who did Kerry meet in Sochi?", "Was sagte Lawrow über Syrien?", GENEVA_QUESTION]
 
 
 def _release(store: str) -> None:
-    """Close this process's client of a Milvus Lite file (one process at a time)."""
+    """Stop this process's engine of a Milvus Lite file (one process at a time)."""
     if store.startswith("milvus-lite:"):
-        from diploqa.store.milvus_store import forget_client
-
-        forget_client(config.parse_store(store))
+        stop_milvus_lite(store)
 
 
 def n_chunks(index: diploqa.Index, source: str) -> int:
@@ -93,13 +100,13 @@ def test_both_stores_rank_alike(tmp_path, seed_copy, seed_index, embedder):
         _release(store)
 
 
-@pytest.mark.parametrize("fault", ["after-faiss", "before-swap"])
+@pytest.mark.parametrize("fault", ["after-vectors", "before-swap"])
 def test_killed_build_leaves_previous_index_answering(store, tmp_path, fault, embedder):
     articles, index_dir = copy_seeds(tmp_path / "articles"), tmp_path / "index"
     old = diploqa.build_index(articles, index_dir, store=store)
     expected = [(h.source, h.start) for h in old.search(QUESTIONS[0], k=5)]
     (articles / "005_genf.txt").write_text(NEW_ARTICLE, encoding="utf-8")
-    _release(store)
+    close_stores(old)  # its client closed, a Milvus Lite file is free for the build's process
 
     result = run_cli("index", "--articles", str(articles), "--index", str(index_dir),
                      "--store", store, env={"DIPLOQA_FAULT": fault})  # fmt: skip
@@ -115,17 +122,18 @@ def test_killed_build_leaves_previous_index_answering(store, tmp_path, fault, em
     if store == "faiss":
         assert len(list(index_dir.glob("gen-*"))) <= 2
     else:  # the killed build's collections are dropped; live and previous stay
-        location = diploqa.store.location.open_location(index_dir, store)
-        assert sorted(location._generations().values()) == [1, 3]
+        location = open_location(index_dir, store)
+        assert sorted(location.generations().values()) == [1, 3]
         # and the keyword segments the killed build sent are deleted with them
         named = {f for i in (old, recovered) for f in i.manifest.files if "seg-" in f}
-        assert location._stored_segments() == named
+        assert location.keywords.stored_segments() == named
+        location.close()
 
 
 def test_mismatched_model_is_refused(store, tmp_path, embedder):
     articles, index_dir = copy_seeds(tmp_path / "articles"), tmp_path / "index"
     diploqa.build_index(articles, index_dir, store=store)
-    location = diploqa.store.location.open_location(index_dir, store)
+    location = open_location(index_dir, store)
     manifest = location.read_manifest().as_dict()
     manifest["model"] = "intfloat/multilingual-e5-base"
     if store == "faiss":
@@ -178,7 +186,7 @@ def test_collection_dropped_under_a_loaded_index_is_a_clear_error(tmp_path, seed
     store = f"milvus-lite:{tmp_path / 'milvus.db'}"
     try:
         index = diploqa.build_index(seed_copy, tmp_path / "unused", store=store)
-        location = diploqa.store.location.open_location(None, store)
+        location = open_location(None, store)
         location.client.drop_collection(index.stored.vectors.collection)
         with pytest.raises(DiploqaError, match=r"lost part of the index.*diploqa index --rebuild"):
             index.search(QUESTIONS[0])
@@ -223,26 +231,24 @@ def test_a_milvus_server_splits_only_what_another_process_changed(tmp_path, embe
     """A server that reloads a generation another process wrote without a keyword index (an
     older diploqa; or one it cannot read) makes its keyword index from the one it served,
     splitting only the new passages."""
-    from diploqa import lexical
     from diploqa.lexical import Bm25Index
+    from diploqa.store.milvus.location import MilvusGeneration
 
     store = f"milvus-lite:{tmp_path / 'shared.db'}"
     articles, index_dir = copy_seeds(tmp_path / "articles"), tmp_path / "index"
     diploqa.build_index(articles, index_dir, store=store)
-    monkeypatch.setattr(lexical, "_latest", None)  # the server: a process of its own
     served = diploqa.load_index(index_dir, store=store).warm()
     with monkeypatch.context() as other:  # another process's build, of an older diploqa
-        other.setattr(lexical, "remember", lambda *_: None)
-        location_type = type(diploqa.store.location.open_location(None, store))
-        other.setattr(location_type, "_store_keywords", lambda *_: ({}, {}))
+        other.setattr(MilvusGeneration, "write_keywords", lambda *_: {})
         (articles / "005_genf.txt").write_text(NEW_ARTICLE, encoding="utf-8")
-        diploqa.build_index(articles, index_dir, store=store)
+        older = diploqa.build_index(articles, index_dir, store=store)
+    assert not [f for f in older.manifest.files if f.startswith("keywords.")]
     tokenized = []
     original = Bm25Index.tokenize
     monkeypatch.setattr(
         Bm25Index, "tokenize", lambda self, text: tokenized.append(text) or original(self, text)
     )
-    reloaded = diploqa.load_index(index_dir, store=store).warm()
+    reloaded = diploqa.load_index(index_dir, store=store, previous=served.stored).warm()
     new_passages = set(reloaded.stored.passages()) - set(served.stored.passages())
     assert new_passages and {t for t in tokenized if len(t) > 60} == new_passages
     assert reloaded.search(GENEVA_QUESTION, k=1)[0].source == "005_genf.txt"
@@ -250,8 +256,11 @@ def test_a_milvus_server_splits_only_what_another_process_changed(tmp_path, embe
 
 
 def _segment_markers(store: str) -> set[str]:
-    location = diploqa.store.location.open_location(None, store)
-    return location._stored_segments()
+    location = open_location(None, store)
+    try:
+        return location.keywords.stored_segments()
+    finally:
+        location.close()
 
 
 def test_a_milvus_index_keeps_its_keyword_index_in_the_engine(
@@ -260,8 +269,8 @@ def test_a_milvus_index_keeps_its_keyword_index_in_the_engine(
     """A server that loads a Milvus index reads the keyword index stored with it instead of
     splitting every passage; an update sends only its new segment, and segments no kept
     generation names are deleted; a damaged segment costs a build, never answers."""
-    from diploqa import lexical
     from diploqa.lexical import Bm25Index
+    from diploqa.store.milvus import texts
 
     store = f"milvus-lite:{tmp_path / 'shared.db'}"
     articles, index_dir = copy_seeds(tmp_path / "articles"), tmp_path / "index"
@@ -270,8 +279,7 @@ def test_a_milvus_index_keeps_its_keyword_index_in_the_engine(
     assert segments and _segment_markers(store) == segments
     expected = [h.source for h in first.search(QUESTIONS[1], k=5)]
 
-    monkeypatch.setattr(lexical, "_latest", None)  # a server: a process of its own
-    with monkeypatch.context() as patch:
+    with monkeypatch.context() as patch:  # a server loading it: read, not built
         patch.setattr(
             Bm25Index, "build", classmethod(lambda *_, **__: pytest.fail("built, not read"))
         )
@@ -279,12 +287,13 @@ def test_a_milvus_index_keeps_its_keyword_index_in_the_engine(
     assert [h.source for h in served.search(QUESTIONS[1], k=5)] == expected
 
     sent = []
-    location_type = type(diploqa.store.location.open_location(None, store))
-    original = location_type._insert_pieces
+    original = texts.insert_pieces
     monkeypatch.setattr(
-        location_type,
-        "_insert_pieces",
-        lambda self, name, texts, *a: sent.extend(texts) or original(self, name, texts, *a),
+        texts,
+        "insert_pieces",
+        lambda connection, name, pieces, *a: (
+            sent.extend(pieces) or original(connection, name, pieces, *a)
+        ),
     )
     (articles / "005_genf.txt").write_text(NEW_ARTICLE, encoding="utf-8")
     second = diploqa.build_index(articles, index_dir, store=store)
@@ -298,11 +307,10 @@ def test_a_milvus_index_keeps_its_keyword_index_in_the_engine(
     kept = {f for m in (second, third) for f in m.manifest.files if "seg-" in f}
     assert _segment_markers(store) == kept  # what no kept generation names is gone
 
-    monkeypatch.setattr(lexical, "_latest", None)
-    location = diploqa.store.location.open_location(None, store)
+    location = open_location(None, store)
     segment = sorted(f for f in third.manifest.files if "seg-" in f)[0]
     location.client.upsert(
-        location._keyword_collection(),
+        location.keywords.collection,
         [{"key": f"{segment}#000000", "data": "ZGFtYWdlZA==", "unused": [0.0, 0.0]}],
     )
     with caplog.at_level("WARNING", logger="diploqa.lexical"):

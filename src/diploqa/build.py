@@ -25,8 +25,14 @@ from .encoders.base import ensure_finite
 from .errors import ArticlesError, DiploqaError, StoreUnavailableError
 from .faults import fault_point
 from .index import Index
-from .store import StoredIndex, Stories
-from .store.location import IndexLocation, open_location
+from .store import (
+    GenerationContent,
+    Location,
+    StoredIndex,
+    Stories,
+    open_location,
+    write_generation,
+)
 from .store.manifest import backends_after_build
 
 log = logging.getLogger(__name__)
@@ -67,17 +73,23 @@ class BuildReport:
 
 
 def _reusable(
-    location: IndexLocation,
+    location: Location,
     encoder: Encoder,
     chunking: config.ChunkingConfig,
     report: BuildReport,
+    previous: StoredIndex | None = None,
 ) -> StoredIndex | None:
-    """The live generation if its vectors can be kept, else None (with ``report.reason``)."""
+    """The live generation if its vectors can be kept, else None (with ``report.reason``):
+    ``previous`` where it is still the live one (nothing is read back), else loaded."""
     if not location.has_index():
         report.reason = "no index yet"
         return None
     try:
-        old = location.load()
+        manifest = location.read_manifest()
+        if previous is not None and previous.is_generation(location.path, manifest):
+            old = previous
+        else:
+            old = location.load(manifest)
     except StoreUnavailableError:
         raise  # the engine is down: not a reason to re-embed everything
     except DiploqaError as err:
@@ -98,22 +110,26 @@ def build(
     rebuild: bool = False,
     chunking: config.ChunkingConfig | None = None,
     progress: Progress | None = None,
-    store: str | config.StoreAddress | None = None,
+    store: str | config.StoreAddress | Location | None = None,
     device: str | None = None,
     encoder: Encoder | None = None,
     csv_columns: str | CsvColumns | None = None,
+    previous: StoredIndex | None = None,
 ) -> tuple[BuildReport, StoredIndex]:
     """Bring the index in ``index_dir`` (or in the Milvus ``store``, see
-    :func:`~diploqa.store.location.open_location`) up to date with the articles in
+    :func:`~diploqa.store.open_location`) up to date with the articles in
     ``articles_dir``. ``device``: where passages are embedded (``cpu``, or ``cuda``: PyTorch on
     the GPU; default ``DIPLOQA_DEVICE``, else ``cpu``). ``encoder``: embed with this one
     instead (benchmarks and tests build with the GPU path's precision on the CPU).
     ``csv_columns``: which columns of the CSV files are which field, e.g. ``"text=2"``
     (``--csv-columns``, see :class:`~diploqa.articles.CsvColumns`); None: by their header.
+    ``previous``: the generation the caller holds (a server: the one it serves); where it is
+    still the live one, the update starts from it and its keyword index instead of reading
+    the index back.
 
     Returns:
-        What the build did, and the live generation, ready to search (as :func:`load_stored`
-        would load it, without reading back what was just written).
+        What the build did, and the live generation, ready to search (as its location would
+        load it, without reading back what was just written).
 
     Raises:
         ArticlesError: the folder is missing, empty, or holds no readable article; or
@@ -139,7 +155,7 @@ def build(
         if rebuild:
             report.reason, old = "--rebuild", None
         else:
-            old = _reusable(location, encoder, chunking, report)
+            old = _reusable(location, encoder, chunking, report, previous)
         report.full_rebuild = old is None
         old_hashes = old.manifest.articles if old else {}
         # Files whose bytes did not change are not cleaned again: their articles come from
@@ -188,9 +204,10 @@ def build(
         fault_point("before-write")
         old_manifest = old.manifest if old is not None else None
         backends = backends_after_build(old_manifest, encoder, kept_vectors=bool(kept))
-        stored = location.write(
+        content = GenerationContent(
             encoder, articles, chunks, vectors, chunking, stories, backends, keywords
         )
+        stored = write_generation(location, content)
         report.chunks = len(chunks)
         report.passages = sum(c.kind == PASSAGE for c in chunks)
     report.seconds = time.perf_counter() - started
@@ -201,8 +218,8 @@ def keyword_index(
     articles: list[Article], chunks: list[Chunk], old: StoredIndex | None, origin: np.ndarray
 ) -> lexical.Bm25Index:
     """The new generation's keyword index: the old generation's, updated with what changed
-    (``origin``: each chunk's row in the old generation, -1 for new ones), where this process
-    holds it or its folder has it; else built from every passage."""
+    (``origin``: each chunk's row in the old generation, -1 for new ones), where the old
+    generation holds it or its store has it saved; else built from every passage."""
     by_id = {a.id: a for a in articles}
     passages = passages_for_embedding(by_id, chunks)
     titles = lexical.shared_titles(by_id, chunks)
@@ -295,9 +312,10 @@ def build_index(
     progress: Progress | None = None,
     chunking: config.ChunkingConfig | None = None,
     ranking: config.RankingConfig | None = None,
-    store: str | config.StoreAddress | None = None,
+    store: str | config.StoreAddress | Location | None = None,
     device: str | None = None,
     csv_columns: str | CsvColumns | None = None,
+    previous: StoredIndex | None = None,
 ) -> Index:
     """Build or incrementally update an index and return it, ready to search.
 
@@ -306,7 +324,9 @@ def build_index(
     :func:`~diploqa.index.load_index`. ``device="cuda"`` embeds on the GPU (PyTorch,
     bf16/fp16); the returned index searches with the CPU encoder all the same.
     ``csv_columns``: which columns of CSV files are which field (see
-    :class:`~diploqa.articles.CsvColumns`).
+    :class:`~diploqa.articles.CsvColumns`). ``previous``: the generation the caller holds
+    (``index.stored``); where it is still the live one, the update starts from it and its
+    keyword index instead of reading the index back.
     """
     index_dir = Path(index_dir or config.index_dir())
     report, stored = build(
@@ -319,6 +339,7 @@ def build_index(
         store=store,
         device=device,
         csv_columns=csv_columns,
+        previous=previous,
     )
     index = Index(stored, get_encoder(model), ranking)
     index.build_report = report

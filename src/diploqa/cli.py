@@ -275,7 +275,7 @@ def _cmd_serve(args: argparse.Namespace) -> int:
     from .preload import start_preload, wait_for_preload
 
     # The models load on threads while the server starts (docs/benchmarks.md, cold start).
-    start_preload(Path(args.index or config.index_dir()))
+    start_preload(Path(args.index or config.index_dir()), args.store)
     try:
         return _serve(args)
     finally:

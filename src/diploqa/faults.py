@@ -1,6 +1,7 @@
 """Named crash points, so the tests can kill or hold a build at a known step.
 
-A build passes ``while-embedding``, ``before-write``, ``after-faiss`` and ``before-swap``;
+A build passes ``while-embedding``, ``before-write``, ``after-vectors`` and ``before-swap``
+(the last two in :mod:`diploqa.store.commit`, whatever the store);
 ``DIPLOQA_FAULT`` (read in :mod:`diploqa.config`) names the one to act on. Unset, each point
 costs one dictionary lookup.
 """

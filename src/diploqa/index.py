@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from . import config, lexical
+from . import config
 from .articles import Article
 from .chunking import PASSAGE
 from .config import RankingConfig
@@ -27,11 +27,10 @@ from .encoders import Encoder, get_encoder
 from .filters import ArticleColumns, SearchFilter
 from .highlight import highlights
 from .hits import Copy, Hit, copy_of, make_hit, newest_first
-from .lexical import Bm25Index, shared_titles
+from .lexical import Bm25Index
 from .query import DEFAULT_K, Query
 from .ranking import Ranker
-from .store import StoredIndex
-from .store.location import open_location
+from .store import Location, StoredIndex, open_location
 
 if TYPE_CHECKING:
     from .build import BuildReport
@@ -104,27 +103,20 @@ class Index:
 
     @property
     def lexical(self) -> Bm25Index:
-        """The keyword index: the generation's (saved with it, or the one this process
-        built or last updated) where the ranking leaves shared titles out (the default), else
-        built from the stored passages on first use (2.5 s for 10,000 passages,
-        docs/benchmarks.md). A process that only builds never needs it; :meth:`warm` reads
-        or builds it ahead of the first search."""
+        """The keyword index: the generation's (the build's, saved with it, or made from the
+        one of the generation served before, see :func:`load_index`) where the ranking leaves
+        shared titles out (the default), else built from the stored passages on first use
+        (2.5 s for 10,000 passages, docs/benchmarks.md). A process that only builds never
+        needs it; :meth:`warm` reads or builds it ahead of the first search."""
         if self._lexical is None:
             with self._lexical_lock:
                 if self._lexical is None:
                     dictionary = "configured" if self.ranking.dictionary else None
                     weight = self.ranking.translated_word_weight
-                    stored = self.stored
                     if not self.ranking.shared_titles:  # a benchmark's variant: not kept
-                        base = Bm25Index.build(stored.passages(), None)
-                    elif (base := stored.saved_keywords()) is None:
-                        titles = shared_titles(stored.articles, stored.chunks)
-                        previous = lexical.remembered()  # the generation served before
-                        if previous is not None:
-                            base = previous.matching(stored.passages(), titles)
-                        else:
-                            base = Bm25Index.build(stored.passages(), None, shared_titles=titles)
-                        lexical.remember(stored.key, base)  # the next update starts from it
+                        base = Bm25Index.build(self.stored.passages(), None)
+                    else:  # kept on the generation: the next update starts from it
+                        base = self.stored.keyword_index()
                     self._lexical = base.with_query_settings(dictionary, weight)
         return self._lexical
 
@@ -198,7 +190,8 @@ def load_index(
     index_dir: str | Path | None = None,
     model: str | None = None,
     ranking: RankingConfig | None = None,
-    store: str | config.StoreAddress | None = None,
+    store: str | config.StoreAddress | Location | None = None,
+    previous: StoredIndex | None = None,
 ) -> Index:
     """Load a built index (and its model, once per process).
 
@@ -207,7 +200,11 @@ def load_index(
         model: expected model; by default the one the index was built with.
         ranking: how to rank (default :class:`RankingConfig`).
         store: where the index lives: ``faiss`` (the folder ``index_dir``),
-            ``milvus://HOST:PORT[/NAME]`` or ``milvus-lite:PATH`` (default ``DIPLOQA_STORE``).
+            ``milvus://HOST:PORT[/NAME]`` or ``milvus-lite:PATH`` (default ``DIPLOQA_STORE``),
+            or a :class:`~diploqa.store.Location` the caller holds (and closes).
+        previous: the generation the caller served until now (a server reloading): its
+            keyword index is taken where it is this generation, else the new one's is made
+            from it should its saved files be missing or damaged (only what changed is split).
 
     Raises:
         IndexCorruptError: files missing or damaged (rebuild with ``diploqa index --rebuild``).
@@ -228,4 +225,6 @@ def load_index(
             reading.cancel()
             raise
         stored = reading.result()
+    if previous is not None:
+        stored.inherit_keywords(previous)
     return Index(stored, encoder, ranking)

@@ -13,19 +13,25 @@ import threading
 import time
 from pathlib import Path
 
+from .config import StoreAddress
 from .encoders import get_embedder, get_use
 from .encoders.ensemble import USE_NAME
 from .errors import DiploqaError
-from .store import read_manifest
+from .store import open_location
 
 log = logging.getLogger(__name__)
 
 
-def _model_of(index_dir: Path) -> str | None:
-    """The model an existing index names (None: no readable index; then nothing is loaded,
-    as the server would not load one either until it builds)."""
+def _model_of(index_dir: Path, store: str | StoreAddress | None) -> str | None:
+    """The model an existing index names, in the folder or the Milvus store (None: no
+    readable index; then nothing is loaded, as the server would not load one either until it
+    builds)."""
     try:
-        return read_manifest(index_dir).model
+        location = open_location(index_dir, store)
+        try:
+            return location.read_manifest().model
+        finally:
+            location.close()
     except (DiploqaError, OSError, ValueError):
         return None
 
@@ -43,11 +49,13 @@ def wait_for_preload(timeout: float = 60) -> None:
         thread.join(max(0.0, deadline - time.monotonic()))
 
 
-def start_preload(index_dir: Path) -> list[threading.Thread]:
-    """Start loading the encoder of the index in ``index_dir`` on daemon threads (the primary
-    model on one, USE on another) and return them; errors are only logged, the index load
-    reports them again."""
-    model = _model_of(index_dir)
+def start_preload(
+    index_dir: Path, store: str | StoreAddress | None = None
+) -> list[threading.Thread]:
+    """Start loading the encoder of the index in ``index_dir`` (or in the Milvus ``store``,
+    ``--store``) on daemon threads (the primary model on one, USE on another) and return them;
+    errors are only logged, the index load reports them again."""
+    model = _model_of(index_dir, store)
     if model is None:
         return []
 

@@ -1,24 +1,31 @@
-"""The contract every vector store must pass (FAISS exact and HNSW; Milvus on Milvus Lite,
-the real engine in-process, flat and HNSW).
+"""The contract every store must pass: the vector stores (FAISS exact and HNSW; Milvus on
+Milvus Lite, the real engine in-process, flat and HNSW), and the locations (the FAISS folder,
+Milvus Lite) through the build that writes them.
 
-A new store joins by adding one entry to ``STORES``: how to make an empty one for ``n``
-vectors, and how to open what :meth:`save` wrote (Milvus writes nothing there: it reopens its
-collection).
+A new vector store joins by adding one entry to ``STORES``: how to make an empty one for
+``n`` vectors, and how to open what :meth:`save` wrote (Milvus writes nothing there: it
+reopens its collection). A new location joins by adding one to ``LOCATIONS``.
 """
 
 from __future__ import annotations
 
 import itertools
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import numpy as np
 import pytest
-from deterministic_encoder import unit_vectors
+from conftest import NEW_ARTICLE, copy_seeds
+from deterministic_encoder import DeterministicEncoder, unit_vectors
 
 from diploqa import config
+from diploqa.build import build
+from diploqa.errors import DiploqaError, IndexCorruptError
 from diploqa.files import sha256_file
-from diploqa.store import FaissStore, VectorStore
+from diploqa.lexical import Bm25Index, shared_titles
+from diploqa.store import Location, VectorStore, open_location
+from diploqa.store.faiss import FaissStore
 
 DIM = 24
 
@@ -45,11 +52,10 @@ _collections = itertools.count()
 
 def _milvus(hnsw: bool) -> Make:
     def make(n: int) -> VectorStore:
-        from diploqa.store.milvus_store import MilvusStore
+        from diploqa.store.milvus import MilvusStore
 
-        address = config.parse_store(f"milvus-lite:{_lite_file()}")
         name = f"contract_{next(_collections)}"
-        store = MilvusStore.create(address, name, DIM, expected=10**9 if hnsw else n)
+        store = MilvusStore.create(_lite[0], name, DIM, expected=10**9 if hnsw else n)
         assert store.index_type.startswith("milvus-hnsw" if hnsw else "milvus-flat")
         return store
 
@@ -57,26 +63,24 @@ def _milvus(hnsw: bool) -> Make:
 
 
 def _milvus_reopen(store, folder: Path) -> VectorStore:
-    from diploqa.store.milvus_store import MilvusStore
+    from diploqa.store.milvus import MilvusStore
 
-    return MilvusStore(store.address, store.collection, DIM, store.index_type, len(store))
-
-
-_lite: list[Path] = []
+    return MilvusStore(store.connection, store.collection, DIM, store.index_type, len(store))
 
 
-def _lite_file() -> Path:
-    """One Milvus Lite file for the whole module (each file starts an engine process)."""
-    return _lite[0]
+#: One connection to one Milvus Lite file for the module's vector stores (each file starts an
+#: engine; the connection opens its client on first use).
+_lite: list = []
 
 
 @pytest.fixture(scope="module", autouse=True)
-def _lite_folder(tmp_path_factory):
-    _lite[:] = [tmp_path_factory.mktemp("milvus") / "contract.db"]
-    yield
-    from diploqa.store.milvus_store import forget_client
+def _lite_connection(tmp_path_factory):
+    from diploqa.store.milvus import MilvusConnection
 
-    forget_client(config.parse_store(f"milvus-lite:{_lite[0]}"))
+    path = tmp_path_factory.mktemp("milvus") / "contract.db"
+    _lite[:] = [MilvusConnection(config.parse_store(f"milvus-lite:{path}"))]
+    yield
+    _lite.pop().close()
 
 
 STORES: dict[str, tuple[Make, Reopen]] = {
@@ -176,3 +180,167 @@ def test_save_and_reopen_give_the_same_answers(kind, tmp_path):
     assert np.allclose(again.all_vectors(), vectors, atol=1e-6)
     query = unit_vectors(2, DIM, seed=7)
     assert (again.search(query, 8)[1] == store.search(query, 8)[1]).all()
+
+
+# --------------------------------------------------------------------------------------------
+# Locations: where an index lives, written by the build (the FAISS folder; Milvus Lite)
+# --------------------------------------------------------------------------------------------
+
+ENCODER = DeterministicEncoder(dim=DIM)
+
+
+def _folder(tmp: Path) -> Location:
+    return open_location(tmp / "index", "faiss")
+
+
+def _folder_generations(location) -> set[int]:
+    return {int(p.name[4:]) for p in location.path.glob("gen-*")}
+
+
+def _milvus_lite(tmp: Path) -> Location:
+    return open_location(None, f"milvus-lite:{tmp / 'index.db'}")
+
+
+def _milvus_generations(location) -> set[int]:
+    return set(location.generations().values())
+
+
+#: name → (open an empty location in a folder, the generation numbers it holds)
+LOCATIONS: dict[str, tuple[Callable[[Path], Location], Callable[[Location], set[int]]]] = {
+    "faiss-folder": (_folder, _folder_generations),
+    "milvus-lite": (_milvus_lite, _milvus_generations),
+}
+
+
+@pytest.fixture(params=sorted(LOCATIONS))
+def place(request, tmp_path) -> Iterator[tuple[Location, Callable[[Location], set[int]]]]:
+    if request.param.startswith("milvus"):
+        pytest.importorskip("milvus_lite", reason="the Milvus store needs pymilvus and milvus-lite")
+    make, generations = LOCATIONS[request.param]
+    location = make(tmp_path)
+    location.prepare()
+    yield location, generations
+    location.close()
+
+
+@pytest.fixture
+def articles(tmp_path) -> Path:
+    return copy_seeds(tmp_path / "articles")
+
+
+def _build(articles: Path, location: Location, **kw):
+    return build(articles, "unused", store=location, encoder=ENCODER, **kw)
+
+
+def test_a_location_reads_back_what_the_build_committed(place, articles):
+    location, _ = place
+    assert not location.has_index() and location.signature() is None
+    with pytest.raises(IndexCorruptError):
+        location.read_manifest()
+    _, first = _build(articles, location)
+    assert location.has_index() and location.signature() is not None
+    manifest = location.read_manifest()
+    assert manifest.as_dict() == first.manifest.as_dict()
+    assert first.is_generation(location.path, manifest) and first.location is location
+    loaded = location.load()
+    assert loaded.location is location and loaded.is_generation(first.path, first.manifest)
+    assert loaded.chunks == first.chunks and loaded.articles == first.articles
+    assert loaded.stories == first.stories
+    assert np.allclose(loaded.all_vectors(), first.all_vectors(), atol=1e-6)
+    saved = location.read_keywords(manifest, len(loaded.chunks))
+    assert saved is not None and (saved.digests == first.known_keywords.digests).all()
+    question = "Lawrow Kerry Syrien"
+    assert (saved.score(question).scores == first.known_keywords.score(question).scores).all()
+    assert loaded.known_keywords is None and loaded.saved_keywords() is not None
+    assert loaded.known_keywords is loaded.saved_keywords()  # read once, then kept
+
+
+def test_a_commit_changes_the_signature_and_keeps_the_previous_generation(place, articles):
+    location, generations = place
+    _build(articles, location)
+    before = location.signature()
+    (articles / "005_genf.txt").write_text(NEW_ARTICLE, encoding="utf-8")
+    _, second = _build(articles, location)
+    assert second.manifest.generation == "gen-000002" and location.signature() != before
+    assert generations(location) == {1, 2}  # the previous one, for readers that loaded it
+    (articles / "005_genf.txt").unlink()
+    _, third = _build(articles, location)
+    assert third.manifest.generation == "gen-000003" and generations(location) == {2, 3}
+    assert location.load().manifest.generation == "gen-000003"
+
+
+def test_a_failed_write_changes_nothing(place, articles, monkeypatch):
+    location, generations = place
+    _, first = _build(articles, location)
+    signature = location.signature()
+    real = location.new_generation
+
+    @contextmanager
+    def failing(rows: int):
+        with real(rows) as pending:
+            pending.write_keywords = lambda keywords: (_ for _ in ()).throw(
+                OSError(28, "No space left on device")
+            )
+            yield pending
+
+    monkeypatch.setattr(location, "new_generation", failing)
+    (articles / "005_genf.txt").write_text(NEW_ARTICLE, encoding="utf-8")
+    with pytest.raises((DiploqaError, OSError), match="No space left on device"):
+        _build(articles, location)
+    assert location.signature() == signature and generations(location) == {1}
+    assert location.load().chunks == first.chunks
+    monkeypatch.setattr(location, "new_generation", real)
+    _, second = _build(articles, location)
+    assert second.manifest.generation == "gen-000002" and "005_genf.txt" in second.articles
+
+
+def test_the_build_starts_from_the_callers_generation_while_it_is_live(
+    place, articles, monkeypatch
+):
+    location, _ = place
+    _, first = _build(articles, location)
+    loads = []
+    real = location.load
+    monkeypatch.setattr(location, "load", lambda *a: loads.append(a) or real(*a))
+    (articles / "005_genf.txt").write_text(NEW_ARTICLE, encoding="utf-8")
+    before = ENCODER.passages_encoded
+    report, second = _build(articles, location, previous=first)
+    assert loads == [] and report.added == ["005_genf.txt"]  # nothing read back
+    assert second.known_keywords is not None and "005_genf.txt" in second.articles
+    assert ENCODER.passages_encoded - before == report.embedded < report.chunks
+    (articles / "005_genf.txt").unlink()
+    report, third = _build(articles, location, previous=first)  # no longer the live one
+    assert len(loads) == 1 and report.removed == ["005_genf.txt"]
+    assert third.chunks == first.chunks
+
+
+def test_a_reloaded_generation_makes_its_keyword_index_from_the_one_served(
+    place, articles, monkeypatch
+):
+    """A generation whose keyword files cannot be read makes its keyword index from the one
+    the caller served (only the new passages are split); the same generation takes it."""
+    location, _ = place
+    _, served = _build(articles, location)
+    same = location.load()
+    same.inherit_keywords(served)
+    assert same.known_keywords is served.known_keywords
+    (articles / "005_genf.txt").write_text(NEW_ARTICLE, encoding="utf-8")
+    _build(articles, location)  # by another process: nothing handed on
+    monkeypatch.setattr(location, "read_keywords", lambda *_: None)  # unreadable
+    newer = location.load()
+    newer.inherit_keywords(served)
+    assert newer.known_keywords is None  # made on first use
+    tokenized = []
+    original = Bm25Index.tokenize
+    monkeypatch.setattr(
+        Bm25Index, "tokenize", lambda self, text: tokenized.append(text) or original(self, text)
+    )
+    made = newer.keyword_index()
+    passages = newer.passages()
+    new_passages = set(passages) - set(served.passages())
+    assert new_passages and {t for t in tokenized if t in passages} == new_passages
+    titles = shared_titles(newer.articles, newer.chunks)
+    built = Bm25Index.build(passages, None, shared_titles=titles)
+    question = "Lawrow Blinken Genf"
+    assert (made.score(question).scores == built.score(question).scores).all()
+    assert newer.keyword_index() is made

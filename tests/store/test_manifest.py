@@ -9,8 +9,9 @@ from deterministic_encoder import DeterministicEncoder
 
 from diploqa import config
 from diploqa.errors import IndexCorruptError, IndexMismatchError
-from diploqa.store import FILES, MANIFEST, Manifest, read_manifest
-from diploqa.store.manifest import backends_after_build, interchangeable
+from diploqa.store import MANIFEST, Manifest
+from diploqa.store.faiss.folder import FILES
+from diploqa.store.manifest import backends_after_build, interchangeable, read_manifest
 
 
 def _manifest(**changes) -> Manifest:

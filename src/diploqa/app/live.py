@@ -23,7 +23,7 @@ from pathlib import Path
 from ..encoders import get_encoder
 from ..errors import DiploqaError
 from ..index import Index, load_index
-from ..store.location import open_location
+from ..store import open_location
 from . import messages
 
 log = logging.getLogger(__name__)
@@ -54,7 +54,8 @@ class IndexHolder:
 
     def __init__(self, index_dir: str | Path, store: str | None = None) -> None:
         self.index_dir = Path(index_dir)
-        #: Where the index lives: the folder, or a Milvus store (``--store``).
+        #: Where the index lives: the folder, or a Milvus store (``--store``); every index this
+        #: holder loads or builds shares it (and its Milvus client).
         self.location = open_location(self.index_dir, store)
         self.store = store
         self._index: Index | None = None
@@ -156,8 +157,13 @@ class IndexHolder:
             signature = self._manifest_signature()
             if signature is None or signature == self._signature:
                 return False
+            current = self._index
             try:
-                index = load_index(self.index_dir, store=self.store)
+                index = load_index(
+                    self.index_dir,
+                    store=self.location,
+                    previous=current.stored if current is not None else None,
+                )
             except DiploqaError as err:
                 log.warning("the index on disk changed but cannot be loaded: %s", err)
                 if self._index is None:
@@ -186,7 +192,7 @@ class IndexHolder:
                 get_encoder()
             return
         try:
-            index = load_index(self.index_dir, store=self.store)
+            index = load_index(self.index_dir, store=self.location)
         except DiploqaError as err:
             self._problem = messages.unreadable_index(err)
             self._signature = signature

@@ -103,14 +103,16 @@ class Updater:
                 if progress is not None:
                     progress(done, total)
 
+            served = holder.index
             try:
                 index = build_index(
                     self.articles_dir,
                     holder.index_dir,
                     rebuild=rebuild,
                     progress=track,
-                    store=holder.store,
+                    store=holder.location,
                     csv_columns=self.csv_columns,
+                    previous=served.stored if served is not None else None,
                 )
             except BaseException as err:
                 reason = str(err) if isinstance(err, DiploqaError) else None

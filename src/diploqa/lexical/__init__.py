@@ -46,23 +46,3 @@ __all__ = [
     "passage_digests",
     "shared_titles",
 ]
-
-
-#: (index identity, keyword index) of the last generation this process built or loaded: the
-#: next update starts from it, without reading it back from its folder or the Milvus engine;
-#: a server reloading a generation with no readable keyword files makes it from this one.
-_latest: tuple[object, Bm25Index] | None = None
-
-
-def remember(key: object, index: Bm25Index) -> None:
-    """Keep ``index`` as the keyword index of the generation ``key`` (one is kept)."""
-    global _latest
-    _latest = (key, index)
-
-
-def remembered(key: object | None = None) -> Bm25Index | None:
-    """The keyword index :func:`remember` kept for ``key`` (None: whichever it kept)."""
-    latest = _latest
-    if latest is None or (key is not None and latest[0] != key):
-        return None
-    return latest[1]

@@ -1,35 +1,25 @@
-"""Where vectors and metadata live: the :class:`VectorStore` interface, its FAISS
-implementation, and the index folder of immutable generations behind one manifest."""
+"""Where an index lives: :func:`open_location` gives its :class:`Location` (the FAISS folder,
+:mod:`.faiss`, or a Milvus engine, :mod:`.milvus`), which loads a :class:`StoredIndex` and
+writes new generations (:func:`write_generation`); vectors behind :class:`VectorStore`."""
 
-from .base import VectorStore
-from .faiss_store import FAISS_FILE, FaissStore
-from .generations import (
-    FILES,
-    StoredIndex,
-    build_lock,
-    cleanup_on_write_error,
-    load_stored,
-    prepare_index_dir,
-    write_generation,
-)
-from .manifest import MANIFEST, REBUILD_HINT, Manifest, read_manifest
+from .commit import GenerationContent, write_generation
+from .location import Location, PendingGeneration, open_location
+from .manifest import MANIFEST, REBUILD_HINT, Manifest
 from .metadata import METADATA_FILE, Stories
+from .stored import StoredIndex
+from .vectors import VectorStore
 
 __all__ = [
-    "FAISS_FILE",
-    "FILES",
     "MANIFEST",
     "METADATA_FILE",
     "REBUILD_HINT",
-    "FaissStore",
+    "GenerationContent",
+    "Location",
     "Manifest",
+    "PendingGeneration",
     "StoredIndex",
     "Stories",
     "VectorStore",
-    "build_lock",
-    "cleanup_on_write_error",
-    "load_stored",
-    "prepare_index_dir",
-    "read_manifest",
+    "open_location",
     "write_generation",
 ]

@@ -1,52 +1,50 @@
-"""Where a stored index lives, behind one small interface the build and load paths use: the
-FAISS index folder (the default) or a Milvus engine (:mod:`.milvus_store`).
+"""Where an index lives, behind one interface the build, the load and the server use: the
+FAISS index folder (the default, :mod:`.faiss`) or a Milvus engine (:mod:`.milvus`).
 
 Both keep the same rules: immutable generations, a commit point a reader never sees half of
 (the manifest's rename; the alias switch), a build lock, and the cleanup of what a killed
-build left.
+build left. What a build writes, and in which order, is decided once
+(:func:`~diploqa.store.commit.write_generation`); an engine fills in the steps
+(:class:`PendingGeneration`).
+
+A location owns what it opened (a Milvus client): :meth:`Location.close` releases it, and a
+generation it loaded keeps using it (``stored.location``).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Callable
+from contextlib import AbstractContextManager
 from pathlib import Path
-from typing import Protocol
-
-import numpy as np
+from typing import TYPE_CHECKING, Protocol, runtime_checkable
 
 from .. import config
-from ..articles import Article
-from ..chunking import Chunk
-from ..encoders import Encoder
 from ..errors import DiploqaError
-from ..lexical import Bm25Index
-from .faiss_store import FaissStore
-from .generations import (
-    FILES,
-    StoredIndex,
-    build_lock,
-    cleanup_on_write_error,
-    load_stored,
-    prepare_index_dir,
-    write_generation,
-)
-from .manifest import MANIFEST, Manifest, read_manifest
-from .metadata import Stories
+
+if TYPE_CHECKING:
+    from ..lexical import Bm25Index
+    from .commit import GenerationContent
+    from .manifest import Manifest
+    from .stored import StoredIndex
+    from .vectors import VectorStore
 
 
-class IndexLocation(Protocol):
-    """What :func:`diploqa.build.build` and :func:`diploqa.search.load_index` need of a
-    store."""
+@runtime_checkable
+class Location(Protocol):
+    """Where one index lives; what :func:`diploqa.build.build`,
+    :func:`diploqa.search.load_index` and the server's index holder need of a store."""
 
     @property
-    def path(self) -> Path | str: ...
+    def path(self) -> Path | str:
+        """The index folder, or the Milvus address (as shown to users)."""
+        ...
 
     def prepare(self) -> None:
         """Check that the index can be written (create the folder, connect)."""
         ...
 
-    def lock(self):
-        """A context manager held while a build runs."""
+    def lock(self) -> AbstractContextManager[None]:
+        """Held while a build runs (a second build waits, or fails saying who builds)."""
         ...
 
     def has_index(self) -> bool: ...
@@ -55,84 +53,85 @@ class IndexLocation(Protocol):
         """A value that changes when a build commits (servers poll it to reload)."""
         ...
 
-    def read_manifest(self) -> Manifest: ...
-
-    def load(self, manifest: Manifest | None = None) -> StoredIndex: ...
-
-    def write(
-        self,
-        encoder: Encoder,
-        articles: list[Article],
-        chunks: list[Chunk],
-        vectors: np.ndarray,
-        chunking: config.ChunkingConfig,
-        stories: Stories,
-        backends: list[str] | None = None,
-        keywords: Bm25Index | None = None,
-    ) -> StoredIndex: ...
-
-
-@dataclass
-class FolderLocation:
-    """The FAISS index folder (:mod:`.generations`)."""
-
-    path: Path
-
-    def prepare(self) -> None:
-        prepare_index_dir(self.path)
-
-    def lock(self):
-        return build_lock(self.path)
-
-    def has_index(self) -> bool:
-        return (self.path / MANIFEST).exists()
-
-    def signature(self) -> tuple[int, int, int] | None:
-        try:
-            info = (self.path / MANIFEST).stat()
-        except OSError:
-            return None
-        return info.st_ino, info.st_mtime_ns, info.st_size
-
     def read_manifest(self) -> Manifest:
-        return read_manifest(self.path, FILES)
+        """The live generation's manifest.
+
+        Raises:
+            IndexCorruptError: there is no index, or its manifest is damaged.
+            IndexMismatchError: the index was written in another format version.
+        """
+        ...
 
     def load(self, manifest: Manifest | None = None) -> StoredIndex:
-        return load_stored(self.path, manifest)
+        """The live generation (of ``manifest``, if the caller read it already), checked."""
+        ...
 
-    def write(
-        self,
-        encoder: Encoder,
-        articles: list[Article],
-        chunks: list[Chunk],
-        vectors: np.ndarray,
-        chunking: config.ChunkingConfig,
-        stories: Stories,
-        backends: list[str] | None = None,
-        keywords: Bm25Index | None = None,
-    ) -> StoredIndex:
-        with cleanup_on_write_error(self.path):
-            store = FaissStore.from_vectors(vectors, encoder.dim)
-            return write_generation(
-                self.path, encoder, articles, chunks, store, chunking, stories, backends, keywords
-            )
+    def read_keywords(self, manifest: Manifest, passages: int) -> Bm25Index | None:
+        """The keyword index saved with the generation of ``manifest`` (``passages`` rows);
+        None where there is none or it is damaged (it is derived data: the caller builds it)."""
+        ...
+
+    def new_generation(self, rows: int) -> AbstractContextManager[PendingGeneration]:
+        """A generation of about ``rows`` vectors to write, beside the live one; left by an
+        error, whatever it wrote is removed and the live index is unchanged. Called under
+        :meth:`lock` by :func:`~diploqa.store.commit.write_generation`."""
+        ...
+
+    def close(self) -> None:
+        """Release what this location opened (a Milvus client; a Milvus Lite file is then
+        free for another process once no other client in this process uses it). A later
+        call opens it again."""
+        ...
+
+
+class PendingGeneration(Protocol):
+    """One generation being written; the steps :func:`~diploqa.store.commit.write_generation`
+    calls in order, each returning the files it wrote (name → SHA-256, for the manifest)."""
+
+    #: ``gen-NNNNNN``, recorded in the manifest.
+    name: str
+    #: Manifest keys of this engine (Milvus: the generation's collection).
+    extra: dict
+
+    def write_vectors(self, content: GenerationContent) -> tuple[VectorStore, dict[str, str]]:
+        """Store ``content.vectors``; returns the store, ready to search."""
+        ...
+
+    def write_metadata(self, data: bytes) -> dict[str, str]:
+        """Store the metadata (articles, chunks, stories) as :func:`dump_metadata` wrote it."""
+        ...
+
+    def write_keywords(self, keywords: Bm25Index) -> dict[str, str]:
+        """Store the keyword index of the generation's passages."""
+        ...
+
+    def commit(self, manifest: Manifest, before_swap: Callable[[], None]) -> None:
+        """Make this generation the live one in one step (``before_swap`` runs just before
+        it), then remove what no reader needs any more."""
+        ...
 
 
 def open_location(
-    index_dir: str | Path | None, store: str | config.StoreAddress | None = None
-) -> IndexLocation:
+    index_dir: str | Path | None, store: str | config.StoreAddress | Location | None = None
+) -> Location:
     """The location of an index: the folder ``index_dir`` for the FAISS store, else the
-    Milvus address ``store`` (``--store``; default ``DIPLOQA_STORE``, else ``faiss``).
+    Milvus address ``store`` (``--store``; default ``DIPLOQA_STORE``, else ``faiss``). A
+    location given as ``store`` is returned as it is (a caller that holds one shares it, and
+    its Milvus client, with what it loads and builds).
 
     Raises:
         DiploqaError: ``store`` is not a valid address.
     """
+    if isinstance(store, Location):
+        return store
     try:
         address = config.store_address(store)
     except ValueError as err:
         raise DiploqaError(str(err)) from None
     if not address.is_milvus:
+        from .faiss import FolderLocation
+
         return FolderLocation(Path(index_dir or config.index_dir()))
-    from .milvus_store import MilvusLocation
+    from .milvus import MilvusLocation
 
     return MilvusLocation(address)

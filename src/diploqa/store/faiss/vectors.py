@@ -14,8 +14,8 @@ from pathlib import Path
 import faiss
 import numpy as np
 
-from .. import config
-from ..files import sha256_file
+from ... import config
+from ...files import sha256_file
 
 FAISS_FILE = "index.faiss"
 #: A filter allowing at most this many rows is answered by scoring exactly those rows (cheaper
@@ -25,7 +25,7 @@ EXACT_FILTER_ROWS = 4096
 
 
 class FaissStore:
-    """A :class:`~diploqa.store.base.VectorStore` backed by a FAISS index in memory."""
+    """A :class:`~diploqa.store.vectors.VectorStore` backed by a FAISS index in memory."""
 
     files = (FAISS_FILE,)
 

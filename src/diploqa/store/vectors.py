@@ -1,7 +1,7 @@
-"""The interface every vector store implements (FAISS today, Milvus next).
+"""The interface every vector store implements (:mod:`.faiss`, :mod:`.milvus`).
 
-Ranking and the build pipeline talk to vectors only through :class:`VectorStore`, so a second
-engine is one new module plus the shared contract tests (``tests/store/test_contract.py``).
+Ranking and the build pipeline talk to vectors only through :class:`VectorStore`, so another
+engine is one more implementation plus the shared contract tests (``tests/store/test_contract.py``).
 Rows are positions: row ``i`` belongs to chunk ``i`` of the generation's metadata.
 """
 

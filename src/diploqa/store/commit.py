@@ -1,0 +1,97 @@
+"""The one commit sequence of a build, the same for every engine.
+
+A new generation is written beside the live one, step by step, and becomes live in one step
+at the end; an engine fills in the steps (:class:`~diploqa.store.location.PendingGeneration`)::
+
+    vectors → after-vectors → metadata → keyword index → manifest → before-swap → switch
+
+The names are the fault points (:mod:`diploqa.faults`) the crash tests kill a build at. What a
+build records in the manifest is decided here, once (:meth:`Manifest.for_build`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from .. import config
+from ..articles import Article
+from ..chunking import Chunk, passages_for_embedding
+from ..encoders import Encoder
+from ..faults import fault_point
+from ..lexical import Bm25Index, shared_titles
+from .location import Location
+from .manifest import Manifest
+from .metadata import Stories, dump_metadata
+from .stored import StoredIndex
+
+
+@dataclass(frozen=True)
+class GenerationContent:
+    """What a build commits as a new generation.
+
+    Attributes:
+        encoder: the encoder that made (or can search) the vectors.
+        articles: every article of the generation.
+        chunks: its chunks; row ``i`` of ``vectors`` belongs to ``chunks[i]``.
+        vectors: normalised float32, one row per chunk.
+        chunking: the chunking parameters of the build.
+        stories: the near-duplicate groups.
+        backends: the runtimes whose vectors it holds (default ``encoder.backend``'s).
+        keywords: the keyword index of its passages (built from them where not given).
+    """
+
+    encoder: Encoder
+    articles: list[Article]
+    chunks: list[Chunk]
+    vectors: np.ndarray
+    chunking: config.ChunkingConfig
+    stories: Stories
+    backends: list[str] | None = None
+    keywords: Bm25Index | None = None
+
+    def by_id(self) -> dict[str, Article]:
+        return {a.id: a for a in self.articles}
+
+
+def write_generation(location: Location, content: GenerationContent) -> StoredIndex:
+    """Write ``content`` as a new generation of ``location`` and make it the live one (under
+    the location's build lock).
+
+    Returns:
+        The new generation as loaded, holding its keyword index, without reading back what
+        was just written.
+
+    Raises:
+        DiploqaError: the store cannot be written (or, Milvus, another build committed
+            first); the live index is unchanged.
+    """
+    by_id = content.by_id()
+    keywords = content.keywords
+    if keywords is None:
+        passages = passages_for_embedding(by_id, content.chunks)
+        titles = shared_titles(by_id, content.chunks)
+        keywords = Bm25Index.build(passages, None, shared_titles=titles)
+    with location.new_generation(len(content.vectors)) as pending:
+        vectors, files = pending.write_vectors(content)
+        fault_point("after-vectors")
+        files.update(pending.write_metadata(dump_metadata(content.articles, content.chunks,
+                                                          content.stories)))  # fmt: skip
+        files.update(pending.write_keywords(keywords))
+        manifest = Manifest.for_build(
+            content.encoder,
+            content.chunking,
+            content.articles,
+            len(content.chunks),
+            pending.name,
+            vectors.index_type,
+            files,
+            extra=pending.extra,
+            backends=content.backends,
+        )
+        pending.commit(manifest, before_swap=lambda: fault_point("before-swap"))
+    return StoredIndex(
+        location.path, manifest, vectors, by_id, content.chunks, content.stories, location,
+        keywords,
+    )  # fmt: skip

@@ -1,0 +1,255 @@
+"""One connection to a Milvus engine (server, cluster or Milvus Lite), and its errors.
+
+A :class:`MilvusConnection` is owned by the location that opened it and shared with the
+vector stores it loads; :meth:`MilvusConnection.close` releases it. A server that could not be
+reached drops the client, so that the next call opens a fresh channel instead of waiting out
+gRPC's reconnect backoff: a running diploqa recovers by itself.
+
+Milvus Lite serves a file from a server inside this process (one per file, shared by every
+client of the file, :mod:`milvus_lite.server_manager`) and holds the file against other
+processes; it is stopped when the last client of the file here closes.
+
+pymilvus logs every failed call with a traceback at ERROR; it is silenced here, and every
+engine error reaches the user as one :class:`~diploqa.errors.DiploqaError` line (the token
+never in it).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import os
+import threading
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any, TypeVar
+
+from ... import config
+from ...errors import DiploqaError, IndexCorruptError, StoreUnavailableError
+from ..manifest import REBUILD_HINT
+
+log = logging.getLogger(__name__)
+
+INSTALL_HINT = "pip install 'diploqa[milvus]' (pymilvus and milvus-lite)"
+
+T = TypeVar("T")
+
+
+class MilvusError(StoreUnavailableError):
+    """The Milvus engine cannot be reached, refused the token, or failed a call."""
+
+
+def pymilvus_module():
+    """pymilvus, imported on first use (an optional dependency), its logging silenced."""
+    # gRPC's C core prints to stderr when the process forks (the tokenizer and OpenVINO do)
+    # and when a keep-alive ping is refused during a long build; every failed call reaches
+    # the user as an exception anyway (one line, see MilvusConnection.errors).
+    os.environ.setdefault("GRPC_VERBOSITY", "NONE")
+    try:
+        import pymilvus
+    except ImportError:
+        raise DiploqaError(
+            f"the Milvus store needs pymilvus, which is not installed: {INSTALL_HINT}"
+        ) from None
+    # Every failed call is logged with a traceback at ERROR; diploqa reports it as one line.
+    logging.getLogger("pymilvus").setLevel(logging.CRITICAL)
+    return pymilvus
+
+
+def _reason(err: BaseException, address: config.StoreAddress) -> str:
+    """The engine's message, without the token and without pymilvus's wrapping."""
+    message = getattr(err, "message", None) or str(err) or type(err).__name__
+    if address.token:
+        message = message.replace(address.token, "***")
+    return " ".join(str(message).split())
+
+
+def _unreachable(err: BaseException) -> bool:
+    """Whether ``err`` says the server cannot be reached (down, restarting, network)."""
+    code = getattr(err, "code", None)
+    if callable(code):  # a grpc.RpcError
+        return getattr(code(), "name", "") in ("UNAVAILABLE", "DEADLINE_EXCEEDED")
+    text = str(getattr(err, "message", None) or err)
+    return code == 2 or "Fail connecting to server" in text or "server unavailable" in text
+
+
+def _not_loaded(err: BaseException) -> bool:
+    """Whether ``err`` says the collection is not loaded (a restarted server loads none)."""
+    text = str(getattr(err, "message", None) or err)
+    return getattr(err, "code", None) == 101 or "not loaded" in text or "call load()" in text
+
+
+#: Open clients of each Milvus Lite file in this process (the engine's in-process server of a
+#: file is stopped when the last closes). Read and written only here, under the lock.
+_lite_clients: dict[str, int] = {}
+_lite_lock = threading.Lock()
+
+
+def _open_lite(address: config.StoreAddress) -> Any:
+    pymilvus_module()
+    try:
+        import milvus_lite  # noqa: F401
+    except ImportError:
+        raise DiploqaError(
+            f"the store {address} needs the milvus-lite package: {INSTALL_HINT}"
+        ) from None
+    # Milvus Lite runs in this process behind a gRPC server of its own, which logs tracebacks
+    # for calls it does not implement (pymilvus falls back) and for a file another process
+    # holds (reported as one line).
+    for noisy in ("milvus_lite", "grpc._server"):
+        logging.getLogger(noisy).setLevel(logging.CRITICAL)
+    folder = Path(address.uri).parent
+    if not folder.is_dir():
+        raise MilvusError(f"cannot open {address}: the folder {folder} does not exist")
+    path = os.path.abspath(address.uri)
+    with _lite_lock:
+        client = _new_client(address)
+        _lite_clients[path] = _lite_clients.get(path, 0) + 1
+    return client
+
+
+def _close_lite(address: config.StoreAddress) -> None:
+    path = os.path.abspath(address.uri)
+    with _lite_lock:
+        left = _lite_clients.get(path, 1) - 1
+        if left > 0:
+            _lite_clients[path] = left
+            return
+        _lite_clients.pop(path, None)
+        with contextlib.suppress(ImportError):
+            from milvus_lite.server_manager import server_manager_instance
+
+            server_manager_instance.release_server(address.uri)
+
+
+def _new_client(address: config.StoreAddress) -> Any:
+    pymilvus = pymilvus_module()
+    try:
+        # A dedicated channel: pymilvus shares one per address in a process-wide registry
+        # that outlives close() and, after 30 s idle, health-checks it on reuse (a failed
+        # check is a failed connect); each connection here has its own client instead.
+        return pymilvus.MilvusClient(
+            uri=address.uri, token=address.token, timeout=10, dedicated=True
+        )
+    except Exception as err:  # pymilvus raises its own types and gRPC's
+        reason = _reason(err, address)
+        if address.kind == "milvus-lite":
+            raise MilvusError(
+                f"cannot open the Milvus Lite file {address.uri} ({reason}); Milvus Lite "
+                "serves one process at a time: stop the other diploqa using it, or use a "
+                "Milvus server (milvus://HOST:PORT)"
+            ) from None
+        raise MilvusError(
+            f"cannot connect to Milvus at {address} ({reason}): check that the server "
+            "runs and the address and DIPLOQA_MILVUS_TOKEN are right"
+        ) from None
+
+
+class MilvusConnection:
+    """A client of the engine at ``address``, opened on first use and again after
+    :meth:`close` (or after the server was unreachable)."""
+
+    def __init__(self, address: config.StoreAddress) -> None:
+        self.address = address
+        self._client: Any = None
+        self._lock = threading.Lock()
+
+    @property
+    def client(self) -> Any:
+        """The pymilvus client.
+
+        Raises:
+            MilvusError: pymilvus or milvus-lite missing, the server unreachable, the token
+                refused, or the Lite file in use by another process.
+        """
+        with self._lock:
+            if self._client is None:
+                if self.address.kind == "milvus-lite":
+                    self._client = _open_lite(self.address)
+                else:
+                    self._client = _new_client(self.address)
+            return self._client
+
+    def close(self) -> None:
+        """Close the client; for Milvus Lite, stop the engine's in-process server once no
+        other client of the file is open here, so that another process can open it."""
+        with self._lock:
+            client, self._client = self._client, None
+        if client is None:
+            return
+        with contextlib.suppress(Exception):
+            client.close()
+        if self.address.kind == "milvus-lite":
+            _close_lite(self.address)
+
+    @contextlib.contextmanager
+    def errors(self, doing: str) -> Iterator[None]:
+        """Turn any error of the engine into one :class:`MilvusError` line (a lost collection:
+        :class:`IndexCorruptError`). A server that cannot be reached also drops the client
+        (the next call connects afresh)."""
+        address = self.address
+        try:
+            yield
+        except DiploqaError:
+            raise
+        except Exception as err:
+            if type(err).__module__.split(".")[0] not in ("pymilvus", "grpc", "milvus_lite"):
+                raise
+            reason = _reason(err, address)
+            if address.kind == "milvus" and _unreachable(err):
+                self.close()
+                raise MilvusError(
+                    f"cannot reach Milvus at {address} while {doing} ({reason}): check that "
+                    "the server runs; diploqa reconnects by itself once it answers"
+                ) from None
+            if "does not exist" in reason or "not found" in reason:
+                raise IndexCorruptError(
+                    f"Milvus at {address} lost part of the index while {doing} ({reason}): "
+                    f"{REBUILD_HINT}"
+                ) from None
+            raise MilvusError(f"Milvus at {address} failed while {doing}: {reason}") from None
+
+    def loaded_call(self, collection: str, doing: str, call: Callable[[], T]) -> T:
+        """``call()`` inside :meth:`errors`; if the engine says ``collection`` is not loaded
+        (a restarted server, or Milvus Lite reopening its file, loads nothing), load it and
+        call once more, so that a server restart needs no restart of diploqa."""
+        with self.errors(doing):
+            try:
+                return call()
+            except Exception as err:
+                if not _not_loaded(err):
+                    raise
+            self.client.load_collection(collection)
+            return call()
+
+    def ensure_loaded(self, collection: str) -> None:
+        """Load ``collection`` for searching and queries (Milvus Lite releases every
+        collection when the file is reopened; loading a loaded one is a no-op)."""
+        client = self.client
+        with self.errors(f"loading {collection}"):
+            state = client.get_load_state(collection).get("state")
+            if getattr(state, "name", str(state)) != "Loaded":
+                client.load_collection(collection)
+
+    def iterate(self, collection: str, fields: list[str], expression: str) -> Iterator[list]:
+        """The records of ``collection`` matching ``expression``, in batches (the caller
+        wraps it in :meth:`errors`)."""
+        iterator = self.client.query_iterator(
+            collection, batch_size=1_000, filter=expression, output_fields=fields
+        )
+        try:
+            while batch := iterator.next():
+                yield batch
+        finally:
+            iterator.close()
+
+    def drop_collection(self, collection: str, quietly: bool = False) -> None:
+        """Drop ``collection`` if it exists (``quietly``: a failure is only logged)."""
+        try:
+            with self.errors(f"dropping {collection}"):
+                if self.client.has_collection(collection):
+                    self.client.drop_collection(collection)
+        except DiploqaError as err:
+            if not quietly:
+                raise
+            log.warning("could not drop %s: %s", collection, err)
