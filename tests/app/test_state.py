@@ -91,3 +91,34 @@ def test_reading_the_live_index_does_no_io(app_holder, monkeypatch):
         assert app_holder.index is not None and app_holder.problem is None
     assert looked == []
     assert app_holder.latest() is app_holder.index and looked == [1]
+
+
+def test_the_holder_hands_on_the_generation_it_serves(app_updater, monkeypatch):
+    """An update starts from the served generation and its keyword index (nothing is read
+    back); a reload of another process's generation whose keyword files cannot be read makes
+    its keyword index from the one served (no passage split again)."""
+    import diploqa
+    from diploqa.lexical import Bm25Index
+
+    updater, holder = app_updater, app_updater.holder
+    location = holder.location
+    reads = []
+    real_load = location.load
+    monkeypatch.setattr(location, "load", lambda *a: reads.append("load") or real_load(*a))
+    monkeypatch.setattr(location, "read_keywords", lambda *_: reads.append("keywords"))
+    (updater.articles_dir / "neu.txt").write_text(XSS_ARTICLE, encoding="utf-8")
+    updater.update()
+    assert reads == [] and len(holder.index.articles) == 6
+
+    (updater.articles_dir / "neu.txt").unlink()
+    diploqa.build_index(updater.articles_dir, holder.index_dir)  # another process's build
+    tokenized = []
+    original = Bm25Index.tokenize
+    monkeypatch.setattr(
+        Bm25Index, "tokenize", lambda self, text: tokenized.append(text) or original(self, text)
+    )
+    assert len(holder.latest().articles) == 5  # reloaded
+    assert reads == ["load", "keywords"]
+    passages = set(holder.index.stored.passages())
+    assert not [t for t in tokenized if t in passages]
+    assert first_source(answer_html(holder, "Who did Kerry meet in Sochi?", 3))
