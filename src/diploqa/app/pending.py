@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ..articles import CsvColumns, load_articles
+from ..config import ReadLimits
 from ..errors import ArticlesError
 from ..index import Index
 from . import messages
@@ -23,15 +24,21 @@ class Pending:
     stale: bool
 
 
-def compare(articles_dir: Path, index: Index, csv_columns: CsvColumns | None = None) -> Pending:
-    """Compare the articles on disk with ``index`` (CSV files read with ``csv_columns``).
+def compare(
+    articles_dir: Path,
+    index: Index,
+    csv_columns: CsvColumns | None = None,
+    limits: ReadLimits | None = None,
+) -> Pending:
+    """Compare the articles on disk with ``index`` (CSV files read with ``csv_columns``, every
+    file within ``limits``, as a build would read them).
 
     Reads the files but cleans only those whose bytes differ from the indexed ones (no
     embedding), so it is cheap enough for start-up (docs/benchmarks.md). A folder that
     cannot be read is reported, not raised, and asks for no update.
     """
     try:
-        articles, _ = load_articles(articles_dir, index.stored.articles, csv_columns)
+        articles, _ = load_articles(articles_dir, index.stored.articles, csv_columns, limits)
     except ArticlesError as err:
         return Pending(messages.articles_folder_problem(err), False)
     indexed = index.manifest.articles
