@@ -233,7 +233,8 @@ def get_embedder(
     settings: EncoderSettings | None = None,
 ) -> Embedder:
     """The process-wide :class:`Embedder` for ``model`` and ``backend`` (default: those of
-    ``settings``; loaded on first use, one per model, runtime and batch size);
+    ``settings``; loaded on first use, one per model, runtime and batch sizes: the cache folder
+    decides only where its files are kept, not what it computes);
     ``device="cuda"``: the PyTorch model on the GPU in bf16/fp16 (for building only);
     ``dtype``: the PyTorch path in that precision on ``device`` (see :class:`Embedder`)."""
     settings = settings or EncoderSettings()
