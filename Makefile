@@ -5,6 +5,8 @@ BIN    := $(VENV)/bin
 ARTICLES ?= seeds
 INDEX    ?= index
 PORT     ?= 7860
+# The seeds' own page texts; another archive describes itself (or has INDEX/page.toml).
+PAGE_CONFIG ?= $(if $(filter seeds,$(ARTICLES)),seeds/page.toml)
 
 .PHONY: install index run serve test lint bench-quality bench-speed bench-archive clean
 
@@ -22,7 +24,8 @@ index: install
 	$(BIN)/diploqa index --articles $(ARTICLES) --index $(INDEX)
 
 run: index
-	$(BIN)/diploqa serve --articles $(ARTICLES) --index $(INDEX) --port $(PORT)
+	$(BIN)/diploqa serve --articles $(ARTICLES) --index $(INDEX) --port $(PORT) \
+		$(if $(PAGE_CONFIG),--page-config $(PAGE_CONFIG))
 
 serve: run
 

@@ -65,7 +65,7 @@ _CSV_COLUMNS_HELP = (
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="diploqa",
-        description="Question answering over German news on US–Russian diplomacy.",
+        description="Question answering over archives of German news.",
     )
     parser.add_argument("-v", "--verbose", action="store_true", help="show progress details")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -142,6 +142,25 @@ def _parser() -> argparse.ArgumentParser:
         help="no accounts: searching open to all who can reach the server, editing switched off",
     )
     p.add_argument("--csv-columns", type=_csv_columns, metavar=_CSV_COLUMNS, help=_CSV_COLUMNS_HELP)
+    p.add_argument("--title", default=None, help="the page's heading (default: from the archive)")
+    p.add_argument(
+        "--about", default=None, help="the line under it (default: what the archive holds)"
+    )
+    p.add_argument(
+        "--examples",
+        type=Path,
+        default=None,
+        metavar="FILE",
+        help="example questions, one a line (default: the archive's newest headlines)",
+    )
+    p.add_argument(
+        "--page-config",
+        type=Path,
+        default=None,
+        metavar="FILE",
+        help="page texts file (TOML: title, about, examples; default INDEX/page.toml if there); "
+        "the flags above win",
+    )
 
     users_help = "users file ($DIPLOQA_USERS)"
     p = sub.add_parser("users", help="add, remove or list the accounts of `serve --users`")
@@ -293,8 +312,10 @@ def _serve(args: argparse.Namespace, settings: Settings, preload: Preload) -> in
     for module in ("gradio", "uvicorn", "fastapi"):
         if importlib.util.find_spec(module) is None:
             raise DiploqaError(ui_missing(module))
+    from .app.page_texts import texts_from_flags
     from .app.server import serve
 
+    texts = texts_from_flags(args.title, args.about, args.examples)
     stopped = serve(
         host=args.host,
         port=args.port,
@@ -306,6 +327,8 @@ def _serve(args: argparse.Namespace, settings: Settings, preload: Preload) -> in
         on_update=lambda line: print(line, flush=True),
         preload=preload,
         settings=settings,
+        texts=texts,
+        page_file=args.page_config,
     )
     code = 0
     if stopped.problem is not None:
