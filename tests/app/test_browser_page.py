@@ -141,6 +141,8 @@ def filters_label(page) -> str:
 
 
 def test_the_page_is_the_archives_and_its_answer_is_in_view_on_a_laptop(server, browser):
+    from playwright.sync_api import expect
+
     page = open_page(browser, server, "laptop")
     # The title from the file beside the index, as text; the description from the archive.
     assert page.locator("#intro h1").inner_text() == HOSTILE_TITLE
@@ -159,12 +161,13 @@ def test_the_page_is_the_archives_and_its_answer_is_in_view_on_a_laptop(server, 
     assert page.locator("#sort").is_hidden()
     assert filters_label(page).startswith("Filter und Sortierung / Filters and order")
     page.locator("#examples button").nth(1).click()
-    assert page.locator("#question textarea").input_value() == QUESTION
+    expect(page.locator("#question textarea")).to_have_value(QUESTION)
     submit(page, QUESTION)
     assert page.locator("#results .dq-card").first.get_attribute("data-source") == "wimbledon.txt"
     assert_first_card_in_view(page, "laptop")
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(ARTIFACTS / "page-1280x800.png"))
+    print(f"\nscreenshot: {ARTIFACTS / 'page-1280x800.png'}")
 
     # One click opens the filters; a choice shows in the label, and folded again the
     # answers to the next question are in view as before.
@@ -193,4 +196,5 @@ def test_on_a_phone_the_page_fits_and_the_answer_is_in_view(server, browser):
     assert_first_card_in_view(page, "phone")
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(ARTIFACTS / "page-390x844.png"))
+    print(f"\nscreenshot: {ARTIFACTS / 'page-390x844.png'}")
     assert page.dialogs == []
