@@ -65,7 +65,7 @@ _CSV_COLUMNS_HELP = (
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="diploqa",
-        description="Question answering over German news on US–Russian diplomacy.",
+        description="Question answering over archives of German news.",
     )
     parser.add_argument("-v", "--verbose", action="store_true", help="show progress details")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -124,11 +124,8 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--host", default="127.0.0.1", help="address to bind (127.0.0.1)")
     p.add_argument("--port", type=int, default=7860, help="port (7860)")
     p.add_argument("--store", default=None, help=STORE_HELP)
-    p.add_argument(
-        "--watch",
-        action="store_true",
-        help="update the index whenever article files change (searches go on meanwhile)",
-    )
+    p.add_argument("--watch", action="store_true", help="update the index whenever article "
+                   "files change (searches go on meanwhile)")  # fmt: skip
     p.add_argument(
         "--users",
         type=Path,
@@ -136,12 +133,15 @@ def _parser() -> argparse.ArgumentParser:
         help="users file: everyone signs in; readers search, editors also change the archive "
         "($DIPLOQA_USERS)",
     )
-    p.add_argument(
-        "--public",
-        action="store_true",
-        help="no accounts: searching open to all who can reach the server, editing switched off",
-    )
+    p.add_argument("--public", action="store_true", help="no accounts: searching open to all "
+                   "who can reach the server, editing switched off")  # fmt: skip
     p.add_argument("--csv-columns", type=_csv_columns, metavar=_CSV_COLUMNS, help=_CSV_COLUMNS_HELP)
+    p.add_argument("--title", help="the page's heading (default: from the archive)")
+    p.add_argument("--about", help="the line under it (default: what the archive holds)")
+    p.add_argument("--examples", type=Path, metavar="FILE", help="example questions, one a "
+                   "line (default: the archive's newest headlines)")  # fmt: skip
+    p.add_argument("--page-config", type=Path, metavar="FILE", help="title, about and examples "
+                   "(TOML; default INDEX/page.toml if there; the flags win)")  # fmt: skip
 
     users_help = "users file ($DIPLOQA_USERS)"
     p = sub.add_parser("users", help="add, remove or list the accounts of `serve --users`")
@@ -293,6 +293,7 @@ def _serve(args: argparse.Namespace, settings: Settings, preload: Preload) -> in
     for module in ("gradio", "uvicorn", "fastapi"):
         if importlib.util.find_spec(module) is None:
             raise DiploqaError(ui_missing(module))
+    from .app.page_texts import texts_from_flags
     from .app.server import serve
 
     stopped = serve(
@@ -306,6 +307,8 @@ def _serve(args: argparse.Namespace, settings: Settings, preload: Preload) -> in
         on_update=lambda line: print(line, flush=True),
         preload=preload,
         settings=settings,
+        texts=texts_from_flags(args.title, args.about, args.examples),
+        page_file=args.page_config,
     )
     code = 0
     if stopped.problem is not None:

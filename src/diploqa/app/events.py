@@ -15,6 +15,7 @@ from ..build import Progress
 from ..errors import DiploqaError
 from ..query import DEFAULT_K, per_article_limit
 from . import messages
+from .archive import shown_texts
 from .handlers import (
     answer_html,
     search_records,
@@ -23,8 +24,10 @@ from .handlers import (
     upload_articles,
 )
 from .layout import STATUS_POLL_BUSY, STATUS_POLL_IDLE, Page, gr
+from .page_texts import PageTexts
 from .render import (
     render_articles_table,
+    render_intro,
     render_message,
     render_no_index,
     render_status,
@@ -66,6 +69,35 @@ def status_key(updater: Updater) -> tuple:
     )
 
 
+def describe_choices(
+    outlet: list[str] | None,
+    since: str,
+    until: str,
+    source: str,
+    k: int,
+    per_article: int | None,
+    sort: str,
+    default_per_article: int,
+) -> str:
+    """The filters and the order set in the folded panel, in a few words for its label
+    (what differs from the defaults; empty: nothing)."""
+    parts = []
+    if outlet:
+        parts.append(", ".join(outlet))
+    since, until = (since or "").strip(), (until or "").strip()
+    if since or until:
+        parts.append(f"{since or '…'} – {until or '…'}")
+    if (source or "").strip():
+        parts.append(source.strip())
+    if k != DEFAULT_K:
+        parts.append(messages.passages_wanted(k))
+    if per_article is not None and per_article != default_per_article:
+        parts.append(messages.per_article_chosen(per_article))
+    if sort == "date":
+        parts.append(messages.BY_DATE_TEXT)
+    return "; ".join(parts)
+
+
 def _gradio_progress(progress: gr.Progress) -> Progress:
     """Adapt Gradio's progress bar to the ``progress(done, total)`` callback of a build."""
 
@@ -79,10 +111,13 @@ class Events:
     """The functions bound to the page's components, on ``updater`` and its live index.
     ``per_article``: the server's limit when a search names none (None: no limit)."""
 
-    def __init__(self, updater: Updater, per_article: int | None) -> None:
+    def __init__(
+        self, updater: Updater, per_article: int | None, texts: PageTexts | None = None
+    ) -> None:
         self.updater = updater
         self.holder = updater.holder
         self.per_article = per_article
+        self.texts = texts or PageTexts()
 
     def search(
         self,
@@ -95,12 +130,11 @@ class Events:
         per_article: int | None = None,
         sort: str = "relevance",
     ) -> str:
-        """Find the passages in German news articles on US–Russian diplomacy that best answer a
-        question, as HTML cards (rank, score, passage with the answering sentence marked,
-        source article).
+        """Find the passages in the news archive that best answer a question, as HTML cards
+        (rank, score, passage with the answering sentence marked, source article).
 
         Args:
-            question: the question, in German or English, e.g. "Wer traf Lawrow in Sotschi?".
+            question: the question, in German or English, e.g. "Wer gewann die Wahl?".
             k: how many passages to return (1–20).
             outlet: only articles of these outlets, e.g. ["ZEIT ONLINE"] (empty: all).
             since: only articles dated from this day, month or year, e.g. "2016" (empty: any).
@@ -124,15 +158,14 @@ class Events:
         per_article: int | None = None,
         sort: str = "relevance",
     ) -> list[dict]:
-        """Find the passages in German news articles on US–Russian diplomacy that best answer a
-        question. Returns a list of dicts, best first: rank, score (cosine similarity),
-        title, source (article id), date (ISO), date_text (as written), outlet, url, text
-        (the passage), answer_sentence, duplicates (the same story in other outlets: source,
-        title, outlet, url, date) and low_score (true if the passage probably does not answer
-        the question).
+        """Find the passages in the news archive that best answer a question. Returns a list
+        of dicts, best first: rank, score (cosine similarity), title, source (article id),
+        date (ISO), date_text (as written), outlet, url, text (the passage),
+        answer_sentence, duplicates (the same story in other outlets: source, title, outlet,
+        url, date) and low_score (true if the passage probably does not answer the question).
 
         Args:
-            question: the question, in German or English, e.g. "Who did Kerry meet in Sochi?".
+            question: the question, in German or English, e.g. "Who won the election?".
             k: how many passages to return (1–20).
             outlet: only articles of these outlets, e.g. ["ZEIT ONLINE"] (empty: all).
             since: only articles dated from this day, month or year, e.g. "2016" (empty: any).
@@ -179,19 +212,32 @@ class Events:
         index = self.holder.index
         return gr.Dropdown(choices=index.outlets() if index is not None else [])
 
+    def _archive_views(self) -> tuple[str, gr.Dataset]:
+        """The heading and the examples: the operator's, or what the live index says."""
+        shown = shown_texts(self.texts, self.holder.index)
+        samples = [[q] for q in shown.examples]
+        return render_intro(shown), gr.Dataset(samples=samples, visible=bool(samples))
+
+    def on_choices(self, k, outlet, since, until, source, per_article, sort) -> gr.Accordion:
+        """The folded filters' label, after a filter or the order changed."""
+        chosen = describe_choices(outlet, since, until, source, k, per_article, sort,
+                                  self.per_article or 0)  # fmt: skip
+        return gr.Accordion(label=messages.filters_label(chosen))
+
     def on_load(self):
         self.holder.latest()
         key = status_key(self.updater)
         table = render_articles_table(self.holder.index)
-        return status_html(self.updater), table, key, self._outlet_choices()
+        return (status_html(self.updater), table, key, self._outlet_choices(),
+                *self._archive_views())  # fmt: skip
 
     def on_tick(self, seen: tuple | None):
-        """Send the status (and the table and outlet choices, after a swap) only when they
-        changed."""
+        """Send the status (and the table, the outlet choices, the heading and the examples,
+        after a swap) only when they changed."""
         self.holder.latest()  # an index another process committed shows up here
         key = status_key(self.updater)
         if key == seen:
-            return gr.skip(), gr.skip(), gr.skip(), gr.skip(), gr.skip()
+            return (gr.skip(),) * 7
         table_changed = seen is None or seen[0] != key[0]
         busy_changed = seen is None or seen[1] != key[1]
         interval = STATUS_POLL_BUSY if self.updater.build.running else STATUS_POLL_IDLE
@@ -201,6 +247,7 @@ class Events:
             key,
             gr.Timer(interval) if busy_changed else gr.skip(),
             self._outlet_choices() if table_changed else gr.skip(),
+            *(self._archive_views() if table_changed else (gr.skip(), gr.skip())),
         )
 
     def bind(self, demo: gr.Blocks, page: Page) -> None:
@@ -240,13 +287,25 @@ class Events:
             self.status_json, api_name="status", concurrency_limit=None,
             api_visibility="undocumented",
         )  # fmt: skip
-        shown = [page.status, page.table, page.status_seen, controls.outlet]
+        archive = [page.intro, page.examples]
+        shown = [page.status, page.table, page.status_seen, controls.outlet, *archive]
         demo.load(self.on_load, outputs=shown, api_visibility="private")
         page.status_timer.tick(
             self.on_tick,
             inputs=page.status_seen,
-            outputs=[page.status, page.table, page.status_seen, page.status_timer, controls.outlet],
+            outputs=[page.status, page.table, page.status_seen, page.status_timer,
+                     controls.outlet, *archive],
             api_visibility="private",
             concurrency_limit=None,
             show_progress="hidden",
+        )  # fmt: skip
+        choices = controls.inputs()[1:]  # every field but the question
+        gr.on(
+            triggers=[c.change for c in choices],
+            fn=self.on_choices,
+            inputs=choices,
+            outputs=page.filters,
+            api_visibility="private",
+            show_progress="hidden",
+            queue=False,
         )

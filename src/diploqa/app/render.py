@@ -17,7 +17,9 @@ from ..articles import Article
 from ..hits import Hit
 from ..index import Index
 from . import messages
+from .archive import ArchiveFacts
 from .live import BuildState
+from .page_texts import ShownTexts
 from .uploads import UploadOutcome
 
 if TYPE_CHECKING:
@@ -30,6 +32,14 @@ CONTEXT_CHARS = 400
 def _e(text: object) -> str:
     """Escape anything for HTML text and attribute values."""
     return html.escape(str(text), quote=True)
+
+
+def render_intro(texts: ShownTexts) -> str:
+    """The page's heading and the line under it (the operator's texts are data too)."""
+    return (
+        f'<header class="dq-intro"><h1 class="dq-title-text">{_e(texts.title)}</h1>'
+        f'<p class="dq-about">{_e(texts.about)}</p></header>'
+    )
 
 
 def render_message(text: str, kind: Literal["info", "warning", "error"] = "info") -> str:
@@ -162,7 +172,7 @@ def render_status(index: Index | None, problem: str | None, pending: str | None)
     changed on disk."""
     if index is None:
         return render_no_index(problem)
-    out = render_message(messages.index_summary(len(index.articles), len(index)))
+    out = render_message(messages.index_summary(ArchiveFacts.of(index)))
     if pending:
         out += render_message(pending, "warning")
     return out
