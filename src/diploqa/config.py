@@ -73,6 +73,10 @@ class RankingConfig:
         language_group_articles: ... only where each group has at least this many articles:
             a smaller group's mean vector is mostly its few articles' topics, and centring on
             it would push down the very article a question is about.
+        match_threshold: an article matches a question (is counted in its timeline and
+            outlet counts, :mod:`diploqa.matching`) when its best chunk scores at least this.
+        match_candidates: ... among the question's this many best chunks by meaning and by
+            keywords (the cost of counting grows with this, not with the archive).
     """
 
     hybrid_weight: float = 0.05
@@ -91,6 +95,8 @@ class RankingConfig:
     language_groups: bool = True
     language_centering: bool = True
     language_group_articles: int = 10
+    match_threshold: float = 0.8
+    match_candidates: int = 1000
 
 
 @dataclass(frozen=True)

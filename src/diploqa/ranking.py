@@ -107,27 +107,77 @@ class Ranker:
         applies it inside its search, Milvus as an expression). With ``per_article`` at most
         that many passages of one article.
         """
-        ranking, vectors = self.ranking, self.stored.vectors
         n_rows = len(self.stored.chunks) if rows is None else len(rows)
-        n_candidates = min(n_rows, max(ranking.candidates, 4 * k))
+        n_candidates = min(n_rows, max(self.ranking.candidates, 4 * k))
+        scores, _ = self.candidate_scores(keywords, lexical, raw, n_candidates, rows, where)
+        return self._finish(scores, k, per_article)
+
+    def article_scores(
+        self,
+        keywords: Bm25Index,
+        lexical: LexicalScores,
+        raw: np.ndarray,
+        n_candidates: int,
+        rows: np.ndarray | None = None,
+        where: SearchFilter | None = None,
+    ) -> tuple[dict[str, float], float]:
+        """Article id → the best score of its chunks among a question's ``n_candidates``
+        best by meaning and by keywords (scored as :meth:`rank` scores them, so one
+        threshold reads the same on both): what :mod:`diploqa.matching` counts; and the
+        lowest score by meaning a candidate had (``-inf`` where every chunk was one).
+        Linked chunks are not added (an article is already represented by its best chunk),
+        so the cost grows with ``n_candidates``, not with the archive."""
+        n_rows = len(self.stored.chunks) if rows is None else len(rows)
+        scores, floor = self.candidate_scores(
+            keywords, lexical, raw, min(n_rows, n_candidates), rows, where, linked=False
+        )
+        chunks, title_only, best = self.stored.chunks, self._title_only, {}
+        for row, score in scores.items():
+            if row in title_only:
+                continue
+            article = chunks[row].article_id
+            if score > best.get(article, -np.inf):
+                best[article] = score
+        return best, floor
+
+    def candidate_scores(
+        self,
+        keywords: Bm25Index,
+        lexical: LexicalScores,
+        raw: np.ndarray,
+        n_candidates: int,
+        rows: np.ndarray | None = None,
+        where: SearchFilter | None = None,
+        linked: bool = True,
+    ) -> tuple[dict[int, float], float]:
+        """Row → fused score of every candidate chunk (passage or section) of a question:
+        the ``n_candidates`` best by meaning and by keywords, and with ``linked`` the chunks
+        linked to them; and the lowest score by meaning among a full list of the former
+        (``-inf`` where the list holds every allowed chunk)."""
+        ranking, vectors = self.ranking, self.stored.vectors
         vector = self.encoder.query_vector(raw, ranking.use_weight * (1.0 - lexical.coverage))
         dense, found = vectors.search(vector, n_candidates, rows=rows, where=where)
         candidates = {int(r) for r in found[0] if r >= 0}
         scores = {int(r): float(s) for s, r in zip(dense[0], found[0], strict=True) if r >= 0}
+        n_rows = len(self.stored.chunks) if rows is None else len(rows)
+        full = n_candidates < n_rows and len(scores) == n_candidates
+        floor = min(scores.values()) if full else -np.inf
         keyword = lexical.scores
         if rows is not None:  # keyword hits outside the filter are not candidates either
             keyword = np.zeros_like(keyword)
             keyword[rows] = lexical.scores[rows]
         groups = lexical.by_language if ranking.language_groups else None
         if groups and self._group_articles(keywords) >= ranking.language_group_articles:
-            return self._rank_groups(
-                keywords, lexical, raw, k, keyword, candidates, n_candidates, per_article
+            found_scores = self._group_scores(
+                keywords, lexical, raw, keyword, candidates, n_candidates, linked
             )
+            return found_scores, floor
         best = float(keyword.max(initial=0.0))
         if best > 0:
             top = _top_rows(keyword, n_candidates)
             candidates.update(int(r) for r in top if keyword[r] > 0)
-        self._add_linked(candidates)
+        if linked:
+            self._add_linked(candidates)
         missing = sorted(candidates - scores.keys())
         if missing:
             found = vectors.reconstruct(np.asarray(missing, np.int64))
@@ -136,20 +186,19 @@ class Ranker:
             weight = ranking.hybrid_weight * lexical.bm25_coverage / best
             for row in scores:
                 scores[row] += weight * float(keyword[row])
-        return self._finish(candidates, scores, k, per_article)
+        return scores, floor
 
-    def _rank_groups(
+    def _group_scores(
         self,
         keywords: Bm25Index,
         lexical: LexicalScores,
         raw: np.ndarray,
-        k: int,
         keyword: np.ndarray,
         candidates: set[int],
         n_candidates: int,
-        per_article: int | None,
-    ) -> list[Ranked]:
-        """:meth:`rank` for an index of German and English passages: each language group
+        linked: bool,
+    ) -> dict[int, float]:
+        """:meth:`candidate_scores` for an index of German and English passages: each language group
         gets the USE weight and the BM25 weight of its own coverage, BM25 is normalised by the
         group's best score, and (``language_centering``) the dense scores are centred per
         group, so each group ranks as if it were an archive of its own and neither is
@@ -165,7 +214,8 @@ class Ranker:
         if normalised.max(initial=0.0) > 0:
             top = _top_rows(normalised, n_candidates)
             candidates.update(int(r) for r in top if normalised[r] > 0)
-        self._add_linked(candidates)
+        if linked:
+            self._add_linked(candidates)
         vectors = {
             g: self.encoder.query_vector(raw, ranking.use_weight * (1.0 - coverage))
             for g, (coverage, _) in by_group.items()
@@ -185,7 +235,7 @@ class Ranker:
                 - shift[group]
                 + ranking.hybrid_weight * float(normalised[row])
             )
-        return self._finish(candidates, scores, k, per_article)
+        return scores
 
     def _add_linked(self, candidates: set[int]) -> None:
         """Add to ``candidates`` the chunks linked to them, twice over: a passage brings its
@@ -194,16 +244,11 @@ class Ranker:
             for row in list(candidates):
                 candidates.update(self._links.get(row, ()))
 
-    def _finish(
-        self,
-        candidates: set[int],
-        scores: dict[int, float],
-        k: int,
-        per_article: int | None,
-    ) -> list[Ranked]:
+    def _finish(self, scores: dict[int, float], k: int, per_article: int | None) -> list[Ranked]:
         """Sections lift their best passage; the top ``k`` passages, at most ``per_article``
-        of one article and one printing of a story."""
+        of one article and one printing of a story (``scores``: every candidate's)."""
         ranking, chunks, title_only = self.ranking, self.stored.chunks, self._title_only
+        candidates = scores.keys()
         final = {
             r: scores[r] for r in candidates if chunks[r].kind == PASSAGE and r not in title_only
         }
