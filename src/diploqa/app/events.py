@@ -2,23 +2,28 @@
 
 The search is the named API (and MCP) endpoint ``search`` (HTML, as the page shows it) and
 ``search_json`` (a list of dicts for programs); both take every field of
-:class:`~diploqa.query.Query`, and their docstrings are what an MCP client reads. Every other
-event is private to the page. Everything shown comes from :mod:`.handlers` and
+:class:`~diploqa.query.Query`, and their docstrings are what an MCP client reads. ``timeline``
+(API and MCP) counts the articles matching a question per period. Every other event is
+private to the page. Everything shown comes from :mod:`.handlers` and
 :mod:`.render`; this module only connects them to :class:`~.layout.Page`.
 """
 
 from __future__ import annotations
 
+import tempfile
+from pathlib import Path
 from typing import Any
 
 from ..build import Progress
 from ..errors import DiploqaError
-from ..query import DEFAULT_K, per_article_limit
+from ..query import DEFAULT_K, Query, per_article_limit
 from . import messages
 from .handlers import (
     answer_html,
+    save_export,
     search_records,
     status_record,
+    timeline_record,
     update_index,
     upload_articles,
 )
@@ -83,6 +88,7 @@ class Events:
         self.updater = updater
         self.holder = updater.holder
         self.per_article = per_article
+        self._exports: Path | None = None  # made on the first download
 
     def search(
         self,
@@ -147,6 +153,61 @@ class Events:
             return search_records(self.holder, question, k, **fields)
         except DiploqaError as err:
             raise gr.Error(str(err), print_exception=False) from None
+
+    def timeline(
+        self,
+        question: str,
+        interval: str = "month",
+        outlet: list[str] | None = None,
+        since: str = "",
+        until: str = "",
+        source: str = "",
+    ) -> dict:
+        """Count the German news articles on US–Russian diplomacy that match a question, per
+        day, week, month or year: when coverage of a subject started, peaked and ended.
+        Returns a dict: question, interval, timeline (a list of {period, start, end,
+        articles}, oldest first, empty periods included), undated (matching articles without
+        a date), imprecise (dated only by a longer period than the interval), matched (all
+        matching articles) and capped (true: more articles may match than were counted).
+
+        Args:
+            question: the subject or question, in German or English, e.g. "Waffenruhe in
+                Syrien".
+            interval: "day", "week", "month" (default), "year", or "auto" (from the span).
+            outlet: only articles of these outlets, e.g. ["ZEIT ONLINE"] (empty: all).
+            since: only articles dated from this day, month or year, e.g. "2016" (empty: any).
+            until: only articles dated up to this day, month or year (inclusive; empty: any).
+            source: only article ids matching this glob, e.g. "sz/*" (empty: all).
+        """
+        try:
+            query = Query(question, outlet=outlet, since=since, until=until, source=source)
+            return timeline_record(self.holder, query, interval)
+        except DiploqaError as err:
+            raise gr.Error(str(err), print_exception=False) from None
+
+    def export(
+        self,
+        question: str,
+        k: int = DEFAULT_K,
+        outlet: list[str] | None = None,
+        since: str = "",
+        until: str = "",
+        source: str = "",
+        per_article: int | None = None,
+        sort: str = "relevance",
+        fmt: str = "csv",
+    ) -> str:
+        """The result list of a search (the fields of :meth:`search`) as a file to download:
+        ``fmt`` ``csv`` or ``jsonl`` (:mod:`diploqa.export`). Returns its path, in a temporary
+        folder of this server's (for a ``gr.DownloadButton``)."""
+        fields = self._fields(outlet, since, until, source, per_article, sort)
+        try:
+            if self._exports is None:
+                self._exports = Path(tempfile.mkdtemp(prefix="diploqa-exports-"))
+            path = save_export(self.holder, Query(question, k, **fields), fmt, self._exports)
+        except DiploqaError as err:
+            raise gr.Error(str(err), print_exception=False) from None
+        return str(path)
 
     def _fields(self, outlet, since, until, source, per_article, sort) -> dict[str, Any]:
         """The fields of a Query besides question and k, as a web surface gives them."""
@@ -220,6 +281,12 @@ class Events:
         gr.api(
             self.search_json,
             api_name="search_json",
+            concurrency_limit=SEARCH_CONCURRENCY,
+            concurrency_id="search",
+        )
+        gr.api(
+            self.timeline,
+            api_name="timeline",
             concurrency_limit=SEARCH_CONCURRENCY,
             concurrency_id="search",
         )

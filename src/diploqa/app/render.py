@@ -157,6 +157,13 @@ def render_no_index(problem: str | None) -> str:
     return render_message(problem or messages.NO_INDEX_TEXT, "warning" if coming else "error")
 
 
+def render_unanswered(problem: str | None) -> str:
+    """The answer to a question asked while there is no index: :func:`render_no_index`
+    inside ``<div class="dq-unanswered" data-state="no-index">``, the marker that tells the
+    page to ask again once the status's ``generation`` changes (an index was installed)."""
+    return f'<div class="dq-unanswered" data-state="no-index">{render_no_index(problem)}</div>'
+
+
 def render_status(index: Index | None, problem: str | None, pending: str | None) -> str:
     """One line on the state of the index (or why there is none), plus a hint when articles
     changed on disk."""
