@@ -73,8 +73,9 @@ class RankingConfig:
         language_group_articles: ... only where each group has at least this many articles:
             a smaller group's mean vector is mostly its few articles' topics, and centring on
             it would push down the very article a question is about.
-        match_threshold: an article matches a question (is counted in its timeline and
-            outlet counts, :mod:`diploqa.matching`) when its best chunk scores at least this.
+        match_margin: an article matches a question (is counted in its timeline and outlet
+            counts, :mod:`diploqa.matching`) when its best chunk scores at least this much
+            above the question's mean score over the archive.
         match_candidates: ... among the question's this many best chunks by meaning and by
             keywords (the cost of counting grows with this, not with the archive).
     """
@@ -95,7 +96,7 @@ class RankingConfig:
     language_groups: bool = True
     language_centering: bool = True
     language_group_articles: int = 10
-    match_threshold: float = 0.8
+    match_margin: float = 0.11
     match_candidates: int = 1000
 
 

@@ -273,10 +273,10 @@ class Index:
 
     def _matches(self, query: Query, read: _Read) -> Matches:
         ranking = self.ranking
-        best, floor = self.ranker.article_scores(
+        found = self.ranker.article_scores(
             self.lexical, read.lexical, read.raw, ranking.match_candidates, read.rows, query.filter
         )
-        return select_matches(best, floor, ranking.match_threshold, self.columns.positions)
+        return select_matches(found, ranking.match_margin, self.columns.positions)
 
 
 @dataclass(frozen=True)

@@ -4,10 +4,14 @@ A search shows the best passages; a timeline needs every article about the quest
 cannot score the whole archive per question. So an article **matches** when one of its chunks
 is among the question's ``RankingConfig.match_candidates`` best chunks (by meaning, from the
 vector store, and by keywords; scored as the ranking scores them: dense similarity plus the
-keyword bonus) and scores at least ``RankingConfig.match_threshold``. The filters of the
-question apply as in a search. The cost is that of a wider candidate search, not of the
-archive's size; where even the weakest candidate by meaning reaches the threshold, more
-articles may match than were counted, and :attr:`Matches.capped` says so.
+keyword bonus) and scores at least ``RankingConfig.match_margin`` above the question's
+background: its mean score over the archive. The background is what an unrelated article
+scores, and it differs by question: an English question scores German articles about 0.08
+lower than the same question in German does, and no single threshold on the raw score serves
+both. The filters of the question apply as in a search. The cost is that of a wider candidate
+search plus one dot product, not of the archive's size; where even the weakest candidate by
+meaning reaches the threshold, more articles may match than were counted, and
+:attr:`Matches.capped` says so.
 
 How the threshold was calibrated, and how often the highest bar falls where a subject's
 articles cluster: docs/quality.md, "Timeline".
@@ -15,9 +19,12 @@ articles cluster: docs/quality.md, "Timeline".
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
 import numpy as np
+
+from .ranking import ArticleScores
 
 
 @dataclass(frozen=True)
@@ -26,8 +33,10 @@ class Matches:
 
     Attributes:
         articles: their ids (``Article.id``).
-        scores: the best score of each (the threshold's scale, ``Hit.score``'s).
+        scores: the best score of each (``Hit.score``'s scale).
         positions: their rows in the index's :class:`~diploqa.filters.ArticleColumns`.
+        threshold: the score an article needed: the question's background (its mean score
+            over the archive) plus ``RankingConfig.match_margin``.
         capped: the weakest candidate by meaning reached the threshold, so articles beyond
             the candidates may match too: the counts are a lower bound.
     """
@@ -35,20 +44,21 @@ class Matches:
     articles: tuple[str, ...] = ()
     scores: tuple[float, ...] = ()
     positions: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
+    threshold: float = np.inf
     capped: bool = False
 
     def __len__(self) -> int:
         return len(self.articles)
 
 
-def select_matches(best: dict[str, float], floor: float, threshold: float, positions_of) -> Matches:
-    """The matches among ``best`` (article id → best candidate score) at ``threshold``.
-
-    ``floor``: the lowest score by meaning among a full list of candidates (``-inf`` where
-    every allowed chunk was a candidate); ``positions_of``: article ids → their column rows.
-    """
+def select_matches(
+    found: ArticleScores, margin: float, positions_of: Callable[[Iterable[str]], np.ndarray]
+) -> Matches:
+    """The matches among a question's candidate articles: those scoring at least ``margin``
+    above its background. ``positions_of``: article ids → their column rows."""
+    threshold = found.background + margin
     chosen = sorted(
-        ((score, article) for article, score in best.items() if score >= threshold),
+        ((score, article) for article, score in found.best.items() if score >= threshold),
         key=lambda item: (-item[0], item[1]),
     )
     articles = tuple(article for _, article in chosen)
@@ -56,5 +66,6 @@ def select_matches(best: dict[str, float], floor: float, threshold: float, posit
         articles=articles,
         scores=tuple(float(score) for score, _ in chosen),
         positions=positions_of(articles),
-        capped=bool(floor >= threshold),
+        threshold=threshold,
+        capped=bool(found.floor >= threshold),
     )

@@ -8,6 +8,7 @@ the rows of the best passages. Why each step: docs/quality.md.
 from __future__ import annotations
 
 from collections import Counter
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -23,6 +24,24 @@ CENTROID_SAMPLE = 5000
 
 #: A ranked passage: its chunk row and its score.
 Ranked = tuple[int, float]
+
+
+@dataclass(frozen=True)
+class ArticleScores:
+    """A question's candidate articles (:meth:`Ranker.article_scores`).
+
+    Attributes:
+        best: article id → the best score of its candidate chunks.
+        floor: the lowest score by meaning among a full list of candidates (``-inf`` where
+            the list held every chunk the filters allow): chunks beyond scored at most this.
+        background: the question's mean score by meaning over the archive (against the mean
+            stored vector): what an unrelated article scores, higher for some questions and
+            languages than for others.
+    """
+
+    best: dict[str, float]
+    floor: float
+    background: float
 
 
 def link_sections(chunks: list[Chunk]) -> tuple[list[int], dict[int, list[int]]]:
@@ -83,12 +102,14 @@ class Ranker:
         self.story_of = stored.stories.group_of()
         self._title_only = title_only_rows(stored) if ranking.skip_title_passages else set()
         self._centroids: dict[int, np.ndarray] | None = None
+        self._mean: np.ndarray | None = None
         self._smallest_group: int | None = None
 
     def share_language_groups(self, other: Ranker) -> None:
         """Use ``other``'s per-language-group values (they depend on the keyword index and the
         vectors only, which ``other`` shares with this ranker)."""
         self._centroids, self._smallest_group = other._centroids, other._smallest_group
+        self._mean = other._mean
 
     def rank(
         self,
@@ -120,11 +141,10 @@ class Ranker:
         n_candidates: int,
         rows: np.ndarray | None = None,
         where: SearchFilter | None = None,
-    ) -> tuple[dict[str, float], float]:
-        """Article id → the best score of its chunks among a question's ``n_candidates``
-        best by meaning and by keywords (scored as :meth:`rank` scores them, so one
-        threshold reads the same on both): what :mod:`diploqa.matching` counts; and the
-        lowest score by meaning a candidate had (``-inf`` where every chunk was one).
+    ) -> ArticleScores:
+        """The best score of each article among a question's ``n_candidates`` best chunks by
+        meaning and by keywords (scored as :meth:`rank` scores them), with the question's
+        background and the candidates' floor: what :mod:`diploqa.matching` selects from.
         Linked chunks are not added (an article is already represented by its best chunk),
         so the cost grows with ``n_candidates``, not with the archive."""
         n_rows = len(self.stored.chunks) if rows is None else len(rows)
@@ -138,7 +158,17 @@ class Ranker:
             article = chunks[row].article_id
             if score > best.get(article, -np.inf):
                 best[article] = score
-        return best, floor
+        vector = self.encoder.query_vector(raw, self.ranking.use_weight * (1.0 - lexical.coverage))
+        return ArticleScores(best, floor, float(self._mean_vector() @ vector[0]))
+
+    def _mean_vector(self) -> np.ndarray:
+        """The mean of up to :data:`CENTROID_SAMPLE` evenly spaced stored vectors (made once):
+        a question's score against it is its mean score over the archive."""
+        if self._mean is None:
+            n = len(self.stored.chunks)
+            rows = np.arange(0, n, max(1, n // CENTROID_SAMPLE), dtype=np.int64)
+            self._mean = self.stored.vectors.reconstruct(rows).mean(axis=0)
+        return self._mean
 
     def candidate_scores(
         self,

@@ -156,7 +156,7 @@ def count_outlets(columns: ArticleColumns, positions: np.ndarray) -> dict[str, i
     counts = Counter(columns.outlets[i] for i in np.asarray(positions, dtype=np.int64).tolist())
     counts.pop(None, None)
     counts.pop("", None)
-    return dict(sorted(counts.items(), key=lambda item: (-item[1], item[0].casefold())))
+    return dict(sorted(counts.items(), key=lambda item: (-item[1], item[0].casefold(), item[0])))
 
 
 def _period_of(days: np.ndarray, interval: str) -> np.ndarray:
@@ -178,7 +178,7 @@ def _auto_interval(starts: np.ndarray, ends: np.ndarray) -> str:
     chosen = next((name for name, most in AUTO_SPANS.items() if span <= most), "year")
     for name in INTERVALS[INTERVALS.index(chosen) :]:
         precise = int((_period_of(starts, name) == _period_of(ends, name)).sum())
-        if 2 * precise >= len(starts):
+        if 2 * precise > len(starts):
             return name
     return "year"
 
