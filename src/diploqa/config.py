@@ -75,7 +75,7 @@ class RankingConfig:
             it would push down the very article a question is about.
         match_margin: an article matches a question (is counted in its timeline and outlet
             counts, :mod:`diploqa.matching`) when its best chunk scores at least this much
-            above the question's mean score over the archive.
+            above the question's background (its score against unrelated text).
         match_candidates: ... among the question's this many best chunks by meaning and by
             keywords (the cost of counting grows with this, not with the archive).
     """
@@ -96,7 +96,7 @@ class RankingConfig:
     language_groups: bool = True
     language_centering: bool = True
     language_group_articles: int = 10
-    match_margin: float = 0.11
+    match_margin: float = 0.12
     match_candidates: int = 1000
 
 

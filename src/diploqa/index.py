@@ -28,7 +28,7 @@ from .filters import ArticleColumns, SearchFilter
 from .highlight import highlights
 from .hits import Answer, Copy, Hit, copy_of, make_hit, newest_first
 from .lexical import Bm25Index, LexicalScores
-from .matching import Matches, select_matches
+from .matching import Matches, reference_vector, select_matches
 from .query import DEFAULT_K, Query
 from .ranking import Ranker
 from .store import Location, StoreAddress, StoredIndex, location_of
@@ -274,8 +274,9 @@ class Index:
     def _matches(self, query: Query, read: _Read) -> Matches:
         ranking = self.ranking
         found = self.ranker.article_scores(
-            self.lexical, read.lexical, read.raw, ranking.match_candidates, read.rows, query.filter
-        )
+            self.lexical, read.lexical, read.raw, ranking.match_candidates,
+            reference_vector(self.encoder), read.rows, query.filter,
+        )  # fmt: skip
         return select_matches(found, ranking.match_margin, self.columns.positions)
 
 

@@ -34,9 +34,9 @@ class ArticleScores:
         best: article id → the best score of its candidate chunks.
         floor: the lowest score by meaning among a full list of candidates (``-inf`` where
             the list held every chunk the filters allow): chunks beyond scored at most this.
-        background: the question's mean score by meaning over the archive (against the mean
-            stored vector): what an unrelated article scores, higher for some questions and
-            languages than for others.
+        background: the question's score by meaning against unrelated text: what an
+            article about something else scores, higher for some questions and languages
+            than for others.
     """
 
     best: dict[str, float]
@@ -102,14 +102,12 @@ class Ranker:
         self.story_of = stored.stories.group_of()
         self._title_only = title_only_rows(stored) if ranking.skip_title_passages else set()
         self._centroids: dict[int, np.ndarray] | None = None
-        self._mean: np.ndarray | None = None
         self._smallest_group: int | None = None
 
     def share_language_groups(self, other: Ranker) -> None:
         """Use ``other``'s per-language-group values (they depend on the keyword index and the
         vectors only, which ``other`` shares with this ranker)."""
         self._centroids, self._smallest_group = other._centroids, other._smallest_group
-        self._mean = other._mean
 
     def rank(
         self,
@@ -139,14 +137,16 @@ class Ranker:
         lexical: LexicalScores,
         raw: np.ndarray,
         n_candidates: int,
+        reference: np.ndarray,
         rows: np.ndarray | None = None,
         where: SearchFilter | None = None,
     ) -> ArticleScores:
         """The best score of each article among a question's ``n_candidates`` best chunks by
         meaning and by keywords (scored as :meth:`rank` scores them), with the question's
-        background and the candidates' floor: what :mod:`diploqa.matching` selects from.
-        Linked chunks are not added (an article is already represented by its best chunk),
-        so the cost grows with ``n_candidates``, not with the archive."""
+        background (its score against ``reference``, a stored-like vector of unrelated
+        text) and the candidates' floor: what :mod:`diploqa.matching` selects from. Linked
+        chunks are not added (an article is already represented by its best chunk), so the
+        cost grows with ``n_candidates``, not with the archive."""
         n_rows = len(self.stored.chunks) if rows is None else len(rows)
         scores, floor = self.candidate_scores(
             keywords, lexical, raw, min(n_rows, n_candidates), rows, where, linked=False
@@ -159,16 +159,7 @@ class Ranker:
             if score > best.get(article, -np.inf):
                 best[article] = score
         vector = self.encoder.query_vector(raw, self.ranking.use_weight * (1.0 - lexical.coverage))
-        return ArticleScores(best, floor, float(self._mean_vector() @ vector[0]))
-
-    def _mean_vector(self) -> np.ndarray:
-        """The mean of up to :data:`CENTROID_SAMPLE` evenly spaced stored vectors (made once):
-        a question's score against it is its mean score over the archive."""
-        if self._mean is None:
-            n = len(self.stored.chunks)
-            rows = np.arange(0, n, max(1, n // CENTROID_SAMPLE), dtype=np.int64)
-            self._mean = self.stored.vectors.reconstruct(rows).mean(axis=0)
-        return self._mean
+        return ArticleScores(best, floor, float(vector[0] @ reference))
 
     def candidate_scores(
         self,
