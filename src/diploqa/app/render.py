@@ -87,8 +87,10 @@ def render_link(text: str, url: str | None, cls: str) -> str:
 
 
 def render_source(hit: Hit) -> str:
-    """Title (linked to the article where its URL is known), outlet, date and article id."""
-    parts = [f"<strong class='dq-title'>{render_link(hit.title, hit.url, 'dq-link')}</strong>"]
+    """Title (linked to the article where its URL is known, at the answer sentence:
+    :attr:`Hit.sentence_url <diploqa.hits.Hit.sentence_url>`), outlet, date and article id."""
+    link = render_link(hit.title, hit.sentence_url, "dq-link")
+    parts = [f"<strong class='dq-title'>{link}</strong>"]
     parts += [f"<span>{_e(x)}</span>" for x in (hit.outlet, hit.date_text or hit.date) if x]
     parts.append(f"<code class='dq-file'>{_e(hit.source)}</code>")
     return " · ".join(parts)
