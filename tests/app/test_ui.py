@@ -10,13 +10,16 @@ import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from types import SimpleNamespace
 
 import httpx
 import pytest
 import uvicorn
 
+from diploqa import load_index
 from diploqa.app import events, server, ui
 from diploqa.app.layout import gr
+from diploqa.app.live import IndexHolder
 from diploqa.app.updater import Updater
 
 #: Every parameter of a search, as every surface takes it (diploqa.query.Query's fields).
@@ -105,6 +108,38 @@ def test_the_export_function_for_the_page(app_holder, seed_copy):
     assert all(json.loads(line)["source"].startswith("003_") for line in lines)
     with pytest.raises(gr.Error, match="format must be one of"):
         page_events.export("Kerry", fmt="odt")
+
+
+def test_a_question_asked_before_the_index_is_answered_by_a_later_tick(
+    tmp_path, seed_copy, seed_index
+):
+    """The page asks for the status every second or five; the first tick that finds an index
+    brings the answer to a question the page asked before there was one (issue #25, 7)."""
+    holder = IndexHolder(tmp_path / "index")
+    holder.load(model=False)
+    page_events = events.Events(Updater(holder, seed_copy), per_article=2)
+    me, other = SimpleNamespace(session_hash="me"), SimpleNamespace(session_hash="other")
+    question = "Who did Kerry meet in Sochi?"
+    assert 'data-state="no-index"' in page_events.search(question, 3, request=me)
+    assert not isinstance(page_events.on_tick(None, me)[-1], str)  # still no index
+    holder.install(load_index(seed_index.path))
+    assert not isinstance(page_events.on_tick(None, other)[-1], str)  # it asked nothing
+    answer = page_events.on_tick(None, me)[-1]
+    assert isinstance(answer, str) and 'data-question="Who did Kerry meet in Sochi?"' in answer
+    assert answer.count('class="dq-card"') == 3 and "001_50e04ee83bc37b66.txt" in answer
+    assert not isinstance(page_events.on_tick(None, me)[-1], str)  # answered once
+
+
+def test_a_question_answered_meanwhile_is_not_answered_again(tmp_path, seed_copy, seed_index):
+    holder = IndexHolder(tmp_path / "index")
+    holder.load(model=False)
+    page_events = events.Events(Updater(holder, seed_copy), per_article=2)
+    me = SimpleNamespace(session_hash="me")
+    page_events.search("Who did Kerry meet in Sochi?", 3, request=me)
+    holder.install(load_index(seed_index.path))
+    assert "dq-card" in page_events.search("Was sagte Tillerson?", 2, request=me)
+    key = events.status_key(page_events.updater)
+    assert not isinstance(page_events.on_tick(key, me)[-1], str)  # not the older question
 
 
 def test_analytics_disabled():

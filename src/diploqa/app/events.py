@@ -39,6 +39,9 @@ from .updater import Updater
 
 #: Searches that may run at once; index updates always run one at a time.
 SEARCH_CONCURRENCY = 4
+#: Questions asked before there was an index, kept to answer them when it comes (one per
+#: page; the oldest is forgotten beyond this many).
+MAX_UNANSWERED = 1000
 
 
 def status_html(updater: Updater) -> str:
@@ -89,6 +92,8 @@ class Events:
         self.holder = updater.holder
         self.per_article = per_article
         self._exports: Path | None = None  # made on the first download
+        #: Page session → a question it asked before there was an index (see on_tick).
+        self._unanswered: dict[str, tuple[str, Any, dict[str, Any]]] = {}
 
     def search(
         self,
@@ -100,6 +105,7 @@ class Events:
         source: str = "",
         per_article: int | None = None,
         sort: str = "relevance",
+        request: gr.Request | None = None,
     ) -> str:
         """Find the passages in German news articles on US–Russian diplomacy that best answer a
         question, as HTML cards (rank, score, passage with the answering sentence marked,
@@ -117,6 +123,29 @@ class Events:
             sort: "relevance" (default) or "date" (newest first).
         """
         fields = self._fields(outlet, since, until, source, per_article, sort)
+        html = answer_html(self.holder, question, k, **fields)
+        if request is not None and request.session_hash:  # see on_tick
+            self._remember(request.session_hash, (question, k, fields))
+        return html
+
+    def _remember(self, session: str, asked: tuple[str, Any, dict[str, Any]]) -> None:
+        """Keep the question a page asked while there is no index (forget an older one);
+        :meth:`on_tick` answers it once there is one."""
+        self._unanswered.pop(session, None)
+        if self.holder.index is None:
+            if len(self._unanswered) >= MAX_UNANSWERED:
+                self._unanswered.pop(next(iter(self._unanswered)), None)
+            self._unanswered[session] = asked
+
+    def _answer_unanswered(self, request: gr.Request | None) -> Any:
+        """The answer to the question this page asked before there was an index, once there
+        is one; else nothing to send."""
+        if request is None or self.holder.index is None:
+            return gr.skip()
+        asked = self._unanswered.pop(request.session_hash or "", None)
+        if asked is None:
+            return gr.skip()
+        question, k, fields = asked
         return answer_html(self.holder, question, k, **fields)
 
     def search_json(
@@ -246,13 +275,15 @@ class Events:
         table = render_articles_table(self.holder.index)
         return status_html(self.updater), table, key, self._outlet_choices()
 
-    def on_tick(self, seen: tuple | None):
+    def on_tick(self, seen: tuple | None, request: gr.Request | None = None):
         """Send the status (and the table and outlet choices, after a swap) only when they
-        changed."""
+        changed; and the answer to a question this page asked before there was an index,
+        once there is one."""
         self.holder.latest()  # an index another process committed shows up here
         key = status_key(self.updater)
+        answer = self._answer_unanswered(request)
         if key == seen:
-            return gr.skip(), gr.skip(), gr.skip(), gr.skip(), gr.skip()
+            return gr.skip(), gr.skip(), gr.skip(), gr.skip(), gr.skip(), answer
         table_changed = seen is None or seen[0] != key[0]
         busy_changed = seen is None or seen[1] != key[1]
         interval = STATUS_POLL_BUSY if self.updater.build.running else STATUS_POLL_IDLE
@@ -262,6 +293,7 @@ class Events:
             key,
             gr.Timer(interval) if busy_changed else gr.skip(),
             self._outlet_choices() if table_changed else gr.skip(),
+            answer,
         )
 
     def bind(self, demo: gr.Blocks, page: Page) -> None:
@@ -309,10 +341,11 @@ class Events:
         )  # fmt: skip
         shown = [page.status, page.table, page.status_seen, controls.outlet]
         demo.load(self.on_load, outputs=shown, api_visibility="private")
+        ticked = [page.status, page.table, page.status_seen, page.status_timer, controls.outlet]
         page.status_timer.tick(
             self.on_tick,
             inputs=page.status_seen,
-            outputs=[page.status, page.table, page.status_seen, page.status_timer, controls.outlet],
+            outputs=[*ticked, page.results],
             api_visibility="private",
             concurrency_limit=None,
             show_progress="hidden",
