@@ -279,6 +279,19 @@ def report(index: diploqa.Index, details: dict, chosen: float) -> str:
         language: np.mean([details["scored"][s.name, language].background for s in SUBJECTS])
         for language in ("de", "en")
     }
+    at = next(row for row in details["margins"] if row["cut"] == chosen)
+    n = len(SUBJECTS)
+    reading = (
+        f"Reading: at the default margin {chosen:.2f} the highest bar falls in the subject's "
+        f"cluster for {round(at['de']['lenient'] * n)} of {n} German and "
+        f"{round(at['en']['lenient'] * n)} of {n} English questions where a tie counts "
+        f"({round(at['de']['strict'] * n)} and {round(at['en']['strict'] * n)} where it does "
+        f"not); a question matched {at['de']['others']:.2f} / {at['en']['others']:.2f} articles "
+        "of the other subjects on average, and the control questions "
+        f"{at['controls'][0]:.1f} articles. Where it falls short: a broad subject whose "
+        "articles each say little about the question (Elektroautos: 10 articles over a year) "
+        "matches few of them; a lower margin finds more but lets other subjects' articles in."
+    )
     controls = [
         f"- {q!r}: {len(found.above(chosen))} article(s); the best "
         f"{found.scores[0] - found.background:+.3f} from the background"
@@ -317,6 +330,8 @@ def report(index: diploqa.Index, details: dict, chosen: float) -> str:
             f"Off-archive controls at {chosen:.2f} (subjects no article of the sample mentions):",
             "",
             *controls,
+            "",
+            reading,
         ]
     )
 
