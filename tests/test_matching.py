@@ -8,6 +8,7 @@ from __future__ import annotations
 import shutil
 from dataclasses import replace
 
+import numpy as np
 import pytest
 
 import diploqa
@@ -141,10 +142,28 @@ def test_too_few_candidates_say_the_count_is_a_lower_bound(archive):
 
 
 def test_select_matches_at_the_margin_above_the_background():
-    found = ArticleScores({"a": 0.9, "b": 0.81, "c": 0.8, "d": 0.95}, floor=0.6, background=0.7)
-    matches = select_matches(found, 0.105, lambda ids: [ord(i) for i in ids])
+    found = ArticleScores(
+        positions=np.array([3, 0, 1, 2]),
+        scores=np.array([0.95, 0.9, 0.81, 0.8]),
+        floor=0.6,
+        background=0.7,
+    )
+    matches = select_matches(found, 0.105, ["a", "b", "c", "d"])
     assert matches.articles == ("d", "a", "b") and matches.scores == (0.95, 0.9, 0.81)
-    assert list(matches.positions) == [100, 97, 98] and not matches.capped
+    assert list(matches.positions) == [3, 0, 1] and not matches.capped
     assert matches.threshold == pytest.approx(0.805)
-    assert select_matches(replace(found, floor=0.81), 0.105, lambda ids: []).capped
+    assert select_matches(replace(found, floor=0.81), 0.105, "abcd").capped
     assert len(Matches()) == 0 and not Matches().capped
+
+
+def test_an_article_counts_once_at_its_best_chunk(archive):
+    found = archive.ranker.article_scores(
+        archive.lexical, archive.lexical.score(FLOOD_QUESTION),
+        archive.encoder.encode_queries([FLOOD_QUESTION])[0], 1000,
+        np.zeros(archive.stored.vectors.dimension, dtype=np.float32),
+    )  # fmt: skip
+    assert len(set(found.positions.tolist())) == len(found.positions) == len(archive.articles)
+    assert list(found.scores) == sorted(found.scores, reverse=True)
+    assert found.background == 0.0 and found.floor == -np.inf  # every chunk was a candidate
+    ids = [archive.articles[p].id for p in found.positions[:3]]
+    assert set(ids) <= set(FLOOD)

@@ -277,7 +277,7 @@ class Index:
             self.lexical, read.lexical, read.raw, ranking.match_candidates,
             reference_vector(self.encoder), read.rows, query.filter,
         )  # fmt: skip
-        return select_matches(found, ranking.match_margin, self.columns.positions)
+        return select_matches(found, ranking.match_margin, self.columns.ids)
 
 
 @dataclass(frozen=True)

@@ -23,7 +23,7 @@ articles cluster: docs/quality.md, "Timeline".
 from __future__ import annotations
 
 import weakref
-from collections.abc import Callable, Iterable
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -78,21 +78,16 @@ class Matches:
         return len(self.articles)
 
 
-def select_matches(
-    found: ArticleScores, margin: float, positions_of: Callable[[Iterable[str]], np.ndarray]
-) -> Matches:
+def select_matches(found: ArticleScores, margin: float, ids: Sequence[str]) -> Matches:
     """The matches among a question's candidate articles: those scoring at least ``margin``
-    above its background. ``positions_of``: article ids → their column rows."""
+    above its background. ``ids``: the article id at each position."""
     threshold = found.background + margin
-    chosen = sorted(
-        ((score, article) for article, score in found.best.items() if score >= threshold),
-        key=lambda item: (-item[0], item[1]),
-    )
-    articles = tuple(article for _, article in chosen)
+    chosen = found.scores >= threshold  # the scores are in descending order
+    positions = found.positions[chosen]
     return Matches(
-        articles=articles,
-        scores=tuple(float(score) for score, _ in chosen),
-        positions=positions_of(articles),
+        articles=tuple(ids[p] for p in positions.tolist()),
+        scores=tuple(found.scores[chosen].tolist()),
+        positions=positions,
         threshold=threshold,
         capped=bool(found.floor >= threshold),
     )

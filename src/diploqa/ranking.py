@@ -31,7 +31,9 @@ class ArticleScores:
     """A question's candidate articles (:meth:`Ranker.article_scores`).
 
     Attributes:
-        best: article id → the best score of its candidate chunks.
+        positions: the articles, as their positions in the stored index's articles (sorted
+            by id, the order of :class:`~diploqa.filters.ArticleColumns`), best first.
+        scores: the best score of each one's candidate chunks.
         floor: the lowest score by meaning among a full list of candidates (``-inf`` where
             the list held every chunk the filters allow): chunks beyond scored at most this.
         background: the question's score by meaning against unrelated text: what an
@@ -39,7 +41,8 @@ class ArticleScores:
             than for others.
     """
 
-    best: dict[str, float]
+    positions: np.ndarray
+    scores: np.ndarray
     floor: float
     background: float
 
@@ -102,6 +105,7 @@ class Ranker:
         self.story_of = stored.stories.group_of()
         self._title_only = title_only_rows(stored) if ranking.skip_title_passages else set()
         self._centroids: dict[int, np.ndarray] | None = None
+        self._articles_of_rows: tuple[np.ndarray, np.ndarray] | None = None
         self._smallest_group: int | None = None
 
     def share_language_groups(self, other: Ranker) -> None:
@@ -151,15 +155,32 @@ class Ranker:
         scores, floor = self.candidate_scores(
             keywords, lexical, raw, min(n_rows, n_candidates), rows, where, linked=False
         )
-        chunks, title_only, best = self.stored.chunks, self._title_only, {}
-        for row, score in scores.items():
-            if row in title_only:
-                continue
-            article = chunks[row].article_id
-            if score > best.get(article, -np.inf):
-                best[article] = score
+        found = np.fromiter(scores.keys(), np.int64, len(scores))
+        values = np.fromiter(scores.values(), np.float64, len(scores))
+        article_of, title_only = self._article_rows()
+        keep = ~title_only[found]
+        articles, values = article_of[found[keep]], values[keep]
+        order = np.lexsort((articles, -values))  # best first; equal scores by article
+        articles, values = articles[order], values[order]
+        _, first = np.unique(articles, return_index=True)  # each article's best chunk
+        first.sort()
         vector = self.encoder.query_vector(raw, self.ranking.use_weight * (1.0 - lexical.coverage))
-        return ArticleScores(best, floor, float(vector[0] @ reference))
+        background = float(vector[0] @ reference)
+        return ArticleScores(articles[first], values[first], floor, background)
+
+    def _article_rows(self) -> tuple[np.ndarray, np.ndarray]:
+        """Per chunk row: its article's position among the stored articles, and whether it
+        is a title-only passage (made once)."""
+        if self._articles_of_rows is None:
+            position = {aid: i for i, aid in enumerate(self.stored.articles)}
+            chunks = self.stored.chunks
+            article_of = np.fromiter(
+                (position[c.article_id] for c in chunks), np.int64, len(chunks)
+            )
+            title_only = np.zeros(len(chunks), dtype=bool)
+            title_only[list(self._title_only)] = True
+            self._articles_of_rows = (article_of, title_only)
+        return self._articles_of_rows
 
     def candidate_scores(
         self,
@@ -196,7 +217,7 @@ class Ranker:
         best = float(keyword.max(initial=0.0))
         if best > 0:
             top = _top_rows(keyword, n_candidates)
-            candidates.update(int(r) for r in top if keyword[r] > 0)
+            candidates.update(top[keyword[top] > 0].tolist())
         if linked:
             self._add_linked(candidates)
         missing = sorted(candidates - scores.keys())
@@ -205,8 +226,10 @@ class Ranker:
             scores.update(zip(missing, (found @ vector[0]).tolist(), strict=True))
         if best > 0:
             weight = ranking.hybrid_weight * lexical.bm25_coverage / best
-            for row in scores:
-                scores[row] += weight * float(keyword[row])
+            keyed = np.fromiter(scores, np.int64, len(scores))  # as Python floats would:
+            bonus = keyword[keyed].astype(np.float64) * weight  # float64 throughout
+            values = np.fromiter(scores.values(), np.float64, len(scores)) + bonus
+            scores = dict(zip(keyed.tolist(), values.tolist(), strict=True))
         return scores, floor
 
     def _group_scores(
