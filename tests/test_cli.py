@@ -36,6 +36,7 @@ def test_search_json(built, capsys):
     assert len(hits) == 2
     assert {"text", "score", "source", "title", "date", "start", "end"} <= set(hits[0])
     assert hits[0]["source"] == "004_6afb54f85d6e1e90.txt"
+    assert "sentence_url" in hits[0] and hits[0]["url"] is None is hits[0]["sentence_url"]
 
 
 def test_search_filters(built, capsys):
@@ -188,6 +189,28 @@ def test_search_timeline_json_and_filters(built, capsys):
     assert record["matched"] == 1 + record["undated"] and record["capped"] is False
     assert main([*base, "--since", "2017"]) == 0
     assert capsys.readouterr().out.strip() == "0 matching articles"
+
+
+def test_search_links_a_hit_to_its_answer_sentence(tmp_path, capsys, embedder):
+    from diploqa import build_index
+
+    (tmp_path / "a").mkdir()
+    (tmp_path / "a" / "genf.txt").write_text(
+        "title: Gespräche in Genf\nurl: https://example.org/genf\n\n"
+        "Lawrow und Blinken trafen sich in Genf. Sie sprachen über die Ukraine.\n",
+        encoding="utf-8",
+    )
+    build_index(tmp_path / "a", tmp_path / "i")
+    argv = ["search", "Wo trafen sich Lawrow und Blinken?", "--index", str(tmp_path / "i")]
+    assert main([*argv, "-k", "1"]) == 0
+    out = capsys.readouterr().out
+    assert "   https://example.org/genf#:~:text=" in out
+    assert main([*argv, "-k", "1", "--json"]) == 0
+    hit = json.loads(capsys.readouterr().out)[0]
+    assert hit["url"] == "https://example.org/genf"
+    assert hit["sentence_url"].startswith("https://example.org/genf#:~:text=") and (
+        hit["sentence_url"] in out
+    )
 
 
 def test_search_timeline_takes_only_the_intervals(capsys):

@@ -63,6 +63,8 @@ def archive(tmp_path_factory, seed_copy, embedder) -> diploqa.Index:
 
 def test_the_subjects_month_is_the_highest_bar(archive):
     timeline = archive.timeline(FLOOD_QUESTION)
+    assert isinstance(timeline, diploqa.Timeline) and isinstance(timeline[0], diploqa.Period)
+    assert {"Timeline", "Period", "Answer"} <= set(diploqa.__all__)
     assert timeline.interval == "month"
     assert timeline.peak().label == "2013-06" and timeline.peak().articles == 3
     assert [p.label for p in timeline if p.articles] == ["2013-06"]  # not Vienna, no seed
@@ -115,7 +117,7 @@ def test_ask_reads_the_question_once_for_hits_and_counts(archive, monkeypatch):
     real = archive.encoder.encode_queries
     monkeypatch.setattr(archive.encoder, "encode_queries", lambda q: encoded.append(q) or real(q))
     answer = archive.ask(FLOOD_QUESTION, 3, timeline="month", facets=True)
-    assert len(encoded) == 1
+    assert isinstance(answer, diploqa.Answer) and len(encoded) == 1
     assert [h.source for h in answer.hits] == [h.source for h in archive.search(FLOOD_QUESTION, 3)]
     assert answer.timeline == archive.timeline(FLOOD_QUESTION)
     assert answer.facets == archive.facets(FLOOD_QUESTION)

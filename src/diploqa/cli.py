@@ -118,7 +118,7 @@ def _parser() -> argparse.ArgumentParser:
         "--timeline",
         nargs="?",
         const="month",
-        choices=("auto", "day", "week", "month", "year"),
+        choices=("auto", "day", "week", "month", "year"),  # timeline.INTERVAL_CHOICES
         help="instead of passages, how many articles match per period (default month), as a "
         "histogram; give it after the question",
     )

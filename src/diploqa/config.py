@@ -73,11 +73,9 @@ class RankingConfig:
         language_group_articles: ... only where each group has at least this many articles:
             a smaller group's mean vector is mostly its few articles' topics, and centring on
             it would push down the very article a question is about.
-        match_margin: an article matches a question (is counted in its timeline and outlet
-            counts, :mod:`diploqa.matching`) when its best chunk scores at least this much
-            above the question's background (its score against unrelated text).
-        match_candidates: ... among the question's this many best chunks by meaning and by
-            keywords (the cost of counting grows with this, not with the archive).
+        match_margin: an article matches a question (:mod:`diploqa.matching`) when its best
+            chunk scores this much above the question's score against unrelated text ...
+        match_candidates: ... among its this many best chunks by meaning and by keywords.
     """
 
     hybrid_weight: float = 0.05

@@ -6,7 +6,7 @@ is among the question's ``RankingConfig.match_candidates`` best chunks (by meani
 vector store, and by keywords; scored as the ranking scores them: dense similarity plus the
 keyword bonus) and scores at least ``RankingConfig.match_margin`` above the question's
 background. The background is what an article about something else scores, and it differs
-by question: an English question scores German articles about 0.08 lower than the same
+by question: an English question scores German articles markedly lower than the same
 question in German does, and no single threshold on the raw score serves both. It is the
 question's score against the mean vector of short passages on everyday subjects
 (``data/background.de.txt``, embedded once per process), not against the archive's own mean:

@@ -14,9 +14,11 @@ from .timeline import Timeline, histogram
 
 
 def print_hits(hits: list[Hit], query: Query, as_json: bool, out: TextIO) -> None:
-    """The hits of ``query``: numbered cards of text, or a JSON list of every field."""
+    """The hits of ``query``: numbered cards of text, or a JSON list of every field (and
+    ``sentence_url``); a hit's link opens its page at the answer sentence."""
     if as_json:
-        print(json.dumps([asdict(h) for h in hits], ensure_ascii=False, indent=2), file=out)
+        records = [{**asdict(h), "sentence_url": h.sentence_url} for h in hits]
+        print(json.dumps(records, ensure_ascii=False, indent=2), file=out)
         return
     lines = []
     if not hits:
@@ -27,7 +29,7 @@ def print_hits(hits: list[Hit], query: Query, as_json: bool, out: TextIO) -> Non
         lines.append(f"{hit.rank}. [{hit.score:.0%}] {hit.title}" + (f" ({meta})" if meta else ""))
         lines.append(f"   {hit.source}, characters {hit.start}–{hit.end}")
         if hit.url:
-            lines.append(f"   {hit.url}")
+            lines.append(f"   {hit.sentence_url or hit.url}")
         if hit.duplicates:
             lines.append("   also in: " + ", ".join(c.outlet or c.source for c in hit.duplicates))
         lines.append(textwrap.fill(hit.text, width=100, initial_indent="   ",
