@@ -192,16 +192,16 @@ class Events:
         until: str = "",
         source: str = "",
     ) -> dict:
-        """Count the German news articles on US–Russian diplomacy that match a question, per
-        day, week, month or year: when coverage of a subject started, peaked and ended.
+        """Count the articles of the news archive that match a question, per day, week, month
+        or year: when coverage of a subject started, peaked and ended.
         Returns a dict: question, interval, timeline (a list of {period, start, end,
         articles}, oldest first, empty periods included), undated (matching articles without
         a date), imprecise (dated only by a longer period than the interval), matched (all
         matching articles) and capped (true: more articles may match than were counted).
 
         Args:
-            question: the subject or question, in German or English, e.g. "Waffenruhe in
-                Syrien".
+            question: the subject or question, in German or English, e.g. "Hochwasser an
+                der Donau".
             interval: "day", "week", "month" (default), "year", or "auto" (from the span).
             outlet: only articles of these outlets, e.g. ["ZEIT ONLINE"] (empty: all).
             since: only articles dated from this day, month or year, e.g. "2016" (empty: any).
