@@ -9,13 +9,10 @@ from __future__ import annotations
 
 import argparse
 import importlib.util
-import json
 import logging
 import os
 import sys
-import textwrap
 from collections.abc import Callable
-from dataclasses import asdict
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -116,6 +113,14 @@ def _parser() -> argparse.ArgumentParser:
         "--sort",
         default="relevance",
         help="relevance (default), or date: newest first, undated last",
+    )
+    p.add_argument(
+        "--timeline",
+        nargs="?",
+        const="month",
+        choices=("auto", "day", "week", "month", "year"),  # timeline.INTERVAL_CHOICES
+        help="instead of passages, how many articles match per period (default month), as a "
+        "histogram; give it after the question",
     )
 
     p = sub.add_parser("serve", help="start the web UI")
@@ -249,29 +254,18 @@ def _watch_index(
 def _cmd_search(args: argparse.Namespace, settings: Settings) -> int:
     from .index import load_index
     from .query import Query
+    from .search_text import print_hits, print_timeline
 
     # A bad question, number or date fails here, before the model and the index are loaded.
     query = Query(
         " ".join(args.question), args.k, outlet=args.outlet, since=args.since, until=args.until,
         source=args.source, per_article=args.per_article, sort=args.sort,
     )  # fmt: skip
-    hits = load_index(settings=settings).search(query)
-    if args.json:
-        print(json.dumps([asdict(h) for h in hits], ensure_ascii=False, indent=2))
-        return 0
-    if not hits:
-        filtered = query.filter is not None
-        print("no passage matches the filters" if filtered else "no passages in the index")
-    for hit in hits:
-        meta = ", ".join(x for x in (hit.outlet, hit.date) if x)
-        print(f"{hit.rank}. [{hit.score:.0%}] {hit.title}" + (f" ({meta})" if meta else ""))
-        print(f"   {hit.source}, characters {hit.start}–{hit.end}")
-        if hit.url:
-            print(f"   {hit.url}")
-        if hit.duplicates:
-            print("   also in: " + ", ".join(c.outlet or c.source for c in hit.duplicates))
-        print(textwrap.fill(hit.text, width=100, initial_indent="   ", subsequent_indent="   "))
-        print()
+    index = load_index(settings=settings)
+    if args.timeline:
+        print_timeline(index.timeline(query, args.timeline), query, args.json, sys.stdout)
+    else:
+        print_hits(index.search(query), query, args.json, sys.stdout)
     return 0
 
 

@@ -97,8 +97,10 @@ def render_link(text: str, url: str | None, cls: str) -> str:
 
 
 def render_source(hit: Hit) -> str:
-    """Title (linked to the article where its URL is known), outlet, date and article id."""
-    parts = [f"<strong class='dq-title'>{render_link(hit.title, hit.url, 'dq-link')}</strong>"]
+    """Title (linked to the article where its URL is known, at the answer sentence:
+    :attr:`Hit.sentence_url <diploqa.hits.Hit.sentence_url>`), outlet, date and article id."""
+    link = render_link(hit.title, hit.sentence_url, "dq-link")
+    parts = [f"<strong class='dq-title'>{link}</strong>"]
     parts += [f"<span>{_e(x)}</span>" for x in (hit.outlet, hit.date_text or hit.date) if x]
     parts.append(f"<code class='dq-file'>{_e(hit.source)}</code>")
     return " · ".join(parts)
@@ -165,6 +167,13 @@ def render_no_index(problem: str | None) -> str:
     unreadable or its build failed."""
     coming = problem in (None, messages.NO_INDEX_TEXT, messages.BUILDING_TEXT)  # not an error
     return render_message(problem or messages.NO_INDEX_TEXT, "warning" if coming else "error")
+
+
+def render_unanswered(problem: str | None) -> str:
+    """The answer to a question asked while there is no index: :func:`render_no_index`
+    inside ``<div class="dq-unanswered" data-state="no-index">``, the marker that tells the
+    page to ask again once the status's ``generation`` changes (an index was installed)."""
+    return f'<div class="dq-unanswered" data-state="no-index">{render_no_index(problem)}</div>'
 
 
 def render_status(index: Index | None, problem: str | None, pending: str | None) -> str:
