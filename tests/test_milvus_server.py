@@ -168,7 +168,7 @@ def test_two_builders_on_one_server_never_mix_and_the_loser_is_told(
 
         loaded = diploqa.load_index(store=store)
         assert loaded.manifest.generation == last.manifest.generation
-        assert sorted(a.id for a in loaded.articles) == sorted(p.name for p in mine.iterdir())
+        assert sorted(a.id for a in loaded.articles) == sorted(p.name for p in mine.glob("*.txt"))
         assert loaded.search(GENEVA_QUESTION, k=1)[0].source == "005_genf.txt"
         names, aliases = _collections(store)
         live, previous = last.stored.vectors.collection, second.stored.vectors.collection
