@@ -127,6 +127,14 @@ def stop_process(process: subprocess.Popen) -> None:
         process.wait(timeout=15)
 
 
+def end_process(process: subprocess.Popen) -> None:
+    """Kill a server subprocess whose stop is not under test: a graceful stop waits up to 3 s
+    for the event streams of pages and API clients the test left open."""
+    if process.poll() is None:
+        process.kill()
+    process.wait(timeout=15)
+
+
 def wait_until_serving(
     process: subprocess.Popen,
     url: str,
