@@ -34,57 +34,12 @@ def stored_chunks(stored, source: str) -> int:
     return sum(1 for c in stored.chunks if c.article_id == source)
 
 
-def test_incremental_add_change_delete(workdir, embedder):
-    articles, index_dir = workdir
-    first = diploqa.build_index(articles, index_dir)
-    assert first.build_report.full_rebuild
-    assert len(first.build_report.added) == 5
-
-    # Nothing changed: nothing is embedded, no new generation is written.
-    before = embedder.passages_encoded
-    again = diploqa.build_index(articles, index_dir)
-    assert embedder.passages_encoded == before
-    assert len(again.build_report.unchanged) == 5 and not again.build_report.changed
-    assert again.manifest.generation == first.manifest.generation
-
-    # Add one article: only its chunks are embedded.
-    (articles / "005_genf.txt").write_text(NEW_ARTICLE, encoding="utf-8")
-    before = embedder.passages_encoded
-    added = diploqa.build_index(articles, index_dir)
-    assert added.build_report.added == ["005_genf.txt"]
-    assert embedder.passages_encoded - before == n_chunks(added, "005_genf.txt") > 0
-    assert added.search(GENEVA_QUESTION, k=1)[0].source == "005_genf.txt"
-    hit = added.search(GENEVA_QUESTION, k=1)[0]
-    assert (hit.title, hit.date, hit.outlet) == (
-        "Lawrow und Blinken in Genf",
-        "2022-01-21",
-        "Testzeitung",
-    )
-
-    # Change one seed: only that article is re-embedded.
-    changed = articles / "003_fa869275608591a9.txt"
-    changed.write_text(
-        changed.read_text(encoding="utf-8") + "\n\nTillerson lobte den Borschtsch.\n", "utf-8"
-    )
-    before = embedder.passages_encoded
-    updated = diploqa.build_index(articles, index_dir)
-    assert updated.build_report.updated == ["003_fa869275608591a9.txt"]
-    assert embedder.passages_encoded - before == n_chunks(updated, "003_fa869275608591a9.txt")
-    assert any("Borschtsch" in h.text for h in updated.search("Was lobte Tillerson?", k=3))
-
-    # Delete one: it disappears from results, nothing is embedded.
-    (articles / "005_genf.txt").unlink()
-    before = embedder.passages_encoded
-    removed = diploqa.build_index(articles, index_dir)
-    assert removed.build_report.removed == ["005_genf.txt"]
-    assert embedder.passages_encoded == before
-    assert all(h.source != "005_genf.txt" for h in removed.search(GENEVA_QUESTION, k=50))
-    assert len(removed) == len(updated) - n_chunks(added, "005_genf.txt")
+# Adding, changing and deleting articles: tests/test_stores.py, for the FAISS folder and Milvus.
 
 
-def test_rebuild_reembeds_everything(workdir, embedder):
-    articles, index_dir = workdir
-    first = diploqa.build_index(articles, index_dir)
+def test_rebuild_reembeds_everything(built, embedder):
+    articles, index_dir = built
+    first = diploqa.load_index(index_dir)
     before = embedder.passages_encoded
     rebuilt = diploqa.build_index(articles, index_dir, rebuild=True)
     assert rebuilt.build_report.full_rebuild

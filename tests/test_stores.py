@@ -45,8 +45,9 @@ def test_incremental_add_change_delete(store, tmp_path, embedder):
     assert first.build_report.full_rebuild and len(first.build_report.added) == 5
 
     before = embedder.passages_encoded
-    again = diploqa.build_index(articles, index_dir, store=store)
+    again = diploqa.build_index(articles, index_dir, store=store)  # nothing embedded or written
     assert embedder.passages_encoded == before and not again.build_report.changed
+    assert len(again.build_report.unchanged) == 5
     assert again.manifest.generation == first.manifest.generation
 
     (articles / "005_genf.txt").write_text(NEW_ARTICLE, encoding="utf-8")
@@ -55,7 +56,9 @@ def test_incremental_add_change_delete(store, tmp_path, embedder):
     assert added.build_report.added == ["005_genf.txt"]
     assert embedder.passages_encoded - before == n_chunks(added, "005_genf.txt") > 0
     hit = added.search(GENEVA_QUESTION, k=1)[0]
-    assert (hit.source, hit.date, hit.outlet) == ("005_genf.txt", "2022-01-21", "Testzeitung")
+    assert (hit.source, hit.title, hit.date, hit.outlet) == (
+        "005_genf.txt", "Lawrow und Blinken in Genf", "2022-01-21", "Testzeitung"
+    )  # fmt: skip
     # the filters, pushed into the engine for Milvus
     assert added.search(GENEVA_QUESTION, k=3, since="2022")[0].source == "005_genf.txt"
     assert [h.source for h in added.search(GENEVA_QUESTION, k=3, outlet="testzeitung")] == [
@@ -81,6 +84,7 @@ def test_incremental_add_change_delete(store, tmp_path, embedder):
     assert removed.build_report.removed == ["005_genf.txt"]
     assert embedder.passages_encoded == before
     assert all(h.source != "005_genf.txt" for h in removed.search(GENEVA_QUESTION, k=50))
+    assert len(removed) == len(updated) - n_chunks(added, "005_genf.txt")
     loaded = diploqa.load_index(index_dir, store=store)
     assert loaded.manifest.generation == removed.manifest.generation
     assert loaded.stored.chunks == removed.stored.chunks
