@@ -10,8 +10,8 @@ XQuAD (240 German paragraphs, 1,190 questions in German and in English, loaded a
 ``benchmarks/quality.py``) is indexed with passages embedded by each runtime, and every index
 is searched with question vectors of each runtime (USE's half is the same in all), by the
 default ranking and by the dense e5 score alone (the vectors' difference undiluted). The
-bound is the one the GPU pairing met (``config.INTERCHANGEABLE_BACKENDS``): |ΔMRR@10| ≤ 0.005
-against int8 passages searched by int8 questions.
+bound is the one the GPU pairing met (``store.manifest.INTERCHANGEABLE_BACKENDS``):
+|ΔMRR@10| ≤ 0.005 against int8 passages searched by int8 questions.
 
 Usage::
 

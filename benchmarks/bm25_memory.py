@@ -97,11 +97,11 @@ def milvus_round_trip(index: Bm25Index, n: int, folder: Path) -> tuple[float, fl
     as a server's start does (fetch, check, load)."""
     from types import SimpleNamespace
 
-    from diploqa import config
+    from diploqa.store import parse_store
     from diploqa.store.milvus import MilvusConnection, texts
     from diploqa.store.milvus.keywords import KeywordCollection
 
-    address = config.parse_store(f"milvus-lite:{folder / 'keywords.db'}")
+    address = parse_store(f"milvus-lite:{folder / 'keywords.db'}")
     connection = MilvusConnection(address)
     keywords = KeywordCollection(connection, address.collection)
     started = time.perf_counter()

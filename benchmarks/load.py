@@ -101,9 +101,9 @@ def _key(source: str, text: str, sentence: str) -> str:
 
 
 def _per_article() -> int | None:
-    from diploqa import config
+    from diploqa.config import Settings
 
-    return config.passages_per_article()
+    return Settings.from_env().server.passages_per_article
 
 
 async def http_load(

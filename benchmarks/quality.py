@@ -432,7 +432,7 @@ def main() -> None:
         "python benchmarks/quality.py --xquad ../shared/data/xquad "
         "--ntrex ../shared/data/ntrex --out docs/quality.md"
     )
-    path = config.dictionary_path()
+    path = config.Settings.from_env().dictionary.path
     dictionary = (
         f"`{path}` (Debian's trans-de-en)"
         if path and path.is_file()

@@ -41,6 +41,7 @@ import tempfile
 import threading
 import time
 from contextlib import contextmanager, suppress
+from dataclasses import replace
 from pathlib import Path
 
 import faiss
@@ -50,9 +51,10 @@ import report as bench_report  # benchmarks/report.py
 
 import diploqa
 from diploqa import config
+from diploqa.config import Settings
 from diploqa.encoders import get_encoder
 from diploqa.encoders.ensemble import EnsembleEncoder
-from diploqa.store import open_location
+from diploqa.store import open_location, parse_store
 from diploqa.store.milvus import MilvusConnection, MilvusStore
 
 BLOCK = 100_000
@@ -322,9 +324,10 @@ def synthetic(gen, n, queries, milvus_queries, efs, milvus_efs, lite_db: Path) -
     if not milvus_efs:
         return rows
 
-    connection = MilvusConnection(config.parse_store(f"milvus-lite:{lite_db}"))
-    expected = max(n, config.ann_threshold())
-    store = MilvusStore.create(connection, f"scale_{n}", dim, expected=expected)
+    connection = MilvusConnection(parse_store(f"milvus-lite:{lite_db}"))
+    vectors = Settings.from_env().vectors
+    expected = max(n, vectors.ann_threshold)
+    store = MilvusStore.create(connection, f"scale_{n}", dim, expected, vectors)
 
     def add_then_flush(block: np.ndarray, left=[n]) -> None:  # noqa: B006 (a counter)
         store.add(block)
@@ -335,12 +338,11 @@ def synthetic(gen, n, queries, milvus_queries, efs, milvus_efs, lite_db: Path) -
     insert, peak = add_blocks(add_then_flush, gen, n)
     name = f"Milvus Lite HNSW (M={config.HNSW_M}, efConstruction={config.HNSW_EF_CONSTRUCTION})"
     for i, ef in enumerate(milvus_efs):
-        os.environ["DIPLOQA_HNSW_EF_SEARCH"] = str(ef)
+        store.settings = replace(vectors, ef_search=ef)
         m = milvus_queries
         times, scores, found = timed_search(lambda q: store.search(q, K), queries[:m])
         built = (f"{insert:.0f}", f"{peak.mb:,.0f}") if i == 0 else ("″", "″")
         rows.append(row(n, name, ef, *built, times, scores, found, truth[:m], exact_scores[:m]))
-    os.environ.pop("DIPLOQA_HNSW_EF_SEARCH")
     store.client.drop_collection(store.collection)
     connection.close()
     return rows

@@ -35,6 +35,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from dataclasses import replace
 from datetime import date
 from pathlib import Path
 
@@ -240,12 +241,14 @@ def main() -> int:
     from diploqa import config
     from diploqa.build import embed_passages
     from diploqa.chunking import chunk_articles, passage_for_embedding
+    from diploqa.config import Settings
     from diploqa.encoders import get_embedder, materialize_e5_small
     from diploqa.store.faiss import FaissStore
 
     work = args.work or Path(tempfile.mkdtemp(prefix="diploqa-speed-"))
     work.mkdir(parents=True, exist_ok=True)
     R: dict = {"args": {k: str(v) for k, v in vars(args).items()}}
+    settings = Settings.from_env()
     rng = random.Random(0)
 
     def save() -> None:  # partial results survive a failure later on
@@ -357,11 +360,10 @@ def main() -> int:
         return median(runs)
 
     for bs in (8, 16, 32):
-        os.environ["DIPLOQA_BATCH_SIZE"] = str(bs)
+        batched = get_embedder(settings=replace(settings.encoder, batch_size=bs))
         routes[f"e5 {fast.backend}, batch {bs} (build.embed_passages: sorted by length)"] = rate(
-            lambda: embed_passages(fast, sample, None)
+            lambda batched=batched: embed_passages(batched, sample, None)
         )
-    os.environ.pop("DIPLOQA_BATCH_SIZE")
     for name in ("openvino-bf16", "openvino-f32"):
         other = get_embedder(backend=name)
         routes[f"e5 {other.backend} (not quantised), batch 16"] = rate(
@@ -545,19 +547,18 @@ def main() -> int:
     noisy /= np.linalg.norm(noisy, axis=1, keepdims=True)
     q_real = encoder.encode_queries(q_de + q_en)
     qv = np.vstack([q_real, noisy]).astype(np.float32)
-    os.environ["DIPLOQA_ANN_THRESHOLD"] = "1"
     t = time.perf_counter()
-    hnsw_store = FaissStore.from_vectors(vectors, vectors.shape[1])
+    always = replace(settings.vectors, ann_threshold=1)
+    hnsw_store = FaissStore.from_vectors(vectors, vectors.shape[1], always)
     hnsw, hnsw_type = hnsw_store.index, hnsw_store.index_type
     hnsw_build_s = time.perf_counter() - t
-    os.environ["DIPLOQA_ANN_THRESHOLD"] = str(len(vectors) + 1)
-    flat = FaissStore.from_vectors(vectors, vectors.shape[1]).index
-    os.environ.pop("DIPLOQA_ANN_THRESHOLD")
+    never = replace(settings.vectors, ann_threshold=len(vectors) + 1)
+    flat = FaissStore.from_vectors(vectors, vectors.shape[1], never).index
     _, exact_ids = flat.search(qv, 100)
     ann = {"vectors": len(vectors), "real": n_real, "index_type": hnsw_type}
     ann["queries"] = len(qv)
     ann["build_s"] = hnsw_build_s
-    for ef in (64, 128, config.hnsw_ef_search()):
+    for ef in (64, 128, settings.vectors.ef_search):
         hnsw.hnsw.efSearch = ef
         _, ids = hnsw.search(qv, 100)
         r10 = np.mean(

@@ -428,7 +428,7 @@ def stop_milvus_lite(address: str) -> None:
     holds a client of it (a test's end: nothing of the test uses them again)."""
     from milvus_lite.server_manager import server_manager_instance
 
-    from diploqa.config import parse_store
+    from diploqa.store import parse_store
 
     server_manager_instance.release_server(parse_store(address).uri)
 

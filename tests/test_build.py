@@ -268,7 +268,7 @@ def test_ann_index_above_threshold_with_incremental_updates(built, monkeypatch, 
     ann = diploqa.build_index(articles, index_dir)
     assert ann.manifest.index_type.startswith("hnsw")
     assert isinstance(ann.stored.vectors.index, faiss.IndexHNSWFlat)
-    assert ann.stored.vectors.index.hnsw.efSearch == config.hnsw_ef_search()
+    assert ann.stored.vectors.index.hnsw.efSearch == config.HNSW_EF_SEARCH
     report = ann.build_report
     assert report.added == ["zz.txt"] and not report.full_rebuild
     assert embedder.passages_encoded - before == report.embedded < len(ann) - n + 5
@@ -295,7 +295,7 @@ def test_ann_index_above_threshold_with_incremental_updates(built, monkeypatch, 
 
     # Reloading restores the search breadth; dropping below the threshold returns to exact.
     reloaded = diploqa.load_index(index_dir).stored.vectors.index
-    assert reloaded.hnsw.efSearch == config.hnsw_ef_search()
+    assert reloaded.hnsw.efSearch == config.HNSW_EF_SEARCH
     monkeypatch.delenv("DIPLOQA_ANN_THRESHOLD")
     (articles / "zz.txt").unlink()
     flat = diploqa.build_index(articles, index_dir)

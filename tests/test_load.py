@@ -29,9 +29,9 @@ from conftest import (
 from test_reliability import GAS_ARTICLE, GAS_QUESTION
 
 import diploqa
-from diploqa import config
 from diploqa.app.handlers import answer_html, hit_record, search_records
 from diploqa.app.live import IndexHolder
+from diploqa.config import Settings
 
 CLIENTS = 20
 QUESTIONS_PER_CLIENT = 25
@@ -140,7 +140,7 @@ def test_load_with_an_index_update_in_another_process(server, monkeypatch):
     assert _listening_addresses(process.pid) <= {"127.0.0.1", "::1"}  # loopback only
 
     old_index = diploqa.load_index(index)
-    per_article = config.passages_per_article()  # what the server shows
+    per_article = Settings.from_env().server.passages_per_article  # what the server shows
     low = old_index.ranking.low_score_threshold
     old = {q: _answer([hit_record(h, low) for h in old_index.search(q, K, per_article=per_article)])
            for q in QUESTIONS}  # fmt: skip

@@ -63,8 +63,8 @@ def test_preload_loads_the_index_encoder_once(seed_index, tmp_path):
     then gets the same instances. Without a readable index nothing is preloaded."""
     from diploqa.preload import start_preload
 
-    assert start_preload(tmp_path / "missing") == []
-    threads = start_preload(seed_index.path)
+    assert start_preload(tmp_path / "missing").threads == ()
+    threads = start_preload(seed_index.path).threads
     assert len(threads) == 2
     for thread in threads:
         thread.join(120)
@@ -82,10 +82,10 @@ def test_preload_reads_the_model_of_a_milvus_index(seed_copy, tmp_path, embedder
     from diploqa.preload import start_preload
 
     store = f"milvus-lite:{tmp_path / 'index.db'}"
-    assert start_preload(tmp_path / "unused", store) == []  # no index there yet
+    assert start_preload(tmp_path / "unused", store).threads == ()  # no index there yet
     built = diploqa.build_index(seed_copy, tmp_path / "unused", store=store)
     built.stored.close()
-    threads = start_preload(tmp_path / "unused", store)
+    threads = start_preload(tmp_path / "unused", store).threads
     assert [t.name for t in threads] == ["diploqa-preload-model", "diploqa-preload-use"]
     for thread in threads:
         thread.join(120)

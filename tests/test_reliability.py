@@ -21,6 +21,7 @@ import diploqa
 from diploqa import config
 from diploqa.articles import load_articles, parse_article
 from diploqa.cli import main
+from diploqa.config import Settings
 from diploqa.errors import IndexCorruptError, IndexMismatchError
 
 KERRY = "Who did Kerry meet in Sochi?"
@@ -556,7 +557,7 @@ def test_cleaning_a_hostile_2mb_article_is_fast(raw):
 def test_size_limit_is_configurable(tmp_path, monkeypatch):
     (tmp_path / "a.txt").write_text("Kerry traf Lawrow. " * 100, encoding="utf-8")
     monkeypatch.setenv("DIPLOQA_MAX_ARTICLE_BYTES", "1000")
-    articles, skipped = load_articles(tmp_path)
+    articles, skipped = load_articles(tmp_path, limits=Settings.from_env().limits)
     assert not articles and skipped[0].reason.startswith("too large")
     monkeypatch.setenv("DIPLOQA_MAX_ARTICLE_BYTES", str(config.MAX_ARTICLE_BYTES))
-    assert len(load_articles(tmp_path)[0]) == 1
+    assert len(load_articles(tmp_path, limits=Settings.from_env().limits)[0]) == 1

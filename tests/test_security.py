@@ -24,6 +24,7 @@ from diploqa.app.live import IndexHolder
 from diploqa.app.messages import UNEXPECTED_TEXT
 from diploqa.build import BuildReport
 from diploqa.cli import main
+from diploqa.config import ReadLimits
 from diploqa.errors import DiploqaError, IndexCorruptError, QueryError
 from diploqa.query import MAX_QUERY_CHARS, check_k, clean_query
 
@@ -149,8 +150,7 @@ def test_uploads_land_only_inside_the_articles_folder(tmp_path, name):
 
 
 def test_upload_size_limit_follows_the_article_limit(tmp_path, monkeypatch):
-    monkeypatch.setenv("DIPLOQA_MAX_ARTICLE_BYTES", "100")
-    out = uploads.save_upload(tmp_path, "a.txt", GOOD + GOOD)
+    out = uploads.save_upload(tmp_path, "a.txt", GOOD + GOOD, ReadLimits(max_article_bytes=100))
     assert out.kind == "rejected" and "too large" in out.message  # else skipped at indexing
 
 
@@ -250,10 +250,10 @@ def test_no_pickle_or_eval_anywhere_in_the_package():
 
 
 def test_model_folder_holds_no_pickled_weights(embedder):
-    from diploqa import config
+    from diploqa.config import Settings
 
     pickled = []
-    for path in config.cache_dir().rglob("*"):
+    for path in Settings.from_env().encoder.cache.rglob("*"):
         pickle_suffix = path.suffix in {".pt", ".pth", ".pkl", ".pickle", ".ckpt"}
         if path.is_file() and (pickle_suffix or path.name == "pytorch_model.bin"):
             pickled.append(path)

@@ -24,7 +24,7 @@ from diploqa import config
 from diploqa.build import build
 from diploqa.cli import main
 from diploqa.errors import DiploqaError, IndexMismatchError
-from diploqa.store import open_location
+from diploqa.store import open_location, parse_store
 
 QUESTIONS = ["Who did Kerry meet in Sochi?", "Was sagte Lawrow über Syrien?", GENEVA_QUESTION]
 
@@ -185,7 +185,7 @@ def test_unreachable_milvus_is_one_clear_line(tmp_path):
 def test_bad_store_address_is_a_usage_error(tmp_path):
     result = run_cli("search", "Lawrow", "--store", "mongodb://x")
     assert result.returncode == 1 and "the store must be 'faiss'" in result.stderr
-    assert repr(config.parse_store("milvus://h:1", token="s3cret")).count("s3cret") == 0
+    assert repr(parse_store("milvus://h:1", token="s3cret")).count("s3cret") == 0
 
 
 def test_collection_dropped_under_a_loaded_index_is_a_clear_error(tmp_path, seed_copy, embedder):

@@ -198,11 +198,11 @@ def test_settle_and_debounce_come_from_config(monkeypatch, tmp_path):
     assert FolderWatcher(tmp_path, print).settle == config.WATCH_SETTLE_SECONDS
     monkeypatch.setenv("DIPLOQA_WATCH_SETTLE", "2.5")
     monkeypatch.setenv("DIPLOQA_WATCH_DEBOUNCE_MS", "300")
-    watcher = FolderWatcher(tmp_path, print)
+    watcher = FolderWatcher(tmp_path, print, settings=config.Settings.from_env().watch)
     assert (watcher.settle, watcher.debounce_ms) == (2.5, 300)
     monkeypatch.setenv("DIPLOQA_WATCH_SETTLE", "soon")
     with pytest.raises(ValueError, match="DIPLOQA_WATCH_SETTLE='soon' is not a number"):
-        config.watch_settle_seconds()
+        config.Settings.from_env()
 
 
 # --------------------------------------------------------------------------------------------

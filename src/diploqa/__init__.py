@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 from .articles import Article
 from .chunking import Chunk
-from .config import RankingConfig
+from .config import ChunkingConfig, RankingConfig, Settings
 from .errors import (
     ArticlesError,
     DiploqaError,
@@ -53,6 +53,7 @@ __all__ = [
     "ArticlesError",
     "BuildReport",
     "Chunk",
+    "ChunkingConfig",
     "Copy",
     "DiploqaError",
     "Hit",
@@ -63,6 +64,7 @@ __all__ = [
     "Query",
     "QueryError",
     "RankingConfig",
+    "Settings",
     "build_index",
     "load_index",
 ]

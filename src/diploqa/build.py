@@ -16,10 +16,16 @@ from pathlib import Path
 
 import numpy as np
 
-from . import config, duplicates, lexical
+from . import duplicates, lexical
 from .articles import Article, SkippedFile, check_articles_dir, load_articles
-from .articles.csv_columns import CsvColumns, parse_csv_columns
+from .articles.csv_columns import (
+    CsvColumns,
+    columns_to_read_with,
+    from_csv_file,
+    parse_csv_columns,
+)
 from .chunking import PASSAGE, Chunk, chunk_articles, passages_for_embedding
+from .config import ChunkingConfig, RankingConfig, Settings, check_device
 from .encoders import Encoder, get_encoder
 from .encoders.base import ensure_finite
 from .errors import ArticlesError, DiploqaError, StoreUnavailableError
@@ -28,9 +34,10 @@ from .index import Index
 from .store import (
     GenerationContent,
     Location,
+    StoreAddress,
     StoredIndex,
     Stories,
-    open_location,
+    location_of,
     write_generation,
 )
 from .store.manifest import backends_after_build
@@ -75,7 +82,7 @@ class BuildReport:
 def _reusable(
     location: Location,
     encoder: Encoder,
-    chunking: config.ChunkingConfig,
+    chunking: ChunkingConfig,
     report: BuildReport,
     previous: StoredIndex | None = None,
 ) -> StoredIndex | None:
@@ -108,13 +115,14 @@ def build(
     index_dir: str | Path,
     model: str | None = None,
     rebuild: bool = False,
-    chunking: config.ChunkingConfig | None = None,
+    chunking: ChunkingConfig | None = None,
     progress: Progress | None = None,
-    store: str | config.StoreAddress | Location | None = None,
+    store: str | StoreAddress | Location | None = None,
     device: str | None = None,
     encoder: Encoder | None = None,
     csv_columns: str | CsvColumns | None = None,
     previous: StoredIndex | None = None,
+    settings: Settings | None = None,
 ) -> tuple[BuildReport, StoredIndex]:
     """Bring the index in ``index_dir`` (or in the Milvus ``store``, see
     :func:`~diploqa.store.open_location`) up to date with the articles in
@@ -125,7 +133,8 @@ def build(
     (``--csv-columns``, see :class:`~diploqa.articles.CsvColumns`); None: by their header.
     ``previous``: the generation the caller holds (a server: the one it serves); where it is
     still the live one, the update starts from it and its keyword index instead of reading
-    the index back.
+    the index back. ``settings``: what the rest comes from (the model, runtime, store, read
+    limits, vector index); default :meth:`Settings.from_env() <diploqa.config.Settings.from_env>`.
 
     Returns:
         What the build did, and the live generation, ready to search (as its location would
@@ -136,19 +145,19 @@ def build(
             ``csv_columns`` is not ``FIELD=COLUMN`` pairs with a text column.
         DiploqaError: the index folder cannot be written.
         StoreUnavailableError: the Milvus store cannot be reached or failed.
+        SettingsError: ``store``, ``device`` or a ``DIPLOQA_*`` variable has a value it
+            cannot take.
     """
     started = time.perf_counter()
+    settings = settings or Settings.from_env()
     articles_dir, index_dir = Path(articles_dir), Path(index_dir)
-    chunking = chunking or config.ChunkingConfig()
+    chunking = chunking or ChunkingConfig()
     csv_columns = parse_csv_columns(csv_columns)
-    location = open_location(index_dir, store)
+    location = location_of(settings, index_dir, store)
     check_articles_dir(articles_dir)  # a wrong folder fails before the index folder is made
-    try:
-        device = config.device(device)
-    except ValueError as err:
-        raise DiploqaError(str(err)) from None
+    device = check_device(device) if device else settings.encoder.device
     location.prepare()
-    encoder = encoder or get_encoder(model, device=device)
+    encoder = encoder or get_encoder(model, device=device, settings=settings.encoder)
     report = BuildReport()
 
     with location.lock():
@@ -158,10 +167,15 @@ def build(
             old = _reusable(location, encoder, chunking, report, previous)
         report.full_rebuild = old is None
         old_hashes = old.manifest.articles if old else {}
+        recorded = _recorded_csv_columns(location, old)
+        csv_columns = columns_to_read_with(csv_columns, recorded, str(location.path))
         # Files whose bytes did not change are not cleaned again: their articles come from
-        # the old index (with --rebuild, everything is read afresh).
+        # the old index (with --rebuild, everything is read afresh), except CSV files read
+        # with other columns than before.
         known = old.articles if old else None
-        articles, report.skipped = load_articles(articles_dir, known, csv_columns)
+        if known and str(csv_columns or "") != (recorded or ""):
+            known = {aid: a for aid, a in known.items() if not from_csv_file(aid)}
+        articles, report.skipped = load_articles(articles_dir, known, csv_columns, settings.limits)
         if not articles:
             names = ", ".join(f"{s.path} ({s.reason})" for s in report.skipped)
             raise ArticlesError(f"no readable article in {articles_dir}: {names}")
@@ -191,6 +205,8 @@ def build(
         stale_stories = old is not None and old.stories.kind != duplicates.SIGNATURE_KIND
         # an index folder from before the keyword files gets them (a faster start), once
         stale = stale_stories or (old is not None and old.lacks_keywords)
+        # the columns are recorded where they changed, even if no article did
+        stale = stale or (old is not None and str(csv_columns or "") != (recorded or ""))
         if not (report.changed or stale):
             report.chunks = len(old.chunks)
             report.passages = sum(c.kind == PASSAGE for c in old.chunks)
@@ -205,13 +221,24 @@ def build(
         old_manifest = old.manifest if old is not None else None
         backends = backends_after_build(old_manifest, encoder, kept_vectors=bool(kept))
         content = GenerationContent(
-            encoder, articles, chunks, vectors, chunking, stories, backends, keywords
-        )
+            encoder, articles, chunks, vectors, chunking, stories, backends, keywords,
+            csv_columns=str(csv_columns) if csv_columns else None,
+        )  # fmt: skip
         stored = write_generation(location, content)
         report.chunks = len(chunks)
         report.passages = sum(c.kind == PASSAGE for c in chunks)
     report.seconds = time.perf_counter() - started
     return report, stored
+
+
+def _recorded_csv_columns(location: Location, old: StoredIndex | None) -> str | None:
+    """The CSV columns the live index was built with (also when its vectors are not reused)."""
+    if old is not None:
+        return old.manifest.csv_columns
+    try:
+        return location.read_manifest().csv_columns if location.has_index() else None
+    except DiploqaError:  # an unreadable index is rebuilt; its settings are not trusted
+        return None
 
 
 def keyword_index(
@@ -310,12 +337,13 @@ def build_index(
     model: str | None = None,
     rebuild: bool = False,
     progress: Progress | None = None,
-    chunking: config.ChunkingConfig | None = None,
-    ranking: config.RankingConfig | None = None,
-    store: str | config.StoreAddress | Location | None = None,
+    chunking: ChunkingConfig | None = None,
+    ranking: RankingConfig | None = None,
+    store: str | StoreAddress | Location | None = None,
     device: str | None = None,
     csv_columns: str | CsvColumns | None = None,
     previous: StoredIndex | None = None,
+    settings: Settings | None = None,
 ) -> Index:
     """Build or incrementally update an index and return it, ready to search.
 
@@ -326,11 +354,15 @@ def build_index(
     ``csv_columns``: which columns of CSV files are which field (see
     :class:`~diploqa.articles.CsvColumns`). ``previous``: the generation the caller holds
     (``index.stored``); where it is still the live one, the update starts from it and its
-    keyword index instead of reading the index back.
+    keyword index instead of reading the index back. ``settings``: what the defaults and the
+    rest come from (default :meth:`Settings.from_env() <diploqa.config.Settings.from_env>`):
+    the folders ``DIPLOQA_ARTICLES`` and ``DIPLOQA_INDEX``, the model, runtime, store, read
+    limits, vector index and dictionary.
     """
-    index_dir = Path(index_dir or config.index_dir())
+    settings = settings or Settings.from_env()
+    index_dir = Path(index_dir or settings.paths.index)
     report, stored = build(
-        articles_dir or config.articles_dir(),
+        articles_dir or settings.paths.articles,
         index_dir,
         model,
         rebuild,
@@ -340,7 +372,10 @@ def build_index(
         device=device,
         csv_columns=csv_columns,
         previous=previous,
+        settings=settings,
     )
-    index = Index(stored, get_encoder(model), ranking)
+    index = Index(
+        stored, get_encoder(model, settings=settings.encoder), ranking, settings.dictionary
+    )
     index.build_report = report
     return index

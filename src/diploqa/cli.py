@@ -1,7 +1,8 @@
 """The ``diploqa`` command: ``index``, ``search``, ``serve``, ``users`` and ``tokens``.
 
-A thin shell over the Python API. Every error a user can cause ends as one line on stderr and
-exit status 1 (usage errors: 2), never a traceback.
+A thin shell over the Python API. The settings are resolved once (:meth:`Settings.from_env
+<diploqa.config.Settings.from_env>`, the flags over them) and passed down. Every error a user
+can cause ends as one line on stderr and exit status 1 (usage errors: 2), never a traceback.
 """
 
 from __future__ import annotations
@@ -19,10 +20,12 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from . import config
+from .config import Settings
 from .errors import DiploqaError
 
 if TYPE_CHECKING:
     from .articles import CsvColumns
+    from .preload import Preload
 
 #: Where an index lives, for every command that reads or writes one.
 STORE_HELP = (
@@ -170,7 +173,7 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _cmd_index(args: argparse.Namespace) -> int:
+def _cmd_index(args: argparse.Namespace, settings: Settings) -> int:
     from tqdm import tqdm
 
     from .build import build_index
@@ -186,14 +189,10 @@ def _cmd_index(args: argparse.Namespace) -> int:
 
         try:
             index = build_index(
-                args.articles,
-                args.index,
-                args.model,
-                rebuild,
-                progress,
-                store=args.store,
-                device=args.device,
+                rebuild=rebuild,
+                progress=progress,
                 csv_columns=args.csv_columns,
+                settings=settings,
             )
         finally:
             if bar is not None:
@@ -206,10 +205,12 @@ def _cmd_index(args: argparse.Namespace) -> int:
     if not args.watch:
         update(args.rebuild)
         return 0
-    return _watch_index(args, update)
+    return _watch_index(args, settings, update)
 
 
-def _watch_index(args: argparse.Namespace, update: Callable[[bool], None]) -> int:
+def _watch_index(
+    args: argparse.Namespace, settings: Settings, update: Callable[[bool], None]
+) -> int:
     """``diploqa index --watch``: build, then update on every settled change until Ctrl-C.
 
     A failed update is reported and watching goes on; Ctrl-C (also during an update, which
@@ -219,7 +220,7 @@ def _watch_index(args: argparse.Namespace, update: Callable[[bool], None]) -> in
     from .encoders import get_encoder
     from .watch import FolderWatcher, folder_snapshot
 
-    articles = args.articles or config.articles_dir()
+    articles = settings.paths.articles
     if not articles.is_dir():
         check_articles_dir(articles)  # the one-line error of a plain `diploqa index`
 
@@ -233,16 +234,19 @@ def _watch_index(args: argparse.Namespace, update: Callable[[bool], None]) -> in
         since = folder_snapshot(articles)  # before the build reads the folder
         update_reporting_errors(args.rebuild)
         # The first inference pays for compiling the model: before any file waits for it.
-        get_encoder(args.model).encode_passages(["Lawrow traf Blinken in Genf."])
+        get_encoder(settings=settings.encoder).encode_passages(["Lawrow traf Blinken in Genf."])
         print(f"watching {articles} for changes (Ctrl-C ends)", file=sys.stderr, flush=True)
-        FolderWatcher(articles, lambda _: update_reporting_errors(False)).run(since)
+        watcher = FolderWatcher(
+            articles, lambda _: update_reporting_errors(False), settings=settings.watch
+        )
+        watcher.run(since)
     except KeyboardInterrupt:
         print("stopped watching; the index is as the last finished update left it", file=sys.stderr)
         return 0
     return 0
 
 
-def _cmd_search(args: argparse.Namespace) -> int:
+def _cmd_search(args: argparse.Namespace, settings: Settings) -> int:
     from .index import load_index
     from .query import Query
 
@@ -251,7 +255,7 @@ def _cmd_search(args: argparse.Namespace) -> int:
         " ".join(args.question), args.k, outlet=args.outlet, since=args.since, until=args.until,
         source=args.source, per_article=args.per_article, sort=args.sort,
     )  # fmt: skip
-    hits = load_index(args.index, store=args.store).search(query)
+    hits = load_index(settings=settings).search(query)
     if args.json:
         print(json.dumps([asdict(h) for h in hits], ensure_ascii=False, indent=2))
         return 0
@@ -271,18 +275,18 @@ def _cmd_search(args: argparse.Namespace) -> int:
     return 0
 
 
-def _cmd_serve(args: argparse.Namespace) -> int:
-    from .preload import start_preload, wait_for_preload
+def _cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
+    from .preload import start_preload
 
     # The models load on threads while the server starts (docs/benchmarks.md, cold start).
-    start_preload(Path(args.index or config.index_dir()), args.store)
+    preload = start_preload(settings.paths.index, settings.store, settings)
     try:
-        return _serve(args)
+        return _serve(args, settings, preload)
     finally:
-        wait_for_preload(60)  # a thread inside OpenVINO at interpreter exit would crash it
+        preload.wait(60)  # a thread inside OpenVINO at interpreter exit would crash it
 
 
-def _serve(args: argparse.Namespace) -> int:
+def _serve(args: argparse.Namespace, settings: Settings, preload: Preload) -> int:
     from .app.messages import ui_missing
 
     # Gradio is imported only once the server answers (diploqa.app.server): check it is there.
@@ -292,17 +296,16 @@ def _serve(args: argparse.Namespace) -> int:
     from .app.server import serve
 
     stopped = serve(
-        index_dir=args.index,
-        articles_dir=args.articles,
         host=args.host,
         port=args.port,
         watch=args.watch,
-        users_file=args.users or config.users_file(),
+        users_file=settings.server.users_file,
         public=args.public,
-        store=args.store,
         csv_columns=args.csv_columns,
         notify=lambda line: print(line, file=sys.stderr, flush=True),
         on_update=lambda line: print(line, flush=True),
+        preload=preload,
+        settings=settings,
     )
     code = 0
     if stopped.problem is not None:
@@ -316,8 +319,8 @@ def _serve(args: argparse.Namespace) -> int:
     return code
 
 
-def _users_path(args: argparse.Namespace) -> Path:
-    path = args.users or config.users_file()
+def _users_path(settings: Settings) -> Path:
+    path = settings.server.users_file
     if path is None:
         raise DiploqaError("no users file: give --users FILE or set DIPLOQA_USERS")
     return path
@@ -336,11 +339,11 @@ def _read_password(from_stdin: bool) -> str:
     return first
 
 
-def _cmd_users(args: argparse.Namespace) -> int:
+def _cmd_users(args: argparse.Namespace, settings: Settings) -> int:
     from .auth import load_users, password_hasher, save_users
     from .auth.users import users_lock
 
-    path = _users_path(args)
+    path = _users_path(settings)
     users = load_users(path, missing_ok=args.action == "add")
     if args.action == "list":
         for account in users.accounts.values():
@@ -366,11 +369,11 @@ def _cmd_users(args: argparse.Namespace) -> int:
     return 0
 
 
-def _cmd_tokens(args: argparse.Namespace) -> int:
+def _cmd_tokens(args: argparse.Namespace, settings: Settings) -> int:
     from .auth import load_users, save_users
     from .auth.users import users_lock
 
-    path = _users_path(args)
+    path = _users_path(settings)
     if args.action == "list":
         for token in load_users(path).tokens.values():
             print(f"{token.id}\t{token.user}\t{token.role}\t{token.created}\t{token.label}")
@@ -407,7 +410,7 @@ def main(argv: list[str] | None = None) -> int:
         "tokens": _cmd_tokens,
     }
     try:
-        return commands[args.command](args)
+        return commands[args.command](args, _settings(args))
     except DiploqaError as err:
         print(f"error: {err}", file=sys.stderr)
         return 1
@@ -422,6 +425,18 @@ def main(argv: list[str] | None = None) -> int:
     except OSError as err:
         print(f"error: {err.strerror or err}: {err.filename or ''}".rstrip(": "), file=sys.stderr)
         return 1
+
+
+def _settings(args: argparse.Namespace) -> Settings:
+    """The settings of this command: the environment's, resolved once, with the flags the
+    command has over them.
+
+    Raises:
+        SettingsError: a variable or a flag has a value it cannot take.
+    """
+    flags = ("articles", "index", "store", "model", "device")
+    given = {name: getattr(args, name, None) for name in flags}
+    return Settings.from_env().overridden(**given, users_file=getattr(args, "users", None))
 
 
 if __name__ == "__main__":

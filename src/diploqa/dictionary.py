@@ -23,7 +23,7 @@ from collections import defaultdict
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 
-from . import config
+from .config import DictionarySettings
 from .files import replacing
 
 log = logging.getLogger(__name__)
@@ -170,14 +170,14 @@ def open_dictionary(source: Path | None, cache: Path) -> Dictionary | None:
         return None
 
 
-_opened: dict[tuple[Path | None, Path], Dictionary | None] = {}
+_opened: dict[DictionarySettings, Dictionary | None] = {}
 _opening = threading.Lock()
 
 
-def default_dictionary() -> Dictionary | None:
-    """The dictionary configured by ``DIPLOQA_DICTIONARY``, opened once per process."""
-    key = (config.dictionary_path(), config.cache_dir())
+def shared_dictionary(settings: DictionarySettings) -> Dictionary | None:
+    """The dictionary ``settings`` name (``DIPLOQA_DICTIONARY``, its table in the cache
+    folder), opened once per process for each file and cache folder."""
     with _opening:
-        if key not in _opened:
-            _opened[key] = open_dictionary(*key)
-        return _opened[key]
+        if settings not in _opened:
+            _opened[settings] = open_dictionary(settings.path, settings.cache)
+        return _opened[settings]

@@ -29,3 +29,8 @@ class ModelError(DiploqaError):
 class StoreUnavailableError(DiploqaError):
     """The vector engine (Milvus) cannot be reached, refused the credentials, or failed a call;
     the stored index is unchanged, and a retry works once the engine answers again."""
+
+
+class SettingsError(DiploqaError, ValueError):
+    """A setting (an environment variable, a flag or a function argument) has a value it
+    cannot take; the message names it and what it may be."""

@@ -19,10 +19,9 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from . import config
 from .articles import Article
 from .chunking import PASSAGE
-from .config import RankingConfig
+from .config import DictionarySettings, RankingConfig, Settings
 from .encoders import Encoder, get_encoder
 from .filters import ArticleColumns, SearchFilter
 from .highlight import highlights
@@ -30,7 +29,7 @@ from .hits import Copy, Hit, copy_of, make_hit, newest_first
 from .lexical import Bm25Index
 from .query import DEFAULT_K, Query
 from .ranking import Ranker
-from .store import Location, StoredIndex, open_location
+from .store import Location, StoreAddress, StoredIndex, location_of
 
 if TYPE_CHECKING:
     from .build import BuildReport
@@ -41,15 +40,21 @@ class Index:
 
     Create it with :func:`~diploqa.build.build_index` or :func:`load_index`;
     :meth:`with_ranking` gives the same index ranked another way (benchmarks compare variants
-    on one loaded index).
+    on one loaded index). ``dictionary``: the dictionary keyword ranking translates English
+    question words with, where the ranking asks for one (default: the system's).
     """
 
     def __init__(
-        self, stored: StoredIndex, encoder: Encoder, ranking: RankingConfig | None = None
+        self,
+        stored: StoredIndex,
+        encoder: Encoder,
+        ranking: RankingConfig | None = None,
+        dictionary: DictionarySettings | None = None,
     ) -> None:
         self.stored = stored
         self.encoder = encoder
         self.ranking = ranking or RankingConfig()
+        self.dictionary = dictionary or DictionarySettings()
         self.path = stored.path
         #: What the build that made this index did (set by ``build_index``), else None.
         self.build_report: BuildReport | None = None
@@ -93,7 +98,7 @@ class Index:
     def with_ranking(self, ranking: RankingConfig) -> Index:
         """This index ranked by ``ranking``; vectors, metadata and, where the keyword
         settings are the same, the keyword index are shared, not copied."""
-        other = Index(self.stored, self.encoder, ranking)
+        other = Index(self.stored, self.encoder, ranking, self.dictionary)
         keywords = ("dictionary", "translated_word_weight", "shared_titles")
         if all(getattr(ranking, f) == getattr(self.ranking, f) for f in keywords):
             other._lexical = self._lexical
@@ -111,7 +116,7 @@ class Index:
         if self._lexical is None:
             with self._lexical_lock:
                 if self._lexical is None:
-                    dictionary = "configured" if self.ranking.dictionary else None
+                    dictionary = self.dictionary if self.ranking.dictionary else None
                     weight = self.ranking.translated_word_weight
                     if not self.ranking.shared_titles:  # a benchmark's variant: not kept
                         base = Bm25Index.build(self.stored.passages(), None)
@@ -190,8 +195,9 @@ def load_index(
     index_dir: str | Path | None = None,
     model: str | None = None,
     ranking: RankingConfig | None = None,
-    store: str | config.StoreAddress | Location | None = None,
+    store: str | StoreAddress | Location | None = None,
     previous: StoredIndex | None = None,
+    settings: Settings | None = None,
 ) -> Index:
     """Load a built index (and its model, once per process).
 
@@ -205,13 +211,18 @@ def load_index(
         previous: the generation the caller served until now (a server reloading): its
             keyword index is taken where it is this generation, else the new one's is made
             from it should its saved files be missing or damaged (only what changed is split).
+        settings: the settings the defaults come from (and the runtime, vector index and
+            dictionary settings); default :meth:`Settings.from_env() <Settings.from_env>`.
 
     Raises:
         IndexCorruptError: files missing or damaged (rebuild with ``diploqa index --rebuild``).
         IndexMismatchError: the index was built with another model or format.
         StoreUnavailableError: the Milvus store cannot be reached.
+        SettingsError: a setting (``store``, a ``DIPLOQA_*`` variable) has a value it
+            cannot take.
     """
-    location = open_location(index_dir, store)
+    settings = settings or Settings.from_env()
+    location = location_of(settings, index_dir, store)
     manifest = location.read_manifest()  # read once; names the model to load
     # The vectors and metadata are read while the model loads (a server's start waits for the
     # slower of the two, not their sum); a model that cannot search the index is reported
@@ -219,7 +230,9 @@ def load_index(
     with ThreadPoolExecutor(1, thread_name_prefix="diploqa-load") as pool:
         reading = pool.submit(location.load, manifest)
         try:
-            encoder = get_encoder(model) if model else get_encoder(manifest.model, exact=True)
+            # the model asked for, else exactly the one the manifest names
+            exact = not model
+            encoder = get_encoder(model or manifest.model, exact, settings=settings.encoder)
             manifest.check_compatible(encoder, location.path)
         except BaseException:
             reading.cancel()
@@ -227,4 +240,4 @@ def load_index(
         stored = reading.result()
     if previous is not None:
         stored.inherit_keywords(previous)
-    return Index(stored, encoder, ranking)
+    return Index(stored, encoder, ranking, settings.dictionary)

@@ -35,8 +35,8 @@ from pathlib import Path, PurePath
 
 from watchfiles import Change, watch
 
-from . import config
 from .articles import ARTICLE_SUFFIXES, article_files
+from .config import WatchSettings
 
 log = logging.getLogger(__name__)
 
@@ -124,9 +124,12 @@ class FolderWatcher:
         root: The articles folder (must exist when :meth:`run` starts).
         on_change: Called in the thread that runs :meth:`run`, with what changed since the
             previous call; never twice at once.
+        settings: How long the folder must settle and events are grouped
+            (``DIPLOQA_WATCH_SETTLE``, ``DIPLOQA_WATCH_DEBOUNCE_MS``; default
+            :class:`~diploqa.config.WatchSettings`).
         settle: Seconds the article files must stay unchanged before ``on_change`` is called
-            (``config.watch_settle_seconds()``).
-        debounce_ms: Longest time events are grouped (``config.watch_debounce_ms()``).
+            (default the settings').
+        debounce_ms: Longest time events are grouped (default the settings').
         stop_event: Set it (from any thread) to end :meth:`run` within about 50 ms, or
             after the running callback returns; :meth:`stop` does the same.
     """
@@ -136,14 +139,16 @@ class FolderWatcher:
         root: str | Path,
         on_change: Callable[[FolderChanges], object],
         *,
+        settings: WatchSettings | None = None,
         settle: float | None = None,
         debounce_ms: int | None = None,
         stop_event: threading.Event | None = None,
     ) -> None:
         self.root = Path(root).absolute()
         self.on_change = on_change
-        self.settle = config.watch_settle_seconds() if settle is None else settle
-        self.debounce_ms = config.watch_debounce_ms() if debounce_ms is None else debounce_ms
+        settings = settings or WatchSettings()
+        self.settle = settings.settle_seconds if settle is None else settle
+        self.debounce_ms = settings.debounce_ms if debounce_ms is None else debounce_ms
         self.stop_event = stop_event or threading.Event()
         self.calls = 0
 

@@ -8,6 +8,7 @@ from fastapi.testclient import TestClient
 
 from diploqa.app.api import json_routes
 from diploqa.app.live import IndexHolder
+from diploqa.config import Settings
 
 
 @pytest.fixture(scope="module")
@@ -99,7 +100,7 @@ def test_source_and_per_article(client):
 def test_the_default_per_article_limit_is_the_servers(app_holder, monkeypatch):
     monkeypatch.setenv("DIPLOQA_PASSAGES_PER_ARTICLE", "0")
     server = FastAPI()
-    server.router.routes.extend(json_routes(app_holder))
+    server.router.routes.extend(json_routes(app_holder, Settings.from_env().server))
     hits = TestClient(server).get("/api/search", params={"q": "Was sagte Kerry?", "k": 8})
     sources = [h["source"] for h in hits.json()["hits"]]
     assert len(set(sources)) < len(sources) == 8

@@ -192,3 +192,32 @@ def test_a_missing_ui_extra_met_while_building_the_page_is_named():
         "the web UI needs the optional 'ui' extra (Gradio), which is not installed "
         "(missing module: gradio): pip install 'diploqa[ui]'"
     )
+
+
+def test_the_page_is_built_once_the_preloaded_models_are_in(monkeypatch, tmp_path):
+    """``serve`` waits on the loads the CLI started (the preload it was handed) before it
+    imports Gradio for the page, so the import does not take the cores the models need."""
+    from starlette.applications import Starlette
+
+    from diploqa.app.live import IndexHolder
+    from diploqa.app.updater import Updater
+    from diploqa.preload import Preload
+
+    release = threading.Event()
+    loading = threading.Thread(target=release.wait, args=(30,), daemon=True)
+    loading.start()
+    seen: list[bool] = []
+
+    def page(updater, access):
+        return lambda: seen.append(loading.is_alive()) or Starlette()
+
+    monkeypatch.setattr(server, "_page_builder", page)
+    updater = Updater(IndexHolder(tmp_path / "index"), tmp_path / "articles")
+    serving = server._Serving(updater, None, preload=Preload((loading,)))
+    building = threading.Thread(target=serving.staged._build, daemon=True)
+    building.start()
+    building.join(0.3)
+    assert building.is_alive() and seen == []  # still waiting for the models
+    release.set()
+    building.join(30)
+    assert seen == [False]  # built after the load ended

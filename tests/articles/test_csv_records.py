@@ -25,14 +25,15 @@ from diploqa.articles import (
     reader_for,
 )
 from diploqa.articles import csv_records as csv_module
+from diploqa.config import ReadLimits
 from diploqa.errors import ArticlesError
 
 HEADERLESS = Path(__file__).parent / "headerless"
 TEXT = "Lawrow traf Kerry in Genf. Sie sprachen lange über eine Waffenruhe in Syrien."
 
 
-def read(columns: CsvColumns | None, data: bytes) -> list[Article | SkippedFile]:
-    return list(CsvReader(columns).read_stream(io.BytesIO(data), "f.csv"))
+def read(columns: CsvColumns | None, data: bytes, limits=None) -> list[Article | SkippedFile]:
+    return list(CsvReader(columns).read_stream(io.BytesIO(data), "f.csv", limits=limits))
 
 
 def texts(items: list) -> list[str]:
@@ -214,15 +215,14 @@ def test_quote_and_separator_detection() -> None:
 
 
 # --- hostile input -------------------------------------------------------------------------
-def test_a_single_quoted_row_over_the_limit_is_read_past(monkeypatch) -> None:
-    monkeypatch.setenv("DIPLOQA_MAX_ARTICLE_BYTES", "2000")
+def test_a_single_quoted_row_over_the_limit_is_read_past() -> None:
     big = "Ein sehr langer Satz über Diplomatie, mit Komma; und Semikolon. " * 20
     data = (
         f"Politik;'{TEXT} Eins.'\n"
         f"Politik;'{big}\n{big}\n\n{big}\n{big}'\n"  # over the limit after two of five lines
         f"Politik;{TEXT} Drei.\n"
     ).encode()
-    items = read(CsvColumns(text=2), data)
+    items = read(CsvColumns(text=2), data, ReadLimits(max_article_bytes=2000))
     assert [type(i) for i in items] == [Article, SkippedFile, Article]
     assert items[1].path == "f.csv#2" and items[1].reason.startswith("line 2: too large (")
     assert items[2].text == f"{TEXT} Drei."

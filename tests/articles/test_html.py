@@ -16,6 +16,7 @@ import pytest
 from diploqa.articles import HtmlReader, SkippedFile, load_articles, read_article
 from diploqa.articles import html as html_module
 from diploqa.articles.html import decode_html, extract_page
+from diploqa.config import ReadLimits
 from diploqa.errors import ArticlesError
 
 PAGES = Path(__file__).parent / "pages"
@@ -161,13 +162,12 @@ def test_hostile_markup_is_refused_or_read_never_crashes() -> None:
             assert str(err).startswith("x.html: ")
 
 
-def test_big_page_is_skipped_without_being_read(tmp_path: Path, monkeypatch) -> None:
-    monkeypatch.setenv("DIPLOQA_MAX_ARTICLE_BYTES", "1000")
+def test_big_page_is_skipped_without_being_read(tmp_path: Path) -> None:
+    limits = ReadLimits(max_article_bytes=1000)
     (tmp_path / "big.html").write_bytes(_page(ARTICLE_BODY * 10))
-    assert load_articles(tmp_path)[1] == [
-        SkippedFile("big.html", load_articles(tmp_path)[1][0].reason)
-    ]
-    assert load_articles(tmp_path)[1][0].reason.startswith("too large")
+    skipped = load_articles(tmp_path, limits=limits)[1]
+    assert skipped == [SkippedFile("big.html", skipped[0].reason)]
+    assert skipped[0].reason.startswith("too large")
 
 
 def test_unchanged_page_is_not_extracted_again(

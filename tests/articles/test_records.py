@@ -28,6 +28,7 @@ from diploqa.articles import (
 )
 from diploqa.articles import records as records_module
 from diploqa.articles.article import content_hash
+from diploqa.config import ReadLimits
 from diploqa.errors import ArticlesError
 
 RECORDS = Path(__file__).parent / "records"
@@ -38,8 +39,10 @@ def jsonl(*records: object) -> bytes:
     return "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in records).encode()
 
 
-def read(reader, data: bytes, file_id: str = "f", known=None) -> list[Article | SkippedFile]:
-    return list(reader.read_stream(io.BytesIO(data), file_id, known))
+def read(
+    reader, data: bytes, file_id: str = "f", known=None, limits=None
+) -> list[Article | SkippedFile]:
+    return list(reader.read_stream(io.BytesIO(data), file_id, known, limits))
 
 
 def articles_of(items: list) -> list[Article]:
@@ -290,23 +293,22 @@ def test_json_shapes() -> None:
     assert items[1].reason == "record 2: not a JSON object"
 
 
-def test_json_over_its_limit_asks_for_json_lines(tmp_path: Path, monkeypatch) -> None:
-    monkeypatch.setenv("DIPLOQA_MAX_JSON_BYTES", "1000")
+def test_json_over_its_limit_asks_for_json_lines(tmp_path: Path) -> None:
+    limits = ReadLimits(max_json_bytes=1000)
     records = [{"id": i, "text": f"{TEXT} {i}"} for i in range(20)]
     (tmp_path / "big.json").write_text(json.dumps(records), encoding="utf-8")
     (tmp_path / "big.jsonl").write_bytes(jsonl(*records))
-    articles, skipped = load_articles(tmp_path)
+    articles, skipped = load_articles(tmp_path, limits=limits)
     assert len(articles) == 20 and all(a.id.startswith("big.jsonl#") for a in articles)
     assert [s.path for s in skipped] == ["big.json"]
     assert "too large for a JSON file" in skipped[0].reason
     assert "convert it to JSON Lines" in skipped[0].reason
     with pytest.raises(ArticlesError, match="too large for a JSON file"):  # not from a file too
-        read(JsonReader(), (tmp_path / "big.json").read_bytes())
+        read(JsonReader(), (tmp_path / "big.json").read_bytes(), limits=limits)
 
 
 # --- size limit ----------------------------------------------------------------------------
-def test_a_record_over_the_limit_is_skipped_the_rest_read(tmp_path: Path, monkeypatch) -> None:
-    monkeypatch.setenv("DIPLOQA_MAX_ARTICLE_BYTES", "2000")
+def test_a_record_over_the_limit_is_skipped_the_rest_read(tmp_path: Path) -> None:
     big = "Ein sehr langer Satz über Diplomatie. " * 200  # ~7.6 kB
     (tmp_path / "f.jsonl").write_bytes(
         jsonl(
@@ -320,7 +322,7 @@ def test_a_record_over_the_limit_is_skipped_the_rest_read(tmp_path: Path, monkey
         json.dumps([{"id": "a", "text": TEXT + " J."}, {"id": "big", "text": big}]),
         encoding="utf-8",
     )
-    articles, skipped = load_articles(tmp_path)
+    articles, skipped = load_articles(tmp_path, limits=ReadLimits(max_article_bytes=2000))
     assert [a.id for a in articles] == ["f.csv#a", "f.csv#c", "f.json#a", "f.jsonl#a", "f.jsonl#c"]
     assert [(s.path, s.reason.split(":")[0]) for s in skipped] == [
         ("f.csv#2", "line 3"),  # read past, not parsed: its id is not known
@@ -331,12 +333,11 @@ def test_a_record_over_the_limit_is_skipped_the_rest_read(tmp_path: Path, monkey
 
 
 def test_a_file_of_records_may_be_larger_than_the_article_limit(
-    tmp_path: Path, monkeypatch
+    tmp_path: Path,
 ) -> None:
-    monkeypatch.setenv("DIPLOQA_MAX_ARTICLE_BYTES", "500")
     (tmp_path / "f.jsonl").write_bytes(jsonl(*({"text": f"{TEXT} {i}"} for i in range(30))))
     assert (tmp_path / "f.jsonl").stat().st_size > 500
-    articles, skipped = load_articles(tmp_path)
+    articles, skipped = load_articles(tmp_path, limits=ReadLimits(max_article_bytes=500))
     assert len(articles) == 30 and skipped == []
 
 
@@ -421,7 +422,6 @@ def _cheap_article(article_id: str, raw_text: str, **fields) -> Article:
 def test_a_big_file_is_streamed_not_held(tmp_path: Path, monkeypatch, kind: str) -> None:
     """A 50 MB file (one 20 MB record, 3,500 of 8 kB) is read with a peak that follows the
     record limit (here 500 kB), not the file: neither the file nor the big record is held."""
-    monkeypatch.setenv("DIPLOQA_MAX_ARTICLE_BYTES", str(500_000))
     monkeypatch.setattr(records_module, "make_article", _cheap_article)
     path = tmp_path / f"big.{kind}"
     n, text = 3_500, TEXT * 100
@@ -440,7 +440,7 @@ def test_a_big_file_is_streamed_not_held(tmp_path: Path, monkeypatch, kind: str)
     count = skipped = 0
     tracemalloc.start()
     try:
-        for item in read_file(path, tmp_path):
+        for item in read_file(path, tmp_path, limits=ReadLimits(max_article_bytes=500_000)):
             if isinstance(item, Article):
                 count += 1
             else:

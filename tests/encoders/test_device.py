@@ -14,6 +14,7 @@ import diploqa
 from diploqa import config
 from diploqa.build import build
 from diploqa.cli import main
+from diploqa.config import Settings
 from diploqa.errors import DiploqaError
 
 
@@ -25,11 +26,13 @@ def _cuda() -> bool:
 
 def test_device_setting_is_checked(monkeypatch):
     monkeypatch.delenv("DIPLOQA_DEVICE", raising=False)
-    assert config.device() == "cpu"
+    assert Settings.from_env().encoder.device == "cpu"
     monkeypatch.setenv("DIPLOQA_DEVICE", "CUDA")
-    assert config.device() == "cuda" and config.device("cpu") == "cpu"
+    settings = Settings.from_env()
+    assert settings.encoder.device == "cuda"
+    assert settings.overridden(device="cpu").encoder.device == "cpu"
     with pytest.raises(ValueError, match="the device must be one of cpu, cuda"):
-        config.device("tpu")
+        settings.overridden(device="tpu")
 
 
 def test_cuda_without_a_gpu_is_one_clear_line(tmp_path, capsys):

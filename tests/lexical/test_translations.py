@@ -10,8 +10,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from diploqa import config
-from diploqa.config import RankingConfig
+from diploqa.config import RankingConfig, Settings
 from diploqa.dictionary import Dictionary, build_table, open_dictionary, parse_ding
 from diploqa.lexical import Bm25Index
 
@@ -147,7 +146,7 @@ def test_lookups_from_many_threads_agree(sample_dictionary):
 def _configured_index(monkeypatch, dictionary: str, cache: Path) -> Bm25Index:
     monkeypatch.setenv("DIPLOQA_DICTIONARY", dictionary)
     monkeypatch.setenv("DIPLOQA_CACHE", str(cache))
-    return Bm25Index.build(TRANSLATED)
+    return Bm25Index.build(TRANSLATED, Settings.from_env().dictionary)
 
 
 def test_configured_dictionary_is_used(monkeypatch, ding, tmp_path):
@@ -193,7 +192,7 @@ def test_damaged_table_means_no_translation(ding, tmp_path, caplog):
     assert "not usable" in caplog.text
 
 
-SYSTEM_DICTIONARY = config.dictionary_path()  # /usr/share/trans/de-en unless configured
+SYSTEM_DICTIONARY = Settings.from_env().dictionary.path  # /usr/share/trans/de-en unless set
 
 
 @pytest.mark.skipif(

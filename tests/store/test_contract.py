@@ -19,12 +19,11 @@ import pytest
 from conftest import NEW_ARTICLE, copy_seeds
 from deterministic_encoder import DeterministicEncoder, unit_vectors
 
-from diploqa import config
 from diploqa.build import build
 from diploqa.errors import DiploqaError, IndexCorruptError
 from diploqa.files import sha256_file
 from diploqa.lexical import Bm25Index, shared_titles
-from diploqa.store import Location, VectorStore, open_location
+from diploqa.store import Location, VectorStore, open_location, parse_store
 from diploqa.store.faiss import FaissStore
 
 DIM = 24
@@ -78,7 +77,7 @@ def _lite_connection(tmp_path_factory):
     from diploqa.store.milvus import MilvusConnection
 
     path = tmp_path_factory.mktemp("milvus") / "contract.db"
-    _lite[:] = [MilvusConnection(config.parse_store(f"milvus-lite:{path}"))]
+    _lite[:] = [MilvusConnection(parse_store(f"milvus-lite:{path}"))]
     yield
     _lite.pop().close()
 

@@ -124,7 +124,7 @@ def test_for_build_records_what_both_stores_commit(tmp_path):
 
 
 def test_gpu_and_cpu_runtimes_of_the_default_model_share_an_index_other_runtimes_do_not():
-    """The pairing measured in docs/benchmarks.md (issue #13), defined once in the config."""
+    """The pairing measured in docs/benchmarks.md (issue #13), defined once in the manifest."""
     chunking = config.ChunkingConfig()
     gpu_built = _manifest(backend="torch-cuda-bf16", backends=["torch-cuda-bf16"])
     cpu_built = _manifest(backend="openvino-int8")

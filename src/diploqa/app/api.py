@@ -15,7 +15,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
-from .. import config
+from ..config import ServerSettings
 from ..errors import DiploqaError, QueryError, StoreUnavailableError
 from ..query import Query
 from .handlers import MAX_K, NoIndexError, search_records
@@ -24,10 +24,11 @@ from .live import IndexHolder
 log = logging.getLogger(__name__)
 
 
-def json_routes(holder: IndexHolder) -> list[Route]:
-    """The routes, answering from ``holder``'s live index; add them to a Starlette or FastAPI
-    app (``app.router.routes.extend(...)``). Plain Starlette, so that a starting server
-    answers before FastAPI (half a second to import) is needed for the page.
+def json_routes(holder: IndexHolder, server: ServerSettings | None = None) -> list[Route]:
+    """The routes, answering from ``holder``'s live index with the ``server`` settings (default
+    the holder's); add them to a Starlette or FastAPI app (``app.router.routes.extend(...)``).
+    Plain Starlette, so that a starting server answers before FastAPI (half a second to import)
+    is needed for the page.
 
     Parameters (:meth:`Query.from_params <diploqa.query.Query.from_params>`): ``q`` the
     question, German or English; ``k`` how many passages (1–20); ``outlet`` only these outlets
@@ -36,7 +37,7 @@ def json_routes(holder: IndexHolder) -> list[Route]:
     many passages of one article (absent: the server's default,
     ``DIPLOQA_PASSAGES_PER_ARTICLE``; 0: no limit); ``sort`` relevance or date.
     """
-    per_article = config.passages_per_article()
+    per_article = (server or holder.settings.server).passages_per_article
 
     def api_search(request: Request) -> JSONResponse:  # run in the thread pool (not async)
         try:

@@ -146,7 +146,8 @@ def upload_articles(
     updater: Updater, paths: Iterable[str | Path] | None, progress: Progress | None = None
 ) -> str:
     """Store uploaded files, update the index if any was stored, and report both."""
-    outcomes = [save_uploaded_path(updater.articles_dir, p) for p in paths or []]
+    limits = updater.settings.limits
+    outcomes = [save_uploaded_path(updater.articles_dir, p, limits) for p in paths or []]
     if not any(o.saved_as for o in outcomes):
         return render_upload_report(outcomes, None)
     return _run_update(updater, outcomes, rebuild=False, progress=progress)

@@ -20,10 +20,11 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+from ..config import Settings
 from ..encoders import get_encoder
 from ..errors import DiploqaError
 from ..index import Index, load_index
-from ..store import open_location
+from ..store import StoreAddress, location_of
 from . import messages
 
 log = logging.getLogger(__name__)
@@ -50,13 +51,24 @@ class IndexHolder:
     before the reference is swapped, so a search sees either the old or the new index, never
     a half-built one. Replacements are serialised by :meth:`replacing` (and across processes
     by the store's build lock).
+
+    ``settings``: what every index it loads or builds is made with, and what the server around
+    it takes (:attr:`settings`); default :meth:`Settings.from_env()
+    <diploqa.config.Settings.from_env>`. ``store``: as ``--store`` (default the settings').
     """
 
-    def __init__(self, index_dir: str | Path, store: str | None = None) -> None:
+    def __init__(
+        self,
+        index_dir: str | Path,
+        store: str | StoreAddress | None = None,
+        settings: Settings | None = None,
+    ) -> None:
         self.index_dir = Path(index_dir)
+        #: The settings, resolved once: the server's parts read what they need from here.
+        self.settings = (settings or Settings.from_env()).overridden(index=index_dir, store=store)
         #: Where the index lives: the folder, or a Milvus store (``--store``); every index this
         #: holder loads or builds shares it (and its Milvus client).
-        self.location = open_location(self.index_dir, store)
+        self.location = location_of(self.settings)
         self.store = store
         self._index: Index | None = None
         self._problem: str | None = messages.NO_INDEX_TEXT
@@ -163,6 +175,7 @@ class IndexHolder:
                     self.index_dir,
                     store=self.location,
                     previous=current.stored if current is not None else None,
+                    settings=self.settings,
                 )
             except DiploqaError as err:
                 log.warning("the index on disk changed but cannot be loaded: %s", err)
@@ -189,15 +202,15 @@ class IndexHolder:
         if signature is None:
             self._problem = messages.NO_INDEX_TEXT
             if model:
-                get_encoder()
+                get_encoder(settings=self.settings.encoder)
             return
         try:
-            index = load_index(self.index_dir, store=self.location)
+            index = load_index(self.index_dir, store=self.location, settings=self.settings)
         except DiploqaError as err:
             self._problem = messages.unreadable_index(err)
             self._signature = signature
             log.warning("cannot load the index: %s", err)
             if model:
-                get_encoder()
+                get_encoder(settings=self.settings.encoder)
             return
         self._adopt(index, signature)

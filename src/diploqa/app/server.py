@@ -32,11 +32,11 @@ import uvicorn
 from starlette.applications import Starlette
 from starlette.responses import HTMLResponse, JSONResponse
 
-from .. import config
 from ..articles.csv_columns import CsvColumns, parse_csv_columns
 from ..auth.middleware import Access, AccessGate
+from ..config import FREE_LOGIN_FAILURES, LOGIN_BACKOFF_SECONDS, Settings
 from ..errors import DiploqaError
-from ..preload import wait_for_preload
+from ..preload import Preload
 from . import messages
 from .api import json_routes
 from .live import IndexHolder
@@ -246,7 +246,6 @@ def _page_builder(updater: Updater, access: Access | None) -> Callable[[], Starl
 
     def build() -> Starlette:
         started = time.perf_counter()
-        wait_for_preload()  # the models first: they decide when the first answer comes
         ui = importlib.import_module(".ui", __package__)
         signed = access is not None and access.users is not None
         demo = ui.create_app(updater, editing=access is None, sign_out=signed)
@@ -266,11 +265,19 @@ class _Serving:
         updater: Updater,
         access: Access | None,
         on_ready: Callable[[], None] | None = None,
+        preload: Preload | None = None,
     ) -> None:
         early = Starlette(routes=json_routes(updater.holder))  # FastAPI comes with Gradio
         self.failure: BaseException | None = None
         self._server: _Server | None = None
-        self.staged = StagedApp(early, _page_builder(updater, access), self._failed, on_ready)
+        page = _page_builder(updater, access)
+        preload = preload or Preload()
+
+        def build() -> Starlette:
+            preload.wait()  # the models first: they decide when the first answer comes
+            return page()
+
+        self.staged = StagedApp(early, build, self._failed, on_ready)
         self.app = self.staged if access is None else AccessGate(self.staged, access=access)
 
     def bind_server(self, server: _Server) -> None:
@@ -297,6 +304,8 @@ def serve(
     csv_columns: str | CsvColumns | None = None,
     notify: Callable[[str], object] | None = None,
     on_update: Callable[[str], object] | None = None,
+    preload: Preload | None = None,
+    settings: Settings | None = None,
 ) -> Stopped:
     """Start the web UI and block until it is stopped; returns how it ended.
 
@@ -321,20 +330,28 @@ def serve(
     watches, how exposed it is) and ``on_update`` (what each index update did); by default
     to the log.
 
+    ``preload``: the model loads :func:`~diploqa.preload.start_preload` began; the page is
+    built once they are done. ``settings``: what the folders, the store and everything the
+    server, its builds and its watcher take default to (default :meth:`Settings.from_env()
+    <diploqa.config.Settings.from_env>`).
+
     Raises:
         ServeError: the access settings refuse this address, or it cannot be bound.
+        SettingsError: ``store`` or a ``DIPLOQA_*`` variable has a value it cannot take.
     """
     notify = notify or log.info
     on_update = on_update or log.info
-    index_dir = Path(index_dir) if index_dir else config.index_dir()
-    articles_dir = Path(articles_dir) if articles_dir else config.articles_dir()
-    access = _access(host, users_file, public, notify)
+    settings = (settings or Settings.from_env()).overridden(
+        index=index_dir, articles=articles_dir, store=store
+    )
+    index_dir, articles_dir = settings.paths.index, settings.paths.articles
+    access = _access(host, users_file, public, notify, settings.server.session_minutes)
     csv_columns = parse_csv_columns(csv_columns)
     try:
         sock = _bind(host, port)
     except OSError as err:
         raise ServeError(f"cannot serve on {host}:{port}: {err.strerror or err}") from None
-    holder = IndexHolder(index_dir, store=store)
+    holder = IndexHolder(index_dir, settings=settings)
     # a background build loads the model itself, and compares the articles with the index
     holder.load(model=False)
     updater = Updater(holder, articles_dir, csv_columns=csv_columns)
@@ -352,7 +369,7 @@ def serve(
                 if watch:
                     notify(f"watching {articles_dir} for changes")
 
-            serving = _Serving(updater, access, start_background)
+            serving = _Serving(updater, access, start_background, preload)
             notify(f"diploqa: serving on http://{_url_host(host)}:{port}/")
             _run(serving, sock)
             failure = serving.failure
@@ -365,18 +382,23 @@ def serve(
 
 
 def _access(
-    host: str, users_file: str | Path | None, public: bool, notify: Callable[[str], object]
+    host: str,
+    users_file: str | Path | None,
+    public: bool,
+    notify: Callable[[str], object],
+    session_minutes: int,
 ) -> Access | None:
-    """Who may do what: accounts from ``users_file``, everyone a reader (``public``), or
-    no checks at all (None), which is allowed on loopback only."""
+    """Who may do what: accounts from ``users_file`` (a sign-in lasting ``session_minutes``),
+    everyone a reader (``public``), or no checks at all (None), which is allowed on loopback
+    only."""
     exposed = host not in LOCAL_HOSTS
     if users_file is not None and public:
         raise ServeError("--public and --users exclude each other: choose one")
     if users_file is not None:
         path = Path(users_file)
         access = Access.from_file(
-            path, config.session_minutes() * 60, free=config.FREE_LOGIN_FAILURES,
-            base=config.LOGIN_BACKOFF_SECONDS[0], cap=config.LOGIN_BACKOFF_SECONDS[1],
+            path, session_minutes * 60, free=FREE_LOGIN_FAILURES,
+            base=LOGIN_BACKOFF_SECONDS[0], cap=LOGIN_BACKOFF_SECONDS[1],
         )  # fmt: skip
         if not access.users.current().accounts:
             raise ServeError(

@@ -11,7 +11,6 @@ import importlib.util
 
 from fastapi import FastAPI
 
-from .. import config
 from ..auth.middleware import EDITOR_PATH
 from .api import json_routes
 from .events import SEARCH_CONCURRENCY, Events, status_html, welcome_html
@@ -27,9 +26,10 @@ def create_app(updater: Updater, editing: bool = True, sign_out: bool = False) -
 
     ``editing`` False: a search-only app for readers and ``--public``. It has no upload,
     update or rebuild component and no event for them, so there is nothing to call by hand
-    either. ``sign_out``: show a sign-out link (a server with accounts)."""
+    either. ``sign_out``: show a sign-out link (a server with accounts). The server settings
+    (the passages shown per article) are the updater's."""
     holder = updater.holder
-    per_article = config.passages_per_article()
+    per_article = updater.settings.server.passages_per_article
     initial = Initial(
         status=status_html(updater),
         results=welcome_html(updater),

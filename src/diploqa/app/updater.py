@@ -16,6 +16,7 @@ from pathlib import Path
 
 from ..articles import CsvColumns
 from ..build import BuildReport, Progress, build_index
+from ..config import Settings
 from ..errors import DiploqaError
 from ..index import Index
 from . import messages
@@ -31,16 +32,20 @@ class UpdateCancelled(DiploqaError):
 
 class Updater:
     """Brings ``holder``'s index up to date with ``articles_dir``, on request or from a
-    background thread; remembers what the articles folder holds that the index does not."""
+    background thread; remembers what the articles folder holds that the index does not.
+    ``settings``: what it builds, reads and watches with (default the holder's)."""
 
     def __init__(
         self,
         holder: IndexHolder,
         articles_dir: str | Path,
         csv_columns: CsvColumns | None = None,
+        settings: Settings | None = None,
     ) -> None:
         self.holder = holder
         self.articles_dir = Path(articles_dir)
+        #: What every update builds with, and what uploads and the watcher take.
+        self.settings = (settings or holder.settings).overridden(articles=articles_dir)
         #: Which columns of the CSV files are which field (``--csv-columns``), for every build.
         self.csv_columns = csv_columns
         self._pending: str | None = None
@@ -79,11 +84,12 @@ class Updater:
         index = self.holder.index
         if index is None:
             return
-        found = compare(self.articles_dir, index, self.csv_columns)
+        found = compare(self.articles_dir, index, self.csv_columns, self.settings.limits)
         self._pending, self._stale, self._compared = found.text, found.stale, index
 
     def _note_pending(self, index: Index) -> None:
-        self._pending = compare(self.articles_dir, index, self.csv_columns).text
+        found = compare(self.articles_dir, index, self.csv_columns, self.settings.limits)
+        self._pending = found.text
 
     def update(self, rebuild: bool = False, progress: Progress | None = None) -> BuildReport:
         """Bring the index up to date with the articles folder and swap it in.
@@ -113,6 +119,7 @@ class Updater:
                     store=holder.location,
                     csv_columns=self.csv_columns,
                     previous=served.stored if served is not None else None,
+                    settings=self.settings,
                 )
             except BaseException as err:
                 reason = str(err) if isinstance(err, DiploqaError) else None
@@ -178,7 +185,10 @@ class Updater:
             from ..watch import FolderWatcher
 
             watcher = FolderWatcher(
-                self.articles_dir, lambda _: self.try_update(on_report), stop_event=stop
+                self.articles_dir,
+                lambda _: self.try_update(on_report),
+                settings=self.settings.watch,
+                stop_event=stop,
             )
             try:
                 watcher.run(since=None)  # one update at start: also catches a stale index

@@ -20,14 +20,15 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
-from .. import config
 from ..articles import ARTICLE_SUFFIXES, Article, SkippedFile, article_files, reader_for
+from ..config import MAX_ARTICLE_BYTES, ReadLimits
 from ..errors import ArticlesError, DiploqaError
 from . import messages
 
 #: Largest accepted upload, passed to Gradio's ``max_file_size``; uploads are checked
-#: against :func:`diploqa.config.max_article_bytes` (this value unless overridden).
-MAX_UPLOAD_BYTES = config.MAX_ARTICLE_BYTES
+#: against the server's article limit (:class:`~diploqa.config.ReadLimits`, this value unless
+#: ``DIPLOQA_MAX_ARTICLE_BYTES`` says otherwise).
+MAX_UPLOAD_BYTES = MAX_ARTICLE_BYTES
 #: Longest file-name stem kept for an upload, in characters and in UTF-8 bytes (file systems
 #: allow 255 bytes; room is left for "-999" and the suffix).
 MAX_NAME_CHARS = 100
@@ -127,21 +128,21 @@ def _shown_name(name: str | Path) -> str:
     return str(name)
 
 
-def _check_name_and_size(name: str | Path, size: int) -> str | UploadOutcome:
+def _check_name_and_size(name: str | Path, size: int, limits: ReadLimits) -> str | UploadOutcome:
     """The safe file name, or the rejection if the name or the size is not acceptable."""
     shown = _shown_name(name)
     try:
         safe = sanitize_filename(str(name))
     except ValueError as err:
         return UploadOutcome(shown, "rejected", None, f"{shown}: {err}")
-    max_bytes = config.max_article_bytes()  # the indexer's limit: else skipped there
+    max_bytes = limits.max_article_bytes  # the indexer's limit: else skipped there
     if size > max_bytes:
         limit = max_bytes / (1024 * 1024)
         return UploadOutcome(shown, "rejected", None, messages.too_large(shown, size, limit))
     return safe
 
 
-def _check_readable(safe: str, data: bytes) -> None:
+def _check_readable(safe: str, data: bytes, limits: ReadLimits) -> None:
     """Raise :class:`ArticlesError` ``"<why>"`` unless the reader for the file's kind (the
     indexer's) finds at least one article in ``data``; a file of records may also hold
     records that cannot be used (the indexer skips those with a warning)."""
@@ -149,7 +150,7 @@ def _check_readable(safe: str, data: bytes) -> None:
     if reader is None:  # sanitize_filename only lets article suffixes through
         raise ArticlesError(_ONLY_SUFFIXES)
     try:
-        items = list(reader.read_stream(io.BytesIO(data), safe))
+        items = list(reader.read_stream(io.BytesIO(data), safe, limits=limits))
     except ArticlesError as err:
         raise ArticlesError(str(err).removeprefix(f"{safe}: ")) from err
     if not any(isinstance(item, Article) for item in items):
@@ -158,10 +159,12 @@ def _check_readable(safe: str, data: bytes) -> None:
         raise ArticlesError(f"{skipped[0].reason}{more}" if skipped else "no article")
 
 
-def _store(articles_dir: Path, shown: str, safe: str, data: bytes) -> UploadOutcome:
+def _store(
+    articles_dir: Path, shown: str, safe: str, data: bytes, limits: ReadLimits
+) -> UploadOutcome:
     """Store checked bytes unless they are not an article or are already there."""
     try:
-        _check_readable(safe, data)
+        _check_readable(safe, data, limits)
     except ArticlesError as err:
         return UploadOutcome(shown, "rejected", None, messages.not_an_article(shown, err))
     existing = find_identical(articles_dir, data) if articles_dir.is_dir() else None
@@ -178,32 +181,38 @@ def _store(articles_dir: Path, shown: str, safe: str, data: bytes) -> UploadOutc
     return UploadOutcome(shown, kind, saved, messages.saved(shown, saved))
 
 
-def save_upload(articles_dir: Path, name: str, data: bytes) -> UploadOutcome:
+def save_upload(
+    articles_dir: Path, name: str, data: bytes, limits: ReadLimits | None = None
+) -> UploadOutcome:
     """Validate one uploaded file and store it in the articles folder.
 
     Checks, in order: the name (suffix, sanitising), the size, that it reads as an article
-    (the same reader as the index build, so a stored upload is never skipped later; a file of
-    records needs one usable record), and that the same bytes are not already there. Never
-    overwrites an existing file.
+    (the same reader and ``limits`` as the index build, so a stored upload is never skipped
+    later; a file of records needs one usable record), and that the same bytes are not already
+    there. Never overwrites an existing file.
     """
-    checked = _check_name_and_size(name, len(data))
+    limits = limits or ReadLimits()
+    checked = _check_name_and_size(name, len(data), limits)
     if isinstance(checked, UploadOutcome):
         return checked
-    return _store(Path(articles_dir), _shown_name(name), checked, data)
+    return _store(Path(articles_dir), _shown_name(name), checked, data, limits)
 
 
-def save_uploaded_path(articles_dir: Path, path: str | Path) -> UploadOutcome:
+def save_uploaded_path(
+    articles_dir: Path, path: str | Path, limits: ReadLimits | None = None
+) -> UploadOutcome:
     """Like :func:`save_upload` for a file Gradio stored; its base name is the upload's name.
 
     Name and size are checked before the file is read, so a huge upload is never loaded.
     """
     path = Path(path)
+    limits = limits or ReadLimits()
     try:
-        checked = _check_name_and_size(path.name, path.stat().st_size)
+        checked = _check_name_and_size(path.name, path.stat().st_size, limits)
         if isinstance(checked, UploadOutcome):
             return checked
         data = path.read_bytes()
     except OSError as err:
         message = messages.unreadable_upload(path.name, err.strerror or err)
         return UploadOutcome(path.name, "rejected", None, message)
-    return _store(Path(articles_dir), path.name, checked, data)
+    return _store(Path(articles_dir), path.name, checked, data, limits)

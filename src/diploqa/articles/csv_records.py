@@ -28,7 +28,7 @@ import re
 from collections.abc import Iterator, Sequence
 from typing import BinaryIO
 
-from diploqa import config
+from diploqa.config import ReadLimits
 from diploqa.errors import ArticlesError
 
 from .article import SkippedFile
@@ -163,9 +163,11 @@ class CsvReader(RecordReader):
             return super().no_text()
         return f"no text ({self.columns.describe('text')} is empty)"
 
-    def records(self, stream: BinaryIO, file_id: str) -> Iterator[Record | SkippedFile]:
+    def records(
+        self, stream: BinaryIO, file_id: str, limits: ReadLimits
+    ) -> Iterator[Record | SkippedFile]:
         """See :meth:`RecordReader.records`."""
-        limit = config.max_article_bytes()
+        limit = limits.max_article_bytes
         _allow_long_fields(limit)
         lines = Lines(stream, file_id, limit)
         sample = _sample(lines)

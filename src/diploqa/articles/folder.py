@@ -6,9 +6,9 @@ file system, so that hostile input (huge files, FIFOs, broken links) is handled 
 
 Choices and why:
 
-* **Hostile input**: single-article files (text, web pages) over
-  ``config.max_article_bytes()`` (2 MB, ``DIPLOQA_MAX_ARTICLE_BYTES``) are skipped as "too
-  large" without being read; files of records (JSON Lines, JSON, CSV) may be of any size, the
+* **Hostile input**: single-article files (text, web pages) over the article limit
+  (:class:`~diploqa.config.ReadLimits`, 2 MB, ``DIPLOQA_MAX_ARTICLE_BYTES``) are skipped as
+  "too large" without being read; files of records (JSON Lines, JSON, CSV) may be of any size, the
   limit applies to each record (:mod:`diploqa.articles.records`). FIFOs and devices are
   skipped as "not a regular file".
 * File ids keep the file system's spelling; suffixes (those of
@@ -28,7 +28,7 @@ import stat
 from collections.abc import Iterator, Mapping
 from pathlib import Path
 
-from diploqa import config
+from diploqa.config import ReadLimits
 from diploqa.errors import ArticlesError
 
 from . import formats, readers
@@ -85,6 +85,7 @@ def read_file(
     root: Path,
     known: Mapping[str, Article] | None = None,
     csv_columns: CsvColumns | None = None,
+    limits: ReadLimits | None = None,
 ) -> Iterator[Article | SkippedFile]:
     """The articles of one file, and the records of it that cannot be used.
 
@@ -96,6 +97,7 @@ def read_file(
             :attr:`~Article.source_hash`) are yielded as they are, without cleaning again.
         csv_columns: Which columns of a CSV file are which field (``--csv-columns``); None:
             by the names in its header.
+        limits: How much is read (default :class:`~diploqa.config.ReadLimits`).
 
     Yields:
         Articles and skipped records (see
@@ -103,7 +105,7 @@ def read_file(
 
     Raises:
         ArticlesError: ``"<id>: <why>"`` if the file cannot be used at all: unreadable, not a
-            regular file, a single-article file over ``config.max_article_bytes()``, or what
+            regular file, a single-article file over the article limit, or what
             its reader refuses.
     """
     file_id = relative_id(path, root)
@@ -112,16 +114,22 @@ def read_file(
         info = path.stat()
         if not stat.S_ISREG(info.st_mode):  # a FIFO or device would block or never end
             raise ArticlesError(f"{file_id}: not a regular file")
-        limit = config.max_article_bytes()
+        limits = limits or ReadLimits()
+        limit = limits.max_article_bytes
         if not reader.holds_records and info.st_size > limit:
             raise ArticlesError(f"{file_id}: {readers.too_large(info.st_size, limit)}")
         with path.open("rb") as stream:
-            yield from reader.read_stream(stream, file_id, known)
+            yield from reader.read_stream(stream, file_id, known, limits)
     except OSError as err:
         raise ArticlesError(f"{file_id}: cannot read file ({err.strerror or err})") from err
 
 
-def read_article(path: Path, root: Path, known: Mapping[str, Article] | None = None) -> Article:
+def read_article(
+    path: Path,
+    root: Path,
+    known: Mapping[str, Article] | None = None,
+    limits: ReadLimits | None = None,
+) -> Article:
     """Read, decode and parse one single-article file (text, web page).
 
     Args:
@@ -129,19 +137,21 @@ def read_article(path: Path, root: Path, known: Mapping[str, Article] | None = N
         root: The articles folder; the id is ``path`` relative to it.
         known: Articles read before, by id: one whose :attr:`~Article.source_hash` matches
             the file's bytes is returned as it is, without decoding and cleaning again.
+        limits: How much is read (default :class:`~diploqa.config.ReadLimits`).
 
     Returns:
         The article.
 
     Raises:
         ArticlesError: ``"<id>: <why>"`` if the file cannot be read, decoded or is empty, is
-            not a regular file, is larger than ``config.max_article_bytes()``, or is a file of
+            not a regular file, is larger than the article limit, or is a file of
             records (JSON Lines, JSON, CSV: use :func:`read_file`).
     """
     reader = formats.reader_for(path)
     if reader is not None and reader.holds_records:
         raise ArticlesError(f"{relative_id(path, root)}: a file of records, not one article")
-    (article,) = read_file(path, root, known)  # a single-article reader yields one or raises
+    # a single-article reader yields one or raises
+    (article,) = read_file(path, root, known, limits=limits)
     assert isinstance(article, Article)
     return article
 
@@ -150,6 +160,7 @@ def load_articles(
     folder: str | Path,
     known: Mapping[str, Article] | None = None,
     csv_columns: CsvColumns | None = None,
+    limits: ReadLimits | None = None,
 ) -> tuple[list[Article], list[SkippedFile]]:
     """Load every article below ``folder``.
 
@@ -159,6 +170,8 @@ def load_articles(
             taken from here instead of being cleaned again.
         csv_columns: Which columns of the CSV files are which field (``--csv-columns``);
             None: by the names in their header.
+        limits: How much of each file and record is read (``DIPLOQA_MAX_ARTICLE_BYTES``,
+            ``DIPLOQA_MAX_JSON_BYTES``; default :class:`~diploqa.config.ReadLimits`).
 
     Returns:
         ``(articles, skipped)``, in file order (files sorted by id, records in file order).
@@ -183,7 +196,7 @@ def load_articles(
     for path in paths:
         file_id = relative_id(path, root)
         try:
-            for item in read_file(path, root, known, csv_columns):
+            for item in read_file(path, root, known, csv_columns, limits):
                 if isinstance(item, SkippedFile):
                     skip(item)
                     continue

@@ -2,8 +2,8 @@
 
 A JSON Lines file is read one line at a time (:class:`~diploqa.articles.lines.Lines`), so it
 may be of any size. A ``.json`` file has no record boundaries to stream by: it is parsed whole
-up to ``config.max_json_bytes()`` (200 MB) and refused above it, with a hint to convert it to
-JSON Lines.
+up to the JSON limit (:class:`~diploqa.config.ReadLimits`, 200 MB) and refused above it, with
+a hint to convert it to JSON Lines.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ import os
 from collections.abc import Iterator, Mapping
 from typing import BinaryIO
 
-from diploqa import config
+from diploqa.config import ReadLimits
 from diploqa.errors import ArticlesError
 
 from .article import SkippedFile
@@ -40,9 +40,11 @@ class JsonLinesReader(RecordReader):
 
     suffixes: tuple[str, ...] = (".jsonl",)
 
-    def records(self, stream: BinaryIO, file_id: str) -> Iterator[Record | SkippedFile]:
+    def records(
+        self, stream: BinaryIO, file_id: str, limits: ReadLimits
+    ) -> Iterator[Record | SkippedFile]:
         """See :meth:`RecordReader.records`."""
-        for line in Lines(stream, file_id, config.max_article_bytes()):
+        for line in Lines(stream, file_id, limits.max_article_bytes):
             where = f"line {line.number}"
             if line.text is None:
                 yield SkippedFile(f"{file_id}#{line.number}", f"{where}: {line.problem}")
@@ -92,13 +94,15 @@ def _value_bytes(values: Mapping[str, object]) -> int:
 class JsonReader(RecordReader):
     """A JSON file: an array of objects; or an object with the array under one of
     :data:`LIST_KEYS` (or as its only array); or one object that is an article. Parsed whole,
-    so at most ``config.max_json_bytes()``."""
+    so at most :attr:`~diploqa.config.ReadLimits.max_json_bytes`."""
 
     suffixes: tuple[str, ...] = (".json",)
 
-    def records(self, stream: BinaryIO, file_id: str) -> Iterator[Record | SkippedFile]:
+    def records(
+        self, stream: BinaryIO, file_id: str, limits: ReadLimits
+    ) -> Iterator[Record | SkippedFile]:
         """See :meth:`RecordReader.records`."""
-        limit = config.max_json_bytes()
+        limit = limits.max_json_bytes
         size = _remaining_size(stream)
         data = b"" if size is not None and size > limit else stream.read(limit + 1)
         if (size is not None and size > limit) or len(data) > limit:

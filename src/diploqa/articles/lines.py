@@ -1,8 +1,8 @@
 """The lines of a file of records (JSON Lines, CSV), decoded one at a time.
 
 A news export may be gigabytes; it is never read whole. No line longer than the record limit
-(``config.max_article_bytes()``) is ever held: its bytes are read past and the line reported as
-too large, so memory does not grow with the file.
+(:attr:`~diploqa.config.ReadLimits.max_article_bytes`) is ever held: its bytes are read past
+and the line reported as too large, so memory does not grow with the file.
 
 Encodings: each line is decoded on its own, UTF-8 first, else cp1252, else latin-1
 (:func:`~diploqa.articles.readers.decode_8bit`), with one warning per file and fallback that

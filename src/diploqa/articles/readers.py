@@ -7,7 +7,7 @@ Every file kind has an :class:`ArticleReader`: this module's :class:`TextReader`
 (.csv). :mod:`diploqa.articles.formats` lists them (``READERS``) and says which takes a file;
 :mod:`diploqa.articles.folder` opens files and calls :meth:`ArticleReader.read_stream`.
 
-**The reader interface** is one method, ``read_stream(stream, file_id, known)``, that yields
+**The reader interface** is one method, ``read_stream(stream, file_id, known, limits)``, that yields
 articles *and* skipped records in file order from an open binary file, so that a file of
 records is never held in memory whole and one bad record skips only itself. Readers of files
 that are one article each derive from :class:`DocumentReader` and only implement
@@ -44,7 +44,7 @@ import re
 from collections.abc import Iterator, Mapping
 from typing import BinaryIO, Protocol
 
-from diploqa import config
+from diploqa.config import ReadLimits
 from diploqa.errors import ArticlesError
 
 from .article import Article, SkippedFile, content_hash, source_hash
@@ -258,16 +258,20 @@ class ArticleReader(Protocol):
         suffixes: The file name endings it takes, lower case, e.g. ``(".txt", ".md")``;
             matched case-insensitively.
         holds_records: False if a file is one article: the article size limit
-            (``config.max_article_bytes()``) applies to the file. True if a file holds
-            records, read one at a time: the limit applies to each record, and the file may be
-            of any size.
+            (:attr:`~diploqa.config.ReadLimits.max_article_bytes`) applies to the file. True
+            if a file holds records, read one at a time: the limit applies to each record, and
+            the file may be of any size.
     """
 
     suffixes: tuple[str, ...]
     holds_records: bool
 
     def read_stream(
-        self, stream: BinaryIO, file_id: str, known: Mapping[str, Article] | None = None
+        self,
+        stream: BinaryIO,
+        file_id: str,
+        known: Mapping[str, Article] | None = None,
+        limits: ReadLimits | None = None,
     ) -> Iterator[Article | SkippedFile]:
         """The articles of one open file, in file order, with ``source_hash`` set.
 
@@ -277,6 +281,7 @@ class ArticleReader(Protocol):
                 article is ``file_id`` itself, or ``file_id#<record>`` for a record.
             known: Articles read before, by id: one whose ``source_hash`` matches is yielded
                 as it is, without being cleaned again.
+            limits: How much is read (default :class:`~diploqa.config.ReadLimits`).
 
         Yields:
             Articles, and a :class:`SkippedFile` (``path`` the record's would-be id, ``reason``
@@ -306,7 +311,7 @@ class DocumentReader:
     """Base of the readers of files that are one article each (text, web pages).
 
     Subclasses set ``suffixes`` and implement :meth:`read`; :meth:`read_stream` reads at most
-    ``config.max_article_bytes()`` bytes, takes an unchanged file's article from ``known`` (by
+    the article limit's bytes, takes an unchanged file's article from ``known`` (by
     :func:`~diploqa.articles.article.source_hash` of the bytes) and otherwise calls
     :meth:`read`.
     """
@@ -323,10 +328,14 @@ class DocumentReader:
         raise NotImplementedError
 
     def read_stream(
-        self, stream: BinaryIO, file_id: str, known: Mapping[str, Article] | None = None
+        self,
+        stream: BinaryIO,
+        file_id: str,
+        known: Mapping[str, Article] | None = None,
+        limits: ReadLimits | None = None,
     ) -> Iterator[Article | SkippedFile]:
         """See :meth:`ArticleReader.read_stream`; yields exactly one article or raises."""
-        limit = config.max_article_bytes()
+        limit = (limits or ReadLimits()).max_article_bytes
         data = stream.read(limit + 1)  # never more, even if the file grows meanwhile
         if len(data) > limit:
             raise ArticlesError(f"{file_id}: {too_large(len(data), limit)}")

@@ -21,9 +21,9 @@ Choices and why:
   embedded again: exports should carry ids. A second record with an id already seen in the
   file is skipped.
 * **Streaming**: JSON Lines and CSV files are read one line at a time and never whole; no line
-  or record longer than ``config.max_article_bytes()`` is ever held (its bytes are read past
-  and the record skipped as too large), so memory does not grow with the file. A ``.json``
-  file is parsed whole, up to ``config.max_json_bytes()``.
+  or record longer than the article limit (:class:`~diploqa.config.ReadLimits`) is ever held
+  (its bytes are read past and the record skipped as too large), so memory does not grow with
+  the file. A ``.json`` file is parsed whole, up to the JSON limit.
 * **Unchanged records are not cleaned again**: each record's ``source_hash`` is the hash of its
   fields as read (:func:`~diploqa.articles.article.record_source_hash`), so an update re-reads
   the file but cleans and embeds only the records that changed.
@@ -36,7 +36,7 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import BinaryIO
 
-from diploqa import config
+from diploqa.config import ReadLimits
 from diploqa.errors import ArticlesError
 
 from .article import Article, SkippedFile, record_source_hash
@@ -116,9 +116,12 @@ class RecordReader:
     suffixes: tuple[str, ...] = ()
     holds_records = True
 
-    def records(self, stream: BinaryIO, file_id: str) -> Iterator[Record | SkippedFile]:
+    def records(
+        self, stream: BinaryIO, file_id: str, limits: ReadLimits
+    ) -> Iterator[Record | SkippedFile]:
         """The file's records in order, and a :class:`SkippedFile` for each one that cannot be
-        parsed (path ``<file_id>#<number>``, reason naming the line or record).
+        parsed (path ``<file_id>#<number>``, reason naming the line or record); no line or
+        file held beyond ``limits``.
 
         Raises:
             ArticlesError: ``"<file_id>: <why>"`` if the file cannot be read at all.
@@ -131,17 +134,22 @@ class RecordReader:
         return _NO_TEXT
 
     def read_stream(
-        self, stream: BinaryIO, file_id: str, known: Mapping[str, Article] | None = None
+        self,
+        stream: BinaryIO,
+        file_id: str,
+        known: Mapping[str, Article] | None = None,
+        limits: ReadLimits | None = None,
     ) -> Iterator[Article | SkippedFile]:
         """See :meth:`~diploqa.articles.readers.ArticleReader.read_stream`."""
+        limits = limits or ReadLimits()
         first_seen: dict[str, str] = {}  # article id → where its first record is
         empty = True
-        for item in self.records(stream, file_id):
+        for item in self.records(stream, file_id, limits):
             empty = False
             if isinstance(item, SkippedFile):
                 yield item
             else:
-                yield self._article(item, file_id, known, first_seen)
+                yield self._article(item, file_id, known, first_seen, limits.max_article_bytes)
         if empty:
             raise ArticlesError(f"{file_id}: no records")
 
@@ -151,6 +159,7 @@ class RecordReader:
         file_id: str,
         known: Mapping[str, Article] | None,
         first_seen: dict[str, str],
+        limit: int,
     ) -> Article | SkippedFile:
         fields = record_fields(record.values)
         key = " ".join((fields["id"] or str(record.number)).split())
@@ -160,7 +169,6 @@ class RecordReader:
             reason = f"{record.where}: id {key!r} again (the record at {first} is kept)"
             return SkippedFile(article_id, reason)
         first_seen[article_id] = record.where
-        limit = config.max_article_bytes()
         if record.size > limit:
             return SkippedFile(
                 article_id, f"{record.where}: {_too_large(record.size, limit, 'records')}"

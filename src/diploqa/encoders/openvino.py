@@ -24,7 +24,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .. import config
+from ..config import DEFAULT_CACHE
 from ..files import build_folder
 from . import selfcheck
 from .base import E5_PROMPTS, RuntimeRejected
@@ -76,7 +76,7 @@ def export_openvino(folder: Path, cache: Path | None = None) -> Path:
     for the default model carries the hash of its weights.
     """
     folder = Path(folder)
-    cache = Path(cache) if cache else config.cache_dir()
+    cache = Path(cache) if cache else DEFAULT_CACHE
     target = cache / f"{folder.name}-openvino-v{_OPENVINO_EXPORT_VERSION}"
     if (target / OPENVINO_XML).is_file() and (target / "diploqa-source.json").is_file():
         return target
@@ -152,7 +152,7 @@ def quantize_openvino(folder: Path, cache: Path | None = None) -> Path:
     Written beside its final place and renamed in, like the export it starts from.
     """
     folder = Path(folder)
-    cache = Path(cache) if cache else config.cache_dir()
+    cache = Path(cache) if cache else DEFAULT_CACHE
     ir = export_openvino(folder, cache)
     target = cache / f"{ir.name}-int8-v{_INT8_VERSION}"
     if (target / OPENVINO_XML).is_file() and (target / "diploqa-source.json").is_file():
@@ -233,7 +233,9 @@ class OpenVINOEncoder:
         hp = json.loads((folder / "config.json").read_text())
         st_config = json.loads((folder / "sentence_bert_config.json").read_text())
         self.max_seq_length = int(st_config.get("max_seq_length") or hp["max_position_embeddings"])
-        self.tokenizer = SentencePieceTokenizer(sentencepiece_files(folder), self.max_seq_length)
+        # written beside the IR, in the same cache folder
+        pieces = sentencepiece_files(folder, ir.parent)
+        self.tokenizer = SentencePieceTokenizer(pieces, self.max_seq_length)
         self.prompts = dict(E5_PROMPTS)
         self._dim = int(hp["hidden_size"])
         self._model_name = folder.name
@@ -370,7 +372,8 @@ class OpenVINOEncoder:
 
 
 #: What a runtime falls back to when it fails the self-check on this CPU: int8 and f32
-#: vectors share an index (config.INTERCHANGEABLE_BACKENDS), so an int8 index keeps its vectors.
+#: vectors share an index (``store.manifest.INTERCHANGEABLE_BACKENDS``), so an int8 index
+#: keeps its vectors.
 FALLBACKS = {
     "openvino": ("openvino", "openvino-f32"),
     "openvino-bf16": ("openvino-bf16", "openvino-f32"),
@@ -378,8 +381,12 @@ FALLBACKS = {
 }
 
 
-def _load(folder: Path, backend: str) -> OpenVINOEncoder:
-    ir = quantize_openvino(folder) if backend == "openvino" else export_openvino(folder)
+def _load(folder: Path, backend: str, cache: Path | None) -> OpenVINOEncoder:
+    ir = (
+        quantize_openvino(folder, cache)
+        if backend == "openvino"
+        else export_openvino(folder, cache)
+    )
     # A bounded cache of compiled shapes: unbounded (the default, 5,000), a server's memory
     # grew by ~8 MB per new question length, and a build's to 3.4 GB.
     properties = {"PERFORMANCE_HINT": "LATENCY", "CPU_RUNTIME_CACHE_CAPACITY": OPENVINO_SHAPE_CACHE}
@@ -389,8 +396,12 @@ def _load(folder: Path, backend: str) -> OpenVINOEncoder:
     return OpenVINOEncoder(folder, ir, properties, quantized=backend == "openvino", cache=cache)
 
 
-def load_openvino_model(folder: Path, backend: str = "openvino") -> tuple[OpenVINOEncoder, str]:
-    """The materialised default model, compiled on OpenVINO and proven by the self-check.
+def load_openvino_model(
+    folder: Path, backend: str = "openvino", cache: Path | None = None
+) -> tuple[OpenVINOEncoder, str]:
+    """The materialised default model, compiled on OpenVINO and proven by the self-check;
+    its derived files (IR, int8 IR, tokenizer) in ``cache`` (default
+    :data:`~diploqa.config.DEFAULT_CACHE`).
 
     Returns ``(model, precision)``, precision being what the CPU plugin runs: int8 for the
     quantised default, else bf16 or f32. A runtime that fails the self-check on this CPU is
@@ -404,7 +415,7 @@ def load_openvino_model(folder: Path, backend: str = "openvino") -> tuple[OpenVI
     failures: list[str] = []
     for candidate in FALLBACKS[backend]:
         try:
-            model = _load(folder, candidate)
+            model = _load(folder, candidate, cache)
         except RuntimeRejected as err:
             failures.append(str(err))
             continue

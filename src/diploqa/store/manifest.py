@@ -8,7 +8,7 @@ defined once here:
   dimension)? ``load_index`` and a build both ask it first.
 * :meth:`Manifest.reusable_for`: may a build *keep* the stored vectors (also the same chunking,
   and the same runtime or one whose vectors were measured interchangeable with it,
-  :data:`config.INTERCHANGEABLE_BACKENDS`)? Vectors of two runtimes differ slightly; an index
+  :data:`INTERCHANGEABLE_BACKENDS`)? Vectors of two runtimes differ slightly; an index
   mixes them only where that difference was measured not to matter.
 """
 
@@ -33,6 +33,33 @@ REBUILD_HINT = "run `diploqa index --rebuild`"
 GENERATION = re.compile(r"^gen-(\d{6})$")
 #: Indexes written before the runtime was recorded were all PyTorch fp32.
 LEGACY_BACKEND = "torch-fp32"
+#: The manifest key of the CSV column spec a build used (see :attr:`Manifest.csv_columns`).
+CSV_COLUMNS_KEY = "csv_columns"
+
+#: Runtimes of one model whose passage vectors may share an index, so that an update on the
+#: CPU keeps the vectors of a GPU build (and the reverse) instead of re-embedding everything.
+#: Measured for the default model on XQuAD, questions always encoded by OpenVINO int8
+#: (``benchmarks/device_vectors.py``, docs/benchmarks.md "Issue #13"): passages embedded by
+#: the PyTorch bf16 or fp16 path instead of OpenVINO int8 moved MRR@10 by at most 0.004 (bound
+#: 0.005; default ranking ≤ 0.001), e5 cosine to the int8 vectors 0.9957 mean, 0.9874 min.
+#: ``torch-cpu-*`` is that path run on the CPU (benchmark and tests only). ``openvino-f32``,
+#: the faster runtime on CPUs without VNNI (docs/benchmarks.md, "This machine's CPU"), was
+#: measured against int8 both ways (``benchmarks/backend_pairs.py``): no pairing lowered MRR@10
+#: by more than 0.0036 (f32 questions on int8 passages gained up to 0.0050), so switching a
+#: server to it keeps its index. Other models run on ``torch-fp32`` on the CPU, which is in no
+#: group: their GPU and CPU vectors never mix.
+INTERCHANGEABLE_BACKENDS: tuple[frozenset[str], ...] = (
+    frozenset(
+        {
+            "openvino-int8",
+            "openvino-f32",
+            "torch-cuda-bf16",
+            "torch-cuda-fp16",
+            "torch-cpu-bf16",
+            "torch-cpu-fp16",
+        }
+    ),
+)
 
 
 @dataclass(frozen=True)
@@ -115,6 +142,13 @@ class Manifest:
         return {**{key: data[key] for key in order}, **extra}
 
     @property
+    def csv_columns(self) -> str | None:
+        """The CSV column spec the build read its CSV files with (``--csv-columns``), or None
+        where they were read by their header; later builds keep it unless told otherwise."""
+        value = self.extra.get(CSV_COLUMNS_KEY)
+        return value if isinstance(value, str) and value.strip() else None
+
+    @property
     def runtimes(self) -> set[str]:
         """The runtimes whose vectors the index holds."""
         return set(self.backends) or {self.backend}
@@ -152,8 +186,8 @@ class Manifest:
 
 def interchangeable(backends: set[str]) -> bool:
     """Whether the vectors of ``backends`` may share one index: all the same runtime, or all
-    in one group of :data:`config.INTERCHANGEABLE_BACKENDS` (measured on XQuAD)."""
-    return len(backends) <= 1 or any(backends <= group for group in config.INTERCHANGEABLE_BACKENDS)
+    in one group of :data:`INTERCHANGEABLE_BACKENDS` (measured on XQuAD)."""
+    return len(backends) <= 1 or any(backends <= group for group in INTERCHANGEABLE_BACKENDS)
 
 
 def backends_after_build(old: Manifest | None, encoder: Encoder, kept_vectors: bool) -> list[str]:

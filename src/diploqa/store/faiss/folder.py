@@ -28,6 +28,7 @@ from pathlib import Path
 
 from ...articles import Article
 from ...chunking import Chunk
+from ...config import VectorSettings
 from ...errors import DiploqaError, IndexCorruptError
 from ...files import sha256_file, temporaries
 from ..manifest import GENERATION, MANIFEST, REBUILD_HINT, Manifest, read_manifest
@@ -39,9 +40,10 @@ FILES = (*FaissStore.files, METADATA_FILE)
 
 
 def read_generation(
-    index_dir: Path, manifest: Manifest
+    index_dir: Path, manifest: Manifest, settings: VectorSettings | None = None
 ) -> tuple[FaissStore, dict[str, Article], list[Chunk], Stories]:
-    """The vectors and metadata of the generation ``manifest`` names, verified.
+    """The vectors and metadata of the generation ``manifest`` names, verified; its vector
+    index searches with ``settings``.
 
     Raises:
         IndexCorruptError: a file is missing, truncated or does not match its checksum.
@@ -55,7 +57,7 @@ def read_generation(
             raise IndexCorruptError(f"{path} is corrupt (checksum mismatch): {REBUILD_HINT}")
     try:
         articles, chunks, stories = parse_metadata((gen / METADATA_FILE).read_bytes(), manifest)
-        vectors = FaissStore.load(gen, manifest.index_type)
+        vectors = FaissStore.load(gen, manifest.index_type, settings)
     except (OSError, ValueError, KeyError, TypeError, RuntimeError) as err:
         raise IndexCorruptError(f"{gen} cannot be parsed ({err}): {REBUILD_HINT}") from None
     if len(vectors) != len(chunks) or vectors.dimension != manifest.dimension:

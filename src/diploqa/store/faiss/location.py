@@ -5,10 +5,11 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from ...config import VectorSettings
 from ...files import atomic_write, fsync_path, sha256_file, write_synced
 from ...lexical import Bm25Index
 from ..filelock import build_lock
@@ -31,9 +32,11 @@ if TYPE_CHECKING:
 
 @dataclass
 class FolderLocation:
-    """An index in a folder: one FAISS file per generation beside its metadata."""
+    """An index in a folder: one FAISS file per generation beside its metadata; its vector
+    indexes search with ``vectors``."""
 
     path: Path
+    vectors: VectorSettings = field(default_factory=VectorSettings)
 
     def prepare(self) -> None:
         prepare_index_dir(self.path)
@@ -63,7 +66,7 @@ class FolderLocation:
             IndexMismatchError: the index was written in another format version.
         """
         manifest = manifest or self.read_manifest()
-        vectors, articles, chunks, stories = read_generation(self.path, manifest)
+        vectors, articles, chunks, stories = read_generation(self.path, manifest, self.vectors)
         return StoredIndex(self.path, manifest, vectors, articles, chunks, stories, self)
 
     def read_keywords(self, manifest: Manifest, passages: int) -> Bm25Index | None:
@@ -76,7 +79,7 @@ class FolderLocation:
         with cleanup_on_write_error(self.path):
             name = next_generation(self.path)
             (self.path / name).mkdir()
-            yield FolderGeneration(self.path, name)
+            yield FolderGeneration(self.path, name, self.vectors)
 
     def close(self) -> None:
         """Nothing stays open between calls."""
@@ -85,14 +88,15 @@ class FolderLocation:
 class FolderGeneration:
     """A generation folder being written (:class:`~diploqa.store.location.PendingGeneration`)."""
 
-    def __init__(self, index_dir: Path, name: str) -> None:
+    def __init__(self, index_dir: Path, name: str, vectors: VectorSettings) -> None:
         self.index_dir = index_dir
+        self.vectors = vectors
         self.name = name
         self.extra: dict = {}  # the folder's manifest has no keys of its own
         self.folder = index_dir / name
 
     def write_vectors(self, content: GenerationContent) -> tuple[FaissStore, dict[str, str]]:
-        store = FaissStore.from_vectors(content.vectors, content.encoder.dim)
+        store = FaissStore.from_vectors(content.vectors, content.encoder.dim, self.vectors)
         return store, store.save(self.folder)
 
     def write_metadata(self, data: bytes) -> dict[str, str]:

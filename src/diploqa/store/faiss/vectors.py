@@ -1,6 +1,7 @@
 """The default vector store: one FAISS index file per generation.
 
-Exact inner product below ``config.ann_threshold()`` vectors; from there an HNSW graph over
+Exact inner product below ``ann_threshold`` vectors (:class:`~diploqa.config.VectorSettings`,
+given when a store is created or loaded); from there an HNSW graph over
 the same flat vectors, which answers in sub-linear time and still gives every vector back
 (``reconstruct_n``), so incremental builds reuse vectors exactly as with the flat index.
 Recall of the graph against exact search: docs/benchmarks.md.
@@ -14,7 +15,7 @@ from pathlib import Path
 import faiss
 import numpy as np
 
-from ... import config
+from ...config import HNSW_EF_CONSTRUCTION, HNSW_M, VectorSettings
 from ...files import sha256_file
 
 FAISS_FILE = "index.faiss"
@@ -35,26 +36,33 @@ class FaissStore:
         self.dimension = int(index.d)
 
     @classmethod
-    def create(cls, dimension: int, expected: int) -> FaissStore:
+    def create(
+        cls, dimension: int, expected: int, settings: VectorSettings | None = None
+    ) -> FaissStore:
         """An empty store for about ``expected`` vectors: exact, or HNSW for many."""
-        if expected >= config.ann_threshold():
-            index = faiss.IndexHNSWFlat(dimension, config.HNSW_M, faiss.METRIC_INNER_PRODUCT)
-            index.hnsw.efConstruction = config.HNSW_EF_CONSTRUCTION
-            index.hnsw.efSearch = config.hnsw_ef_search()
-            kind = f"hnsw-flat-ip(M={config.HNSW_M},efConstruction={config.HNSW_EF_CONSTRUCTION})"
+        settings = settings or VectorSettings()
+        if expected >= settings.ann_threshold:
+            index = faiss.IndexHNSWFlat(dimension, HNSW_M, faiss.METRIC_INNER_PRODUCT)
+            index.hnsw.efConstruction = HNSW_EF_CONSTRUCTION
+            index.hnsw.efSearch = settings.ef_search
+            kind = f"hnsw-flat-ip(M={HNSW_M},efConstruction={HNSW_EF_CONSTRUCTION})"
             return cls(index, kind)
         return cls(faiss.IndexFlatIP(dimension), "flat-ip")
 
     @classmethod
-    def from_vectors(cls, vectors: np.ndarray, dimension: int) -> FaissStore:
+    def from_vectors(
+        cls, vectors: np.ndarray, dimension: int, settings: VectorSettings | None = None
+    ) -> FaissStore:
         """A store holding ``vectors`` (the kind chosen by their number)."""
         vectors = np.ascontiguousarray(vectors, dtype=np.float32).reshape(-1, dimension)
-        store = cls.create(dimension, len(vectors))
+        store = cls.create(dimension, len(vectors), settings)
         store.add(vectors)
         return store
 
     @classmethod
-    def load(cls, folder: Path, index_type: str) -> FaissStore:
+    def load(
+        cls, folder: Path, index_type: str, settings: VectorSettings | None = None
+    ) -> FaissStore:
         """Read the store written by :meth:`save` (checksums are checked by the caller);
         ``index_type`` is what the manifest recorded.
 
@@ -63,7 +71,7 @@ class FaissStore:
         """
         index = faiss.read_index(str(Path(folder) / FAISS_FILE))
         if isinstance(index, faiss.IndexHNSW):
-            index.hnsw.efSearch = config.hnsw_ef_search()
+            index.hnsw.efSearch = (settings or VectorSettings()).ef_search
         return cls(index, index_type)
 
     def __len__(self) -> int:

@@ -24,8 +24,8 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any, TypeVar
 
-from ... import config
 from ...errors import DiploqaError, IndexCorruptError, StoreUnavailableError
+from ..address import StoreAddress
 from ..manifest import REBUILD_HINT
 
 log = logging.getLogger(__name__)
@@ -56,7 +56,7 @@ def pymilvus_module():
     return pymilvus
 
 
-def _reason(err: BaseException, address: config.StoreAddress) -> str:
+def _reason(err: BaseException, address: StoreAddress) -> str:
     """The engine's message, without the token and without pymilvus's wrapping."""
     message = getattr(err, "message", None) or str(err) or type(err).__name__
     if address.token:
@@ -85,7 +85,7 @@ _lite_clients: dict[str, int] = {}
 _lite_lock = threading.Lock()
 
 
-def _open_lite(address: config.StoreAddress) -> Any:
+def _open_lite(address: StoreAddress) -> Any:
     pymilvus_module()
     try:
         import milvus_lite  # noqa: F401
@@ -108,7 +108,7 @@ def _open_lite(address: config.StoreAddress) -> Any:
     return client
 
 
-def _close_lite(address: config.StoreAddress) -> None:
+def _close_lite(address: StoreAddress) -> None:
     path = os.path.abspath(address.uri)
     with _lite_lock:
         left = _lite_clients.get(path, 1) - 1
@@ -122,7 +122,7 @@ def _close_lite(address: config.StoreAddress) -> None:
             server_manager_instance.release_server(address.uri)
 
 
-def _new_client(address: config.StoreAddress) -> Any:
+def _new_client(address: StoreAddress) -> Any:
     pymilvus = pymilvus_module()
     try:
         # A dedicated channel: pymilvus shares one per address in a process-wide registry
@@ -149,7 +149,7 @@ class MilvusConnection:
     """A client of the engine at ``address``, opened on first use and again after
     :meth:`close` (or after the server was unreachable)."""
 
-    def __init__(self, address: config.StoreAddress) -> None:
+    def __init__(self, address: StoreAddress) -> None:
         self.address = address
         self._client: Any = None
         self._lock = threading.Lock()

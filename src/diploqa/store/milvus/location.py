@@ -30,9 +30,10 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from ... import config
+from ...config import VectorSettings
 from ...errors import IndexCorruptError
 from ...lexical import Bm25Index
+from ..address import StoreAddress
 from ..filelock import build_lock
 from ..manifest import REBUILD_HINT, Manifest, parse_manifest
 from ..metadata import METADATA_FILE, parse_metadata
@@ -56,8 +57,10 @@ class MilvusLocation:
     """An index in a Milvus engine (the counterpart of the FAISS index folder); it owns its
     :class:`~.client.MilvusConnection`, shared with the stores it loads."""
 
-    def __init__(self, address: config.StoreAddress) -> None:
+    def __init__(self, address: StoreAddress, vectors: VectorSettings | None = None) -> None:
         self.address = address
+        #: How the vector indexes this location creates or loads search.
+        self.vectors = vectors or VectorSettings()
         self.connection = MilvusConnection(address)
         self.keywords = KeywordCollection(self.connection, address.collection)
         #: While a build holds the lock: the live collection it started from (None: none).
@@ -163,7 +166,9 @@ class MilvusLocation:
             articles, chunks, stories = parse_metadata(data, manifest)
         except (ValueError, KeyError, TypeError) as err:
             raise IndexCorruptError(f"{live} cannot be parsed ({err}): {REBUILD_HINT}") from None
-        vectors = MilvusStore(self.connection, live, manifest.dimension, manifest.index_type, 0)
+        vectors = MilvusStore(
+            self.connection, live, manifest.dimension, manifest.index_type, 0, self.vectors
+        )
         vectors._count = vectors.count()
         if len(vectors) != len(chunks):
             raise IndexCorruptError(
@@ -234,7 +239,7 @@ class MilvusGeneration:
     def write_vectors(self, content: GenerationContent) -> tuple[MilvusStore, dict[str, str]]:
         connection = self.location.connection
         store = MilvusStore.create(connection, self.collection, content.encoder.dim,
-                                   len(content.vectors))  # fmt: skip
+                                   len(content.vectors), self.location.vectors)  # fmt: skip
         by_id = content.by_id()
         store.add(content.vectors, [row_fields(by_id[c.article_id]) for c in content.chunks])
         store.flush()

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ... import config
+from ...config import HNSW_EF_CONSTRUCTION, HNSW_M, VectorSettings
 from ...filters import SearchFilter
 from .client import MilvusConnection, pymilvus_module
 from .expressions import NO_FIELDS, filter_expression, rows_expression
@@ -20,11 +20,11 @@ MAX_TOPK = 16_384
 _STRING_FIELD = 4_096
 
 
-def _index_kind(expected: int) -> tuple[str, dict, str]:
+def _index_kind(expected: int, settings: VectorSettings) -> tuple[str, dict, str]:
     """Milvus index type, its build parameters, and the manifest's name for it."""
-    if expected >= config.ann_threshold():
-        params = {"M": config.HNSW_M, "efConstruction": config.HNSW_EF_CONSTRUCTION}
-        kind = f"milvus-hnsw-ip(M={config.HNSW_M},efConstruction={config.HNSW_EF_CONSTRUCTION})"
+    if expected >= settings.ann_threshold:
+        params = {"M": HNSW_M, "efConstruction": HNSW_EF_CONSTRUCTION}
+        kind = f"milvus-hnsw-ip(M={HNSW_M},efConstruction={HNSW_EF_CONSTRUCTION})"
         return "HNSW", params, kind
     return "FLAT", {}, "milvus-flat-ip"
 
@@ -35,7 +35,7 @@ class MilvusStore:
 
     Besides the vectors each row holds the fields :func:`.expressions.filter_expression`
     tests; ``add`` takes them per row (``fields``), defaulting to "no article, no outlet, no
-    date"."""
+    date". ``settings``: how an HNSW index is searched (its breadth)."""
 
     files: tuple[str, ...] = ()
 
@@ -46,8 +46,10 @@ class MilvusStore:
         dimension: int,
         index_type: str,
         count: int,
+        settings: VectorSettings | None = None,
     ) -> None:
         self.connection = connection
+        self.settings = settings or VectorSettings()
         connection.client  # noqa: B018 (a wrong address fails here, not at the first search)
         self.collection = collection
         self.dimension = dimension
@@ -56,12 +58,18 @@ class MilvusStore:
 
     @classmethod
     def create(
-        cls, connection: MilvusConnection, collection: str, dimension: int, expected: int
+        cls,
+        connection: MilvusConnection,
+        collection: str,
+        dimension: int,
+        expected: int,
+        settings: VectorSettings | None = None,
     ) -> MilvusStore:
         """A new empty collection for about ``expected`` vectors (exact or HNSW by count)."""
         pymilvus = pymilvus_module()
         client = connection.client
-        index_type, params, kind = _index_kind(expected)
+        settings = settings or VectorSettings()
+        index_type, params, kind = _index_kind(expected, settings)
         with connection.errors(f"creating collection {collection}"):
             schema = pymilvus.MilvusClient.create_schema(auto_id=False, enable_dynamic_field=False)
             schema.add_field("row", pymilvus.DataType.INT64, is_primary=True)
@@ -75,7 +83,7 @@ class MilvusStore:
             client.create_collection(
                 collection, schema=schema, index_params=index, consistency_level="Strong"
             )
-        return cls(connection, collection, dimension, kind, 0)
+        return cls(connection, collection, dimension, kind, 0, settings)
 
     @property
     def client(self):
@@ -124,7 +132,7 @@ class MilvusStore:
                 return scores, found
             expression = rows_expression(rows)
         limit = min(k, MAX_TOPK, max(len(self), 1))
-        ef = max(config.hnsw_ef_search(), limit)
+        ef = max(self.settings.ef_search, limit)
         results = self.connection.loaded_call(
             self.collection,
             "searching",
