@@ -17,6 +17,7 @@ from deterministic_encoder import DeterministicEncoder
 
 import diploqa
 from diploqa import config
+from diploqa.build import build
 from diploqa.errors import ArticlesError, IndexCorruptError, IndexMismatchError
 
 
@@ -108,12 +109,13 @@ def test_manifest_mismatch_is_a_clear_error(built, changes, message):
     assert diploqa.load_index(index_dir).search("Sotschi", k=1)
 
 
-def test_model_change_triggers_full_rebuild_not_mixed_vectors(built):
-    articles, index_dir = built
+def test_model_change_triggers_full_rebuild_not_mixed_vectors(workdir):
+    articles, index_dir = workdir  # manifest bookkeeping: the deterministic encoder
+    build(articles, index_dir, encoder=DeterministicEncoder())
     _edit_manifest(index_dir, model="some-other-model")
-    index = diploqa.build_index(articles, index_dir)
-    assert index.build_report.full_rebuild
-    assert "model changed" in index.build_report.reason
+    report, _ = build(articles, index_dir, encoder=DeterministicEncoder())
+    assert report.full_rebuild
+    assert "model changed" in report.reason
 
 
 @pytest.mark.parametrize(
@@ -165,9 +167,9 @@ def test_bad_articles_are_skipped_and_the_rest_indexed(workdir):
     articles, index_dir = workdir
     (articles / "bild.txt").write_bytes(b"\x89PNG\r\n\x1a\n" + bytes(range(256)) * 4)
     (articles / "leer.md").write_text("", encoding="utf-8")
-    index = diploqa.build_index(articles, index_dir)
-    assert {s.path for s in index.build_report.skipped} == {"bild.txt", "leer.md"}
-    assert len(index.articles) == 5
+    report, stored = build(articles, index_dir, encoder=DeterministicEncoder())  # bookkeeping
+    assert {s.path for s in report.skipped} == {"bild.txt", "leer.md"}
+    assert len(stored.articles) == 5
 
 
 def test_index_path_that_is_a_file(tmp_path, seed_copy):
@@ -245,12 +247,13 @@ def test_backend_change_rebuilds_fully_and_is_recorded(tmp_path, monkeypatch):
     assert report.embedded == first.build_report.embedded  # everything, once more
 
 
-def test_old_manifest_without_backend_counts_as_pytorch(built, embedder):
-    articles, index_dir = built
+def test_old_manifest_without_backend_counts_as_pytorch(workdir):
+    articles, index_dir = workdir  # manifest bookkeeping: the deterministic encoder
+    build(articles, index_dir, encoder=DeterministicEncoder())
     manifest = json.loads((index_dir / "manifest.json").read_text())
     del manifest["backend"], manifest["backends"]  # written before either was recorded
     (index_dir / "manifest.json").write_text(json.dumps(manifest))
-    report = diploqa.build_index(articles, index_dir).build_report
+    report, _ = build(articles, index_dir, encoder=DeterministicEncoder())
     assert report.full_rebuild and "from torch-fp32" in report.reason
 
 
@@ -339,8 +342,6 @@ def test_records_of_a_big_jsonl_are_embedded_once_changed_and_removed_alone(tmp_
     """2,000 records in one JSON Lines file: an edit re-embeds that record's passages only, and
     re-cleans only it; a deletion embeds nothing and removes its passages. Bookkeeping, so with
     the deterministic encoder; the real model finds an edited record in the test below."""
-    from diploqa.build import build
-
     encoder = DeterministicEncoder()
     articles, index_dir = tmp_path / "articles", tmp_path / "index"
     articles.mkdir()
@@ -460,7 +461,6 @@ def test_a_server_switched_to_openvino_f32_keeps_the_int8_vectors(built):
     """``DIPLOQA_BACKEND=openvino-f32`` (faster on CPUs without VNNI) updates an index built
     with int8 without re-embedding it: the pair was measured interchangeable
     (benchmarks/backend_pairs.py)."""
-    from diploqa.build import build
     from diploqa.encoders import EnsembleEncoder, get_embedder, get_use
 
     articles, index_dir = built
