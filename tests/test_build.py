@@ -58,6 +58,7 @@ def test_incremental_vectors_equal_a_fresh_build(built, tmp_path):
     assert (a * b).sum(axis=1).min() > 0.9999
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     "fault", ["while-embedding", "before-write", "after-vectors", "before-swap"]
 )
@@ -234,6 +235,7 @@ def test_built_index_equals_the_loaded_one(built):
     assert built_index.search(question, k=3) == loaded.search(question, k=3)
 
 
+@pytest.mark.slow
 def test_backend_change_rebuilds_fully_and_is_recorded(tmp_path, monkeypatch):
     articles = copy_seeds(tmp_path / "articles")
     monkeypatch.setenv("DIPLOQA_BACKEND", "torch")

@@ -35,6 +35,7 @@ def _sources(hits) -> list[tuple[str, int]]:
     return [(h.source, h.start) for h in hits]
 
 
+@pytest.mark.slow
 def test_server_outage_is_one_line_everywhere_and_diploqa_recovers_when_milvus_is_back(
     milvus_server, tmp_path, embedder
 ):
@@ -105,6 +106,7 @@ def _collections(store: str) -> tuple[list[str], list[str]]:
     return names, aliases
 
 
+@pytest.mark.slow
 def test_two_builders_on_one_server_never_mix_and_the_loser_is_told(
     milvus_server, tmp_path, embedder, capsys
 ):

@@ -108,6 +108,7 @@ def test_both_stores_rank_alike(tmp_path, seed_copy, seed_index, embedder):
 
 
 # The FAISS folder's killed builds: tests/test_build.py (these faults and two more).
+@pytest.mark.slow
 @pytest.mark.parametrize("store", ["milvus-lite", "milvus-server"], indirect=True)
 @pytest.mark.parametrize("fault", ["after-vectors", "before-swap"])
 def test_killed_build_leaves_previous_index_answering(store, tmp_path, fault, embedder):

@@ -92,6 +92,7 @@ def _edit(articles: Path, name: str, sentence: str) -> None:
     path.write_text(path.read_text(encoding="utf-8") + "\n\n" + sentence + "\n", "utf-8")
 
 
+@pytest.mark.slow
 def test_cpu_and_gpu_path_updates_keep_each_others_vectors(tmp_path, embedder, gpu_path_encoder):
     """Issue #13: a CPU update of an index the GPU path built embeds only new and changed
     articles, and so does a GPU-path update of the mixed index; the manifest records both
