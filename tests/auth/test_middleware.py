@@ -3,7 +3,9 @@ logging, roles and ``--public``."""
 
 from __future__ import annotations
 
+import html
 import logging
+import re
 
 import pytest
 from argon2 import PasswordHasher
@@ -81,6 +83,38 @@ def test_no_open_redirect_after_sign_in(access):
     for target in ("https://evil.example/", "//evil.example/", "/\\evil.example"):
         answer = login(http, "lena", PASSWORD["lena"], next=target)
         assert answer.headers["location"] == "/"
+
+
+def test_a_link_to_a_search_survives_the_sign_in(access):
+    """A permalink (the question and its filters in the query string) opened signed out comes
+    back, unchanged, after the sign-in form; an editor's goes on to the editing page."""
+    wanted = "/?q=Wer+traf+Lawrow%3F&since=2016&outlet=ZEIT+ONLINE&sort=date"
+    for user, landing in (("lena", wanted), ("ed", "/edit/" + wanted[1:])):
+        http = client(access)
+        first = http.get(wanted, headers={"Accept": "text/html"})
+        assert first.status_code == 303 and first.headers["location"].startswith("/login?next=")
+        form = http.get(first.headers["location"])
+        carried = html.unescape(re.search(r'name="next" value="([^"]*)"', form.text).group(1))
+        assert carried == wanted
+        answer = login(http, user, PASSWORD[user], next=carried)
+        assert answer.status_code == 303 and answer.headers["location"] == wanted
+        again = http.get(wanted, headers={"Accept": "text/html"})
+        if user == "ed":
+            assert again.status_code == 303 and again.headers["location"] == landing
+        else:
+            assert again.json() == {"app": "search"}
+
+
+def test_a_carried_link_is_percent_encoded_and_stays_on_this_server(access):
+    http = client(access)
+    first = http.get("/?q=Köln", headers={"Accept": "text/html"})
+    form = http.get(first.headers["location"])
+    carried = html.unescape(re.search(r'name="next" value="([^"]*)"', form.text).group(1))
+    assert carried == "/?q=K%C3%B6ln"  # ASCII: fit for a Location header
+    assert login(http, "lena", PASSWORD["lena"], next="/?q=Köln").headers["location"] == carried
+    for target in ("/\t/evil.example", "/\n/evil.example", "/\x7f/evil.example"):
+        answer = login(http, "lena", PASSWORD["lena"], next=target)
+        assert answer.headers["location"] == "/", repr(target)
 
 
 def test_failures_back_off_per_address_and_user_and_are_logged(access, caplog):

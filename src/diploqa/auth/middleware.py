@@ -102,9 +102,8 @@ class AccessGate:
             await _reply(scope, send, status, {"error": message}, headers)
             return
         if principal is None:
-            if _wants_page(scope):
-                target = "/login?next=" + quote(path, safe="/")
-                await _redirect(send, target)
+            if _wants_page(scope):  # back to this address, search and all, after sign-in
+                await _redirect(send, "/login?next=" + quote(_address_of(scope), safe="/"))
             else:
                 await _reply(scope, send, 401, {"error": "sign in required"},
                              [(b"www-authenticate", b'Bearer realm="diploqa"')])  # fmt: skip
@@ -113,7 +112,10 @@ class AccessGate:
             await _reply(scope, send, 403, {"error": "editors only: you are signed in as a reader"})
             return
         if principal.role == "editor" and path in ("/", EDITOR_PATH) and _wants_page(scope):
-            await _redirect(send, f"{EDITOR_PATH}/")
+            query = _query_string(scope)  # a link to a search opens it on the editors' page
+            await _redirect(
+                send, f"{EDITOR_PATH}/" + (f"?{quote(query, safe=_QUERY_SAFE)}" if query else "")
+            )
             return
         await self.app(scope, receive, send)
 
@@ -238,11 +240,33 @@ def _wants_page(scope) -> bool:
     return "text/html" in _headers(scope).get("accept", "")
 
 
+def _query_string(scope) -> str:
+    """The request's query string as sent (percent-encoded; UTF-8 where a client sent raw
+    bytes)."""
+    return scope.get("query_string", b"").decode("utf-8", "replace")
+
+
+def _address_of(scope) -> str:
+    """The path and query string a browser asked for (``/?q=…&since=2016``)."""
+    query = _query_string(scope)
+    return scope["path"] + (f"?{query}" if query else "")
+
+
+#: What a query string keeps as it is when it is put into a redirect: its separators and
+#: percent escapes (everything else, spaces and non-ASCII letters, is percent-encoded).
+_QUERY_SAFE = "&=+%/:,;@!$'()*-._~"
+
+
 def _safe_next(target: str) -> str:
-    """Only a path on this server (no ``//host`` or scheme): no open redirect."""
+    """Only a path on this server (no ``//host``, scheme, backslash or control character:
+    browsers drop tabs and line breaks from an address, so ``/``, a tab and ``/host`` would
+    become ``//host``): no open redirect. Returned as printable ASCII, ready for a
+    ``Location`` header."""
     if not target.startswith("/") or target.startswith("//") or "\\" in target:
         return "/"
-    return target
+    if any(ord(ch) < 0x20 or ord(ch) == 0x7F for ch in target):
+        return "/"
+    return quote(target, safe="/?#" + _QUERY_SAFE)
 
 
 def _too_many(wait: float) -> tuple[int, str, list]:
