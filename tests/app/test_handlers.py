@@ -13,6 +13,7 @@ from diploqa.app import messages
 from diploqa.app.handlers import (
     NoIndexError,
     answer_html,
+    page_answer,
     save_export,
     search_records,
     timeline_record,
@@ -169,3 +170,54 @@ def test_save_export_refuses_before_searching(tmp_path, app_holder):
     with pytest.raises(NoIndexError, match="No index yet"):
         save_export(IndexHolder(tmp_path / "none"), Query("Kerry"), "csv", tmp_path)
     assert not list(tmp_path.glob("export-*"))  # no file was begun
+
+
+# --- What the page shows for a question: the cards and the overview beside them ----------------
+
+KERRY_SYRIA = "Was sagte Kerry über Syrien?"
+
+
+def test_the_page_answer_gives_the_cards_and_the_overview_from_one_reading(app_holder, seed_index):
+    shown = page_answer(app_holder, KERRY_SYRIA, 5, "auto", per_article_default=2)
+    assert shown.query == Query(KERRY_SYRIA, 5)
+    assert shown.results == answer_html(app_holder, KERRY_SYRIA, 5)
+    timeline = seed_index.timeline(shown.query, "auto")
+    peak = timeline.peak()
+    assert peak is not None and timeline.undated  # the seeds: one dated article, four not
+    assert f"{timeline.articles} passende Artikel / matching articles" in shown.overview
+    assert f'class="dq-period dq-peak" data-since="{peak.start}"' in shown.overview
+    assert f"ohne Datum / undated: {timeline.undated}" in shown.overview
+    for outlet, count in seed_index.facets(shown.query).items():
+        assert f'data-outlet="{outlet}">{outlet} <span class="dq-chip-count">{count}<' in (
+            shown.overview
+        )
+    # the link: the server limits passages per article, this search does not
+    assert 'data-link="?q=Was+sagte+Kerry+%C3%BCber+Syrien%3F&amp;per_article=0"' in (
+        shown.overview
+    )
+
+
+def test_a_bar_narrows_the_answers_to_its_period(app_holder, seed_index):
+    peak = seed_index.timeline(KERRY_SYRIA, "auto").peak()
+    everywhen = page_answer(app_holder, KERRY_SYRIA, 5)
+    narrowed = page_answer(app_holder, KERRY_SYRIA, 5, since=peak.start, until=peak.end)
+    dated = {a.id for a in seed_index.articles if a.date and a.date.startswith(peak.label)}
+    before = set(re.findall(r'class="dq-card" data-source="([^"]*)"', everywhen.results))
+    after = set(re.findall(r'class="dq-card" data-source="([^"]*)"', narrowed.results))
+    assert after and after <= dated and before - dated  # undated cards went
+    assert f"({peak.start} – {peak.end})" in narrowed.results  # the filters described
+    assert "× alle Daten / all dates" in narrowed.overview
+    assert f"since={peak.start}&amp;until={peak.end}" in narrowed.overview
+
+
+def test_the_page_answer_without_an_overview_or_with_bad_input(app_holder, tmp_path):
+    assert page_answer(app_holder, KERRY_SYRIA, 3, interval=None).overview == ""
+    for fields, reason in [
+        ({"since": "gestern"}, "since must be a date like 2016"),
+        ({"interval": "decade"}, "interval must be one of"),
+    ]:
+        shown = page_answer(app_holder, KERRY_SYRIA, 3, **fields)
+        assert shown.query is None and shown.overview == "" and reason in shown.results
+        assert_no_traceback(shown.results)
+    empty = page_answer(IndexHolder(tmp_path / "none"), KERRY_SYRIA)
+    assert empty.query is None and 'data-state="no-index"' in empty.results

@@ -22,8 +22,11 @@ from ..export import FORMATS, check_format, export, file_name
 from ..hits import Hit
 from ..index import Index
 from ..query import DEFAULT_K, Query
+from ..timeline import check_interval
 from . import messages
+from .chart import render_overview
 from .live import IndexHolder
+from .permalink import page_link
 from .render import render_message, render_results, render_unanswered, render_upload_report
 from .updater import Updater
 from .uploads import UploadOutcome, save_uploaded_path
@@ -44,25 +47,62 @@ def answer_html(
     """What the results area shows for a question: cards, a state or an error, never a
     traceback. ``query``, ``k`` and ``fields``: as :meth:`~diploqa.index.Index.search`
     takes them."""
+    return page_answer(holder, query, k, interval=None, **fields).results
+
+
+@dataclass(frozen=True)
+class PageAnswer:
+    """What the page shows for a question.
+
+    Attributes:
+        results: the results area (cards, a state or an error).
+        overview: the timeline, outlets, export and link beside them ("" without an answer).
+        query: the question answered (None: it was not, see ``results``).
+    """
+
+    results: str
+    overview: str = ""
+    query: Query | None = None
+
+
+def page_answer(
+    holder: IndexHolder,
+    query: Query | str,
+    k: object = DEFAULT_K,
+    interval: str | None = "auto",
+    per_article_default: int | None = None,
+    **fields: Any,
+) -> PageAnswer:
+    """The answer cards and, with ``interval`` (``auto``, ``day``, ``week``, ``month`` or
+    ``year``), the overview of the articles matching the question, from one reading of it
+    (:meth:`~diploqa.index.Index.ask`); never a traceback. ``per_article_default``: the
+    server's per-article limit, left out of the overview's link (:mod:`.permalink`)."""
     index = holder.latest()
     if index is None:  # marked: the page asks again once an index is installed
-        return render_unanswered(holder.problem)
+        return PageAnswer(render_unanswered(holder.problem))
     try:
         asked = Query.of(query, k, **fields)
+        interval = check_interval(interval) if interval is not None else None
     except QueryError as err:
         if isinstance(query, str) and not query.strip():
-            return render_message(messages.EMPTY_QUESTION_TEXT, "error")
-        return render_message(messages.error(err), "error")
+            return PageAnswer(render_message(messages.EMPTY_QUESTION_TEXT, "error"))
+        return PageAnswer(render_message(messages.error(err), "error"))
     try:
-        hits = index.search(asked)
+        answer = index.ask(asked, timeline=interval, facets=interval is not None)
     except DiploqaError as err:
-        return render_message(messages.error(err), "error")
+        return PageAnswer(render_message(messages.error(err), "error"))
     except Exception:
         log.exception("search failed")
-        return render_message(messages.UNEXPECTED_TEXT, "error")
+        return PageAnswer(render_message(messages.UNEXPECTED_TEXT, "error"))
     low_score = index.ranking.low_score_threshold
     described = describe_filters(asked)
-    return render_results(asked.question, hits, _article_lookup(index), low_score, described)
+    results = render_results(
+        asked.question, answer.hits, _article_lookup(index), low_score, described
+    )
+    if interval is None:
+        return PageAnswer(results, "", asked)
+    link = page_link(asked, interval, per_article_default)
+    return PageAnswer(results, render_overview(answer, asked, interval, link), asked)
 
 
 def _article_lookup(index: Index):

@@ -142,6 +142,62 @@ def results_for(count: int, question: str) -> str:
     return f"{count} {de} zu / {en} for „{question}“"
 
 
+# --- Beside the answers: the timeline, the outlets, export and the link ------------------
+
+#: The intervals a timeline can be counted by, as the page's buttons name them.
+INTERVAL_NAMES = {
+    "auto": "Auto",
+    "day": "Tag / Day",
+    "week": "Woche / Week",
+    "month": "Monat / Month",
+    "year": "Jahr / Year",
+}
+_PER = {"day": ("Tag", "day"), "week": ("Woche", "week"), "month": ("Monat", "month"),
+        "year": ("Jahr", "year")}  # fmt: skip
+INTERVALS_LABEL = "Zeitraum je Balken / Period per bar"
+OUTLET_CHIPS_LABEL = "Medien / Outlets"
+PEAK_TEXT = "Höchster / peak"
+EXPORT_TITLE = "Ergebnisliste herunterladen / Download the result list"
+COPY_LINK_TEXT = "Link kopieren / Copy link"
+LINK_COPIED_TEXT = "Kopiert / Copied"
+LINK_LABEL = "Link zu dieser Suche / Link to this search"
+ALL_DATES_TEXT = "× alle Daten / all dates"
+ALL_OUTLETS_TEXT = "× alle Medien / all outlets"
+CHART_HINT = "Balken anklicken: nur dieser Zeitraum / Click a bar: only this period"
+NOTHING_ASKED_TEXT = "Erst fragen, dann exportieren. / Ask first, then export."
+
+
+def matching_articles(count: int, capped: bool) -> str:
+    """The overview's first line: how many articles match the question (at least, where
+    more may match than were counted)."""
+    text = _count(count, ("passender Artikel", "passende Artikel"),
+                  ("matching article", "matching articles"))  # fmt: skip
+    if not capped:
+        return text
+    de, en = text.split(" / ")
+    return f"mindestens {de} / at least {_de(count)} {en}"
+
+
+def per_period(interval: str) -> str:
+    """What a bar counts: "Artikel pro Monat / articles per month"."""
+    de, en = _PER[interval]
+    return f"Artikel pro {de} / articles per {en}"
+
+
+def period_count(label: str, count: int) -> str:
+    """A bar's name for a screen reader and its tooltip: "2016-10: 7 Artikel / articles"."""
+    return f"{label}: " + _count(count, ("Artikel", "Artikel"), ("article", "articles"))
+
+
+def undated(count: int) -> str:
+    return f"ohne Datum / undated: {_de(count)}"
+
+
+def imprecise(count: int) -> str:
+    """Matching articles dated by a longer period than a bar (a year on a month chart)."""
+    return f"nur gröber datiert / dated less precisely: {_de(count)}"
+
+
 # --- Uploads ------------------------------------------------------------------------------
 
 
