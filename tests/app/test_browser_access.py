@@ -1,7 +1,11 @@
 """In a real Chromium: a reader and an editor sign in to ``diploqa serve --users``; the
-reader sees no editing control, the editor uploads an article and finds it."""
+reader sees no editing control, the editor uploads an article and finds it; a link to a search
+survives the sign-in and the chart beside its answers narrows the dates (issue #25)."""
 
 from __future__ import annotations
+
+import csv
+import re
 
 import pytest
 from conftest import GENEVA_QUESTION, NEW_ARTICLE
@@ -13,6 +17,8 @@ from test_browser import (
     _missing_browser,
     submit,
 )
+
+from diploqa.app import messages
 
 pytestmark = pytest.mark.slow
 
@@ -98,4 +104,85 @@ def test_editor_uploads_an_article_and_finds_it(browser, auth_server, tmp_path):
     assert (auth_server.articles / UPLOAD).exists()
     page.get_by_role("tab", name="Fragen / Ask").click()
     assert UPLOAD in ask(page, GENEVA_QUESTION)[:2]
+    context.close()
+
+
+KERRY_SYRIA = "Was sagte Kerry über Syrien?"
+#: A link to a search (issue #25, 5), as the page's address carries it.
+SEARCH_LINK = "/?q=Was+sagte+Kerry+%C3%BCber+Syrien%3F&k=4&sort=date"
+
+
+def card_dates(page) -> list[str]:
+    texts = page.locator("#results .dq-card .dq-source").all_inner_texts()
+    found = (re.search(r"\d{4}(-\d{2}){0,2}", t) for t in texts)
+    return [m.group(0) if m else "" for m in found]
+
+
+def test_a_search_link_through_sign_in_then_the_chart_the_export_and_the_link(browser, auth_server):
+    """Issue #25 in real Chromium: a link to a search, opened signed out, comes back after the
+    sign-in with its answers at once; the highest bar of the chart narrows the dates and asks
+    again; the CSV export reads back with its umlauts; "copy link" gives the address; on a
+    phone the overview fits."""
+    context = browser.new_context(viewport={"width": 1280, "height": 900}, accept_downloads=True)
+    context.grant_permissions(["clipboard-read", "clipboard-write"])
+    page = context.new_page()
+    page.goto(auth_server.url + SEARCH_LINK, wait_until="domcontentloaded", timeout=60_000)
+    assert "/login?next=" in page.url
+    page.fill("#username", "lena")
+    page.fill("#password", auth_server.passwords["lena"])
+    page.click("#sign-in")
+    answered = "#results .dq-results[data-question='Was sagte Kerry über Syrien?'] .dq-card"
+    page.locator(answered).first.wait_for(timeout=120_000)  # asked by the link, no click
+    assert page.url == auth_server.url + SEARCH_LINK
+    assert page.locator("#question textarea").input_value() == KERRY_SYRIA
+    label = page.locator("#filters").inner_text()  # the folded row says what the link set
+    assert messages.BY_DATE_TEXT in label and messages.passages_wanted(4) in label
+    assert page.locator("#results .dq-card").count() <= 4
+
+    overview = page.locator("#overview .dq-overview")
+    overview.wait_for(timeout=10_000)
+    assert "passende Artikel / matching articles" in overview.inner_text()
+    assert "ohne Datum / undated:" in overview.inner_text()  # most seeds have no date
+    first_card = page.locator("#results .dq-card").first.bounding_box()
+    assert first_card["y"] + 40 < 900  # the overview is beside the answers, not above them
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / "chart.png"))
+
+    peak = overview.locator(".dq-period.dq-peak")
+    since, until = peak.get_attribute("data-since"), peak.get_attribute("data-until")
+    peak.click()
+    page.wait_for_function(  # the answers within that period, the filters describe it
+        """(dates) => {
+            const r = document.querySelector('#results .dq-results');
+            return r && r.querySelector('.dq-card') && r.textContent.includes(dates);
+        }""",
+        arg=f"({since} – {until}",
+        timeout=60_000,
+    )
+    dates = card_dates(page)
+    assert dates and all(since[: len(d)] <= d <= until[: len(d)] for d in dates), dates
+    assert f"{since} – {until}" in page.locator("#filters").inner_text()  # the folded label
+    page.wait_for_function("(s) => window.location.search.includes('since=' + s)", arg=since)
+    assert f"until={until}" in page.url
+
+    with page.expect_download(timeout=60_000) as download:
+        overview.locator("[data-export=csv]").click()
+    path = download.value.path()
+    with open(path, encoding="utf-8-sig", newline="") as f:
+        rows = list(csv.DictReader(f))
+    shown = page.locator("#results .dq-card").evaluate_all("cs => cs.map(c => c.dataset.source)")
+    assert [r["source"] for r in rows] == shown
+    assert [r["rank"] for r in rows] == [c.split()[0] for c in page.locator(
+        "#results .dq-card").evaluate_all("cs => cs.map(c => c.dataset.rank)")]  # fmt: skip
+    assert any(ch in "".join(r["passage"] for r in rows) for ch in "äöüß")  # umlauts intact
+
+    copy = overview.locator("[data-copy]")
+    copy.click()
+    page.wait_for_function("() => document.querySelector('#overview [data-copy]')"
+                           ".textContent.includes('Copied')")  # fmt: skip
+    assert page.evaluate("navigator.clipboard.readText()") == page.url
+
+    page.set_viewport_size({"width": 390, "height": 844})
+    wide = page.evaluate("document.documentElement.scrollWidth")
+    assert wide <= 390 and overview.bounding_box()["width"] <= 390
     context.close()

@@ -120,11 +120,12 @@ def test_a_question_asked_before_the_index_is_answered_by_a_later_tick(
     page_events = events.Events(Updater(holder, seed_copy), per_article=2)
     me, other = SimpleNamespace(session_hash="me"), SimpleNamespace(session_hash="other")
     question = "Who did Kerry meet in Sochi?"
-    assert 'data-state="no-index"' in page_events.search(question, 3, request=me)
+    assert 'data-state="no-index"' in page_events.results.on_ask(question, 3, request=me)[-1]
     assert not isinstance(page_events.on_tick(None, me)[-1], str)  # still no index
     holder.install(load_index(seed_index.path))
     assert not isinstance(page_events.on_tick(None, other)[-1], str)  # it asked nothing
-    answer = page_events.on_tick(None, me)[-1]
+    *_, overview, asked, answer = page_events.on_tick(None, me)
+    assert 'class="dq-overview"' in overview.value and asked.question == question
     assert isinstance(answer, str) and 'data-question="Who did Kerry meet in Sochi?"' in answer
     assert answer.count('class="dq-card"') == 3 and "001_50e04ee83bc37b66.txt" in answer
     assert not isinstance(page_events.on_tick(None, me)[-1], str)  # answered once
@@ -135,9 +136,9 @@ def test_a_question_answered_meanwhile_is_not_answered_again(tmp_path, seed_copy
     holder.load(model=False)
     page_events = events.Events(Updater(holder, seed_copy), per_article=2)
     me = SimpleNamespace(session_hash="me")
-    page_events.search("Who did Kerry meet in Sochi?", 3, request=me)
+    page_events.results.on_ask("Who did Kerry meet in Sochi?", 3, request=me)
     holder.install(load_index(seed_index.path))
-    assert "dq-card" in page_events.search("Was sagte Tillerson?", 2, request=me)
+    assert "dq-card" in page_events.results.on_ask("Was sagte Tillerson?", 2, request=me)[-1]
     key = events.status_key(page_events.updater)
     assert not isinstance(page_events.on_tick(key, me)[-1], str)  # not the older question
 

@@ -4,7 +4,8 @@ The search is the named API (and MCP) endpoint ``search`` (HTML, as the page sho
 ``search_json`` (a list of dicts for programs); both take every field of
 :class:`~diploqa.query.Query`, and their docstrings are what an MCP client reads. ``timeline``
 (API and MCP) counts the articles matching a question per period. Every other event is
-private to the page. Everything shown comes from :mod:`.handlers` and
+private to the page; the results area's (asking, the overview beside the answers, export,
+links) are :mod:`.results`'. Everything shown comes from :mod:`.handlers` and
 :mod:`.render`; this module only connects them to :class:`~.layout.Page`.
 """
 
@@ -38,13 +39,10 @@ from .render import (
     render_status,
     render_status_area,
 )
+from .results import SEARCH_CONCURRENCY, ResultEvents
 from .updater import Updater
 
-#: Searches that may run at once; index updates always run one at a time.
-SEARCH_CONCURRENCY = 4
-#: Questions asked before there was an index, kept to answer them when it comes (one per
-#: page; the oldest is forgotten beyond this many).
-MAX_UNANSWERED = 1000
+__all__ = ["SEARCH_CONCURRENCY", "Events", "status_html", "welcome_html"]
 
 
 def status_html(updater: Updater) -> str:
@@ -127,8 +125,8 @@ class Events:
         self.per_article = per_article
         self.texts = texts or PageTexts()
         self._exports: Path | None = None  # made on the first download
-        #: Page session → a question it asked before there was an index (see on_tick).
-        self._unanswered: dict[str, tuple[str, Any, dict[str, Any]]] = {}
+        #: The results area's events (the page's questions, the overview, export, links).
+        self.results = ResultEvents(self.holder, per_article, self.export)
 
     def search(
         self,
@@ -140,7 +138,6 @@ class Events:
         source: str = "",
         per_article: int | None = None,
         sort: str = "relevance",
-        request: gr.Request | None = None,
     ) -> str:
         """Find the passages in the news archive that best answer a question, as HTML cards
         (rank, score, passage with the answering sentence marked, source article).
@@ -157,29 +154,6 @@ class Events:
             sort: "relevance" (default) or "date" (newest first).
         """
         fields = self._fields(outlet, since, until, source, per_article, sort)
-        html = answer_html(self.holder, question, k, **fields)
-        if request is not None and request.session_hash:  # see on_tick
-            self._remember(request.session_hash, (question, k, fields))
-        return html
-
-    def _remember(self, session: str, asked: tuple[str, Any, dict[str, Any]]) -> None:
-        """Keep the question a page asked while there is no index (forget an older one);
-        :meth:`on_tick` answers it once there is one."""
-        self._unanswered.pop(session, None)
-        if self.holder.index is None:
-            if len(self._unanswered) >= MAX_UNANSWERED:
-                self._unanswered.pop(next(iter(self._unanswered)), None)
-            self._unanswered[session] = asked
-
-    def _answer_unanswered(self, request: gr.Request | None) -> Any:
-        """The answer to the question this page asked before there was an index, once there
-        is one; else nothing to send."""
-        if request is None or self.holder.index is None:
-            return gr.skip()
-        asked = self._unanswered.pop(request.session_hash or "", None)
-        if asked is None:
-            return gr.skip()
-        question, k, fields = asked
         return answer_html(self.holder, question, k, **fields)
 
     def search_json(
@@ -324,12 +298,13 @@ class Events:
     def on_tick(self, seen: tuple | None, request: gr.Request | None = None):
         """Send the status (and the table, the outlet choices, the heading and the examples,
         after a swap) only when they changed; and the answer to a question this page asked
-        before there was an index, once there is one."""
+        before there was an index, once there is one (:meth:`.ResultEvents.answer_unanswered`:
+        the overview, the query and the cards, last)."""
         self.holder.latest()  # an index another process committed shows up here
         key = status_key(self.updater)
-        answer = self._answer_unanswered(request)
+        answer = self.results.answer_unanswered(request)
         if key == seen:
-            return (*(gr.skip(),) * 7, answer)
+            return (*(gr.skip(),) * 7, *answer)
         table_changed = seen is None or seen[0] != key[0]
         busy_changed = seen is None or seen[1] != key[1]
         interval = STATUS_POLL_BUSY if self.updater.build.running else STATUS_POLL_IDLE
@@ -340,23 +315,19 @@ class Events:
             gr.Timer(interval) if busy_changed else gr.skip(),
             self._outlet_choices() if table_changed else gr.skip(),
             *(self._archive_views() if table_changed else (gr.skip(), gr.skip())),
-            answer,
+            *answer,
         )
 
     def bind(self, demo: gr.Blocks, page: Page) -> None:
         """Connect ``page``'s components (inside ``demo``, still open) to these functions."""
         controls = page.search
-        gr.on(
-            triggers=[page.ask.click, controls.question.submit, controls.since.submit,
-                      controls.until.submit, controls.source.submit],
-            fn=self.search,
-            inputs=controls.inputs(),
-            outputs=page.results,
+        self.results.bind(demo, page)  # the page's questions
+        gr.api(
+            self.search,
             api_name="search",
             concurrency_limit=SEARCH_CONCURRENCY,
             concurrency_id="search",
-            show_progress="minimal",
-        )  # fmt: skip
+        )
         gr.api(
             self.search_json,
             api_name="search_json",
@@ -393,7 +364,7 @@ class Events:
         page.status_timer.tick(
             self.on_tick,
             inputs=page.status_seen,
-            outputs=[*ticked, *archive, page.results],
+            outputs=[*ticked, *archive, *self.results.outputs(page)],
             api_visibility="private",
             concurrency_limit=None,
             show_progress="hidden",

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from ..articles import ARTICLE_SUFFIXES
 from ..query import DEFAULT_K, SORTS
 from . import messages
+from .chart import CHART_CSS, OVERVIEW_JS
 from .handlers import MAX_K
 from .page_texts import MAX_EXAMPLES
 
@@ -26,7 +27,7 @@ STATUS_POLL_BUSY, STATUS_POLL_IDLE = 1.0, 5.0
 #: The file kinds an upload may be, for the label.
 _KINDS = ", ".join(ARTICLE_SUFFIXES)
 
-CSS = """
+_PAGE_CSS = """
 .dq-intro h1 { font-size: 1.45em; margin: 0; line-height: 1.25; }
 .dq-intro .dq-about { margin: .15em 0 0; color: var(--body-text-color-subdued); }
 #index-status .dq-msg { padding: .25em .7em; margin: .15em 0; font-size: .92em; }
@@ -59,6 +60,8 @@ CSS = """
 .dq-uploads { list-style: none; padding-left: 0; }
 .dq-upload-rejected { color: #b52a25; }
 """
+#: The page's styles: its own and the overview's.
+CSS = _PAGE_CSS + CHART_CSS
 
 
 def theme() -> gr.themes.Base:
@@ -110,6 +113,10 @@ class Page:
     ask: gr.Button
     filters: gr.Accordion
     results: gr.HTML
+    overview: gr.HTML
+    download: gr.DownloadButton
+    asked: gr.State
+    interval: gr.State
     examples: gr.Dataset
     table: gr.HTML
     editing: EditingControls | None
@@ -136,7 +143,9 @@ def lay_out(initial: Initial, editing: bool, sign_out: bool) -> Page:
 
     The answers come right under the question: the filters and the order are folded into
     one row whose label says which are set, and the examples follow the answers (before
-    the first question they are in view; after it, the answers are)."""
+    the first question they are in view; after it, the answers are). Beside the answers
+    (below them on a phone) the overview of the matching articles (:mod:`.chart`), shown
+    once there is an answer."""
     intro = gr.HTML(initial.intro, elem_id="intro")
     if sign_out:
         gr.HTML(
@@ -150,7 +159,12 @@ def lay_out(initial: Initial, editing: bool, sign_out: bool) -> Page:
     with gr.Tabs():
         with gr.Tab(messages.ASK_TAB, id="ask-tab"):
             search, ask, filters = _search_controls(initial)
-            results = gr.HTML(initial.results, elem_id="results")
+            with gr.Row(equal_height=False, elem_id="answers"):
+                results = gr.HTML(initial.results, elem_id="results", scale=3, min_width=320)
+                overview = gr.HTML("", elem_id="overview", scale=2, min_width=300, visible=False,
+                                   js_on_load=OVERVIEW_JS)  # fmt: skip
+            download = gr.DownloadButton(elem_id="export-file", visible="hidden")
+            asked, interval = gr.State(None), gr.State("auto")
             examples = gr.Examples(
                 examples=[[q] for q in initial.examples],
                 inputs=[search.question],
@@ -164,7 +178,8 @@ def lay_out(initial: Initial, editing: bool, sign_out: bool) -> Page:
             if editing:
                 editing_controls = _editing_controls()
     return Page(intro, status, status_seen, status_timer, search, ask, filters, results,
-                examples, table, editing_controls)  # fmt: skip
+                overview, download, asked, interval, examples, table,
+                editing_controls)  # fmt: skip
 
 
 def _search_controls(initial: Initial) -> tuple[SearchControls, gr.Button, gr.Accordion]:
