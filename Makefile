@@ -60,7 +60,7 @@ screenshot: install
 	cp $(DATA)/news_de/dewikinews_quotes/articles.jsonl $(WIKINEWS)/articles/wikinews.jsonl
 	$(BIN)/diploqa index --articles $(WIKINEWS)/articles --index $(WIKINEWS)/index
 	$(BIN)/python benchmarks/screenshot.py --articles $(WIKINEWS)/articles \
-		--index $(WIKINEWS)/index --question "Wer gewann die Australian Open 2022?" \
+		--index $(WIKINEWS)/index --question "Wann startete die Raumfähre Discovery wieder ins All?" \
 		--out docs/screenshot.png
 
 clean:

@@ -1,13 +1,14 @@
 """The README's picture: ``diploqa serve`` on a built index, one question asked in Chromium.
 
     python benchmarks/screenshot.py --index build/wikinews-index --articles build/wikinews \\
-        --question "Wer gewann die Australian Open 2022?" --out docs/screenshot.png
+        --question "Wann startete die Raumfähre Discovery wieder ins All?" --out docs/screenshot.png
 
 ``make screenshot`` builds that index from the shared German Wikinews articles (not the
 seeds: the page describes whatever archive it serves) and runs this. Headless Chromium is
 the system's (``/usr/bin/chromium``, driven by Playwright as tests/app/test_browser.py does;
 never ``playwright install``). The window is a laptop's (1280×800); the picture is what a
-user sees after asking, unscrolled.
+user sees after asking, unscrolled: the answers and, beside them, the timeline of the
+matching articles (so ask about a subject whose articles cluster in time).
 """
 
 from __future__ import annotations
@@ -72,6 +73,7 @@ def main() -> int:
             page.locator("#question textarea").fill(args.question)
             page.locator("#ask").click()
             page.locator("#results .dq-card").first.wait_for(timeout=120_000)
+            page.locator("#overview .dq-chart").wait_for(timeout=30_000)  # the timeline beside
             page.wait_for_timeout(500)  # the progress marks fade
             args.out.parent.mkdir(parents=True, exist_ok=True)
             page.screenshot(path=str(args.out))

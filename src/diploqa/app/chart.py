@@ -150,7 +150,8 @@ def _button(text: str, css: str, count: int | None = None, **data: str) -> str:
 
 CHART_CSS = """
 .dq-overview { font-size: .92em; }
-.dq-overview button { font: inherit; cursor: pointer; color: var(--body-text-color); }
+.dq-overview button { font: inherit; cursor: pointer; color: var(--body-text-color);
+                      box-shadow: none; margin: 0; }
 .dq-ov-head { display: flex; flex-wrap: wrap; gap: .4em; align-items: center;
               justify-content: space-between; margin: .3em 0; }
 .dq-matched { font-weight: 600; }
@@ -166,7 +167,8 @@ CHART_CSS = """
 .dq-chart { display: flex; align-items: stretch; gap: 1px; height: 120px; overflow-x: auto;
             border-bottom: 1px solid var(--border-color-primary); }
 .dq-overview .dq-period { flex: 1 0 6px; max-width: 48px; display: flex; align-items: flex-end;
-                          padding: 0; margin: 0; border: 0; background: transparent; }
+                          padding: 0; margin: 0; border: 0; border-radius: 0;
+                          background: transparent; }
 .dq-period-bar { display: block; width: 100%; height: var(--h); min-height: 0;
                  background: var(--color-accent); opacity: .6; border-radius: 2px 2px 0 0; }
 .dq-period:hover .dq-period-bar, .dq-period:focus-visible .dq-period-bar,
