@@ -185,4 +185,6 @@ def test_a_search_link_through_sign_in_then_the_chart_the_export_and_the_link(br
     page.set_viewport_size({"width": 390, "height": 844})
     wide = page.evaluate("document.documentElement.scrollWidth")
     assert wide <= 390 and overview.bounding_box()["width"] <= 390
+    card = page.locator("#results .dq-card").first.bounding_box()
+    assert overview.bounding_box()["y"] > card["y"] + card["height"]  # below, not squeezed beside
     context.close()

@@ -149,6 +149,9 @@ def _button(text: str, css: str, count: int | None = None, **data: str) -> str:
 
 
 CHART_CSS = """
+#answers { flex-wrap: wrap; }
+@media (max-width: 720px) {
+  #answers > * { flex: 1 1 100% !important; min-width: 100% !important; } }
 .dq-overview { font-size: .92em; }
 .dq-overview button { font: inherit; cursor: pointer; color: var(--body-text-color);
                       box-shadow: none; margin: 0; }
