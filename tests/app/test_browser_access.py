@@ -122,7 +122,7 @@ def test_a_search_link_through_sign_in_then_the_chart_the_export_and_the_link(br
     """Issue #25 in real Chromium: a link to a search, opened signed out, comes back after the
     sign-in with its answers at once; the highest bar of the chart narrows the dates and asks
     again; the CSV export reads back with its umlauts; "copy link" gives the address; on a
-    phone the overview fits."""
+    phone the overview fits, below the answers. An editor's link opens the editors' page."""
     context = browser.new_context(viewport={"width": 1280, "height": 900}, accept_downloads=True)
     context.grant_permissions(["clipboard-read", "clipboard-write"])
     page = context.new_page()
@@ -187,4 +187,21 @@ def test_a_search_link_through_sign_in_then_the_chart_the_export_and_the_link(br
     assert wide <= 390 and overview.bounding_box()["width"] <= 390
     card = page.locator("#results .dq-card").first.bounding_box()
     assert overview.bounding_box()["y"] > card["y"] + card["height"]  # below, not squeezed beside
+    context.close()
+
+    # An editor's link goes on to the editors' page, search and all; the link it copies is the
+    # readers' address (a reader may not open /edit/).
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    context.grant_permissions(["clipboard-read", "clipboard-write"])
+    page = context.new_page()
+    page.goto(auth_server.url + SEARCH_LINK, wait_until="domcontentloaded", timeout=60_000)
+    page.fill("#username", "ed")
+    page.fill("#password", auth_server.passwords["ed"])
+    page.click("#sign-in")
+    page.locator(answered).first.wait_for(timeout=120_000)
+    assert page.url == auth_server.url + "/edit/" + SEARCH_LINK[1:]
+    page.locator("#overview [data-copy]").click()
+    page.wait_for_function("() => document.querySelector('#overview [data-copy]')"
+                           ".textContent.includes('Copied')")  # fmt: skip
+    assert page.evaluate("navigator.clipboard.readText()") == auth_server.url + SEARCH_LINK
     context.close()

@@ -12,8 +12,10 @@ attributes; the script turns a click into one event for :mod:`.results`:
 * ``click`` with ``{export: "csv" | "jsonl"}``.
 
 It also puts the search's link (``data-link``) into the page's address whenever the overview
-changes, and copies it. The bars are HTML, not an image: their labels keep their size on a
-phone, and a long timeline scrolls sideways inside the chart, never the page.
+changes, and copies it (as the readers' page's address: on the editors' ``/edit/`` too, since
+a reader may not open that; an editor opening it is sent on to ``/edit/`` with the search).
+The bars are HTML, not an image: their labels keep their size on a phone, and a long timeline
+scrolls sideways inside the chart, never the page.
 """
 
 from __future__ import annotations
@@ -187,7 +189,7 @@ CHART_CSS = """
 
 #: The overview's behaviour (Gradio's ``js_on_load``: ``element`` is the component,
 #: ``trigger`` sends an event, ``watch`` runs after each new value).
-OVERVIEW_JS = """
+OVERVIEW_JS = r"""
 const sync = () => {
   const root = element.querySelector('.dq-overview');
   const link = root && root.dataset.link;
@@ -196,7 +198,9 @@ const sync = () => {
   }
 };
 const copy = (button) => {
-  const url = window.location.href;
+  const address = new URL(window.location.href);  // readers' page: an editor's /edit/ is not
+  address.pathname = address.pathname.replace(/edit\/?$/, '');
+  const url = address.href;
   const field = element.querySelector('.dq-link-text');
   const done = () => { button.textContent = button.dataset.copied; };
   if (field) { field.value = url; field.hidden = false; field.select(); }
