@@ -1,4 +1,4 @@
-"""The ``diploqa`` command: ``index``, ``search``, ``serve``, ``users`` and ``tokens``.
+"""The ``diploqa`` command: ``index``, ``search``, ``eval``, ``serve``, ``users`` and ``tokens``.
 
 A thin shell over the Python API. The settings are resolved once (:meth:`Settings.from_env
 <diploqa.config.Settings.from_env>`, the flags over them) and passed down. Every error a user
@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING
 from . import config
 from .config import Settings
 from .errors import DiploqaError
+from .evaluation.command import add_eval_parser, run_eval
 
 if TYPE_CHECKING:
     from .articles import CsvColumns
@@ -117,6 +118,8 @@ def _parser() -> argparse.ArgumentParser:
         default="relevance",
         help="relevance (default), or date: newest first, undated last",
     )
+
+    add_eval_parser(sub, _positive_int, STORE_HELP)
 
     p = sub.add_parser("serve", help="start the web UI")
     p.add_argument("--index", type=Path, default=None, help="index folder (./index)")
@@ -405,6 +408,7 @@ def main(argv: list[str] | None = None) -> int:
     commands = {
         "index": _cmd_index,
         "search": _cmd_search,
+        "eval": run_eval,
         "serve": _cmd_serve,
         "users": _cmd_users,
         "tokens": _cmd_tokens,

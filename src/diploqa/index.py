@@ -13,6 +13,7 @@ The read path only: building an index is :func:`diploqa.build.build_index`.
 from __future__ import annotations
 
 import threading
+from collections.abc import Collection
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -168,8 +169,22 @@ class Index:
                 whole number ≥ 1, or a filter value or the sort is invalid (e.g. not a date).
         """
         query = Query.of(query, k, **fields)
-        wanted = query.filter
-        rows = self._allowed_rows(wanted)
+        return self._search(query, self._allowed_rows(query.filter), query.filter)
+
+    def search_without(self, query: Query, left_out: Collection[int]) -> list[Hit]:
+        """:meth:`search` with the chunk rows ``left_out`` out of reach: neither returned nor
+        ranked by (their sections do not lift other passages). An evaluation asks a question
+        made from a passage this way, so the passage cannot answer itself
+        (:mod:`diploqa.evaluation`)."""
+        allowed = self._allowed_rows(query.filter)
+        if allowed is None:
+            allowed = np.arange(len(self.stored.chunks))
+        rows = np.setdiff1d(allowed, np.fromiter(left_out, np.int64, len(left_out)))
+        return self._search(query, rows, None)  # the rows hold the filter (Milvus: by row)
+
+    def _search(
+        self, query: Query, rows: np.ndarray | None, wanted: SearchFilter | None
+    ) -> list[Hit]:
         available = len(self) if rows is None else int(self._is_passage[rows].sum())
         k = min(query.k, available)
         if k == 0:

@@ -114,20 +114,22 @@ class Ranker:
         dense, found = vectors.search(vector, n_candidates, rows=rows, where=where)
         candidates = {int(r) for r in found[0] if r >= 0}
         scores = {int(r): float(s) for s, r in zip(dense[0], found[0], strict=True) if r >= 0}
-        keyword = lexical.scores
+        keyword, allowed = lexical.scores, None
         if rows is not None:  # keyword hits outside the filter are not candidates either
             keyword = np.zeros_like(keyword)
             keyword[rows] = lexical.scores[rows]
+            allowed = np.zeros(len(keyword), bool)
+            allowed[rows] = True
         groups = lexical.by_language if ranking.language_groups else None
         if groups and self._group_articles(keywords) >= ranking.language_group_articles:
             return self._rank_groups(
-                keywords, lexical, raw, k, keyword, candidates, n_candidates, per_article
+                keywords, lexical, raw, k, keyword, candidates, n_candidates, per_article, allowed
             )
         best = float(keyword.max(initial=0.0))
         if best > 0:
             top = _top_rows(keyword, n_candidates)
             candidates.update(int(r) for r in top if keyword[r] > 0)
-        self._add_linked(candidates)
+        self._add_linked(candidates, allowed)
         missing = sorted(candidates - scores.keys())
         if missing:
             found = vectors.reconstruct(np.asarray(missing, np.int64))
@@ -148,6 +150,7 @@ class Ranker:
         candidates: set[int],
         n_candidates: int,
         per_article: int | None,
+        allowed: np.ndarray | None = None,
     ) -> list[Ranked]:
         """:meth:`rank` for an index of German and English passages: each language group
         gets the USE weight and the BM25 weight of its own coverage, BM25 is normalised by the
@@ -165,7 +168,7 @@ class Ranker:
         if normalised.max(initial=0.0) > 0:
             top = _top_rows(normalised, n_candidates)
             candidates.update(int(r) for r in top if normalised[r] > 0)
-        self._add_linked(candidates)
+        self._add_linked(candidates, allowed)
         vectors = {
             g: self.encoder.query_vector(raw, ranking.use_weight * (1.0 - coverage))
             for g, (coverage, _) in by_group.items()
@@ -187,12 +190,14 @@ class Ranker:
             )
         return self._finish(candidates, scores, k, per_article)
 
-    def _add_linked(self, candidates: set[int]) -> None:
+    def _add_linked(self, candidates: set[int], allowed: np.ndarray | None = None) -> None:
         """Add to ``candidates`` the chunks linked to them, twice over: a passage brings its
-        sections, and a section all of its passages."""
+        sections, and a section all of its passages; with ``allowed`` (a mask of rows) only
+        those (a filter allows whole articles, an evaluation may leave out one passage)."""
         for _ in range(2):
             for row in list(candidates):
-                candidates.update(self._links.get(row, ()))
+                linked = self._links.get(row, ())
+                candidates.update(linked if allowed is None else (r for r in linked if allowed[r]))
 
     def _finish(
         self,
