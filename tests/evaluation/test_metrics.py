@@ -7,7 +7,7 @@ import math
 
 import pytest
 
-from diploqa.evaluation import contains_answer, rank_metrics
+from diploqa.evaluation import EvalQuestion, contains_answer, rank_metrics, rank_summary
 
 
 def _log(rank: int) -> float:
@@ -95,3 +95,20 @@ def test_answer_check_ignores_case_spacing_and_unicode_forms():
     assert contains_answer("Er traf  Lawrow in\nSotschi.", "lawrow in sotschi")
     assert contains_answer("Die Kosten: 49 Prozent", "49\u00a0Prozent")
     assert not contains_answer("Er traf Lawrow.", "Kerry")
+
+
+def test_rankings_of_another_system_are_scored_alike():
+    """Baselines (raw model, BM25) rank article ids; an article's later entries are dropped
+    before scoring, as a search's later passages of an article are."""
+    questions = [EvalQuestion("q1", ("a",)), EvalQuestion("q2", ("b", "c"))]
+    rankings = [["x", "x", "a"], ["c", "y", "c", "b"]]
+    summary = rank_summary(rankings, questions, rounds=10)
+    assert summary.n == 2
+    assert summary.metrics["MRR@10"].value == pytest.approx((1 / 2 + 1) / 2)
+    assert summary.metrics["R@1"].value == pytest.approx((0 + 1) / 2)
+    ndcg_b = (_log(1) + _log(3)) / (_log(1) + _log(2))
+    assert summary.metrics["nDCG@10"].value == pytest.approx((_log(2) + ndcg_b) / 2)
+    assert summary.metrics["answer sentence"].n == 0
+    tied = rank_summary(rankings, questions, [[0.5, 0.4, 0.5], [1, 1, 1, 1]], rounds=10)
+    # q1: x and a tie for first (the second x is dropped); q2: c, y, b all tie
+    assert tied.metrics["R@1"].value == pytest.approx((1 / 2 + 2 / 3) / 2)

@@ -20,7 +20,7 @@ from .metrics import METRICS, contains_answer, rank_metrics
 from .proxy import proxy_questions
 from .questions import EvalQuestion, QuestionsError, read_questions
 from .results import COLUMNS, Comparison, EvalReport, QuestionResult, Summary
-from .runner import ask, compare, evaluate
+from .runner import ask, compare, evaluate, rank_summary
 from .variants import Variant, VariantError, parse_variants
 
 __all__ = [
@@ -42,5 +42,6 @@ __all__ = [
     "parse_variants",
     "proxy_questions",
     "rank_metrics",
+    "rank_summary",
     "read_questions",
 ]

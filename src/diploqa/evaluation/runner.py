@@ -8,17 +8,20 @@ out of reach (:meth:`~diploqa.index.Index.search_without`).
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Sequence
 from pathlib import Path
+
+import numpy as np
 
 from ..config import RankingConfig
 from ..hits import Hit
 from ..index import Index
 from ..query import Query
 from .bootstrap import ROUNDS, SEED
-from .metrics import DEPTH, contains_answer, rank_metrics
+from .metrics import DEPTH, METRICS, contains_answer, rank_metrics
 from .questions import EvalQuestion, QuestionsError, read_questions
-from .results import Comparison, EvalReport, QuestionResult
+from .results import COLUMNS, Comparison, EvalReport, QuestionResult, Summary
 from .variants import Variant, parse_variants
 
 #: Called after each question with (questions done, questions in all).
@@ -136,3 +139,25 @@ def compare(
             index, asked, k=k, ranking=variant.ranking, rounds=rounds, seed=seed, progress=step
         )
     return Comparison.of(key, reports, rounds, seed)
+
+
+def rank_summary(
+    rankings: Sequence[Sequence[str]],
+    questions: Sequence[EvalQuestion],
+    scores: Sequence[Sequence[float]] | None = None,
+    *,
+    rounds: int = ROUNDS,
+    seed: int = SEED,
+) -> Summary:
+    """The summary of article rankings made another way (a baseline such as the raw model or
+    BM25; ``scores`` beside them for ties), scored as :func:`evaluate` scores a search: an
+    article's later entries dropped, no answer-sentence check."""
+    values = []
+    for n, (ranked, question) in enumerate(zip(rankings, questions, strict=True)):
+        first = {a: i for i, a in reversed(list(enumerate(ranked)))}
+        order = sorted(first.values())[:DEPTH]
+        relevant = [ranked[i] in question.relevant for i in order]
+        tied = None if scores is None else [scores[n][i] for i in order]
+        metrics = rank_metrics(relevant, len(set(question.relevant)), tied)
+        values.append([metrics[m] for m in METRICS] + [math.nan])
+    return Summary.of(np.asarray(values, dtype=np.float64).reshape(-1, len(COLUMNS)), rounds, seed)
