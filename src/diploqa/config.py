@@ -50,6 +50,9 @@ class RankingConfig:
         translated_word_weight: weight of a question word found in the corpus only through its
             dictionary translation, in the share that weights BM25 (a word found as it is
             counts 1).
+        german_to_english: in an archive of German and English passages, also look a German
+            question's words up in the dictionary the other way, for the English passages
+            (German questions about English articles; docs/quality.md).
         semantic_highlights: how many of the top hits also compare sentences by meaning (USE;
             costly per passage, so only the first hit, the one read first).
         semantic_highlight_max_coverage: ... and only for questions with less than this share
@@ -81,6 +84,7 @@ class RankingConfig:
     sections: bool = True
     dictionary: bool = True
     translated_word_weight: float = 0.5
+    german_to_english: bool = True
     semantic_highlights: int = 1
     semantic_highlight_max_coverage: float = 0.5
     highlight_lexical_weight: float = 0.6

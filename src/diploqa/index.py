@@ -100,7 +100,7 @@ class Index:
         """This index ranked by ``ranking``; vectors, metadata and, where the keyword
         settings are the same, the keyword index are shared, not copied."""
         other = Index(self.stored, self.encoder, ranking, self.dictionary)
-        keywords = ("dictionary", "translated_word_weight", "shared_titles")
+        keywords = ("dictionary", "translated_word_weight", "german_to_english", "shared_titles")
         if all(getattr(ranking, f) == getattr(self.ranking, f) for f in keywords):
             other._lexical = self._lexical
             other.ranker.share_language_groups(self.ranker)
@@ -123,7 +123,8 @@ class Index:
                         base = Bm25Index.build(self.stored.passages(), None)
                     else:  # kept on the generation: the next update starts from it
                         base = self.stored.keyword_index()
-                    self._lexical = base.with_query_settings(dictionary, weight)
+                    both_ways = self.ranking.german_to_english
+                    self._lexical = base.with_query_settings(dictionary, weight, both_ways)
         return self._lexical
 
     def warm(self) -> Index:
