@@ -307,8 +307,73 @@ ROBUSTNESS_VARIANTS: dict[str, dict[str, float | bool]] = {
     "diploqa before #12 (title passages, one language group)": BEFORE_12,
     "diploqa before #12, without the dictionary": {**BEFORE_12, "dictionary": False},
     "diploqa without the dictionary (no trans-de-en installed)": {"dictionary": False},
+    "diploqa before #27 (no German→English lookup)": {"german_to_english": False},
     "**diploqa (default)**": {},
 }
+ROBUST_DEFAULT = "**diploqa (default)**"
+NO_DICTIONARY = "diploqa without the dictionary (no trans-de-en installed)"
+RAW, BM25 = "raw model, whole articles", "BM25 (German stemming), whole articles"
+XQUAD, XQUAD_TITLES = "XQuAD (240 German paragraphs)", "XQuAD with title lines"
+MIXED = "NTREX mixed (A German, B = every third article English)"
+ENGLISH = "NTREX all English (reference for B)"
+
+
+def _mrr(rows: list[tuple], data: str, lang: str, system: str) -> float | None:
+    for d, lg, sy, summary in rows:
+        if (d, lg, sy) == (data, lang, system):
+            return summary.metrics["MRR@10"].value
+    return None
+
+
+def gaps_table(rows: list[tuple], robust: list[tuple], rates: dict) -> str:
+    """Issue #27's gaps: each with its target, the raw model and BM25 beside it, before and
+    after (MRR@10; the answer sentence as the share of questions)."""
+    every = rows + robust
+
+    def cell(x: float | None) -> str:
+        return "–" if x is None else f"{x:.3f}"
+
+    lines = [
+        "| gap | data, questions | target | raw model | BM25 | before | after |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    for lang in ("en", "de"):
+        first = rates.get(("**meaning + words (default)**", lang), (None, None))
+        lines.append(
+            f"| answer sentence (first right hit, `diploqa eval`) | XQuAD, {lang} | ≥ 0.80 | – | – "
+            f"| {cell(first[1])} | {cell(first[1])} |"
+        )
+        lines.append(
+            f"| answer sentence (top hit) | XQuAD, {lang} | ≥ 0.80 | – | – "
+            f"| {cell(first[0])} | {cell(first[0])} |"
+        )
+    for data, lang in ((XQUAD, "en"), (XQUAD_TITLES, "en")):
+        system = NO_DICTIONARY
+        target = _mrr(every, data, lang, DEFAULT if data == XQUAD else ROBUST_DEFAULT)
+        target_text = "–" if target is None else f"≥ {target - 0.01:.3f} (dictionary − 0.01)"
+        value = _mrr(every, data, lang, system)
+        lines.append(
+            f"| no dictionary, MRR@10 | {data}, {lang} | {target_text} "
+            f"| {cell(_mrr(every, data, lang, RAW))} | {cell(_mrr(every, data, lang, BM25))} "
+            f"| {cell(value)} | {cell(value)} |"
+        )
+    for lang in ("de-sentence → B", "de-headline → B"):
+        reference = _mrr(every, ENGLISH, lang, ROBUST_DEFAULT)
+        target_text = "–" if reference is None else f"≥ {reference - 0.03:.3f} (all English − 0.03)"
+        before = _mrr(every, MIXED, lang, "diploqa before #27 (no German→English lookup)")
+        lines.append(
+            f"| German questions, English articles, MRR@10 | {MIXED}, {lang} | {target_text} "
+            f"| {cell(_mrr(every, MIXED, lang, RAW))} | {cell(_mrr(every, MIXED, lang, BM25))} "
+            f"| {cell(before)} | {cell(_mrr(every, MIXED, lang, ROBUST_DEFAULT))} |"
+        )
+    for lang, target in (("en", 0.965), ("de", 0.98)):
+        value = _mrr(every, XQUAD, lang, DEFAULT)
+        lines.append(
+            f"| XQuAD, MRR@10 | {XQUAD}, {lang} | ≥ {target} "
+            f"| {cell(_mrr(every, XQUAD, lang, RAW))} | {cell(_mrr(every, XQUAD, lang, BM25))} "
+            f"| {cell(value)} | {cell(value)} |"
+        )
+    return "\n".join(lines)
 
 
 @dataclass
@@ -510,6 +575,12 @@ def main() -> None:
         "from the right paragraph within the top 10 (`diploqa eval`'s check).\n\n"
         "| questions | highlighting | top hit | first right hit (`diploqa eval`) |\n"
         f"|---|---|---|---|\n{highlight}\n"
+    )
+    report += (
+        '\nIssue #27\'s gaps (docs/quality.md, "diploqa eval, and the last quality gaps"): '
+        "before is the ranking without this issue's changes on the same index, where a "
+        "setting switches them off, else the same as after.\n\n"
+        f"{gaps_table(rows, robust, rates)}\n"
     )
     if robust:
         report += (
