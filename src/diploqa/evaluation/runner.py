@@ -132,9 +132,11 @@ def compare(
     total = len(asked) * len(variants)
     reports = {}
     for n, variant in enumerate(variants):
-        step = None
-        if progress is not None:
-            step = lambda done, _, n=n: progress(n * len(asked) + done, total)  # noqa: E731
+
+        def step(done: int, _: int, before: int = n * len(asked)) -> None:
+            if progress is not None:
+                progress(before + done, total)
+
         reports[variant.label] = evaluate(
             index, asked, k=k, ranking=variant.ranking, rounds=rounds, seed=seed, progress=step
         )

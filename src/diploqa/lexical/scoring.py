@@ -210,11 +210,9 @@ def english_translations(
     for word, term in pairs:
         if term not in by_stem or lookup.in_bodies(term, english):
             continue  # no entry, or the word occurs in English passages as it is
-        words = [w for e in by_stem[term] for w in content_words(e)]  # no "has", "would"
+        stems = index.tokenize(" ".join(by_stem[term]))  # content words: no "has", "would"
         terms = {
-            t
-            for t in index.words.stem_all(words)
-            if lookup.in_bodies(t, english) and not lookup.in_bodies(t, german)
+            t for t in stems if lookup.in_bodies(t, english) and not lookup.in_bodies(t, german)
         }
         if terms:
             found.setdefault(word, set()).update(terms)
@@ -256,6 +254,7 @@ class Lookup:
         self._corpus = corpus
         self._hits: dict[str, tuple[np.ndarray, np.ndarray, np.ndarray]] = {}
         self._scores: dict[str, np.ndarray] = {}
+        self._groups: dict[str, frozenset[int]] = {}
 
     def hits(self, term: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """(rows, counts, length norms) of the passage bodies ``term`` occurs in."""
@@ -278,8 +277,11 @@ class Lookup:
 
     def in_bodies(self, term: str, group: int) -> bool:
         """Whether a passage of language ``group`` holds ``term`` after any shared title."""
-        rows = self.hits(term)[0]
-        return bool(len(rows)) and bool(np.any(self._corpus.languages[rows] == group))
+        groups = self._groups.get(term)
+        if groups is None:
+            counts = np.bincount(self._corpus.languages[self.hits(term)[0]], minlength=2)
+            groups = self._groups[term] = frozenset(np.flatnonzero(counts).tolist())
+        return group in groups
 
     def bm25(self, terms: Sequence[str]) -> np.ndarray:
         """Every passage's BM25 score for ``terms`` (a repeated term counts again), as
