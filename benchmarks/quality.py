@@ -594,12 +594,19 @@ def main() -> None:
     print(report)
     if args.out:
         text = args.out.read_text(encoding="utf-8") if args.out.exists() else ""
-        marker = "<!-- results -->"
-        if marker in text:
-            text = text.split(marker)[0] + marker + "\n\n" + report
-        else:
-            text = f"# Retrieval quality\n\n{marker}\n\n{report}"
-        args.out.write_text(text, encoding="utf-8")
+        args.out.write_text(with_results(text, report), encoding="utf-8")
+
+
+def with_results(text: str, report: str) -> str:
+    """``text`` (docs/quality.md) with ``report`` below its results marker, in place of the
+    previous one; the sections after the results (``## …``) are kept."""
+    marker = "<!-- results -->"
+    if marker not in text:
+        return f"# Retrieval quality\n\n{marker}\n\n{report}"
+    before, after = text.split(marker, 1)
+    rest = after.find("\n## ")
+    kept = after[rest:] if rest >= 0 else ""
+    return before + marker + "\n\n" + report.rstrip("\n") + "\n" + kept
 
 
 if __name__ == "__main__":

@@ -47,12 +47,10 @@ class RankingConfig:
         candidates: passages fetched from each ranking before fusion (at least this, or 4 × k).
         sections: rank a passage also by its article's whole-article vector ("section").
         dictionary: translate English question words for BM25 with the configured dictionary.
-        translated_word_weight: weight of a question word found in the corpus only through its
-            dictionary translation, in the share that weights BM25 (a word found as it is
-            counts 1).
-        german_to_english: in an archive of German and English passages, also look a German
-            question's words up in the dictionary the other way, for the English passages
-            (German questions about English articles; docs/quality.md).
+        translated_word_weight: weight of a question word found only through its dictionary
+            translation, in the share that weights BM25 (a word found as it is counts 1).
+        german_to_english: German question words also looked up German → English, for the
+            English passages of a mixed archive.
         semantic_highlights: how many of the top hits also compare sentences by meaning (USE;
             costly per passage, so only the first hit, the one read first).
         semantic_highlight_max_coverage: ... and only for questions with less than this share
@@ -76,6 +74,9 @@ class RankingConfig:
         language_group_articles: ... only where each group has at least this many articles:
             a smaller group's mean vector is mostly its few articles' topics, and centring on
             it would push down the very article a question is about.
+        match_margin: an article matches a question (:mod:`diploqa.matching`) when its best
+            chunk scores this much above the question's score against unrelated text ...
+        match_candidates: ... among its this many best chunks by meaning and by keywords.
     """
 
     hybrid_weight: float = 0.05
@@ -95,6 +96,8 @@ class RankingConfig:
     language_groups: bool = True
     language_centering: bool = True
     language_group_articles: int = 10
+    match_margin: float = 0.12
+    match_candidates: int = 1000
 
 
 @dataclass(frozen=True)
