@@ -112,6 +112,7 @@ def test_cli_prints_tables_and_writes_json(built, capsys, tmp_path):
     low, high = data["overall"]["intervals"]["MRR@10"]
     assert low <= data["overall"]["MRR@10"] <= high
     assert data["proxy"] is False and len(data["worst"]) <= 5
+    assert data["overall"]["n_answers"] == 22 and 0 <= data["overall"]["answer_sentence"] <= 1
 
 
 @pytest.mark.parametrize(

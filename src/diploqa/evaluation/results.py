@@ -97,13 +97,20 @@ class Summary:
         )
 
     def as_dict(self) -> dict:
-        """``{"R@1": …, …, "n": …, "intervals": {"R@1": [low, high], …}}``."""
-        out: dict = {c: e.as_dict()["value"] for c, e in self.metrics.items()}
+        """``{"R@1": …, …, "answer_sentence": …, "n": …, "n_answers": …, "intervals":
+        {"R@1": [low, high], …}}``."""
+        out: dict = {json_key(c): e.as_dict()["value"] for c, e in self.metrics.items()}
         out["n"] = self.n
         out["n_answers"] = self.metrics[SENTENCE].n
-        out["intervals"] = {c: [e.as_dict()["low"], e.as_dict()["high"]]
+        out["intervals"] = {json_key(c): [e.as_dict()["low"], e.as_dict()["high"]]
                             for c, e in self.metrics.items()}  # fmt: skip
         return out
+
+
+def json_key(column: str) -> str:
+    """A column's name in JSON: ``answer_sentence`` for the answer sentence, the others as
+    they are (``R@1``, ``MRR@10``)."""
+    return column.replace(" ", "_")
 
 
 def _values(results: Sequence[QuestionResult]) -> np.ndarray:
@@ -239,7 +246,7 @@ class Comparison:
             "variants": {label: r.as_dict(worst) for label, r in self.reports.items()},
             "differences": {
                 label: {
-                    group: {c: e.as_dict() | {"outside_interval": e.excludes_zero}
+                    group: {json_key(c): e.as_dict() | {"outside_interval": e.excludes_zero}
                             for c, e in columns.items()}
                     for group, columns in groups.items()
                 }
