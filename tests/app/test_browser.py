@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from conftest import REPO, SEEDS, free_port, server_env, stop_process, wait_until_serving
+from conftest import REPO, SEEDS, end_process, free_port, server_env, wait_until_serving
 
 pytestmark = pytest.mark.slow
 
@@ -73,22 +73,15 @@ class Server:
 
 
 @pytest.fixture(scope="module")
-def server(tmp_path_factory) -> Iterator[Server]:
-    """``diploqa serve`` on a fresh copy of the seeds and a prebuilt index; killed at the end."""
+def server(tmp_path_factory, seed_index) -> Iterator[Server]:
+    """``diploqa serve`` on fresh copies of the seeds and of their index; killed at the end."""
     reason = _missing_browser()
     if reason:
         pytest.skip(reason)
     root = tmp_path_factory.mktemp("e2e")
     articles = shutil.copytree(SEEDS, root / "articles")
-    index = root / "index"
+    index = shutil.copytree(seed_index.path, root / "index")
     cli = [sys.executable, "-m", "diploqa.cli"]
-    subprocess.run(
-        [*cli, "index", "--articles", str(articles), "--index", str(index)],
-        check=True,
-        env=server_env(),
-        capture_output=True,
-        timeout=600,
-    )
     port = free_port()
     log = root / "serve.log"
     with log.open("wb") as out:
@@ -113,7 +106,7 @@ def server(tmp_path_factory) -> Iterator[Server]:
         wait_until_serving(process, srv.url, srv.log_tail, START_TIMEOUT)
         yield srv
     finally:
-        stop_process(process)
+        end_process(process)
 
 
 @pytest.fixture(scope="module")

@@ -206,8 +206,10 @@ def running(editor_app, app_holder) -> Iterator[str]:
     pytest.importorskip("mcp", reason="MCP needs gradio[mcp]")
     sock = server._bind("127.0.0.1", 0)
     port = sock.getsockname()[1]
-    serving = server._Server(uvicorn.Config(ui.server_app(editor_app, app_holder),
-                                            log_level="warning"))  # fmt: skip
+    # as diploqa serve does: an open MCP session would hold a graceful stop (30 s) otherwise
+    settings = uvicorn.Config(ui.server_app(editor_app, app_holder), log_level="warning",
+                              timeout_graceful_shutdown=1)  # fmt: skip
+    serving = server._Server(settings)
     thread = threading.Thread(target=serving.run, kwargs={"sockets": [sock]}, daemon=True)
     thread.start()
     deadline = time.monotonic() + 60
