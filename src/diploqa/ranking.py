@@ -247,15 +247,19 @@ class Ranker:
     ) -> dict[int, float]:
         """:meth:`candidate_scores` for an index of German and English passages: each language group
         gets the USE weight and the BM25 weight of its own coverage, BM25 is normalised by the
-        group's best score, and (``language_centering``) the dense scores are centred per
-        group, so each group ranks as if it were an archive of its own and neither is
-        preferred for its language."""
+        group's best score (a smaller group's by the archive's, ``minority_bm25_scale``), and
+        (``language_centering``) the dense scores are centred per group, so each group ranks as
+        if it were an archive of its own and neither is preferred for its language."""
         ranking, languages = self.ranking, keywords.languages
         by_group = {LANGUAGES.index(lang): values for lang, values in lexical.by_language.items()}
         normalised = np.zeros_like(keyword)
+        majority = LANGUAGES.index(keywords.majority)
+        overall = ranking.minority_bm25_scale and keywords.query.dictionary is not None
         for group, (_, bm25_coverage) in by_group.items():
             in_group = languages == group
             best = float(keyword[in_group].max(initial=0.0))
+            if overall and group != majority:  # the archive's scale (minority_bm25_scale)
+                best = float(keyword.max(initial=0.0))
             if best > 0:
                 normalised[in_group] = keyword[in_group] * (bm25_coverage / best)
         if normalised.max(initial=0.0) > 0:
