@@ -28,15 +28,17 @@ Gespräch {n} | Gespräche {pl} :: talk | talks
 """
 
 #: Twelve German and twelve English articles (each group large enough to be ranked as one).
+COUNCIL_DE = "Der Stadtrat von Ort {} hat über den Haushalt und die neue Schule beraten."
+COUNCIL_EN = "The council of town {} has discussed the budget and the new school in the spring."
 GERMAN = [
     "Die Waffenruhe in Genf hielt nur zwei Tage, dann begannen die Kämpfe im Norden wieder.",
-    *(f"Der Stadtrat von Ort {n} hat über den Haushalt und die neue Schule beraten." for n in range(11)),
+    *(COUNCIL_DE.format(n) for n in range(11)),
 ]
 ENGLISH = [
     "The truce was mentioned only briefly in the report of the weather service.",
     "The talks in Genf were about the exchange of prisoners and the weather.",
-    *(f"The council of town {n} has discussed the budget and the new school in the spring." for n in range(10)),
-]  # fmt: skip
+    *(COUNCIL_EN.format(n) for n in range(10)),
+]
 QUESTION = "Wie lange hielt die Waffenruhe in Genf?"
 
 
