@@ -1,4 +1,4 @@
-"""The ``diploqa`` command: ``index``, ``search``, ``serve``, ``users`` and ``tokens``.
+"""The ``diploqa`` command: ``index``, ``search``, ``serve``, ``users``, ``tokens``, ``alerts``.
 
 A thin shell over the Python API. The settings are resolved once (:meth:`Settings.from_env
 <diploqa.config.Settings.from_env>`, the flags over them) and passed down. Every error a user
@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from . import config
+from .alerts import cli as alerts_cli
 from .config import Settings
 from .errors import DiploqaError
 
@@ -142,6 +143,7 @@ def _parser() -> argparse.ArgumentParser:
         help="no accounts: searching open to all who can reach the server, editing switched off",
     )
     p.add_argument("--csv-columns", type=_csv_columns, metavar=_CSV_COLUMNS, help=_CSV_COLUMNS_HELP)
+    alerts_cli.add_serve_flags(p)
 
     users_help = "users file ($DIPLOQA_USERS)"
     p = sub.add_parser("users", help="add, remove or list the accounts of `serve --users`")
@@ -170,6 +172,7 @@ def _parser() -> argparse.ArgumentParser:
     q.add_argument("--users", type=Path, default=None, help=users_help)
     q = tokens.add_parser("list", help="list the tokens (ids, never the secrets)")
     q.add_argument("--users", type=Path, default=None, help=users_help)
+    alerts_cli.add_parser(sub)
     return parser
 
 
@@ -301,6 +304,7 @@ def _serve(args: argparse.Namespace, settings: Settings, preload: Preload) -> in
         watch=args.watch,
         users_file=settings.server.users_file,
         public=args.public,
+        allow_private_webhooks=args.allow_private_webhooks,
         csv_columns=args.csv_columns,
         notify=lambda line: print(line, file=sys.stderr, flush=True),
         on_update=lambda line: print(line, flush=True),
@@ -408,6 +412,7 @@ def main(argv: list[str] | None = None) -> int:
         "serve": _cmd_serve,
         "users": _cmd_users,
         "tokens": _cmd_tokens,
+        "alerts": alerts_cli.run,
     }
     try:
         return commands[args.command](args, _settings(args))
@@ -436,7 +441,8 @@ def _settings(args: argparse.Namespace) -> Settings:
     """
     flags = ("articles", "index", "store", "model", "device")
     given = {name: getattr(args, name, None) for name in flags}
-    return Settings.from_env().overridden(**given, users_file=getattr(args, "users", None))
+    users, alerts = getattr(args, "users", None), getattr(args, "alerts", None)
+    return Settings.from_env().overridden(**given, users_file=users, alerts_file=alerts)
 
 
 if __name__ == "__main__":

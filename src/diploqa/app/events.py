@@ -15,6 +15,7 @@ from ..build import Progress
 from ..errors import DiploqaError
 from ..query import DEFAULT_K, per_article_limit
 from . import messages
+from .following import Following
 from .handlers import (
     answer_html,
     search_records,
@@ -79,10 +80,13 @@ class Events:
     """The functions bound to the page's components, on ``updater`` and its live index.
     ``per_article``: the server's limit when a search names none (None: no limit)."""
 
-    def __init__(self, updater: Updater, per_article: int | None) -> None:
+    def __init__(
+        self, updater: Updater, per_article: int | None, following: Following | None = None
+    ) -> None:
         self.updater = updater
         self.holder = updater.holder
         self.per_article = per_article
+        self.following = following  # standing questions (issue #26)
 
     def search(
         self,
@@ -223,6 +227,8 @@ class Events:
             concurrency_limit=SEARCH_CONCURRENCY,
             concurrency_id="search",
         )
+        if self.following is not None and page.following is not None:
+            self.following.bind(page.following, controls.inputs())
         editing = page.editing
         if editing is not None:
             outputs = [editing.report, page.table, page.status, controls.outlet]

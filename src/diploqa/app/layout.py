@@ -19,6 +19,8 @@ from .handlers import MAX_K
 os.environ["GRADIO_ANALYTICS_ENABLED"] = "False"
 import gradio as gr
 
+from .following import FollowControls, lay_out_follow, lay_out_inbox
+
 #: How often an open page asks for the index status (seconds): while an update runs, and
 #: while none does (an update started by a button elsewhere or by ``--watch`` shows up then).
 STATUS_POLL_BUSY, STATUS_POLL_IDLE = 1.0, 5.0
@@ -64,6 +66,7 @@ CSS = """
 .dq-copies { font-size: .9em; color: var(--body-text-color-subdued); margin-top: .2em; }
 .dq-uploads { list-style: none; padding-left: 0; }
 .dq-upload-rejected { color: #b52a25; }
+.dq-new { font-size: .8em; font-weight: 700; color: var(--color-accent); }
 """
 
 
@@ -116,6 +119,7 @@ class Page:
     results: gr.HTML
     table: gr.HTML
     editing: EditingControls | None
+    following: FollowControls | None = None  # standing questions (issue #26)
 
 
 @dataclass(frozen=True)
@@ -130,9 +134,10 @@ class Initial:
     per_article: int
 
 
-def lay_out(initial: Initial, editing: bool, sign_out: bool) -> Page:
+def lay_out(initial: Initial, editing: bool, sign_out: bool, following: bool = False) -> Page:
     """Place the page's components in the open Blocks. ``editing`` False: no upload, update
-    or rebuild component at all (readers, ``--public``). ``sign_out``: a sign-out link."""
+    or rebuild component at all (readers, ``--public``). ``sign_out``: a sign-out link.
+    ``following``: the follow button and the "New" tab (not with ``--public``)."""
     gr.HTML(messages.INTRO_HTML)
     if sign_out:
         gr.HTML(
@@ -146,17 +151,22 @@ def lay_out(initial: Initial, editing: bool, sign_out: bool) -> Page:
     with gr.Tabs():
         with gr.Tab(messages.ASK_TAB, id="ask-tab"):
             search, ask = _search_controls(initial)
+            follow = lay_out_follow() if following else None
             gr.Examples(
                 examples=[[q] for q in EXAMPLES],
                 inputs=[search.question],
                 label=messages.EXAMPLES_LABEL,
             )
             results = gr.HTML(initial.results, elem_id="results")
+        inbox = lay_out_inbox() if following else None
         with gr.Tab(messages.ARTICLES_TAB, id="articles-tab"):
             table = gr.HTML(initial.table, elem_id="articles-table")
             if editing:
                 editing_controls = _editing_controls()
-    return Page(status, status_seen, status_timer, search, ask, results, table, editing_controls)
+    controls = FollowControls(*follow, *inbox) if follow and inbox else None
+    return Page(
+        status, status_seen, status_timer, search, ask, results, table, editing_controls, controls
+    )
 
 
 def _search_controls(initial: Initial) -> tuple[SearchControls, gr.Button]:

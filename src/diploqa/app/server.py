@@ -32,6 +32,8 @@ import uvicorn
 from starlette.applications import Starlette
 from starlette.responses import HTMLResponse, JSONResponse
 
+from ..alerts import AlertService, AlertStore, alerts_path
+from ..alerts.routes import alert_routes
 from ..articles.csv_columns import CsvColumns, parse_csv_columns
 from ..auth.middleware import Access, AccessGate
 from ..config import FREE_LOGIN_FAILURES, LOGIN_BACKOFF_SECONDS, Settings
@@ -241,16 +243,21 @@ def _run(app, sock: socket.socket) -> None:
     server.run(sockets=[sock])
 
 
-def _page_builder(updater: Updater, access: Access | None) -> Callable[[], Starlette]:
-    """What the second stage runs: import Gradio, build the page(s) and the full app."""
+def _page_builder(
+    updater: Updater, access: Access | None, alerts: AlertService
+) -> Callable[[], Starlette]:
+    """What the second stage runs: import Gradio, build the page(s) and the full app (the
+    standing questions' routes first, before the page's catch-all mount)."""
 
     def build() -> Starlette:
         started = time.perf_counter()
         ui = importlib.import_module(".ui", __package__)
         signed = access is not None and access.users is not None
-        demo = ui.create_app(updater, editing=access is None, sign_out=signed)
-        editor = ui.create_app(updater, sign_out=True) if signed else None
+        follow = alerts if access is None or signed else None  # not with --public
+        demo = ui.create_app(updater, editing=access is None, sign_out=signed, alerts=follow)
+        editor = ui.create_app(updater, sign_out=True, alerts=alerts) if signed else None
         full = ui.server_app(demo, updater.holder, editor)
+        full.router.routes[0:0] = alert_routes(alerts.store, alerts.current, access)
         log.info("page ready after %.1f s", time.perf_counter() - started)
         return full
 
@@ -264,13 +271,14 @@ class _Serving:
         self,
         updater: Updater,
         access: Access | None,
+        alerts: AlertService,
         on_ready: Callable[[], None] | None = None,
         preload: Preload | None = None,
     ) -> None:
         early = Starlette(routes=json_routes(updater.holder))  # FastAPI comes with Gradio
         self.failure: BaseException | None = None
         self._server: _Server | None = None
-        page = _page_builder(updater, access)
+        page = _page_builder(updater, access, alerts)
         preload = preload or Preload()
 
         def build() -> Starlette:
@@ -300,6 +308,7 @@ def serve(
     watch: bool = False,
     users_file: str | Path | None = None,
     public: bool = False,
+    allow_private_webhooks: bool = False,
     store: str | None = None,
     csv_columns: str | CsvColumns | None = None,
     notify: Callable[[str], object] | None = None,
@@ -325,6 +334,10 @@ def serve(
     Access: with ``users_file`` everyone signs in (readers search, editors also change the
     archive; see :mod:`diploqa.auth`). Without it the server is open, so it binds loopback
     only, unless ``public``: then searching is open to all and editing is switched off.
+
+    Standing questions (:mod:`diploqa.alerts`) come from the alerts file of the settings
+    (``--alerts``); they are matched after every update, their webhooks may reach private
+    addresses only with ``allow_private_webhooks``.
 
     Lines for the user go to ``notify`` (notes and warnings: where it serves, what it
     watches, how exposed it is) and ``on_update`` (what each index update did); by default
@@ -352,9 +365,11 @@ def serve(
     except OSError as err:
         raise ServeError(f"cannot serve on {host}:{port}: {err.strerror or err}") from None
     holder = IndexHolder(index_dir, settings=settings)
+    alerts_file = AlertStore(alerts_path(settings), allow_private_webhooks)
     # a background build loads the model itself, and compares the articles with the index
     holder.load(model=False)
     updater = Updater(holder, articles_dir, csv_columns=csv_columns)
+    alerts = AlertService(alerts_file, holder)
 
     def report(done) -> None:
         on_update(f"{holder.location.path}: {done.summary()}")
@@ -366,10 +381,11 @@ def serve(
 
             def start_background() -> None:  # once the page is built (see StagedApp)
                 updater.start_background(watch=watch, stop=stop, on_report=report)
+                alerts.start()
                 if watch:
                     notify(f"watching {articles_dir} for changes")
 
-            serving = _Serving(updater, access, start_background, preload)
+            serving = _Serving(updater, access, alerts, start_background, preload)
             notify(f"diploqa: serving on http://{_url_host(host)}:{port}/")
             _run(serving, sock)
             failure = serving.failure
@@ -377,6 +393,7 @@ def serve(
                 log.debug("building the page failed", exc_info=failure)
     finally:
         stop.set()
+        alerts.close()
         finished = updater.close(timeout=STOP_GRACE_SECONDS)
     return Stopped(failure, cut_short=not finished)
 

@@ -11,9 +11,11 @@ import importlib.util
 
 from fastapi import FastAPI
 
+from ..alerts.service import AlertService
 from ..auth.middleware import EDITOR_PATH
 from .api import json_routes
 from .events import SEARCH_CONCURRENCY, Events, status_html, welcome_html
+from .following import Following
 from .layout import CSS, Initial, gr, lay_out, theme
 from .live import IndexHolder
 from .render import render_articles_table
@@ -21,13 +23,19 @@ from .updater import Updater
 from .uploads import MAX_UPLOAD_BYTES
 
 
-def create_app(updater: Updater, editing: bool = True, sign_out: bool = False) -> gr.Blocks:
+def create_app(
+    updater: Updater,
+    editing: bool = True,
+    sign_out: bool = False,
+    alerts: AlertService | None = None,
+) -> gr.Blocks:
     """The Blocks app (queue configured, not launched) on ``updater`` and its live index.
 
     ``editing`` False: a search-only app for readers and ``--public``. It has no upload,
     update or rebuild component and no event for them, so there is nothing to call by hand
-    either. ``sign_out``: show a sign-out link (a server with accounts). The server settings
-    (the passages shown per article) are the updater's."""
+    either. ``sign_out``: show a sign-out link (a server with accounts). ``alerts``: the
+    standing questions (the follow button and the "New" tab; None: neither). The server
+    settings (the passages shown per article) are the updater's."""
     holder = updater.holder
     per_article = updater.settings.server.passages_per_article
     initial = Initial(
@@ -37,9 +45,10 @@ def create_app(updater: Updater, editing: bool = True, sign_out: bool = False) -
         outlets=holder.index.outlets() if holder.index is not None else [],
         per_article=per_article or 0,
     )
+    following = Following(alerts, sign_out, per_article) if alerts is not None else None
     with gr.Blocks(title="diploqa", analytics_enabled=False) as demo:
-        page = lay_out(initial, editing, sign_out)
-        Events(updater, per_article).bind(demo, page)
+        page = lay_out(initial, editing, sign_out, following=following is not None)
+        Events(updater, per_article, following).bind(demo, page)
     demo.queue(default_concurrency_limit=SEARCH_CONCURRENCY)
     return demo
 
