@@ -244,10 +244,10 @@ def _run(app, sock: socket.socket) -> None:
 
 
 def _page_builder(
-    updater: Updater, access: Access | None, alerts: AlertService
+    updater: Updater, access: Access | None, alerts: AlertService | None
 ) -> Callable[[], Starlette]:
     """What the second stage runs: import Gradio, build the page(s) and the full app (the
-    standing questions' routes first, before the page's catch-all mount)."""
+    standing questions' routes first, before the page's catch-all mount; None: none)."""
 
     def build() -> Starlette:
         started = time.perf_counter()
@@ -257,7 +257,8 @@ def _page_builder(
         demo = ui.create_app(updater, editing=access is None, sign_out=signed, alerts=follow)
         editor = ui.create_app(updater, sign_out=True, alerts=alerts) if signed else None
         full = ui.server_app(demo, updater.holder, editor)
-        full.router.routes[0:0] = alert_routes(alerts.store, alerts.current, access)
+        if alerts is not None:
+            full.router.routes[0:0] = alert_routes(alerts.store, alerts.current, access)
         log.info("page ready after %.1f s", time.perf_counter() - started)
         return full
 
@@ -271,9 +272,9 @@ class _Serving:
         self,
         updater: Updater,
         access: Access | None,
-        alerts: AlertService,
         on_ready: Callable[[], None] | None = None,
         preload: Preload | None = None,
+        alerts: AlertService | None = None,
     ) -> None:
         early = Starlette(routes=json_routes(updater.holder))  # FastAPI comes with Gradio
         self.failure: BaseException | None = None
@@ -335,9 +336,8 @@ def serve(
     archive; see :mod:`diploqa.auth`). Without it the server is open, so it binds loopback
     only, unless ``public``: then searching is open to all and editing is switched off.
 
-    Standing questions (:mod:`diploqa.alerts`) come from the alerts file of the settings
-    (``--alerts``); they are matched after every update, their webhooks may reach private
-    addresses only with ``allow_private_webhooks``.
+    Standing questions (:mod:`diploqa.alerts`, ``--alerts``) are matched after every update;
+    their webhooks reach private addresses only with ``allow_private_webhooks``.
 
     Lines for the user go to ``notify`` (notes and warnings: where it serves, what it
     watches, how exposed it is) and ``on_update`` (what each index update did); by default
@@ -385,7 +385,7 @@ def serve(
                 if watch:
                     notify(f"watching {articles_dir} for changes")
 
-            serving = _Serving(updater, access, alerts, start_background, preload)
+            serving = _Serving(updater, access, start_background, preload, alerts)
             notify(f"diploqa: serving on http://{_url_host(host)}:{port}/")
             _run(serving, sock)
             failure = serving.failure
