@@ -1,9 +1,9 @@
 """A small archive for the mechanics of standing questions: the seeds and articles a test adds,
 built with the deterministic encoder (milliseconds), and a matcher a test can steer.
 
-The matcher is the real one (every pair ranked, hits and highlights made as in production)
-with its threshold off, keeping the articles whose text holds the question's last word: the
-deterministic encoder's scores mean nothing, so a test says by that word what should match.
+The matcher is the real one (the whole ranking, hits and highlights made as in production)
+with its rank and floor off, keeping the articles whose text holds the question's last word:
+the deterministic encoder's scores mean nothing, so a test says by that word what matches.
 """
 
 from __future__ import annotations
@@ -76,7 +76,7 @@ class WordMatcher(Matcher):
     """See the module: real matching, the match decided by the question's last word."""
 
     def __init__(self) -> None:
-        super().__init__(threshold=-10.0, margin=0.0)
+        super().__init__(rank=10_000, floor=-10.0, margin=0.0)
 
     def match(self, index: Index, queries: list[Query], article_ids) -> list[list[Match]]:
         found = super().match(index, queries, article_ids)

@@ -38,7 +38,7 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from .db import alerts_path
-    from .matching import MATCH_THRESHOLD, Matcher
+    from .matching import MATCH_FLOOR, MATCH_RANK, Matcher
     from .model import (
         LOCAL_USER,
         AlertsError,
@@ -56,7 +56,8 @@ _LAZY_NAMES = {
     "Forbidden": ".store",
     "AlertService": ".service",
     "Matcher": ".matching",
-    "MATCH_THRESHOLD": ".matching",
+    "MATCH_FLOOR": ".matching",
+    "MATCH_RANK": ".matching",
     "alerts_path": ".db",
     "LOCAL_USER": ".model",
     "AlertsError": ".model",
@@ -80,7 +81,8 @@ def __dir__() -> list[str]:
 
 __all__ = [
     "LOCAL_USER",
-    "MATCH_THRESHOLD",
+    "MATCH_FLOOR",
+    "MATCH_RANK",
     "AlertService",
     "AlertStore",
     "AlertsError",

@@ -1,17 +1,20 @@
 """Which new articles answer which standing questions.
 
-An article answers a question when its best passage, ranked for the question among that
-article's passages alone by the same hybrid ranking a search uses (:class:`~diploqa.ranking.
-Ranker`, the question's filters applied), scores at least :data:`MATCH_THRESHOLD`. Asked of
-each article alone, the score of an article does not depend on what else arrived with it.
+A new article answers a question when it would be among the question's first
+:data:`MATCH_RANK` results if the question were asked now (counting only articles that were
+there before: new ones do not push each other out), and its best passage scores at least
+:data:`MATCH_FLOOR`. The rank is what a search shows (one ranking, over the whole archive,
+with the question's filters, one passage per article and one printing per story); the floor
+keeps a question the archive has no good answer to from alerting on whatever comes first.
+An absolute score alone does not work: German questions score high against most German text
+(docs/quality.md, "Standing questions").
 
-Ranking every question against every new article would cost a ranking call per pair (100,000
-for 1,000 questions and 100 articles). So a cheap bound goes first: the dense similarity of
-each question with every chunk of the new articles, in one matrix product, at the two ends
-of the weight the ranking may give the encoder's partner model (a convex mix lies between
-them), plus :data:`PREFILTER_MARGIN` for the keyword bonus (at most ``hybrid_weight``) and the
-per-language centring. Only pairs within reach of the threshold are ranked. Both numbers are
-measured, not guessed (docs/quality.md, "Standing questions"; ``benchmarks/alerts.py``).
+A full ranking per question and check costs a few milliseconds, so a cheap bound goes first:
+the dense similarity of every question with every chunk of the new articles in one matrix
+product, at both ends of the weight the ranking may give the encoder's partner model (a convex
+mix lies between them), plus :data:`PREFILTER_MARGIN` for the keyword bonus and the
+per-language centring. A question none of whose new articles comes within reach of the floor
+is not ranked at all. All three numbers are measured (``benchmarks/alerts.py``).
 """
 
 from __future__ import annotations
@@ -21,24 +24,26 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..filters import ArticleColumns
+from ..filters import SearchFilter
 from ..highlight import highlights
 from ..hits import Hit, make_hit
 from ..index import Index
 from ..query import Query
 
-#: The score from which an article answers a standing question (measured: docs/quality.md,
-#: "Standing questions").
-MATCH_THRESHOLD = 0.80
-#: How far below the threshold a pair's dense bound may be and still be ranked.
+#: A new article alerts when at most this many older articles rank above it ...
+MATCH_RANK = 3
+#: ... and its best passage scores at least this.
+MATCH_FLOOR = 0.80
+#: How far below the floor a pair's dense bound may be and still be ranked.
 PREFILTER_MARGIN = 0.10
-#: New articles compared at once (bounds the memory of the bound: their chunks' vectors).
+#: New articles bounded at once (bounds the memory of their chunks' vectors).
 ARTICLES_PER_SLICE = 256
 
 
 @dataclass(frozen=True)
 class Match:
-    """A new article that answers a question: its best passage as a search shows it."""
+    """A new article that answers a question: its best passage as a search shows it (its
+    ``rank``: the place it would take among the question's results)."""
 
     article_id: str
     score: float
@@ -50,13 +55,18 @@ class Matcher:
     (per model and runtime), so a question is encoded once per process, not per check."""
 
     def __init__(
-        self, threshold: float = MATCH_THRESHOLD, margin: float = PREFILTER_MARGIN
+        self,
+        rank: int = MATCH_RANK,
+        floor: float = MATCH_FLOOR,
+        margin: float = PREFILTER_MARGIN,
     ) -> None:
-        self.threshold = threshold
-        self.margin = margin
+        self.rank, self.floor, self.margin = rank, floor, margin
         self._encoded: dict[tuple[str, str, str], np.ndarray] = {}
-        #: Pairs ranked exactly by the last :meth:`match` (the rest the bound ruled out).
-        self.ranked_pairs = 0
+        self._index: Index | None = None  # the index the row maps below belong to
+        self._chunk_article: np.ndarray | None = None
+        self._allowed: dict[SearchFilter, np.ndarray] = {}
+        #: Questions ranked by the last :meth:`match` (the others the bound ruled out).
+        self.ranked_questions = 0
 
     def encode(self, index: Index, questions: Sequence[str]) -> np.ndarray:
         """The raw encodings of ``questions`` (rows), new ones encoded in one batch."""
@@ -71,22 +81,53 @@ class Matcher:
     def match(
         self, index: Index, queries: Sequence[Query], article_ids: Sequence[str]
     ) -> list[list[Match]]:
-        """For each query, the articles among ``article_ids`` (all in ``index``) that answer
-        it and pass its filters, best first."""
+        """For each query, the articles among ``article_ids`` (new in ``index``) that answer
+        it, best first."""
         found: list[list[Match]] = [[] for _ in queries]
-        self.ranked_pairs = 0
+        self.ranked_questions = 0
         if not queries or not article_ids:
             return found
         raw = self.encode(index, [q.question for q in queries])
         rows = _rows_by_article(index, article_ids)
+        near = np.zeros(len(queries), dtype=np.int64)  # new articles within reach, per query
         order = list(rows)
         for start in range(0, len(order), ARTICLES_PER_SLICE):
             part = {a: rows[a] for a in order[start : start + ARTICLES_PER_SLICE]}
-            for q, matches in enumerate(self._match_slice(index, queries, raw, part)):
-                found[q].extend(matches)
-        for matches in found:
-            matches.sort(key=lambda m: (-m.score, m.article_id))
+            near += (self.bounds(index, raw, part) >= self.floor - self.margin).sum(axis=1)
+        new = set(rows)
+        for q in np.flatnonzero(near).tolist():
+            self.ranked_questions += 1
+            # an answer has fewer than `rank` older articles and at most the other articles
+            # within reach above it: the first rank + near[q] results hold every answer
+            found[q] = self._matches(index, queries[q], raw[q], new, self.rank + int(near[q]))
         return found
+
+    def ranked(
+        self, index: Index, query: Query, raw: np.ndarray, k: int
+    ) -> tuple[list[tuple[int, float]], object]:
+        """The question's top ``k`` articles over the whole index as a search ranks them
+        (their best passage's row and score), and its keyword scores."""
+        lexical = index.lexical.score(query.question)
+        rows = self._allowed_rows(index, query.filter)
+        if rows is not None and len(rows) == 0:
+            return [], lexical
+        ranked = index.ranker.rank(index.lexical, lexical, raw, k, rows, 1, query.filter)
+        return ranked, lexical
+
+    def _matches(
+        self, index: Index, query: Query, raw: np.ndarray, new: set[str], k: int
+    ) -> list[Match]:
+        chunks = index.stored.chunks
+        ranked, lexical = self.ranked(index, query, raw, k)
+        out, older = [], 0
+        for position, (row, score) in enumerate(ranked, start=1):
+            if older >= self.rank:
+                break
+            if chunks[row].article_id not in new:
+                older += 1
+            elif score >= self.floor:
+                out.append(_match(index, lexical, raw, row, score, position))
+        return out
 
     def bounds(self, index: Index, raw: np.ndarray, rows: dict[str, np.ndarray]) -> np.ndarray:
         """Per question (rows of ``raw``) and article (``rows``' order), an upper bound of
@@ -102,47 +143,20 @@ class Matcher:
         starts = np.cumsum([0] + [len(rows[a]) for a in order[:-1]])
         return np.maximum.reduceat(dense, starts, axis=1)
 
-    def _match_slice(
-        self, index: Index, queries: Sequence[Query], raw: np.ndarray, rows: dict[str, np.ndarray]
-    ) -> list[list[Match]]:
-        out: list[list[Match]] = [[] for _ in queries]
-        order = list(rows)
-        bound = self.bounds(index, raw, rows)
-        columns = ArticleColumns([index.article(a) for a in order])
-        passes: dict[object, np.ndarray] = {}
-        for q, query in enumerate(queries):
-            near = bound[q] >= self.threshold - self.margin
-            if query.filter is not None and near.any():
-                if query.filter not in passes:
-                    passes[query.filter] = columns.mask(query.filter)
-                near &= passes[query.filter]
-            candidates = np.flatnonzero(near)
-            if len(candidates) == 0:
-                continue
-            lexical = index.lexical.score(query.question)
-            for a in candidates.tolist():
-                self.ranked_pairs += 1
-                aid = order[a]
-                ranked = index.ranker.rank(index.lexical, lexical, raw[q], 1, rows=rows[aid])
-                if ranked and ranked[0][1] >= self.threshold:
-                    out[q].append(_match(index, lexical, raw[q], *ranked[0]))
-        return out
-
-    def scores(
-        self, index: Index, queries: Sequence[Query], article_ids: Sequence[str]
-    ) -> np.ndarray:
-        """Every pair's exact score (questions × articles; no bound, no threshold, filters
-        ignored): what the benchmark measures the threshold and the bound with."""
-        raw = self.encode(index, [q.question for q in queries])
-        rows = _rows_by_article(index, article_ids)
-        out = np.full((len(queries), len(article_ids)), -np.inf, dtype=np.float32)
-        for q, query in enumerate(queries):
-            lexical = index.lexical.score(query.question)
-            for a, aid in enumerate(article_ids):
-                if aid in rows:
-                    ranked = index.ranker.rank(index.lexical, lexical, raw[q], 1, rows=rows[aid])
-                    out[q, a] = ranked[0][1] if ranked else -np.inf
-        return out
+    def _allowed_rows(self, index: Index, wanted: SearchFilter | None) -> np.ndarray | None:
+        """The chunk rows of the articles that pass ``wanted`` (None: all), per index."""
+        if wanted is None:
+            return None
+        if index is not self._index:
+            articles = {aid: i for i, aid in enumerate(index.columns.ids)}
+            self._chunk_article = np.fromiter(
+                (articles[c.article_id] for c in index.stored.chunks), np.int64
+            )
+            self._index, self._allowed = index, {}
+        if wanted not in self._allowed:
+            keep = index.columns.mask(wanted)
+            self._allowed[wanted] = np.flatnonzero(keep[self._chunk_article])
+        return self._allowed[wanted]
 
 
 def _rows_by_article(index: Index, article_ids: Sequence[str]) -> dict[str, np.ndarray]:
@@ -155,9 +169,9 @@ def _rows_by_article(index: Index, article_ids: Sequence[str]) -> dict[str, np.n
     return {a: np.asarray(rows[a], np.int64) for a in article_ids if a in rows}
 
 
-def _match(index: Index, lexical, raw: np.ndarray, row: int, score: float) -> Match:
+def _match(index: Index, lexical, raw: np.ndarray, row: int, score: float, rank: int) -> Match:
     chunk = index.stored.chunks[row]
     span = highlights([chunk.text], lexical, raw, index.lexical, index.encoder, index.ranking)[0]
     article = index.article(chunk.article_id)
-    hit = make_hit(chunk, article, score, 1, span, index.copies(article.id))
+    hit = make_hit(chunk, article, score, rank, span, index.copies(article.id))
     return Match(article.id, float(score), hit)
