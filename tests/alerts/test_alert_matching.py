@@ -45,7 +45,7 @@ def test_each_question_gets_the_new_article_that_answers_it_and_no_other(grown):
     assert old == []  # answered by a seed article that was there before
 
 
-def test_filters_apply_and_the_floor_and_rank_decide(grown):
+def test_filters_apply_and_the_floor_rank_and_lead_decide(grown):
     only = Query(GENEVA_QUESTION, outlet="Sportblatt")
     since = Query(GENEVA_QUESTION, since="2023")
     assert Matcher().match(grown, [only, since], NEW) == [[], []]
@@ -53,6 +53,14 @@ def test_filters_apply_and_the_floor_and_rank_decide(grown):
     assert Matcher(floor=found.score + 0.001).match(grown, [Query(GENEVA_QUESTION)], NEW) == [[]]
     # ranked below every older article (rank 0 allows none above): no alert
     assert Matcher(rank=0).match(grown, [Query(GENEVA_QUESTION)], NEW) == [[]]
+    # not far enough ahead of the best older article: no alert
+    best_older = Matcher(lead=0.0).ranked(
+        grown, Query(GENEVA_QUESTION), Matcher().encode(grown, [GENEVA_QUESTION])[0], 2
+    )[0][1][1]
+    lead = found.score - best_older
+    assert lead >= Matcher().lead
+    assert Matcher(lead=lead + 0.001).match(grown, [Query(GENEVA_QUESTION)], NEW) == [[]]
+    assert Matcher(lead=lead - 0.001).match(grown, [Query(GENEVA_QUESTION)], NEW) == [[found]]
 
 
 def test_the_bound_rules_out_nothing_the_ranking_would_match(grown):

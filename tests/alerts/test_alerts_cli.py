@@ -91,8 +91,8 @@ def test_check_finds_the_new_article_once_with_the_real_model(tmp_path, seed_cop
     code, out, err = run(capsys, "alerts", "check", *flags)
     assert code == 0, err
     assert "2 standing question(s) checked against 1 new or changed article(s): 1 new" in out
-    geneva, reykjavik = AlertStore(alerts).questions()
     store = AlertStore(alerts)
+    geneva, reykjavik = sorted(store.questions(), key=lambda q: q.name)
     [answer] = store.answers(geneva.id)
     assert answer.hit.source == "genf.txt" and "Genf" in answer.hit.highlighted_sentence
     assert store.answers(reykjavik.id) == []

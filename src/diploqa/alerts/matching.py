@@ -1,20 +1,22 @@
 """Which new articles answer which standing questions.
 
 A new article answers a question when it would be among the question's first
-:data:`MATCH_RANK` results if the question were asked now (counting only articles that were
-there before: new ones do not push each other out), and its best passage scores at least
-:data:`MATCH_FLOOR`. The rank is what a search shows (one ranking, over the whole archive,
-with the question's filters, one passage per article and one printing per story); the floor
-keeps a question the archive has no good answer to from alerting on whatever comes first.
-An absolute score alone does not work: German questions score high against most German text
-(docs/quality.md, "Standing questions").
+:data:`MATCH_RANK` results (by default: the first) if the question were asked now, counting
+only articles that were there before (new ones do not push each other out); its best passage
+scores at least :data:`MATCH_FLOOR`; and it leads the best older article below it by at least
+:data:`MATCH_LEAD`. The rank is what a search shows (one ranking over the whole archive, with
+the question's filters, one passage per article and one printing per story); the floor and the
+lead keep a question the archive has no good answer to from alerting on whatever comes first.
+A score alone does not work: German questions score high against most German text
+(docs/quality.md, "Standing questions"). With rank 1 a question is told each time the archive
+gets a clearly better answer than it had, which a copy or an unrelated article rarely is.
 
 A full ranking per question and check costs a few milliseconds, so a cheap bound goes first:
 the dense similarity of every question with every chunk of the new articles in one matrix
 product, at both ends of the weight the ranking may give the encoder's partner model (a convex
 mix lies between them), plus :data:`PREFILTER_MARGIN` for the keyword bonus and the
 per-language centring. A question none of whose new articles comes within reach of the floor
-is not ranked at all. All three numbers are measured (``benchmarks/alerts.py``).
+is not ranked at all. Every number here is measured (``benchmarks/alerts.py``).
 """
 
 from __future__ import annotations
@@ -30,10 +32,15 @@ from ..hits import Hit, make_hit
 from ..index import Index
 from ..query import Query
 
-#: A new article alerts when at most this many older articles rank above it ...
-MATCH_RANK = 3
-#: ... and its best passage scores at least this.
-MATCH_FLOOR = 0.80
+#: A new article alerts when fewer than this many older articles rank above it for the
+#: question (1: it is the best answer the archive now has) ...
+MATCH_RANK = 1
+#: ... its best passage scores at least this ...
+MATCH_FLOOR = 0.74
+#: ... and at least this much more than the best older article below it (the rank-th): a
+#: clearly better answer, not the best of a crowd of equally weak ones (docs/quality.md,
+#: "Standing questions").
+MATCH_LEAD = 0.02
 #: How far below the floor a pair's dense bound may be and still be ranked.
 PREFILTER_MARGIN = 0.10
 #: New articles bounded at once (bounds the memory of their chunks' vectors).
@@ -58,9 +65,10 @@ class Matcher:
         self,
         rank: int = MATCH_RANK,
         floor: float = MATCH_FLOOR,
+        lead: float = MATCH_LEAD,
         margin: float = PREFILTER_MARGIN,
     ) -> None:
-        self.rank, self.floor, self.margin = rank, floor, margin
+        self.rank, self.floor, self.lead, self.margin = rank, floor, lead, margin
         self._encoded: dict[tuple[str, str, str], np.ndarray] = {}
         self._index: Index | None = None  # the index the row maps below belong to
         self._chunk_article: np.ndarray | None = None
@@ -119,13 +127,18 @@ class Matcher:
     ) -> list[Match]:
         chunks = index.stored.chunks
         ranked, lexical = self.ranked(index, query, raw, k)
-        out, older = [], 0
+        older = [score for row, score in ranked if chunks[row].article_id not in new]
+        if len(older) < self.rank and len(ranked) == k:  # new ones filled the list: more
+            ranked, lexical = self.ranked(index, query, raw, self.rank + len(new))
+            older = [score for row, score in ranked if chunks[row].article_id not in new]
+        bar = older[self.rank - 1] if 0 < self.rank <= len(older) else -np.inf
+        out, above = [], 0
         for position, (row, score) in enumerate(ranked, start=1):
-            if older >= self.rank:
+            if above >= self.rank:
                 break
             if chunks[row].article_id not in new:
-                older += 1
-            elif score >= self.floor:
+                above += 1
+            elif score >= self.floor and score - bar >= self.lead:
                 out.append(_match(index, lexical, raw, row, score, position))
         return out
 
