@@ -40,7 +40,7 @@ MATCH_FLOOR = 0.74
 #: ... and at least this much more than the best older article below it (the rank-th): a
 #: clearly better answer, not the best of a crowd of equally weak ones (docs/quality.md,
 #: "Standing questions").
-MATCH_LEAD = 0.02
+MATCH_LEAD = 0.01
 #: How far below the floor a pair's dense bound may be and still be ranked.
 PREFILTER_MARGIN = 0.10
 #: New articles bounded at once (bounds the memory of their chunks' vectors).
