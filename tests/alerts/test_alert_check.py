@@ -22,6 +22,12 @@ from alerts_archive import (
 from diploqa.alerts import AlertStore
 from diploqa.query import Query
 
+GENEVA_MUSEUM = (
+    "In Genf ist am Montag ein neues Museum für Uhrmacherkunst eröffnet worden. Es zeigt "
+    "mehr als zweitausend Uhren aus fünf Jahrhunderten und soll jährlich hunderttausend "
+    "Besucher anziehen."
+)
+
 
 @pytest.fixture
 def archive(tmp_path) -> Archive:
@@ -43,18 +49,20 @@ def test_only_articles_after_following_are_new_and_each_is_reported_once(archive
     question = follow(store, index)
     matcher = WordMatcher()
     assert store.check(index, matcher).answers == 0  # early.txt was there: not new
-    archive.write("genf.txt", article("Genf", STORY.replace("Freitag", "Samstag")))
+    archive.write("genf.txt", article("Genf", GENEVA_MUSEUM))
     archive.write("other.txt", article("Leuchttürme", OTHER))
+    archive.write("kopie.txt", article("Genf", COPY))  # another printing of early.txt
     index = archive.index()
     report = store.check(index, matcher)
-    assert (report.questions, report.articles, report.answers) == (1, 2, 1)
-    assert sources(store, question) == ["genf.txt"]
+    assert (report.questions, report.articles, report.answers) == (1, 3, 1)
+    assert sources(store, question) == ["genf.txt"]  # a copy of an old story is no news
     answer = store.answers(question.id)[0]
     assert "Genf" in answer.hit.highlighted_sentence and answer.hit.outlet == "Testzeitung"
     assert store.check(index, matcher).answers == 0  # checked again: nothing new
     assert store.check(archive.index(), matcher).answers == 0  # an update without changes
     archive.remove("genf.txt")
-    archive.write("genf.txt", article("Genf", STORY.replace("Freitag", "Samstag")))
+    archive.index()
+    archive.write("genf.txt", article("Genf", GENEVA_MUSEUM))
     assert store.check(archive.index(), matcher).answers == 0  # same text back: not new
     assert store.questions()[0].unread == 1
 
@@ -76,7 +84,7 @@ def test_copies_join_the_earlier_answer_instead_of_being_reported_again(archive,
     archive.write("zeitung.txt", article("Treffen in Genf", STORY + " Ein Nachtrag folgt."))
     assert store.check(archive.index(), matcher).answers == 0
     # a rewrite that tells another story is
-    archive.write("zeitung.txt", article("Genf", "In Genf wurde ein neues Museum eröffnet."))
+    archive.write("zeitung.txt", article("Genf", GENEVA_MUSEUM))
     assert store.check(archive.index(), matcher).answers == 1
     assert len(store.answers(question.id)) == 2
 

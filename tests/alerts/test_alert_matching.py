@@ -81,3 +81,17 @@ def test_the_bound_rules_out_nothing_the_ranking_would_match(grown):
             aid = grown.stored.chunks[row].article_id
             if aid in NEW:
                 assert score <= bound[q, NEW.index(aid)] + low.margin, (query, aid)
+
+
+def test_a_question_whose_best_answer_stands_is_not_ranked_again_for_weaker_news(grown):
+    """After a ranking, a question is ranked again only for a new article whose bound comes
+    within reach of its best score plus the lead; a matcher that has not ranked it yet (a
+    restarted server) ranks it for anything within reach of the floor."""
+    query = Query(GENEVA_QUESTION)
+    seen = Matcher()
+    [[found]] = seen.match(grown, [query], ["genf.txt"])  # genf.txt is now its best answer
+    assert seen.ranked_questions == 1
+    assert seen.match(grown, [query], ["pokal.txt"]) == [[]] and seen.ranked_questions == 0
+    fresh = Matcher()
+    assert fresh.match(grown, [query], ["pokal.txt"]) == [[]] and fresh.ranked_questions == 1
+    assert seen.match(grown, [query], ["genf.txt"]) == [[found]]  # a better one still counts

@@ -62,6 +62,7 @@ class AlertServer:
     passwords: dict[str, str]
     tokens: dict[str, str]
     receiver: Receiver
+    secrets: list[str]  # everything that must never be logged
 
     def log_text(self) -> str:
         return self.log.read_text(errors="replace") if self.log.exists() else ""
@@ -93,7 +94,8 @@ def served(tmp_path_factory, seed_copy, seed_index) -> Iterator[AlertServer]:
         with log.open("wb") as out:
             process = subprocess.Popen(argv, stdout=out, stderr=subprocess.STDOUT, env=env)
         server = AlertServer(f"http://127.0.0.1:{port}", process, log, articles,
-                             root / "users.json", passwords, tokens, receiver)  # fmt: skip
+                             root / "users.json", passwords, tokens, receiver,
+                             [*passwords.values(), *tokens.values()])  # fmt: skip
         try:
             headers = {"Authorization": f"Bearer {tokens['ed']}"}
             wait_until_serving(process, server.url + "/api/alerts", server.log_text,
@@ -101,6 +103,9 @@ def served(tmp_path_factory, seed_copy, seed_index) -> Iterator[AlertServer]:
             yield server
         finally:
             stop_process(process)
+    text = server.log_text()
+    leaked = [secret[:6] + "…" for secret in server.secrets if secret and secret in text]
+    assert not leaked, f"secrets in the server log: {leaked}"
 
 
 def answers(client: httpx.Client, alert_id: str, count: int = 1) -> list[dict]:
@@ -123,6 +128,8 @@ def test_a_matching_article_reaches_inbox_feed_and_webhook_and_an_unrelated_one_
     assert made.status_code == 201, made.text
     mine = made.json()
     lenas = lena.post("/api/alerts", json={"name": "Genf", "q": GENEVA_QUESTION}).json()
+    served.secrets += [mine["webhook_secret"], mine["feed_url"].split("key=")[1],
+                       lenas["feed_url"].split("key=")[1]]  # fmt: skip
     (served.articles / "pokal.txt").write_text(UNRELATED, encoding="utf-8")
     (served.articles / "genf-2022.txt").write_text(NEW_ARTICLE, encoding="utf-8")
 
@@ -183,6 +190,7 @@ def test_a_revoked_token_or_feed_secret_stops_within_seconds(served):
     revoked = served.client(token=served.tokens["revoked"])
     made = revoked.post("/api/alerts", json={"name": "Sotschi", "q": "Wen traf Kerry?"}).json()
     feed = served.url + made["feed_url"]
+    served.secrets.append(made["feed_url"].split("key=")[1])
     assert httpx.get(feed, trust_env=False).status_code == 200
     rotated = revoked.post(f"/api/alerts/{made['alert']['id']}/feed-key", json={}).json()
     assert httpx.get(feed, trust_env=False).status_code == 404  # the old secret: at once

@@ -73,6 +73,11 @@ class Matcher:
         self._index: Index | None = None  # the index the row maps below belong to
         self._chunk_article: np.ndarray | None = None
         self._allowed: dict[SearchFilter, np.ndarray] = {}
+        #: Per question, what its last ranking found: the rank-th best score and the first
+        #: ``rank`` articles (id, content hash). While those are unchanged in the archive,
+        #: the rank-th best can only have risen, so a new article must come within reach of
+        #: it plus the lead, not only of the floor, to be worth ranking.
+        self._bars: dict[tuple[str, Query], tuple[float, tuple[tuple[str, str], ...]]] = {}
         #: Questions ranked by the last :meth:`match` (the others the bound ruled out).
         self.ranked_questions = 0
 
@@ -98,10 +103,11 @@ class Matcher:
         raw = self.encode(index, [q.question for q in queries])
         rows = _rows_by_article(index, article_ids)
         near = np.zeros(len(queries), dtype=np.int64)  # new articles within reach, per query
+        reach = np.array([self._reach(index, q) for q in queries])[:, None]
         order = list(rows)
         for start in range(0, len(order), ARTICLES_PER_SLICE):
             part = {a: rows[a] for a in order[start : start + ARTICLES_PER_SLICE]}
-            near += (self.bounds(index, raw, part) >= self.floor - self.margin).sum(axis=1)
+            near += (self.bounds(index, raw, part) >= reach).sum(axis=1)
         new = set(rows)
         for q in np.flatnonzero(near).tolist():
             self.ranked_questions += 1
@@ -122,25 +128,56 @@ class Matcher:
         ranked = index.ranker.rank(index.lexical, lexical, raw, k, rows, 1, query.filter)
         return ranked, lexical
 
+    def _reach(self, index: Index, query: Query) -> float:
+        """The dense bound from which a new article may answer ``query``: the floor, or the
+        question's last rank-th best score plus the lead where its first articles are still
+        the same, each less the margin."""
+        found = self._bars.get((index.encoder.model_id, query))
+        if found is not None:
+            bar, top = found
+            articles = index.manifest.articles
+            if all(articles.get(aid) == content for aid, content in top):
+                return max(self.floor, bar + self.lead) - self.margin
+        return self.floor - self.margin
+
     def _matches(
         self, index: Index, query: Query, raw: np.ndarray, new: set[str], k: int
     ) -> list[Match]:
-        chunks = index.stored.chunks
+        """The answers among ``new``: a new article counts as older where its story was
+        there before (another printing of it is older): a copy is no new answer."""
+        chunks, story_of = index.stored.chunks, index.ranker.story_of
+
+        def fresh(row: int) -> bool:
+            aid = chunks[row].article_id
+            return aid in new and all(a in new for a in story_of.get(aid, ()))
+
         ranked, lexical = self.ranked(index, query, raw, k)
-        older = [score for row, score in ranked if chunks[row].article_id not in new]
+        older = [score for row, score in ranked if not fresh(row)]
         if len(older) < self.rank and len(ranked) == k:  # new ones filled the list: more
             ranked, lexical = self.ranked(index, query, raw, self.rank + len(new))
-            older = [score for row, score in ranked if chunks[row].article_id not in new]
+            older = [score for row, score in ranked if not fresh(row)]
+        self._remember(index, query, ranked)
         bar = older[self.rank - 1] if 0 < self.rank <= len(older) else -np.inf
         out, above = [], 0
         for position, (row, score) in enumerate(ranked, start=1):
             if above >= self.rank:
                 break
-            if chunks[row].article_id not in new:
+            if not fresh(row):
                 above += 1
             elif score >= self.floor and score - bar >= self.lead:
                 out.append(_match(index, lexical, raw, row, score, position))
         return out
+
+    def _remember(self, index: Index, query: Query, ranked: list[tuple[int, float]]) -> None:
+        """Keep the rank-th best score of this ranking and its first articles (all of them
+        older at the next check) for :meth:`_reach`."""
+        if self.rank < 1:
+            return
+        articles = index.manifest.articles
+        first = [index.stored.chunks[row].article_id for row, _ in ranked[: self.rank]]
+        top = tuple((aid, articles.get(aid, "")) for aid in first)
+        bar = ranked[self.rank - 1][1] if len(ranked) >= self.rank else -np.inf
+        self._bars[(index.encoder.model_id, query)] = (float(bar), top)
 
     def bounds(self, index: Index, raw: np.ndarray, rows: dict[str, np.ndarray]) -> np.ndarray:
         """Per question (rows of ``raw``) and article (``rows``' order), an upper bound of
