@@ -20,12 +20,16 @@ import threading
 from typing import TYPE_CHECKING
 
 from ..errors import DiploqaError
+from .db import alerts_path
 from .matching import Matcher
 from .outbox import Outbox, Sender
+from .routes import alert_routes
 from .store import AlertStore
 
 if TYPE_CHECKING:
     from ..app.live import IndexHolder
+    from ..auth.middleware import Access
+    from ..config import Settings
     from ..index import Index
 
 log = logging.getLogger(__name__)
@@ -59,6 +63,18 @@ class AlertService:
         #: Called with each check's report (the server logs it).
         self.on_report = None
         holder.on_live(self.notify)
+
+    @classmethod
+    def serving(
+        cls, settings: Settings, holder: IndexHolder, allow_private_webhooks: bool = False
+    ) -> AlertService:
+        """The service of ``diploqa serve``: on the alerts file of ``settings``
+        (:func:`~.db.alerts_path`)."""
+        return cls(AlertStore(alerts_path(settings), allow_private_webhooks), holder)
+
+    def routes(self, access: Access | None) -> list:
+        """The JSON API and the feeds (:mod:`.routes`) behind ``access`` (None: open)."""
+        return alert_routes(self.store, self.current, access)
 
     def notify(self, index: Index | None = None) -> None:
         """An index went live (or a question was added): check soon. Returns at once."""

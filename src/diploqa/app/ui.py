@@ -14,11 +14,13 @@ from fastapi import FastAPI
 from ..alerts.service import AlertService
 from ..auth.middleware import EDITOR_PATH
 from .api import json_routes
+from .archive import shown_texts
 from .events import SEARCH_CONCURRENCY, Events, status_html, welcome_html
 from .following import Following
 from .layout import CSS, Initial, gr, lay_out, theme
 from .live import IndexHolder
-from .render import render_articles_table
+from .page_texts import PageTexts
+from .render import render_articles_table, render_intro
 from .updater import Updater
 from .uploads import MAX_UPLOAD_BYTES
 
@@ -27,28 +29,36 @@ def create_app(
     updater: Updater,
     editing: bool = True,
     sign_out: bool = False,
+    texts: PageTexts | None = None,
     alerts: AlertService | None = None,
 ) -> gr.Blocks:
     """The Blocks app (queue configured, not launched) on ``updater`` and its live index.
 
     ``editing`` False: a search-only app for readers and ``--public``. It has no upload,
     update or rebuild component and no event for them, so there is nothing to call by hand
-    either. ``sign_out``: show a sign-out link (a server with accounts). ``alerts``: the
-    standing questions (the follow button and the "New" tab; None: neither). The server
-    settings (the passages shown per article) are the updater's."""
+    either. ``sign_out``: show a sign-out link (a server with accounts). The server settings
+    (the passages shown per article) are the updater's. ``texts``: the page's title,
+    description and examples as the operator set them; those left unset (all, by default)
+    the live index gives (:mod:`.archive`), and they follow its updates. ``alerts``: the
+    standing questions (the follow button and the "New" tab; None: neither)."""
     holder = updater.holder
+    texts = texts or PageTexts()
     per_article = updater.settings.server.passages_per_article
+    shown = shown_texts(texts, holder.index)
     initial = Initial(
+        intro=render_intro(shown),
         status=status_html(updater),
         results=welcome_html(updater),
         table=render_articles_table(holder.index),
+        examples=shown.examples,
         outlets=holder.index.outlets() if holder.index is not None else [],
         per_article=per_article or 0,
     )
-    following = Following(alerts, sign_out, per_article) if alerts is not None else None
-    with gr.Blocks(title="diploqa", analytics_enabled=False) as demo:
+    shown_to = alerts is not None and (editing or sign_out)  # not with --public
+    following = Following(alerts, sign_out, per_article) if shown_to else None
+    with gr.Blocks(title=texts.title or "diploqa", analytics_enabled=False) as demo:
         page = lay_out(initial, editing, sign_out, following=following is not None)
-        Events(updater, per_article, following).bind(demo, page)
+        Events(updater, per_article, texts, following).bind(demo, page)
     demo.queue(default_concurrency_limit=SEARCH_CONCURRENCY)
     return demo
 
@@ -58,13 +68,15 @@ def mcp_available() -> bool:
     return importlib.util.find_spec("mcp") is not None
 
 
-def server_app(demo: gr.Blocks, holder: IndexHolder, editor: gr.Blocks | None = None) -> FastAPI:
+def server_app(
+    demo: gr.Blocks, holder: IndexHolder, editor: gr.Blocks | None = None, routes=()
+) -> FastAPI:
     """The full web app: the JSON endpoint (:mod:`diploqa.app.api`) beside the Gradio page,
     its API and MCP server. ``editor``, the editing app of a server with accounts, is mounted
     at ``/edit`` (the access gate of :mod:`.server` lets only editors reach it), and ``demo``
-    is then the search-only app."""
+    is then the search-only app. ``routes``: more routes (the standing questions')."""
     server = FastAPI(docs_url=None, redoc_url=None, openapi_url=None)
-    server.router.routes.extend(json_routes(holder))
+    server.router.routes.extend([*json_routes(holder), *routes])
     if editor is not None:  # before the catch-all mount at the root
         _mount(server, editor, EDITOR_PATH)
     _mount(server, demo, "")
