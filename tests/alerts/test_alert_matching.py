@@ -95,3 +95,30 @@ def test_a_question_whose_best_answer_stands_is_not_ranked_again_for_weaker_news
     fresh = Matcher()
     assert fresh.match(grown, [query], ["pokal.txt"]) == [[]] and fresh.ranked_questions == 1
     assert seen.match(grown, [query], ["genf.txt"]) == [[found]]  # a better one still counts
+
+
+def test_questions_are_encoded_in_small_calls_and_once():
+    """The encoder is shared with searches (one lock per call): a thousand new questions go
+    in calls of at most QUESTIONS_PER_CALL, each question once, in order."""
+    from types import SimpleNamespace
+
+    import numpy as np
+
+    from diploqa.alerts.matching import QUESTIONS_PER_CALL
+
+    calls: list[list[str]] = []
+
+    def encode_queries(texts):
+        calls.append(list(texts))
+        return np.array([[float(t.split()[1])] for t in texts])
+
+    encoder = SimpleNamespace(model_id="m", backend="b", encode_queries=encode_queries)
+    index = SimpleNamespace(encoder=encoder)
+    questions = [f"Frage {i}" for i in range(40)]
+    matcher = Matcher()
+    raw = matcher.encode(index, questions + questions[:3])
+    assert raw[:, 0].tolist() == [*range(40), 0, 1, 2]
+    assert max(len(c) for c in calls) == QUESTIONS_PER_CALL and len(calls) == 3
+    assert [q for c in calls for q in c] == questions
+    matcher.encode(index, questions[5:9])
+    assert len(calls) == 3  # kept: not encoded again

@@ -45,6 +45,9 @@ MATCH_LEAD = 0.01
 PREFILTER_MARGIN = 0.10
 #: New articles bounded at once (bounds the memory of their chunks' vectors).
 ARTICLES_PER_SLICE = 256
+#: Questions encoded per model call: the encoders are shared with searches and hold a lock
+#: per call, so a search waits for at most this many questions, not a thousand.
+QUESTIONS_PER_CALL = 16
 
 
 @dataclass(frozen=True)
@@ -82,13 +85,15 @@ class Matcher:
         self.ranked_questions = 0
 
     def encode(self, index: Index, questions: Sequence[str]) -> np.ndarray:
-        """The raw encodings of ``questions`` (rows), new ones encoded in one batch."""
+        """The raw encodings of ``questions`` (rows), new ones encoded
+        :data:`QUESTIONS_PER_CALL` at a time."""
         encoder = index.encoder
         keys = [(encoder.model_id, encoder.backend, q) for q in questions]
         missing = list(dict.fromkeys(k for k in keys if k not in self._encoded))
-        if missing:
-            raw = encoder.encode_queries([k[2] for k in missing])
-            self._encoded.update(zip(missing, raw, strict=True))
+        for start in range(0, len(missing), QUESTIONS_PER_CALL):
+            part = missing[start : start + QUESTIONS_PER_CALL]
+            raw = encoder.encode_queries([k[2] for k in part])
+            self._encoded.update(zip(part, raw, strict=True))
         return np.stack([self._encoded[k] for k in keys])
 
     def match(
