@@ -123,13 +123,14 @@ class ChunkingConfig:
 #: ``XDG_CACHE_HOME`` (then ``$XDG_CACHE_HOME/diploqa``) is set.
 DEFAULT_CACHE = Path.home() / ".cache" / "diploqa"
 
-#: Encoder runtimes: ``openvino`` (default model only: exported once to OpenVINO IR and
-#: quantised to int8, calibrated on German and English text), ``openvino-bf16`` (the IR
-#: unquantised, run in bf16 where the CPU supports it, else fp32), ``openvino-f32`` (always
-#: fp32) and ``torch`` (plain sentence-transformers/PyTorch fp32). Other models always run on
-#: ``torch``. Speed and quality of each: docs/benchmarks.md.
-BACKENDS = ("openvino", "openvino-bf16", "openvino-f32", "torch")
-DEFAULT_BACKEND = "openvino"
+#: Encoder runtimes: ``auto`` (the default: ``openvino`` or ``openvino-f32``, by this CPU's
+#: flags, :mod:`diploqa.encoders.runtime`), ``openvino`` (default model only: exported once to
+#: OpenVINO IR, quantised to int8, calibrated on German and English text), ``openvino-bf16``
+#: (the IR unquantised, run in bf16 where the CPU supports it, else fp32), ``openvino-f32``
+#: (always fp32) and ``torch`` (plain sentence-transformers/PyTorch fp32). Other models always
+#: run on ``torch``. Speed and quality of each: docs/benchmarks.md.
+BACKENDS = ("auto", "openvino", "openvino-bf16", "openvino-f32", "torch")
+DEFAULT_BACKEND = "auto"
 #: Passages per encoder batch on the CPU.
 BATCH_SIZE = 16
 #: Where ``diploqa index`` embeds passages: ``cpu`` (the runtime of ``DIPLOQA_BACKEND``) or
