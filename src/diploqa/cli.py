@@ -13,6 +13,7 @@ import logging
 import os
 import sys
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -438,8 +439,10 @@ def _settings(args: argparse.Namespace) -> Settings:
     """
     flags = ("articles", "index", "store", "model", "device")
     given = {name: getattr(args, name, None) for name in flags}
-    users, alerts = getattr(args, "users", None), getattr(args, "alerts", None)
-    return Settings.from_env().overridden(**given, users_file=users, alerts_file=alerts)
+    settings = Settings.from_env().overridden(**given, users_file=getattr(args, "users", None))
+    if alerts := getattr(args, "alerts", None):  # the --alerts of serve and of alerts
+        settings = replace(settings, server=replace(settings.server, alerts_file=alerts))
+    return settings
 
 
 if __name__ == "__main__":

@@ -252,8 +252,7 @@ class ServerSettings:
     #: (then the server serves loopback only, or --public).
     users_file: Path | None = None
     session_minutes: int = SESSION_MINUTES  # DIPLOQA_SESSION_MINUTES: how long a sign-in lasts
-    #: DIPLOQA_ALERTS, --alerts: the standing questions' file; None: beside the index folder
-    alerts_file: Path | None = None
+    alerts_file: Path | None = None  # DIPLOQA_ALERTS, --alerts; None: beside the index folder
 
 
 @dataclass(frozen=True)
@@ -325,7 +324,6 @@ class Settings:
             use_threads=max(1, env.integer("DIPLOQA_USE_THREADS", 1)) if threads else None,
             ensemble=_switch(env.text("DIPLOQA_ENSEMBLE")),
         )
-        users, alerts = env.text("DIPLOQA_USERS"), env.text("DIPLOQA_ALERTS")
         token = env.text("DIPLOQA_MILVUS_TOKEN")
         return cls(
             paths=Paths(
@@ -347,9 +345,9 @@ class Settings:
             ),
             server=ServerSettings(
                 max(0, env.integer("DIPLOQA_PASSAGES_PER_ARTICLE", PASSAGES_PER_ARTICLE)) or None,
-                Path(users).expanduser() if users else None,
+                env.path("DIPLOQA_USERS", None),
                 max(1, env.integer("DIPLOQA_SESSION_MINUTES", SESSION_MINUTES)),
-                Path(alerts).expanduser() if alerts else None,
+                env.path("DIPLOQA_ALERTS", None),
             ),
             store=parse_store(env.text("DIPLOQA_STORE"), token),
             milvus_token=token,
@@ -377,7 +375,6 @@ class Settings:
         model: str | None = None,
         device: str | None = None,
         users_file: str | Path | None = None,
-        alerts_file: str | Path | None = None,
     ) -> Settings:
         """These settings with the values a command's flags or a function's arguments give
         (None, or "": keep the setting).
@@ -395,12 +392,11 @@ class Settings:
             device=check_device(device) if device else self.encoder.device,
         )
         users = Path(users_file) if users_file else self.server.users_file
-        alerts = Path(alerts_file) if alerts_file else self.server.alerts_file
         return replace(
             self,
             paths=paths,
             encoder=encoder,
-            server=replace(self.server, users_file=users, alerts_file=alerts),
+            server=replace(self.server, users_file=users),
             store=self.store_address(store),
         )
 

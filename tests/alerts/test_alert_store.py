@@ -3,6 +3,7 @@ kept apart, feed secrets, who may set which webhook."""
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import sqlite3
 import stat
@@ -55,7 +56,8 @@ def test_the_default_file_is_beside_the_index_for_cli_and_server(tmp_path):
     assert alerts_path(Settings()) == Settings().paths.index.parent / "alerts.sqlite3"
     settings = Settings().overridden(index=tmp_path / "news" / "index")
     assert alerts_path(settings) == tmp_path / "news" / "alerts.sqlite3"
-    assert alerts_path(settings.overridden(alerts_file=tmp_path / "a.db")) == tmp_path / "a.db"
+    server = dataclasses.replace(settings.server, alerts_file=tmp_path / "a.db")
+    assert alerts_path(dataclasses.replace(settings, server=server)) == tmp_path / "a.db"
     assert Settings.from_env({"DIPLOQA_ALERTS": str(tmp_path / "b.db")}).server.alerts_file == (
         tmp_path / "b.db"
     )
