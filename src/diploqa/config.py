@@ -252,6 +252,7 @@ class ServerSettings:
     #: (then the server serves loopback only, or --public).
     users_file: Path | None = None
     session_minutes: int = SESSION_MINUTES  # DIPLOQA_SESSION_MINUTES: how long a sign-in lasts
+    alerts_file: Path | None = None  # DIPLOQA_ALERTS, --alerts; None: beside the index folder
 
 
 @dataclass(frozen=True)
@@ -323,7 +324,6 @@ class Settings:
             use_threads=max(1, env.integer("DIPLOQA_USE_THREADS", 1)) if threads else None,
             ensemble=_switch(env.text("DIPLOQA_ENSEMBLE")),
         )
-        users = env.text("DIPLOQA_USERS")
         token = env.text("DIPLOQA_MILVUS_TOKEN")
         return cls(
             paths=Paths(
@@ -345,8 +345,9 @@ class Settings:
             ),
             server=ServerSettings(
                 max(0, env.integer("DIPLOQA_PASSAGES_PER_ARTICLE", PASSAGES_PER_ARTICLE)) or None,
-                Path(users).expanduser() if users else None,
+                env.path("DIPLOQA_USERS", None),
                 max(1, env.integer("DIPLOQA_SESSION_MINUTES", SESSION_MINUTES)),
+                env.path("DIPLOQA_ALERTS", None),
             ),
             store=parse_store(env.text("DIPLOQA_STORE"), token),
             milvus_token=token,
