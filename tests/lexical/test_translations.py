@@ -11,7 +11,13 @@ import numpy as np
 import pytest
 
 from diploqa.config import RankingConfig, Settings
-from diploqa.dictionary import Dictionary, build_table, open_dictionary, parse_ding
+from diploqa.dictionary import (
+    Dictionary,
+    build_table,
+    open_dictionary,
+    parse_ding,
+    shared_dictionary,
+)
 from diploqa.lexical import Bm25Index
 
 DING_SAMPLE = """\
@@ -199,8 +205,11 @@ SYSTEM_DICTIONARY = Settings.from_env().dictionary.path  # /usr/share/trans/de-e
     SYSTEM_DICTIONARY is None or not SYSTEM_DICTIONARY.is_file(),
     reason="no Ding dictionary installed (Debian package trans-de-en)",
 )
-def test_real_dictionary_translates_news_words(tmp_path):
-    dictionary = open_dictionary(SYSTEM_DICTIONARY, tmp_path / "cache")
+def test_real_dictionary_translates_news_words():
+    """The installed dictionary as search opens it (its table in the settings' cache folder,
+    parsed there once per dictionary file and parser version; the parsing into a fresh cache
+    is tested on the sample above)."""
+    dictionary = shared_dictionary(Settings.from_env().dictionary)
     assert dictionary is not None
     found = dictionary.translations(["sanctions", "ceasefire", "negotiations", "embassy"])
     assert "Sanktionen" in found["sanctions"]
