@@ -58,6 +58,19 @@ def test_the_ensemble_gives_a_text_one_vector_alone_or_batched():
         assert cosine.min() >= 0.9995
 
 
+@pytest.fixture()
+def private_compiled_cache(monkeypatch, tmp_path):
+    """Compiled models of a broken runtime go to an empty cache of the test's own: they fail
+    the self-check either way, and the shared cache's good blobs are neither imported, failed
+    and discarded here nor compiled again by every later process."""
+    from diploqa.encoders.compiled import CompiledCache
+
+    folder = tmp_path / "compiled"
+    folder.mkdir()
+    monkeypatch.setattr(CompiledCache, "beside", classmethod(lambda cls, ir: cls(folder)))
+    return folder
+
+
 def _break_padded_rows_of_int8(monkeypatch):
     """The int8 runtime made to do what AMX did: a text padded beyond its own width (to the
     longest of its batch) comes out skewed; alone it is right."""
@@ -74,7 +87,9 @@ def _break_padded_rows_of_int8(monkeypatch):
     monkeypatch.setattr(OpenVINOEncoder, "_infer", skewed)
 
 
-def test_a_runtime_that_fails_the_self_check_is_replaced_and_logged(monkeypatch, caplog):
+def test_a_runtime_that_fails_the_self_check_is_replaced_and_logged(
+    monkeypatch, caplog, private_compiled_cache
+):
     _break_padded_rows_of_int8(monkeypatch)
     with caplog.at_level(logging.WARNING, logger="diploqa"):
         _, precision = load_openvino_model(materialize_e5_small(), "openvino")
@@ -85,7 +100,7 @@ def test_a_runtime_that_fails_the_self_check_is_replaced_and_logged(monkeypatch,
 
 
 @pytest.mark.slow
-def test_no_openvino_runtime_passing_means_pytorch(monkeypatch, caplog):
+def test_no_openvino_runtime_passing_means_pytorch(monkeypatch, caplog, private_compiled_cache):
     def nan(self, features, model=None):
         return np.full((*features["input_ids"].shape, self._dim), np.nan, np.float32)
 
