@@ -69,8 +69,15 @@ def test_the_diploqa_commands_run(in_a_copy):
         with contextlib.redirect_stdout(out):
             code = cli.main(words[1:])
         assert code == 0, (words, out.getvalue())
-        if words[1] == "search" and "--json" not in words:
-            assert out.getvalue().startswith("1. ["), (words, out.getvalue())
+        printed = out.getvalue()
+        if words[1] == "search" and "--timeline" in words:
+            assert re.search(r"^2016\b.*\d", printed, flags=re.M), (words, printed)
+        elif words[1] == "search" and "--json" not in words:
+            assert printed.startswith("1. ["), (words, printed)
+        elif words[1:3] == ["alerts", "add"]:
+            assert re.search(r"^/feeds/\w+\.atom\?key=", printed, flags=re.M), printed
+        elif words[1:3] == ["alerts", "list"]:
+            assert "Wo trafen sich Lawrow und Kerry?" in printed, printed
 
 
 def test_the_curl_example_answers(app_holder):

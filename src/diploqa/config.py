@@ -123,13 +123,14 @@ class ChunkingConfig:
 #: ``XDG_CACHE_HOME`` (then ``$XDG_CACHE_HOME/diploqa``) is set.
 DEFAULT_CACHE = Path.home() / ".cache" / "diploqa"
 
-#: Encoder runtimes: ``openvino`` (default model only: exported once to OpenVINO IR and
-#: quantised to int8, calibrated on German and English text), ``openvino-bf16`` (the IR
-#: unquantised, run in bf16 where the CPU supports it, else fp32), ``openvino-f32`` (always
-#: fp32) and ``torch`` (plain sentence-transformers/PyTorch fp32). Other models always run on
-#: ``torch``. Speed and quality of each: docs/benchmarks.md.
-BACKENDS = ("openvino", "openvino-bf16", "openvino-f32", "torch")
-DEFAULT_BACKEND = "openvino"
+#: Encoder runtimes: ``auto`` (the default: ``openvino`` or ``openvino-f32``, by this CPU's
+#: flags, :mod:`diploqa.encoders.runtime`), ``openvino`` (default model only: exported once to
+#: OpenVINO IR, quantised to int8, calibrated on German and English text), ``openvino-bf16``
+#: (the IR unquantised, run in bf16 where the CPU supports it, else fp32), ``openvino-f32``
+#: (always fp32) and ``torch`` (plain sentence-transformers/PyTorch fp32). Other models always
+#: run on ``torch``. Speed and quality of each: docs/benchmarks.md.
+BACKENDS = ("auto", "openvino", "openvino-bf16", "openvino-f32", "torch")
+DEFAULT_BACKEND = "auto"
 #: Passages per encoder batch on the CPU.
 BATCH_SIZE = 16
 #: Where ``diploqa index`` embeds passages: ``cpu`` (the runtime of ``DIPLOQA_BACKEND``) or
@@ -251,6 +252,7 @@ class ServerSettings:
     #: (then the server serves loopback only, or --public).
     users_file: Path | None = None
     session_minutes: int = SESSION_MINUTES  # DIPLOQA_SESSION_MINUTES: how long a sign-in lasts
+    alerts_file: Path | None = None  # DIPLOQA_ALERTS, --alerts; None: beside the index folder
 
 
 @dataclass(frozen=True)
@@ -322,7 +324,6 @@ class Settings:
             use_threads=max(1, env.integer("DIPLOQA_USE_THREADS", 1)) if threads else None,
             ensemble=_switch(env.text("DIPLOQA_ENSEMBLE")),
         )
-        users = env.text("DIPLOQA_USERS")
         token = env.text("DIPLOQA_MILVUS_TOKEN")
         return cls(
             paths=Paths(
@@ -344,8 +345,9 @@ class Settings:
             ),
             server=ServerSettings(
                 max(0, env.integer("DIPLOQA_PASSAGES_PER_ARTICLE", PASSAGES_PER_ARTICLE)) or None,
-                Path(users).expanduser() if users else None,
+                env.path("DIPLOQA_USERS", None),
                 max(1, env.integer("DIPLOQA_SESSION_MINUTES", SESSION_MINUTES)),
+                env.path("DIPLOQA_ALERTS", None),
             ),
             store=parse_store(env.text("DIPLOQA_STORE"), token),
             milvus_token=token,
