@@ -42,6 +42,7 @@ def in_a_copy(tmp_path, seed_copy, seed_index):
     made the working directory."""
     shutil.copytree(seed_copy, tmp_path / "seeds")
     shutil.copytree(seed_index.path, tmp_path / "index")
+    shutil.copytree(REPO / "examples", tmp_path / "examples")
     before = Path.cwd()
     os.chdir(tmp_path)
     try:
@@ -76,6 +77,8 @@ def test_the_diploqa_commands_run(in_a_copy):
             assert printed.startswith("1. ["), (words, printed)
         elif words[1:3] == ["alerts", "add"]:
             assert re.search(r"^/feeds/\w+\.atom\?key=", printed, flags=re.M), printed
+        elif words[1] == "eval":
+            assert re.search(r"MRR@10", printed) and "dictionary" in printed, printed
         elif words[1:3] == ["alerts", "list"]:
             assert "Wo trafen sich Lawrow und Kerry?" in printed, printed
 
