@@ -70,3 +70,14 @@ def test_atomic_write_gives_the_mode_a_plain_write_would(tmp_path):
         assert stat.S_IMODE((tmp_path / "kept.json").stat().st_mode) == 0o640
     finally:
         os.umask(old)
+
+
+def test_build_folder_keeps_the_folder_another_process_renamed_in_first(tmp_path):
+    target = tmp_path / "model"
+    with build_folder(target, ".build-") as (_, out):
+        out.mkdir()
+        (out / "weights").write_text("mine")
+        target.mkdir()  # another process (two test workers, two servers) got there first
+        (target / "weights").write_text("theirs")
+    assert [p.name for p in tmp_path.iterdir()] == ["model"]
+    assert (target / "weights").read_text() == "theirs"

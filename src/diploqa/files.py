@@ -122,7 +122,10 @@ def build_folder(target: Path, prefix: str) -> Iterator[tuple[Path, Path]]:
     try:
         out = work / "out"
         yield work, out
-        if not target.exists():
+        try:
             os.replace(out, target)
+        except OSError:
+            if not target.exists():  # else another process renamed its own in first: kept
+                raise
     finally:
         shutil.rmtree(work, ignore_errors=True)
