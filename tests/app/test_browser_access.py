@@ -118,6 +118,15 @@ def card_dates(page) -> list[str]:
     return [m.group(0) if m else "" for m in found]
 
 
+def label_says(page, *parts: str) -> None:
+    """Wait until the folded filters' label names every one of ``parts``."""
+    page.wait_for_function(
+        "(parts) => parts.every(p => document.querySelector('#filters').innerText.includes(p))",
+        arg=list(parts),
+        timeout=10_000,
+    )
+
+
 def test_a_search_link_through_sign_in_then_the_chart_the_export_and_the_link(browser, auth_server):
     """Issue #25 in real Chromium: a link to a search, opened signed out, comes back after the
     sign-in with its answers at once; the highest bar of the chart narrows the dates and asks
@@ -135,8 +144,8 @@ def test_a_search_link_through_sign_in_then_the_chart_the_export_and_the_link(br
     page.locator(answered).first.wait_for(timeout=120_000)  # asked by the link, no click
     assert page.url == auth_server.url + SEARCH_LINK
     assert page.locator("#question textarea").input_value() == KERRY_SYRIA
-    label = page.locator("#filters").inner_text()  # the folded row says what the link set
-    assert messages.BY_DATE_TEXT in label and messages.passages_wanted(4) in label
+    # the folded row says what the link set (its label follows the fields' change events)
+    label_says(page, messages.BY_DATE_TEXT, messages.passages_wanted(4))
     assert page.locator("#results .dq-card").count() <= 4
 
     overview = page.locator("#overview .dq-overview")
@@ -161,7 +170,7 @@ def test_a_search_link_through_sign_in_then_the_chart_the_export_and_the_link(br
     )
     dates = card_dates(page)
     assert dates and all(since[: len(d)] <= d <= until[: len(d)] for d in dates), dates
-    assert f"{since} – {until}" in page.locator("#filters").inner_text()  # the folded label
+    label_says(page, f"{since} – {until}")  # the folded row's label
     page.wait_for_function("(s) => window.location.search.includes('since=' + s)", arg=since)
     assert f"until={until}" in page.url
 
