@@ -69,8 +69,9 @@ class AlertService:
         cls, settings: Settings, holder: IndexHolder, allow_private_webhooks: bool = False
     ) -> AlertService:
         """The service of ``diploqa serve``: on the alerts file of ``settings``
-        (:func:`~.db.alerts_path`)."""
-        return cls(AlertStore(alerts_path(settings), allow_private_webhooks), holder)
+        (:func:`~.db.alerts_path`), its webhook batches held as long as they say."""
+        store = AlertStore(alerts_path(settings), allow_private_webhooks)
+        return cls(store, holder, outbox=Outbox(store, hold=settings.server.webhook_hold_seconds))
 
     def routes(self, access: Access | None) -> list:
         """The JSON API and the feeds (:mod:`.routes`) behind ``access`` (None: open)."""
