@@ -1,4 +1,4 @@
-"""The ``diploqa`` command: ``index``, ``search``, ``serve``, ``users``, ``tokens``, ``alerts``.
+"""``diploqa`` and its commands: index, search, eval, serve, users, tokens and alerts.
 
 A thin shell over the Python API. The settings are resolved once (:meth:`Settings.from_env
 <diploqa.config.Settings.from_env>`, the flags over them) and passed down. Every error a user
@@ -21,6 +21,7 @@ from . import config
 from .alerts import cli as alerts_cli
 from .config import Settings
 from .errors import DiploqaError
+from .evaluation.command import add_eval_parser, run_eval
 
 if TYPE_CHECKING:
     from .articles import CsvColumns
@@ -125,6 +126,7 @@ def _parser() -> argparse.ArgumentParser:
         "histogram; give it after the question",
     )
 
+    add_eval_parser(sub, _positive_int, STORE_HELP)
     p = sub.add_parser("serve", help="start the web UI")
     p.add_argument("--index", type=Path, default=None, help="index folder (./index)")
     p.add_argument("--articles", type=Path, default=None, help="articles folder (./seeds)")
@@ -397,16 +399,15 @@ def _cmd_tokens(args: argparse.Namespace, settings: Settings) -> int:
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the ``diploqa`` console script."""
     args = _parser().parse_args(argv)
-    logging.basicConfig(
-        level=logging.INFO if args.verbose else logging.WARNING,
-        format="%(levelname)s: %(message)s",
-    )
+    level = logging.INFO if args.verbose else logging.WARNING
+    logging.basicConfig(level=level, format="%(levelname)s: %(message)s")
     if not args.verbose:
         for noisy in ("sentence_transformers", "transformers", "httpx", "bm25s", "pymilvus"):
             logging.getLogger(noisy).setLevel(logging.ERROR)
     commands = {
         "index": _cmd_index,
         "search": _cmd_search,
+        "eval": run_eval,
         "serve": _cmd_serve,
         "users": _cmd_users,
         "tokens": _cmd_tokens,

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -46,9 +46,9 @@ class RankingConfig:
         candidates: passages fetched from each ranking before fusion (at least this, or 4 × k).
         sections: rank a passage also by its article's whole-article vector ("section").
         dictionary: translate English question words for BM25 with the configured dictionary.
-        translated_word_weight: weight of a question word found in the corpus only through its
-            dictionary translation, in the share that weights BM25 (a word found as it is
-            counts 1).
+        translated_word_weight: weight of a question word found only through its dictionary
+            translation, in the share that weights BM25 (a word found as it is counts 1).
+        german_to_english: German question words also looked up German → English.
         semantic_highlights: how many of the top hits also compare sentences by meaning (USE;
             costly per passage, so only the first hit, the one read first).
         semantic_highlight_max_coverage: ... and only for questions with less than this share
@@ -69,6 +69,8 @@ class RankingConfig:
         language_centering: ... and shift each group's dense scores by the question's score
             against the group's mean vector (relative to the largest group), so that passages
             in the question's language are not preferred for their language alone.
+        minority_bm25_scale: ... and, with the dictionary, a smaller group's BM25 normalised
+            by the archive's best, so a translation lifts a passage by how well it matches.
         language_group_articles: ... only where each group has at least this many articles:
             a smaller group's mean vector is mostly its few articles' topics, and centring on
             it would push down the very article a question is about.
@@ -83,6 +85,7 @@ class RankingConfig:
     sections: bool = True
     dictionary: bool = True
     translated_word_weight: float = 0.5
+    german_to_english: bool = True
     semantic_highlights: int = 1
     semantic_highlight_max_coverage: float = 0.5
     highlight_lexical_weight: float = 0.6
@@ -92,6 +95,7 @@ class RankingConfig:
     shared_titles: bool = True
     language_groups: bool = True
     language_centering: bool = True
+    minority_bm25_scale: bool = True
     language_group_articles: int = 10
     match_margin: float = 0.12
     match_candidates: int = 1000
@@ -110,11 +114,7 @@ class ChunkingConfig:
     section_tokens: int = 400  # whole-article vector up to this length; 0: none
 
     def as_dict(self) -> dict[str, int]:
-        return {
-            "chunk_tokens": self.chunk_tokens,
-            "overlap_tokens": self.overlap_tokens,
-            "section_tokens": self.section_tokens,
-        }
+        return asdict(self)
 
 
 # Defaults, each overridden by the variable named beside its part's attribute (below).
