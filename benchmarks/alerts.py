@@ -101,7 +101,7 @@ LEADS = (0.0, 0.01, 0.02, 0.03, 0.05)
 
 def top_articles(index, matcher: Matcher, questions, k: int) -> list[list[tuple[str, float]]]:
     """Each question's first ``k`` articles and their best scores, as the matcher ranks."""
-    queries = [Query(q.text) for q in questions]
+    queries = [Query(q.question) for q in questions]
     raw = matcher.encode(index, [q.question for q in queries])
     chunks = index.stored.chunks
     out = []
@@ -114,7 +114,7 @@ def top_articles(index, matcher: Matcher, questions, k: int) -> list[list[tuple[
 def bound_check(index, matcher: Matcher, questions, articles, rng, sample: int) -> float:
     """The largest excess of an article's score in a whole-index ranking over the prefilter's
     bound, on ``sample`` random (question, article) pairs and every question's top 10."""
-    queries = [Query(q.text) for q in questions]
+    queries = [Query(q.question) for q in questions]
     raw = matcher.encode(index, [q.question for q in queries])
     rows = _rows_by_article(index, articles)
     bound = matcher.bounds(index, raw, rows)
@@ -168,8 +168,8 @@ def quality(args) -> str:
     for name, questions in sets.items():
         top = top_articles(index, matcher, questions, max(RANKS) + 2)
         pairs = list(zip(questions, top, strict=True))
-        own = [next((s for a, s in found if a == q.gold), None) for q, found in pairs]
-        first = sum(bool(found) and found[0][0] == q.gold for q, found in pairs)
+        own = [next((s for a, s in found if a == q.relevant[0]), None) for q, found in pairs]
+        first = sum(bool(found) and found[0][0] == q.relevant[0] for q, found in pairs)
         lines.append(
             f"- {name}: {len(questions)} questions; own article first {first / len(questions):.3f}"
             f", in the first {max(RANKS)} {sum(s is not None for s in own) / len(questions):.3f}"
@@ -178,10 +178,10 @@ def quality(args) -> str:
             tp = fp = same = unanswered = 0
             for q, found in pairs:
                 for a in alerting(found, *rule):
-                    tp += a == q.gold
-                    fp += a != q.gold
-                    same += a != q.gold and topics.get(a) == topics.get(q.gold, "-")
-                unanswered += bool(alerting([x for x in found if x[0] != q.gold], *rule))
+                    tp += a == q.relevant[0]
+                    fp += a != q.relevant[0]
+                    same += a != q.relevant[0] and topics.get(a) == topics.get(q.relevant[0], "-")
+                unanswered += bool(alerting([x for x in found if x[0] != q.relevant[0]], *rule))
             total = totals.setdefault(rule, [0, 0, 0, 0])
             for k, v in enumerate((tp, len(questions), fp, unanswered)):
                 total[k] += v
@@ -259,10 +259,10 @@ def cost(args) -> str:
     rng = random.Random(2)
     new = rng.sample(articles, args.new)
     titles = [t for t, _, _ in wikinews(args.wikinews).values()]  # some of them are new
-    xquad = [q.text for q in quality_bench.load_xquad(args.xquad).questions["de"]]
+    xquad = [q.question for q in quality_bench.load_xquad(args.xquad).questions["de"]]
     texts = (titles + xquad)[: args.questions]
     current = {a: h for a, h in index.manifest.articles.items() if a not in set(new)}
-    searches = [q.text for q in quality_bench.load_xquad(args.xquad).questions["en"][:40]]
+    searches = [q.question for q in quality_bench.load_xquad(args.xquad).questions["en"][:40]]
     for q in searches[:5]:
         index.search(q)  # warm
     lines = [

@@ -8,7 +8,9 @@ is also asked every :data:`RELOAD_POLL_SECONDS` for an index committed elsewhere
 ``diploqa index`` from a cron job is matched without any request arriving. The listener only
 sets an event, so an update never waits for matching; the check thread runs at the lowest CPU
 priority (Linux: per thread), so searches keep their cores while it matches. At start it
-checks once: what a killed server had not finished is matched then.
+checks once: what a killed server had not finished is matched then, with the questions'
+encodings and last rankings the alerts file kept (:mod:`.state`), so that first check ranks
+only what the new articles may change.
 """
 
 from __future__ import annotations
