@@ -423,6 +423,45 @@ def opens_elsewhere(address: str) -> str:
     return done.stdout.strip()
 
 
+class Elsewhere:
+    """Another process that opens Milvus Lite files when asked and closes them again: several
+    :func:`opens_elsewhere` checks for the price of one process start (a ``with`` block)."""
+
+    SCRIPT = (
+        "import sys\n"
+        "from diploqa.errors import DiploqaError\n"
+        "from diploqa.store import open_location\n"
+        "for line in sys.stdin:\n"
+        "    location = open_location(None, line.strip())\n"
+        "    try:\n"
+        "        location.prepare()\n"
+        "        answer = 'opened'\n"
+        "    except DiploqaError as err:\n"
+        "        answer = str(err).replace('\\n', ' ')\n"
+        "    location.close()  # before answering: the file is free again when asked\n"
+        "    print(answer, flush=True)\n"
+    )
+
+    def __enter__(self) -> Elsewhere:
+        self.process = subprocess.Popen(
+            [sys.executable, "-c", self.SCRIPT], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+            text=True,
+        )  # fmt: skip
+        return self
+
+    def opens(self, address: str) -> str:
+        """ "opened", or the one-line error opening ``address`` got in the other process."""
+        assert self.process.stdin is not None and self.process.stdout is not None
+        self.process.stdin.write(address + "\n")
+        self.process.stdin.flush()
+        answer = self.process.stdout.readline()
+        assert answer, f"the other process ended with {self.process.wait(timeout=60)}"
+        return answer.strip()
+
+    def __exit__(self, *exc) -> None:
+        self.process.communicate(timeout=120)
+
+
 def stop_milvus_lite(address: str) -> None:
     """Stop this process's Milvus Lite engine of the file ``address`` names, whatever still
     holds a client of it (a test's end: nothing of the test uses them again)."""

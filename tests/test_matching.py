@@ -54,11 +54,13 @@ DIPLOMACY_QUESTION = "Gespräche von Kerry und Lawrow über Syrien"
 
 
 @pytest.fixture(scope="module")
-def archive(tmp_path_factory, seed_copy, embedder) -> diploqa.Index:
+def archive(tmp_path_factory, seed_copy, seed_index, embedder) -> diploqa.Index:
     folder = shutil.copytree(seed_copy, tmp_path_factory.mktemp("archive") / "articles")
     for name, text in FLOOD.items():
         (folder / name).write_text(text, encoding="utf-8")
-    return diploqa.build_index(folder, tmp_path_factory.mktemp("archive-index") / "index")
+    # the session's seed index, updated: only the flood articles are embedded
+    index = shutil.copytree(seed_index.path, tmp_path_factory.mktemp("archive-index") / "index")
+    return diploqa.build_index(folder, index)
 
 
 def test_the_subjects_month_is_the_highest_bar(archive):

@@ -11,6 +11,7 @@ import os
 import shutil
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -389,38 +390,43 @@ def _wait_for(predicate, timeout: float, what: str) -> None:
 
 
 @pytest.mark.slow
-def test_two_builds_at_once_wait_for_each_other(built, tmp_path):
+def test_two_builds_at_once_wait_for_each_other(built, tmp_path, capsys, caplog):
+    """A ``diploqa index`` process holds the folder's lock; a second build (here, in this
+    process) waits for it instead of writing beside it, then adds what it finds."""
     articles, index_dir = built
     gate = tmp_path / "gate"
     (articles / "005_genf.txt").write_text(NEW_ARTICLE, encoding="utf-8")
-    cmd = [sys.executable, "-m", "diploqa.cli", "index", "--articles", str(articles)]
-    cmd += ["--index", str(index_dir)]
+    args = ["index", "--articles", str(articles), "--index", str(index_dir)]
     env = {**os.environ, "DIPLOQA_FAULT": "pause:before-write", "DIPLOQA_FAULT_GATE": str(gate)}
-    logs = {name: (tmp_path / f"{name}.out", tmp_path / f"{name}.err") for name in "ab"}
-    procs = {}
+    a_out, a_err = tmp_path / "a.out", tmp_path / "a.err"
+    a = None
+    b_exit: list[int] = []
+    b = threading.Thread(target=lambda: b_exit.append(main(args)), daemon=True)
     try:
-        with logs["a"][0].open("w") as out, logs["a"][1].open("w") as err:
-            procs["a"] = subprocess.Popen(cmd, stdout=out, stderr=err, env=env)
+        with a_out.open("w") as out, a_err.open("w") as err:
+            a = subprocess.Popen([sys.executable, "-m", "diploqa.cli", *args], stdout=out,
+                                 stderr=err, env=env)  # fmt: skip
         # A holds the lock, paused just before it writes its generation.
         _wait_for(lambda: Path(f"{gate}.reached").exists(), 300, "build A to take the lock")
         (articles / "006_gas.txt").write_text(GAS_ARTICLE, encoding="utf-8")
-        with logs["b"][0].open("w") as out, logs["b"][1].open("w") as err:
-            procs["b"] = subprocess.Popen(cmd, stdout=out, stderr=err, env=dict(os.environ))
-        _wait_for(lambda: "another build" in logs["b"][1].read_text(), 300, "build B to wait for A")
+        capsys.readouterr()
+        b.start()
+        _wait_for(lambda: "another build" in caplog.text, 300, "build B to wait for A")
         time.sleep(1)
-        assert procs["b"].poll() is None  # B waits; it does not write beside A
+        assert b.is_alive()  # B waits; it does not write beside A
         gate.touch()
-        assert procs["a"].wait(timeout=300) == 0, logs["a"][1].read_text()
-        assert procs["b"].wait(timeout=300) == 0, logs["b"][1].read_text()
+        assert a.wait(timeout=300) == 0, a_err.read_text()
+        b.join(timeout=300)
+        assert b_exit == [0]
     finally:
         gate.touch()
-        for proc in procs.values():
-            if proc.poll() is None:
-                proc.kill()
-                proc.wait()
+        if a is not None and a.poll() is None:
+            a.kill()
+            a.wait()
+        b.join(timeout=300)
 
-    assert "1 added" in logs["a"][0].read_text()  # 005
-    assert "1 added, 0 updated, 0 removed, 6 unchanged" in logs["b"][0].read_text()  # 006
+    assert "1 added" in a_out.read_text()  # 005
+    assert "1 added, 0 updated, 0 removed, 6 unchanged" in capsys.readouterr().out  # 006
     final = diploqa.load_index(index_dir)
     assert len(final.articles) == 7
     assert final.search(GENEVA_QUESTION, k=1)[0].source == "005_genf.txt"

@@ -147,11 +147,17 @@ def test_highlight_names_the_answering_sentence(seed_index, question, fragment):
 
 
 def test_sections_are_never_returned_as_hits(tmp_path, seed_copy):
+    """Ranking mechanics (a section found leads to its passages): on the deterministic encoder,
+    which spares embedding whole articles as sections with the real model."""
+    from deterministic_encoder import DeterministicEncoder
+
+    from diploqa.build import build
     from diploqa.chunking import PASSAGE
 
-    index = diploqa.build_index(
-        seed_copy, tmp_path / "index", chunking=diploqa.config.ChunkingConfig(section_tokens=1000)
-    )
+    encoder = DeterministicEncoder()
+    chunking = diploqa.config.ChunkingConfig(section_tokens=1000)
+    _, stored = build(seed_copy, tmp_path / "index", chunking=chunking, encoder=encoder)
+    index = diploqa.Index(stored, encoder)
     kinds = {c.kind for c in index.stored.chunks}
     assert kinds == {"passage", "section"}
     hits = index.search("Syrien", k=len(index))

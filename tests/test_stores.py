@@ -110,29 +110,33 @@ def test_both_stores_rank_alike(tmp_path, seed_copy, seed_index, embedder):
 # The FAISS folder's killed builds: tests/test_build.py (these faults and two more).
 @pytest.mark.slow
 @pytest.mark.parametrize("store", ["milvus-lite", "milvus-server"], indirect=True)
-@pytest.mark.parametrize("fault", ["after-vectors", "before-swap"])
-def test_killed_build_leaves_previous_index_answering(store, tmp_path, fault, embedder):
+def test_killed_builds_leave_previous_index_answering(store, tmp_path, embedder):
+    """A build killed after writing its vectors, then one killed just before the alias switch:
+    after each the previous index answers as before; the next build adds the article and drops
+    what both killed builds left."""
     articles, index_dir = copy_seeds(tmp_path / "articles"), tmp_path / "index"
     old = diploqa.build_index(articles, index_dir, store=store)
     expected = [(h.source, h.start) for h in old.search(QUESTIONS[0], k=5)]
     (articles / "005_genf.txt").write_text(NEW_ARTICLE, encoding="utf-8")
     close_stores(old)  # its client closed, a Milvus Lite file is free for the build's process
 
-    result = run_cli("index", "--articles", str(articles), "--index", str(index_dir),
-                     "--store", store, env={"DIPLOQA_FAULT": fault})  # fmt: skip
-    assert result.returncode == -signal.SIGKILL, result.stderr
+    for fault in ("after-vectors", "before-swap"):
+        result = run_cli("index", "--articles", str(articles), "--index", str(index_dir),
+                         "--store", store, env={"DIPLOQA_FAULT": fault})  # fmt: skip
+        assert result.returncode == -signal.SIGKILL, (fault, result.stderr)
 
-    survivor = diploqa.load_index(index_dir, store=store)
-    assert len(survivor.articles) == 5
-    assert [(h.source, h.start) for h in survivor.search(QUESTIONS[0], k=5)] == expected
+        survivor = diploqa.load_index(index_dir, store=store)
+        assert len(survivor.articles) == 5, fault
+        assert [(h.source, h.start) for h in survivor.search(QUESTIONS[0], k=5)] == expected
+        close_stores(survivor)
 
     recovered = diploqa.build_index(articles, index_dir, store=store)
     assert recovered.build_report.added == ["005_genf.txt"]
     assert recovered.search(GENEVA_QUESTION, k=1)[0].source == "005_genf.txt"
-    # the killed build's collections are dropped; live and previous stay
+    # the killed builds' collections are dropped; live and previous stay
     location = open_location(index_dir, store)
-    assert sorted(location.generations().values()) == [1, 3]
-    # and the keyword segments the killed build sent are deleted with them
+    assert sorted(location.generations().values()) == [1, 4]  # the killed ones took 2 and 3
+    # and the keyword segments the killed builds sent are deleted with them
     named = {f for i in (old, recovered) for f in i.manifest.files if "seg-" in f}
     assert location.keywords.stored_segments() == named
     location.close()

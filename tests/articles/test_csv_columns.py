@@ -8,7 +8,6 @@ import shutil
 from pathlib import Path
 
 import pytest
-from conftest import run_cli
 
 import diploqa
 from diploqa.app import IndexHolder, Updater
@@ -93,16 +92,17 @@ def test_a_bad_option_is_a_usage_error(command: str, capsys) -> None:
     assert "argument --csv-columns: CSV columns 'text=0': text=0: column numbers count" in err
 
 
-@pytest.mark.slow
-def test_diploqa_index_with_csv_columns(tmp_path: Path) -> None:
-    """The command in a fresh process, with the real model, on a 10kGNAD-like file."""
+def test_diploqa_index_with_csv_columns(tmp_path: Path, embedder, capsys) -> None:
+    """The command (in this process: ``diploqa index`` runs as a process of its own in the
+    build, watch and load tests), with the real model, on a 10kGNAD-like file."""
     articles, index_dir = tmp_path / "articles", tmp_path / "index"
     articles.mkdir()
     shutil.copy(HEADERLESS / "nachrichten.csv", articles)
     folders = ["--articles", str(articles), "--index", str(index_dir)]
-    done = run_cli("index", *folders, "--csv-columns", "text=2")
-    assert done.returncode == 0, done.stderr
-    assert "4 added" in done.stdout and "0 skipped" in done.stdout
+    capsys.readouterr()
+    assert main(["index", *folders, "--csv-columns", "text=2"]) == 0
+    out = capsys.readouterr().out
+    assert "4 added" in out and "0 skipped" in out
     index = diploqa.load_index(index_dir)
     assert sorted(index.manifest.articles) == [f"nachrichten.csv#{n}" for n in (1, 2, 3, 4)]
     assert index.search(KISLJAK_QUESTION, k=1)[0].source == KISLJAK

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import logging
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -58,6 +59,37 @@ def test_the_ensemble_gives_a_text_one_vector_alone_or_batched():
         assert cosine.min() >= 0.9995
 
 
+def _private_compiled_caches(monkeypatch, tmp_path, link_shared: bool) -> None:
+    """Compiled models go to a cache of the test's own, beside each IR: a runtime made to fail
+    here must not fail, discard and so make every later process compile again the shared
+    cache's good blobs. ``link_shared``: it starts with links to the shared blobs (a good one
+    is imported, not compiled; a failing one's link is what is discarded)."""
+    from diploqa.encoders.compiled import CompiledCache
+
+    def beside(cls, ir: Path) -> CompiledCache:
+        folder = tmp_path / "compiled" / ir.name
+        if not folder.exists():
+            folder.mkdir(parents=True)
+            for shared in (ir / "compiled").glob("*") if link_shared else ():
+                if shared.suffix in (".blob", ".json"):
+                    (folder / shared.name).symlink_to(shared)
+        return cls(folder)
+
+    monkeypatch.setattr(CompiledCache, "beside", classmethod(beside))
+
+
+@pytest.fixture()
+def linked_compiled_cache(monkeypatch, tmp_path) -> None:
+    _private_compiled_caches(monkeypatch, tmp_path, link_shared=True)
+
+
+@pytest.fixture()
+def empty_compiled_cache(monkeypatch, tmp_path) -> None:
+    """(Where every runtime fails, importing a blob only adds a failed check before the
+    compile.)"""
+    _private_compiled_caches(monkeypatch, tmp_path, link_shared=False)
+
+
 def _break_padded_rows_of_int8(monkeypatch):
     """The int8 runtime made to do what AMX did: a text padded beyond its own width (to the
     longest of its batch) comes out skewed; alone it is right."""
@@ -74,7 +106,9 @@ def _break_padded_rows_of_int8(monkeypatch):
     monkeypatch.setattr(OpenVINOEncoder, "_infer", skewed)
 
 
-def test_a_runtime_that_fails_the_self_check_is_replaced_and_logged(monkeypatch, caplog):
+def test_a_runtime_that_fails_the_self_check_is_replaced_and_logged(
+    monkeypatch, caplog, linked_compiled_cache
+):
     _break_padded_rows_of_int8(monkeypatch)
     with caplog.at_level(logging.WARNING, logger="diploqa"):
         _, precision = load_openvino_model(materialize_e5_small(), "openvino")
@@ -85,7 +119,7 @@ def test_a_runtime_that_fails_the_self_check_is_replaced_and_logged(monkeypatch,
 
 
 @pytest.mark.slow
-def test_no_openvino_runtime_passing_means_pytorch(monkeypatch, caplog):
+def test_no_openvino_runtime_passing_means_pytorch(monkeypatch, caplog, empty_compiled_cache):
     def nan(self, features, model=None):
         return np.full((*features["input_ids"].shape, self._dim), np.nan, np.float32)
 

@@ -17,6 +17,7 @@ from diploqa.dictionary import (
     open_dictionary,
     parse_ding,
     reverse_table,
+    shared_dictionary,
 )
 from diploqa.lexical import Bm25Index
 
@@ -249,8 +250,11 @@ SYSTEM_DICTIONARY = Settings.from_env().dictionary.path  # /usr/share/trans/de-e
     SYSTEM_DICTIONARY is None or not SYSTEM_DICTIONARY.is_file(),
     reason="no Ding dictionary installed (Debian package trans-de-en)",
 )
-def test_real_dictionary_translates_news_words(tmp_path):
-    dictionary = open_dictionary(SYSTEM_DICTIONARY, tmp_path / "cache")
+def test_real_dictionary_translates_news_words():
+    """The installed dictionary as search opens it (its table in the settings' cache folder,
+    parsed there once per dictionary file and parser version; the parsing into a fresh cache
+    is tested on the sample above)."""
+    dictionary = shared_dictionary(Settings.from_env().dictionary)
     assert dictionary is not None
     found = dictionary.translations(["sanctions", "ceasefire", "negotiations", "embassy"])
     assert "Sanktionen" in found["sanctions"]
