@@ -155,8 +155,8 @@ def lay_out(initial: Initial, editing: bool, sign_out: bool, following: bool = F
     with gr.Tabs():
         with gr.Tab(messages.ASK_TAB, id="ask-tab"):
             search, ask, filters = _search_controls(initial)
-            follow = lay_out_follow() if following else None
             results = gr.HTML(initial.results, elem_id="results")
+            follow = lay_out_follow() if following else None  # after the answers it follows
             examples = gr.Examples(
                 examples=[[q] for q in initial.examples],
                 inputs=[search.question],
