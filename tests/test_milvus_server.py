@@ -1,5 +1,6 @@
-"""Against a real Milvus server process (``milvus-lite server``, see conftest.MilvusServer):
-an outage and a restart under a running diploqa, and two builders on one server."""
+"""Against a real Milvus server (the standalone server of the ``milvus`` package, authorization
+on; tests/milvus_standalone.py): an outage and a restart under a running diploqa, two builders
+on one server, and its token (refused with one line, never shown)."""
 
 from __future__ import annotations
 
@@ -21,6 +22,7 @@ from conftest import (
     close_stores,
     copy_seeds,
     run_cli,
+    store_location,
 )
 
 import diploqa
@@ -94,7 +96,7 @@ def location_name(store: str) -> str:
 
 def _collections(store: str) -> tuple[list[str], list[str]]:
     """(collections, aliases) of the index ``store`` names on its server."""
-    location = open_location(None, store)
+    location = store_location(store)
     try:
         prefix = location.address.collection + "__"
         names = sorted(n for n in location.client.list_collections() if n.startswith(prefix))
@@ -114,7 +116,7 @@ def test_two_builders_on_one_server_never_mix_and_the_loser_is_told(
     mine, theirs = copy_seeds(tmp_path / "mine"), copy_seeds(tmp_path / "theirs")
     (mine / "005_genf.txt").write_text(NEW_ARTICLE, encoding="utf-8")
     (theirs / "001_50e04ee83bc37b66.txt").unlink()
-    location = open_location(None, store)
+    location = store_location(store)
     try:
         first = diploqa.build_index(seeds, tmp_path / "unused", store=store)
         # A: holds the lease and has written its generation, paused before the alias switch.
@@ -187,7 +189,7 @@ def test_a_held_lease_is_renewed_and_released(milvus_server, monkeypatch):
 
     monkeypatch.setattr(leases, "LEASE_SECONDS", 1.5)
     store = milvus_server.address()
-    location = open_location(None, store)
+    location = store_location(store)
     connection = location.connection
     try:
         with BuildLease(connection) as lease:
@@ -201,3 +203,53 @@ def test_a_held_lease_is_renewed_and_released(milvus_server, monkeypatch):
         assert names == [] and aliases == []
     finally:
         location.close()
+
+
+def test_a_wrong_or_missing_token_is_one_line_naming_the_variable_and_never_shown(
+    milvus_server, tmp_path, embedder, monkeypatch, caplog
+):
+    """Authorization on: the CLI, the library and the JSON API refuse a wrong or missing
+    token with one line naming DIPLOQA_MILVUS_TOKEN; neither the wrong token nor the right
+    one appears in any answer or log line."""
+    pytest.importorskip("gradio", reason="the web UI needs the 'ui' extra")
+    from fastapi import FastAPI
+    from fastapi.testclient import TestClient
+
+    from diploqa.app.api import json_routes
+    from diploqa.app.live import IndexHolder
+
+    store, right = milvus_server.address(), milvus_server.token
+    wrong = "root:wrong-" + right.split(":", 1)[1][::-1]
+    secrets = (right.split(":", 1)[1], wrong.split(":", 1)[1])
+    diploqa.build_index(copy_seeds(tmp_path / "articles"), tmp_path / "unused", store=store)
+    expected = {
+        "": f"Milvus at {store} wants a token and none is set in DIPLOQA_MILVUS_TOKEN",
+        wrong: f"Milvus at {store} refused the token in DIPLOQA_MILVUS_TOKEN",
+    }
+    commands = [["search", QUESTION, "--store", store],
+                ["index", "--articles", str(tmp_path / "articles"), "--store", store]]  # fmt: skip
+    for token, refusal in expected.items():
+        for args in commands:
+            done = run_cli(*args, env={"DIPLOQA_MILVUS_TOKEN": token})
+            assert done.returncode == 1, done.stderr
+            assert done.stderr.startswith(f"error: {refusal}: set it to user:password")
+            assert done.stderr.count("\n") == 1, done.stderr
+            assert not any(s in done.stderr + done.stdout for s in secrets)
+
+        monkeypatch.setenv("DIPLOQA_MILVUS_TOKEN", token)
+        with caplog.at_level("DEBUG"):
+            with pytest.raises(StoreUnavailableError, match=re.escape(refusal)) as raised:
+                diploqa.load_index(store=store)
+            assert not any(s in str(raised.value) for s in secrets)
+            holder = IndexHolder(tmp_path / "unused", store=store)
+            try:
+                holder.load(model=False)
+                server = FastAPI()
+                server.router.routes.extend(json_routes(holder))
+                answer = TestClient(server).get("/api/search", params={"q": QUESTION})
+            finally:
+                close_stores(holder)
+        assert answer.status_code == 503 and refusal in answer.json()["error"], answer.text
+        assert not any(s in answer.text for s in secrets)
+    assert not any(s in caplog.text for s in secrets)
+    assert not any(s in milvus_server.log_text() for s in secrets)  # nor in the server's log

@@ -1,6 +1,7 @@
 """Build, update, search, filters and faults against both stores: the FAISS folder and Milvus
-(on Milvus Lite, the real engine in-process). The ``store`` fixture (conftest.py) runs each test
-once per store; tests/store/test_contract.py checks the vector stores alone."""
+(Milvus Lite, the real engine in-process, and a Milvus 2.3 standalone server with
+authorization). The ``store`` fixture (conftest.py) runs each test once per store;
+tests/store/test_contract.py checks the vector stores alone."""
 
 from __future__ import annotations
 
@@ -16,6 +17,7 @@ from conftest import (
     free_port,
     run_cli,
     stop_milvus_lite,
+    store_location,
 )
 
 import diploqa
@@ -58,9 +60,11 @@ def test_incremental_add_change_delete(store, tmp_path, embedder):
     assert [h.source for h in added.search(GENEVA_QUESTION, k=3, outlet="testzeitung")] == [
         "005_genf.txt"
     ] * min(3, n_chunks(added, "005_genf.txt"))
-    for glob in ("00[0-4]*", "*_????????????????.txt"):  # rows / a Milvus `like`
+    for glob in ("00[0-4]*", "*_????????????????.txt"):  # rows / a `like` (2.3: rows)
         hits = added.search(GENEVA_QUESTION, k=5, source=glob)
         assert len(hits) == 5 and all(h.source != "005_genf.txt" for h in hits)
+    hits = added.search("Lawrow", k=3, source="005_*")  # a prefix: a range of names
+    assert [h.source for h in hits] == ["005_genf.txt"] * min(3, n_chunks(added, "005_genf.txt"))
 
     changed = articles / "003_fa869275608591a9.txt"
     changed.write_text(
@@ -122,7 +126,7 @@ def test_killed_build_leaves_previous_index_answering(store, tmp_path, fault, em
     if store == "faiss":
         assert len(list(index_dir.glob("gen-*"))) <= 2
     else:  # the killed build's collections are dropped; live and previous stay
-        location = open_location(index_dir, store)
+        location = store_location(store, index_dir)
         assert sorted(location.generations().values()) == [1, 3]
         # and the keyword segments the killed build sent are deleted with them
         named = {f for i in (old, recovered) for f in i.manifest.files if "seg-" in f}
@@ -133,7 +137,7 @@ def test_killed_build_leaves_previous_index_answering(store, tmp_path, fault, em
 def test_mismatched_model_is_refused(store, tmp_path, embedder):
     articles, index_dir = copy_seeds(tmp_path / "articles"), tmp_path / "index"
     diploqa.build_index(articles, index_dir, store=store)
-    location = open_location(index_dir, store)
+    location = store_location(store, index_dir)
     manifest = location.read_manifest().as_dict()
     manifest["model"] = "intfloat/multilingual-e5-base"
     if store == "faiss":
