@@ -618,8 +618,13 @@ def main() -> int:
             "the Milvus row: the server process's. Disk MB: the index file (Milvus: the "
             "server's data folder). Latency: one query at a time, k = 10; exact and Milvus "
             "rows, and filtered rows, over the first 50 questions. Filtered: one outlet of "
-            f"eight and the last five of ten years ({WHERE}). ″: the same build as the row "
-            "above.\n\n" + TABLE + "\n" + "\n".join(rows)
+            "eight (`outlet=Zeit`) and the last five of ten years (`since=2005-01-01`). ″: the "
+            "same build as the row above.\n\n"
+            + TABLE
+            + "\n"
+            + "\n".join(r for r in rows if r.startswith("|"))
+            + "\n\n"
+            + "\n".join(r for r in rows if not r.startswith("|"))
         )
     minutes = (time.perf_counter() - started) / 60
     parts[0] += f" The run took {minutes:.0f} min; {load()} at its end."
