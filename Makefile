@@ -5,8 +5,10 @@ BIN    := $(VENV)/bin
 ARTICLES ?= seeds
 INDEX    ?= index
 PORT     ?= 7860
+# The seeds' own page texts; another archive describes itself (or has INDEX/page.toml).
+PAGE_CONFIG ?= $(if $(filter seeds,$(ARTICLES)),seeds/page.toml)
 
-.PHONY: install index run serve test lint bench-quality bench-speed bench-archive clean
+.PHONY: install index run serve test lint bench-quality bench-speed bench-archive screenshot clean
 
 install: $(VENV)/.installed
 
@@ -22,7 +24,8 @@ index: install
 	$(BIN)/diploqa index --articles $(ARTICLES) --index $(INDEX)
 
 run: index
-	$(BIN)/diploqa serve --articles $(ARTICLES) --index $(INDEX) --port $(PORT)
+	$(BIN)/diploqa serve --articles $(ARTICLES) --index $(INDEX) --port $(PORT) \
+		$(if $(PAGE_CONFIG),--page-config $(PAGE_CONFIG))
 
 serve: run
 
@@ -49,6 +52,16 @@ bench-archive: install
 	$(BIN)/python benchmarks/ingest.py --data $(DATA)/news_de --out docs/benchmarks.md
 	$(BIN)/python benchmarks/filters.py --out docs/benchmarks.md
 	$(BIN)/python benchmarks/duplicates.py $(DATA)/news_de --ntrex $(DATA)/ntrex
+
+# The README's picture, on an archive that is not the seeds: the shared German Wikinews articles.
+WIKINEWS := build/wikinews
+screenshot: install
+	mkdir -p $(WIKINEWS)/articles
+	cp $(DATA)/news_de/dewikinews_quotes/articles.jsonl $(WIKINEWS)/articles/wikinews.jsonl
+	$(BIN)/diploqa index --articles $(WIKINEWS)/articles --index $(WIKINEWS)/index
+	$(BIN)/python benchmarks/screenshot.py --articles $(WIKINEWS)/articles \
+		--index $(WIKINEWS)/index --question "Wer gewann die Australian Open 2022?" \
+		--out docs/screenshot.png
 
 clean:
 	rm -rf $(VENV) $(INDEX)/gen-* $(INDEX)/manifest.json .pytest_cache

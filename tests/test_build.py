@@ -4,16 +4,20 @@ checks, corruption, the encoder runtime and the approximate index above a size t
 from __future__ import annotations
 
 import json
+import random
+import re
 import signal
 from pathlib import Path
 
 import faiss
 import numpy as np
 import pytest
-from conftest import GENEVA_QUESTION, NEW_ARTICLE, copy_seeds, run_cli
+from conftest import GENEVA_QUESTION, NEW_ARTICLE, SEEDS, copy_seeds, run_cli
+from deterministic_encoder import DeterministicEncoder
 
 import diploqa
 from diploqa import config
+from diploqa.build import build
 from diploqa.errors import ArticlesError, IndexCorruptError, IndexMismatchError
 
 
@@ -24,60 +28,19 @@ def workdir(tmp_path) -> tuple[Path, Path]:
 
 
 def n_chunks(index: diploqa.Index, source: str) -> int:
-    return sum(1 for c in index.stored.chunks if c.article_id == source)
+    return stored_chunks(index.stored, source)
 
 
-def test_incremental_add_change_delete(workdir, embedder):
-    articles, index_dir = workdir
-    first = diploqa.build_index(articles, index_dir)
-    assert first.build_report.full_rebuild
-    assert len(first.build_report.added) == 5
-
-    # Nothing changed: nothing is embedded, no new generation is written.
-    before = embedder.passages_encoded
-    again = diploqa.build_index(articles, index_dir)
-    assert embedder.passages_encoded == before
-    assert len(again.build_report.unchanged) == 5 and not again.build_report.changed
-    assert again.manifest.generation == first.manifest.generation
-
-    # Add one article: only its chunks are embedded.
-    (articles / "005_genf.txt").write_text(NEW_ARTICLE, encoding="utf-8")
-    before = embedder.passages_encoded
-    added = diploqa.build_index(articles, index_dir)
-    assert added.build_report.added == ["005_genf.txt"]
-    assert embedder.passages_encoded - before == n_chunks(added, "005_genf.txt") > 0
-    assert added.search(GENEVA_QUESTION, k=1)[0].source == "005_genf.txt"
-    hit = added.search(GENEVA_QUESTION, k=1)[0]
-    assert (hit.title, hit.date, hit.outlet) == (
-        "Lawrow und Blinken in Genf",
-        "2022-01-21",
-        "Testzeitung",
-    )
-
-    # Change one seed: only that article is re-embedded.
-    changed = articles / "003_fa869275608591a9.txt"
-    changed.write_text(
-        changed.read_text(encoding="utf-8") + "\n\nTillerson lobte den Borschtsch.\n", "utf-8"
-    )
-    before = embedder.passages_encoded
-    updated = diploqa.build_index(articles, index_dir)
-    assert updated.build_report.updated == ["003_fa869275608591a9.txt"]
-    assert embedder.passages_encoded - before == n_chunks(updated, "003_fa869275608591a9.txt")
-    assert any("Borschtsch" in h.text for h in updated.search("Was lobte Tillerson?", k=3))
-
-    # Delete one: it disappears from results, nothing is embedded.
-    (articles / "005_genf.txt").unlink()
-    before = embedder.passages_encoded
-    removed = diploqa.build_index(articles, index_dir)
-    assert removed.build_report.removed == ["005_genf.txt"]
-    assert embedder.passages_encoded == before
-    assert all(h.source != "005_genf.txt" for h in removed.search(GENEVA_QUESTION, k=50))
-    assert len(removed) == len(updated) - n_chunks(added, "005_genf.txt")
+def stored_chunks(stored, source: str) -> int:
+    return sum(1 for c in stored.chunks if c.article_id == source)
 
 
-def test_rebuild_reembeds_everything(workdir, embedder):
-    articles, index_dir = workdir
-    first = diploqa.build_index(articles, index_dir)
+# Adding, changing and deleting articles: tests/test_stores.py, for the FAISS folder and Milvus.
+
+
+def test_rebuild_reembeds_everything(built, embedder):
+    articles, index_dir = built
+    first = diploqa.load_index(index_dir)
     before = embedder.passages_encoded
     rebuilt = diploqa.build_index(articles, index_dir, rebuild=True)
     assert rebuilt.build_report.full_rebuild
@@ -95,6 +58,7 @@ def test_incremental_vectors_equal_a_fresh_build(built, tmp_path):
     assert (a * b).sum(axis=1).min() > 0.9999
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     "fault", ["while-embedding", "before-write", "after-vectors", "before-swap"]
 )
@@ -146,12 +110,13 @@ def test_manifest_mismatch_is_a_clear_error(built, changes, message):
     assert diploqa.load_index(index_dir).search("Sotschi", k=1)
 
 
-def test_model_change_triggers_full_rebuild_not_mixed_vectors(built):
-    articles, index_dir = built
+def test_model_change_triggers_full_rebuild_not_mixed_vectors(workdir):
+    articles, index_dir = workdir  # manifest bookkeeping: the deterministic encoder
+    build(articles, index_dir, encoder=DeterministicEncoder())
     _edit_manifest(index_dir, model="some-other-model")
-    index = diploqa.build_index(articles, index_dir)
-    assert index.build_report.full_rebuild
-    assert "model changed" in index.build_report.reason
+    report, _ = build(articles, index_dir, encoder=DeterministicEncoder())
+    assert report.full_rebuild
+    assert "model changed" in report.reason
 
 
 @pytest.mark.parametrize(
@@ -203,9 +168,9 @@ def test_bad_articles_are_skipped_and_the_rest_indexed(workdir):
     articles, index_dir = workdir
     (articles / "bild.txt").write_bytes(b"\x89PNG\r\n\x1a\n" + bytes(range(256)) * 4)
     (articles / "leer.md").write_text("", encoding="utf-8")
-    index = diploqa.build_index(articles, index_dir)
-    assert {s.path for s in index.build_report.skipped} == {"bild.txt", "leer.md"}
-    assert len(index.articles) == 5
+    report, stored = build(articles, index_dir, encoder=DeterministicEncoder())  # bookkeeping
+    assert {s.path for s in report.skipped} == {"bild.txt", "leer.md"}
+    assert len(stored.articles) == 5
 
 
 def test_index_path_that_is_a_file(tmp_path, seed_copy):
@@ -270,6 +235,7 @@ def test_built_index_equals_the_loaded_one(built):
     assert built_index.search(question, k=3) == loaded.search(question, k=3)
 
 
+@pytest.mark.slow
 def test_backend_change_rebuilds_fully_and_is_recorded(tmp_path, monkeypatch):
     articles = copy_seeds(tmp_path / "articles")
     monkeypatch.setenv("DIPLOQA_BACKEND", "torch")
@@ -283,12 +249,13 @@ def test_backend_change_rebuilds_fully_and_is_recorded(tmp_path, monkeypatch):
     assert report.embedded == first.build_report.embedded  # everything, once more
 
 
-def test_old_manifest_without_backend_counts_as_pytorch(built, embedder):
-    articles, index_dir = built
+def test_old_manifest_without_backend_counts_as_pytorch(workdir):
+    articles, index_dir = workdir  # manifest bookkeeping: the deterministic encoder
+    build(articles, index_dir, encoder=DeterministicEncoder())
     manifest = json.loads((index_dir / "manifest.json").read_text())
     del manifest["backend"], manifest["backends"]  # written before either was recorded
     (index_dir / "manifest.json").write_text(json.dumps(manifest))
-    report = diploqa.build_index(articles, index_dir).build_report
+    report, _ = build(articles, index_dir, encoder=DeterministicEncoder())
     assert report.full_rebuild and "from torch-fp32" in report.reason
 
 
@@ -353,14 +320,20 @@ _TOPICS = ["die Waffenruhe in Syrien", "den Gefangenenaustausch", "neue Sanktion
            "die Abrüstung", "die Lage in der Ostukraine", "das Atomabkommen mit Iran"]  # fmt: skip
 
 
+#: Words of the seeds: each record adds a few of its own, so that records are distinct
+#: stories (otherwise the near-duplicate detection groups all of them as one).
+_WORDS = sorted({w for p in SEEDS.iterdir() for w in re.findall(r"[^\W\d_]{5,}", p.read_text())})
+
+
 def _record(i: int, extra: str = "") -> dict:
-    """A short German news record, distinct for every ``i`` (2–3 sentences, one passage)."""
+    """A short German news record, distinct for every ``i`` (3–4 sentences, one passage)."""
     a, b = _MINISTERS[i % 8], _MINISTERS[(i // 8 + 1 + i) % 8]
     city, topic = _CITIES[i % 9], _TOPICS[i % 6]
+    keywords = " ".join(random.Random(i).sample(_WORDS, 25))
     text = (
         f"Außenminister {a} ist in {city} zu Gesprächen mit {b} zusammengekommen. Beide sprachen "
         f"nach Angaben ihrer Sprecher über {topic}. Die nächste Runde ist für den {i % 28 + 1}. "
-        f"Tag des Monats geplant, Aktenzeichen {i:05d}.{extra}"
+        f"Tag des Monats geplant, Aktenzeichen {i:05d}. Stichworte: {keywords}.{extra}"
     )
     return {"id": f"m{i:05d}", "title": f"Treffen in {city}, Nummer {i}",
             "date": f"{i % 28 + 1}.{i % 12 + 1}.{2010 + i % 12}", "text": text}  # fmt: skip
@@ -372,18 +345,18 @@ def _write_jsonl(path: Path, records: list[dict]) -> None:
     )
 
 
-def test_records_of_a_big_jsonl_are_embedded_once_changed_and_removed_alone(
-    tmp_path, embedder, monkeypatch
-):
+def test_records_of_a_big_jsonl_are_embedded_once_changed_and_removed_alone(tmp_path, monkeypatch):
     """2,000 records in one JSON Lines file: an edit re-embeds that record's passages only, and
-    re-cleans only it; a deletion embeds nothing and removes its passages."""
+    re-cleans only it; a deletion embeds nothing and removes its passages. Bookkeeping, so with
+    the deterministic encoder; the real model finds an edited record in the test below."""
+    encoder = DeterministicEncoder()
     articles, index_dir = tmp_path / "articles", tmp_path / "index"
     articles.mkdir()
     records = [_record(i) for i in range(2000)]
     _write_jsonl(articles / "export.jsonl", records)
-    first = diploqa.build_index(articles, index_dir)
-    assert len(first.build_report.added) == 2000 and not first.build_report.skipped
-    assert first.article("export.jsonl#m00007").date == "2017-08-08"
+    report, first = build(articles, index_dir, encoder=encoder)
+    assert len(report.added) == 2000 and not report.skipped
+    assert first.articles["export.jsonl#m00007"].date == "2017-08-08"
 
     cleaned: list[str] = []
     real = diploqa.articles.records.make_article
@@ -394,23 +367,45 @@ def test_records_of_a_big_jsonl_are_embedded_once_changed_and_removed_alone(
     )
     records[1234] = _record(1234, " Überraschend nahm auch ein Vertreter Chinas teil.")
     _write_jsonl(articles / "export.jsonl", records)
-    before = embedder.passages_encoded
-    edited = diploqa.build_index(articles, index_dir)
-    report = edited.build_report
+    before = encoder.passages_encoded
+    report, edited = build(articles, index_dir, encoder=encoder)
     assert report.updated == ["export.jsonl#m01234"] and len(report.unchanged) == 1999
     assert cleaned == ["export.jsonl#m01234"]
-    assert embedder.passages_encoded - before == n_chunks(edited, "export.jsonl#m01234") > 0
-    hit = edited.search("Wann nahm ein Vertreter Chinas an dem Treffen teil?", k=1)[0]
-    assert hit.source == "export.jsonl#m01234"
+    assert encoder.passages_encoded - before == stored_chunks(edited, "export.jsonl#m01234") > 0
+    assert "Vertreter Chinas" in edited.articles["export.jsonl#m01234"].text
 
     del records[500]
     _write_jsonl(articles / "export.jsonl", records)
+    before = encoder.passages_encoded
+    report, removed = build(articles, index_dir, encoder=encoder)
+    assert report.removed == ["export.jsonl#m00500"]
+    assert encoder.passages_encoded == before
+    assert stored_chunks(removed, "export.jsonl#m00500") == 0
+    assert len(removed.chunks) == len(edited.chunks) - stored_chunks(edited, "export.jsonl#m00500")
+
+
+def test_an_edited_record_of_a_jsonl_is_found_by_its_new_text(tmp_path, embedder):
+    """The user's side of the test above, with the real model: the edited record's new
+    passage answers, and a deleted record no longer does."""
+    articles, index_dir = tmp_path / "articles", tmp_path / "index"
+    articles.mkdir()
+    records = [_record(i) for i in range(60)]
+    _write_jsonl(articles / "export.jsonl", records)
+    diploqa.build_index(articles, index_dir)
+    question = "Wann nahm ein Vertreter Chinas an dem Treffen teil?"
+    records[34] = _record(34, " Überraschend nahm auch ein Vertreter Chinas teil.")
+    _write_jsonl(articles / "export.jsonl", records)
     before = embedder.passages_encoded
+    edited = diploqa.build_index(articles, index_dir)
+    assert edited.build_report.updated == ["export.jsonl#m00034"]
+    assert embedder.passages_encoded - before == n_chunks(edited, "export.jsonl#m00034") > 0
+    assert edited.search(question, k=1)[0].source == "export.jsonl#m00034"
+
+    del records[34]
+    _write_jsonl(articles / "export.jsonl", records)
     removed = diploqa.build_index(articles, index_dir)
-    assert removed.build_report.removed == ["export.jsonl#m00500"]
-    assert embedder.passages_encoded == before
-    assert n_chunks(removed, "export.jsonl#m00500") == 0
-    assert len(removed) == len(edited) - n_chunks(edited, "export.jsonl#m00500")
+    assert removed.build_report.removed == ["export.jsonl#m00034"]
+    assert all(h.source != "export.jsonl#m00034" for h in removed.search(question, k=50))
 
 
 def test_records_without_ids_are_not_embedded_again_when_one_is_deleted(tmp_path, embedder):
@@ -473,7 +468,6 @@ def test_a_server_switched_to_openvino_f32_keeps_the_int8_vectors(built):
     """``DIPLOQA_BACKEND=openvino-f32`` (faster on CPUs without VNNI) updates an index built
     with int8 without re-embedding it: the pair was measured interchangeable
     (benchmarks/backend_pairs.py)."""
-    from diploqa.build import build
     from diploqa.encoders import EnsembleEncoder, get_embedder, get_use
 
     articles, index_dir = built

@@ -36,6 +36,7 @@ def test_search_json(built, capsys):
     assert len(hits) == 2
     assert {"text", "score", "source", "title", "date", "start", "end"} <= set(hits[0])
     assert hits[0]["source"] == "004_6afb54f85d6e1e90.txt"
+    assert "sentence_url" in hits[0] and hits[0]["url"] is None is hits[0]["sentence_url"]
 
 
 def test_search_filters(built, capsys):
@@ -151,3 +152,79 @@ def test_python_dash_m_diploqa_is_the_command():
         timeout=120,
     )
     assert done.returncode == 2 and "usage: diploqa" in done.stderr
+
+
+# --- search --timeline: the matching articles per period as a histogram -----------------------
+
+TIMELINE_QUESTION = "Gespräche von Kerry und Lawrow"
+
+
+def test_search_timeline_prints_one_line_per_period(built, capsys):
+    from diploqa import load_index
+    from diploqa.timeline import histogram
+
+    _, index_dir = built
+    base = ["search", TIMELINE_QUESTION, "--index", str(index_dir)]
+    assert main([*base, "--timeline"]) == 0  # month unless another interval is named
+    out = capsys.readouterr().out
+    timeline = load_index(index_dir).timeline(TIMELINE_QUESTION, "month")
+    assert timeline.articles > timeline.undated > 0 and len(timeline) == 1
+    assert out == histogram(timeline) + "\n"
+    first, *rest = out.splitlines()
+    assert re.fullmatch(r"2016-10  █+ *  1", first)  # the one dated seed
+    assert f"undated: {timeline.undated}" in rest
+    assert rest[-1] == f"{timeline.articles} matching articles"
+    assert "1. [" not in out  # the histogram instead of the passages
+
+
+def test_search_timeline_json_and_filters(built, capsys):
+    _, index_dir = built
+    base = ["search", TIMELINE_QUESTION, "--index", str(index_dir), "--timeline", "year"]
+    assert main([*base, "--json"]) == 0
+    record = json.loads(capsys.readouterr().out)
+    assert record["interval"] == "year" and record["question"] == TIMELINE_QUESTION
+    assert record["timeline"] == [
+        {"period": "2016", "start": "2016-01-01", "end": "2016-12-31", "articles": 1}
+    ]
+    assert record["matched"] == 1 + record["undated"] and record["capped"] is False
+    assert main([*base, "--since", "2017"]) == 0
+    assert capsys.readouterr().out.strip() == "0 matching articles"
+
+
+def test_search_links_a_hit_to_its_answer_sentence(tmp_path, capsys, embedder):
+    from diploqa import build_index
+
+    (tmp_path / "a").mkdir()
+    (tmp_path / "a" / "genf.txt").write_text(
+        "title: Gespräche in Genf\nurl: https://example.org/genf\n\n"
+        "Lawrow und Blinken trafen sich in Genf. Sie sprachen über die Ukraine.\n",
+        encoding="utf-8",
+    )
+    build_index(tmp_path / "a", tmp_path / "i")
+    argv = ["search", "Wo trafen sich Lawrow und Blinken?", "--index", str(tmp_path / "i")]
+    assert main([*argv, "-k", "1"]) == 0
+    out = capsys.readouterr().out
+    assert "   https://example.org/genf#:~:text=" in out
+    assert main([*argv, "-k", "1", "--json"]) == 0
+    hit = json.loads(capsys.readouterr().out)[0]
+    assert hit["url"] == "https://example.org/genf"
+    assert hit["sentence_url"].startswith("https://example.org/genf#:~:text=") and (
+        hit["sentence_url"] in out
+    )
+
+
+def test_search_timeline_takes_only_the_intervals(capsys):
+    with pytest.raises(SystemExit) as exit_info:
+        main(["search", "Kerry", "--timeline", "fortnight"])
+    assert exit_info.value.code == 2
+    assert "invalid choice: 'fortnight'" in capsys.readouterr().err
+
+
+def test_search_timeline_in_a_fresh_process(built):
+    from conftest import run_cli
+
+    _, index_dir = built
+    done = run_cli("search", TIMELINE_QUESTION, "--index", str(index_dir), "--timeline", "month")
+    assert done.returncode == 0, done.stderr
+    lines = done.stdout.splitlines()
+    assert lines[0].startswith("2016-10  █") and lines[-1].endswith("matching articles")

@@ -10,7 +10,6 @@ Zero errors; every answer is exactly what the old or the new index gives for tha
 from __future__ import annotations
 
 import json
-import shutil
 import statistics
 import subprocess
 import sys
@@ -22,10 +21,9 @@ from conftest import (
     GENEVA_QUESTION,
     NEW_ARTICLE,
     REPO,
-    SEEDS,
+    end_process,
     free_port,
     server_env,
-    stop_process,
     wait_until_serving,
 )
 from test_reliability import GAS_ARTICLE, GAS_QUESTION
@@ -106,11 +104,8 @@ def test_holder_without_index_picks_up_a_first_build(tmp_path, seed_copy):
 
 
 @pytest.fixture
-def server(tmp_path):
-
-    articles = shutil.copytree(SEEDS, tmp_path / "articles")
-    index = tmp_path / "index"
-    diploqa.build_index(articles, index)
+def server(built, tmp_path):
+    articles, index = built
     port = free_port()
     log = tmp_path / "serve.log"
     cmd = [sys.executable, "-m", "diploqa.cli", "serve", "--index", str(index)]
@@ -122,7 +117,7 @@ def server(tmp_path):
         wait_until_serving(process, url, lambda: log.read_text()[-3000:], START_TIMEOUT)
         yield url, process, articles, index
     finally:
-        stop_process(process)
+        end_process(process)
 
 
 def _listening_addresses(pid: int) -> set[str]:

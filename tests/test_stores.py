@@ -19,9 +19,12 @@ from conftest import (
     stop_milvus_lite,
     store_location,
 )
+from deterministic_encoder import DeterministicEncoder
 
 import diploqa
 from diploqa import config
+from diploqa.build import build
+from diploqa.cli import main
 from diploqa.errors import DiploqaError, IndexMismatchError
 from diploqa.store import open_location, parse_store
 
@@ -44,8 +47,9 @@ def test_incremental_add_change_delete(store, tmp_path, embedder):
     assert first.build_report.full_rebuild and len(first.build_report.added) == 5
 
     before = embedder.passages_encoded
-    again = diploqa.build_index(articles, index_dir, store=store)
+    again = diploqa.build_index(articles, index_dir, store=store)  # nothing embedded or written
     assert embedder.passages_encoded == before and not again.build_report.changed
+    assert len(again.build_report.unchanged) == 5
     assert again.manifest.generation == first.manifest.generation
 
     (articles / "005_genf.txt").write_text(NEW_ARTICLE, encoding="utf-8")
@@ -54,7 +58,9 @@ def test_incremental_add_change_delete(store, tmp_path, embedder):
     assert added.build_report.added == ["005_genf.txt"]
     assert embedder.passages_encoded - before == n_chunks(added, "005_genf.txt") > 0
     hit = added.search(GENEVA_QUESTION, k=1)[0]
-    assert (hit.source, hit.date, hit.outlet) == ("005_genf.txt", "2022-01-21", "Testzeitung")
+    assert (hit.source, hit.title, hit.date, hit.outlet) == (
+        "005_genf.txt", "Lawrow und Blinken in Genf", "2022-01-21", "Testzeitung"
+    )  # fmt: skip
     # the filters, pushed into the engine for Milvus
     assert added.search(GENEVA_QUESTION, k=3, since="2022")[0].source == "005_genf.txt"
     assert [h.source for h in added.search(GENEVA_QUESTION, k=3, outlet="testzeitung")] == [
@@ -82,6 +88,7 @@ def test_incremental_add_change_delete(store, tmp_path, embedder):
     assert removed.build_report.removed == ["005_genf.txt"]
     assert embedder.passages_encoded == before
     assert all(h.source != "005_genf.txt" for h in removed.search(GENEVA_QUESTION, k=50))
+    assert len(removed) == len(updated) - n_chunks(added, "005_genf.txt")
     loaded = diploqa.load_index(index_dir, store=store)
     assert loaded.manifest.generation == removed.manifest.generation
     assert loaded.stored.chunks == removed.stored.chunks
@@ -104,6 +111,9 @@ def test_both_stores_rank_alike(tmp_path, seed_copy, seed_index, embedder):
         _release(store)
 
 
+# The FAISS folder's killed builds: tests/test_build.py (these faults and two more).
+@pytest.mark.slow
+@pytest.mark.parametrize("store", ["milvus-lite", "milvus-server"], indirect=True)
 @pytest.mark.parametrize("fault", ["after-vectors", "before-swap"])
 def test_killed_build_leaves_previous_index_answering(store, tmp_path, fault, embedder):
     articles, index_dir = copy_seeds(tmp_path / "articles"), tmp_path / "index"
@@ -123,20 +133,18 @@ def test_killed_build_leaves_previous_index_answering(store, tmp_path, fault, em
     recovered = diploqa.build_index(articles, index_dir, store=store)
     assert recovered.build_report.added == ["005_genf.txt"]
     assert recovered.search(GENEVA_QUESTION, k=1)[0].source == "005_genf.txt"
-    if store == "faiss":
-        assert len(list(index_dir.glob("gen-*"))) <= 2
-    else:  # the killed build's collections are dropped; live and previous stay
-        location = store_location(store, index_dir)
-        assert sorted(location.generations().values()) == [1, 3]
-        # and the keyword segments the killed build sent are deleted with them
-        named = {f for i in (old, recovered) for f in i.manifest.files if "seg-" in f}
-        assert location.keywords.stored_segments() == named
-        location.close()
+    # the killed build's collections are dropped; live and previous stay
+    location = store_location(store, index_dir)
+    assert sorted(location.generations().values()) == [1, 3]
+    # and the keyword segments the killed build sent are deleted with them
+    named = {f for i in (old, recovered) for f in i.manifest.files if "seg-" in f}
+    assert location.keywords.stored_segments() == named
+    location.close()
 
 
-def test_mismatched_model_is_refused(store, tmp_path, embedder):
+def test_mismatched_model_is_refused(store, tmp_path):
     articles, index_dir = copy_seeds(tmp_path / "articles"), tmp_path / "index"
-    diploqa.build_index(articles, index_dir, store=store)
+    build(articles, index_dir, store=store, encoder=DeterministicEncoder())  # bookkeeping only
     location = store_location(store, index_dir)
     manifest = location.read_manifest().as_dict()
     manifest["model"] = "intfloat/multilingual-e5-base"
@@ -152,17 +160,17 @@ def test_mismatched_model_is_refused(store, tmp_path, embedder):
         diploqa.load_index(index_dir, store=store, model=config.DEFAULT_MODEL)
 
 
-def test_cli_index_and_search_with_store(store, tmp_path, embedder):
+def test_cli_index_and_search_with_store(store, tmp_path, embedder, capsys, monkeypatch):
+    """``--store`` and ``DIPLOQA_STORE``, the commands run in this process (``diploqa index
+    --store`` runs as a process of its own in the killed-build tests above, and both commands
+    in test_unreachable_milvus_is_one_clear_line)."""
     articles, index_dir = copy_seeds(tmp_path / "articles"), tmp_path / "index"
-    built = run_cli(
-        "index", "--articles", str(articles), "--index", str(index_dir), "--store", store
-    )
-    assert built.returncode == 0, built.stderr
-    assert "full build" in built.stdout
-    found = run_cli("search", "Wen traf Kerry in Sotschi?", "--index", str(index_dir), "--json",
-                    env={"DIPLOQA_STORE": store})  # fmt: skip
-    assert found.returncode == 0, found.stderr
-    assert json.loads(found.stdout)[0]["source"].endswith(".txt")
+    argv = ["index", "--articles", str(articles), "--index", str(index_dir), "--store", store]
+    assert main(argv) == 0
+    assert "full build" in capsys.readouterr().out
+    monkeypatch.setenv("DIPLOQA_STORE", store)
+    assert main(["search", "Wen traf Kerry in Sotschi?", "--index", str(index_dir), "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)[0]["source"].endswith(".txt")
 
 
 def test_unreachable_milvus_is_one_clear_line(tmp_path):

@@ -7,6 +7,8 @@ The public API::
     index = diploqa.load_index("index")
     hits = index.search("Wer traf Lawrow in Sotschi?", k=5)
     hits = index.search(diploqa.Query("Who met Lavrov?", k=3, since="2016", sort="date"))
+    timeline = index.timeline("Waffenruhe in Syrien", interval="month")  # articles per month
+    outlets = index.facets("Waffenruhe in Syrien")                        # articles per outlet
 """
 
 from __future__ import annotations
@@ -25,9 +27,10 @@ from .errors import (
     ModelError,
     QueryError,
 )
-from .hits import Copy, Hit
+from .hits import Answer, Copy, Hit
 from .index import Index, load_index
 from .query import Query
+from .timeline import Period, Timeline
 
 if TYPE_CHECKING:
     from .build import BuildReport, build_index
@@ -49,6 +52,7 @@ def __dir__() -> list[str]:
 
 
 __all__ = [
+    "Answer",
     "Article",
     "ArticlesError",
     "BuildReport",
@@ -61,10 +65,12 @@ __all__ = [
     "IndexCorruptError",
     "IndexMismatchError",
     "ModelError",
+    "Period",
     "Query",
     "QueryError",
     "RankingConfig",
     "Settings",
+    "Timeline",
     "build_index",
     "load_index",
 ]

@@ -18,7 +18,12 @@ import numpy as np
 
 from . import duplicates, lexical
 from .articles import Article, SkippedFile, check_articles_dir, load_articles
-from .articles.csv_columns import CsvColumns, parse_csv_columns
+from .articles.csv_columns import (
+    CsvColumns,
+    columns_to_read_with,
+    from_csv_file,
+    parse_csv_columns,
+)
 from .chunking import PASSAGE, Chunk, chunk_articles, passages_for_embedding
 from .config import ChunkingConfig, RankingConfig, Settings, check_device
 from .encoders import Encoder, get_encoder
@@ -162,9 +167,14 @@ def build(
             old = _reusable(location, encoder, chunking, report, previous)
         report.full_rebuild = old is None
         old_hashes = old.manifest.articles if old else {}
+        recorded = _recorded_csv_columns(location, old)
+        csv_columns = columns_to_read_with(csv_columns, recorded, str(location.path))
         # Files whose bytes did not change are not cleaned again: their articles come from
-        # the old index (with --rebuild, everything is read afresh).
+        # the old index (with --rebuild, everything is read afresh), except CSV files read
+        # with other columns than before.
         known = old.articles if old else None
+        if known and str(csv_columns or "") != (recorded or ""):
+            known = {aid: a for aid, a in known.items() if not from_csv_file(aid)}
         articles, report.skipped = load_articles(articles_dir, known, csv_columns, settings.limits)
         if not articles:
             names = ", ".join(f"{s.path} ({s.reason})" for s in report.skipped)
@@ -195,6 +205,8 @@ def build(
         stale_stories = old is not None and old.stories.kind != duplicates.SIGNATURE_KIND
         # an index folder from before the keyword files gets them (a faster start), once
         stale = stale_stories or (old is not None and old.lacks_keywords)
+        # the columns are recorded where they changed, even if no article did
+        stale = stale or (old is not None and str(csv_columns or "") != (recorded or ""))
         if not (report.changed or stale):
             report.chunks = len(old.chunks)
             report.passages = sum(c.kind == PASSAGE for c in old.chunks)
@@ -209,13 +221,24 @@ def build(
         old_manifest = old.manifest if old is not None else None
         backends = backends_after_build(old_manifest, encoder, kept_vectors=bool(kept))
         content = GenerationContent(
-            encoder, articles, chunks, vectors, chunking, stories, backends, keywords
-        )
+            encoder, articles, chunks, vectors, chunking, stories, backends, keywords,
+            csv_columns=str(csv_columns) if csv_columns else None,
+        )  # fmt: skip
         stored = write_generation(location, content)
         report.chunks = len(chunks)
         report.passages = sum(c.kind == PASSAGE for c in chunks)
     report.seconds = time.perf_counter() - started
     return report, stored
+
+
+def _recorded_csv_columns(location: Location, old: StoredIndex | None) -> str | None:
+    """The CSV columns the live index was built with (also when its vectors are not reused)."""
+    if old is not None:
+        return old.manifest.csv_columns
+    try:
+        return location.read_manifest().csv_columns if location.has_index() else None
+    except DiploqaError:  # an unreadable index is rebuilt; its settings are not trusted
+        return None
 
 
 def keyword_index(

@@ -9,13 +9,10 @@ from __future__ import annotations
 
 import argparse
 import importlib.util
-import json
 import logging
 import os
 import sys
-import textwrap
 from collections.abc import Callable
-from dataclasses import asdict
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -65,7 +62,7 @@ _CSV_COLUMNS_HELP = (
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="diploqa",
-        description="Question answering over German news on US–Russian diplomacy.",
+        description="Question answering over archives of German news.",
     )
     parser.add_argument("-v", "--verbose", action="store_true", help="show progress details")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -117,6 +114,14 @@ def _parser() -> argparse.ArgumentParser:
         default="relevance",
         help="relevance (default), or date: newest first, undated last",
     )
+    p.add_argument(
+        "--timeline",
+        nargs="?",
+        const="month",
+        choices=("auto", "day", "week", "month", "year"),  # timeline.INTERVAL_CHOICES
+        help="instead of passages, how many articles match per period (default month), as a "
+        "histogram; give it after the question",
+    )
 
     p = sub.add_parser("serve", help="start the web UI")
     p.add_argument("--index", type=Path, default=None, help="index folder (./index)")
@@ -124,11 +129,8 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--host", default="127.0.0.1", help="address to bind (127.0.0.1)")
     p.add_argument("--port", type=int, default=7860, help="port (7860)")
     p.add_argument("--store", default=None, help=STORE_HELP)
-    p.add_argument(
-        "--watch",
-        action="store_true",
-        help="update the index whenever article files change (searches go on meanwhile)",
-    )
+    p.add_argument("--watch", action="store_true", help="update the index whenever article "
+                   "files change (searches go on meanwhile)")  # fmt: skip
     p.add_argument(
         "--users",
         type=Path,
@@ -136,12 +138,15 @@ def _parser() -> argparse.ArgumentParser:
         help="users file: everyone signs in; readers search, editors also change the archive "
         "($DIPLOQA_USERS)",
     )
-    p.add_argument(
-        "--public",
-        action="store_true",
-        help="no accounts: searching open to all who can reach the server, editing switched off",
-    )
+    p.add_argument("--public", action="store_true", help="no accounts: searching open to all "
+                   "who can reach the server, editing switched off")  # fmt: skip
     p.add_argument("--csv-columns", type=_csv_columns, metavar=_CSV_COLUMNS, help=_CSV_COLUMNS_HELP)
+    p.add_argument("--title", help="the page's heading (default: from the archive)")
+    p.add_argument("--about", help="the line under it (default: what the archive holds)")
+    p.add_argument("--examples", type=Path, metavar="FILE", help="example questions, one a "
+                   "line (default: the archive's newest headlines)")  # fmt: skip
+    p.add_argument("--page-config", type=Path, metavar="FILE", help="title, about and examples "
+                   "(TOML; default INDEX/page.toml if there; the flags win)")  # fmt: skip
 
     users_help = "users file ($DIPLOQA_USERS)"
     p = sub.add_parser("users", help="add, remove or list the accounts of `serve --users`")
@@ -249,29 +254,18 @@ def _watch_index(
 def _cmd_search(args: argparse.Namespace, settings: Settings) -> int:
     from .index import load_index
     from .query import Query
+    from .search_text import print_hits, print_timeline
 
     # A bad question, number or date fails here, before the model and the index are loaded.
     query = Query(
         " ".join(args.question), args.k, outlet=args.outlet, since=args.since, until=args.until,
         source=args.source, per_article=args.per_article, sort=args.sort,
     )  # fmt: skip
-    hits = load_index(settings=settings).search(query)
-    if args.json:
-        print(json.dumps([asdict(h) for h in hits], ensure_ascii=False, indent=2))
-        return 0
-    if not hits:
-        filtered = query.filter is not None
-        print("no passage matches the filters" if filtered else "no passages in the index")
-    for hit in hits:
-        meta = ", ".join(x for x in (hit.outlet, hit.date) if x)
-        print(f"{hit.rank}. [{hit.score:.0%}] {hit.title}" + (f" ({meta})" if meta else ""))
-        print(f"   {hit.source}, characters {hit.start}–{hit.end}")
-        if hit.url:
-            print(f"   {hit.url}")
-        if hit.duplicates:
-            print("   also in: " + ", ".join(c.outlet or c.source for c in hit.duplicates))
-        print(textwrap.fill(hit.text, width=100, initial_indent="   ", subsequent_indent="   "))
-        print()
+    index = load_index(settings=settings)
+    if args.timeline:
+        print_timeline(index.timeline(query, args.timeline), query, args.json, sys.stdout)
+    else:
+        print_hits(index.search(query), query, args.json, sys.stdout)
     return 0
 
 
@@ -293,6 +287,7 @@ def _serve(args: argparse.Namespace, settings: Settings, preload: Preload) -> in
     for module in ("gradio", "uvicorn", "fastapi"):
         if importlib.util.find_spec(module) is None:
             raise DiploqaError(ui_missing(module))
+    from .app.page_texts import texts_from_flags
     from .app.server import serve
 
     stopped = serve(
@@ -306,6 +301,8 @@ def _serve(args: argparse.Namespace, settings: Settings, preload: Preload) -> in
         on_update=lambda line: print(line, flush=True),
         preload=preload,
         settings=settings,
+        texts=texts_from_flags(args.title, args.about, args.examples),
+        page_file=args.page_config,
     )
     code = 0
     if stopped.problem is not None:

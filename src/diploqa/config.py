@@ -73,6 +73,9 @@ class RankingConfig:
         language_group_articles: ... only where each group has at least this many articles:
             a smaller group's mean vector is mostly its few articles' topics, and centring on
             it would push down the very article a question is about.
+        match_margin: an article matches a question (:mod:`diploqa.matching`) when its best
+            chunk scores this much above the question's score against unrelated text ...
+        match_candidates: ... among its this many best chunks by meaning and by keywords.
     """
 
     hybrid_weight: float = 0.05
@@ -91,6 +94,8 @@ class RankingConfig:
     language_groups: bool = True
     language_centering: bool = True
     language_group_articles: int = 10
+    match_margin: float = 0.12
+    match_candidates: int = 1000
 
 
 @dataclass(frozen=True)

@@ -33,8 +33,8 @@ from .errors import QueryError
 
 _ISO = re.compile(r"^(\d{4})(?:-(\d{1,2})(?:-(\d{1,2}))?)?$")
 _WORDS = re.compile(r"\w+")
-#: Ordinals beyond any real date, for articles without one.
-_NO_DATE = (np.iinfo(np.int64).max, np.iinfo(np.int64).min)
+#: Ordinals beyond any real date, for articles without one (their start and end).
+NO_DATE = (np.iinfo(np.int64).max, np.iinfo(np.int64).min)
 
 
 def date_range(value: str) -> tuple[dt.date, dt.date] | None:
@@ -140,16 +140,21 @@ class ArticleColumns:
 
     def __init__(self, articles: Sequence[Article]) -> None:
         self.ids = [a.id for a in articles]
+        self._position = {aid: i for i, aid in enumerate(self.ids)}
         self.outlets = [a.outlet for a in articles]
         starts, ends = [], []
         for article in articles:
             found = date_range(article.date) if article.date else None
-            first, last = (found[0].toordinal(), found[1].toordinal()) if found else _NO_DATE
+            first, last = (found[0].toordinal(), found[1].toordinal()) if found else NO_DATE
             starts.append(first)
             ends.append(last)
         self.starts = np.asarray(starts, dtype=np.int64)
         self.ends = np.asarray(ends, dtype=np.int64)
         self._outlet_cache: dict[tuple, np.ndarray] = {}
+
+    def positions(self, ids: Iterable[str]) -> np.ndarray:
+        """The rows of the articles with these ids, in their order."""
+        return np.fromiter((self._position[i] for i in ids), np.int64)
 
     def mask(self, wanted: SearchFilter) -> np.ndarray:
         """One bool per article: does it pass ``wanted``?"""
@@ -161,7 +166,7 @@ class ArticleColumns:
         if wanted.until is not None:
             keep &= self.starts <= wanted.until.toordinal()
         if wanted.since is not None or wanted.until is not None:
-            keep &= self.starts != _NO_DATE[0]
+            keep &= self.starts != NO_DATE[0]
         if wanted.source is not None:
             pattern = re.compile(fnmatch.translate(wanted.source))
             keep &= np.fromiter((bool(pattern.match(i)) for i in self.ids), bool, len(self.ids))

@@ -1,12 +1,19 @@
-"""What a search returns: ranked passages (:class:`Hit`) and the other printings of their
-story (:class:`Copy`)."""
+"""What a search returns: ranked passages (:class:`Hit`), the other printings of their
+story (:class:`Copy`), and with the counts of the articles matching the question
+(:class:`Answer`)."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from .articles import Article
 from .chunking import Chunk
+from .fragments import text_fragment_url
+
+if TYPE_CHECKING:
+    from .matching import Matches
+    from .timeline import Timeline
 
 
 @dataclass(frozen=True)
@@ -65,6 +72,31 @@ class Hit:
     @property
     def highlighted_sentence(self) -> str:
         return self.text[self.highlight[0] : self.highlight[1]]
+
+    @property
+    def sentence_url(self) -> str | None:
+        """:attr:`url` with a text fragment of the answer sentence (``#:~:text=…``), so that a
+        browser that supports them scrolls the outlet's page to it; None without a web
+        address (see :func:`~diploqa.fragments.text_fragment_url`)."""
+        return text_fragment_url(self.url, self.highlighted_sentence)
+
+
+@dataclass(frozen=True)
+class Answer:
+    """A question's hits and, where asked for, how the articles matching it spread over time
+    and outlets (:meth:`diploqa.Index.ask`).
+
+    Attributes:
+        hits: the ranked passages (as :meth:`~diploqa.Index.search` returns them).
+        timeline: matching articles per period, or None where not asked for.
+        facets: matching articles per outlet, most first, or None where not asked for.
+        matches: the articles both count, or None where neither was asked for.
+    """
+
+    hits: list[Hit] = field(default_factory=list)
+    timeline: Timeline | None = None
+    facets: dict[str, int] | None = None
+    matches: Matches | None = None
 
 
 def make_hit(

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import threading
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -25,11 +26,13 @@ from .config import DictionarySettings, RankingConfig, Settings
 from .encoders import Encoder, get_encoder
 from .filters import ArticleColumns, SearchFilter
 from .highlight import highlights
-from .hits import Copy, Hit, copy_of, make_hit, newest_first
-from .lexical import Bm25Index
+from .hits import Answer, Copy, Hit, copy_of, make_hit, newest_first
+from .lexical import Bm25Index, LexicalScores
+from .matching import Matches, reference_vector, select_matches
 from .query import DEFAULT_K, Query
 from .ranking import Ranker
 from .store import Location, StoreAddress, StoredIndex, location_of
+from .timeline import Timeline, check_interval, count_outlets, count_periods
 
 if TYPE_CHECKING:
     from .build import BuildReport
@@ -167,16 +170,94 @@ class Index:
             QueryError: the question is empty or not text, ``k`` or ``per_article`` is not a
                 whole number ≥ 1, or a filter value or the sort is invalid (e.g. not a date).
         """
+        return self.ask(query, k, **fields).hits
+
+    def ask(
+        self,
+        query: Query | str,
+        k: int = DEFAULT_K,
+        *,
+        timeline: str | None = None,
+        facets: bool = False,
+        hits: bool = True,
+        **fields: Any,
+    ) -> Answer:
+        """:meth:`search`'s hits and, where asked for, the :meth:`timeline` (``timeline``: its
+        interval) and the :meth:`facets` of the question, from one reading of it (the
+        question is encoded and keyword-scored once). ``hits=False``: the counts only.
+
+        Raises:
+            QueryError: as :meth:`search`, or ``timeline`` is not an interval.
+        """
         query = Query.of(query, k, **fields)
-        wanted = query.filter
-        rows = self._allowed_rows(wanted)
+        interval = check_interval(timeline) if timeline is not None else None
+        read = self._read(query)
+        found = self._hits(query, read) if hits and read is not None else []
+        if not (interval or facets):
+            return Answer(hits=found)
+        matches = self._matches(query, read) if read is not None else Matches()
+        columns, positions = self.columns, matches.positions
+        return Answer(
+            hits=found,
+            timeline=count_periods(columns, positions, interval, matches.capped)
+            if interval
+            else None,
+            facets=count_outlets(columns, positions) if facets else None,
+            matches=matches,
+        )
+
+    def timeline(self, query: Query | str, interval: str = "month", **fields: Any) -> Timeline:
+        """How many articles match ``query`` per period (:class:`~diploqa.timeline.Timeline`,
+        a sequence of :class:`~diploqa.timeline.Period`, with the undated counted apart).
+
+        ``interval``: ``day``, ``week`` (ISO, from Monday), ``month``, ``year``, or ``auto``
+        (chosen from the span of the matching articles' dates). ``fields``: the filters, as
+        :meth:`search` takes them. What "match" means: :mod:`diploqa.matching`.
+
+        Raises:
+            QueryError: as :meth:`search`, or ``interval`` is none of these.
+        """
+        fields.pop("k", None)
+        answer = self.ask(query, timeline=interval, hits=False, **fields)
+        assert answer.timeline is not None
+        return answer.timeline
+
+    def facets(self, query: Query | str, **fields: Any) -> dict[str, int]:
+        """How many articles matching ``query`` each outlet has, most first (articles without
+        an outlet are not counted). ``fields``: the filters, as :meth:`search` takes them.
+
+        Raises:
+            QueryError: as :meth:`search`.
+        """
+        fields.pop("k", None)
+        answer = self.ask(query, facets=True, hits=False, **fields)
+        assert answer.facets is not None
+        return answer.facets
+
+    def matches(self, query: Query | str, **fields: Any) -> Matches:
+        """The articles matching ``query`` (what :meth:`timeline` and :meth:`facets` count),
+        best first, with their scores."""
+        fields.pop("k", None)
+        query = Query.of(query, **fields)
+        read = self._read(query)
+        return self._matches(query, read) if read is not None else Matches()
+
+    def _read(self, query: Query) -> _Read | None:
+        """The question's keyword scores and encoding, and the rows its filters allow; None
+        when no passage passes them (nothing is encoded then)."""
+        rows = self._allowed_rows(query.filter)
         available = len(self) if rows is None else int(self._is_passage[rows].sum())
-        k = min(query.k, available)
-        if k == 0:
-            return []
+        if available == 0:
+            return None
         lexical = self.lexical.score(query.question)
         raw = self.encoder.encode_queries([query.question])[0]
-        ranked = self.ranker.rank(self.lexical, lexical, raw, k, rows, query.per_article, wanted)
+        return _Read(lexical, raw, rows, available)
+
+    def _hits(self, query: Query, read: _Read) -> list[Hit]:
+        k, lexical, raw = min(query.k, read.available), read.lexical, read.raw
+        ranked = self.ranker.rank(
+            self.lexical, lexical, raw, k, read.rows, query.per_article, query.filter
+        )
         chunks = [self.stored.chunks[row] for row, _ in ranked]
         spans = highlights(
             [c.text for c in chunks], lexical, raw, self.lexical, self.encoder, self.ranking
@@ -189,6 +270,25 @@ class Index:
             for copies in [self.copies(chunk.article_id)]
         ]
         return newest_first(hits) if query.sort == "date" else hits
+
+    def _matches(self, query: Query, read: _Read) -> Matches:
+        ranking = self.ranking
+        found = self.ranker.article_scores(
+            self.lexical, read.lexical, read.raw, ranking.match_candidates,
+            reference_vector(self.encoder), read.rows, query.filter,
+        )  # fmt: skip
+        return select_matches(found, ranking.match_margin, self.columns.ids)
+
+
+@dataclass(frozen=True)
+class _Read:
+    """A question as the index read it: keyword scores, encoding, the rows its filters allow
+    (None: all) and how many passages those hold."""
+
+    lexical: LexicalScores
+    raw: np.ndarray
+    rows: np.ndarray | None
+    available: int
 
 
 def load_index(

@@ -8,6 +8,7 @@ the rows of the best passages. Why each step: docs/quality.md.
 from __future__ import annotations
 
 from collections import Counter
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -23,6 +24,27 @@ CENTROID_SAMPLE = 5000
 
 #: A ranked passage: its chunk row and its score.
 Ranked = tuple[int, float]
+
+
+@dataclass(frozen=True)
+class ArticleScores:
+    """A question's candidate articles (:meth:`Ranker.article_scores`).
+
+    Attributes:
+        positions: the articles, as their positions in the stored index's articles (sorted
+            by id, the order of :class:`~diploqa.filters.ArticleColumns`), best first.
+        scores: the best score of each one's candidate chunks.
+        floor: the lowest score by meaning among a full list of candidates (``-inf`` where
+            the list held every chunk the filters allow): chunks beyond scored at most this.
+        background: the question's score by meaning against unrelated text: what an
+            article about something else scores, higher for some questions and languages
+            than for others.
+    """
+
+    positions: np.ndarray
+    scores: np.ndarray
+    floor: float
+    background: float
 
 
 def link_sections(chunks: list[Chunk]) -> tuple[list[int], dict[int, list[int]]]:
@@ -83,6 +105,7 @@ class Ranker:
         self.story_of = stored.stories.group_of()
         self._title_only = title_only_rows(stored) if ranking.skip_title_passages else set()
         self._centroids: dict[int, np.ndarray] | None = None
+        self._articles_of_rows: tuple[np.ndarray, np.ndarray] | None = None
         self._smallest_group: int | None = None
 
     def share_language_groups(self, other: Ranker) -> None:
@@ -107,49 +130,119 @@ class Ranker:
         applies it inside its search, Milvus as an expression). With ``per_article`` at most
         that many passages of one article.
         """
-        ranking, vectors = self.ranking, self.stored.vectors
         n_rows = len(self.stored.chunks) if rows is None else len(rows)
-        n_candidates = min(n_rows, max(ranking.candidates, 4 * k))
+        n_candidates = min(n_rows, max(self.ranking.candidates, 4 * k))
+        scores, _ = self.candidate_scores(keywords, lexical, raw, n_candidates, rows, where)
+        return self._finish(scores, k, per_article)
+
+    def article_scores(
+        self,
+        keywords: Bm25Index,
+        lexical: LexicalScores,
+        raw: np.ndarray,
+        n_candidates: int,
+        reference: np.ndarray,
+        rows: np.ndarray | None = None,
+        where: SearchFilter | None = None,
+    ) -> ArticleScores:
+        """The best score of each article among a question's ``n_candidates`` best chunks by
+        meaning and by keywords (scored as :meth:`rank` scores them), with the question's
+        background (its score against ``reference``, a stored-like vector of unrelated
+        text) and the candidates' floor: what :mod:`diploqa.matching` selects from. Linked
+        chunks are not added (an article is already represented by its best chunk), so the
+        cost grows with ``n_candidates``, not with the archive."""
+        n_rows = len(self.stored.chunks) if rows is None else len(rows)
+        scores, floor = self.candidate_scores(
+            keywords, lexical, raw, min(n_rows, n_candidates), rows, where, linked=False
+        )
+        found = np.fromiter(scores.keys(), np.int64, len(scores))
+        values = np.fromiter(scores.values(), np.float64, len(scores))
+        article_of, title_only = self._article_rows()
+        keep = ~title_only[found]
+        articles, values = article_of[found[keep]], values[keep]
+        order = np.lexsort((articles, -values))  # best first; equal scores by article
+        articles, values = articles[order], values[order]
+        _, first = np.unique(articles, return_index=True)  # each article's best chunk
+        first.sort()
+        vector = self.encoder.query_vector(raw, self.ranking.use_weight * (1.0 - lexical.coverage))
+        background = float(vector[0] @ reference)
+        return ArticleScores(articles[first], values[first], floor, background)
+
+    def _article_rows(self) -> tuple[np.ndarray, np.ndarray]:
+        """Per chunk row: its article's position among the stored articles, and whether it
+        is a title-only passage (made once)."""
+        if self._articles_of_rows is None:
+            position = {aid: i for i, aid in enumerate(self.stored.articles)}
+            chunks = self.stored.chunks
+            article_of = np.fromiter(
+                (position[c.article_id] for c in chunks), np.int64, len(chunks)
+            )
+            title_only = np.zeros(len(chunks), dtype=bool)
+            title_only[list(self._title_only)] = True
+            self._articles_of_rows = (article_of, title_only)
+        return self._articles_of_rows
+
+    def candidate_scores(
+        self,
+        keywords: Bm25Index,
+        lexical: LexicalScores,
+        raw: np.ndarray,
+        n_candidates: int,
+        rows: np.ndarray | None = None,
+        where: SearchFilter | None = None,
+        linked: bool = True,
+    ) -> tuple[dict[int, float], float]:
+        """Row → fused score of every candidate chunk (passage or section) of a question:
+        the ``n_candidates`` best by meaning and by keywords, and with ``linked`` the chunks
+        linked to them; and the lowest score by meaning among a full list of the former
+        (``-inf`` where the list holds every allowed chunk)."""
+        ranking, vectors = self.ranking, self.stored.vectors
         vector = self.encoder.query_vector(raw, ranking.use_weight * (1.0 - lexical.coverage))
         dense, found = vectors.search(vector, n_candidates, rows=rows, where=where)
         candidates = {int(r) for r in found[0] if r >= 0}
         scores = {int(r): float(s) for s, r in zip(dense[0], found[0], strict=True) if r >= 0}
+        n_rows = len(self.stored.chunks) if rows is None else len(rows)
+        full = n_candidates < n_rows and len(scores) == n_candidates
+        floor = min(scores.values()) if full else -np.inf
         keyword = lexical.scores
         if rows is not None:  # keyword hits outside the filter are not candidates either
             keyword = np.zeros_like(keyword)
             keyword[rows] = lexical.scores[rows]
         groups = lexical.by_language if ranking.language_groups else None
         if groups and self._group_articles(keywords) >= ranking.language_group_articles:
-            return self._rank_groups(
-                keywords, lexical, raw, k, keyword, candidates, n_candidates, per_article
+            found_scores = self._group_scores(
+                keywords, lexical, raw, keyword, candidates, n_candidates, linked
             )
+            return found_scores, floor
         best = float(keyword.max(initial=0.0))
         if best > 0:
             top = _top_rows(keyword, n_candidates)
-            candidates.update(int(r) for r in top if keyword[r] > 0)
-        self._add_linked(candidates)
+            candidates.update(top[keyword[top] > 0].tolist())
+        if linked:
+            self._add_linked(candidates)
         missing = sorted(candidates - scores.keys())
         if missing:
             found = vectors.reconstruct(np.asarray(missing, np.int64))
             scores.update(zip(missing, (found @ vector[0]).tolist(), strict=True))
         if best > 0:
             weight = ranking.hybrid_weight * lexical.bm25_coverage / best
-            for row in scores:
-                scores[row] += weight * float(keyword[row])
-        return self._finish(candidates, scores, k, per_article)
+            keyed = np.fromiter(scores, np.int64, len(scores))  # as Python floats would:
+            bonus = keyword[keyed].astype(np.float64) * weight  # float64 throughout
+            values = np.fromiter(scores.values(), np.float64, len(scores)) + bonus
+            scores = dict(zip(keyed.tolist(), values.tolist(), strict=True))
+        return scores, floor
 
-    def _rank_groups(
+    def _group_scores(
         self,
         keywords: Bm25Index,
         lexical: LexicalScores,
         raw: np.ndarray,
-        k: int,
         keyword: np.ndarray,
         candidates: set[int],
         n_candidates: int,
-        per_article: int | None,
-    ) -> list[Ranked]:
-        """:meth:`rank` for an index of German and English passages: each language group
+        linked: bool,
+    ) -> dict[int, float]:
+        """:meth:`candidate_scores` for an index of German and English passages: each language group
         gets the USE weight and the BM25 weight of its own coverage, BM25 is normalised by the
         group's best score, and (``language_centering``) the dense scores are centred per
         group, so each group ranks as if it were an archive of its own and neither is
@@ -165,7 +258,8 @@ class Ranker:
         if normalised.max(initial=0.0) > 0:
             top = _top_rows(normalised, n_candidates)
             candidates.update(int(r) for r in top if normalised[r] > 0)
-        self._add_linked(candidates)
+        if linked:
+            self._add_linked(candidates)
         vectors = {
             g: self.encoder.query_vector(raw, ranking.use_weight * (1.0 - coverage))
             for g, (coverage, _) in by_group.items()
@@ -185,7 +279,7 @@ class Ranker:
                 - shift[group]
                 + ranking.hybrid_weight * float(normalised[row])
             )
-        return self._finish(candidates, scores, k, per_article)
+        return scores
 
     def _add_linked(self, candidates: set[int]) -> None:
         """Add to ``candidates`` the chunks linked to them, twice over: a passage brings its
@@ -194,16 +288,11 @@ class Ranker:
             for row in list(candidates):
                 candidates.update(self._links.get(row, ()))
 
-    def _finish(
-        self,
-        candidates: set[int],
-        scores: dict[int, float],
-        k: int,
-        per_article: int | None,
-    ) -> list[Ranked]:
+    def _finish(self, scores: dict[int, float], k: int, per_article: int | None) -> list[Ranked]:
         """Sections lift their best passage; the top ``k`` passages, at most ``per_article``
-        of one article and one printing of a story."""
+        of one article and one printing of a story (``scores``: every candidate's)."""
         ranking, chunks, title_only = self.ranking, self.stored.chunks, self._title_only
+        candidates = scores.keys()
         final = {
             r: scores[r] for r in candidates if chunks[r].kind == PASSAGE and r not in title_only
         }

@@ -10,8 +10,15 @@ import pytest
 from conftest import assert_no_traceback, first_source
 
 from diploqa.app import messages
-from diploqa.app.handlers import answer_html, search_records
-from diploqa.errors import DiploqaError
+from diploqa.app.handlers import (
+    NoIndexError,
+    answer_html,
+    save_export,
+    search_records,
+    timeline_record,
+)
+from diploqa.app.live import IndexHolder
+from diploqa.errors import DiploqaError, QueryError
 from diploqa.query import Query
 
 
@@ -125,3 +132,40 @@ def test_handlers_take_a_query(app_holder):
     assert "(003_*; nach Datum / by date)" in page
     with pytest.raises(TypeError):
         answer_html(app_holder, query, 3)
+
+
+# --- The timeline for the Gradio API and MCP, and the page's download ---------------------------
+
+
+def test_timeline_record_for_the_gradio_api(app_holder, seed_index):
+    query = Query("Gespräche von Kerry und Lawrow", since="2016")
+    record = timeline_record(app_holder, query, "year")
+    assert record == {
+        "question": "Gespräche von Kerry und Lawrow",
+        **seed_index.timeline(query, "year").fields(),
+        "matched": 1,
+        "capped": False,
+    }
+    assert record["timeline"][0]["period"] == "2016"
+    json.dumps(record)
+    with pytest.raises(QueryError, match="interval must be one of"):
+        timeline_record(app_holder, query, "decade")
+
+
+def test_save_export_writes_a_new_file_each_time(app_holder, tmp_path):
+    query = Query("Wer traf Lawrow in Sotschi?", 3)
+    first = save_export(app_holder, query, "csv", tmp_path)
+    second = save_export(app_holder, query, "csv", tmp_path)
+    assert first != second and first.name == second.name == "diploqa-wer-traf-lawrow-in-sotschi.csv"
+    assert first.parent.parent == tmp_path and first.read_bytes() == second.read_bytes()
+    assert first.read_bytes().startswith(b"\xef\xbb\xbfrank,score,title")
+    lines = save_export(app_holder, query, "jsonl", tmp_path).read_text("utf-8").splitlines()
+    assert [json.loads(line)["rank"] for line in lines] == [1, 2, 3]
+
+
+def test_save_export_refuses_before_searching(tmp_path, app_holder):
+    with pytest.raises(QueryError, match="format must be one of"):
+        save_export(app_holder, Query("Kerry"), "pdf", tmp_path)
+    with pytest.raises(NoIndexError, match="No index yet"):
+        save_export(IndexHolder(tmp_path / "none"), Query("Kerry"), "csv", tmp_path)
+    assert not list(tmp_path.glob("export-*"))  # no file was begun

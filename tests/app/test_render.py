@@ -53,6 +53,20 @@ def test_card_escapes_source_and_metadata():
     assert 'data-source="x&quot;&gt;&lt;script&gt;.txt"' in out
 
 
+def test_the_title_links_to_the_answer_sentence():
+    text = "Vorher. Lawrow & Kerry trafen sich in Sotschi, sagte er. Danach."
+    hit = make_hit(text, (8, 56), url="https://example.org/a?x=1&y=2")
+    out = render_card(hit, None)
+    href = re.search(r"<a class='dq-link' href='([^']*)'", out).group(1)
+    assert href == (
+        "https://example.org/a?x=1&amp;y=2#:~:text="
+        "Lawrow%20%26%20Kerry%20trafen%20sich%20in%20Sotschi%2C%20sagte%20er."
+    )
+    assert "dq-link" in render_card(make_hit(text, (8, 56), url=None), None)
+    unsafe = render_card(make_hit(text, (8, 56), url="javascript:alert(1)"), None)
+    assert "href" not in unsafe and "javascript" not in unsafe
+
+
 def test_score_percent_is_clamped():
     assert score_percent(0.843) == 84
     assert score_percent(1.2) == 100

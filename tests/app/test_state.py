@@ -8,7 +8,7 @@ import pytest
 from conftest import XSS_ARTICLE, assert_no_traceback, first_source, loaded_updater
 
 from diploqa.app import ui
-from diploqa.app.handlers import answer_html, search_records, update_index
+from diploqa.app.handlers import answer_html, search_records, status_record, update_index
 from diploqa.app.live import IndexHolder
 from diploqa.app.render import render_articles_table, render_status
 from diploqa.app.updater import Updater
@@ -35,11 +35,18 @@ def test_no_index_yet_state(tmp_path, seed_copy):
 def test_no_index_then_build_in_the_ui(tmp_path, seed_copy):
     articles = shutil.copytree(seed_copy, tmp_path / "a")
     updater = loaded_updater(IndexHolder(tmp_path / "index"), articles)
+    # A question asked before there is an index is marked, for the page to ask it again once
+    # the status's generation changes.
+    early = answer_html(updater.holder, "Who did Kerry meet in Sochi?", 3)
+    assert 'class="dq-unanswered" data-state="no-index"' in early and "No index yet" in early
+    assert status_record(updater)["generation"] is None
     calls = []
     report = update_index(updater, rebuild=False, progress=lambda d, t: calls.append((d, t)))
     assert 'data-state="done"' in report and "5 added" in report
     assert calls and calls[-1][0] == calls[-1][1]
-    assert first_source(answer_html(updater.holder, "Who did Kerry meet in Sochi?", 3))
+    again = answer_html(updater.holder, "Who did Kerry meet in Sochi?", 3)
+    assert first_source(again) and 'data-state="no-index"' not in again
+    assert status_record(updater)["generation"] is not None
 
 
 def test_corrupt_index_shows_error_not_traceback(tmp_path, seed_index, seed_copy):

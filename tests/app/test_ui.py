@@ -9,12 +9,17 @@ import sys
 import threading
 import time
 from collections.abc import Iterator
+from pathlib import Path
+from types import SimpleNamespace
 
 import httpx
 import pytest
 import uvicorn
 
+from diploqa import load_index
 from diploqa.app import events, server, ui
+from diploqa.app.layout import gr
+from diploqa.app.live import IndexHolder
 from diploqa.app.updater import Updater
 
 #: Every parameter of a search, as every surface takes it (diploqa.query.Query's fields).
@@ -29,7 +34,7 @@ def editor_app(app_holder, seed_copy):
 
 def test_create_app_exposes_named_search_endpoints(editor_app):
     endpoints = editor_app.get_api_info()["named_endpoints"]
-    assert set(endpoints) == {"/search", "/search_json"}
+    assert set(endpoints) == {"/search", "/search_json", "/timeline"}
     for name in ("/search", "/search_json"):
         params = [p["parameter_name"] for p in endpoints[name]["parameters"]]
         assert params == PARAMETERS, name
@@ -63,6 +68,78 @@ def test_the_api_functions_honour_every_parameter(editor_app, seed_index):
     assert sorted(h["rank"] for h in by_date) == list(range(1, 9))
     page = search(QUESTION, 8, [], "", "", "003_*", 1, "date")
     assert page.count('class="dq-card"') == 1 and "(003_*; nach Datum / by date)" in page
+
+
+#: The parameters of the timeline endpoint and MCP tool.
+TIMELINE_PARAMETERS = ["question", "interval", "outlet", "since", "until", "source"]
+
+
+def test_the_timeline_endpoint(editor_app, seed_index):
+    endpoint = editor_app.get_api_info()["named_endpoints"]["/timeline"]
+    assert [p["parameter_name"] for p in endpoint["parameters"]] == TIMELINE_PARAMETERS
+    required = [p["parameter_name"] for p in endpoint["parameters"]
+                if not p["parameter_has_default"]]  # fmt: skip
+    assert required == ["question"]
+    fns = {fn.api_name: fn.fn for fn in editor_app.fns.values() if fn.api_name}
+    timeline = fns["timeline"]
+    assert timeline.__doc__ and "interval" in timeline.__doc__
+    record = timeline("Gespräche von Kerry und Lawrow")
+    assert record["interval"] == "month" and record["question"] == "Gespräche von Kerry und Lawrow"
+    assert (
+        record["timeline"]
+        == seed_index.timeline("Gespräche von Kerry und Lawrow").fields()["timeline"]
+    )
+    dated = timeline("Gespräche von Kerry und Lawrow", "year", None, "2016", "2016-12")
+    assert [p["period"] for p in dated["timeline"]] == ["2016"] and dated["undated"] == 0
+    assert timeline("Gespräche von Kerry und Lawrow", "year", ["Niemand"])["matched"] == 0
+    with pytest.raises(gr.Error, match="interval must be one of"):
+        timeline("Kerry", "decade")
+
+
+def test_the_export_function_for_the_page(app_holder, seed_copy):
+    page_events = events.Events(Updater(app_holder, seed_copy), per_article=2)
+    path = page_events.export("Wer traf Lawrow in Sotschi?", 3, fmt="csv")
+    assert path.endswith("diploqa-wer-traf-lawrow-in-sotschi.csv")
+    data = Path(path).read_bytes()
+    assert data.startswith(b"\xef\xbb\xbfrank,score,title") and data.count(b"\r\n") >= 4
+    other = page_events.export("Wer traf Lawrow in Sotschi?", 3, source="003_*", fmt="jsonl")
+    lines = Path(other).read_text(encoding="utf-8").splitlines()
+    assert other != path and lines
+    assert all(json.loads(line)["source"].startswith("003_") for line in lines)
+    with pytest.raises(gr.Error, match="format must be one of"):
+        page_events.export("Kerry", fmt="odt")
+
+
+def test_a_question_asked_before_the_index_is_answered_by_a_later_tick(
+    tmp_path, seed_copy, seed_index
+):
+    """The page asks for the status every second or five; the first tick that finds an index
+    brings the answer to a question the page asked before there was one (issue #25, 7)."""
+    holder = IndexHolder(tmp_path / "index")
+    holder.load(model=False)
+    page_events = events.Events(Updater(holder, seed_copy), per_article=2)
+    me, other = SimpleNamespace(session_hash="me"), SimpleNamespace(session_hash="other")
+    question = "Who did Kerry meet in Sochi?"
+    assert 'data-state="no-index"' in page_events.search(question, 3, request=me)
+    assert not isinstance(page_events.on_tick(None, me)[-1], str)  # still no index
+    holder.install(load_index(seed_index.path))
+    assert not isinstance(page_events.on_tick(None, other)[-1], str)  # it asked nothing
+    answer = page_events.on_tick(None, me)[-1]
+    assert isinstance(answer, str) and 'data-question="Who did Kerry meet in Sochi?"' in answer
+    assert answer.count('class="dq-card"') == 3 and "001_50e04ee83bc37b66.txt" in answer
+    assert not isinstance(page_events.on_tick(None, me)[-1], str)  # answered once
+
+
+def test_a_question_answered_meanwhile_is_not_answered_again(tmp_path, seed_copy, seed_index):
+    holder = IndexHolder(tmp_path / "index")
+    holder.load(model=False)
+    page_events = events.Events(Updater(holder, seed_copy), per_article=2)
+    me = SimpleNamespace(session_hash="me")
+    page_events.search("Who did Kerry meet in Sochi?", 3, request=me)
+    holder.install(load_index(seed_index.path))
+    assert "dq-card" in page_events.search("Was sagte Tillerson?", 2, request=me)
+    key = events.status_key(page_events.updater)
+    assert not isinstance(page_events.on_tick(key, me)[-1], str)  # not the older question
 
 
 def test_analytics_disabled():
@@ -129,8 +206,10 @@ def running(editor_app, app_holder) -> Iterator[str]:
     pytest.importorskip("mcp", reason="MCP needs gradio[mcp]")
     sock = server._bind("127.0.0.1", 0)
     port = sock.getsockname()[1]
-    serving = server._Server(uvicorn.Config(ui.server_app(editor_app, app_holder),
-                                            log_level="warning"))  # fmt: skip
+    # as diploqa serve does: an open MCP session would hold a graceful stop (30 s) otherwise
+    settings = uvicorn.Config(ui.server_app(editor_app, app_holder), log_level="warning",
+                              timeout_graceful_shutdown=1)  # fmt: skip
+    serving = server._Server(settings)
     thread = threading.Thread(target=serving.run, kwargs={"sockets": [sock]}, daemon=True)
     thread.start()
     deadline = time.monotonic() + 60
@@ -160,7 +239,12 @@ def _mcp(url: str, method: str, params: dict | None = None) -> dict:
 
 def test_mcp_tools_list_every_parameter(running):
     tools = {t["name"]: t for t in _mcp(running, "tools/list")["tools"]}
-    assert {"search", "search_json"} <= set(tools)
+    assert {"search", "search_json", "timeline"} <= set(tools)
+    schema = tools["timeline"]["inputSchema"]
+    assert list(schema["properties"]) == TIMELINE_PARAMETERS
+    assert schema["required"] == ["question"]
+    assert all(about.get("description") for about in schema["properties"].values())
+    assert "per day, week, month or year" in tools["timeline"]["description"]
     for name in ("search", "search_json"):
         schema = tools[name]["inputSchema"]
         assert list(schema["properties"]) == PARAMETERS, name
@@ -182,3 +266,16 @@ def test_an_mcp_call_honours_the_parameters(running, monkeypatch):
     assert all(s.startswith(("003_", "004_")) for s in sources)
     dates = [h["date"] or "" for h in hits]
     assert dates == sorted(dates, reverse=True)
+
+
+def test_an_mcp_timeline_call(running, monkeypatch, seed_index):
+    monkeypatch.setenv("NO_PROXY", "127.0.0.1,localhost")
+    monkeypatch.setenv("no_proxy", "127.0.0.1,localhost")
+    arguments = {"question": "Gespräche von Kerry und Lawrow", "interval": "year"}
+    result = _mcp(running, "tools/call", {"name": "timeline", "arguments": arguments})
+    assert not result.get("isError"), result
+    text = result["content"][0]["text"]
+    record = json.loads(text) if text.lstrip().startswith('{"') else ast.literal_eval(text)
+    expected = seed_index.timeline("Gespräche von Kerry und Lawrow", "year")
+    assert record["interval"] == "year" and record["timeline"] == expected.fields()["timeline"]
+    assert record["undated"] == expected.undated and record["matched"] == expected.articles

@@ -155,3 +155,52 @@ def test_the_servers_builds_use_the_columns(tmp_path: Path, embedder) -> None:
     reloaded.check_articles()
     assert reloaded.pending is not None and reloaded.pending.startswith("1 neue")
     assert reloaded.update().added == ["meldungen.csv#bonn-2017"]
+
+
+def test_the_index_remembers_the_columns_for_later_builds(tmp_path: Path) -> None:
+    """A later ``diploqa index`` or ``serve`` without the option reads the CSV files as the
+    first build did (else its articles would be dropped as unreadable); other columns read
+    them again and are recorded."""
+    from deterministic_encoder import DeterministicEncoder
+
+    from diploqa.build import build
+
+    articles = tmp_path / "articles"
+    articles.mkdir()
+    shutil.copy(HEADERLESS / "nachrichten.csv", articles)
+    index_dir, encoder = tmp_path / "index", DeterministicEncoder()
+    first, stored = build(articles, index_dir, encoder=encoder, csv_columns="text=2")
+    assert first.added and stored.manifest.csv_columns == "text=2"
+
+    again, stored = build(articles, index_dir, encoder=encoder)  # no option: the recorded one
+    assert not (again.added or again.removed or again.updated) and again.unchanged == first.added
+    assert stored.manifest.csv_columns == "text=2"
+
+    changed, stored = build(articles, index_dir, encoder=encoder, csv_columns="text=2,outlet=1")
+    assert not (changed.removed or changed.added)
+    assert stored.manifest.csv_columns == "text=2,outlet=1"
+    # read again with the new columns (the text is the same: its vectors are kept)
+    assert stored.articles[first.added[0]].outlet == "International"
+    assert encoder.passages_encoded == first.embedded
+
+    rebuilt, stored = build(articles, index_dir, encoder=encoder, rebuild=True)
+    assert sorted(rebuilt.added) == sorted(first.added)  # --rebuild keeps the columns too
+    assert stored.manifest.csv_columns == "text=2,outlet=1"
+
+
+def test_a_server_without_the_option_uses_the_recorded_columns(tmp_path: Path) -> None:
+    from deterministic_encoder import DeterministicEncoder
+
+    from diploqa.app.pending import compare
+    from diploqa.build import build
+    from diploqa.index import Index
+
+    articles = tmp_path / "articles"
+    articles.mkdir()
+    shutil.copy(HEADERLESS / "nachrichten.csv", articles)
+    encoder = DeterministicEncoder()
+    _, stored = build(articles, tmp_path / "index", encoder=encoder, csv_columns="text=2")
+    index = Index(stored, encoder)
+    assert compare(articles, index) == compare(articles, index, CsvColumns.parse("text=2"))
+    assert not compare(articles, index).stale  # nothing to do: the files are read alike
+    assert compare(articles, index, CsvColumns.parse("text=2,outlet=1")).stale

@@ -1,10 +1,18 @@
 """The default model's fast path: the OpenVINO encoder, its one-time export and int8
 quantisation (idempotent, atomic, quiet, no telemetry), its calibration text and its bounded
-cache of compiled shapes."""
+cache of compiled shapes.
+
+The default model's own export and quantisation run once per machine, into the model cache the
+session's ``embedder`` comes from, and the tests below compare what they made with PyTorch; the
+mechanics of exporting and quantising again (into a fresh cache) run on a tiny model of the
+same architecture and tokenizer, with the same converter and quantiser.
+"""
 
 from __future__ import annotations
 
 import json
+import shutil
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -67,7 +75,28 @@ def test_openvino_f32_matches_pytorch_exactly(torch_embedder):
     assert cosines.min() >= 0.99999
 
 
-def test_export_is_idempotent_atomic_and_sends_no_telemetry(tmp_path, monkeypatch):
+@pytest.fixture(scope="module")
+def tiny_model(tmp_path_factory) -> Path:
+    """A sentence-transformers-style folder like the default model's (BERT, its config and
+    tokenizer) with random weights, 2 layers of width 32: seconds to export and quantise."""
+    import torch
+    from transformers import BertConfig, BertModel
+
+    source = materialize_e5_small()
+    settings = json.loads((source / "config.json").read_text())
+    for key in ("architectures", "transformers_version", "dtype"):
+        settings.pop(key, None)
+    settings.update(hidden_size=32, intermediate_size=64, num_attention_heads=2,
+                    num_hidden_layers=2)  # fmt: skip
+    folder = tmp_path_factory.mktemp("tiny") / "tiny-bert"
+    torch.manual_seed(0)
+    BertModel(BertConfig(**settings)).save_pretrained(folder)
+    for name in ("tokenizer.json", "tokenizer_config.json"):
+        shutil.copy(source / name, folder / name)
+    return folder
+
+
+def test_export_is_idempotent_atomic_and_sends_no_telemetry(tiny_model, tmp_path, monkeypatch):
     import openvino
     import openvino_telemetry
 
@@ -77,7 +106,7 @@ def test_export_is_idempotent_atomic_and_sends_no_telemetry(tmp_path, monkeypatc
         raise AssertionError("OpenVINO telemetry was started")
 
     monkeypatch.setattr(openvino_telemetry.Telemetry, "__init__", no_telemetry)
-    source = materialize_e5_small()
+    source = tiny_model
     folder = export_openvino(source, tmp_path)
     assert folder.parent == tmp_path
     assert [p.name for p in tmp_path.iterdir()] == [folder.name]  # no temporary leftovers
@@ -92,7 +121,7 @@ def test_export_is_idempotent_atomic_and_sends_no_telemetry(tmp_path, monkeypatc
 
 
 def test_int8_quantisation_is_idempotent_atomic_quiet_and_sends_no_telemetry(
-    tmp_path, monkeypatch, capfd
+    tiny_model, tmp_path, monkeypatch, capfd
 ):
     import nncf
     import openvino_telemetry
@@ -103,7 +132,7 @@ def test_int8_quantisation_is_idempotent_atomic_quiet_and_sends_no_telemetry(
         raise AssertionError("telemetry was started")
 
     monkeypatch.setattr(openvino_telemetry.Telemetry, "__init__", no_telemetry)
-    source = materialize_e5_small()
+    source = tiny_model
     folder = quantize_openvino(source, tmp_path)
     # the IR it starts from and the int8 IR, nothing else (no temporary leftovers)
     assert sorted(p.name for p in tmp_path.iterdir()) == sorted(

@@ -84,6 +84,7 @@ def test_a_runtime_that_fails_the_self_check_is_replaced_and_logged(monkeypatch,
     assert "batched vs alone" in message and "using openvino-f32 instead" in message
 
 
+@pytest.mark.slow
 def test_no_openvino_runtime_passing_means_pytorch(monkeypatch, caplog):
     def nan(self, features, model=None):
         return np.full((*features["input_ids"].shape, self._dim), np.nan, np.float32)
@@ -98,6 +99,7 @@ def test_no_openvino_runtime_passing_means_pytorch(monkeypatch, caplog):
     assert np.isfinite(embedder.encode_queries(["Wer traf Lawrow?"])).all()
 
 
+@pytest.mark.slow
 def test_a_cached_blob_that_fails_is_discarded_and_compiled_again(tmp_path, caplog):
     from diploqa.encoders import quantize_openvino
     from diploqa.encoders.compiled import CompiledCache

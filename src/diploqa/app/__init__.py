@@ -8,6 +8,9 @@ without a browser or Gradio:
 * :mod:`.updater` — :class:`Updater`: updates from a button, in the background, on every
   change of the articles folder; :mod:`.pending` compares that folder with the index.
 * :mod:`.messages` — every text a user reads, in German and English.
+* :mod:`.page_texts` — the page's title, description and examples as the operator sets them
+  (flags, ``page.toml`` beside the index, ``create_app(texts=...)``); :mod:`.archive` — what
+  the live index holds, and the texts it gives a page whose operator set none.
 * :mod:`.render` — pure functions from data to escaped HTML.
 * :mod:`.handlers` — what the page, its buttons and the API endpoints do.
 * :mod:`.uploads` — validating and storing one uploaded file.

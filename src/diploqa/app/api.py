@@ -1,5 +1,6 @@
 """A plain JSON HTTP endpoint for programs that do not speak Gradio (curl, JavaScript, other
-services): ``GET /api/search?q=…&k=…&outlet=…&since=…&until=…&source=…&per_article=…&sort=…``.
+services): ``GET /api/search?q=…&k=…&outlet=…&since=…&until=…&source=…&per_article=…&sort=…``,
+optionally ``&timeline=month&facets=outlet`` or ``&format=csv``.
 
 It answers with ``{"question": …, "hits": [...]}``, each hit with the fields of the Gradio
 ``search_json`` endpoint; a bad request gets HTTP 400 and ``{"error": "…"}``, a server without
@@ -12,13 +13,13 @@ from __future__ import annotations
 import logging
 
 from starlette.requests import Request
-from starlette.responses import JSONResponse
+from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from ..config import ServerSettings
 from ..errors import DiploqaError, QueryError, StoreUnavailableError
 from ..query import Query
-from .handlers import MAX_K, NoIndexError, search_records
+from .handlers import MAX_K, NoIndexError, answer_record, export_results
 from .live import IndexHolder
 
 log = logging.getLogger(__name__)
@@ -36,13 +37,27 @@ def json_routes(holder: IndexHolder, server: ServerSettings | None = None) -> li
     2016-10, …); ``source`` only article ids matching this glob; ``per_article`` at most this
     many passages of one article (absent: the server's default,
     ``DIPLOQA_PASSAGES_PER_ARTICLE``; 0: no limit); ``sort`` relevance or date.
+
+    Beside the hits: ``timeline`` (``day``, ``week``, ``month``, ``year`` or ``auto``) adds
+    the articles matching the question per period (``"timeline": [{"period", "start",
+    "end", "articles"}]``, ``"interval"``, ``"undated"``, ``"imprecise"``); ``facets=outlet``
+    adds them per outlet (``"facets": {"outlet": {name: count}}``); either adds ``"matched"``
+    and ``"capped"`` (:func:`~.handlers.answer_record`). ``format`` ``csv`` or ``jsonl``
+    answers with the hits as a file instead (:mod:`diploqa.export`); ``json`` is the default.
     """
     per_article = (server or holder.settings.server).passages_per_article
 
-    def api_search(request: Request) -> JSONResponse:  # run in the thread pool (not async)
+    def api_search(request: Request) -> Response:  # run in the thread pool (not async)
+        params = request.query_params
         try:
-            query = Query.from_params(request.query_params, per_article=per_article, max_k=MAX_K)
-            hits = search_records(holder, query)
+            query = Query.from_params(params, per_article=per_article, max_k=MAX_K)
+            fmt = (params.get("format") or "json").strip().lower()
+            if fmt != "json":
+                found = export_results(holder, query, fmt)
+                disposition = f'attachment; filename="{found.name}"'
+                headers = {"Content-Disposition": disposition}
+                return Response(found.data, media_type=found.media_type, headers=headers)
+            body = answer_record(holder, query, params.get("timeline"), params.getlist("facets"))
         except QueryError as err:
             return _error(400, str(err))
         except (NoIndexError, StoreUnavailableError) as err:  # try again later
@@ -52,7 +67,7 @@ def json_routes(holder: IndexHolder, server: ServerSettings | None = None) -> li
         except Exception:
             log.exception("search failed: %s", request.url.path)
             return _error(500, "unexpected error: see the server log")
-        return JSONResponse({"question": query.question, "hits": hits})
+        return JSONResponse(body)
 
     return [Route("/api/search", api_search, methods=["GET"])]
 

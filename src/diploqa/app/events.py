@@ -2,29 +2,37 @@
 
 The search is the named API (and MCP) endpoint ``search`` (HTML, as the page shows it) and
 ``search_json`` (a list of dicts for programs); both take every field of
-:class:`~diploqa.query.Query`, and their docstrings are what an MCP client reads. Every other
-event is private to the page. Everything shown comes from :mod:`.handlers` and
+:class:`~diploqa.query.Query`, and their docstrings are what an MCP client reads. ``timeline``
+(API and MCP) counts the articles matching a question per period. Every other event is
+private to the page. Everything shown comes from :mod:`.handlers` and
 :mod:`.render`; this module only connects them to :class:`~.layout.Page`.
 """
 
 from __future__ import annotations
 
+import tempfile
+from pathlib import Path
 from typing import Any
 
 from ..build import Progress
 from ..errors import DiploqaError
-from ..query import DEFAULT_K, per_article_limit
+from ..query import DEFAULT_K, Query, per_article_limit
 from . import messages
+from .archive import shown_texts
 from .handlers import (
     answer_html,
+    save_export,
     search_records,
     status_record,
+    timeline_record,
     update_index,
     upload_articles,
 )
 from .layout import STATUS_POLL_BUSY, STATUS_POLL_IDLE, Page, gr
+from .page_texts import PageTexts
 from .render import (
     render_articles_table,
+    render_intro,
     render_message,
     render_no_index,
     render_status,
@@ -34,6 +42,9 @@ from .updater import Updater
 
 #: Searches that may run at once; index updates always run one at a time.
 SEARCH_CONCURRENCY = 4
+#: Questions asked before there was an index, kept to answer them when it comes (one per
+#: page; the oldest is forgotten beyond this many).
+MAX_UNANSWERED = 1000
 
 
 def status_html(updater: Updater) -> str:
@@ -66,6 +77,35 @@ def status_key(updater: Updater) -> tuple:
     )
 
 
+def describe_choices(
+    outlet: list[str] | None,
+    since: str,
+    until: str,
+    source: str,
+    k: int,
+    per_article: int | None,
+    sort: str,
+    default_per_article: int,
+) -> str:
+    """The filters and the order set in the folded panel, in a few words for its label
+    (what differs from the defaults; empty: nothing)."""
+    parts = []
+    if outlet:
+        parts.append(", ".join(outlet))
+    since, until = (since or "").strip(), (until or "").strip()
+    if since or until:
+        parts.append(f"{since or '…'} – {until or '…'}")
+    if (source or "").strip():
+        parts.append(source.strip())
+    if k != DEFAULT_K:
+        parts.append(messages.passages_wanted(k))
+    if per_article is not None and per_article != default_per_article:
+        parts.append(messages.per_article_chosen(per_article))
+    if sort == "date":
+        parts.append(messages.BY_DATE_TEXT)
+    return "; ".join(parts)
+
+
 def _gradio_progress(progress: gr.Progress) -> Progress:
     """Adapt Gradio's progress bar to the ``progress(done, total)`` callback of a build."""
 
@@ -79,10 +119,16 @@ class Events:
     """The functions bound to the page's components, on ``updater`` and its live index.
     ``per_article``: the server's limit when a search names none (None: no limit)."""
 
-    def __init__(self, updater: Updater, per_article: int | None) -> None:
+    def __init__(
+        self, updater: Updater, per_article: int | None, texts: PageTexts | None = None
+    ) -> None:
         self.updater = updater
         self.holder = updater.holder
         self.per_article = per_article
+        self.texts = texts or PageTexts()
+        self._exports: Path | None = None  # made on the first download
+        #: Page session → a question it asked before there was an index (see on_tick).
+        self._unanswered: dict[str, tuple[str, Any, dict[str, Any]]] = {}
 
     def search(
         self,
@@ -94,13 +140,13 @@ class Events:
         source: str = "",
         per_article: int | None = None,
         sort: str = "relevance",
+        request: gr.Request | None = None,
     ) -> str:
-        """Find the passages in German news articles on US–Russian diplomacy that best answer a
-        question, as HTML cards (rank, score, passage with the answering sentence marked,
-        source article).
+        """Find the passages in the news archive that best answer a question, as HTML cards
+        (rank, score, passage with the answering sentence marked, source article).
 
         Args:
-            question: the question, in German or English, e.g. "Wer traf Lawrow in Sotschi?".
+            question: the question, in German or English, e.g. "Wer gewann die Wahl?".
             k: how many passages to return (1–20).
             outlet: only articles of these outlets, e.g. ["ZEIT ONLINE"] (empty: all).
             since: only articles dated from this day, month or year, e.g. "2016" (empty: any).
@@ -111,6 +157,29 @@ class Events:
             sort: "relevance" (default) or "date" (newest first).
         """
         fields = self._fields(outlet, since, until, source, per_article, sort)
+        html = answer_html(self.holder, question, k, **fields)
+        if request is not None and request.session_hash:  # see on_tick
+            self._remember(request.session_hash, (question, k, fields))
+        return html
+
+    def _remember(self, session: str, asked: tuple[str, Any, dict[str, Any]]) -> None:
+        """Keep the question a page asked while there is no index (forget an older one);
+        :meth:`on_tick` answers it once there is one."""
+        self._unanswered.pop(session, None)
+        if self.holder.index is None:
+            if len(self._unanswered) >= MAX_UNANSWERED:
+                self._unanswered.pop(next(iter(self._unanswered)), None)
+            self._unanswered[session] = asked
+
+    def _answer_unanswered(self, request: gr.Request | None) -> Any:
+        """The answer to the question this page asked before there was an index, once there
+        is one; else nothing to send."""
+        if request is None or self.holder.index is None:
+            return gr.skip()
+        asked = self._unanswered.pop(request.session_hash or "", None)
+        if asked is None:
+            return gr.skip()
+        question, k, fields = asked
         return answer_html(self.holder, question, k, **fields)
 
     def search_json(
@@ -124,15 +193,14 @@ class Events:
         per_article: int | None = None,
         sort: str = "relevance",
     ) -> list[dict]:
-        """Find the passages in German news articles on US–Russian diplomacy that best answer a
-        question. Returns a list of dicts, best first: rank, score (cosine similarity),
-        title, source (article id), date (ISO), date_text (as written), outlet, url, text
-        (the passage), answer_sentence, duplicates (the same story in other outlets: source,
-        title, outlet, url, date) and low_score (true if the passage probably does not answer
-        the question).
+        """Find the passages in the news archive that best answer a question. Returns a list
+        of dicts, best first: rank, score (cosine similarity), title, source (article id),
+        date (ISO), date_text (as written), outlet, url, text (the passage),
+        answer_sentence, duplicates (the same story in other outlets: source, title, outlet,
+        url, date) and low_score (true if the passage probably does not answer the question).
 
         Args:
-            question: the question, in German or English, e.g. "Who did Kerry meet in Sochi?".
+            question: the question, in German or English, e.g. "Who won the election?".
             k: how many passages to return (1–20).
             outlet: only articles of these outlets, e.g. ["ZEIT ONLINE"] (empty: all).
             since: only articles dated from this day, month or year, e.g. "2016" (empty: any).
@@ -147,6 +215,61 @@ class Events:
             return search_records(self.holder, question, k, **fields)
         except DiploqaError as err:
             raise gr.Error(str(err), print_exception=False) from None
+
+    def timeline(
+        self,
+        question: str,
+        interval: str = "month",
+        outlet: list[str] | None = None,
+        since: str = "",
+        until: str = "",
+        source: str = "",
+    ) -> dict:
+        """Count the articles of the news archive that match a question, per day, week, month
+        or year: when coverage of a subject started, peaked and ended.
+        Returns a dict: question, interval, timeline (a list of {period, start, end,
+        articles}, oldest first, empty periods included), undated (matching articles without
+        a date), imprecise (dated only by a longer period than the interval), matched (all
+        matching articles) and capped (true: more articles may match than were counted).
+
+        Args:
+            question: the subject or question, in German or English, e.g. "Hochwasser an
+                der Donau".
+            interval: "day", "week", "month" (default), "year", or "auto" (from the span).
+            outlet: only articles of these outlets, e.g. ["ZEIT ONLINE"] (empty: all).
+            since: only articles dated from this day, month or year, e.g. "2016" (empty: any).
+            until: only articles dated up to this day, month or year (inclusive; empty: any).
+            source: only article ids matching this glob, e.g. "sz/*" (empty: all).
+        """
+        try:
+            query = Query(question, outlet=outlet, since=since, until=until, source=source)
+            return timeline_record(self.holder, query, interval)
+        except DiploqaError as err:
+            raise gr.Error(str(err), print_exception=False) from None
+
+    def export(
+        self,
+        question: str,
+        k: int = DEFAULT_K,
+        outlet: list[str] | None = None,
+        since: str = "",
+        until: str = "",
+        source: str = "",
+        per_article: int | None = None,
+        sort: str = "relevance",
+        fmt: str = "csv",
+    ) -> str:
+        """The result list of a search (the fields of :meth:`search`) as a file to download:
+        ``fmt`` ``csv`` or ``jsonl`` (:mod:`diploqa.export`). Returns its path, in a temporary
+        folder of this server's (for a ``gr.DownloadButton``)."""
+        fields = self._fields(outlet, since, until, source, per_article, sort)
+        try:
+            if self._exports is None:
+                self._exports = Path(tempfile.mkdtemp(prefix="diploqa-exports-"))
+            path = save_export(self.holder, Query(question, k, **fields), fmt, self._exports)
+        except DiploqaError as err:
+            raise gr.Error(str(err), print_exception=False) from None
+        return str(path)
 
     def _fields(self, outlet, since, until, source, per_article, sort) -> dict[str, Any]:
         """The fields of a Query besides question and k, as a web surface gives them."""
@@ -179,19 +302,34 @@ class Events:
         index = self.holder.index
         return gr.Dropdown(choices=index.outlets() if index is not None else [])
 
+    def _archive_views(self) -> tuple[str, gr.Dataset]:
+        """The heading and the examples: the operator's, or what the live index says."""
+        shown = shown_texts(self.texts, self.holder.index)
+        samples = [[q] for q in shown.examples]
+        return render_intro(shown), gr.Dataset(samples=samples, visible=bool(samples))
+
+    def on_choices(self, k, outlet, since, until, source, per_article, sort) -> gr.Accordion:
+        """The folded filters' label, after a filter or the order changed."""
+        chosen = describe_choices(outlet, since, until, source, k, per_article, sort,
+                                  self.per_article or 0)  # fmt: skip
+        return gr.Accordion(label=messages.filters_label(chosen))
+
     def on_load(self):
         self.holder.latest()
         key = status_key(self.updater)
         table = render_articles_table(self.holder.index)
-        return status_html(self.updater), table, key, self._outlet_choices()
+        return (status_html(self.updater), table, key, self._outlet_choices(),
+                *self._archive_views())  # fmt: skip
 
-    def on_tick(self, seen: tuple | None):
-        """Send the status (and the table and outlet choices, after a swap) only when they
-        changed."""
+    def on_tick(self, seen: tuple | None, request: gr.Request | None = None):
+        """Send the status (and the table, the outlet choices, the heading and the examples,
+        after a swap) only when they changed; and the answer to a question this page asked
+        before there was an index, once there is one."""
         self.holder.latest()  # an index another process committed shows up here
         key = status_key(self.updater)
+        answer = self._answer_unanswered(request)
         if key == seen:
-            return gr.skip(), gr.skip(), gr.skip(), gr.skip(), gr.skip()
+            return (*(gr.skip(),) * 7, answer)
         table_changed = seen is None or seen[0] != key[0]
         busy_changed = seen is None or seen[1] != key[1]
         interval = STATUS_POLL_BUSY if self.updater.build.running else STATUS_POLL_IDLE
@@ -201,6 +339,8 @@ class Events:
             key,
             gr.Timer(interval) if busy_changed else gr.skip(),
             self._outlet_choices() if table_changed else gr.skip(),
+            *(self._archive_views() if table_changed else (gr.skip(), gr.skip())),
+            answer,
         )
 
     def bind(self, demo: gr.Blocks, page: Page) -> None:
@@ -223,6 +363,12 @@ class Events:
             concurrency_limit=SEARCH_CONCURRENCY,
             concurrency_id="search",
         )
+        gr.api(
+            self.timeline,
+            api_name="timeline",
+            concurrency_limit=SEARCH_CONCURRENCY,
+            concurrency_id="search",
+        )
         editing = page.editing
         if editing is not None:
             outputs = [editing.report, page.table, page.status, controls.outlet]
@@ -240,13 +386,25 @@ class Events:
             self.status_json, api_name="status", concurrency_limit=None,
             api_visibility="undocumented",
         )  # fmt: skip
-        shown = [page.status, page.table, page.status_seen, controls.outlet]
+        archive = [page.intro, page.examples]
+        shown = [page.status, page.table, page.status_seen, controls.outlet, *archive]
         demo.load(self.on_load, outputs=shown, api_visibility="private")
+        ticked = [page.status, page.table, page.status_seen, page.status_timer, controls.outlet]
         page.status_timer.tick(
             self.on_tick,
             inputs=page.status_seen,
-            outputs=[page.status, page.table, page.status_seen, page.status_timer, controls.outlet],
+            outputs=[*ticked, *archive, page.results],
             api_visibility="private",
             concurrency_limit=None,
             show_progress="hidden",
+        )  # fmt: skip
+        choices = controls.inputs()[1:]  # every field but the question
+        gr.on(
+            triggers=[c.change for c in choices],
+            fn=self.on_choices,
+            inputs=choices,
+            outputs=page.filters,
+            api_visibility="private",
+            show_progress="hidden",
+            queue=False,
         )

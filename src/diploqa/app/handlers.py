@@ -10,18 +10,21 @@ are logged.
 from __future__ import annotations
 
 import logging
+import tempfile
 from collections.abc import Iterable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from ..build import Progress
 from ..errors import DiploqaError, QueryError
+from ..export import FORMATS, check_format, export, file_name
 from ..hits import Hit
 from ..index import Index
 from ..query import DEFAULT_K, Query
 from . import messages
 from .live import IndexHolder
-from .render import render_message, render_no_index, render_results, render_upload_report
+from .render import render_message, render_results, render_unanswered, render_upload_report
 from .updater import Updater
 from .uploads import UploadOutcome, save_uploaded_path
 
@@ -42,8 +45,8 @@ def answer_html(
     traceback. ``query``, ``k`` and ``fields``: as :meth:`~diploqa.index.Index.search`
     takes them."""
     index = holder.latest()
-    if index is None:
-        return render_no_index(holder.problem)
+    if index is None:  # marked: the page asks again once an index is installed
+        return render_unanswered(holder.problem)
     try:
         asked = Query.of(query, k, **fields)
     except QueryError as err:
@@ -95,6 +98,7 @@ def hit_record(hit: Hit, low_score: float) -> dict[str, Any]:
         "url": hit.url,
         "text": hit.text,
         "answer_sentence": hit.highlighted_sentence,
+        "sentence_url": hit.sentence_url,
         "duplicates": [
             {"source": c.source, "title": c.title, "outlet": c.outlet, "url": c.url, "date": c.date}
             for c in hit.duplicates
@@ -113,11 +117,101 @@ def search_records(
         DiploqaError: there is no index (:class:`NoIndexError`), or the question, ``k`` or a
             filter is invalid (:class:`~diploqa.errors.QueryError`).
     """
+    index = _live(holder)
+    low_score = index.ranking.low_score_threshold
+    return [hit_record(hit, low_score) for hit in index.search(Query.of(query, k, **fields))]
+
+
+def _live(holder: IndexHolder) -> Index:
     index = holder.latest()
     if index is None:
         raise NoIndexError(holder.problem or messages.NO_INDEX_TEXT)
+    return index
+
+
+#: The facets a search can count its matching articles by.
+FACETS = ("outlet",)
+
+
+def answer_record(
+    holder: IndexHolder,
+    query: Query,
+    timeline: str | None = None,
+    facets: Iterable[str] = (),
+) -> dict[str, Any]:
+    """The JSON API's answer: ``question`` and ``hits``; with ``timeline`` (an interval) the
+    :meth:`~diploqa.timeline.Timeline.fields` of the matching articles; with ``facets``
+    (``outlet``) their counts per outlet as ``{"facets": {"outlet": {name: count}}}``; and
+    with either, ``matched`` (how many articles match) and ``capped`` (more may match).
+
+    Raises:
+        DiploqaError: no index, an invalid query, interval or facet.
+    """
+    wanted = [f.strip().lower() for f in facets if f and f.strip()]
+    for name in wanted:
+        if name not in FACETS:
+            raise QueryError(f"facets must be {' or '.join(FACETS)}, not {name!r}")
+    index = _live(holder)
+    answer = index.ask(query, timeline=timeline or None, facets=bool(wanted))
     low_score = index.ranking.low_score_threshold
-    return [hit_record(hit, low_score) for hit in index.search(Query.of(query, k, **fields))]
+    body: dict[str, Any] = {
+        "question": query.question,
+        "hits": [hit_record(hit, low_score) for hit in answer.hits],
+    }
+    if answer.timeline is not None:
+        body.update(answer.timeline.fields())
+    if answer.facets is not None:
+        body["facets"] = {"outlet": answer.facets}
+    if answer.matches is not None:
+        body["matched"], body["capped"] = len(answer.matches), answer.matches.capped
+    return body
+
+
+def timeline_record(holder: IndexHolder, query: Query, interval: str = "month") -> dict:
+    """A question's timeline for the Gradio API and MCP: its
+    :meth:`~diploqa.timeline.Timeline.fields`, plus ``question``, ``matched`` and ``capped``.
+
+    Raises:
+        DiploqaError: no index, an invalid query or interval.
+    """
+    answer = _live(holder).ask(query, timeline=interval, hits=False)
+    assert answer.timeline is not None and answer.matches is not None
+    return {
+        "question": query.question,
+        **answer.timeline.fields(),
+        "matched": len(answer.matches),
+        "capped": answer.matches.capped,
+    }
+
+
+@dataclass(frozen=True)
+class Export:
+    """A result list as a file: its bytes, media type and file name."""
+
+    data: bytes
+    media_type: str
+    name: str
+
+
+def export_results(holder: IndexHolder, query: Query, fmt: str) -> Export:
+    """The hits of ``query`` as a CSV or JSON Lines file (:mod:`diploqa.export`).
+
+    Raises:
+        DiploqaError: no index, an invalid query or format.
+    """
+    fmt = check_format(fmt)  # before the search
+    hits = _live(holder).search(query)
+    return Export(export(hits, fmt), FORMATS[fmt][0], file_name(query.question, fmt))
+
+
+def save_export(holder: IndexHolder, query: Query, fmt: str, folder: Path) -> Path:
+    """:func:`export_results` written to a new file in ``folder`` (what a download button
+    hands the browser); the name is the export's, in a subfolder of its own so that
+    downloads of the same question never overwrite each other."""
+    result = export_results(holder, query, fmt)
+    target = Path(tempfile.mkdtemp(prefix="export-", dir=folder)) / result.name
+    target.write_bytes(result.data)
+    return target
 
 
 def status_record(updater: Updater) -> dict[str, Any]:

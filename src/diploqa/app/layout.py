@@ -14,6 +14,7 @@ from ..articles import ARTICLE_SUFFIXES
 from ..query import DEFAULT_K, SORTS
 from . import messages
 from .handlers import MAX_K
+from .page_texts import MAX_EXAMPLES
 
 # No telemetry: Gradio reads this when it is imported.
 os.environ["GRADIO_ANALYTICS_ENABLED"] = "False"
@@ -25,17 +26,10 @@ STATUS_POLL_BUSY, STATUS_POLL_IDLE = 1.0, 5.0
 #: The file kinds an upload may be, for the label.
 _KINDS = ", ".join(ARTICLE_SUFFIXES)
 
-EXAMPLES = [
-    "Mit wem sprach Kerry in Sotschi?",
-    "Who did Kerry meet in Sochi?",
-    "Wer schätzte die Chance auf eine Waffenruhe auf 49 Prozent?",
-    "What did Tillerson say about Assad?",
-    "Worum ging es bei den Gesprächen in Lausanne?",
-    "Worüber telefonierten Obama und Putin?",
-    "Why did the US stop the talks about a ceasefire?",
-]
-
 CSS = """
+.dq-intro h1 { font-size: 1.45em; margin: 0; line-height: 1.25; }
+.dq-intro .dq-about { margin: .15em 0 0; color: var(--body-text-color-subdued); }
+#index-status .dq-msg { padding: .25em .7em; margin: .15em 0; font-size: .92em; }
 .dq-msg { padding: .6em .9em; border-radius: 8px; margin: .4em 0;
           border: 1px solid var(--border-color-primary); }
 .dq-warning { background: #fff4d6; border-color: #e0b43a; color: #5a4300; }
@@ -108,32 +102,42 @@ class EditingControls:
 class Page:
     """Every component an event reads or writes."""
 
+    intro: gr.HTML
     status: gr.HTML
     status_seen: gr.State
     status_timer: gr.Timer
     search: SearchControls
     ask: gr.Button
+    filters: gr.Accordion
     results: gr.HTML
+    examples: gr.Dataset
     table: gr.HTML
     editing: EditingControls | None
 
 
 @dataclass(frozen=True)
 class Initial:
-    """What the page shows before its first event: HTML for the status, the results and the
-    articles table, the outlet choices, and the default per-article limit (0: none)."""
+    """What the page shows before its first event: HTML for the heading, the status, the
+    results and the articles table, the examples, the outlet choices, and the default
+    per-article limit (0: none)."""
 
+    intro: str
     status: str
     results: str
     table: str
+    examples: tuple[str, ...]
     outlets: list[str]
     per_article: int
 
 
 def lay_out(initial: Initial, editing: bool, sign_out: bool) -> Page:
     """Place the page's components in the open Blocks. ``editing`` False: no upload, update
-    or rebuild component at all (readers, ``--public``). ``sign_out``: a sign-out link."""
-    gr.HTML(messages.INTRO_HTML)
+    or rebuild component at all (readers, ``--public``). ``sign_out``: a sign-out link.
+
+    The answers come right under the question: the filters and the order are folded into
+    one row whose label says which are set, and the examples follow the answers (before
+    the first question they are in view; after it, the answers are)."""
+    intro = gr.HTML(initial.intro, elem_id="intro")
     if sign_out:
         gr.HTML(
             '<p style="text-align:right;margin:0"><a href="/logout" id="sign-out">'
@@ -145,21 +149,25 @@ def lay_out(initial: Initial, editing: bool, sign_out: bool) -> Page:
     editing_controls = None
     with gr.Tabs():
         with gr.Tab(messages.ASK_TAB, id="ask-tab"):
-            search, ask = _search_controls(initial)
-            gr.Examples(
-                examples=[[q] for q in EXAMPLES],
+            search, ask, filters = _search_controls(initial)
+            results = gr.HTML(initial.results, elem_id="results")
+            examples = gr.Examples(
+                examples=[[q] for q in initial.examples],
                 inputs=[search.question],
                 label=messages.EXAMPLES_LABEL,
-            )
-            results = gr.HTML(initial.results, elem_id="results")
+                examples_per_page=MAX_EXAMPLES,
+                elem_id="examples",
+                visible=bool(initial.examples),
+            ).dataset
         with gr.Tab(messages.ARTICLES_TAB, id="articles-tab"):
             table = gr.HTML(initial.table, elem_id="articles-table")
             if editing:
                 editing_controls = _editing_controls()
-    return Page(status, status_seen, status_timer, search, ask, results, table, editing_controls)
+    return Page(intro, status, status_seen, status_timer, search, ask, filters, results,
+                examples, table, editing_controls)  # fmt: skip
 
 
-def _search_controls(initial: Initial) -> tuple[SearchControls, gr.Button]:
+def _search_controls(initial: Initial) -> tuple[SearchControls, gr.Button, gr.Accordion]:
     with gr.Row(equal_height=True):
         question = gr.Textbox(
             label=messages.QUESTION_LABEL,
@@ -171,55 +179,55 @@ def _search_controls(initial: Initial) -> tuple[SearchControls, gr.Button]:
             elem_id="question",
         )
         ask = gr.Button(messages.ASK_BUTTON, variant="primary", scale=1, elem_id="ask")
-    with gr.Row(equal_height=True):
-        outlet = gr.Dropdown(
-            choices=initial.outlets,
-            value=[],
-            multiselect=True,
-            label=messages.OUTLETS_LABEL,
-            info=messages.OUTLETS_INFO,
-            scale=3,
-            elem_id="outlet",
-        )
-        since = gr.Textbox(
-            value="",
-            label=messages.SINCE_LABEL,
-            placeholder="2016 · 2016-10 · 2016-10-14",
-            scale=1,
-            elem_id="since",
-        )
-        until = gr.Textbox(
-            value="", label=messages.UNTIL_LABEL, placeholder="2016-12-31", scale=1, elem_id="until"
-        )
-        source = gr.Textbox(
-            value="",
-            label=messages.SOURCE_LABEL,
-            placeholder=messages.SOURCE_INFO,
-            scale=1,
-            elem_id="source",
-        )
-    with gr.Row(equal_height=True):
-        k = gr.Slider(
-            1, MAX_K, value=DEFAULT_K, step=1, label=messages.K_LABEL, scale=3, elem_id="k"
-        )
-        per_article = gr.Number(
-            value=initial.per_article,
-            minimum=0,
-            precision=0,
-            label=messages.PER_ARTICLE_LABEL,
-            info=messages.PER_ARTICLE_INFO,
-            scale=1,
-            elem_id="per-article",
-        )
-        sort = gr.Radio(
-            messages.ORDER_CHOICES,
-            value=SORTS[0],
-            label=messages.ORDER_LABEL,
-            scale=2,
-            elem_id="sort",
-        )
+    with gr.Accordion(messages.filters_label(""), open=False, elem_id="filters") as filters:
+        with gr.Row(equal_height=True):
+            outlet = gr.Dropdown(
+                choices=initial.outlets,
+                value=[],
+                multiselect=True,
+                label=messages.OUTLETS_LABEL,
+                info=messages.OUTLETS_INFO,
+                scale=3,
+                elem_id="outlet",
+            )
+            since = gr.Textbox(
+                value="",
+                label=messages.SINCE_LABEL,
+                placeholder="2016 · 2016-10 · 2016-10-14",
+                scale=1,
+                elem_id="since",
+            )
+            until = gr.Textbox(value="", label=messages.UNTIL_LABEL, placeholder="2016-12-31",
+                               scale=1, elem_id="until")  # fmt: skip
+            source = gr.Textbox(
+                value="",
+                label=messages.SOURCE_LABEL,
+                placeholder=messages.SOURCE_INFO,
+                scale=1,
+                elem_id="source",
+            )
+        with gr.Row(equal_height=True):
+            k = gr.Slider(
+                1, MAX_K, value=DEFAULT_K, step=1, label=messages.K_LABEL, scale=3, elem_id="k"
+            )
+            per_article = gr.Number(
+                value=initial.per_article,
+                minimum=0,
+                precision=0,
+                label=messages.PER_ARTICLE_LABEL,
+                info=messages.PER_ARTICLE_INFO,
+                scale=1,
+                elem_id="per-article",
+            )
+            sort = gr.Radio(
+                messages.ORDER_CHOICES,
+                value=SORTS[0],
+                label=messages.ORDER_LABEL,
+                scale=2,
+                elem_id="sort",
+            )
     controls = SearchControls(question, k, outlet, since, until, source, per_article, sort)
-    return controls, ask
+    return controls, ask, filters
 
 
 def _editing_controls() -> EditingControls:

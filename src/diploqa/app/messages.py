@@ -10,6 +10,7 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
+    from .archive import ArchiveFacts
     from .live import BuildState
 
 
@@ -58,8 +59,27 @@ def describe_build(state: BuildState) -> str | None:
     return None
 
 
-def index_summary(articles: int, passages: int) -> str:
-    return f"Index: {articles} Artikel / articles, {passages} Passagen / passages."
+def _count(number: int, de: tuple[str, str], en: tuple[str, str]) -> str:
+    """``number`` with its German and English noun, singular or plural: "3 Medien / outlets"."""
+    one = number == 1
+    return f"{_de(number)} {de[0] if one else de[1]} / {en[0] if one else en[1]}"
+
+
+def _span(first: str | None, last: str | None) -> str:
+    return first if first == last else f"{first} – {last}"
+
+
+def index_summary(facts: ArchiveFacts) -> str:
+    """The status line: what the archive holds."""
+    parts = [
+        _count(facts.articles, ("Artikel", "Artikel"), ("article", "articles")),
+        _count(facts.passages, ("Passage", "Passagen"), ("passage", "passages")),
+    ]
+    if facts.outlets:
+        parts.append(_count(len(facts.outlets), ("Medium", "Medien"), ("outlet", "outlets")))
+    if facts.first is not None:
+        parts.append(_span(facts.first, facts.last))
+    return "Index: " + " · ".join(parts)
 
 
 def pending_changes(new_or_changed: int, removed: int) -> str:
@@ -164,16 +184,56 @@ def unreadable_upload(name: str, reason: object) -> str:
 
 # --- The page -----------------------------------------------------------------------------
 
-INTRO_HTML = (
-    "<h1 style='margin-bottom:0'>diploqa</h1><p style='margin-top:.2em'>Fragen auf Deutsch "
-    "oder Englisch zu deutschen Nachrichtenartikeln über US-russische Diplomatie. / Ask in "
-    "German or English about German news articles on US–Russian diplomacy.</p>"
+#: The heading of a page whose operator set none (:mod:`.page_texts`).
+ARCHIVE_TITLE = "Nachrichtenarchiv / News archive"
+#: The line under it while there is no index to describe.
+NO_ARCHIVE_ABOUT = (
+    "Fragen auf Deutsch oder Englisch, sobald das Archiv indexiert ist. / Ask in German or "
+    "English once the archive is indexed."
 )
+#: Outlets named in the description; with more, only their number.
+NAMED_OUTLETS = 3
+
+
+def archive_about(facts: ArchiveFacts) -> str:
+    """The line under the heading of a page whose operator set none: what it searches."""
+    de = f"Fragen auf Deutsch oder Englisch an {_de(facts.articles)} Artikel"
+    en = f"Ask in German or English about {facts.articles:,} article"
+    en += "" if facts.articles == 1 else "s"
+    outlets = facts.outlets
+    if 1 <= len(outlets) <= NAMED_OUTLETS:
+        names = ", ".join(outlets[:-1])
+        de += f" aus {names} und {outlets[-1]}" if names else f" aus {outlets[0]}"
+        en += f" from {names} and {outlets[-1]}" if names else f" from {outlets[0]}"
+    elif outlets:
+        de, en = f"{de} aus {_de(len(outlets))} Medien", f"{en} from {len(outlets):,} outlets"
+    if facts.first is not None and facts.last is not None:
+        years = _span(facts.first[:4], facts.last[:4])
+        de, en = f"{de}, {years}", f"{en}, {years}"
+    return f"{de}. / {en}."
+
+
+def passages_wanted(k: int) -> str:
+    return _count(k, ("Passage", "Passagen"), ("passage", "passages"))
+
+
+def per_article_chosen(limit: int) -> str:
+    if limit == 0:
+        return "ohne Grenze je Artikel / no limit per article"
+    return f"höchstens {limit} je Artikel / at most {limit} per article"
+
+
+def filters_label(chosen: str) -> str:
+    """The folded filters' label: which filters (and which order) are set, if any."""
+    label = "Filter und Sortierung / Filters and order"
+    return f"{label}: {chosen}" if chosen else label
+
+
 SIGN_OUT_TEXT = "Abmelden / Sign out"
 ASK_TAB = "Fragen / Ask"
 ARTICLES_TAB = "Artikel / Articles"
 QUESTION_LABEL = "Frage / Question"
-QUESTION_PLACEHOLDER = "z. B. / e.g. Wer traf Lawrow in Sotschi?"
+QUESTION_PLACEHOLDER = "Frage auf Deutsch oder Englisch … / A question in German or English …"
 ASK_BUTTON = "Fragen / Ask"
 OUTLETS_LABEL = "Medien / Outlets"
 OUTLETS_INFO = "leer: alle / empty: all"

@@ -17,7 +17,9 @@ from ..articles import Article
 from ..hits import Hit
 from ..index import Index
 from . import messages
+from .archive import ArchiveFacts
 from .live import BuildState
+from .page_texts import ShownTexts
 from .uploads import UploadOutcome
 
 if TYPE_CHECKING:
@@ -30,6 +32,14 @@ CONTEXT_CHARS = 400
 def _e(text: object) -> str:
     """Escape anything for HTML text and attribute values."""
     return html.escape(str(text), quote=True)
+
+
+def render_intro(texts: ShownTexts) -> str:
+    """The page's heading and the line under it (the operator's texts are data too)."""
+    return (
+        f'<header class="dq-intro"><h1 class="dq-title-text">{_e(texts.title)}</h1>'
+        f'<p class="dq-about">{_e(texts.about)}</p></header>'
+    )
 
 
 def render_message(text: str, kind: Literal["info", "warning", "error"] = "info") -> str:
@@ -87,8 +97,10 @@ def render_link(text: str, url: str | None, cls: str) -> str:
 
 
 def render_source(hit: Hit) -> str:
-    """Title (linked to the article where its URL is known), outlet, date and article id."""
-    parts = [f"<strong class='dq-title'>{render_link(hit.title, hit.url, 'dq-link')}</strong>"]
+    """Title (linked to the article where its URL is known, at the answer sentence:
+    :attr:`Hit.sentence_url <diploqa.hits.Hit.sentence_url>`), outlet, date and article id."""
+    link = render_link(hit.title, hit.sentence_url, "dq-link")
+    parts = [f"<strong class='dq-title'>{link}</strong>"]
     parts += [f"<span>{_e(x)}</span>" for x in (hit.outlet, hit.date_text or hit.date) if x]
     parts.append(f"<code class='dq-file'>{_e(hit.source)}</code>")
     return " · ".join(parts)
@@ -157,12 +169,19 @@ def render_no_index(problem: str | None) -> str:
     return render_message(problem or messages.NO_INDEX_TEXT, "warning" if coming else "error")
 
 
+def render_unanswered(problem: str | None) -> str:
+    """The answer to a question asked while there is no index: :func:`render_no_index`
+    inside ``<div class="dq-unanswered" data-state="no-index">``, the marker that tells the
+    page to ask again once the status's ``generation`` changes (an index was installed)."""
+    return f'<div class="dq-unanswered" data-state="no-index">{render_no_index(problem)}</div>'
+
+
 def render_status(index: Index | None, problem: str | None, pending: str | None) -> str:
     """One line on the state of the index (or why there is none), plus a hint when articles
     changed on disk."""
     if index is None:
         return render_no_index(problem)
-    out = render_message(messages.index_summary(len(index.articles), len(index)))
+    out = render_message(messages.index_summary(ArchiveFacts.of(index)))
     if pending:
         out += render_message(pending, "warning")
     return out

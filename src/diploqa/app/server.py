@@ -40,6 +40,7 @@ from ..preload import Preload
 from . import messages
 from .api import json_routes
 from .live import IndexHolder
+from .page_texts import PageTexts, page_texts
 from .updater import Updater
 
 log = logging.getLogger(__name__)
@@ -241,15 +242,17 @@ def _run(app, sock: socket.socket) -> None:
     server.run(sockets=[sock])
 
 
-def _page_builder(updater: Updater, access: Access | None) -> Callable[[], Starlette]:
+def _page_builder(
+    updater: Updater, access: Access | None, texts: PageTexts
+) -> Callable[[], Starlette]:
     """What the second stage runs: import Gradio, build the page(s) and the full app."""
 
     def build() -> Starlette:
         started = time.perf_counter()
         ui = importlib.import_module(".ui", __package__)
         signed = access is not None and access.users is not None
-        demo = ui.create_app(updater, editing=access is None, sign_out=signed)
-        editor = ui.create_app(updater, sign_out=True) if signed else None
+        demo = ui.create_app(updater, editing=access is None, sign_out=signed, texts=texts)
+        editor = ui.create_app(updater, sign_out=True, texts=texts) if signed else None
         full = ui.server_app(demo, updater.holder, editor)
         log.info("page ready after %.1f s", time.perf_counter() - started)
         return full
@@ -266,11 +269,12 @@ class _Serving:
         access: Access | None,
         on_ready: Callable[[], None] | None = None,
         preload: Preload | None = None,
+        texts: PageTexts | None = None,
     ) -> None:
         early = Starlette(routes=json_routes(updater.holder))  # FastAPI comes with Gradio
         self.failure: BaseException | None = None
         self._server: _Server | None = None
-        page = _page_builder(updater, access)
+        page = _page_builder(updater, access, texts or PageTexts())
         preload = preload or Preload()
 
         def build() -> Starlette:
@@ -306,6 +310,8 @@ def serve(
     on_update: Callable[[str], object] | None = None,
     preload: Preload | None = None,
     settings: Settings | None = None,
+    texts: PageTexts | None = None,
+    page_file: str | Path | None = None,
 ) -> Stopped:
     """Start the web UI and block until it is stopped; returns how it ended.
 
@@ -330,6 +336,11 @@ def serve(
     watches, how exposed it is) and ``on_update`` (what each index update did); by default
     to the log.
 
+    The page's title, description and examples: ``texts`` (``--title``, ``--about``,
+    ``--examples``) over those of ``page_file`` (``--page-config``; default the
+    :data:`~diploqa.app.page_texts.PAGE_FILE` in the index folder, if there is one); what
+    neither sets, the archive gives (:mod:`diploqa.app.archive`).
+
     ``preload``: the model loads :func:`~diploqa.preload.start_preload` began; the page is
     built once they are done. ``settings``: what the folders, the store and everything the
     server, its builds and its watcher take default to (default :meth:`Settings.from_env()
@@ -337,7 +348,8 @@ def serve(
 
     Raises:
         ServeError: the access settings refuse this address, or it cannot be bound.
-        SettingsError: ``store`` or a ``DIPLOQA_*`` variable has a value it cannot take.
+        SettingsError: ``store`` or a ``DIPLOQA_*`` variable has a value it cannot take, or
+            the page texts file cannot be read or holds what it may not.
     """
     notify = notify or log.info
     on_update = on_update or log.info
@@ -346,6 +358,7 @@ def serve(
     )
     index_dir, articles_dir = settings.paths.index, settings.paths.articles
     access = _access(host, users_file, public, notify, settings.server.session_minutes)
+    texts = page_texts(index_dir, texts, page_file)
     csv_columns = parse_csv_columns(csv_columns)
     try:
         sock = _bind(host, port)
@@ -369,7 +382,7 @@ def serve(
                 if watch:
                     notify(f"watching {articles_dir} for changes")
 
-            serving = _Serving(updater, access, start_background, preload)
+            serving = _Serving(updater, access, start_background, preload, texts)
             notify(f"diploqa: serving on http://{_url_host(host)}:{port}/")
             _run(serving, sock)
             failure = serving.failure

@@ -13,33 +13,46 @@ from fastapi import FastAPI
 
 from ..auth.middleware import EDITOR_PATH
 from .api import json_routes
+from .archive import shown_texts
 from .events import SEARCH_CONCURRENCY, Events, status_html, welcome_html
 from .layout import CSS, Initial, gr, lay_out, theme
 from .live import IndexHolder
-from .render import render_articles_table
+from .page_texts import PageTexts
+from .render import render_articles_table, render_intro
 from .updater import Updater
 from .uploads import MAX_UPLOAD_BYTES
 
 
-def create_app(updater: Updater, editing: bool = True, sign_out: bool = False) -> gr.Blocks:
+def create_app(
+    updater: Updater,
+    editing: bool = True,
+    sign_out: bool = False,
+    texts: PageTexts | None = None,
+) -> gr.Blocks:
     """The Blocks app (queue configured, not launched) on ``updater`` and its live index.
 
     ``editing`` False: a search-only app for readers and ``--public``. It has no upload,
     update or rebuild component and no event for them, so there is nothing to call by hand
     either. ``sign_out``: show a sign-out link (a server with accounts). The server settings
-    (the passages shown per article) are the updater's."""
+    (the passages shown per article) are the updater's. ``texts``: the page's title,
+    description and examples as the operator set them; those left unset (all, by default)
+    the live index gives (:mod:`.archive`), and they follow its updates."""
     holder = updater.holder
+    texts = texts or PageTexts()
     per_article = updater.settings.server.passages_per_article
+    shown = shown_texts(texts, holder.index)
     initial = Initial(
+        intro=render_intro(shown),
         status=status_html(updater),
         results=welcome_html(updater),
         table=render_articles_table(holder.index),
+        examples=shown.examples,
         outlets=holder.index.outlets() if holder.index is not None else [],
         per_article=per_article or 0,
     )
-    with gr.Blocks(title="diploqa", analytics_enabled=False) as demo:
+    with gr.Blocks(title=texts.title or "diploqa", analytics_enabled=False) as demo:
         page = lay_out(initial, editing, sign_out)
-        Events(updater, per_article).bind(demo, page)
+        Events(updater, per_article, texts).bind(demo, page)
     demo.queue(default_concurrency_limit=SEARCH_CONCURRENCY)
     return demo
 

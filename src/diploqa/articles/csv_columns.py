@@ -132,3 +132,25 @@ def parse_csv_columns(value: str | CsvColumns | None) -> CsvColumns | None:
     if not isinstance(value, str):
         raise ArticlesError(f"CSV columns: a text like 'text=2' or CsvColumns, not {value!r}")
     return CsvColumns.parse(value) if value.strip() else None
+
+
+def columns_to_read_with(
+    requested: CsvColumns | None, recorded: str | None, where: str = "the index"
+) -> CsvColumns | None:
+    """The columns a build reads CSV files with: ``requested`` (``--csv-columns``) where given,
+    else those the index recorded at its last build, so that a later ``diploqa index`` or
+    ``serve`` without the option reads the files as the first one did (and does not drop
+    their articles as unreadable). A recorded spec that does not parse is reported as coming
+    from ``where``."""
+    if requested is not None or recorded is None:
+        return requested
+    try:
+        return CsvColumns.parse(recorded)
+    except ArticlesError as err:
+        raise ArticlesError(f"{where} records CSV columns that cannot be used: {err}") from None
+
+
+def from_csv_file(article_id: str) -> bool:
+    """Whether an article id names a record of a CSV file (``news.csv#12``): the articles a
+    change of columns reads again."""
+    return article_id.split("#", 1)[0].lower().endswith(".csv")

@@ -22,7 +22,7 @@ from ..encoders import Encoder
 from ..faults import fault_point
 from ..lexical import Bm25Index, shared_titles
 from .location import Location
-from .manifest import Manifest
+from .manifest import CSV_COLUMNS_KEY, Manifest
 from .metadata import Stories, dump_metadata
 from .stored import StoredIndex
 
@@ -40,6 +40,8 @@ class GenerationContent:
         stories: the near-duplicate groups.
         backends: the runtimes whose vectors it holds (default ``encoder.backend``'s).
         keywords: the keyword index of its passages (built from them where not given).
+        csv_columns: the CSV column spec its CSV files were read with (recorded in the
+            manifest, so that later builds read them alike), or None.
     """
 
     encoder: Encoder
@@ -50,9 +52,15 @@ class GenerationContent:
     stories: Stories
     backends: list[str] | None = None
     keywords: Bm25Index | None = None
+    csv_columns: str | None = None
 
     def by_id(self) -> dict[str, Article]:
         return {a.id: a for a in self.articles}
+
+
+def _reading(content: GenerationContent) -> dict[str, str]:
+    """What the manifest records of how the articles were read."""
+    return {CSV_COLUMNS_KEY: content.csv_columns} if content.csv_columns else {}
 
 
 def write_generation(location: Location, content: GenerationContent) -> StoredIndex:
@@ -87,7 +95,7 @@ def write_generation(location: Location, content: GenerationContent) -> StoredIn
             pending.name,
             vectors.index_type,
             files,
-            extra=pending.extra,
+            extra={**pending.extra, **_reading(content)},
             backends=content.backends,
         )
         pending.commit(manifest, before_swap=lambda: fault_point("before-swap"))

@@ -33,6 +33,8 @@ REBUILD_HINT = "run `diploqa index --rebuild`"
 GENERATION = re.compile(r"^gen-(\d{6})$")
 #: Indexes written before the runtime was recorded were all PyTorch fp32.
 LEGACY_BACKEND = "torch-fp32"
+#: The manifest key of the CSV column spec a build used (see :attr:`Manifest.csv_columns`).
+CSV_COLUMNS_KEY = "csv_columns"
 
 #: Runtimes of one model whose passage vectors may share an index, so that an update on the
 #: CPU keeps the vectors of a GPU build (and the reverse) instead of re-embedding everything.
@@ -138,6 +140,13 @@ class Manifest:
         if not data["backends"]:  # an older manifest is written back as it was
             order = tuple(key for key in order if key != "backends")
         return {**{key: data[key] for key in order}, **extra}
+
+    @property
+    def csv_columns(self) -> str | None:
+        """The CSV column spec the build read its CSV files with (``--csv-columns``), or None
+        where they were read by their header; later builds keep it unless told otherwise."""
+        value = self.extra.get(CSV_COLUMNS_KEY)
+        return value if isinstance(value, str) and value.strip() else None
 
     @property
     def runtimes(self) -> set[str]:

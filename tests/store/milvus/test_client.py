@@ -9,6 +9,7 @@ from conftest import opens_elsewhere
 from diploqa.store import open_location
 
 
+@pytest.mark.slow
 def test_closing_frees_a_milvus_lite_file_once_its_last_client_here_closes(tmp_path):
     pytest.importorskip("milvus_lite", reason="the Milvus store needs pymilvus and milvus-lite")
     address = f"milvus-lite:{tmp_path / 'index.db'}"
