@@ -102,7 +102,12 @@ def _collections(store: str) -> tuple[list[str], list[str]]:
     try:
         prefix = location.address.collection + "__"
         names = sorted(n for n in location.client.list_collections() if n.startswith(prefix))
-        aliases = sorted(location.client.list_aliases().get("aliases", []))
+        name = location.address.collection  # the server may hold other tests' indexes
+        aliases = sorted(
+            a
+            for a in location.client.list_aliases().get("aliases", [])
+            if a == name or a.startswith(prefix)
+        )
     finally:
         location.close()
     return names, aliases
@@ -110,11 +115,12 @@ def _collections(store: str) -> tuple[list[str], list[str]]:
 
 @pytest.mark.slow
 def test_two_builders_on_one_server_never_mix_and_the_loser_is_told(
-    milvus_server, tmp_path, embedder, capsys
+    shared_milvus_server, tmp_path, embedder, capsys, monkeypatch
 ):
     from diploqa.store.milvus.lease import BuildLease
 
-    store = milvus_server.address()
+    monkeypatch.setenv("DIPLOQA_MILVUS_TOKEN", shared_milvus_server.token)
+    store = shared_milvus_server.address("two_builders")  # its own index on the shared server
     seeds = copy_seeds(tmp_path / "seeds")
     mine, theirs = copy_seeds(tmp_path / "mine"), copy_seeds(tmp_path / "theirs")
     (mine / "005_genf.txt").write_text(NEW_ARTICLE, encoding="utf-8")
@@ -180,27 +186,31 @@ def test_two_builders_on_one_server_never_mix_and_the_loser_is_told(
         live, previous = last.stored.vectors.collection, second.stored.vectors.collection
         keywords = f"{location_name(store)}__keywords"  # the keyword segments of all of them
         assert names == sorted([live, f"{live}__meta", previous, f"{previous}__meta", keywords])
-        assert aliases == ["news"] and first.stored.vectors.collection not in names
+        assert aliases == ["two_builders"] and first.stored.vectors.collection not in names
     finally:
         close_stores(location)
 
 
-def test_a_held_lease_is_renewed_and_released(milvus_server, monkeypatch):
+def test_a_held_lease_is_renewed_and_released(shared_milvus_server, monkeypatch):
     """A long build keeps its lease: the record's expiry moves on while it runs (here with a
     lease of 1.5 s instead of a minute), and leaving drops the alias and the record."""
     from diploqa.store.milvus import lease as leases
     from diploqa.store.milvus.lease import BuildLease
 
     monkeypatch.setattr(leases, "LEASE_SECONDS", 1.5)
-    store = milvus_server.address()
+    monkeypatch.setenv("DIPLOQA_MILVUS_TOKEN", shared_milvus_server.token)
+    store = shared_milvus_server.address("held_lease")
     location = store_location(store)
     connection = location.connection
     try:
         with BuildLease(connection) as lease:
             first = lease.holder()[1]["expires"]
-            time.sleep(first - time.time() + 0.1)  # past the first expiry: renewed, or not held
+            deadline = time.monotonic() + 30  # renewed every 0.5 s; polled, whatever the load
+            while (record := BuildLease(connection).holder()[1])["expires"] <= first:
+                assert time.monotonic() < deadline, "the lease was never renewed"
+                time.sleep(0.05)
             held_by, record = BuildLease(connection).holder()
-            assert held_by == lease.name and record["expires"] > time.time() > first
+            assert held_by == lease.name and record["expires"] > first
             with pytest.raises(StoreUnavailableError, match=f"pid {os.getpid()}, since "):
                 BuildLease(connection).__enter__()
         names, aliases = _collections(store)
@@ -210,7 +220,7 @@ def test_a_held_lease_is_renewed_and_released(milvus_server, monkeypatch):
 
 
 def test_a_wrong_or_missing_token_is_one_line_naming_the_variable_and_never_shown(
-    milvus_server, tmp_path, embedder, monkeypatch, caplog
+    shared_milvus_server, tmp_path, embedder, monkeypatch, caplog, capsys
 ):
     """Authorization on: the CLI, the library and the JSON API refuse a wrong or missing
     token with one line naming DIPLOQA_MILVUS_TOKEN; neither the wrong token nor the right
@@ -222,7 +232,9 @@ def test_a_wrong_or_missing_token_is_one_line_naming_the_variable_and_never_show
     from diploqa.app.api import json_routes
     from diploqa.app.live import IndexHolder
 
-    store, right = milvus_server.address(), milvus_server.token
+    milvus_server = shared_milvus_server  # its own collection
+    store, right = milvus_server.address("token_refused"), milvus_server.token
+    monkeypatch.setenv("DIPLOQA_MILVUS_TOKEN", right)
     wrong = "root:wrong-" + right.split(":", 1)[1][::-1]
     secrets = (right.split(":", 1)[1], wrong.split(":", 1)[1])
     diploqa.build_index(copy_seeds(tmp_path / "articles"), tmp_path / "unused", store=store)
@@ -232,15 +244,21 @@ def test_a_wrong_or_missing_token_is_one_line_naming_the_variable_and_never_show
     }
     commands = [["search", QUESTION, "--store", store],
                 ["index", "--articles", str(tmp_path / "articles"), "--store", store]]  # fmt: skip
+    # a process of its own once (what reaches its stderr, gRPC's own lines included) ...
+    done = run_cli(*commands[0], env={"DIPLOQA_MILVUS_TOKEN": wrong})
+    assert done.returncode == 1, done.stderr
+    assert done.stderr.startswith(f"error: {expected[wrong]}: set it to user:password")
+    assert done.stderr.count("\n") == 1, done.stderr
+    assert not any(s in done.stderr + done.stdout for s in secrets)
     for token, refusal in expected.items():
-        for args in commands:
-            done = run_cli(*args, env={"DIPLOQA_MILVUS_TOKEN": token})
-            assert done.returncode == 1, done.stderr
-            assert done.stderr.startswith(f"error: {refusal}: set it to user:password")
-            assert done.stderr.count("\n") == 1, done.stderr
-            assert not any(s in done.stderr + done.stdout for s in secrets)
-
         monkeypatch.setenv("DIPLOQA_MILVUS_TOKEN", token)
+        for args in commands:  # ... and each command and token in this process
+            assert main(args) == 1
+            out, err = capsys.readouterr()
+            assert err.startswith(f"error: {refusal}: set it to user:password"), err
+            assert err.count("\n") == 1, err
+            assert not any(s in err + out for s in secrets)
+
         with caplog.at_level("DEBUG"):
             with pytest.raises(StoreUnavailableError, match=re.escape(refusal)) as raised:
                 diploqa.load_index(store=store)
@@ -255,5 +273,19 @@ def test_a_wrong_or_missing_token_is_one_line_naming_the_variable_and_never_show
                 close_stores(holder)
         assert answer.status_code == 503 and refusal in answer.json()["error"], answer.text
         assert not any(s in answer.text for s in secrets)
+
+    monkeypatch.setenv("DIPLOQA_MILVUS_TOKEN", right)  # answered: nor in a served answer
+    holder = IndexHolder(tmp_path / "unused", store=store)
+    try:
+        with caplog.at_level("DEBUG"):
+            holder.load(model=False)
+            server = FastAPI()
+            server.router.routes.extend(json_routes(holder))
+            params = {"q": QUESTION, "timeline": "year", "facets": "outlet"}
+            answer = TestClient(server).get("/api/search", params=params)
+    finally:
+        close_stores(holder)
+    assert answer.status_code == 200 and answer.json()["hits"], answer.text
+    assert not any(s in answer.text for s in secrets)
     assert not any(s in caplog.text for s in secrets)
     assert not any(s in milvus_server.log_text() for s in secrets)  # nor in the server's log

@@ -36,3 +36,17 @@ def test_an_index_with_16_bit_vectors_answers_the_seeds_questions_as_before(
     assert [h.text for h in reloaded.search(QUESTIONS[0], k=3)] == [
         h.text for h in compact.search(QUESTIONS[0], k=3)
     ]
+
+
+def test_the_default_keeps_float32_exact_below_the_threshold_and_16_bit_floats_from_it():
+    """The size the default changes at: ``config.ANN_THRESHOLD`` passages (the docs name it)."""
+    from diploqa import config
+    from diploqa.store.faiss import FaissStore
+
+    below = FaissStore.create(8, expected=config.ANN_THRESHOLD - 1)
+    assert below.index_type == "flat-ip" and isinstance(below.index, faiss.IndexFlatIP)
+    above = FaissStore.create(8, expected=config.ANN_THRESHOLD)
+    assert above.index_type.startswith("hnsw-fp16-ip")
+    vectors = faiss.downcast_index(above.index.storage)
+    assert vectors.sq.qtype == faiss.ScalarQuantizer.QT_fp16
+    assert vectors.code_size == 8 * 2  # two bytes a number
