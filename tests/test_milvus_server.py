@@ -289,3 +289,35 @@ def test_a_wrong_or_missing_token_is_one_line_naming_the_variable_and_never_show
     assert not any(s in answer.text for s in secrets)
     assert not any(s in caplog.text for s in secrets)
     assert not any(s in milvus_server.log_text() for s in secrets)  # nor in the server's log
+
+
+def test_the_server_tests_skip_only_where_the_binary_cannot_run(tmp_path, monkeypatch):
+    """Another platform, or a binary this system cannot execute: a skip that says why; a
+    binary that runs and fails: an error (a defect the tests must show, never a skip)."""
+    import platform
+
+    import milvus_standalone
+    from milvus_standalone import MilvusStandalone, ServerFailed, Unavailable
+
+    pytest.importorskip("milvus", reason="the Milvus server tests need the 'milvus' package")
+    with monkeypatch.context() as patch:
+        patch.setattr(platform, "system", lambda: "Darwin")
+        with pytest.raises(Unavailable, match=r"runs on Linux x86-64 only .*Darwin"):
+            milvus_standalone.server_version()
+
+    def started(script: str | None) -> MilvusStandalone:
+        binary = tmp_path / f"bin-{len(list(tmp_path.iterdir()))}" / "milvus"
+        binary.parent.mkdir()
+        binary.write_text(script or "not a program", encoding="utf-8")
+        if script:
+            binary.chmod(0o755)
+        server = MilvusStandalone(binary, binary.parent / "data")
+        server.start(timeout=30)
+        return server
+
+    with pytest.raises(Unavailable, match="cannot run here"):
+        started(None)  # not executable (as on a noexec mount)
+    with pytest.raises(Unavailable, match="cannot run here"):
+        started("#!/bin/sh\necho 'error while loading shared libraries: libfoo.so' >&2\nexit 127\n")
+    with pytest.raises(ServerFailed, match="exited with 3"):
+        started("#!/bin/sh\nexit 3\n")
