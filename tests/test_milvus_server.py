@@ -305,19 +305,22 @@ def test_the_server_tests_skip_only_where_the_binary_cannot_run(tmp_path, monkey
         with pytest.raises(Unavailable, match=r"runs on Linux x86-64 only .*Darwin"):
             milvus_standalone.server_version()
 
-    def started(script: str | None) -> MilvusStandalone:
-        binary = tmp_path / f"bin-{len(list(tmp_path.iterdir()))}" / "milvus"
+    scripts = {  # all written before any is started (no file open for writing at a fork)
+        "unexecutable": None,  # as on a noexec mount
+        "no-libraries": "#!/bin/sh\necho 'error while loading shared libraries: libx.so' >&2\n"
+        "exit 127\n",
+        "fails": "#!/bin/sh\nexit 3\n",
+    }
+    servers = {}
+    for name, script in scripts.items():
+        binary = tmp_path / name / "milvus"
         binary.parent.mkdir()
         binary.write_text(script or "not a program", encoding="utf-8")
-        if script:
-            binary.chmod(0o755)
-        server = MilvusStandalone(binary, binary.parent / "data")
-        server.start(timeout=30)
-        return server
-
+        binary.chmod(0o755 if script else 0o644)
+        servers[name] = MilvusStandalone(binary, binary.parent / "data")
     with pytest.raises(Unavailable, match="cannot run here"):
-        started(None)  # not executable (as on a noexec mount)
-    with pytest.raises(Unavailable, match="cannot run here"):
-        started("#!/bin/sh\necho 'error while loading shared libraries: libfoo.so' >&2\nexit 127\n")
+        servers["unexecutable"].start(timeout=30)
+    with pytest.raises(Unavailable, match=r"cannot run here.*error while loading"):
+        servers["no-libraries"].start(timeout=30)
     with pytest.raises(ServerFailed, match="exited with 3"):
-        started("#!/bin/sh\nexit 3\n")
+        servers["fails"].start(timeout=30)
