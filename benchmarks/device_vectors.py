@@ -68,8 +68,7 @@ def measure(index: diploqa.Index, dataset: quality.Dataset) -> dict[tuple[str, s
     dense = index.with_ranking(replace(index.ranking, **DENSE))
     for lang, questions in dataset.questions.items():
         for name, variant in (("default", index), ("dense e5 only", dense)):
-            rankings = quality.diploqa_rankings(variant, questions)
-            out[name, lang] = quality.metrics(rankings, questions)
+            out[name, lang] = quality.diploqa_metrics(variant, quality.grouped(questions, lang))
             logging.info("%s %s %s", name, lang, out[name, lang])
     return out
 

@@ -6,12 +6,15 @@ Data (read by path, never copied into the repository):
   same questions in English. Each paragraph is written as one article.
 * NTREX-128 (``--ntrex DIR``, optional): 123 long German news articles; the questions are the
   English headline and one English body sentence of each article.
-* The seed questions of ``tests/test_search.py`` over ``seeds/``.
+* The seed questions (``examples/seed-questions.jsonl``, those of ``tests/test_search.py``)
+  over ``seeds/``.
 
-Metrics are document-level: hits are mapped to their article, duplicates removed in rank
-order; Recall@1, Recall@5 and MRR@10. The answer-sentence rate is how often the highlighted
-sentence of the top hit contains the gold answer text (XQuAD), over all questions and over the
-questions whose top hit is the right paragraph.
+Metrics are those of ``diploqa eval`` (:mod:`diploqa.evaluation`, one implementation for the
+docs and for users): article-level R@1, R@5, MRR@10 and nDCG@10, each search asked for one
+passage per article; the raw model's and BM25's rankings are scored by the same functions. The
+answer-sentence rate is how often the highlighted sentence contains the gold answer text
+(XQuAD): of the top hit, and of the first hit from the right paragraph (``diploqa eval``'s
+check).
 
 Usage::
 
@@ -49,21 +52,31 @@ sys.path.insert(0, str(REPO / "tests"))
 
 import diploqa  # noqa: E402
 from diploqa import config  # noqa: E402
+from diploqa.evaluation import (  # noqa: E402
+    METRICS,
+    EvalQuestion,
+    EvalReport,
+    Summary,
+    contains_answer,
+    evaluate,
+    rank_summary,
+    read_questions,
+)
+from diploqa.evaluation.results import SENTENCE  # noqa: E402
 from diploqa.lexical import Bm25Index  # noqa: E402
 
 
-@dataclass
-class Question:
-    text: str
-    gold: str  # article id
-    answer: str | None = None
+def question_of(text: str, gold: str, answer: str | None = None) -> EvalQuestion:
+    """A question of a set, answered by the article ``gold`` (its group is the key of
+    ``Dataset.questions`` it is filed under)."""
+    return EvalQuestion(text, (gold,), answer)
 
 
 @dataclass
 class Dataset:
     name: str
     articles: dict[str, str]  # id -> text
-    questions: dict[str, list[Question]]  # language -> questions
+    questions: dict[str, list[EvalQuestion]]  # language -> questions
 
 
 def load_xquad(folder: Path, titles: bool = False) -> Dataset:
@@ -75,7 +88,7 @@ def load_xquad(folder: Path, titles: bool = False) -> Dataset:
         q["id"]: q["question"] for a in en["data"] for p in a["paragraphs"] for q in p["qas"]
     }
     articles: dict[str, str] = {}
-    questions: dict[str, list[Question]] = {"en": [], "de": []}
+    questions: dict[str, list[EvalQuestion]] = {"en": [], "de": []}
     for article in de["data"]:
         for paragraph in article["paragraphs"]:
             pid = f"p{len(articles):03d}.txt"
@@ -83,8 +96,8 @@ def load_xquad(folder: Path, titles: bool = False) -> Dataset:
             articles[pid] = f"{title}\n\n{paragraph['context']}" if titles else paragraph["context"]
             for qa in paragraph["qas"]:
                 answer = qa["answers"][0]["text"]
-                questions["de"].append(Question(qa["question"], pid, answer))
-                questions["en"].append(Question(english[qa["id"]], pid, answer))
+                questions["de"].append(question_of(qa["question"], pid, answer))
+                questions["en"].append(question_of(english[qa["id"]], pid, answer))
     name = "XQuAD with title lines" if titles else "XQuAD (240 German paragraphs)"
     return Dataset(name, articles, questions)
 
@@ -94,9 +107,9 @@ def load_ntrex(folder: Path) -> Dataset:
     for n, (de, en) in enumerate(ntrex_documents(folder)):
         aid = f"n{n:03d}.txt"
         articles[aid] = "\n\n".join(de)
-        questions["en-headline"].append(Question(en[0], aid))
+        questions["en-headline"].append(question_of(en[0], aid))
         middle = en[len(en) // 2] if len(en) > 2 else en[-1]
-        questions["en-sentence"].append(Question(middle, aid))
+        questions["en-sentence"].append(question_of(middle, aid))
     return Dataset("NTREX (123 long German news articles)", articles, questions)
 
 
@@ -132,7 +145,7 @@ def load_ntrex_mixed(folder: Path, archive: str = "mixed") -> Dataset:
     cell compares with the same questions over a single-language archive.
     """
     articles: dict[str, str] = {}
-    questions: dict[str, list[Question]] = {}
+    questions: dict[str, list[EvalQuestion]] = {}
     for n, (de, en) in enumerate(ntrex_documents(folder)):
         aid = f"n{n:03d}.txt"
         group = "B" if n % MIXED_EVERY == MIXED_EVERY - 1 else "A"
@@ -141,7 +154,7 @@ def load_ntrex_mixed(folder: Path, archive: str = "mixed") -> Dataset:
         for lang, lines in (("en", en), ("de", de)):
             for kind, text in (("headline", lines[0]), ("sentence", _middle(lines))):
                 key = f"{lang}-{kind} → {group}"
-                questions.setdefault(key, []).append(Question(text, aid))
+                questions.setdefault(key, []).append(question_of(text, aid))
     names = {
         "mixed": "NTREX mixed (A German, B = every third article English)",
         "german": "NTREX all German (reference for A and B)",
@@ -167,80 +180,101 @@ def load_ntrex_series(folder: Path, shared: bool = True) -> Dataset:
     """
     docs = ntrex_documents(folder)
     articles: dict[str, str] = {}
-    questions: dict[str, list[Question]] = {"en-headline": [], "de-headline": [], "en-sentence": []}
+    questions: dict[str, list[EvalQuestion]] = {
+        "en-headline": [],
+        "de-headline": [],
+        "en-sentence": [],
+    }
     for n, (de, en) in enumerate(docs):
         aid = f"n{n:03d}.txt"
         body = "\n\n".join(de[1:])
         headline = "Liveblog: " + docs[n - n % SERIES_SIZE][0][0]
         articles[aid] = f"{headline}\n\n{body}" if shared else body
-        questions["en-headline"].append(Question(en[0], aid))
-        questions["de-headline"].append(Question(de[0], aid))
-        questions["en-sentence"].append(Question(_middle(en), aid))
+        questions["en-headline"].append(question_of(en[0], aid))
+        questions["de-headline"].append(question_of(de[0], aid))
+        questions["en-sentence"].append(question_of(_middle(en), aid))
     name = "NTREX series sharing a headline" if shared else "NTREX without headlines (reference)"
     return Dataset(name, articles, questions)
 
 
 def load_seeds() -> Dataset:
-    from test_search import SEED_QUESTIONS_DE, SEED_QUESTIONS_EN  # one source of truth
-
+    """The seeds and the questions of ``examples/seed-questions.jsonl`` (those of
+    ``tests/test_search.py``, with answers)."""
     articles = {p.name: "" for p in (REPO / "seeds").glob("*.txt")}
-    questions = {
-        "de": [Question(q, a) for q, a in SEED_QUESTIONS_DE],
-        "en": [Question(q, a) for q, a in SEED_QUESTIONS_EN],
-    }
-    return Dataset("Seeds (5 articles, tests/test_search.py)", articles, questions)
+    questions: dict[str, list[EvalQuestion]] = {}
+    for q in read_questions(REPO / "examples" / "seed-questions.jsonl", articles):
+        questions.setdefault(q.lang, []).append(q)
+    return Dataset("Seeds (5 articles, examples/seed-questions.jsonl)", articles, questions)
 
 
-def metrics(rankings: list[list[str]], questions: list[Question]) -> dict[str, float]:
-    r1 = r5 = mrr = 0.0
-    for ranked, q in zip(rankings, questions, strict=True):
-        r1 += ranked[:1] == [q.gold]
-        r5 += q.gold in ranked[:5]
-        if q.gold in ranked[:10]:
-            mrr += 1 / (ranked.index(q.gold) + 1)
-    n = len(questions)
-    return {"R@1": r1 / n, "R@5": r5 / n, "MRR@10": mrr / n}
+def grouped(questions: list[EvalQuestion], lang: str) -> list[EvalQuestion]:
+    """``questions`` counted in the group ``lang``."""
+    return [replace(q, lang=lang) for q in questions]
 
 
-def dedupe(sources: list[str]) -> list[str]:
-    return list(dict.fromkeys(sources))
+def diploqa_metrics(index: diploqa.Index, questions: list[EvalQuestion]) -> dict[str, float]:
+    """R@1, R@5, MRR@10, nDCG@10 of ``index``'s search (``diploqa.evaluation.evaluate``)."""
+    overall = evaluate(index, questions).overall
+    return {m: overall.metrics[m].value for m in METRICS}
 
 
-def diploqa_rankings(index: diploqa.Index, questions: list[Question]) -> list[list[str]]:
-    return [dedupe([h.source for h in index.search(q.text, k=30)]) for q in questions]
-
-
-def raw_model_rankings(
-    encoder, articles: dict[str, str], questions: list[Question]
-) -> list[list[str]]:
+def raw_model_summary(encoder, articles: dict[str, str], questions: list[EvalQuestion]) -> Summary:
     """The raw model: whole articles (truncated at 512 tokens), exact cosine, no tricks."""
     ids = list(articles)
     flat = faiss.IndexFlatIP(encoder.dim)
     flat.add(encoder.encode_passages([articles[i] for i in ids]))
-    _, rows = flat.search(encoder.encode_queries([q.text for q in questions]), 10)
-    return [[ids[r] for r in row if r >= 0] for row in rows]
+    scores, rows = flat.search(encoder.encode_queries([q.question for q in questions]), 10)
+    rankings = [[ids[r] for r in row if r >= 0] for row in rows]
+    tied = [
+        [float(x) for x, r in zip(s, row, strict=True) if r >= 0]
+        for s, row in zip(scores, rows, strict=True)
+    ]
+    return rank_summary(rankings, questions, tied)
 
 
-def bm25_rankings(articles: dict[str, str], questions: list[Question]) -> list[list[str]]:
+def bm25_summary(articles: dict[str, str], questions: list[EvalQuestion]) -> Summary:
     ids = list(articles)
     bm25 = Bm25Index.build([articles[i] for i in ids], dictionary=None)  # plain: no translation
-    out = []
+    rankings, tied = [], []
     for q in questions:
-        scores = bm25.score(q.text).scores
-        out.append([ids[r] for r in np.argsort(-scores)[:10] if scores[r] > 0])
-    return out
+        scores = bm25.score(q.question).scores
+        top = [r for r in np.argsort(-scores, kind="stable")[:10] if scores[r] > 0]
+        rankings.append([ids[r] for r in top])
+        tied.append([float(scores[r]) for r in top])
+    return rank_summary(rankings, questions, tied)
 
 
-def answer_sentence_rate(index: diploqa.Index, questions: list[Question]) -> tuple[float, float]:
-    contains = correct = contains_correct = 0
-    for q in questions:
-        top = index.search(q.text, k=1)[0]
-        hit = q.answer.lower() in top.highlighted_sentence.lower()
-        contains += hit
-        if top.source == q.gold:
-            correct += 1
-            contains_correct += hit
-    return contains / len(questions), contains_correct / max(correct, 1)
+def top_hit_answered(report: EvalReport) -> float:
+    """Share of the questions with an answer whose top hit's highlighted sentence holds it
+    (whichever article the top hit is; ``evaluate`` checks the first relevant hit)."""
+    checked = [r for r in report.results if r.question.answer is not None]
+    held = sum(
+        bool(r.hits) and contains_answer(r.hits[0].highlighted_sentence, r.question.answer)
+        for r in checked
+    )
+    return held / max(len(checked), 1)
+
+
+#: Highlighting variants measured on XQuAD (ranking fields over the default).
+HIGHLIGHT_VARIANTS: dict[str, dict[str, float | bool]] = {
+    "words only": {"semantic_highlights": 0},
+    "**meaning + words (default)**": {},
+}
+
+
+def highlight_rates(measured: Run, dataset: Dataset) -> dict[tuple[str, str], tuple[float, float]]:
+    """(highlighting, language) → (top hit's sentence holds the answer, first relevant hit's
+    sentence holds it), the default's from the run's own reports."""
+    rates = {}
+    index = measured.index
+    for mode, values in HIGHLIGHT_VARIANTS.items():
+        for lang, questions in dataset.questions.items():
+            report = measured.reports.get((lang, DEFAULT)) if not values else None
+            if report is None:
+                ranking = replace(index.ranking, **values)
+                report = evaluate(index, grouped(questions, lang), ranking=ranking)
+            rates[mode, lang] = (top_hit_answered(report), report.overall.metrics[SENTENCE].value)
+    return rates
 
 
 def write_articles(dataset: Dataset, folder: Path) -> None:
@@ -262,17 +296,95 @@ VARIANTS: dict[str, dict[str, float | bool]] = {
     "diploqa without the dictionary (no trans-de-en installed)": {"dictionary": False},
     "**diploqa (default: e5 + USE + BM25, passages + sections)**": {},
 }
+#: The default's name among :data:`VARIANTS`.
+DEFAULT = "**diploqa (default: e5 + USE + BM25, passages + sections)**"
 
 
 #: The robustness sets (issue #12: shared headlines, English beside German) measure fewer
 #: variants: the default, without the dictionary, and the ranking before #12's settings.
 BEFORE_12 = {"skip_title_passages": False, "shared_titles": False, "language_groups": False}
+#: Issue #27's ranking changes off: no German→English lookup, every group's BM25 on its own scale.
+BEFORE_27 = "diploqa before #27 (no German→English lookup, BM25 per group)"
 ROBUSTNESS_VARIANTS: dict[str, dict[str, float | bool]] = {
     "diploqa before #12 (title passages, one language group)": BEFORE_12,
     "diploqa before #12, without the dictionary": {**BEFORE_12, "dictionary": False},
     "diploqa without the dictionary (no trans-de-en installed)": {"dictionary": False},
+    BEFORE_27: {"german_to_english": False, "minority_bm25_scale": False},
     "**diploqa (default)**": {},
 }
+ROBUST_DEFAULT = "**diploqa (default)**"
+NO_DICTIONARY = "diploqa without the dictionary (no trans-de-en installed)"
+RAW, BM25 = "raw model, whole articles", "BM25 (German stemming), whole articles"
+XQUAD, XQUAD_TITLES = "XQuAD (240 German paragraphs)", "XQuAD with title lines"
+MIXED = "NTREX mixed (A German, B = every third article English)"
+ENGLISH = "NTREX all English (reference for B)"
+
+
+def _mrr(rows: list[tuple], data: str, lang: str, system: str) -> float | None:
+    for d, lg, sy, summary in rows:
+        if (d, lg, sy) == (data, lang, system):
+            return summary.metrics["MRR@10"].value
+    return None
+
+
+def gaps_table(rows: list[tuple], robust: list[tuple], rates: dict) -> str:
+    """Issue #27's gaps: each with its target, the raw model and BM25 beside it, before and
+    after (MRR@10; the answer sentence as the share of questions)."""
+    every = rows + robust
+
+    def cell(x: float | None) -> str:
+        return "–" if x is None else f"{x:.3f}"
+
+    lines = [
+        "| gap | data, questions | target | raw model | BM25 | before | after |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    for lang in ("en", "de"):
+        first = rates.get(("**meaning + words (default)**", lang), (None, None))
+        lines.append(
+            f"| answer sentence (first right hit, `diploqa eval`) | XQuAD, {lang} | ≥ 0.80 | – | – "
+            f"| {cell(first[1])} | {cell(first[1])} |"
+        )
+        lines.append(
+            f"| answer sentence (top hit) | XQuAD, {lang} | ≥ 0.80 | – | – "
+            f"| {cell(first[0])} | {cell(first[0])} |"
+        )
+    for data, lang in ((XQUAD, "en"), (XQUAD_TITLES, "en")):
+        system = NO_DICTIONARY
+        target = _mrr(every, data, lang, DEFAULT if data == XQUAD else ROBUST_DEFAULT)
+        target_text = "–" if target is None else f"≥ {target - 0.01:.3f} (dictionary − 0.01)"
+        value = _mrr(every, data, lang, system)
+        lines.append(
+            f"| no dictionary, MRR@10 | {data}, {lang} | {target_text} "
+            f"| {cell(_mrr(every, data, lang, RAW))} | {cell(_mrr(every, data, lang, BM25))} "
+            f"| {cell(value)} | {cell(value)} |"
+        )
+    for lang in ("de-sentence → B", "de-headline → B"):
+        reference = _mrr(every, ENGLISH, lang, ROBUST_DEFAULT)
+        target_text = "–" if reference is None else f"≥ {reference - 0.03:.3f} (all English − 0.03)"
+        before = _mrr(every, MIXED, lang, BEFORE_27)
+        lines.append(
+            f"| German questions, English articles, MRR@10 | {MIXED}, {lang} | {target_text} "
+            f"| {cell(_mrr(every, MIXED, lang, RAW))} | {cell(_mrr(every, MIXED, lang, BM25))} "
+            f"| {cell(before)} | {cell(_mrr(every, MIXED, lang, ROBUST_DEFAULT))} |"
+        )
+    for lang, target in (("en", 0.965), ("de", 0.98)):
+        value = _mrr(every, XQUAD, lang, DEFAULT)
+        lines.append(
+            f"| XQuAD, MRR@10 | {XQUAD}, {lang} | ≥ {target} "
+            f"| {cell(_mrr(every, XQUAD, lang, RAW))} | {cell(_mrr(every, XQUAD, lang, BM25))} "
+            f"| {cell(value)} | {cell(value)} |"
+        )
+    return "\n".join(lines)
+
+
+@dataclass
+class Run:
+    """What :func:`run` measured on one data set."""
+
+    rows: list[tuple[str, str, str, Summary]]  # (data set, questions, system, summary)
+    index: diploqa.Index
+    reports: dict[tuple[str, str], EvalReport]  # (questions, variant) → diploqa's report
 
 
 def run(
@@ -280,52 +392,65 @@ def run(
     work: Path,
     articles_dir: Path | None = None,
     variants: dict[str, dict[str, float | bool]] | None = None,
-) -> list[tuple]:
-    """Rows of (dataset, language, system, metrics)."""
-    rows = []
+) -> Run:
+    """The raw model, BM25 and each variant of diploqa on every question group."""
+    out = Run([], None, {})  # type: ignore[arg-type]
     if articles_dir is None:
         articles_dir = work / "articles"
         write_articles(dataset, articles_dir)
     started = time.perf_counter()
-    index = diploqa.build_index(articles_dir, work / "index")
+    index = out.index = diploqa.build_index(articles_dir, work / "index")
     logging.info(
         "%s: %d passages indexed in %.0f s", dataset.name, len(index), time.perf_counter() - started
     )
     texts = {a.id: a.text for a in index.articles}
     for lang, questions in dataset.questions.items():
-        systems: dict[str, Callable[[], list[list[str]]]] = {
-            "raw model, whole articles": lambda q=questions: raw_model_rankings(
+        questions = grouped(questions, lang)
+        systems: dict[str, Callable[[], Summary]] = {
+            "raw model, whole articles": lambda q=questions: raw_model_summary(
                 index.encoder.primary, texts, q
             ),
-            "BM25 (German stemming), whole articles": lambda q=questions: bm25_rankings(texts, q),
+            "BM25 (German stemming), whole articles": lambda q=questions: bm25_summary(texts, q),
         }
         for name, values in (VARIANTS if variants is None else variants).items():
-            systems[name] = lambda q=questions, v=values: _with(v, index, q)
+            systems[name] = lambda q=questions, v=values, n=name, lg=lang: _with(
+                v, index, q, out, (lg, n)
+            )
         for name, fn in systems.items():
             started = time.perf_counter()
-            result = metrics(fn(), questions)
+            result = fn()
             logging.info(
                 "%s %s %s %s (%.0f s)",
                 dataset.name,
                 lang,
                 name,
-                result,
+                {m: round(result.metrics[m].value, 3) for m in METRICS},
                 time.perf_counter() - started,
             )
-            rows.append((dataset.name, lang, name, result))
-    return rows, index
+            out.rows.append((dataset.name, lang, name, result))
+    return out
 
 
-def _with(values: dict[str, float | bool], index: diploqa.Index, questions: list[Question]):
-    return diploqa_rankings(index.with_ranking(replace(index.ranking, **values)), questions)
+def _with(
+    values: dict[str, float | bool],
+    index: diploqa.Index,
+    questions: list[EvalQuestion],
+    out: Run,
+    key: tuple[str, str],
+) -> Summary:
+    report = evaluate(index, questions, ranking=replace(index.ranking, **values))
+    out.reports[key] = report
+    return report.overall
 
 
 def table(rows: list[tuple]) -> str:
-    lines = ["| data | questions | system | R@1 | R@5 | MRR@10 |", "|---|---|---|---|---|---|"]
-    for data, lang, system, m in rows:
-        lines.append(
-            f"| {data} | {lang} | {system} | {m['R@1']:.3f} | {m['R@5']:.3f} | {m['MRR@10']:.3f} |"
-        )
+    lines = [
+        "| data | questions | system | R@1 | R@5 | MRR@10 | nDCG@10 |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    for data, lang, system, summary in rows:
+        cells = " | ".join(f"{summary.metrics[m].value:.3f}" for m in METRICS)
+        lines.append(f"| {data} | {lang} | {system} | {cells} |")
     return "\n".join(lines)
 
 
@@ -347,16 +472,17 @@ def compare_stores(datasets: list[Dataset], store: str, work: Path) -> str:
             rankings = {}
             for name, (index, seconds) in indexes.items():
                 started = time.perf_counter()
-                rankings[name] = diploqa_rankings(index, questions)
+                report = evaluate(index, grouped(questions, lang))
                 per_question = (time.perf_counter() - started) / len(questions) * 1000
-                m = metrics(rankings[name], questions)
+                rankings[name] = [[h.source for h in r.hits] for r in report.results]
+                m = {c: report.overall.metrics[c].value for c in METRICS}
                 logging.info("%s %s %s %s", dataset.name, lang, name, m)
                 lines.append(
                     f"| {dataset.name} | {lang} | {name} | {m['R@1']:.3f} | {m['R@5']:.3f} | "
                     f"{m['MRR@10']:.3f} | {seconds:.0f} | {per_question:.0f} |"
                 )
             a, b = rankings.values()
-            same = sum(x[:10] == y[:10] for x, y in zip(a, b, strict=True))
+            same = sum(x == y for x, y in zip(a, b, strict=True))
             lines.append(
                 f"| {dataset.name} | {lang} | identical top-10 article lists | "
                 f"{same} of {len(questions)} | | | | |"
@@ -402,17 +528,12 @@ def main() -> None:
     rows: list[tuple] = []
     with tempfile.TemporaryDirectory() as tmp:
         work = Path(tmp)
-        xquad_rows, xquad_index = run(load_xquad(args.xquad), work / "xquad")
-        rows += xquad_rows
-        rates = {}  # (highlighting, language) -> (all questions, top hit right)
-        for mode, semantic in (("words only", 0), ("**meaning + words (default)**", None)):
-            values = {} if semantic is None else {"semantic_highlights": semantic}
-            variant = xquad_index.with_ranking(replace(xquad_index.ranking, **values))
-            for lang, questions in load_xquad(args.xquad).questions.items():
-                rates[mode, lang] = answer_sentence_rate(variant, questions)
+        xquad = run(load_xquad(args.xquad), work / "xquad")
+        rows += xquad.rows
+        rates = highlight_rates(xquad, load_xquad(args.xquad))
         if args.ntrex:
-            rows += run(load_ntrex(args.ntrex), work / "ntrex")[0]
-        rows += run(load_seeds(), work / "seeds", articles_dir=REPO / "seeds")[0]
+            rows += run(load_ntrex(args.ntrex), work / "ntrex").rows
+        rows += run(load_seeds(), work / "seeds", articles_dir=REPO / "seeds").rows
         robust: list[tuple] = []
         if not args.skip_robustness:
             robust += run(
@@ -420,12 +541,12 @@ def main() -> None:
                 work / "xquad-titles",
                 None,
                 ROBUSTNESS_VARIANTS,
-            )[0]
+            ).rows
         if args.ntrex and not args.skip_robustness:
             sets = [load_ntrex_mixed(args.ntrex, a) for a in ("mixed", "german", "english")]
             sets += [load_ntrex_series(args.ntrex, shared) for shared in (True, False)]
             for n, dataset in enumerate(sets):
-                robust += run(dataset, work / f"robust{n}", None, ROBUSTNESS_VARIANTS)[0]
+                robust += run(dataset, work / f"robust{n}", None, ROBUSTNESS_VARIANTS).rows
     seconds = time.perf_counter() - started
 
     command = (
@@ -446,15 +567,22 @@ def main() -> None:
         f"English–German dictionary for the keyword ranking: {dictionary}.\n"
     )
     highlight = "\n".join(
-        f"| {lang} | {mode} | {all_:.3f} | {right:.3f} |"
-        for (mode, lang), (all_, right) in sorted(rates.items(), key=lambda x: x[0][1])
+        f"| {lang} | {mode} | {top:.3f} | {first:.3f} |"
+        for (mode, lang), (top, first) in sorted(rates.items(), key=lambda x: x[0][1])
     )
     report = (
         f"{header}\n{table(rows)}\n\n"
-        "Answer highlighting on XQuAD: share of questions whose top hit's highlighted sentence "
-        "contains the gold answer text.\n\n"
-        "| questions | highlighting | all questions | top hit is the right paragraph |\n"
+        "Answer highlighting on XQuAD: share of questions whose highlighted sentence contains "
+        "the gold answer text, of the top hit (whichever paragraph it is) and of the first hit "
+        "from the right paragraph within the top 10 (`diploqa eval`'s check).\n\n"
+        "| questions | highlighting | top hit | first right hit (`diploqa eval`) |\n"
         f"|---|---|---|---|\n{highlight}\n"
+    )
+    report += (
+        '\nIssue #27\'s gaps (docs/quality.md, "diploqa eval, and the last quality gaps"): '
+        "before is the ranking without this issue's changes on the same index, where a "
+        "setting switches them off, else the same as after.\n\n"
+        f"{gaps_table(rows, robust, rates)}\n"
     )
     if robust:
         report += (
@@ -468,12 +596,19 @@ def main() -> None:
     print(report)
     if args.out:
         text = args.out.read_text(encoding="utf-8") if args.out.exists() else ""
-        marker = "<!-- results -->"
-        if marker in text:
-            text = text.split(marker)[0] + marker + "\n\n" + report
-        else:
-            text = f"# Retrieval quality\n\n{marker}\n\n{report}"
-        args.out.write_text(text, encoding="utf-8")
+        args.out.write_text(with_results(text, report), encoding="utf-8")
+
+
+def with_results(text: str, report: str) -> str:
+    """``text`` (docs/quality.md) with ``report`` below its results marker, in place of the
+    previous one; the sections after the results (``## …``) are kept."""
+    marker = "<!-- results -->"
+    if marker not in text:
+        return f"# Retrieval quality\n\n{marker}\n\n{report}"
+    before, after = text.split(marker, 1)
+    rest = after.find("\n## ")
+    kept = after[rest:] if rest >= 0 else ""
+    return before + marker + "\n\n" + report.rstrip("\n") + "\n" + kept
 
 
 if __name__ == "__main__":

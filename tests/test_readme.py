@@ -42,6 +42,7 @@ def in_a_copy(tmp_path, seed_copy, seed_index):
     made the working directory."""
     shutil.copytree(seed_copy, tmp_path / "seeds")
     shutil.copytree(seed_index.path, tmp_path / "index")
+    shutil.copytree(REPO / "examples", tmp_path / "examples")
     before = Path.cwd()
     os.chdir(tmp_path)
     try:
@@ -69,8 +70,17 @@ def test_the_diploqa_commands_run(in_a_copy):
         with contextlib.redirect_stdout(out):
             code = cli.main(words[1:])
         assert code == 0, (words, out.getvalue())
-        if words[1] == "search" and "--json" not in words:
-            assert out.getvalue().startswith("1. ["), (words, out.getvalue())
+        printed = out.getvalue()
+        if words[1] == "search" and "--timeline" in words:
+            assert re.search(r"^2016\b.*\d", printed, flags=re.M), (words, printed)
+        elif words[1] == "search" and "--json" not in words:
+            assert printed.startswith("1. ["), (words, printed)
+        elif words[1:3] == ["alerts", "add"]:
+            assert re.search(r"^/feeds/\w+\.atom\?key=", printed, flags=re.M), printed
+        elif words[1] == "eval":
+            assert re.search(r"MRR@10", printed) and "dictionary" in printed, printed
+        elif words[1:3] == ["alerts", "list"]:
+            assert "Wo trafen sich Lawrow und Kerry?" in printed, printed
 
 
 def test_the_curl_example_answers(app_holder):

@@ -1,4 +1,4 @@
-"""The ``diploqa`` command: ``index``, ``search``, ``serve``, ``users`` and ``tokens``.
+"""``diploqa`` and its commands: index, search, eval, serve, users, tokens and alerts.
 
 A thin shell over the Python API. The settings are resolved once (:meth:`Settings.from_env
 <diploqa.config.Settings.from_env>`, the flags over them) and passed down. Every error a user
@@ -13,12 +13,15 @@ import logging
 import os
 import sys
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from . import config
+from .alerts import cli as alerts_cli
 from .config import Settings
 from .errors import DiploqaError
+from .evaluation.command import add_eval_parser, run_eval
 
 if TYPE_CHECKING:
     from .articles import CsvColumns
@@ -123,6 +126,7 @@ def _parser() -> argparse.ArgumentParser:
         "histogram; give it after the question",
     )
 
+    add_eval_parser(sub, _positive_int, STORE_HELP)
     p = sub.add_parser("serve", help="start the web UI")
     p.add_argument("--index", type=Path, default=None, help="index folder (./index)")
     p.add_argument("--articles", type=Path, default=None, help="articles folder (./seeds)")
@@ -147,6 +151,7 @@ def _parser() -> argparse.ArgumentParser:
                    "line (default: the archive's newest headlines)")  # fmt: skip
     p.add_argument("--page-config", type=Path, metavar="FILE", help="title, about and examples "
                    "(TOML; default INDEX/page.toml if there; the flags win)")  # fmt: skip
+    alerts_cli.add_serve_flags(p)
 
     users_help = "users file ($DIPLOQA_USERS)"
     p = sub.add_parser("users", help="add, remove or list the accounts of `serve --users`")
@@ -175,6 +180,7 @@ def _parser() -> argparse.ArgumentParser:
     q.add_argument("--users", type=Path, default=None, help=users_help)
     q = tokens.add_parser("list", help="list the tokens (ids, never the secrets)")
     q.add_argument("--users", type=Path, default=None, help=users_help)
+    alerts_cli.add_parser(sub)
     return parser
 
 
@@ -296,6 +302,7 @@ def _serve(args: argparse.Namespace, settings: Settings, preload: Preload) -> in
         watch=args.watch,
         users_file=settings.server.users_file,
         public=args.public,
+        allow_private_webhooks=args.allow_private_webhooks,
         csv_columns=args.csv_columns,
         notify=lambda line: print(line, file=sys.stderr, flush=True),
         on_update=lambda line: print(line, flush=True),
@@ -392,19 +399,19 @@ def _cmd_tokens(args: argparse.Namespace, settings: Settings) -> int:
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the ``diploqa`` console script."""
     args = _parser().parse_args(argv)
-    logging.basicConfig(
-        level=logging.INFO if args.verbose else logging.WARNING,
-        format="%(levelname)s: %(message)s",
-    )
+    level = logging.INFO if args.verbose else logging.WARNING
+    logging.basicConfig(level=level, format="%(levelname)s: %(message)s")
     if not args.verbose:
         for noisy in ("sentence_transformers", "transformers", "httpx", "bm25s", "pymilvus"):
             logging.getLogger(noisy).setLevel(logging.ERROR)
     commands = {
         "index": _cmd_index,
         "search": _cmd_search,
+        "eval": run_eval,
         "serve": _cmd_serve,
         "users": _cmd_users,
         "tokens": _cmd_tokens,
+        "alerts": alerts_cli.run,
     }
     try:
         return commands[args.command](args, _settings(args))
@@ -433,7 +440,10 @@ def _settings(args: argparse.Namespace) -> Settings:
     """
     flags = ("articles", "index", "store", "model", "device")
     given = {name: getattr(args, name, None) for name in flags}
-    return Settings.from_env().overridden(**given, users_file=getattr(args, "users", None))
+    settings = Settings.from_env().overridden(**given, users_file=getattr(args, "users", None))
+    if alerts := getattr(args, "alerts", None):  # the --alerts of serve and of alerts
+        settings = replace(settings, server=replace(settings.server, alerts_file=alerts))
+    return settings
 
 
 if __name__ == "__main__":

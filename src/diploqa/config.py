@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -47,9 +47,9 @@ class RankingConfig:
         candidates: passages fetched from each ranking before fusion (at least this, or 4 × k).
         sections: rank a passage also by its article's whole-article vector ("section").
         dictionary: translate English question words for BM25 with the configured dictionary.
-        translated_word_weight: weight of a question word found in the corpus only through its
-            dictionary translation, in the share that weights BM25 (a word found as it is
-            counts 1).
+        translated_word_weight: weight of a question word found only through its dictionary
+            translation, in the share that weights BM25 (a word found as it is counts 1).
+        german_to_english: German question words also looked up German → English.
         semantic_highlights: how many of the top hits also compare sentences by meaning (USE;
             costly per passage, so only the first hit, the one read first).
         semantic_highlight_max_coverage: ... and only for questions with less than this share
@@ -70,6 +70,8 @@ class RankingConfig:
         language_centering: ... and shift each group's dense scores by the question's score
             against the group's mean vector (relative to the largest group), so that passages
             in the question's language are not preferred for their language alone.
+        minority_bm25_scale: ... and, with the dictionary, a smaller group's BM25 normalised
+            by the archive's best, so a translation lifts a passage by how well it matches.
         language_group_articles: ... only where each group has at least this many articles:
             a smaller group's mean vector is mostly its few articles' topics, and centring on
             it would push down the very article a question is about.
@@ -84,6 +86,7 @@ class RankingConfig:
     sections: bool = True
     dictionary: bool = True
     translated_word_weight: float = 0.5
+    german_to_english: bool = True
     semantic_highlights: int = 1
     semantic_highlight_max_coverage: float = 0.5
     highlight_lexical_weight: float = 0.6
@@ -93,6 +96,7 @@ class RankingConfig:
     shared_titles: bool = True
     language_groups: bool = True
     language_centering: bool = True
+    minority_bm25_scale: bool = True
     language_group_articles: int = 10
     match_margin: float = 0.12
     match_candidates: int = 1000
@@ -111,11 +115,7 @@ class ChunkingConfig:
     section_tokens: int = 400  # whole-article vector up to this length; 0: none
 
     def as_dict(self) -> dict[str, int]:
-        return {
-            "chunk_tokens": self.chunk_tokens,
-            "overlap_tokens": self.overlap_tokens,
-            "section_tokens": self.section_tokens,
-        }
+        return asdict(self)
 
 
 # Defaults, each overridden by the variable named beside its part's attribute (below).
@@ -123,13 +123,14 @@ class ChunkingConfig:
 #: ``XDG_CACHE_HOME`` (then ``$XDG_CACHE_HOME/diploqa``) is set.
 DEFAULT_CACHE = Path.home() / ".cache" / "diploqa"
 
-#: Encoder runtimes: ``openvino`` (default model only: exported once to OpenVINO IR and
-#: quantised to int8, calibrated on German and English text), ``openvino-bf16`` (the IR
-#: unquantised, run in bf16 where the CPU supports it, else fp32), ``openvino-f32`` (always
-#: fp32) and ``torch`` (plain sentence-transformers/PyTorch fp32). Other models always run on
-#: ``torch``. Speed and quality of each: docs/benchmarks.md.
-BACKENDS = ("openvino", "openvino-bf16", "openvino-f32", "torch")
-DEFAULT_BACKEND = "openvino"
+#: Encoder runtimes: ``auto`` (the default: ``openvino`` or ``openvino-f32``, by this CPU's
+#: flags, :mod:`diploqa.encoders.runtime`), ``openvino`` (default model only: exported once to
+#: OpenVINO IR, quantised to int8, calibrated on German and English text), ``openvino-bf16``
+#: (the IR unquantised, run in bf16 where the CPU supports it, else fp32), ``openvino-f32``
+#: (always fp32) and ``torch`` (plain sentence-transformers/PyTorch fp32). Other models always
+#: run on ``torch``. Speed and quality of each: docs/benchmarks.md.
+BACKENDS = ("auto", "openvino", "openvino-bf16", "openvino-f32", "torch")
+DEFAULT_BACKEND = "auto"
 #: Passages per encoder batch on the CPU.
 BATCH_SIZE = 16
 #: Where ``diploqa index`` embeds passages: ``cpu`` (the runtime of ``DIPLOQA_BACKEND``) or
@@ -251,6 +252,7 @@ class ServerSettings:
     #: (then the server serves loopback only, or --public).
     users_file: Path | None = None
     session_minutes: int = SESSION_MINUTES  # DIPLOQA_SESSION_MINUTES: how long a sign-in lasts
+    alerts_file: Path | None = None  # DIPLOQA_ALERTS, --alerts; None: beside the index folder
 
 
 @dataclass(frozen=True)
@@ -322,7 +324,6 @@ class Settings:
             use_threads=max(1, env.integer("DIPLOQA_USE_THREADS", 1)) if threads else None,
             ensemble=_switch(env.text("DIPLOQA_ENSEMBLE")),
         )
-        users = env.text("DIPLOQA_USERS")
         token = env.text("DIPLOQA_MILVUS_TOKEN")
         return cls(
             paths=Paths(
@@ -344,8 +345,9 @@ class Settings:
             ),
             server=ServerSettings(
                 max(0, env.integer("DIPLOQA_PASSAGES_PER_ARTICLE", PASSAGES_PER_ARTICLE)) or None,
-                Path(users).expanduser() if users else None,
+                env.path("DIPLOQA_USERS", None),
                 max(1, env.integer("DIPLOQA_SESSION_MINUTES", SESSION_MINUTES)),
+                env.path("DIPLOQA_ALERTS", None),
             ),
             store=parse_store(env.text("DIPLOQA_STORE"), token),
             milvus_token=token,

@@ -1,9 +1,11 @@
-"""English → German word translations from a Ding-format dictionary (Debian's ``trans-de-en``).
+"""English ↔ German word translations from a Ding-format dictionary (Debian's ``trans-de-en``).
 
 English questions over German articles share few words with them, so BM25 barely helps them.
 Looking up each English question word in a bilingual dictionary gives German words BM25 can
 match ("sanctions" → "Sanktionen", "ceasefire" → "Waffenruhe"); :mod:`diploqa.lexical` scores
-them.
+them. The same entries read the other way give English words for a German question's words
+(by their stem: "Menschen" → "mensch" → people, human), for the English articles of a mixed
+archive.
 
 The dictionary (25 MB of text, GPL-2+) is read from the system at run time, never shipped.
 Parsing it takes seconds and 100 MB, so it is parsed once into a small SQLite file in the cache
@@ -28,8 +30,9 @@ from .files import replacing
 
 log = logging.getLogger(__name__)
 
-#: Bump when :func:`parse_ding` changes what it extracts; cached tables are then rebuilt.
-PARSER_VERSION = 1
+#: Bump when :func:`parse_ding` changes what it extracts (or the table what it holds); cached
+#: tables are then rebuilt.
+PARSER_VERSION = 2
 
 _ANNOTATION = re.compile(r"\{[^}]*\}|\[[^\]]*\]|\([^)]*\)|<[^>]*>")
 _PLACEHOLDERS = ("sb./sth.", "sth.", "sb.")
@@ -72,6 +75,21 @@ def parse_ding(lines: Iterable[str]) -> dict[str, set[str]]:
     return dict(table)
 
 
+def reverse_table(table: dict[str, set[str]]) -> dict[str, set[str]]:
+    """German stems → the English words of the entries whose German side is that one word.
+    The key is the word's German Snowball stem, lower-cased: the term the keyword index makes
+    of it, which a question's word is looked up by ("Menschen" and "Mensch" alike)."""
+    import Stemmer
+
+    stemmer = Stemmer.Stemmer("german")
+    reverse: dict[str, set[str]] = defaultdict(set)
+    for english, germans in table.items():
+        for german in germans:
+            if german.isalpha():
+                reverse[stemmer.stemWord(german.lower())].add(english)
+    return dict(reverse)
+
+
 class Dictionary:
     """Read-only lookups in a translation table built by :func:`build_table`; thread-safe."""
 
@@ -85,7 +103,15 @@ class Dictionary:
 
     def translations(self, words: Iterable[str]) -> dict[str, tuple[str, ...]]:
         """German terms for each of ``words`` (lower-case English) that the dictionary knows."""
-        unique = sorted(set(words))
+        return self._lookup("SELECT english, german FROM translations WHERE english", words)
+
+    def english(self, stems: Iterable[str]) -> dict[str, tuple[str, ...]]:
+        """English words for each of ``stems`` (German words' stems, see
+        :func:`reverse_table`) that the dictionary knows."""
+        return self._lookup("SELECT stem, english FROM german WHERE stem", stems)
+
+    def _lookup(self, select: str, keys: Iterable[str]) -> dict[str, tuple[str, ...]]:
+        unique = sorted(set(keys))
         if not unique:
             return {}
         marks = ",".join("?" * len(unique))
@@ -93,14 +119,12 @@ class Dictionary:
             if self._failed:
                 return {}
             try:
-                rows = self._db.execute(
-                    f"SELECT english, german FROM translations WHERE english IN ({marks})", unique
-                ).fetchall()
+                rows = self._db.execute(f"{select} IN ({marks})", unique).fetchall()
             except sqlite3.Error as exc:  # the file was damaged after opening: carry on without
                 log.warning("Dictionary table %s not readable (%s)", self.path, exc)
                 self._failed = True
                 return {}
-        return {english: tuple(german.split(_SEPARATOR)) for english, german in rows}
+        return {key: tuple(value.split(_SEPARATOR)) for key, value in rows}
 
     def close(self) -> None:
         with self._lock:
@@ -108,11 +132,16 @@ class Dictionary:
 
 
 def _table_name(source: Path) -> str:
-    """Cache file name: changes with the source's path, size, mtime and the parser version."""
+    """Cache file name: changes with the source's path, size, mtime and the parser version.
+
+    The version leads the name, so a table replaces only older tables of its own version
+    (of a dictionary file that changed): two installed versions sharing a cache folder each
+    keep theirs instead of rebuilding it in turn. A version 1 table (``ding-<path>-<hash>``)
+    is left in place."""
     stat = source.stat()
     where = hashlib.sha256(str(source.resolve()).encode()).hexdigest()[:12]
     what = f"{stat.st_size}:{stat.st_mtime_ns}:{PARSER_VERSION}"
-    return f"ding-{where}-{hashlib.sha256(what.encode()).hexdigest()[:12]}.sqlite"
+    return f"ding-v{PARSER_VERSION}-{where}-{hashlib.sha256(what.encode()).hexdigest()[:12]}.sqlite"
 
 
 def _read_lines(source: Path) -> Iterator[str]:
@@ -143,6 +172,12 @@ def build_table(source: Path, cache: Path) -> Path:
             db.executemany(
                 "INSERT INTO translations VALUES (?, ?)",
                 ((en, _SEPARATOR.join(sorted(de))) for en, de in sorted(table.items())),
+            )
+            db.execute("CREATE TABLE german (stem TEXT PRIMARY KEY, english TEXT) WITHOUT ROWID")
+            reverse = reverse_table(table)
+            db.executemany(
+                "INSERT INTO german VALUES (?, ?)",
+                ((de, _SEPARATOR.join(sorted(en))) for de, en in sorted(reverse.items())),
             )
         db.close()
     for stale in cache.glob(target.name.rsplit("-", 1)[0] + "-*.sqlite"):

@@ -13,6 +13,7 @@ The read path only: building an index is :func:`diploqa.build.build_index`.
 from __future__ import annotations
 
 import threading
+from collections.abc import Collection
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -102,7 +103,7 @@ class Index:
         """This index ranked by ``ranking``; vectors, metadata and, where the keyword
         settings are the same, the keyword index are shared, not copied."""
         other = Index(self.stored, self.encoder, ranking, self.dictionary)
-        keywords = ("dictionary", "translated_word_weight", "shared_titles")
+        keywords = ("dictionary", "translated_word_weight", "german_to_english", "shared_titles")
         if all(getattr(ranking, f) == getattr(self.ranking, f) for f in keywords):
             other._lexical = self._lexical
             other.ranker.share_language_groups(self.ranker)
@@ -125,7 +126,8 @@ class Index:
                         base = Bm25Index.build(self.stored.passages(), None)
                     else:  # kept on the generation: the next update starts from it
                         base = self.stored.keyword_index()
-                    self._lexical = base.with_query_settings(dictionary, weight)
+                    both_ways = self.ranking.german_to_english
+                    self._lexical = base.with_query_settings(dictionary, weight, both_ways)
         return self._lexical
 
     def warm(self) -> Index:
@@ -242,10 +244,28 @@ class Index:
         read = self._read(query)
         return self._matches(query, read) if read is not None else Matches()
 
-    def _read(self, query: Query) -> _Read | None:
-        """The question's keyword scores and encoding, and the rows its filters allow; None
-        when no passage passes them (nothing is encoded then)."""
+    def search_without(self, query: Query, left_out: Collection[int]) -> list[Hit]:
+        """:meth:`search` with the chunk rows ``left_out`` out of reach: neither returned nor
+        ranked by (their sections do not lift other passages). An evaluation asks a question
+        made from a passage this way, so the passage cannot answer itself
+        (:mod:`diploqa.evaluation`).
+
+        Raises:
+            ValueError: ``query`` has filters (the allowed rows are the only filter here, as
+                Milvus applies a filter's expression instead of the rows).
+        """
+        if query.filter is not None:
+            raise ValueError("search_without takes a query without filters")
+        read = self._read(query, left_out)
+        return self._hits(query, read) if read is not None else []
+
+    def _read(self, query: Query, left_out: Collection[int] = ()) -> _Read | None:
+        """The question's keyword scores and encoding, and the rows its filters allow (less
+        ``left_out``); None when no passage passes them (nothing is encoded then)."""
         rows = self._allowed_rows(query.filter)
+        if left_out:
+            every = np.arange(len(self.stored.chunks)) if rows is None else rows
+            rows = np.setdiff1d(every, np.fromiter(left_out, np.int64, len(left_out)))
         available = len(self) if rows is None else int(self._is_passage[rows].sum())
         if available == 0:
             return None

@@ -204,14 +204,16 @@ class Ranker:
         n_rows = len(self.stored.chunks) if rows is None else len(rows)
         full = n_candidates < n_rows and len(scores) == n_candidates
         floor = min(scores.values()) if full else -np.inf
-        keyword = lexical.scores
+        keyword, allowed = lexical.scores, None
         if rows is not None:  # keyword hits outside the filter are not candidates either
             keyword = np.zeros_like(keyword)
             keyword[rows] = lexical.scores[rows]
+            allowed = np.zeros(len(keyword), bool)
+            allowed[rows] = True
         groups = lexical.by_language if ranking.language_groups else None
         if groups and self._group_articles(keywords) >= ranking.language_group_articles:
             found_scores = self._group_scores(
-                keywords, lexical, raw, keyword, candidates, n_candidates, linked
+                keywords, lexical, raw, keyword, candidates, n_candidates, linked, allowed
             )
             return found_scores, floor
         best = float(keyword.max(initial=0.0))
@@ -219,7 +221,7 @@ class Ranker:
             top = _top_rows(keyword, n_candidates)
             candidates.update(top[keyword[top] > 0].tolist())
         if linked:
-            self._add_linked(candidates)
+            self._add_linked(candidates, allowed)
         missing = sorted(candidates - scores.keys())
         if missing:
             found = vectors.reconstruct(np.asarray(missing, np.int64))
@@ -241,25 +243,30 @@ class Ranker:
         candidates: set[int],
         n_candidates: int,
         linked: bool,
+        allowed: np.ndarray | None = None,
     ) -> dict[int, float]:
         """:meth:`candidate_scores` for an index of German and English passages: each language group
         gets the USE weight and the BM25 weight of its own coverage, BM25 is normalised by the
-        group's best score, and (``language_centering``) the dense scores are centred per
-        group, so each group ranks as if it were an archive of its own and neither is
-        preferred for its language."""
+        group's best score (a smaller group's by the archive's, ``minority_bm25_scale``), and
+        (``language_centering``) the dense scores are centred per group, so each group ranks as
+        if it were an archive of its own and neither is preferred for its language."""
         ranking, languages = self.ranking, keywords.languages
         by_group = {LANGUAGES.index(lang): values for lang, values in lexical.by_language.items()}
         normalised = np.zeros_like(keyword)
+        majority = LANGUAGES.index(keywords.majority)
+        overall = ranking.minority_bm25_scale and keywords.query.dictionary is not None
         for group, (_, bm25_coverage) in by_group.items():
             in_group = languages == group
             best = float(keyword[in_group].max(initial=0.0))
+            if overall and group != majority:  # the archive's scale (minority_bm25_scale)
+                best = float(keyword.max(initial=0.0))
             if best > 0:
                 normalised[in_group] = keyword[in_group] * (bm25_coverage / best)
         if normalised.max(initial=0.0) > 0:
             top = _top_rows(normalised, n_candidates)
             candidates.update(int(r) for r in top if normalised[r] > 0)
         if linked:
-            self._add_linked(candidates)
+            self._add_linked(candidates, allowed)
         vectors = {
             g: self.encoder.query_vector(raw, ranking.use_weight * (1.0 - coverage))
             for g, (coverage, _) in by_group.items()
@@ -281,12 +288,14 @@ class Ranker:
             )
         return scores
 
-    def _add_linked(self, candidates: set[int]) -> None:
+    def _add_linked(self, candidates: set[int], allowed: np.ndarray | None = None) -> None:
         """Add to ``candidates`` the chunks linked to them, twice over: a passage brings its
-        sections, and a section all of its passages."""
+        sections, and a section all of its passages; with ``allowed`` (a mask of rows) only
+        those (a filter allows whole articles, an evaluation may leave out one passage)."""
         for _ in range(2):
             for row in list(candidates):
-                candidates.update(self._links.get(row, ()))
+                linked = self._links.get(row, ())
+                candidates.update(linked if allowed is None else (r for r in linked if allowed[r]))
 
     def _finish(self, scores: dict[int, float], k: int, per_article: int | None) -> list[Ranked]:
         """Sections lift their best passage; the top ``k`` passages, at most ``per_article``

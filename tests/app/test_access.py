@@ -46,6 +46,9 @@ def routes(server) -> list[tuple[str, str, dict]]:
     join = {"json": {"data": [QUESTION, 3], "fn_index": 0, "session_hash": "x1"}}
     return [
         ("GET", f"/api/search?q={QUESTION}", {}),
+        ("GET", "/api/alerts", {}),
+        ("POST", "/api/alerts", {"json": {"name": "x", "q": QUESTION}}),
+        ("GET", "/api/alerts/x/answers", {}),
         ("GET", "/", {}),
         ("GET", "/config", {}),
         ("GET", "/gradio_api/info", {}),

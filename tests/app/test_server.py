@@ -170,7 +170,7 @@ def test_json_api_answers_while_the_page_is_built(app_holder):
 def test_a_failed_page_build_stops_the_server_with_one_line(
     monkeypatch, capsys, seed_index, seed_copy
 ):
-    def broken(holder, access, texts):
+    def broken(holder, access, texts, alerts):
         def build():
             raise RuntimeError("the page could not be laid out")
 
@@ -208,7 +208,7 @@ def test_the_page_is_built_once_the_preloaded_models_are_in(monkeypatch, tmp_pat
     loading.start()
     seen: list[bool] = []
 
-    def page(updater, access, texts):
+    def page(updater, access, texts, alerts):
         return lambda: seen.append(loading.is_alive()) or Starlette()
 
     monkeypatch.setattr(server, "_page_builder", page)

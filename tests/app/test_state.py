@@ -129,3 +129,23 @@ def test_the_holder_hands_on_the_generation_it_serves(app_updater, monkeypatch):
     assert len(holder.latest().articles) == 5  # reloaded
     assert reads == ["load", "keywords"] and made_from == [served]
     assert first_source(answer_html(holder, "Who did Kerry meet in Sochi?", 3))
+
+
+def test_every_index_that_goes_live_is_announced_at_once(app_updater):
+    """Listeners (the standing questions' check) hear of each index this process installs and
+    of each one another process committed, right after the swap; an update that changed
+    nothing announces nothing."""
+    import diploqa
+
+    updater, holder = app_updater, app_updater.holder
+    heard = []
+    holder.on_live(lambda index: heard.append((index, holder.index)))
+    updater.update()  # nothing changed: the same generation stays
+    assert heard == []
+    (updater.articles_dir / "neu.txt").write_text(XSS_ARTICLE, encoding="utf-8")
+    updater.update()
+    assert len(heard) == 1 and heard[0][0] is heard[0][1] is holder.index  # already live
+    (updater.articles_dir / "neu.txt").unlink()
+    diploqa.build_index(updater.articles_dir, holder.index_dir)  # another process's build
+    holder.latest()
+    assert len(heard) == 2 and len(heard[1][0].articles) == 5

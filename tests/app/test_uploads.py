@@ -10,6 +10,7 @@ from conftest import XSS_ARTICLE, first_source
 from diploqa.app import uploads
 from diploqa.app.handlers import answer_html, upload_articles
 from diploqa.app.render import render_articles_table
+from diploqa.articles import CsvColumns
 
 XSS_QUESTION = "Was wurde beim Zitronenfalter-Gipfel in Reykjavík über Leuchttürme vereinbart?"
 GOOD = b"Kerry traf Lawrow in Genf. Sie sprachen lange ueber Syrien und die Waffenruhe.\n"
@@ -205,3 +206,31 @@ def test_upload_into_unwritable_folder_is_reported(tmp_path):
     blocker.write_text("x")
     out = uploads.save_upload(blocker / "articles", "a.txt", GOOD)
     assert out.kind == "rejected" and "not saved" in out.message
+
+
+OWN_COLUMNS_CSV = (
+    "nr;ueberschrift;inhalt\n"
+    '7;Leuchtturm-Abkommen;"In Reykjavík vereinbarten die Minister, alle Leuchttürme '
+    'der Küste gemeinsam zu betreiben."\n'
+).encode()
+
+
+def test_upload_of_a_csv_file_is_checked_with_the_index_columns(tmp_path):
+    assert uploads.save_upload(tmp_path, "a.csv", OWN_COLUMNS_CSV).kind == "rejected"
+    columns = CsvColumns.parse("text=inhalt,title=ueberschrift")
+    saved = uploads.save_upload(tmp_path, "a.csv", OWN_COLUMNS_CSV, csv_columns=columns)
+    assert saved.kind == "saved", saved.message
+
+
+def test_upload_of_a_csv_file_in_the_columns_the_server_reads_is_indexed(app_updater, tmp_path):
+    app_updater.csv_columns = CsvColumns.parse("text=inhalt,title=ueberschrift")
+    upload = tmp_path / "eigene.csv"
+    upload.write_bytes(OWN_COLUMNS_CSV)
+    report = upload_articles(app_updater, [str(upload)])
+    assert "eigene.csv: gespeichert / saved" in report and "1 added" in report, report
+    assert app_updater.holder.index.manifest.csv_columns == "text=inhalt,title=ueberschrift"
+
+    app_updater.csv_columns = None  # a later start without --csv-columns: the recorded ones
+    assert app_updater.upload_columns() == CsvColumns.parse("text=inhalt,title=ueberschrift")
+    page = answer_html(app_updater.holder, "Wer betreibt die Leuchttürme?", 1)
+    assert first_source(page) == "eigene.csv#1"  # no id column named: the row

@@ -7,11 +7,11 @@ import logging
 
 import pytest
 from argon2 import PasswordHasher
-from fastapi import FastAPI
+from fastapi import FastAPI, Request
 from fastapi.testclient import TestClient
 
 from diploqa.auth import Backoff, SessionStore, Users, UsersSource, save_users
-from diploqa.auth.middleware import Access, AccessGate
+from diploqa.auth.middleware import PRINCIPAL, Access, AccessGate
 
 FAST = PasswordHasher(time_cost=1, memory_cost=8, parallelism=1)
 PASSWORD = {"lena": "lese-geheim", "ed": "edit-geheim"}
@@ -35,6 +35,16 @@ def stand_in() -> FastAPI:
     @app.post("/gradio_api/upload")
     def upload():
         return {"stored": True}
+
+    @app.get("/api/whoami")
+    def whoami(request: Request):
+        principal = request.scope.get(PRINCIPAL)
+        return {"user": principal.user if principal else None}
+
+    @app.get("/feeds/{name}")
+    def feed(name: str, request: Request):
+        principal = request.scope.get(PRINCIPAL)
+        return {"feed": name, "user": principal.user if principal else None}
 
     return app
 
@@ -129,3 +139,23 @@ def test_public_has_no_sign_in_and_no_editing():
     assert http.get("/api/search").json() == {"hits": ["Kerry"]}
     assert http.post("/gradio_api/upload").status_code == 403
     assert http.get("/edit/").status_code == 403
+
+
+def test_the_app_is_told_who_calls_and_feeds_pass_unidentified(access):
+    """Routes learn the signed-in user from the scope; a feed is passed on without one (it
+    checks its own secret), a bad token is refused there too; a feed is never a page."""
+    http = client(access)
+    assert http.get("/api/whoami").status_code == 401
+    login(http, "lena", PASSWORD["lena"])
+    assert http.get("/api/whoami").json() == {"user": "lena"}
+    anonymous = client(access)
+    assert anonymous.get("/feeds/a.atom?key=x").json() == {"feed": "a.atom", "user": None}
+    page = anonymous.get("/feeds/a.atom", headers={"Accept": "text/html"})
+    assert page.status_code == 200  # not sent to the sign-in form: a feed reader reads it
+    assert http.get("/feeds/a.atom").json() == {"feed": "a.atom", "user": "lena"}
+    bad = anonymous.get("/feeds/a.atom", headers={"Authorization": "Bearer dq_nope"})
+    assert bad.status_code == 401
+    assert anonymous.get("/feedsx").status_code == 401  # only the prefix with its slash
+    public = stand_in()
+    public.add_middleware(AccessGate, access=Access.public())
+    assert TestClient(public).get("/api/whoami").json() == {"user": None}

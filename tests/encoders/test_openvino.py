@@ -36,16 +36,16 @@ def _cpu_has_bf16() -> bool:
 @pytest.mark.parametrize(
     ("backend", "bound"),
     [
-        ("default", 0.99),  # int8: measured 0.996–0.998 against fp32
+        ("openvino", 0.99),  # int8: measured 0.996–0.998 against fp32
         ("openvino-bf16", 0.9995),
     ],
 )
-def test_openvino_backends_agree_with_pytorch(embedder, torch_embedder, backend, bound):
-    fast_embedder = embedder if backend == "default" else get_embedder(backend=backend)
+def test_openvino_backends_agree_with_pytorch(torch_embedder, backend, bound):
+    fast_embedder = get_embedder(backend=backend)  # int8 named: the default is the CPU's choice
     # The unquantised IR runs in bf16 only where the processor has it, else in f32; the
     # backend recorded says which (CPUs of the same machine type differ).
     unquantised = "openvino-bf16" if _cpu_has_bf16() else "openvino-f32"
-    assert fast_embedder.backend == ("openvino-int8" if backend == "default" else unquantised)
+    assert fast_embedder.backend == ("openvino-int8" if backend == "openvino" else unquantised)
     assert torch_embedder.backend == "torch-fp32"
     assert type(fast_embedder.model).__name__ == "OpenVINOEncoder"
     # Different batch sizes and paddings must not matter beyond rounding.
@@ -58,8 +58,9 @@ def test_openvino_backends_agree_with_pytorch(embedder, torch_embedder, backend,
         assert np.allclose(np.linalg.norm(fast, axis=1), 1, atol=1e-4)
 
 
-def test_int8_ranks_like_pytorch(embedder, torch_embedder):
+def test_int8_ranks_like_pytorch(torch_embedder):
     """Quantisation must not change which passage answers: same order for every question."""
+    embedder = get_embedder(backend="openvino")  # the default only where the CPU has VNNI/AMX
     questions = ["Wer traf Lawrow in Sotschi?", "Who met Lavrov in Sochi?",
                  "Wie lange gelten die Sanktionen?", "How long do the sanctions last?"]  # fmt: skip
     fast = embedder.encode_queries(questions) @ embedder.encode_passages(PASSAGES).T

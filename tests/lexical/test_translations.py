@@ -11,7 +11,13 @@ import numpy as np
 import pytest
 
 from diploqa.config import RankingConfig, Settings
-from diploqa.dictionary import Dictionary, build_table, open_dictionary, parse_ding
+from diploqa.dictionary import (
+    Dictionary,
+    build_table,
+    open_dictionary,
+    parse_ding,
+    reverse_table,
+)
 from diploqa.lexical import Bm25Index
 
 DING_SAMPLE = """\
@@ -119,6 +125,50 @@ def test_german_questions_score_exactly_as_without_dictionary(sample_dictionary)
         a, b = plain.score(question), translated.score(question)
         np.testing.assert_array_equal(a.scores, b.scores)
         assert (a.coverage, a.bm25_coverage, a.terms) == (b.coverage, b.bm25_coverage, b.terms)
+
+
+#: English passages beside the German ones: a mixed archive.
+ENGLISH = [
+    "The truce held for two days, and then the fighting in the north began again.",
+    "The negotiations in Geneva were about the exchange of prisoners.",
+]
+
+
+def test_german_stems_lead_to_english_words():
+    reverse = reverse_table(parse_ding(DING_SAMPLE.splitlines()))
+    assert reverse["waffenruh"] == {"truce", "cease-fire"}  # Waffenruhe, by its stem
+    assert reverse["gesprach"] == {"talk", "talks"}  # Gespräch and Gespräche: one stem
+    assert reverse["verhandelt"] == {"negotiated"}
+    assert "schwarz" not in reverse  # "Schwarzes Meer" is a phrase, not a word
+
+
+def test_a_german_question_finds_english_passages_of_a_mixed_archive(sample_dictionary):
+    corpus = [*TRANSLATED, *ENGLISH]
+    plain = Bm25Index.build(corpus, dictionary=None)
+    both = Bm25Index.build(corpus, dictionary=sample_dictionary)
+    question = "Wie lange hielt die Waffenruhe?"
+    before, after = plain.score(question), both.score(question)
+    german = slice(0, len(TRANSLATED))
+    # the English passage about the truce is found through "Waffenruhe" → truce
+    assert before.scores[len(TRANSLATED)] == 0 < after.scores[len(TRANSLATED)]
+    # German passages score exactly as without the dictionary
+    np.testing.assert_array_equal(after.scores[german], before.scores[german])
+    assert after.by_language["de"] == before.by_language["de"]
+    coverage, bm25_coverage = after.by_language["en"]
+    assert coverage == before.by_language["en"][0] and bm25_coverage > coverage
+    # switched off (RankingConfig.german_to_english=False): as before
+    one_way = both.with_query_settings(sample_dictionary, german_to_english=False)
+    np.testing.assert_array_equal(one_way.score(question).scores, before.scores)
+
+
+def test_a_german_word_found_in_english_passages_as_it_is_is_not_translated(sample_dictionary):
+    capital = "The capital of the country was quiet during the night of the talks."
+    as_is = "The Hauptstadt exhibition opened in London and was a success with the visitors."
+    question = "Die Hauptstadt in Genf"
+    found = Bm25Index.build([*TRANSLATED, *ENGLISH, capital], sample_dictionary).score(question)
+    assert "capital" in set().union(*found.groups)  # Hauptstadt → capital
+    kept = Bm25Index.build([*TRANSLATED, *ENGLISH, capital, as_is], sample_dictionary)
+    assert "capital" not in set().union(*kept.score(question).groups)
 
 
 def test_the_table_is_built_once_and_rebuilt_when_the_dictionary_changes(ding, tmp_path):

@@ -19,6 +19,7 @@ from ..errors import DiploqaError
 from ..query import DEFAULT_K, Query, per_article_limit
 from . import messages
 from .archive import shown_texts
+from .following import Following
 from .handlers import (
     answer_html,
     save_export,
@@ -120,12 +121,17 @@ class Events:
     ``per_article``: the server's limit when a search names none (None: no limit)."""
 
     def __init__(
-        self, updater: Updater, per_article: int | None, texts: PageTexts | None = None
+        self,
+        updater: Updater,
+        per_article: int | None,
+        texts: PageTexts | None = None,
+        following: Following | None = None,
     ) -> None:
         self.updater = updater
         self.holder = updater.holder
         self.per_article = per_article
         self.texts = texts or PageTexts()
+        self.following = following  # standing questions (issue #26)
         self._exports: Path | None = None  # made on the first download
         #: Page session → a question it asked before there was an index (see on_tick).
         self._unanswered: dict[str, tuple[str, Any, dict[str, Any]]] = {}
@@ -369,6 +375,8 @@ class Events:
             concurrency_limit=SEARCH_CONCURRENCY,
             concurrency_id="search",
         )
+        if self.following is not None and page.following is not None:
+            self.following.bind(page.following, controls.inputs())
         editing = page.editing
         if editing is not None:
             outputs = [editing.report, page.table, page.status, controls.outlet]

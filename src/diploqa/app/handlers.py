@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from ..build import Progress
-from ..errors import DiploqaError, QueryError
+from ..errors import ArticlesError, DiploqaError, QueryError
 from ..export import FORMATS, check_format, export, file_name
 from ..hits import Hit
 from ..index import Index
@@ -241,7 +241,11 @@ def upload_articles(
 ) -> str:
     """Store uploaded files, update the index if any was stored, and report both."""
     limits = updater.settings.limits
-    outcomes = [save_uploaded_path(updater.articles_dir, p, limits) for p in paths or []]
+    try:
+        columns = updater.upload_columns()
+    except ArticlesError as err:
+        return render_message(str(err), "error")
+    outcomes = [save_uploaded_path(updater.articles_dir, p, limits, columns) for p in paths or []]
     if not any(o.saved_as for o in outcomes):
         return render_upload_report(outcomes, None)
     return _run_update(updater, outcomes, rebuild=False, progress=progress)

@@ -20,6 +20,8 @@ from .page_texts import MAX_EXAMPLES
 os.environ["GRADIO_ANALYTICS_ENABLED"] = "False"
 import gradio as gr
 
+from .following import FollowControls, lay_out_follow, lay_out_inbox
+
 #: How often an open page asks for the index status (seconds): while an update runs, and
 #: while none does (an update started by a button elsewhere or by ``--watch`` shows up then).
 STATUS_POLL_BUSY, STATUS_POLL_IDLE = 1.0, 5.0
@@ -58,6 +60,7 @@ CSS = """
 .dq-copies { font-size: .9em; color: var(--body-text-color-subdued); margin-top: .2em; }
 .dq-uploads { list-style: none; padding-left: 0; }
 .dq-upload-rejected { color: #b52a25; }
+.dq-new { font-size: .8em; font-weight: 700; color: var(--color-accent); }
 """
 
 
@@ -113,6 +116,7 @@ class Page:
     examples: gr.Dataset
     table: gr.HTML
     editing: EditingControls | None
+    following: FollowControls | None = None  # standing questions (issue #26)
 
 
 @dataclass(frozen=True)
@@ -130,9 +134,10 @@ class Initial:
     per_article: int
 
 
-def lay_out(initial: Initial, editing: bool, sign_out: bool) -> Page:
+def lay_out(initial: Initial, editing: bool, sign_out: bool, following: bool = False) -> Page:
     """Place the page's components in the open Blocks. ``editing`` False: no upload, update
     or rebuild component at all (readers, ``--public``). ``sign_out``: a sign-out link.
+    ``following``: the follow button and the "New" tab (not with ``--public``).
 
     The answers come right under the question: the filters and the order are folded into
     one row whose label says which are set, and the examples follow the answers (before
@@ -150,6 +155,7 @@ def lay_out(initial: Initial, editing: bool, sign_out: bool) -> Page:
     with gr.Tabs():
         with gr.Tab(messages.ASK_TAB, id="ask-tab"):
             search, ask, filters = _search_controls(initial)
+            follow = lay_out_follow() if following else None
             results = gr.HTML(initial.results, elem_id="results")
             examples = gr.Examples(
                 examples=[[q] for q in initial.examples],
@@ -159,12 +165,14 @@ def lay_out(initial: Initial, editing: bool, sign_out: bool) -> Page:
                 elem_id="examples",
                 visible=bool(initial.examples),
             ).dataset
+        inbox = lay_out_inbox() if following else None
         with gr.Tab(messages.ARTICLES_TAB, id="articles-tab"):
             table = gr.HTML(initial.table, elem_id="articles-table")
             if editing:
                 editing_controls = _editing_controls()
+    controls = FollowControls(*follow, *inbox) if follow and inbox else None
     return Page(intro, status, status_seen, status_timer, search, ask, filters, results,
-                examples, table, editing_controls)  # fmt: skip
+                examples, table, editing_controls, controls)  # fmt: skip
 
 
 def _search_controls(initial: Initial) -> tuple[SearchControls, gr.Button, gr.Accordion]:

@@ -75,6 +75,7 @@ class IndexHolder:
         self._build = BuildState()
         self._signature: object = None  # of the manifest we serve
         self._on_reload: list[Callable[[Index], object]] = []
+        self._on_live: list[Callable[[Index], object]] = []
         self._swap_lock = threading.Lock()
         self._replace_lock = threading.Lock()
 
@@ -116,6 +117,12 @@ class IndexHolder:
         committed, once it is live."""
         self._on_reload.append(listener)
 
+    def on_live(self, listener: Callable[[Index], object]) -> None:
+        """Call ``listener`` with every index that goes live, built here or by another
+        process, right after the swap (on the thread that swapped it: it must return at once,
+        e.g. by waking a thread of its own)."""
+        self._on_live.append(listener)
+
     @contextlib.contextmanager
     def replacing(self) -> Iterator[None]:
         """Held while an index replacing this one is made: a reload of another process's
@@ -151,6 +158,8 @@ class IndexHolder:
                 signature = None
         with self._swap_lock:
             self._index, self._problem, self._signature = index, None, signature
+        for listener in self._on_live:
+            listener(index)
 
     def refresh(self) -> bool:
         """Reload if another process committed a new index since this one was loaded.

@@ -266,3 +266,33 @@ def ui_missing(module: str) -> str:
         "the web UI needs the optional 'ui' extra (Gradio), which is not installed "
         f"(missing module: {module}): pip install 'diploqa[ui]'"
     )
+
+
+# --- Standing questions (issue #26: the follow button and the "New" tab) -------------------
+
+NEW_TAB = "Neu / New"
+FOLLOW_BUTTON = "Frage folgen / Follow this question"
+INBOX_REFRESH = "Aktualisieren / Refresh"
+NOTHING_FOLLOWED_TEXT = (
+    "Sie folgen noch keiner Frage: stellen Sie eine und klicken Sie „Frage folgen“. "
+    "/ You follow no question yet: ask one and click “Follow this question”."
+)
+NO_ANSWERS_YET_TEXT = (
+    "Noch keine neuen Artikel zu dieser Frage. / No new articles on this question yet."
+)
+NEW_BADGE = "neu / new"
+
+
+def following(name: str) -> str:
+    return (
+        f"Sie folgen jetzt „{name}“: neue Artikel, die sie beantworten, erscheinen im Tab "
+        f"„Neu“. / Now following “{name}”: new articles that answer it appear in the New tab."
+    )
+
+
+def feed_link_text() -> str:
+    return "Atom-Feed (Adresse mit Schlüssel, nur jetzt gezeigt) / Atom feed (key shown once)"
+
+
+def unread_count(unread: int, total: int) -> str:
+    return f"{unread} neu von {total} / {unread} new of {total}"

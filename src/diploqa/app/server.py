@@ -16,7 +16,6 @@ for the user to its callers (``diploqa serve`` prints them and picks the exit st
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import importlib
 import logging
@@ -30,8 +29,8 @@ from pathlib import Path
 
 import uvicorn
 from starlette.applications import Starlette
-from starlette.responses import HTMLResponse, JSONResponse
 
+from ..alerts import AlertService
 from ..articles.csv_columns import CsvColumns, parse_csv_columns
 from ..auth.middleware import Access, AccessGate
 from ..config import FREE_LOGIN_FAILURES, LOGIN_BACKOFF_SECONDS, Settings
@@ -41,21 +40,13 @@ from . import messages
 from .api import json_routes
 from .live import IndexHolder
 from .page_texts import PageTexts, page_texts
+from .staged import StagedApp
 from .updater import Updater
 
 log = logging.getLogger(__name__)
 
 #: Hosts that are not reachable from the network.
 LOCAL_HOSTS = frozenset({"127.0.0.1", "localhost", "::1"})
-#: Routes the first stage answers (they need no Gradio).
-EARLY_PATHS = frozenset({"/api/search"})
-
-_STARTING_PAGE = f"""<!doctype html>
-<html lang="de"><head><meta charset="utf-8"><meta http-equiv="refresh" content="1">
-<title>diploqa</title></head>
-<body style="font-family: system-ui, sans-serif; margin: 4em auto; max-width: 30em">
-<p>{messages.STARTING_TEXT}</p></body></html>
-"""
 #: Seconds a stopping server waits for a running index update to reach its next step.
 STOP_GRACE_SECONDS = 15
 
@@ -87,113 +78,6 @@ class Stopped:
         if isinstance(self.failure, ImportError):
             return messages.ui_missing(self.failure.name or str(self.failure))
         return f"building the page failed: {self.failure}"
-
-
-class StagedApp:
-    """The ASGI app of :func:`serve`: the JSON endpoint at once, everything once built.
-
-    ``build`` runs on a daemon thread (a shutdown does not wait for an import that is half
-    done); when it returns, the full app's lifespan is entered in the server's event loop, so
-    Gradio's startup events (its queue, the MCP session manager) run as they would at launch.
-    If ``build`` fails, ``on_failure`` gets the error (the server then stops); once the full
-    app answers, ``on_ready`` runs (``serve`` starts background index updates there: Python
-    3.11 fails with "AST constructor recursion depth mismatch" when two threads build ASTs at
-    once, and importing Gradio does, so nothing else starts until it is done).
-    """
-
-    def __init__(
-        self,
-        early: Starlette,
-        build: Callable[[], Starlette],
-        on_failure: Callable[[BaseException], None],
-        on_ready: Callable[[], None] | None = None,
-    ) -> None:
-        self.early = early
-        self._build = build
-        self._on_failure = on_failure
-        self._on_ready = on_ready
-        self._full: Starlette | None = None
-        self._stack = contextlib.AsyncExitStack()
-        self._task: asyncio.Task | None = None
-
-    @property
-    def ready(self) -> bool:
-        """Whether the full app answers every route."""
-        return self._full is not None
-
-    async def __call__(self, scope, receive, send) -> None:
-        if scope["type"] == "lifespan":
-            await self._lifespan(receive, send)
-            return
-        app = self._full
-        if app is None:
-            if scope["type"] == "http" and scope["path"] in EARLY_PATHS:
-                app = self.early
-            elif scope["type"] == "websocket":
-                await send({"type": "websocket.close", "code": 1013})  # try again later
-                return
-            else:
-                await _starting(scope)(scope, receive, send)
-                return
-        await app(scope, receive, send)
-
-    async def _lifespan(self, receive, send) -> None:
-        while True:
-            message = await receive()
-            if message["type"] == "lifespan.startup":
-                self._task = asyncio.create_task(self._take_over())
-                await send({"type": "lifespan.startup.complete"})
-            elif message["type"] == "lifespan.shutdown":
-                if self._task is not None and not self._task.done():
-                    self._task.cancel()
-                with contextlib.suppress(BaseException):
-                    await self._stack.aclose()
-                await send({"type": "lifespan.shutdown.complete"})
-                return
-
-    async def _take_over(self) -> None:
-        loop = asyncio.get_running_loop()
-        built: asyncio.Future = loop.create_future()
-
-        def run() -> None:
-            try:
-                result = self._build()
-            except BaseException as err:  # reported in the loop, below
-                loop.call_soon_threadsafe(_settle, built, None, err)
-            else:
-                loop.call_soon_threadsafe(_settle, built, result, None)
-
-        threading.Thread(target=run, name="diploqa-build-page", daemon=True).start()
-        try:
-            full = await built
-            await self._stack.enter_async_context(full.router.lifespan_context(full))
-        except asyncio.CancelledError:
-            raise
-        except BaseException as err:
-            self._on_failure(err)
-            return
-        self._full = full
-        if self._on_ready is not None:
-            self._on_ready()
-
-
-def _settle(future: asyncio.Future, result, error: BaseException | None) -> None:
-    if future.done():  # cancelled by a shutdown meanwhile
-        return
-    if error is not None:
-        future.set_exception(error)
-    else:
-        future.set_result(result)
-
-
-def _starting(scope) -> HTMLResponse | JSONResponse:
-    """503 while the page is built: a self-reloading page for a browser, JSON otherwise."""
-    headers = {"Retry-After": "1", "Cache-Control": "no-store"}
-    accept = dict(scope.get("headers") or []).get(b"accept", b"").decode("latin-1")
-    if scope.get("method") == "GET" and "text/html" in accept:
-        return HTMLResponse(_STARTING_PAGE, status_code=503, headers=headers)
-    message = "diploqa is starting: the page and the Gradio API follow in a few seconds"
-    return JSONResponse({"error": message}, status_code=503, headers=headers)
 
 
 def _bind(host: str, port: int) -> socket.socket:
@@ -243,7 +127,7 @@ def _run(app, sock: socket.socket) -> None:
 
 
 def _page_builder(
-    updater: Updater, access: Access | None, texts: PageTexts
+    updater: Updater, access: Access | None, texts: PageTexts, alerts: AlertService | None
 ) -> Callable[[], Starlette]:
     """What the second stage runs: import Gradio, build the page(s) and the full app."""
 
@@ -251,9 +135,14 @@ def _page_builder(
         started = time.perf_counter()
         ui = importlib.import_module(".ui", __package__)
         signed = access is not None and access.users is not None
-        demo = ui.create_app(updater, editing=access is None, sign_out=signed, texts=texts)
-        editor = ui.create_app(updater, sign_out=True, texts=texts) if signed else None
-        full = ui.server_app(demo, updater.holder, editor)
+        demo = ui.create_app(
+            updater, editing=access is None, sign_out=signed, texts=texts, alerts=alerts
+        )
+        editor = (
+            ui.create_app(updater, sign_out=True, texts=texts, alerts=alerts) if signed else None
+        )
+        routes = alerts.routes(access) if alerts is not None else ()  # the standing questions'
+        full = ui.server_app(demo, updater.holder, editor, routes)
         log.info("page ready after %.1f s", time.perf_counter() - started)
         return full
 
@@ -270,11 +159,12 @@ class _Serving:
         on_ready: Callable[[], None] | None = None,
         preload: Preload | None = None,
         texts: PageTexts | None = None,
+        alerts: AlertService | None = None,
     ) -> None:
         early = Starlette(routes=json_routes(updater.holder))  # FastAPI comes with Gradio
         self.failure: BaseException | None = None
         self._server: _Server | None = None
-        page = _page_builder(updater, access, texts or PageTexts())
+        page = _page_builder(updater, access, texts or PageTexts(), alerts)
         preload = preload or Preload()
 
         def build() -> Starlette:
@@ -304,6 +194,7 @@ def serve(
     watch: bool = False,
     users_file: str | Path | None = None,
     public: bool = False,
+    allow_private_webhooks: bool = False,
     store: str | None = None,
     csv_columns: str | CsvColumns | None = None,
     notify: Callable[[str], object] | None = None,
@@ -331,6 +222,8 @@ def serve(
     Access: with ``users_file`` everyone signs in (readers search, editors also change the
     archive; see :mod:`diploqa.auth`). Without it the server is open, so it binds loopback
     only, unless ``public``: then searching is open to all and editing is switched off.
+    Standing questions (:mod:`diploqa.alerts`) are matched after every update; their webhooks
+    reach private addresses only with ``allow_private_webhooks``.
 
     Lines for the user go to ``notify`` (notes and warnings: where it serves, what it
     watches, how exposed it is) and ``on_update`` (what each index update did); by default
@@ -368,6 +261,7 @@ def serve(
     # a background build loads the model itself, and compares the articles with the index
     holder.load(model=False)
     updater = Updater(holder, articles_dir, csv_columns=csv_columns)
+    alerts = AlertService.serving(settings, holder, allow_private_webhooks)
 
     def report(done) -> None:
         on_update(f"{holder.location.path}: {done.summary()}")
@@ -379,10 +273,11 @@ def serve(
 
             def start_background() -> None:  # once the page is built (see StagedApp)
                 updater.start_background(watch=watch, stop=stop, on_report=report)
+                alerts.start()
                 if watch:
                     notify(f"watching {articles_dir} for changes")
 
-            serving = _Serving(updater, access, start_background, preload, texts)
+            serving = _Serving(updater, access, start_background, preload, texts, alerts)
             notify(f"diploqa: serving on http://{_url_host(host)}:{port}/")
             _run(serving, sock)
             failure = serving.failure
@@ -390,6 +285,7 @@ def serve(
                 log.debug("building the page failed", exc_info=failure)
     finally:
         stop.set()
+        alerts.close()
         finished = updater.close(timeout=STOP_GRACE_SECONDS)
     return Stopped(failure, cut_short=not finished)
 

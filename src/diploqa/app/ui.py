@@ -11,10 +11,12 @@ import importlib.util
 
 from fastapi import FastAPI
 
+from ..alerts.service import AlertService
 from ..auth.middleware import EDITOR_PATH
 from .api import json_routes
 from .archive import shown_texts
 from .events import SEARCH_CONCURRENCY, Events, status_html, welcome_html
+from .following import Following
 from .layout import CSS, Initial, gr, lay_out, theme
 from .live import IndexHolder
 from .page_texts import PageTexts
@@ -28,6 +30,7 @@ def create_app(
     editing: bool = True,
     sign_out: bool = False,
     texts: PageTexts | None = None,
+    alerts: AlertService | None = None,
 ) -> gr.Blocks:
     """The Blocks app (queue configured, not launched) on ``updater`` and its live index.
 
@@ -36,7 +39,8 @@ def create_app(
     either. ``sign_out``: show a sign-out link (a server with accounts). The server settings
     (the passages shown per article) are the updater's. ``texts``: the page's title,
     description and examples as the operator set them; those left unset (all, by default)
-    the live index gives (:mod:`.archive`), and they follow its updates."""
+    the live index gives (:mod:`.archive`), and they follow its updates. ``alerts``: the
+    standing questions (the follow button and the "New" tab; None: neither)."""
     holder = updater.holder
     texts = texts or PageTexts()
     per_article = updater.settings.server.passages_per_article
@@ -50,9 +54,11 @@ def create_app(
         outlets=holder.index.outlets() if holder.index is not None else [],
         per_article=per_article or 0,
     )
+    shown_to = alerts is not None and (editing or sign_out)  # not with --public
+    following = Following(alerts, sign_out, per_article) if shown_to else None
     with gr.Blocks(title=texts.title or "diploqa", analytics_enabled=False) as demo:
-        page = lay_out(initial, editing, sign_out)
-        Events(updater, per_article, texts).bind(demo, page)
+        page = lay_out(initial, editing, sign_out, following=following is not None)
+        Events(updater, per_article, texts, following).bind(demo, page)
     demo.queue(default_concurrency_limit=SEARCH_CONCURRENCY)
     return demo
 
@@ -62,13 +68,15 @@ def mcp_available() -> bool:
     return importlib.util.find_spec("mcp") is not None
 
 
-def server_app(demo: gr.Blocks, holder: IndexHolder, editor: gr.Blocks | None = None) -> FastAPI:
+def server_app(
+    demo: gr.Blocks, holder: IndexHolder, editor: gr.Blocks | None = None, routes=()
+) -> FastAPI:
     """The full web app: the JSON endpoint (:mod:`diploqa.app.api`) beside the Gradio page,
     its API and MCP server. ``editor``, the editing app of a server with accounts, is mounted
     at ``/edit`` (the access gate of :mod:`.server` lets only editors reach it), and ``demo``
-    is then the search-only app."""
+    is then the search-only app. ``routes``: more routes (the standing questions')."""
     server = FastAPI(docs_url=None, redoc_url=None, openapi_url=None)
-    server.router.routes.extend(json_routes(holder))
+    server.router.routes.extend([*json_routes(holder), *routes])
     if editor is not None:  # before the catch-all mount at the root
         _mount(server, editor, EDITOR_PATH)
     _mount(server, demo, "")

@@ -15,6 +15,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from ..articles import CsvColumns
+from ..articles.csv_columns import columns_to_read_with
 from ..build import BuildReport, Progress, build_index
 from ..config import Settings
 from ..errors import DiploqaError
@@ -71,6 +72,14 @@ class Updater:
     def last_report(self) -> BuildReport | None:
         """What the last update in this process did."""
         return self._last_report
+
+    def upload_columns(self) -> CsvColumns | None:
+        """The columns an uploaded CSV file is checked with: those the next build reads with
+        (``--csv-columns``, else the live index's recorded ones), so a CSV file accepted here
+        is never skipped by the update that follows."""
+        index = self.holder.index
+        recorded = index.manifest.csv_columns if index is not None else None
+        return columns_to_read_with(self.csv_columns, recorded)
 
     def needs_update(self) -> bool:
         """True if there is no usable index, or articles changed since it was built (as

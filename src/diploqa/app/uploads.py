@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Literal
 
 from ..articles import ARTICLE_SUFFIXES, Article, SkippedFile, article_files, reader_for
+from ..articles.csv_columns import CsvColumns
 from ..config import MAX_ARTICLE_BYTES, ReadLimits
 from ..errors import ArticlesError, DiploqaError
 from . import messages
@@ -142,11 +143,14 @@ def _check_name_and_size(name: str | Path, size: int, limits: ReadLimits) -> str
     return safe
 
 
-def _check_readable(safe: str, data: bytes, limits: ReadLimits) -> None:
+def _check_readable(
+    safe: str, data: bytes, limits: ReadLimits, csv_columns: CsvColumns | None
+) -> None:
     """Raise :class:`ArticlesError` ``"<why>"`` unless the reader for the file's kind (the
-    indexer's) finds at least one article in ``data``; a file of records may also hold
-    records that cannot be used (the indexer skips those with a warning)."""
-    reader = reader_for(safe)
+    indexer's, with the CSV columns the index is built with) finds at least one article in
+    ``data``; a file of records may also hold records that cannot be used (the indexer skips
+    those with a warning)."""
+    reader = reader_for(safe, csv_columns)
     if reader is None:  # sanitize_filename only lets article suffixes through
         raise ArticlesError(_ONLY_SUFFIXES)
     try:
@@ -160,11 +164,16 @@ def _check_readable(safe: str, data: bytes, limits: ReadLimits) -> None:
 
 
 def _store(
-    articles_dir: Path, shown: str, safe: str, data: bytes, limits: ReadLimits
+    articles_dir: Path,
+    shown: str,
+    safe: str,
+    data: bytes,
+    limits: ReadLimits,
+    csv_columns: CsvColumns | None,
 ) -> UploadOutcome:
     """Store checked bytes unless they are not an article or are already there."""
     try:
-        _check_readable(safe, data, limits)
+        _check_readable(safe, data, limits, csv_columns)
     except ArticlesError as err:
         return UploadOutcome(shown, "rejected", None, messages.not_an_article(shown, err))
     existing = find_identical(articles_dir, data) if articles_dir.is_dir() else None
@@ -182,24 +191,32 @@ def _store(
 
 
 def save_upload(
-    articles_dir: Path, name: str, data: bytes, limits: ReadLimits | None = None
+    articles_dir: Path,
+    name: str,
+    data: bytes,
+    limits: ReadLimits | None = None,
+    csv_columns: CsvColumns | None = None,
 ) -> UploadOutcome:
     """Validate one uploaded file and store it in the articles folder.
 
     Checks, in order: the name (suffix, sanitising), the size, that it reads as an article
     (the same reader and ``limits`` as the index build, so a stored upload is never skipped
     later; a file of records needs one usable record), and that the same bytes are not already
-    there. Never overwrites an existing file.
+    there. Never overwrites an existing file. ``csv_columns``: the columns the index reads
+    CSV files with (``--csv-columns``, or those its manifest recorded).
     """
     limits = limits or ReadLimits()
     checked = _check_name_and_size(name, len(data), limits)
     if isinstance(checked, UploadOutcome):
         return checked
-    return _store(Path(articles_dir), _shown_name(name), checked, data, limits)
+    return _store(Path(articles_dir), _shown_name(name), checked, data, limits, csv_columns)
 
 
 def save_uploaded_path(
-    articles_dir: Path, path: str | Path, limits: ReadLimits | None = None
+    articles_dir: Path,
+    path: str | Path,
+    limits: ReadLimits | None = None,
+    csv_columns: CsvColumns | None = None,
 ) -> UploadOutcome:
     """Like :func:`save_upload` for a file Gradio stored; its base name is the upload's name.
 
@@ -215,4 +232,4 @@ def save_uploaded_path(
     except OSError as err:
         message = messages.unreadable_upload(path.name, err.strerror or err)
         return UploadOutcome(path.name, "rejected", None, message)
-    return _store(Path(articles_dir), path.name, checked, data, limits)
+    return _store(Path(articles_dir), path.name, checked, data, limits, csv_columns)

@@ -11,6 +11,12 @@ Roles do not rely on hiding controls: readers reach only the search app (mounted
 which has no upload, update or rebuild function at all; the editing app is mounted at
 :data:`EDITOR_PATH`, and the middleware refuses that prefix (and Gradio's file-upload route)
 to anyone but an editor.
+
+Routes fall in four classes: sign-in and sign-out (answered here); editing (editors only);
+feeds under :data:`FEED_PREFIX`, which a feed reader fetches with the feed's own secret in the
+URL instead of credentials (passed on unidentified; the route checks the secret, and refuses
+without one); everything else (any signed-in user). Whoever is identified is handed to the app
+in the request's scope under :data:`PRINCIPAL`, so a route serves that user's data only.
 """
 
 from __future__ import annotations
@@ -39,8 +45,13 @@ _LOGIN = {"/login", "/login/", f"{EDITOR_PATH}/login", f"{EDITOR_PATH}/login/"}
 _LOGOUT = {"/logout", "/logout/", f"{EDITOR_PATH}/logout", f"{EDITOR_PATH}/logout/"}
 #: Gradio's upload route stores files for an editing event; readers have no use for it.
 _UPLOAD = "/gradio_api/upload"
+#: Feeds (``/feeds/<id>.atom``): a feed reader brings the feed's secret, not an account.
+FEED_PREFIX = "/feeds/"
+#: Where the identified :class:`Principal` of a request is put in its ASGI scope.
+PRINCIPAL = "diploqa.principal"
 #: Paths answered to programs (JSON), never redirected to the sign-in page.
-_API_PREFIXES = ("/api/", "/gradio_api", "/config", "/file=", f"{EDITOR_PATH}/gradio_api")
+_API_PREFIXES = ("/api/", "/gradio_api", "/config", "/file=", f"{EDITOR_PATH}/gradio_api",
+                 FEED_PREFIX)  # fmt: skip
 _MAX_FORM_BYTES = 16_384
 
 
@@ -102,6 +113,9 @@ class AccessGate:
             await _reply(scope, send, status, {"error": message}, headers)
             return
         if principal is None:
+            if scope["type"] == "http" and path.startswith(FEED_PREFIX):
+                await self.app(scope, receive, send)  # the feed checks its own secret
+                return
             if _wants_page(scope):
                 target = "/login?next=" + quote(path, safe="/")
                 await _redirect(send, target)
@@ -115,6 +129,7 @@ class AccessGate:
         if principal.role == "editor" and path in ("/", EDITOR_PATH) and _wants_page(scope):
             await _redirect(send, f"{EDITOR_PATH}/")
             return
+        scope[PRINCIPAL] = principal
         await self.app(scope, receive, send)
 
     async def _identify(self, scope) -> tuple[Principal | None, tuple | None]:

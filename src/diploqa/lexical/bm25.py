@@ -104,9 +104,11 @@ class Bm25Index:
         self,
         dictionary: Dictionary | DictionarySettings | None = DEFAULT_DICTIONARY,
         translated_word_weight: float = RankingConfig.translated_word_weight,
+        german_to_english: bool = RankingConfig.german_to_english,
     ) -> Bm25Index:
         """The same passages scored with another dictionary or weight (shares the corpus)."""
-        return type(self)(self.corpus, QuerySettings.of(dictionary, translated_word_weight))
+        settings = QuerySettings.of(dictionary, translated_word_weight, german_to_english)
+        return type(self)(self.corpus, settings)
 
     def save(self, folder: Path, skip: Set[str] = frozenset()) -> dict[str, str]:
         """Write the corpus into a generation folder, synced; returns file name → SHA-256

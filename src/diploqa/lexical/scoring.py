@@ -42,22 +42,26 @@ class QuerySettings:
         dictionary: English→German translations for question words (None: none).
         translated_word_weight: how much a question word found only through its translation
             counts in ``bm25_coverage`` (see :class:`~diploqa.config.RankingConfig`).
+        german_to_english: also translate German question words into English for the English
+            passages of a mixed archive (``RankingConfig.german_to_english``).
     """
 
     dictionary: Dictionary | None = None
     translated_word_weight: float = RankingConfig.translated_word_weight
+    german_to_english: bool = RankingConfig.german_to_english
 
     @classmethod
     def of(
         cls,
         dictionary: Dictionary | DictionarySettings | None = DEFAULT_DICTIONARY,
         translated_word_weight: float = RankingConfig.translated_word_weight,
+        german_to_english: bool = RankingConfig.german_to_english,
     ) -> QuerySettings:
         """The settings with a dictionary given by its settings opened (once per process;
         None where there is none, see :func:`~diploqa.dictionary.shared_dictionary`)."""
         if isinstance(dictionary, DictionarySettings):
             dictionary = shared_dictionary(dictionary)
-        return cls(dictionary, translated_word_weight)
+        return cls(dictionary, translated_word_weight, german_to_english)
 
 
 @dataclass(frozen=True)
@@ -161,15 +165,20 @@ def score(index: Bm25Index, question: str) -> LexicalScores:
     lookup = Lookup(corpus)
     known = [t for t in terms if lookup.known(t)]
     translated = translations(index, (word for word, _ in pairs), lookup)
+    english = english_translations(index, pairs, lookup)
     weight = index.query.translated_word_weight
+    found_by = {"de": translated, "en": english}
     by_language = {
-        lang: _coverage(terms, pairs, translated, lang, lookup, weight) for lang in corpus.present
+        lang: _coverage(terms, pairs, found_by[lang], lang, lookup, weight)
+        for lang in corpus.present
     }
     coverage, bm25_coverage = by_language.get(corpus.majority, (0.0, 0.0))
     if len(by_language) < 2:
         by_language = None
     candidates = [
-        ({term} if lookup.known(term) else set()) | translated.get(word, set())
+        ({term} if lookup.known(term) else set())
+        | translated.get(word, set())
+        | english.get(word, set())
         for word, term in pairs
     ]
     if all(c <= {term} for c, (_, term) in zip(candidates, pairs, strict=True)):
@@ -185,6 +194,31 @@ def score(index: Bm25Index, question: str) -> LexicalScores:
     return LexicalScores(scores, coverage, terms, bm25_coverage, groups, by_language)
 
 
+def english_translations(
+    index: Bm25Index, pairs: Sequence[tuple[str, str]], lookup: Lookup
+) -> dict[str, set[str]]:
+    """English corpus terms the dictionary gives for each German word of a question (by its
+    stem), in an index that holds English passages beside German ones: only terms that occur
+    in English passages and in no German one, so the German passages score as without them."""
+    dictionary = index.query.dictionary
+    corpus = index.corpus
+    if dictionary is None or not index.query.german_to_english or len(corpus.present) < 2:
+        return {}
+    english, german = LANGUAGES.index("en"), LANGUAGES.index("de")
+    by_stem = dictionary.english(term for _, term in pairs)
+    found: dict[str, set[str]] = {}
+    for word, term in pairs:
+        if term not in by_stem or lookup.in_bodies(term, english):
+            continue  # no entry, or the word occurs in English passages as it is
+        stems = index.tokenize(" ".join(by_stem[term]))  # content words: no "has", "would"
+        terms = {
+            t for t in stems if lookup.in_bodies(t, english) and not lookup.in_bodies(t, german)
+        }
+        if terms:
+            found.setdefault(word, set()).update(terms)
+    return found
+
+
 def _coverage(
     terms: tuple[str, ...],
     pairs: list[tuple[str, str]],
@@ -194,14 +228,15 @@ def _coverage(
     translated_word_weight: float,
 ) -> tuple[float, float]:
     """(coverage, bm25_coverage) of the question against the passage bodies of one
-    language group; a word found only through its (German) translation counts
-    ``translated_word_weight`` in the second, in German passages only."""
+    language group; a word found only through its translation into the group's language
+    (``translated``: German terms for the German group, English ones for the English group)
+    counts ``translated_word_weight`` in the second."""
     if not terms:
         return 0.0, 0.0
     group = LANGUAGES.index(language)
     known = sum(lookup.in_bodies(t, group) for t in terms)
     coverage = known / len(terms)
-    if language != "de":
+    if not translated:
         return coverage, coverage
     translated_only = sum(
         1
@@ -219,6 +254,7 @@ class Lookup:
         self._corpus = corpus
         self._hits: dict[str, tuple[np.ndarray, np.ndarray, np.ndarray]] = {}
         self._scores: dict[str, np.ndarray] = {}
+        self._groups: dict[str, frozenset[int]] = {}
 
     def hits(self, term: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """(rows, counts, length norms) of the passage bodies ``term`` occurs in."""
@@ -241,8 +277,11 @@ class Lookup:
 
     def in_bodies(self, term: str, group: int) -> bool:
         """Whether a passage of language ``group`` holds ``term`` after any shared title."""
-        rows = self.hits(term)[0]
-        return bool(len(rows)) and bool(np.any(self._corpus.languages[rows] == group))
+        groups = self._groups.get(term)
+        if groups is None:
+            counts = np.bincount(self._corpus.languages[self.hits(term)[0]], minlength=2)
+            groups = self._groups[term] = frozenset(np.flatnonzero(counts).tolist())
+        return group in groups
 
     def bm25(self, terms: Sequence[str]) -> np.ndarray:
         """Every passage's BM25 score for ``terms`` (a repeated term counts again), as

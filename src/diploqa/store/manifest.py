@@ -43,7 +43,8 @@ CSV_COLUMNS_KEY = "csv_columns"
 #: the PyTorch bf16 or fp16 path instead of OpenVINO int8 moved MRR@10 by at most 0.004 (bound
 #: 0.005; default ranking ≤ 0.001), e5 cosine to the int8 vectors 0.9957 mean, 0.9874 min.
 #: ``torch-cpu-*`` is that path run on the CPU (benchmark and tests only). ``openvino-f32``,
-#: the faster runtime on CPUs without VNNI (docs/benchmarks.md, "This machine's CPU"), was
+#: the faster runtime on CPUs without VNNI (docs/benchmarks.md, "This machine's CPU"; what
+#: ``auto`` picks there, :mod:`diploqa.encoders.runtime`), was
 #: measured against int8 both ways (``benchmarks/backend_pairs.py``): no pairing lowered MRR@10
 #: by more than 0.0036 (f32 questions on int8 passages gained up to 0.0050), so switching a
 #: server to it keeps its index. Other models run on ``torch-fp32`` on the CPU, which is in no

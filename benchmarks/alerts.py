@@ -1,0 +1,366 @@
+"""Standing questions (issue #26): how well the match rule separates articles that answer a
+question from those that do not, and what matching costs an update.
+
+``quality``: one index of real articles (XQuAD's 240 German paragraphs, NTREX's 123 German
+news articles, and the German Wikinews articles as unrelated traffic), and every question of
+XQuAD (German and English) and NTREX (English headline, English middle sentence) as a
+standing question. Each article is in turn the one new arrival (all others older): the
+question's own article must alert, every other must not. For each rank, floor and lead of
+the rule (:mod:`diploqa.alerts.matching`): precision and recall of "alert", false alerts per
+1,000 unrelated arrivals, how many false alerts were XQuAD paragraphs of the question's own
+Wikipedia article (related, often answering part of it), and how often a question the archive
+cannot answer alerts. Then the prefilter's bound against whole rankings of a sample of
+questions::
+
+    python benchmarks/alerts.py quality --xquad ../shared/data/xquad \
+        --ntrex ../shared/data/ntrex \
+        --wikinews ../shared/data/news_de/dewikinews_quotes/articles.jsonl --work /tmp/alerts
+
+``cost``: an existing index (``--index``), ``--questions`` standing questions (Wikinews
+titles, then XQuAD questions) and ``--new`` of its articles taken as the new ones: the time of
+a check (first, encoding the questions, and again with them cached), and the search latency
+of a thread asking questions meanwhile against the same without matching::
+
+    python benchmarks/alerts.py cost --index /work/bench/news-index \
+        --xquad ../shared/data/xquad \
+        --wikinews ../shared/data/news_de/dewikinews_quotes/articles.jsonl
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import random
+import statistics
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+import quality as quality_bench  # benchmarks/quality.py: the XQuAD and NTREX loaders
+import report as bench_report
+
+import diploqa
+from diploqa.alerts import AlertStore, Matcher
+from diploqa.alerts.matching import _rows_by_article
+from diploqa.alerts.service import _lowest_priority
+from diploqa.query import Query
+
+
+def wikinews(path: Path, limit: int | None = None) -> dict[str, tuple[str, str, str]]:
+    """Article id → (title, date, text) of the German Wikinews set."""
+    out = {}
+    for line in path.read_text(encoding="utf-8").splitlines()[:limit]:
+        record = json.loads(line)
+        out[f"w-{record['id']}.txt"] = (record["title"], record["date"], record["text"])
+    return out
+
+
+def xquad_topics(folder: Path) -> dict[str, str]:
+    """XQuAD paragraph id (as quality.load_xquad names them) → its Wikipedia article."""
+    data = json.loads((folder / "xquad.de.json").read_text(encoding="utf-8"))
+    topics, n = {}, 0
+    for article in data["data"]:
+        for _ in article["paragraphs"]:
+            topics[f"p{n:03d}.txt"] = article["title"]
+            n += 1
+    return topics
+
+
+def build_archive(args, work: Path) -> diploqa.Index:
+    """The index of every article (built once into ``work``, reused afterwards)."""
+    folder, index_dir = work / "articles", work / "index"
+    if not (index_dir / "manifest.json").exists():
+        folder.mkdir(parents=True, exist_ok=True)
+        for dataset in (quality_bench.load_xquad(args.xquad), quality_bench.load_ntrex(args.ntrex)):
+            for aid, text in dataset.articles.items():
+                (folder / aid).write_text(text, encoding="utf-8")
+        for aid, (title, date, text) in wikinews(args.wikinews).items():
+            (folder / aid).write_text(f"title: {title}\ndate: {date}\n\n{text}\n")
+    return diploqa.build_index(folder, index_dir)
+
+
+def question_sets(args) -> dict[str, list[quality_bench.Question]]:
+    xquad, ntrex = quality_bench.load_xquad(args.xquad), quality_bench.load_ntrex(args.ntrex)
+    return {
+        "XQuAD, German questions": xquad.questions["de"],
+        "XQuAD, English questions": xquad.questions["en"],
+        "NTREX, English headline": ntrex.questions["en-headline"],
+        "NTREX, English sentence": ntrex.questions["en-sentence"],
+    }
+
+
+#: The rules measured (the defaults among them): rank, floor and lead.
+RANKS = (1, 3)
+FLOORS = (0.70, 0.74, 0.78, 0.82, 0.86)
+LEADS = (0.0, 0.01, 0.02, 0.03, 0.05)
+
+
+def top_articles(index, matcher: Matcher, questions, k: int) -> list[list[tuple[str, float]]]:
+    """Each question's first ``k`` articles and their best scores, as the matcher ranks."""
+    queries = [Query(q.text) for q in questions]
+    raw = matcher.encode(index, [q.question for q in queries])
+    chunks = index.stored.chunks
+    out = []
+    for query, vector in zip(queries, raw, strict=True):
+        ranked, _ = matcher.ranked(index, query, vector, k)
+        out.append([(chunks[row].article_id, score) for row, score in ranked])
+    return out
+
+
+def bound_check(index, matcher: Matcher, questions, articles, rng, sample: int) -> float:
+    """The largest excess of an article's score in a whole-index ranking over the prefilter's
+    bound, on ``sample`` random (question, article) pairs and every question's top 10."""
+    queries = [Query(q.text) for q in questions]
+    raw = matcher.encode(index, [q.question for q in queries])
+    rows = _rows_by_article(index, articles)
+    bound = matcher.bounds(index, raw, rows)
+    column = {a: i for i, a in enumerate(rows)}
+    worst = -1.0
+    chosen = rng.sample(range(len(queries)), min(sample, len(queries)))
+    for q in chosen:
+        ranked, _ = matcher.ranked(index, queries[q], raw[q], len(articles))
+        for row, score in ranked:
+            a = column[index.stored.chunks[row].article_id]
+            worst = max(worst, score - float(bound[q, a]))
+    return worst
+
+
+def alerting(found: list[tuple[str, float]], rank: int, floor: float, lead: float) -> list[str]:
+    """The articles of a question's ranked list (best first) that would alert, each as the one
+    new arrival: fewer than ``rank`` others above it, a score of at least ``floor``, and at
+    least ``lead`` above the rank-th best other (the rule of :mod:`diploqa.alerts.matching`)."""
+    out = []
+    for article, score in found[:rank]:
+        others = [s for a, s in found if a != article]
+        bar = others[rank - 1] if len(others) >= rank else float("-inf")
+        if score >= floor and score - bar >= lead:
+            out.append(article)
+    return out
+
+
+def quality(args) -> str:
+    work = Path(args.work)
+    started = time.perf_counter()
+    index = build_archive(args, work)
+    articles = sorted(index.stored.articles)
+    topics = xquad_topics(args.xquad)
+    matcher, rng = Matcher(), random.Random(1)
+    lines = [
+        f"Commit {bench_report.commit()}, {bench_report.cpu()}, load average "
+        f"{os.getloadavg()[0]:.1f} at the start (a shared machine; nothing here is a timing). "
+        f"Archive: {len(articles)} articles ({len(index)} passages): XQuAD's 240 paragraphs, "
+        f"NTREX's 123 German articles, {len(articles) - 363} German Wikinews articles. Each "
+        "article is, in turn, the one new arrival for every question (all others are older); "
+        "it alerts when fewer than *rank* older articles rank above it, it scores at least the "
+        "*floor* and at least *lead* more than the rank-th best older one. The question's own "
+        "article must alert, no other should. *Unanswerable*: the same questions over the "
+        "archive without their own article (nothing there answers them): the share that "
+        "alerts on an unrelated arrival (the best other article, arriving last).",
+        "",
+    ]
+    totals: dict[tuple, list[int]] = {}  # rule -> tp, questions, fp, unanswerable alerting
+    table = []
+    sets = question_sets(args)
+    for name, questions in sets.items():
+        top = top_articles(index, matcher, questions, max(RANKS) + 2)
+        pairs = list(zip(questions, top, strict=True))
+        own = [next((s for a, s in found if a == q.gold), None) for q, found in pairs]
+        first = sum(bool(found) and found[0][0] == q.gold for q, found in pairs)
+        lines.append(
+            f"- {name}: {len(questions)} questions; own article first {first / len(questions):.3f}"
+            f", in the first {max(RANKS)} {sum(s is not None for s in own) / len(questions):.3f}"
+        )
+        for rule in [(r, f, d) for r in RANKS for f in FLOORS for d in LEADS]:
+            tp = fp = same = unanswered = 0
+            for q, found in pairs:
+                for a in alerting(found, *rule):
+                    tp += a == q.gold
+                    fp += a != q.gold
+                    same += a != q.gold and topics.get(a) == topics.get(q.gold, "-")
+                unanswered += bool(alerting([x for x in found if x[0] != q.gold], *rule))
+            total = totals.setdefault(rule, [0, 0, 0, 0])
+            for k, v in enumerate((tp, len(questions), fp, unanswered)):
+                total[k] += v
+            negatives = len(questions) * (len(articles) - 1)
+            table.append((name, rule, tp, len(questions), fp, same, negatives, unanswered))
+    lines += [
+        "",
+        "| questions | rank | floor | lead | precision | recall | false alerts per 1,000 "
+        "unrelated arrivals | of them same Wikipedia article | unanswerable alerting |",
+        "|---|---|---|---|---|---|---|---|---|",
+    ]
+    for name, rule, tp, n, fp, same, negatives, unanswered in table:
+        if rule in args.show:
+            precision = tp / (tp + fp) if tp + fp else 1.0
+            lines.append(
+                f"| {name} | {rule[0]} | {rule[1]:.2f} | {rule[2]:.2f} | {precision:.3f} | "
+                f"{tp / n:.3f} | {1000 * fp / negatives:.2f} | {same} of {fp} | "
+                f"{unanswered / n:.3f} |"
+            )
+    lines += [
+        "",
+        "All questions together:",
+        "",
+        "| rank | floor | lead | precision | recall | F1 | unanswerable alerting |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    for (rank, floor, lead), (tp, n, fp, unanswered) in sorted(totals.items()):
+        p, r = (tp / (tp + fp) if tp + fp else 1.0), tp / n
+        lines.append(
+            f"| {rank} | {floor:.2f} | {lead:.2f} | {p:.3f} | {r:.3f} | "
+            f"{2 * p * r / (p + r):.3f} | {unanswered / n:.3f} |"
+        )
+    questions = [q for qs in sets.values() for q in qs]
+    worst = bound_check(index, matcher, questions, articles, rng, args.sample)
+    lines += [
+        "",
+        f"The prefilter's bound, on the whole ranking of {args.sample} random questions (every "
+        f"article): the largest excess of an article's score over its bound was {worst:+.3f} "
+        f"(the margin is {matcher.margin}). {time.perf_counter() - started:.0f} s in all.",
+    ]
+    return "\n".join(lines)
+
+
+def _percentiles(values: list[float]) -> str:
+    ms = sorted(v * 1000 for v in values)
+    return f"p50 {statistics.median(ms):.1f} ms, p95 {ms[int(0.95 * (len(ms) - 1))]:.1f} ms"
+
+
+def searches_for(index, questions: list[str], go_on) -> list[float]:
+    """Ask ``questions`` over and over while ``go_on()``; each search's seconds."""
+    took: list[float] = []
+    while go_on():
+        for question in questions:
+            started = time.perf_counter()
+            index.search(question)
+            took.append(time.perf_counter() - started)
+            if not go_on():
+                break
+    return took
+
+
+def cost(args) -> str:
+    index = diploqa.load_index(args.index)
+    articles = sorted(index.stored.articles)
+    rng = random.Random(2)
+    new = rng.sample(articles, args.new)
+    titles = [t for t, _, _ in wikinews(args.wikinews).values()]  # some of them are new
+    xquad = [q.text for q in quality_bench.load_xquad(args.xquad).questions["de"]]
+    texts = (titles + xquad)[: args.questions]
+    current = {a: h for a, h in index.manifest.articles.items() if a not in set(new)}
+    searches = [q.text for q in quality_bench.load_xquad(args.xquad).questions["en"][:40]]
+    for q in searches[:5]:
+        index.search(q)  # warm
+    matcher = Matcher()
+    lines = [
+        f"Commit {bench_report.commit()}, {bench_report.cpu()}; load average "
+        f"{os.getloadavg()[0]:.1f} at the start: **a shared machine** (other engineers' "
+        f"builds and tests ran meanwhile), so the numbers are upper bounds. Index: "
+        f"{len(articles)} articles, {len(index)} passages; {len(texts)} standing questions, "
+        f"{args.new} new articles.",
+        "",
+    ]
+    for round_, niced in enumerate((True, True, False)[: args.rounds]):
+        with tempfile.TemporaryDirectory() as tmp:
+            store = AlertStore(Path(tmp) / "alerts.sqlite3")
+            for i, text in enumerate(texts):
+                store.add(f"q{i}", text, current=current)
+            quiet_until = time.perf_counter() + args.quiet
+            alone = searches_for(index, searches, lambda end=quiet_until: time.perf_counter() < end)
+            reports = []
+
+            def check(out: list = reports, store: AlertStore = store, niced: bool = niced):
+                if niced:
+                    _lowest_priority()  # as the server's check thread
+                out.append(store.check(index, matcher))
+
+            thread = threading.Thread(target=check)
+            thread.start()
+            during = searches_for(index, searches, thread.is_alive)
+            thread.join()
+            kind = "encodes the questions" if round_ == 0 else "questions cached"
+            priority = "lowest priority" if niced else "normal priority"
+            lines.append(
+                f"- round {round_ + 1} ({kind}, check thread at {priority}): check "
+                f"{reports[0].seconds:.1f} s ({matcher.ranked_questions} questions ranked, "
+                f"{reports[0].answers} answers); searches alone {_percentiles(alone)}, during "
+                f"the check {_percentiles(during)} ({len(during)} searches); load average "
+                f"{os.getloadavg()[0]:.1f}"
+            )
+    return "\n".join(lines)
+
+
+SECTIONS = {
+    "quality": (
+        "Standing questions: when a new article answers (issue #26)",
+        "`python benchmarks/alerts.py quality --xquad ../shared/data/xquad --ntrex "
+        "../shared/data/ntrex --wikinews ../shared/data/news_de/dewikinews_quotes/articles.jsonl "
+        "--out docs/quality.md`. The rule of `diploqa.alerts.matching`: a new article alerts a "
+        "standing question when fewer than *rank* older articles rank above it for the question "
+        "(the ranking a search makes, with the question's filters), its best passage scores at "
+        "least the *floor*, and it leads the rank-th best older article by at least the *lead*. "
+        "Default: rank 1, floor 0.74, lead 0.01 — the F1 of the answerable questions is within "
+        "0.002 of the best rule measured, and a question the archive cannot answer alerts half "
+        "as often as without a lead (a larger lead buys precision with recall: see the table). "
+        "Rank 3 finds a few more own articles but lets two neighbours through per question: with "
+        "one right article per question every other alert counts as false here, which in a news "
+        "archive (several articles on one story) overstates its cost, yet it is not measured "
+        "otherwise, so rank 1 is the default. **Measured and dropped:** a score threshold alone "
+        "(the article's best passage ranked among its own passages): at 0.80 precision 0.007, "
+        "recall 0.890; German questions score high against most German text (190 false alerts "
+        "per 1,000 unrelated arrivals for XQuAD's German questions at 0.80, against 1.26 for the "
+        "English ones), so no single threshold serves both.",
+    ),
+    "cost": (
+        "Standing questions: what matching costs (issue #26)",
+        "`python benchmarks/alerts.py cost --index <news index> --xquad ../shared/data/xquad "
+        "--wikinews ../shared/data/news_de/dewikinews_quotes/articles.jsonl --out "
+        "docs/benchmarks.md`: 1,000 standing questions (German Wikinews titles, then XQuAD's "
+        "German questions), 100 articles of the index taken as new. An update does not wait for "
+        "matching: the server's holder only wakes the check thread when an index goes live, so "
+        "what a batch adds to the update itself is nothing; the check after it takes the time "
+        "below, on a thread of its own at the lowest CPU priority (Linux: per thread), while "
+        "searches go on. Searches run on the main thread, 40 English XQuAD questions in turn.",
+    ),
+}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    sub = parser.add_subparsers(dest="mode", required=True)
+    p = sub.add_parser("quality")
+    p.add_argument("--xquad", type=Path, required=True)
+    p.add_argument("--ntrex", type=Path, required=True)
+    p.add_argument("--wikinews", type=Path, required=True)
+    p.add_argument("--work", type=Path, default=Path(tempfile.gettempdir()) / "alerts-bench")
+    p.add_argument("--sample", type=int, default=200, help="questions whose bound is checked")
+    p.add_argument(
+        "--show",
+        type=lambda v: (int(v.split(":")[0]), float(v.split(":")[1]), float(v.split(":")[2])),
+        nargs="*",
+        default=[(1, 0.74, 0.01), (1, 0.74, 0.0), (1, 0.78, 0.0), (3, 0.74, 0.01)],
+        help="rank:floor:lead rules shown per question set",
+    )
+    p.add_argument("--out", type=Path, default=None)
+    p = sub.add_parser("cost")
+    p.add_argument("--index", type=Path, required=True)
+    p.add_argument("--xquad", type=Path, required=True)
+    p.add_argument("--wikinews", type=Path, required=True)
+    p.add_argument("--questions", type=int, default=1000)
+    p.add_argument("--new", type=int, default=100)
+    p.add_argument("--rounds", type=int, default=3)
+    p.add_argument("--quiet", type=float, default=10.0, help="seconds of searches alone")
+    p.add_argument("--out", type=Path, default=None)
+    args = parser.parse_args()
+    text = quality(args) if args.mode == "quality" else cost(args)
+    print(text)
+    if args.out:  # docs/quality.md or docs/benchmarks.md: this benchmark's section
+        title, intro = SECTIONS[args.mode]
+        bench_report.write_section(args.out, f"alerts-{args.mode}", title, f"{intro}\n\n{text}")
+
+
+if __name__ == "__main__":
+    sys.exit(main())
