@@ -29,8 +29,10 @@ run: index
 
 serve: run
 
+# Two workers, each taking whole files (module-scoped servers start once); TEST_WORKERS=0: one process.
+TEST_WORKERS ?= 2
 test: install
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest $(if $(filter-out 0,$(TEST_WORKERS)),-n $(TEST_WORKERS) --dist loadfile)
 
 lint: install
 	$(BIN)/ruff check src tests benchmarks

@@ -18,6 +18,8 @@ from typing import TYPE_CHECKING
 import pytest
 
 if TYPE_CHECKING:
+    from milvus_standalone import MilvusStandalone
+
     from diploqa.app.live import IndexHolder
     from diploqa.app.updater import Updater
 
@@ -322,73 +324,56 @@ def quick_milvus_polls() -> Iterator[None]:
         grpc_handler.time = original
 
 
-@dataclass
-class MilvusServer:
-    """A real Milvus server: ``milvus-lite server`` (the gRPC server milvus-lite ships) in a
-    subprocess on a loopback port, over one data folder. :meth:`kill` and :meth:`start` again
-    give a crash and a restart on the same port and data (what an outage looks like to
-    diploqa). It accepts any token: it does not check credentials."""
+@pytest.fixture(scope="session")
+def milvus_binary(tmp_path_factory) -> Path:
+    """The Milvus standalone server of the ``milvus`` package, unpacked once per session
+    (tests/milvus_standalone.py); the tests that need it are skipped, saying why, only where
+    it cannot run."""
+    from milvus_standalone import Unavailable, unpack_binary
 
-    data_dir: Path
-    port: int
-    log: Path
-    process: subprocess.Popen | None = None
-
-    def address(self, collection: str = "news") -> str:
-        """The ``--store`` address of ``collection`` on this server."""
-        return f"milvus://127.0.0.1:{self.port}/{collection}"
-
-    def log_text(self) -> str:
-        return self.log.read_text(errors="replace") if self.log.exists() else ""
-
-    def start(self, timeout: float = 60) -> None:
-        """Start the server and wait until it accepts connections."""
-        assert self.process is None or self.process.poll() is not None, "already running"
-        command = [sys.executable, "-m", "milvus_lite", "server", "--data-dir",
-                   str(self.data_dir), "--host", "127.0.0.1", "--port", str(self.port)]  # fmt: skip
-        with self.log.open("ab") as out:
-            self.process = subprocess.Popen(command, stdout=out, stderr=subprocess.STDOUT)
-        deadline = time.monotonic() + timeout
-        while True:
-            if self.process.poll() is not None:
-                pytest.fail(f"milvus-lite server exited with {self.process.returncode}:\n"
-                            f"{self.log_text()}")  # fmt: skip
-            try:
-                socket.create_connection(("127.0.0.1", self.port), timeout=0.5).close()
-                return
-            except OSError:
-                if time.monotonic() > deadline:
-                    pytest.fail(f"milvus-lite server did not answer:\n{self.log_text()}")
-                time.sleep(0.05)
-
-    def kill(self) -> None:
-        """``kill -9`` the server (no shutdown: what a crash or a lost host looks like)."""
-        if self.process is not None and self.process.poll() is None:
-            self.process.kill()
-            self.process.wait(timeout=15)
+    pytest.importorskip("pymilvus", reason="the Milvus store needs pymilvus")
+    try:
+        return unpack_binary(tmp_path_factory.mktemp("milvus-binary"))
+    except Unavailable as err:
+        pytest.skip(str(err))
 
 
-def _milvus_server(folder: Path) -> Iterator[MilvusServer]:
-    pytest.importorskip("milvus_lite", reason="the Milvus store needs pymilvus and milvus-lite")
-    server = MilvusServer(folder / "milvus-data", free_port(), folder / "milvus-server.log")
-    server.start()
+def _milvus_server(binary: Path, folder: Path) -> Iterator[MilvusStandalone]:
+    from milvus_standalone import MilvusStandalone, Unavailable
+
+    server = MilvusStandalone(binary, folder)
+    try:
+        server.start()
+    except Unavailable as err:
+        pytest.skip(str(err))
     try:
         yield server
     finally:
-        server.kill()
+        server.kill()  # its data is thrown away: no shutdown needed
 
 
 @pytest.fixture
-def milvus_server(tmp_path) -> Iterator[MilvusServer]:
-    """A private Milvus server for one test (which may kill and restart it)."""
-    yield from _milvus_server(tmp_path)
+def milvus_server(milvus_binary, tmp_path, monkeypatch) -> Iterator[MilvusStandalone]:
+    """A private Milvus server for one test (which may kill and restart it), with
+    authorization on; ``DIPLOQA_MILVUS_TOKEN`` is set to its root token for the test."""
+    for server in _milvus_server(milvus_binary, tmp_path / "milvus-server"):
+        monkeypatch.setenv("DIPLOQA_MILVUS_TOKEN", server.token)
+        yield server
 
 
 @pytest.fixture(scope="session")
-def shared_milvus_server(tmp_path_factory) -> Iterator[MilvusServer]:
+def shared_milvus_server(milvus_binary, tmp_path_factory) -> Iterator[MilvusStandalone]:
     """One Milvus server for the session's ``store`` tests (each in its own collection);
     tests that kill the server use :func:`milvus_server`."""
-    yield from _milvus_server(tmp_path_factory.mktemp("milvus-server"))
+    yield from _milvus_server(milvus_binary, tmp_path_factory.mktemp("milvus-server"))
+
+
+def store_location(store: str, index_dir: Path | None = None):
+    """The location ``store`` names, with the token of the environment (as the CLI opens it)."""
+    from diploqa.config import Settings
+    from diploqa.store import open_location
+
+    return open_location(index_dir, Settings.from_env().store_address(store))
 
 
 def close_stores(*held) -> None:
@@ -473,19 +458,21 @@ def stop_milvus_lite(address: str) -> None:
 
 
 @pytest.fixture(params=["faiss", "milvus-lite", "milvus-server"])
-def store(request, tmp_path) -> Iterator[str]:
+def store(request, tmp_path, monkeypatch) -> Iterator[str]:
     """Where a test's index lives: ``faiss`` (the ``--index`` folder), a fresh Milvus Lite
     file (``--store milvus-lite:PATH``), or a fresh collection on a real Milvus server
-    (``--store milvus://127.0.0.1:PORT/NAME``), as ``build_index``/``load_index``/``--store``
-    take it. A Milvus Lite file's engine in this process is stopped afterwards."""
+    (``--store milvus://127.0.0.1:PORT/NAME``, authorization on, its token in
+    ``DIPLOQA_MILVUS_TOKEN``), as ``build_index``/``load_index``/``--store`` take it. A Milvus
+    Lite file's engine in this process is stopped afterwards."""
     if request.param == "faiss":
         yield "faiss"
         return
-    pytest.importorskip("milvus_lite", reason="the Milvus store needs pymilvus and milvus-lite")
     if request.param == "milvus-lite":
+        pytest.importorskip("milvus_lite", reason="the Milvus store needs milvus-lite")
         address = f"milvus-lite:{tmp_path / 'milvus.db'}"
     else:
         server = request.getfixturevalue("shared_milvus_server")
+        monkeypatch.setenv("DIPLOQA_MILVUS_TOKEN", server.token)
         address = server.address(re.sub(r"\W", "_", request.node.name)[:100])
     yield address
     if request.param == "milvus-lite":

@@ -72,7 +72,8 @@ def test_every_variable_reaches_its_part(tmp_path):
         "DIPLOQA_USERS": str(tmp_path / "users.json"), "DIPLOQA_SESSION_MINUTES": "5",
         "DIPLOQA_STORE": "milvus://db:19530/news", "DIPLOQA_MILVUS_TOKEN": "user:s3cret",
         "DIPLOQA_DEVICE": "CUDA", "DIPLOQA_GPU_BATCH_SIZE": "64", "DIPLOQA_USE_THREADS": "6",
-        "DIPLOQA_ENSEMBLE": "off",
+        "DIPLOQA_ENSEMBLE": "off", "DIPLOQA_ALERTS": str(tmp_path / "al"),
+        "DIPLOQA_WEBHOOK_HOLD": "3",
     }  # fmt: skip
     s = Settings.from_env(environ)
     assert s.paths == config.Paths(tmp_path / "a", tmp_path / "i")
@@ -83,7 +84,7 @@ def test_every_variable_reaches_its_part(tmp_path):
     assert s.vectors == config.VectorSettings(10, 16)  # efSearch at least the candidates
     assert s.dictionary == config.DictionarySettings(None, tmp_path / "c")
     assert s.watch == config.WatchSettings(2.5, 300)
-    assert s.server == config.ServerSettings(None, tmp_path / "users.json", 5)
+    assert s.server == config.ServerSettings(None, tmp_path / "users.json", 5, tmp_path / "al", 3)
     assert (str(s.store), s.store.token) == ("milvus://db:19530/news", "user:s3cret")
     assert "s3cret" not in repr(s)
 

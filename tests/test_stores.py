@@ -1,6 +1,7 @@
 """Build, update, search, filters and faults against both stores: the FAISS folder and Milvus
-(on Milvus Lite, the real engine in-process). The ``store`` fixture (conftest.py) runs each test
-once per store; tests/store/test_contract.py checks the vector stores alone."""
+(Milvus Lite, the real engine in-process, and a Milvus 2.3 standalone server with
+authorization). The ``store`` fixture (conftest.py) runs each test once per store;
+tests/store/test_contract.py checks the vector stores alone."""
 
 from __future__ import annotations
 
@@ -16,6 +17,7 @@ from conftest import (
     free_port,
     run_cli,
     stop_milvus_lite,
+    store_location,
 )
 from deterministic_encoder import DeterministicEncoder
 
@@ -64,9 +66,11 @@ def test_incremental_add_change_delete(store, tmp_path, embedder):
     assert [h.source for h in added.search(GENEVA_QUESTION, k=3, outlet="testzeitung")] == [
         "005_genf.txt"
     ] * min(3, n_chunks(added, "005_genf.txt"))
-    for glob in ("00[0-4]*", "*_????????????????.txt"):  # rows / a Milvus `like`
+    for glob in ("00[0-4]*", "*_????????????????.txt"):  # rows / a `like` (2.3: rows)
         hits = added.search(GENEVA_QUESTION, k=5, source=glob)
         assert len(hits) == 5 and all(h.source != "005_genf.txt" for h in hits)
+    hits = added.search("Lawrow", k=3, source="005_*")  # a prefix: a range of names
+    assert [h.source for h in hits] == ["005_genf.txt"] * min(3, n_chunks(added, "005_genf.txt"))
 
     changed = articles / "003_fa869275608591a9.txt"
     changed.write_text(
@@ -134,7 +138,7 @@ def test_killed_builds_leave_previous_index_answering(store, tmp_path, embedder)
     assert recovered.build_report.added == ["005_genf.txt"]
     assert recovered.search(GENEVA_QUESTION, k=1)[0].source == "005_genf.txt"
     # the killed builds' collections are dropped; live and previous stay
-    location = open_location(index_dir, store)
+    location = store_location(store, index_dir)
     assert sorted(location.generations().values()) == [1, 4]  # the killed ones took 2 and 3
     # and the keyword segments the killed builds sent are deleted with them
     named = {f for i in (old, recovered) for f in i.manifest.files if "seg-" in f}
@@ -145,7 +149,7 @@ def test_killed_builds_leave_previous_index_answering(store, tmp_path, embedder)
 def test_mismatched_model_is_refused(store, tmp_path):
     articles, index_dir = copy_seeds(tmp_path / "articles"), tmp_path / "index"
     build(articles, index_dir, store=store, encoder=DeterministicEncoder())  # bookkeeping only
-    location = open_location(index_dir, store)
+    location = store_location(store, index_dir)
     manifest = location.read_manifest().as_dict()
     manifest["model"] = "intfloat/multilingual-e5-base"
     if store == "faiss":

@@ -8,8 +8,7 @@ and pass the :class:`Settings` down; each module below takes the part it needs
 (:class:`EncoderSettings`, :class:`ReadLimits`, :class:`VectorSettings`, ...) as an argument.
 So a user sees here at a glance what can be changed and how, and a test or benchmark changes a
 setting by passing a value, not by setting a variable. Environment variables override the
-defaults; CLI flags and function arguments override the environment
-(:meth:`Settings.overridden`).
+defaults; CLI flags and function arguments override the environment (:meth:`Settings.overridden`).
 """
 
 from __future__ import annotations
@@ -253,6 +252,7 @@ class ServerSettings:
     users_file: Path | None = None
     session_minutes: int = SESSION_MINUTES  # DIPLOQA_SESSION_MINUTES: how long a sign-in lasts
     alerts_file: Path | None = None  # DIPLOQA_ALERTS, --alerts; None: beside the index folder
+    webhook_hold_seconds: float = 20.0  # DIPLOQA_WEBHOOK_HOLD: alerts.outbox.Outbox.hold
 
 
 @dataclass(frozen=True)
@@ -348,6 +348,7 @@ class Settings:
                 env.path("DIPLOQA_USERS", None),
                 max(1, env.integer("DIPLOQA_SESSION_MINUTES", SESSION_MINUTES)),
                 env.path("DIPLOQA_ALERTS", None),
+                max(1.0, env.number("DIPLOQA_WEBHOOK_HOLD", ServerSettings.webhook_hold_seconds)),
             ),
             store=parse_store(env.text("DIPLOQA_STORE"), token),
             milvus_token=token,
@@ -408,8 +409,7 @@ def _dictionary_path(value: str) -> Path | None:
 
 
 def _switch(value: str) -> bool | None:
-    """``1``/``true``/``yes``/``on``: True, ``0``/``false``/``no``/``off``: False (any case);
-    anything else None."""
+    """``1``/``true``/``yes``/``on``: True, ``0``/``false``/``no``/``off``: False; else None."""
     value = value.lower()
     if value in ("1", "true", "yes", "on"):
         return True

@@ -97,6 +97,19 @@ def test_a_question_whose_best_answer_stands_is_not_ranked_again_for_weaker_news
     assert seen.match(grown, [query], ["genf.txt"]) == [[found]]  # a better one still counts
 
 
+def test_a_matcher_given_what_another_kept_ranks_no_more_than_it(grown, monkeypatch):
+    """A restarted server's matcher, given the question's kept state (:mod:`~diploqa.alerts
+    .state`), spares the ranking and the encoding as the matcher that ran before would."""
+    query = Query(GENEVA_QUESTION)
+    seen = Matcher()
+    assert len(seen.match(grown, [query], ["genf.txt"])[0]) == 1
+    restarted = Matcher()
+    assert restarted.restore(grown, query, seen.state(grown, query))
+    monkeypatch.setattr(grown.encoder, "encode_queries", None)  # it must not encode again
+    assert restarted.match(grown, [query], ["pokal.txt"]) == [[]]
+    assert restarted.ranked_questions == 0
+
+
 def test_questions_are_encoded_in_small_calls_and_once():
     """The encoder is shared with searches (one lock per call): a thousand new questions go
     in calls of at most QUESTIONS_PER_CALL, each question once, in order."""

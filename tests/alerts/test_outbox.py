@@ -92,3 +92,21 @@ def test_waking_the_sender_does_not_wait_for_a_slow_receiver(store):
                 time.sleep(0.05)
         finally:
             sender.close()
+
+
+def test_a_batch_held_by_another_sender_waits_for_the_hold_then_goes_again(store):
+    with Receiver() as hook:
+        queue(store, hook.url)
+        held = Outbox(store, hold=1.0)  # a sender killed after it claimed (and sent) the batch
+        [batch] = held.due()
+        assert held.claim(batch)
+        claimed = time.time()
+        other = Outbox(store, hold=1.0)  # the restarted server's
+        assert other.send_due() == (0, 0) and hook.deliveries == []  # held: left alone
+        deadline = time.monotonic() + 30
+        while other.send_due() == (0, 0):
+            assert time.monotonic() < deadline, "the hold never passed"
+            time.sleep(0.05)
+        assert [d.headers["x-diploqa-batch"] for d in hook.deliveries] == ["b1"]
+    assert time.time() - claimed >= 0.99  # not before the hold passed
+    assert delivered(store) == [("b1", 1, 1, 0)]

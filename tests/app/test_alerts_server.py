@@ -33,6 +33,7 @@ from conftest import (
 )
 from webhook_receiver import Receiver
 
+from diploqa.alerts import AlertStore
 from diploqa.alerts.webhooks import verify
 from diploqa.auth import Users, save_users
 
@@ -63,6 +64,22 @@ class AlertServer:
     tokens: dict[str, str]
     receiver: Receiver
     secrets: list[str]  # everything that must never be logged
+    alerts: Path  # the server's alerts file
+
+    def checked(self, question_id: str, source: str) -> bool:
+        """Whether a check has matched the question against ``source``'s arrival (its mark
+        moved past it: what it found then is recorded, and it is never matched again)."""
+        store = AlertStore(self.alerts)
+        with store.db.read() as db:
+            row = db.execute("SELECT seq FROM arrivals WHERE article_id = ?", (source,)).fetchone()
+        return row is not None and store.question(question_id).mark >= row[0]
+
+    def batches(self, question_id: str) -> list[bool]:
+        """Whether each webhook batch of the question is delivered, in the outbox's order."""
+        with AlertStore(self.alerts).db.read() as db:
+            rows = db.execute("SELECT delivered IS NOT NULL FROM outbox WHERE question_id = ? "
+                              "ORDER BY created", (question_id,))  # fmt: skip
+            return [bool(r[0]) for r in rows]
 
     def log_text(self) -> str:
         return self.log.read_text(errors="replace") if self.log.exists() else ""
@@ -95,7 +112,8 @@ def served(tmp_path_factory, seed_copy, seed_index) -> Iterator[AlertServer]:
             process = subprocess.Popen(argv, stdout=out, stderr=subprocess.STDOUT, env=env)
         server = AlertServer(f"http://127.0.0.1:{port}", process, log, articles,
                              root / "users.json", passwords, tokens, receiver,
-                             [*passwords.values(), *tokens.values()])  # fmt: skip
+                             [*passwords.values(), *tokens.values()],
+                             root / "alerts.sqlite3")  # fmt: skip
         try:
             headers = {"Authorization": f"Bearer {tokens['ed']}"}
             wait_until_serving(process, server.url + "/api/alerts", server.log_text,
@@ -147,7 +165,9 @@ def test_a_matching_article_reaches_inbox_feed_and_webhook_and_an_unrelated_one_
     ):
         assert time.monotonic() < deadline, "the unrelated article was never indexed"
         time.sleep(0.5)
-    time.sleep(2)  # a check after that update had its chance to (wrongly) alert
+    while not served.checked(mine["alert"]["id"], "pokal.txt"):  # matched against it
+        assert time.monotonic() < deadline, "the unrelated article was never checked"
+        time.sleep(0.2)
     assert [a["source"] for a in ed.get(f"/api/alerts/{mine['alert']['id']}/answers").json()[
         "answers"]] == ["genf-2022.txt"]  # fmt: skip
 
@@ -164,7 +184,10 @@ def test_a_matching_article_reaches_inbox_feed_and_webhook_and_an_unrelated_one_
     assert batch["question"]["id"] == mine["alert"]["id"]
     assert [a["source"] for a in batch["answers"]] == ["genf-2022.txt"]
     assert not verify("another secret", delivery.body, delivery.headers["x-diploqa-signature"])
-    time.sleep(2)
+    deadline = time.monotonic() + ANSWER_TIMEOUT
+    while served.batches(mine["alert"]["id"]) != [True]:  # one batch, marked delivered
+        assert time.monotonic() < deadline, served.batches(mine["alert"]["id"])
+        time.sleep(0.1)
     assert len(served.receiver.deliveries) == 1  # one batch, not one per check
 
 

@@ -1,6 +1,7 @@
-"""The contract every store must pass: the vector stores (FAISS exact and HNSW; Milvus on
-Milvus Lite, the real engine in-process, flat and HNSW), and the locations (the FAISS folder,
-Milvus Lite) through the build that writes them.
+"""The contract every store must pass: the vector stores (FAISS exact and HNSW, the HNSW with
+16-bit and with float32 vectors; Milvus flat and HNSW on Milvus Lite, the real engine
+in-process, and on a Milvus 2.3 server), and the locations (the FAISS folder, Milvus Lite)
+through the build that writes them.
 
 A new vector store joins by adding one entry to ``STORES``: how to make an empty one for
 ``n`` vectors, and how to open what :meth:`save` wrote (Milvus writes nothing there: it
@@ -38,8 +39,13 @@ def _faiss_flat(n: int) -> FaissStore:
 
 def _faiss_hnsw(n: int) -> FaissStore:
     store = FaissStore.create(DIM, expected=10**9)  # far above any threshold: HNSW
-    assert store.index_type.startswith("hnsw")
+    assert store.index_type.startswith("hnsw-fp16")  # the default: 16-bit floats
     return store
+
+
+def _faiss_hnsw_float32(n: int) -> FaissStore:
+    """HNSW over float32 vectors (indexes written before the 16-bit default)."""
+    return FaissStore.hnsw(DIM, storage="flat")
 
 
 def _faiss_reopen(store: FaissStore, folder: Path) -> FaissStore:
@@ -49,12 +55,13 @@ def _faiss_reopen(store: FaissStore, folder: Path) -> FaissStore:
 _collections = itertools.count()
 
 
-def _milvus(hnsw: bool) -> Make:
+def _milvus(engine: str, hnsw: bool) -> Make:
     def make(n: int) -> VectorStore:
         from diploqa.store.milvus import MilvusStore
 
         name = f"contract_{next(_collections)}"
-        store = MilvusStore.create(_lite[0], name, DIM, expected=10**9 if hnsw else n)
+        connection = _connections[engine]
+        store = MilvusStore.create(connection, name, DIM, expected=10**9 if hnsw else n)
         assert store.index_type.startswith("milvus-hnsw" if hnsw else "milvus-flat")
         return store
 
@@ -67,34 +74,57 @@ def _milvus_reopen(store, folder: Path) -> VectorStore:
     return MilvusStore(store.connection, store.collection, DIM, store.index_type, len(store))
 
 
-#: One connection to one Milvus Lite file for the module's vector stores (each file starts an
-#: engine; the connection opens its client on first use).
-_lite: list = []
+#: One connection per Milvus engine ("lite": a Milvus Lite file; "server": the session's
+#: Milvus server) for the module's vector stores, opened by the first test that needs it.
+_connections: dict = {}
 
 
 @pytest.fixture(scope="module", autouse=True)
-def _lite_connection(tmp_path_factory):
+def _close_connections():
+    yield
+    while _connections:
+        _connections.popitem()[1].close()
+
+
+def _connect(engine: str, request) -> None:
     from diploqa.store.milvus import MilvusConnection
 
-    path = tmp_path_factory.mktemp("milvus") / "contract.db"
-    _lite[:] = [MilvusConnection(parse_store(f"milvus-lite:{path}"))]
-    yield
-    _lite.pop().close()
+    if engine in _connections:
+        return
+    if engine == "lite":
+        pytest.importorskip("milvus_lite", reason="the Milvus store needs milvus-lite")
+        path = request.getfixturevalue("tmp_path_factory").mktemp("milvus") / "contract.db"
+        address = parse_store(f"milvus-lite:{path}")
+    else:
+        server = request.getfixturevalue("shared_milvus_server")
+        address = parse_store(server.address("contract"), token=server.token)
+    _connections[engine] = MilvusConnection(address)
 
 
-STORES: dict[str, tuple[Make, Reopen]] = {
-    "faiss-flat": (_faiss_flat, _faiss_reopen),
-    "faiss-hnsw": (_faiss_hnsw, _faiss_reopen),
-    "milvus-lite-flat": (_milvus(hnsw=False), _milvus_reopen),
-    "milvus-lite-hnsw": (_milvus(hnsw=True), _milvus_reopen),
+#: How closely a store gives its vectors back: float32 (np.allclose's default relative
+#: tolerance), or float16 (rounded to the nearest: half a unit in the last of 11 bits).
+FLOAT32, FLOAT16 = 1e-5, 2.0**-11
+
+STORES: dict[str, tuple[Make, Reopen, float]] = {
+    "faiss-flat": (_faiss_flat, _faiss_reopen, FLOAT32),
+    "faiss-hnsw": (_faiss_hnsw, _faiss_reopen, FLOAT16),
+    "faiss-hnsw-float32": (_faiss_hnsw_float32, _faiss_reopen, FLOAT32),
+    "milvus-lite-flat": (_milvus("lite", hnsw=False), _milvus_reopen, FLOAT32),
+    "milvus-lite-hnsw": (_milvus("lite", hnsw=True), _milvus_reopen, FLOAT32),
+    "milvus-server-flat": (_milvus("server", hnsw=False), _milvus_reopen, FLOAT32),
+    "milvus-server-hnsw": (_milvus("server", hnsw=True), _milvus_reopen, FLOAT32),
 }
 
 
 @pytest.fixture(params=sorted(STORES))
-def kind(request) -> tuple[Make, Reopen]:
+def kind(request) -> tuple[Make, Reopen, float]:
     if request.param.startswith("milvus"):
-        pytest.importorskip("milvus_lite", reason="the Milvus store needs pymilvus and milvus-lite")
+        _connect(request.param.split("-")[1], request)
     return STORES[request.param]
+
+
+def _same_vectors(got: np.ndarray, vectors: np.ndarray, rtol: float) -> bool:
+    return np.allclose(got, vectors, rtol=rtol, atol=1e-6)
 
 
 def _filled(make: Make, vectors: np.ndarray) -> VectorStore:
@@ -104,31 +134,40 @@ def _filled(make: Make, vectors: np.ndarray) -> VectorStore:
 
 
 def test_add_count_and_give_back_every_vector(kind):
-    make, _ = kind
+    make, _, rtol = kind
     vectors = unit_vectors(300, DIM)
     store = _filled(make, vectors[:200])
     store.add(vectors[200:])
     assert len(store) == 300 and store.dimension == DIM
-    assert np.allclose(store.all_vectors(), vectors, atol=1e-6)
+    assert _same_vectors(store.all_vectors(), vectors, rtol)
     rows = np.array([299, 0, 17, 17])
-    assert np.allclose(store.reconstruct(rows), vectors[rows], atol=1e-6)
+    assert _same_vectors(store.reconstruct(rows), vectors[rows], rtol)
+
+
+def test_vectors_given_back_and_stored_again_are_the_same(kind):
+    """An update copies unchanged vectors into the next generation: a compact store must
+    not change them a little more each time."""
+    make, _, _ = kind
+    once = _filled(make, unit_vectors(200, DIM, seed=10)).all_vectors()
+    assert np.array_equal(_filled(make, once).all_vectors(), once)
 
 
 def test_search_ranks_by_inner_product(kind):
-    make, _ = kind
+    make, _, _ = kind
     vectors = unit_vectors(500, DIM, seed=1)
     store = _filled(make, vectors)
     queries = vectors[[3, 42, 499]]
     scores, rows = store.search(queries, 10)
     assert scores.shape == rows.shape == (3, 10)
     assert rows[:, 0].tolist() == [3, 42, 499]  # each vector finds itself first
-    expected = np.sort(queries @ vectors.T, axis=1)[:, ::-1][:, :10]
+    # scored against the vectors as stored (a compact store keeps them rounded)
+    expected = np.sort(queries @ store.all_vectors().T, axis=1)[:, ::-1][:, :10]
     assert np.allclose(scores, expected, atol=1e-4)
     assert (np.diff(scores, axis=1) <= 1e-6).all()
 
 
 def test_fewer_vectors_than_k_pad_with_minus_one(kind):
-    make, _ = kind
+    make, _, _ = kind
     store = _filled(make, unit_vectors(3, DIM, seed=2))
     _, rows = store.search(unit_vectors(1, DIM, seed=3), 5)
     assert sorted(rows[0, :3].tolist()) == [0, 1, 2] and rows[0, 3:].tolist() == [-1, -1]
@@ -140,7 +179,7 @@ def test_fewer_vectors_than_k_pad_with_minus_one(kind):
 def test_a_rare_filter_still_returns_k_rows(kind):
     """One row in a thousand is allowed: the filter runs inside the search, so all k allowed
     rows come back (post-filtering the top candidates would find almost none)."""
-    make, _ = kind
+    make, _, _ = kind
     vectors = unit_vectors(10_000, DIM, seed=4)
     store = _filled(make, vectors)
     allowed = np.arange(7, 10_000, 1000)  # 10 rows
@@ -155,7 +194,7 @@ def test_a_rare_filter_still_returns_k_rows(kind):
 
 def test_a_broad_filter_searches_inside_the_index(kind):
     """More rows than are scored one by one: the index searches with the filter inside."""
-    make, _ = kind
+    make, _, _ = kind
     vectors = unit_vectors(12_000, DIM, seed=8)
     store = _filled(make, vectors)
     allowed = np.arange(0, 12_000, 2)  # 6,000 rows, above EXACT_FILTER_ROWS
@@ -168,7 +207,7 @@ def test_a_broad_filter_searches_inside_the_index(kind):
 
 
 def test_save_and_reopen_give_the_same_answers(kind, tmp_path):
-    make, reopen = kind
+    make, reopen, rtol = kind
     vectors = unit_vectors(400, DIM, seed=6)
     store = _filled(make, vectors)
     files = store.save(tmp_path)
@@ -176,7 +215,7 @@ def test_save_and_reopen_give_the_same_answers(kind, tmp_path):
     assert all(sha256_file(tmp_path / name) == digest for name, digest in files.items())
     again = reopen(store, tmp_path)
     assert len(again) == 400 and again.index_type == store.index_type
-    assert np.allclose(again.all_vectors(), vectors, atol=1e-6)
+    assert _same_vectors(again.all_vectors(), vectors, rtol)
     query = unit_vectors(2, DIM, seed=7)
     assert (again.search(query, 8)[1] == store.search(query, 8)[1]).all()
 

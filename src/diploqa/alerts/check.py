@@ -12,6 +12,10 @@ killed after it, the mark has moved and nothing is found twice. Two checkers at 
 server and a cron job on the same file) are safe too: a question whose mark moved while it
 was matched is left to the one that moved it.
 
+What the matcher knows of each question (its encoding, its last ranking's bar) is written in
+the same transaction (:mod:`.state`) and given back to a matcher that knows nothing yet: a
+restarted server's first check ranks only the questions the new articles may answer.
+
 A matched article that tells a story already reported to the question (another outlet's copy,
 by the index's near-duplicate groups, or an edit of the reported article itself, by its
 MinHash signature) joins that answer's "also in" instead of being reported again; so does an
@@ -33,6 +37,7 @@ from ..index import Index
 from .matching import Match, Matcher
 from .model import CheckReport, StandingQuestion, copies_from_json, copies_to_json, hit_to_json
 from .outbox import enqueue
+from .state import load, model_key, save
 from .store import AlertStore, answer_from_row, now_text, observe
 
 log = logging.getLogger(__name__)
@@ -53,6 +58,8 @@ def check(store: AlertStore, index: Index, matcher: Matcher) -> CheckReport:
     for aid, content_hash in articles.items():
         ids_of.setdefault(content_hash, []).append(aid)
     behind = [q for q in store.questions() if q.mark < top]
+    model = model_key(index.encoder.model_id, index.encoder.backend, index.ranking)
+    _restore(store, index, matcher, model, behind)
     by_mark: dict[int, list[StandingQuestion]] = {}
     for question in behind:
         by_mark.setdefault(question.mark, []).append(question)
@@ -62,16 +69,41 @@ def check(store: AlertStore, index: Index, matcher: Matcher) -> CheckReport:
                 "SELECT content_hash FROM arrivals WHERE seq > ? AND seq <= ?", (mark, top)
             )]  # fmt: skip
         new = sorted({aid for h in hashes for aid in ids_of.get(h, ())})
+        known = [matcher.state(index, q.query) for q in questions]
         found = matcher.match(index, [q.query for q in questions], new)
         report.questions += len(questions)
         report.articles = max(report.articles, len(new))
         with store.db.write() as db:
-            for question, matches in zip(questions, found, strict=True):
-                _record(db, index, question, mark, top, matches, new, report)
+            for question, matches, before in zip(questions, found, known, strict=True):
+                if _record(db, index, question, mark, top, matches, new, report):
+                    now = matcher.state(index, question.query)
+                    if now is not None and not now.same(before):
+                        save(db, model, question.id, now)
             fault_point("alerts-before-commit")
         fault_point("alerts-after-commit")
     report.seconds = time.perf_counter() - started
     return report
+
+
+def _restore(
+    store: AlertStore,
+    index: Index,
+    matcher: Matcher,
+    model: str,
+    questions: list[StandingQuestion],
+) -> None:
+    """Give ``matcher`` what the alerts file kept of the questions it knows nothing of (a
+    process that just started): their encodings and last rankings (:mod:`.state`)."""
+    unknown = [q for q in questions if matcher.state(index, q.query) is None]
+    if not unknown:
+        return
+    with store.db.read() as db:
+        kept = load(db, model, [q.id for q in unknown])
+    for question in unknown:
+        state = kept.get(question.id)
+        if state is not None and not matcher.restore(index, question.query, state):
+            log.warning("standing question %s: its kept encoding does not fit the model: "
+                        "encoded again", question.id)  # fmt: skip
 
 
 def _record(
@@ -83,8 +115,9 @@ def _record(
     matches: list[Match],
     new: list[str],
     report: CheckReport,
-) -> None:
-    """Write one question's outcome and move its mark (inside the caller's transaction)."""
+) -> bool:
+    """Write one question's outcome and move its mark (inside the caller's transaction);
+    False if it was removed or another process checked it meanwhile."""
     story_of = index.ranker.story_of
     matched = {m.article_id for m in matches}
     row = db.execute(
@@ -92,7 +125,7 @@ def _record(
     ).fetchone()
     if row is None or row["mark"] != mark:  # removed, or checked by another process
         report.skipped.append(question.id)
-        return
+        return False
     fresh: list[int] = []
     for match in matches:
         aid = match.article_id
@@ -116,6 +149,7 @@ def _record(
         report.batches += 1
     db.execute("UPDATE questions SET mark = ? WHERE id = ?", (top, question.id))
     report.answers += len(fresh)
+    return True
 
 
 def _linked(

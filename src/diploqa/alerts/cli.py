@@ -164,7 +164,7 @@ def _check(settings: Settings, store: AlertStore) -> int:
     finally:
         location.close()
     print(report.summary())
-    sent, failed = Outbox(store).send_due()
+    sent, failed = Outbox(store, hold=settings.server.webhook_hold_seconds).send_due()
     if sent or failed:
         print(f"webhooks: {sent} batch(es) delivered, {failed} to retry")
     return 0

@@ -8,8 +8,8 @@ feed) go on while a check writes; ``synchronous=FULL`` makes a commit survive a 
 so a webhook batch that was sent is never rolled back and found again under another id.
 
 The file is created 0600 and refused when group or others may read it: it holds the webhooks'
-secrets. Its layout is versioned (``PRAGMA user_version``); a file written by a newer layout
-is refused instead of misread.
+secrets. Its layout is versioned (``PRAGMA user_version``); an older file is brought up to
+date when opened, and a file written by a newer layout is refused instead of misread.
 """
 
 from __future__ import annotations
@@ -30,11 +30,26 @@ if TYPE_CHECKING:
 #: The file's name beside the index folder, when neither ``--alerts`` nor ``DIPLOQA_ALERTS``
 #: names one.
 FILE_NAME = "alerts.sqlite3"
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 #: Seconds a writer waits for another (a check in another process) before giving up.
 BUSY_SECONDS = 30.0
 
-_SCHEMA = """
+#: What the matcher knows of each question (:mod:`.state`); added by layout 2.
+_STATE = """
+CREATE TABLE question_state (
+    question_id TEXT PRIMARY KEY REFERENCES questions (id) ON DELETE CASCADE,
+    model TEXT NOT NULL,
+    version INTEGER NOT NULL,
+    vector BLOB NOT NULL,
+    dtype TEXT NOT NULL,
+    shape TEXT NOT NULL,
+    bar REAL,
+    top TEXT
+);
+"""
+
+_SCHEMA = (
+    """
 CREATE TABLE questions (
     id TEXT PRIMARY KEY,
     uid TEXT NOT NULL UNIQUE,
@@ -89,6 +104,8 @@ CREATE TABLE outbox (
 );
 CREATE INDEX outbox_due ON outbox (delivered, failed, next_try);
 """
+    + _STATE
+)
 
 
 def alerts_path(settings: Settings) -> Path:
@@ -145,8 +162,8 @@ class Database:
                     f"the alerts file {self.path} was written by a newer diploqa (layout "
                     f"{version}, this one reads {SCHEMA_VERSION}): update diploqa"
                 )
-            if version == 0:
-                for statement in _SCHEMA.split(";"):
+            if version < SCHEMA_VERSION:  # new, or layout 1: without the matcher's state
+                for statement in (_SCHEMA if version == 0 else _STATE).split(";"):
                     if statement.strip():
                         db.execute(statement)
                 db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")

@@ -31,6 +31,7 @@ from ..highlight import highlights
 from ..hits import Hit, make_hit
 from ..index import Index
 from ..query import Query
+from .state import QuestionState
 
 #: A new article alerts when fewer than this many older articles rank above it for the
 #: question (1: it is the best answer the archive now has) ...
@@ -95,6 +96,29 @@ class Matcher:
             raw = encoder.encode_queries([k[2] for k in part])
             self._encoded.update(zip(part, raw, strict=True))
         return np.stack([self._encoded[k] for k in keys])
+
+    def state(self, index: Index, query: Query) -> QuestionState | None:
+        """What this matcher knows of ``query`` on ``index``'s model (to keep, :mod:`.state`):
+        None before it was encoded."""
+        encoder = index.encoder
+        vector = self._encoded.get((encoder.model_id, encoder.backend, query.question))
+        if vector is None:
+            return None
+        bar, top = self._bars.get((encoder.model_id, query), (None, ()))
+        if bar is None or not np.isfinite(bar):  # no ranking yet, or it found nothing
+            return QuestionState(vector)
+        return QuestionState(vector, bar, top)
+
+    def restore(self, index: Index, query: Query, state: QuestionState) -> bool:
+        """Take what was kept of ``query`` (written for ``index``'s model and ranking) where
+        this matcher knows nothing of it yet; False if its encoding does not fit the model."""
+        encoder = index.encoder
+        if state.vector.shape != (encoder.dim,):
+            return False
+        self._encoded.setdefault((encoder.model_id, encoder.backend, query.question), state.vector)
+        if state.bar is not None:
+            self._bars.setdefault((encoder.model_id, query), (state.bar, state.top))
+        return True
 
     def match(
         self, index: Index, queries: Sequence[Query], article_ids: Sequence[str]

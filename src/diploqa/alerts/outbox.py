@@ -27,7 +27,9 @@ log = logging.getLogger(__name__)
 RETRY_BASE_SECONDS = 10.0
 RETRY_CAP_SECONDS = 3600.0
 MAX_ATTEMPTS = 30
-#: Seconds a sender holds a batch it is sending (another process's sender leaves it alone).
+#: Seconds a sender holds a batch it is sending (another process's sender leaves it alone
+#: meanwhile; a killed sender's batch is sent again once it passed). A POST times out after
+#: half of it, so a hold never ends while its POST may still reach the receiver.
 CLAIM_SECONDS = 2 * TIMEOUT_SECONDS
 #: Seconds the sender sleeps at most between looks at the outbox (a batch queued by another
 #: process, ``diploqa alerts check``, is sent within this time).
@@ -62,9 +64,11 @@ class Outbox:
         retry_base: float = RETRY_BASE_SECONDS,
         retry_cap: float = RETRY_CAP_SECONDS,
         max_attempts: int = MAX_ATTEMPTS,
+        hold: float = CLAIM_SECONDS,
     ) -> None:
         self.store = store
         self.retry_base, self.retry_cap, self.max_attempts = retry_base, retry_cap, max_attempts
+        self.hold = hold
 
     def due(self, limit: int = 20) -> list[Batch]:
         with self.store.db.read() as db:
@@ -90,7 +94,7 @@ class Outbox:
             done = db.execute(
                 "UPDATE outbox SET next_try = ? WHERE id = ? AND next_try = ? "
                 "AND delivered IS NULL AND failed IS NULL",
-                (time.time() + CLAIM_SECONDS, batch.id, batch.next_try),
+                (time.time() + self.hold, batch.id, batch.next_try),
             )
             return done.rowcount == 1
 
@@ -125,8 +129,10 @@ class Outbox:
             ).fetchall()
         return {row[0]: (row[1], row[2]) for row in rows}
 
-    def send_due(self, timeout: float = TIMEOUT_SECONDS) -> tuple[int, int]:
-        """One pass: send every batch that is due. Returns (delivered, failed)."""
+    def send_due(self, timeout: float | None = None) -> tuple[int, int]:
+        """One pass: send every batch that is due (each POST waits ``timeout`` seconds, by
+        default half the hold). Returns (delivered, failed)."""
+        timeout = min(TIMEOUT_SECONDS, self.hold / 2) if timeout is None else timeout
         sent = failed = 0
         for batch in self.due():
             if not self.claim(batch):

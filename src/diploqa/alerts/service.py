@@ -8,7 +8,9 @@ is also asked every :data:`RELOAD_POLL_SECONDS` for an index committed elsewhere
 ``diploqa index`` from a cron job is matched without any request arriving. The listener only
 sets an event, so an update never waits for matching; the check thread runs at the lowest CPU
 priority (Linux: per thread), so searches keep their cores while it matches. At start it
-checks once: what a killed server had not finished is matched then.
+checks once: what a killed server had not finished is matched then, with the questions'
+encodings and last rankings the alerts file kept (:mod:`.state`), so that first check ranks
+only what the new articles may change.
 """
 
 from __future__ import annotations
@@ -69,8 +71,9 @@ class AlertService:
         cls, settings: Settings, holder: IndexHolder, allow_private_webhooks: bool = False
     ) -> AlertService:
         """The service of ``diploqa serve``: on the alerts file of ``settings``
-        (:func:`~.db.alerts_path`)."""
-        return cls(AlertStore(alerts_path(settings), allow_private_webhooks), holder)
+        (:func:`~.db.alerts_path`), its webhook batches held as long as they say."""
+        store = AlertStore(alerts_path(settings), allow_private_webhooks)
+        return cls(store, holder, outbox=Outbox(store, hold=settings.server.webhook_hold_seconds))
 
     def routes(self, access: Access | None) -> list:
         """The JSON API and the feeds (:mod:`.routes`) behind ``access`` (None: open)."""

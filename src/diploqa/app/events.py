@@ -367,7 +367,7 @@ class Events:
         )  # fmt: skip
         archive = [page.intro, page.examples]
         shown = [page.status, page.table, page.status_seen, controls.outlet, *archive]
-        demo.load(self.on_load, outputs=shown, api_visibility="private")
+        demo.load(self.on_load, outputs=shown, api_visibility="private", show_progress="hidden")
         ticked = [page.status, page.table, page.status_seen, page.status_timer, controls.outlet]
         page.status_timer.tick(
             self.on_tick,

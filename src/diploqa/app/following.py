@@ -38,7 +38,8 @@ class FollowControls:
 
 
 def lay_out_follow() -> tuple[gr.Button, gr.HTML]:
-    """The follow button and its answer, placed where the caller is (below the search)."""
+    """The follow button and its answer, placed where the caller is (below the answers: above
+    them it would push the first answer out of a phone's view)."""
     button = gr.Button(messages.FOLLOW_BUTTON, size="sm", elem_id="follow")
     status = gr.HTML(elem_id="follow-status")
     return button, status

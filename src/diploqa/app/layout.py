@@ -164,11 +164,11 @@ def lay_out(initial: Initial, editing: bool, sign_out: bool, following: bool = F
     with gr.Tabs():
         with gr.Tab(messages.ASK_TAB, id="ask-tab"):
             search, ask, filters = _search_controls(initial)
-            follow = lay_out_follow() if following else None
             with gr.Row(equal_height=False, elem_id="answers"):
                 results = gr.HTML(initial.results, elem_id="results", scale=3, min_width=320)
                 overview = gr.HTML("", elem_id="overview", scale=2, min_width=300, visible=False,
                                    js_on_load=OVERVIEW_JS)  # fmt: skip
+            follow = lay_out_follow() if following else None  # after the answers it follows
             download = gr.DownloadButton(elem_id="export-file", visible="hidden")
             asked, interval = gr.State(None), gr.State("auto")
             examples = gr.Examples(

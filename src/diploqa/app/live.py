@@ -207,9 +207,15 @@ class IndexHolder:
         build one. With ``model`` the model is loaded anyway, so that the first build does not
         wait for it (``diploqa serve`` leaves that to the build it starts in the background).
         """
-        signature = self._manifest_signature()
+        try:  # a store that does not answer (down, token refused) says why, not "no index"
+            signature = self.location.signature()
+        except DiploqaError as err:
+            signature, self._problem = None, messages.unreadable_index(err)
+            log.warning("cannot load the index: %s", err)
+        else:
+            if signature is None:
+                self._problem = messages.NO_INDEX_TEXT
         if signature is None:
-            self._problem = messages.NO_INDEX_TEXT
             if model:
                 get_encoder(settings=self.settings.encoder)
             return

@@ -205,4 +205,4 @@ class ResultEvents:
         page.overview.click(
             self.on_export, inputs=page.asked, outputs=page.download, **private
         ).success(None, js=DOWNLOAD_JS, api_visibility="private")
-        demo.load(self.on_open, outputs=[*inputs, *answers], **private)
+        demo.load(self.on_open, outputs=[*inputs, *answers], show_progress="hidden", **private)

@@ -1,10 +1,13 @@
 """The default vector store: one FAISS index file per generation.
 
 Exact inner product below ``ann_threshold`` vectors (:class:`~diploqa.config.VectorSettings`,
-given when a store is created or loaded); from there an HNSW graph over
-the same flat vectors, which answers in sub-linear time and still gives every vector back
-(``reconstruct_n``), so incremental builds reuse vectors exactly as with the flat index.
-Recall of the graph against exact search: docs/benchmarks.md.
+given when a store is created or loaded); from there an HNSW graph over the vectors stored
+as 16-bit floats: half the memory and disk of float32 (896 numbers are 3.6 GB per million
+passages in float32), the same neighbours (docs/benchmarks.md, "Scale"), and still every
+vector back (``reconstruct_n``). A float16 vector read back and stored again is the same
+vector, so incremental builds, which copy unchanged vectors into the next generation, never
+drift (8-bit quantisation would: its ranges are trained anew on each copy).
+Indexes written before, with float32 vectors in the graph, are read as they are.
 """
 
 from __future__ import annotations
@@ -42,12 +45,28 @@ class FaissStore:
         """An empty store for about ``expected`` vectors: exact, or HNSW for many."""
         settings = settings or VectorSettings()
         if expected >= settings.ann_threshold:
-            index = faiss.IndexHNSWFlat(dimension, HNSW_M, faiss.METRIC_INNER_PRODUCT)
-            index.hnsw.efConstruction = HNSW_EF_CONSTRUCTION
-            index.hnsw.efSearch = settings.ef_search
-            kind = f"hnsw-flat-ip(M={HNSW_M},efConstruction={HNSW_EF_CONSTRUCTION})"
-            return cls(index, kind)
+            return cls.hnsw(dimension, settings)
         return cls(faiss.IndexFlatIP(dimension), "flat-ip")
+
+    @classmethod
+    def hnsw(
+        cls, dimension: int, settings: VectorSettings | None = None, storage: str = "fp16"
+    ) -> FaissStore:
+        """An empty HNSW store; ``storage``: how its vectors are kept, ``fp16`` (the
+        default), ``flat`` (float32, as before) or ``sq8`` (8-bit, trained on the first
+        vectors added; for measurements)."""
+        settings = settings or VectorSettings()
+        quantizers = {"fp16": faiss.ScalarQuantizer.QT_fp16, "sq8": faiss.ScalarQuantizer.QT_8bit}
+        if storage == "flat":
+            index = faiss.IndexHNSWFlat(dimension, HNSW_M, faiss.METRIC_INNER_PRODUCT)
+        else:
+            index = faiss.IndexHNSWSQ(
+                dimension, quantizers[storage], HNSW_M, faiss.METRIC_INNER_PRODUCT
+            )
+        index.hnsw.efConstruction = HNSW_EF_CONSTRUCTION
+        index.hnsw.efSearch = settings.ef_search
+        kind = f"hnsw-{storage}-ip(M={HNSW_M},efConstruction={HNSW_EF_CONSTRUCTION})"
+        return cls(index, kind)
 
     @classmethod
     def from_vectors(
@@ -79,7 +98,10 @@ class FaissStore:
 
     def add(self, vectors: np.ndarray) -> None:
         if len(vectors):
-            self.index.add(np.ascontiguousarray(vectors, dtype=np.float32))
+            vectors = np.ascontiguousarray(vectors, dtype=np.float32)
+            if not self.index.is_trained:  # 8-bit storage: its ranges from the first vectors
+                self.index.train(vectors)
+            self.index.add(vectors)
 
     def search(
         self, queries: np.ndarray, k: int, rows: np.ndarray | None = None, where=None

@@ -11,7 +11,12 @@ processes; it is stopped when the last client of the file here closes.
 
 pymilvus logs every failed call with a traceback at ERROR; it is silenced here, and every
 engine error reaches the user as one :class:`~diploqa.errors.DiploqaError` line (the token
-never in it).
+never in it). A token the server refuses (or none where it wants one) is said as such,
+naming ``DIPLOQA_MILVUS_TOKEN``.
+
+Versions: the store works with Milvus 2.3 servers and later and with Milvus Lite; where
+they differ (``like`` patterns, see :mod:`.expressions`) :attr:`MilvusConnection.full_like`
+says which the engine is.
 """
 
 from __future__ import annotations
@@ -19,6 +24,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import os
+import re
 import threading
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -33,6 +39,11 @@ log = logging.getLogger(__name__)
 INSTALL_HINT = "pip install 'diploqa[milvus]' (pymilvus and milvus-lite)"
 
 T = TypeVar("T")
+
+#: The oldest Milvus server version the store is tested with.
+OLDEST_SERVER = (2, 3)
+#: From this version on a server knows every ``like`` pattern (2.3: a prefix only).
+FULL_LIKE_SINCE = (2, 4)
 
 
 class MilvusError(StoreUnavailableError):
@@ -62,6 +73,31 @@ def _reason(err: BaseException, address: StoreAddress) -> str:
     if address.token:
         message = message.replace(address.token, "***")
     return " ".join(str(message).split())
+
+
+def _grpc_code(err: BaseException) -> str:
+    """The gRPC status name of ``err`` or of the gRPC error pymilvus raised it from."""
+    for cause in (err, err.__cause__):
+        code = getattr(cause, "code", None)
+        if callable(code):
+            return getattr(code(), "name", "")
+    return ""
+
+
+def _token_refused(err: BaseException) -> bool:
+    """Whether ``err`` says the server refused the token (wrong, or none given)."""
+    if _grpc_code(err) == "UNAUTHENTICATED":
+        return True
+    text = str(getattr(err, "message", None) or err)
+    return "auth check failure" in text or "missing authorization" in text
+
+
+def _token_message(address: StoreAddress) -> str:
+    given = "refused the token in" if address.token else "wants a token and none is set in"
+    return (
+        f"Milvus at {address} {given} DIPLOQA_MILVUS_TOKEN: set it to user:password (or an "
+        "API key) of an account on that server"
+    )
 
 
 def _unreachable(err: BaseException) -> bool:
@@ -133,6 +169,8 @@ def _new_client(address: StoreAddress) -> Any:
         )
     except Exception as err:  # pymilvus raises its own types and gRPC's
         reason = _reason(err, address)
+        if address.kind == "milvus" and _token_refused(err):
+            raise MilvusError(_token_message(address)) from None
         if address.kind == "milvus-lite":
             raise MilvusError(
                 f"cannot open the Milvus Lite file {address.uri} ({reason}); Milvus Lite "
@@ -153,6 +191,7 @@ class MilvusConnection:
         self.address = address
         self._client: Any = None
         self._lock = threading.Lock()
+        self._full_like: bool | None = None
 
     @property
     def client(self) -> Any:
@@ -170,11 +209,30 @@ class MilvusConnection:
                     self._client = _new_client(self.address)
             return self._client
 
+    @property
+    def full_like(self) -> bool:
+        """Whether the engine knows every ``like`` pattern (Milvus Lite, servers from 2.4),
+        asked once per client; True where the version cannot be read (a newer service).
+
+        Raises:
+            MilvusError: the engine cannot be reached.
+        """
+        if self.address.kind == "milvus-lite":
+            return True
+        if self._full_like is None:
+            with self.errors("reading the server version"):
+                version = str(self.client.get_server_version())
+            found = re.search(r"(\d+)\.(\d+)", version)
+            numbers = (int(found[1]), int(found[2])) if found else FULL_LIKE_SINCE
+            self._full_like = numbers >= FULL_LIKE_SINCE
+        return self._full_like
+
     def close(self) -> None:
         """Close the client; for Milvus Lite, stop the engine's in-process server once no
         other client of the file is open here, so that another process can open it."""
         with self._lock:
             client, self._client = self._client, None
+            self._full_like = None
         if client is None:
             return
         with contextlib.suppress(Exception):
@@ -196,6 +254,9 @@ class MilvusConnection:
             if type(err).__module__.split(".")[0] not in ("pymilvus", "grpc", "milvus_lite"):
                 raise
             reason = _reason(err, address)
+            if address.kind == "milvus" and _token_refused(err):
+                self.close()
+                raise MilvusError(_token_message(address)) from None
             if address.kind == "milvus" and _unreachable(err):
                 self.close()
                 raise MilvusError(
@@ -230,6 +291,14 @@ class MilvusConnection:
             state = client.get_load_state(collection).get("state")
             if getattr(state, "name", str(state)) != "Loaded":
                 client.load_collection(collection)
+
+    def persist(self, collection: str) -> None:
+        """Make what was written to ``collection`` last: Milvus Lite writes its file on a
+        flush; a server has every insert in its log once the call returns, and its flush
+        (sealing the segments, seconds on Milvus 2.3) is left to the vector collections,
+        whose index is built on sealed segments (the caller wraps it in :meth:`errors`)."""
+        if self.address.kind == "milvus-lite":
+            self.client.flush(collection)
 
     def iterate(self, collection: str, fields: list[str], expression: str) -> Iterator[list]:
         """The records of ``collection`` matching ``expression``, in batches (the caller

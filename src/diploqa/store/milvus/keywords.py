@@ -22,7 +22,7 @@ from ...lexical.postings import is_segment_file
 from ..manifest import Manifest
 from . import texts
 from .client import MilvusConnection
-from .expressions import like_literal
+from .expressions import string_literal
 
 log = logging.getLogger(__name__)
 
@@ -45,9 +45,10 @@ class KeywordCollection:
             return set()
         self.connection.ensure_loaded(self.collection)
         names = set()
-        marked = self.connection.iterate(self.collection, ["key"], 'key like "%@complete"')
-        for batch in marked:
-            names.update(record["key"].rsplit("@", 1)[0] for record in batch)
+        # Every key is read (a suffix ``like`` is unknown to Milvus 2.3): a few per segment.
+        for batch in self.connection.iterate(self.collection, ["key"], 'key != ""'):
+            keys = (record["key"] for record in batch)
+            names.update(k.rsplit("@", 1)[0] for k in keys if k.endswith("@complete"))
         return names
 
     def store(self, keywords: Bm25Index) -> tuple[dict[str, str], dict[str, str]]:
@@ -78,7 +79,7 @@ class KeywordCollection:
                             KEYWORD_PIECE_CHARS)  # fmt: skip
         marker = {"key": f"{file_name}@complete", "data": "", "unused": [0.0, 0.0]}
         client.insert(self.collection, [marker])
-        client.flush(self.collection)
+        self.connection.persist(self.collection)
 
     def read(self, meta: str, manifest: Manifest, passages: int) -> Bm25Index | None:
         """The keyword index of the generation whose ``__meta`` collection is ``meta``;
@@ -115,12 +116,12 @@ class KeywordCollection:
                 wanted |= {f for f in json.loads(text).get("files", {}) if is_segment_file(f)}
             unused = self.stored_segments() - wanted
             for file_name in unused:
-                literal = like_literal(file_name)
+                marker = string_literal(f"{file_name}@complete")
                 client.delete(
                     self.collection,
-                    filter=f'key like "{literal}#%" or key == "{file_name}@complete"',
+                    filter=f"({texts.pieces_expression(file_name)}) or key == {marker}",
                 )
             if unused:
-                client.flush(self.collection)
+                self.connection.persist(self.collection)
         except Exception as err:  # a leftover segment costs space, never answers
             log.warning("%s: unused keyword segments not deleted: %s", self.connection.address, err)

@@ -40,7 +40,7 @@ from ..metadata import METADATA_FILE, parse_metadata
 from ..stored import StoredIndex
 from . import texts
 from .client import MilvusConnection, MilvusError
-from .expressions import row_fields
+from .expressions import outlet_words, row_fields
 from .keywords import KeywordCollection
 from .lease import BuildLease
 from .vectors import MilvusStore
@@ -166,9 +166,9 @@ class MilvusLocation:
             articles, chunks, stories = parse_metadata(data, manifest)
         except (ValueError, KeyError, TypeError) as err:
             raise IndexCorruptError(f"{live} cannot be parsed ({err}): {REBUILD_HINT}") from None
-        vectors = MilvusStore(
-            self.connection, live, manifest.dimension, manifest.index_type, 0, self.vectors
-        )
+        outlets = frozenset(outlet_words(a.outlet) for a in articles.values())
+        vectors = MilvusStore(self.connection, live, manifest.dimension, manifest.index_type, 0,
+                              self.vectors, outlets)  # fmt: skip
         vectors._count = vectors.count()
         if len(vectors) != len(chunks):
             raise IndexCorruptError(
@@ -242,6 +242,7 @@ class MilvusGeneration:
                                    len(content.vectors), self.location.vectors)  # fmt: skip
         by_id = content.by_id()
         store.add(content.vectors, [row_fields(by_id[c.article_id]) for c in content.chunks])
+        store.outlets = frozenset(outlet_words(a.outlet) for a in by_id.values())
         store.flush()
         return store, {}
 

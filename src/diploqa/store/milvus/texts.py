@@ -7,7 +7,7 @@ from __future__ import annotations
 from ...errors import IndexCorruptError
 from ..manifest import REBUILD_HINT
 from .client import MilvusConnection, pymilvus_module
-from .expressions import like_literal
+from .expressions import prefix_expression
 
 #: Text pieces of the metadata collection (VARCHAR holds at most 65,535 bytes; 4 per char).
 PIECE_CHARS = 16_000
@@ -31,7 +31,8 @@ def create_text_collection(connection: MilvusConnection, name: str) -> None:
 def insert_pieces(
     connection: MilvusConnection, name: str, texts: dict[str, str], piece: int = PIECE_CHARS
 ) -> None:
-    """Insert each of ``texts`` (key → text) into collection ``name`` in pieces, flushed."""
+    """Insert each of ``texts`` (key → text) into collection ``name`` in pieces, made to
+    last (:meth:`~.client.MilvusConnection.persist`)."""
     client = connection.client
     rows = [
         {"key": f"{key}#{i // piece:06d}", "data": text[i : i + piece], "unused": [0.0, 0.0]}
@@ -40,7 +41,7 @@ def insert_pieces(
     ]
     for start in range(0, len(rows), 256):
         client.insert(name, rows[start : start + 256])
-    client.flush(name)
+    connection.persist(name)
 
 
 def write_texts(connection: MilvusConnection, name: str, texts: dict[str, str]) -> None:
@@ -48,6 +49,14 @@ def write_texts(connection: MilvusConnection, name: str, texts: dict[str, str]) 
     with connection.errors(f"writing {name}"):
         create_text_collection(connection, name)
         insert_pieces(connection, name, texts)
+
+
+def pieces_expression(key: str) -> str:
+    """The pieces of the text ``key`` (a range of keys: every Milvus version has it, while
+    ``like`` patterns differ between versions)."""
+    expression = prefix_expression("key", f"{key}#")
+    assert expression is not None  # the prefix ends in "#"
+    return expression
 
 
 def read_text(connection: MilvusConnection, collection: str, key: str) -> str:
@@ -58,9 +67,7 @@ def read_text(connection: MilvusConnection, collection: str, key: str) -> str:
     """
     pieces: dict[int, str] = {}
     with connection.errors("reading the index metadata"):
-        for batch in connection.iterate(
-            collection, ["key", "data"], f'key like "{like_literal(key)}#%"'
-        ):
+        for batch in connection.iterate(collection, ["key", "data"], pieces_expression(key)):
             for record in batch:
                 pieces[int(record["key"].rsplit("#", 1)[1])] = record["data"]
     if sorted(pieces) != list(range(len(pieces))):

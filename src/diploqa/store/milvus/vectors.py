@@ -29,13 +29,22 @@ def _index_kind(expected: int, settings: VectorSettings) -> tuple[str, dict, str
     return "FLAT", {}, "milvus-flat-ip"
 
 
+def _row_of(hit) -> int:
+    """The primary key of a search hit: pymilvus names it after the field where the server
+    says which it is, and ``id`` where it does not (Milvus 2.3)."""
+    row = hit.get("row")
+    return int(row if row is not None else hit["id"])
+
+
 class MilvusStore:
     """A :class:`~diploqa.store.vectors.VectorStore` on one Milvus collection, through the
     ``connection`` of the location that opened it.
 
     Besides the vectors each row holds the fields :func:`.expressions.filter_expression`
     tests; ``add`` takes them per row (``fields``), defaulting to "no article, no outlet, no
-    date". ``settings``: how an HNSW index is searched (its breadth)."""
+    date". ``settings``: how an HNSW index is searched (its breadth). ``outlets``: the
+    outlet fields of every row, where known (an outlet filter then names them, which every
+    Milvus version understands)."""
 
     files: tuple[str, ...] = ()
 
@@ -47,9 +56,11 @@ class MilvusStore:
         index_type: str,
         count: int,
         settings: VectorSettings | None = None,
+        outlets: frozenset[str] | None = None,
     ) -> None:
         self.connection = connection
         self.settings = settings or VectorSettings()
+        self.outlets = outlets
         connection.client  # noqa: B018 (a wrong address fails here, not at the first search)
         self.collection = collection
         self.dimension = dimension
@@ -124,7 +135,9 @@ class MilvusStore:
         queries = np.ascontiguousarray(queries, dtype=np.float32).reshape(-1, self.dimension)
         scores = np.full((len(queries), k), -np.inf, dtype=np.float32)
         found = np.full((len(queries), k), -1, dtype=np.int64)
-        expression = filter_expression(where) if where is not None else None
+        expression = None
+        if where is not None:
+            expression = filter_expression(where, self.outlets, self.connection.full_like)
         if expression is None and rows is not None:
             rows = np.unique(np.asarray(rows, dtype=np.int64))
             rows = rows[(rows >= 0) & (rows < len(self))]
@@ -147,7 +160,7 @@ class MilvusStore:
         )
         for q, hits in enumerate(results):
             for j, hit in enumerate(hits):
-                found[q, j] = int(hit["row"])
+                found[q, j] = _row_of(hit)
                 scores[q, j] = float(hit["distance"])
         return scores, found
 
