@@ -283,13 +283,30 @@ class MilvusConnection:
             self.client.load_collection(collection)
             return call()
 
-    def ensure_loaded(self, collection: str) -> None:
-        """Load ``collection`` for searching and queries (Milvus Lite releases every
-        collection when the file is reopened; loading a loaded one is a no-op)."""
+    def create_collection(self, name: str, schema: Any, index: Any) -> None:
+        """Create collection ``name`` with its index and start loading it, without waiting:
+        a server loads in a second or two, most of it waiting for its query coordinator's
+        once-a-second look, which the build spends writing (inserts need no load); whoever
+        reads it first waits in :meth:`ensure_loaded`. The caller wraps it in :meth:`errors`."""
         client = self.client
-        with self.errors(f"loading {collection}"):
-            state = client.get_load_state(collection).get("state")
-            if getattr(state, "name", str(state)) != "Loaded":
+        client.create_collection(name, schema=schema, consistency_level="Strong")
+        client.create_index(name, index)
+        client.load_collection(name, _async=True)
+
+    def ensure_loaded(self, *collections: str) -> None:
+        """Load ``collections`` for searching and queries, and wait until they are (Milvus
+        Lite releases every collection when the file is reopened, a restarted server too;
+        a collection still loading is waited for; loading a loaded one is a no-op). Those
+        not loaded load side by side."""
+        client = self.client
+        with self.errors(f"loading {', '.join(collections)}"):
+            waiting = []
+            for collection in collections:
+                state = client.get_load_state(collection).get("state")
+                if getattr(state, "name", str(state)) != "Loaded":
+                    client.load_collection(collection, _async=True)
+                    waiting.append(collection)
+            for collection in waiting:
                 client.load_collection(collection)
 
     def persist(self, collection: str) -> None:

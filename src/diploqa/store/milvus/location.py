@@ -154,8 +154,7 @@ class MilvusLocation:
         checksum, the number of vectors against the number of passages)."""
         manifest = manifest or self.read_manifest()
         live = self._live_of(manifest)
-        self.connection.ensure_loaded(f"{live}__meta")
-        self.connection.ensure_loaded(live)
+        self.connection.ensure_loaded(f"{live}__meta", live)
         data = texts.read_text(self.connection, f"{live}__meta", "metadata").encode("utf-8")
         if hashlib.sha256(data).hexdigest() != manifest.files.get(METADATA_FILE):
             raise IndexCorruptError(
@@ -271,6 +270,8 @@ class MilvusGeneration:
             f"{self.collection}__meta",
             {"manifest": manifest.to_json().decode(), **self._texts},
         )
+        # The generation goes live loaded: its readers never wait for the engine.
+        connection.ensure_loaded(self.collection, f"{self.collection}__meta")
         before_swap()
         live = location.live_collection()
         if live != self._base:

@@ -91,9 +91,7 @@ class MilvusStore:
             schema.add_field("date_end", pymilvus.DataType.INT64)
             index = client.prepare_index_params()
             index.add_index("vector", index_type=index_type, metric_type="IP", params=params)
-            client.create_collection(
-                collection, schema=schema, index_params=index, consistency_level="Strong"
-            )
+            connection.create_collection(collection, schema, index)
         return cls(connection, collection, dimension, kind, 0, settings)
 
     @property
