@@ -54,6 +54,9 @@ QUICK_SETTINGS: dict[str, object] = {
     "queryCoord.leaderViewUpdateInterval": 0.1,  # seconds
     # an index task waits for the index scheduler (default 1000)
     "indexCoord.scheduler.interval": 100,
+    # a server restarted after kill -9 waits until its old sessions expire (default 30 s);
+    # each is renewed every third of it
+    "common.session.ttl": 10,  # seconds
 }
 
 
