@@ -121,7 +121,7 @@ class MilvusStore:
     def flush(self) -> None:
         """Seal what was inserted (the index is built on sealed segments)."""
         with self.connection.errors(f"writing to {self.collection}"):
-            self.client.flush(self.collection)
+            self.connection.seal(self.collection)
 
     def search(
         self,
