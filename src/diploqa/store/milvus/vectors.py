@@ -66,6 +66,9 @@ class MilvusStore:
         self.dimension = dimension
         self.index_type = index_type
         self._count = count
+        #: Whether the engine may still be loading the collection (a new one loads while it
+        #: is written): the first read waits for it, instead of a query retried for seconds.
+        self._loading = False
 
     @classmethod
     def create(
@@ -92,7 +95,14 @@ class MilvusStore:
             index = client.prepare_index_params()
             index.add_index("vector", index_type=index_type, metric_type="IP", params=params)
             connection.create_collection(collection, schema, index)
-        return cls(connection, collection, dimension, kind, 0, settings)
+        store = cls(connection, collection, dimension, kind, 0, settings)
+        store._loading = True
+        return store
+
+    def _loaded(self) -> None:
+        if self._loading:
+            self.connection.ensure_loaded(self.collection)
+            self._loading = False
 
     @property
     def client(self):
@@ -144,6 +154,7 @@ class MilvusStore:
             expression = rows_expression(rows)
         limit = min(k, MAX_TOPK, max(len(self), 1))
         ef = max(self.settings.ef_search, limit)
+        self._loaded()
         results = self.connection.loaded_call(
             self.collection,
             "searching",
@@ -168,6 +179,7 @@ class MilvusStore:
         if len(rows) == 0:
             return out
         wanted = np.unique(rows)
+        self._loaded()
         records = self.connection.loaded_call(
             self.collection,
             "reading vectors",
@@ -185,6 +197,7 @@ class MilvusStore:
 
     def all_vectors(self) -> np.ndarray:
         out = np.zeros((len(self), self.dimension), dtype=np.float32)
+        self._loaded()
         with self.connection.errors("reading vectors"):
             for batch in self.connection.iterate(self.collection, ["row", "vector"], "row >= 0"):
                 rows = np.fromiter((r["row"] for r in batch), np.int64, len(batch))
@@ -193,6 +206,7 @@ class MilvusStore:
 
     def count(self) -> int:
         """Rows the engine holds (a load compares it with the manifest)."""
+        self._loaded()
         result = self.connection.loaded_call(
             self.collection,
             f"counting {self.collection}",
