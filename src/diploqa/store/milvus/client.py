@@ -283,20 +283,49 @@ class MilvusConnection:
             self.client.load_collection(collection)
             return call()
 
-    def ensure_loaded(self, collection: str) -> None:
-        """Load ``collection`` for searching and queries (Milvus Lite releases every
-        collection when the file is reopened; loading a loaded one is a no-op)."""
+    def create_collection(self, name: str, schema: Any, index: Any) -> None:
+        """Create collection ``name`` with its index and start loading it, without waiting:
+        a server loads in a second or two, most of it waiting for its query coordinator's
+        once-a-second look, which the build spends writing (inserts need no load); whoever
+        reads it first waits in :meth:`ensure_loaded`. Nor is the index waited for: the
+        collection is empty, and pymilvus would first sleep half a second. The caller wraps
+        it in :meth:`errors`."""
         client = self.client
-        with self.errors(f"loading {collection}"):
-            state = client.get_load_state(collection).get("state")
-            if getattr(state, "name", str(state)) != "Loaded":
+        client.create_collection(name, schema=schema, consistency_level="Strong")
+        client.create_index(name, index, sync=False)
+        client.load_collection(name, _async=True)
+
+    def ensure_loaded(self, *collections: str) -> None:
+        """Load ``collections`` for searching and queries, and wait until they are (Milvus
+        Lite releases every collection when the file is reopened, a restarted server too;
+        a collection still loading is waited for; loading a loaded one is a no-op). Those
+        not loaded load side by side."""
+        client = self.client
+        with self.errors(f"loading {', '.join(collections)}"):
+            waiting = []
+            for collection in collections:
+                state = client.get_load_state(collection).get("state")
+                if getattr(state, "name", str(state)) != "Loaded":
+                    client.load_collection(collection, _async=True)
+                    waiting.append(collection)
+            for collection in waiting:
                 client.load_collection(collection)
+
+    def seal(self, collection: str) -> None:
+        """Seal the segments of ``collection``, so that the engine builds its index on them.
+        Milvus Lite writes its file on it, which is waited for; a server has the rows in its
+        log already, and sealing goes on in the background (waiting for it adds nothing a
+        search or a restart needs). The caller wraps it in :meth:`errors`."""
+        if self.address.kind == "milvus-lite":
+            self.client.flush(collection)
+        else:
+            self.client.flush(collection, _async=True)
 
     def persist(self, collection: str) -> None:
         """Make what was written to ``collection`` last: Milvus Lite writes its file on a
-        flush; a server has every insert in its log once the call returns, and its flush
-        (sealing the segments, seconds on Milvus 2.3) is left to the vector collections,
-        whose index is built on sealed segments (the caller wraps it in :meth:`errors`)."""
+        flush; a server has every insert in its log once the call returns, and sealing is
+        left to the vector collections, whose index is built on sealed segments
+        (:meth:`seal`; the caller wraps it in :meth:`errors`)."""
         if self.address.kind == "milvus-lite":
             self.client.flush(collection)
 

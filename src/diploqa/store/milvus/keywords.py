@@ -74,7 +74,6 @@ class KeywordCollection:
         client = self.connection.client
         if not client.has_collection(self.collection):
             texts.create_text_collection(self.connection, self.collection)
-        self.connection.ensure_loaded(self.collection)
         texts.insert_pieces(self.connection, self.collection, {file_name: text},
                             KEYWORD_PIECE_CHARS)  # fmt: skip
         marker = {"key": f"{file_name}@complete", "data": "", "unused": [0.0, 0.0]}
@@ -112,6 +111,7 @@ class KeywordCollection:
         try:
             wanted = {f for f in manifest.files if is_segment_file(f)}
             if previous_meta is not None:
+                self.connection.ensure_loaded(previous_meta)
                 text = texts.read_text(self.connection, previous_meta, "manifest")
                 wanted |= {f for f in json.loads(text).get("files", {}) if is_segment_file(f)}
             unused = self.stored_segments() - wanted

@@ -154,8 +154,7 @@ class MilvusLocation:
         checksum, the number of vectors against the number of passages)."""
         manifest = manifest or self.read_manifest()
         live = self._live_of(manifest)
-        self.connection.ensure_loaded(f"{live}__meta")
-        self.connection.ensure_loaded(live)
+        self.connection.ensure_loaded(f"{live}__meta", live)
         data = texts.read_text(self.connection, f"{live}__meta", "metadata").encode("utf-8")
         if hashlib.sha256(data).hexdigest() != manifest.files.get(METADATA_FILE):
             raise IndexCorruptError(
@@ -215,9 +214,10 @@ class MilvusLocation:
 
 class MilvusGeneration:
     """A generation being written to the engine
-    (:class:`~diploqa.store.location.PendingGeneration`): its chunk collection is filled
-    first; its ``__meta`` collection (manifest, metadata, the keyword index's files but its
-    segments) is written at the commit, just before the alias switch."""
+    (:class:`~diploqa.store.location.PendingGeneration`): both its collections are created
+    first (a server loads them meanwhile); its chunk collection is filled first, its
+    ``__meta`` collection (manifest, metadata, the keyword index's files but its segments) at
+    the commit, just before the alias switch."""
 
     def __init__(
         self,
@@ -240,6 +240,8 @@ class MilvusGeneration:
         connection = self.location.connection
         store = MilvusStore.create(connection, self.collection, content.encoder.dim,
                                    len(content.vectors), self.location.vectors)  # fmt: skip
+        with connection.errors(f"creating {self.collection}__meta"):  # loads meanwhile
+            texts.create_text_collection(connection, f"{self.collection}__meta")
         by_id = content.by_id()
         store.add(content.vectors, [row_fields(by_id[c.article_id]) for c in content.chunks])
         store.outlets = frozenset(outlet_words(a.outlet) for a in by_id.values())
@@ -266,11 +268,12 @@ class MilvusGeneration:
             MilvusError: the engine failed, or another build committed first.
         """
         location, connection = self.location, self.location.connection
-        texts.write_texts(
-            connection,
-            f"{self.collection}__meta",
-            {"manifest": manifest.to_json().decode(), **self._texts},
-        )
+        meta = f"{self.collection}__meta"
+        with connection.errors(f"writing {meta}"):
+            texts.insert_pieces(connection, meta, {"manifest": manifest.to_json().decode(),
+                                                   **self._texts})  # fmt: skip
+        # The generation goes live loaded: its readers never wait for the engine.
+        connection.ensure_loaded(self.collection, meta)
         before_swap()
         live = location.live_collection()
         if live != self._base:

@@ -25,7 +25,7 @@ def create_text_collection(connection: MilvusConnection, name: str) -> None:
     schema.add_field("unused", pymilvus.DataType.FLOAT_VECTOR, dim=2)
     index = client.prepare_index_params()
     index.add_index("unused", index_type="FLAT", metric_type="L2")
-    client.create_collection(name, schema=schema, index_params=index, consistency_level="Strong")
+    connection.create_collection(name, schema, index)
 
 
 def insert_pieces(

@@ -66,6 +66,9 @@ class MilvusStore:
         self.dimension = dimension
         self.index_type = index_type
         self._count = count
+        #: Whether the engine may still be loading the collection (a new one loads while it
+        #: is written): the first read waits for it, instead of a query retried for seconds.
+        self._loading = False
 
     @classmethod
     def create(
@@ -91,10 +94,15 @@ class MilvusStore:
             schema.add_field("date_end", pymilvus.DataType.INT64)
             index = client.prepare_index_params()
             index.add_index("vector", index_type=index_type, metric_type="IP", params=params)
-            client.create_collection(
-                collection, schema=schema, index_params=index, consistency_level="Strong"
-            )
-        return cls(connection, collection, dimension, kind, 0, settings)
+            connection.create_collection(collection, schema, index)
+        store = cls(connection, collection, dimension, kind, 0, settings)
+        store._loading = True
+        return store
+
+    def _loaded(self) -> None:
+        if self._loading:
+            self.connection.ensure_loaded(self.collection)
+            self._loading = False
 
     @property
     def client(self):
@@ -123,7 +131,7 @@ class MilvusStore:
     def flush(self) -> None:
         """Seal what was inserted (the index is built on sealed segments)."""
         with self.connection.errors(f"writing to {self.collection}"):
-            self.client.flush(self.collection)
+            self.connection.seal(self.collection)
 
     def search(
         self,
@@ -146,6 +154,7 @@ class MilvusStore:
             expression = rows_expression(rows)
         limit = min(k, MAX_TOPK, max(len(self), 1))
         ef = max(self.settings.ef_search, limit)
+        self._loaded()
         results = self.connection.loaded_call(
             self.collection,
             "searching",
@@ -170,6 +179,7 @@ class MilvusStore:
         if len(rows) == 0:
             return out
         wanted = np.unique(rows)
+        self._loaded()
         records = self.connection.loaded_call(
             self.collection,
             "reading vectors",
@@ -187,6 +197,7 @@ class MilvusStore:
 
     def all_vectors(self) -> np.ndarray:
         out = np.zeros((len(self), self.dimension), dtype=np.float32)
+        self._loaded()
         with self.connection.errors("reading vectors"):
             for batch in self.connection.iterate(self.collection, ["row", "vector"], "row >= 0"):
                 rows = np.fromiter((r["row"] for r in batch), np.int64, len(batch))
@@ -195,6 +206,7 @@ class MilvusStore:
 
     def count(self) -> int:
         """Rows the engine holds (a load compares it with the manifest)."""
+        self._loaded()
         result = self.connection.loaded_call(
             self.collection,
             f"counting {self.collection}",
