@@ -47,7 +47,9 @@ def test_a_link_fills_every_field_and_answers_at_once(results):
         "00*",
     )  # the outlet as the field's choices spell it
     assert (per_article, sort, interval) == (2, "date", "auto")  # the server's limit
-    overview, asked, page = shown[9:]
+    overview, asked, page, label = shown[9:]
+    # the folded filters' label says what the link set (not left to the fields' change events)
+    assert "ZEIT ONLINE" in label.label and "00*" in label.label
     assert asked == Query(KERRY_SYRIA, 4, outlet=["ZEIT ONLINE"], source="00*",
                           per_article=2, sort="date")  # fmt: skip
     assert cards(page) and set(cards(page)) == {"002_be091d36af22014c.txt"}  # ZEIT's only
@@ -56,15 +58,15 @@ def test_a_link_fills_every_field_and_answers_at_once(results):
 
 
 def test_an_address_without_a_search_changes_nothing(results):
-    assert results.on_open(visit("")) == (SKIP,) * 12
-    assert results.on_open(visit("__theme=dark")) == (SKIP,) * 12
+    assert results.on_open(visit("")) == (SKIP,) * 13
+    assert results.on_open(visit("__theme=dark")) == (SKIP,) * 13
 
 
 def test_a_bad_link_keeps_its_texts_and_shows_why(results):
     shown = results.on_open(visit("q=Kerry&since=gestern&source=00*"))
     assert shown[0] == "Kerry" and shown[3] == "gestern" and shown[5] == "00*"
-    overview, asked, page = shown[9:]
-    assert asked is None and not overview.visible
+    overview, asked, page, label = shown[9:]
+    assert asked is None and not overview.visible and label == SKIP
     assert "since must be a date like 2016" in page and "Traceback" not in page
 
 
@@ -78,9 +80,10 @@ def pick(results, data: dict, **fields):
 
 def test_a_bar_sets_the_dates_and_asks_again(results, seed_index):
     peak = seed_index.timeline(KERRY_SYRIA, "auto").peak()
-    outlet, since, until, interval, overview, asked, page = pick(
+    outlet, since, until, interval, overview, asked, page, label = pick(
         results, {"since": peak.start, "until": peak.end}
     )
+    assert f"{peak.start} – {peak.end}" in label.label  # the folded filters' label says so
     assert (outlet, since, until, interval) == (SKIP, peak.start, peak.end, SKIP)
     assert asked.since == peak.start and asked.until == peak.end
     dated = {a.id for a in seed_index.articles if a.date and a.date.startswith(peak.label)}
@@ -99,8 +102,8 @@ def test_a_chip_sets_the_outlet_and_an_interval_recounts(results, seed_index):
     yearly = pick(results, {"interval": "year"})
     assert yearly[3] == "year" and 'data-interval="year" aria-pressed="true"' in yearly[4].value
     assert "Artikel pro Jahr / articles per year" in yearly[4].value
-    assert pick(results, {"interval": "fortnight"}) == (SKIP,) * 7
-    assert pick(results, {"nothing": 1}) == (SKIP,) * 7
+    assert pick(results, {"interval": "fortnight"}) == (SKIP,) * 8
+    assert pick(results, {"nothing": 1}) == (SKIP,) * 8
 
 
 def test_the_export_downloads_the_search_last_answered(results):

@@ -132,7 +132,7 @@ class Events:
         self.following = following  # standing questions (issue #26)
         self._exports: Path | None = None  # made on the first download
         #: The results area's events (the page's questions, the overview, export, links).
-        self.results = ResultEvents(self.holder, per_article, self.export)
+        self.results = ResultEvents(self.holder, per_article, self.export, self.on_choices)
 
     def search(
         self,

@@ -41,11 +41,19 @@ class ResultEvents:
     (:meth:`.events.Events.export`), which returns the file's path."""
 
     def __init__(
-        self, holder: IndexHolder, per_article: int | None, export: Callable[..., str]
+        self,
+        holder: IndexHolder,
+        per_article: int | None,
+        export: Callable[..., str],
+        label: Callable[..., Any] | None = None,
     ) -> None:
         self.holder = holder
         self.per_article = per_article
         self._export = export
+        #: The folded filters' label for (k, outlet, since, until, source, per_article, sort):
+        #: an opened link or a pick sets it with the fields (their change events may come
+        #: late, or not at all).
+        self._label = label
         #: Page session → a question it asked before there was an index (see on_tick).
         self._unanswered: dict[str, tuple[str, Any, dict[str, Any], str]] = {}
 
@@ -114,13 +122,15 @@ class ResultEvents:
             try:
                 interval = check_interval(data.get("interval"))
             except QueryError:
-                return (gr.skip(),) * 7
+                return (gr.skip(),) * (7 + self._labelled)
             changed[3] = interval
         else:
-            return (gr.skip(),) * 7
+            return (gr.skip(),) * (7 + self._labelled)
         asked = self.on_ask(question, k, outlet, since, until, source, per_article, sort,
                             interval, request)  # fmt: skip
-        return (*changed, *asked)
+        fields = (k, outlet, since, until, source, per_article, sort)
+        label = (self._label(*fields),) if self._label is not None else ()
+        return (*changed, *asked, *label)
 
     def on_export(self, asked: Query | None, evt: gr.EventData) -> str:
         """An export button: the query last answered as a file (``{export: fmt}``)."""
@@ -140,17 +150,24 @@ class ResultEvents:
         opened = open_link(params, self.per_article, MAX_K)
         skip = gr.skip()
         if opened is None:
-            return (skip,) * 12
+            return (skip,) * (12 + self._labelled)
         query = opened.query
         if query is None:
             error = render_message(messages.error(opened.error), "error")
             texts = (opened.question, skip, skip, opened.since, opened.until, opened.source)
-            return (*texts, skip, skip, skip, *self._outputs(PageAnswer(error)))
+            label = (skip,) * self._labelled
+            return (*texts, skip, skip, skip, *self._outputs(PageAnswer(error)), *label)
         outlets = self._known_outlets(query.outlet)
         limit = query.per_article or 0
         fields = (query.question, query.k, outlets, query.since or "", query.until or "",
                   query.source or "", limit, query.sort)  # fmt: skip
-        return (*fields, opened.interval, *self.on_ask(*fields, opened.interval, request))
+        answer = self.on_ask(*fields, opened.interval, request)
+        label = (self._label(*fields[1:]),) if self._label is not None else ()
+        return (*fields, opened.interval, *answer, *label)
+
+    @property
+    def _labelled(self) -> int:
+        return 1 if self._label is not None else 0
 
     def _known_outlets(self, names: tuple[str, ...]) -> list[str]:
         """``names`` as the index spells them (the outlet filter ignores case; the choices
@@ -200,9 +217,11 @@ class ResultEvents:
             fn=self.on_ask, inputs=inputs, outputs=answers, show_progress="minimal", **private,
         )  # fmt: skip
         picked = [controls.outlet, controls.since, controls.until, page.interval]
-        page.overview.select(self.on_pick, inputs=inputs, outputs=[*picked, *answers],
+        label = [page.filters] if self._label is not None else []
+        page.overview.select(self.on_pick, inputs=inputs, outputs=[*picked, *answers, *label],
                              show_progress="minimal", **private)  # fmt: skip
         page.overview.click(
             self.on_export, inputs=page.asked, outputs=page.download, **private
         ).success(None, js=DOWNLOAD_JS, api_visibility="private")
-        demo.load(self.on_open, outputs=[*inputs, *answers], show_progress="hidden", **private)
+        demo.load(self.on_open, outputs=[*inputs, *answers, *label], show_progress="hidden",
+                  **private)  # fmt: skip
