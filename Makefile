@@ -29,9 +29,9 @@ run: index
 
 serve: run
 
-# Three workers on two cores (much of a test is waiting for a server or a subprocess), each
-# taking whole files (module-scoped servers start once); TEST_WORKERS=0: one process.
-TEST_WORKERS ?= 3
+# Two workers (the test machine's two cores), each taking whole files (module-scoped servers
+# start once); TEST_WORKERS=0: one process. Three made the Chromium tests time out on two cores.
+TEST_WORKERS ?= 2
 test: install
 	$(BIN)/python -m pytest $(if $(filter-out 0,$(TEST_WORKERS)),-n $(TEST_WORKERS) --dist loadfile)
 

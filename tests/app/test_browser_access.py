@@ -123,7 +123,7 @@ def label_says(page, *parts: str) -> None:
     page.wait_for_function(
         "(parts) => parts.every(p => document.querySelector('#filters').innerText.includes(p))",
         arg=list(parts),
-        timeout=10_000,
+        timeout=30_000,
     )
 
 

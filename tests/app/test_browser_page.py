@@ -155,6 +155,7 @@ def test_the_page_is_the_archives_and_its_answer_is_in_view_on_a_laptop(server, 
     line = re.escape("Index: " + STATUS).replace(re.escape("{passages}"), passages)
     expect(page.locator("#index-status")).to_have_text(re.compile(f"^{line}$"), use_inner_text=True)
     # The examples from --examples, the hostile one as text.
+    expect(page.locator("#examples button")).to_have_count(2)  # the page's first events ran
     examples = page.locator("#examples button").all_inner_texts()
     assert [e.strip() for e in examples] == [HOSTILE_EXAMPLE, QUESTION]
     for area in ("#intro", "#examples"):
