@@ -45,7 +45,7 @@ class ResultEvents:
         holder: IndexHolder,
         per_article: int | None,
         export: Callable[..., str],
-        label: Callable[..., Any] | None = None,
+        label: Callable[..., Any],
     ) -> None:
         self.holder = holder
         self.per_article = per_article
@@ -122,15 +122,14 @@ class ResultEvents:
             try:
                 interval = check_interval(data.get("interval"))
             except QueryError:
-                return (gr.skip(),) * (7 + self._labelled)
+                return (gr.skip(),) * 8
             changed[3] = interval
         else:
-            return (gr.skip(),) * (7 + self._labelled)
+            return (gr.skip(),) * 8
         asked = self.on_ask(question, k, outlet, since, until, source, per_article, sort,
                             interval, request)  # fmt: skip
-        fields = (k, outlet, since, until, source, per_article, sort)
-        label = (self._label(*fields),) if self._label is not None else ()
-        return (*changed, *asked, *label)
+        label = self._label(k, outlet, since, until, source, per_article, sort)
+        return (*changed, *asked, label)
 
     def on_export(self, asked: Query | None, evt: gr.EventData) -> str:
         """An export button: the query last answered as a file (``{export: fmt}``)."""
@@ -150,24 +149,18 @@ class ResultEvents:
         opened = open_link(params, self.per_article, MAX_K)
         skip = gr.skip()
         if opened is None:
-            return (skip,) * (12 + self._labelled)
+            return (skip,) * 13
         query = opened.query
         if query is None:
             error = render_message(messages.error(opened.error), "error")
             texts = (opened.question, skip, skip, opened.since, opened.until, opened.source)
-            label = (skip,) * self._labelled
-            return (*texts, skip, skip, skip, *self._outputs(PageAnswer(error)), *label)
+            return (*texts, skip, skip, skip, *self._outputs(PageAnswer(error)), skip)
         outlets = self._known_outlets(query.outlet)
         limit = query.per_article or 0
         fields = (query.question, query.k, outlets, query.since or "", query.until or "",
                   query.source or "", limit, query.sort)  # fmt: skip
         answer = self.on_ask(*fields, opened.interval, request)
-        label = (self._label(*fields[1:]),) if self._label is not None else ()
-        return (*fields, opened.interval, *answer, *label)
-
-    @property
-    def _labelled(self) -> int:
-        return 1 if self._label is not None else 0
+        return (*fields, opened.interval, *answer, self._label(*fields[1:]))
 
     def _known_outlets(self, names: tuple[str, ...]) -> list[str]:
         """``names`` as the index spells them (the outlet filter ignores case; the choices
@@ -217,11 +210,11 @@ class ResultEvents:
             fn=self.on_ask, inputs=inputs, outputs=answers, show_progress="minimal", **private,
         )  # fmt: skip
         picked = [controls.outlet, controls.since, controls.until, page.interval]
-        label = [page.filters] if self._label is not None else []
-        page.overview.select(self.on_pick, inputs=inputs, outputs=[*picked, *answers, *label],
+        page.overview.select(self.on_pick, inputs=inputs,
+                             outputs=[*picked, *answers, page.filters],
                              show_progress="minimal", **private)  # fmt: skip
         page.overview.click(
             self.on_export, inputs=page.asked, outputs=page.download, **private
         ).success(None, js=DOWNLOAD_JS, api_visibility="private")
-        demo.load(self.on_open, outputs=[*inputs, *answers, *label], show_progress="hidden",
+        demo.load(self.on_open, outputs=[*inputs, *answers, page.filters], show_progress="hidden",
                   **private)  # fmt: skip
