@@ -108,7 +108,7 @@ class ResultEvents:
         """A bar (``{since, until}``: that period), an outlet chip (``{outlet}``: only that
         outlet; empty: all), or an interval (``{interval}``) was picked in the overview: set
         that filter and ask again. Returns the outlet, since, until and interval (unchanged
-        ones skipped), then what :meth:`on_ask` returns."""
+        ones skipped), what :meth:`on_ask` returns, and the folded filters' label."""
         data = evt._data if isinstance(evt._data, dict) else {}
         changed: list[Any] = [gr.skip()] * 4
         if "since" in data:
@@ -143,8 +143,8 @@ class ResultEvents:
     def on_open(self, request: gr.Request | None = None) -> tuple:
         """The page was opened with a search in its address (:mod:`.permalink`): fill the
         question and every filter, and answer at once. Returns the eight search fields, the
-        interval, then what :meth:`on_ask` returns (everything skipped without a search; the
-        texts and the error where the link is invalid)."""
+        interval, what :meth:`on_ask` returns and the folded filters' label (everything
+        skipped without a search; the texts and the error where the link is invalid)."""
         params = request.query_params if request is not None else {}
         opened = open_link(params, self.per_article, MAX_K)
         skip = gr.skip()
