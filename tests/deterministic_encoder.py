@@ -29,7 +29,7 @@ class DeterministicEncoder:
         vector = np.random.default_rng(seed).standard_normal(self.dim).astype(np.float32)
         return vector / np.linalg.norm(vector)
 
-    def encode_queries(self, queries: Sequence[str]) -> np.ndarray:
+    def encode_queries(self, queries: Sequence[str], partner: bool = True) -> np.ndarray:
         return np.stack([self._vector(q) for q in queries]) if queries else self._empty()
 
     def encode_passages(self, passages: Sequence[str], show_progress: bool = False) -> np.ndarray:

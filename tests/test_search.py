@@ -313,3 +313,28 @@ def test_every_parameter_from_python(seed_index):
     assert found and {h.source for h in found} <= {TILLERSON, MUNICH}
     one = seed_index.search(question, 8, per_article=1)
     assert len({h.source for h in one}) == len(one) > 1
+
+
+def test_use_runs_only_for_questions_that_weigh_it_with_the_same_answers(seed_index, monkeypatch):
+    """A question whose words are all in the archive weights USE zero and compares no sentence
+    by meaning: it is not encoded by USE, and its hits are exactly those of the full path."""
+    from diploqa.highlight import compares_by_meaning
+
+    secondary = seed_index.encoder.secondary
+    calls: list[list[str]] = []
+    encode = secondary.encode
+    monkeypatch.setattr(secondary, "encode", lambda t, *a: calls.append(list(t)) or encode(t, *a))
+    questions = [q for q, _ in SEED_QUESTIONS]
+    fast = {q: seed_index.search(q, k=5) for q in questions}
+    asked = {c[0] for c in calls if len(c) == 1}
+    skipped = [q for q in questions if q not in asked]
+    for q in questions:
+        lexical = seed_index.lexical.score(q)
+        needed = seed_index.ranker.weighs_partner(lexical) or compares_by_meaning(
+            lexical, seed_index.ranking
+        )
+        assert needed == (q in asked), q
+    assert skipped and len(skipped) < len(questions)  # both paths are taken
+    assert all(seed_index.lexical.score(q).coverage == 1.0 for q in skipped)
+    monkeypatch.setattr(seed_index.ranker, "weighs_partner", lambda lexical: True)
+    assert {q: seed_index.search(q, k=5) for q in questions} == fast

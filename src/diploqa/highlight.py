@@ -35,6 +35,16 @@ def best_sentence(
     return spans[int(np.argmax(scores))]
 
 
+def compares_by_meaning(question: LexicalScores, ranking: RankingConfig) -> bool:
+    """Whether :func:`highlights` compares sentences to this question by meaning (it then
+    needs the question's partner-model vector)."""
+    return (
+        ranking.semantic_highlights > 0
+        and question.coverage < ranking.semantic_highlight_max_coverage
+        and question.bm25_coverage <= question.coverage  # no word found by translation
+    )
+
+
 def highlights(
     passages: list[str],
     question: LexicalScores,
@@ -47,10 +57,7 @@ def highlights(
     spans = [sentence_spans(p) for p in passages]
     sentences = [[p[a:b] for a, b in sp] for p, sp in zip(passages, spans, strict=True)]
     semantic: list[np.ndarray | None] = [None] * len(passages)
-    if (
-        question.coverage < ranking.semantic_highlight_max_coverage
-        and question.bm25_coverage <= question.coverage  # no word found by translation
-    ):
+    if compares_by_meaning(question, ranking):
         chosen = [i for i in range(min(len(passages), ranking.semantic_highlights))
                   if len(sentences[i]) > 1]  # fmt: skip
         flat = [s for i in chosen for s in sentences[i]]

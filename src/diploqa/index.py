@@ -26,7 +26,7 @@ from .chunking import PASSAGE
 from .config import DictionarySettings, RankingConfig, Settings
 from .encoders import Encoder, get_encoder
 from .filters import ArticleColumns, SearchFilter
-from .highlight import highlights
+from .highlight import compares_by_meaning, highlights
 from .hits import Answer, Copy, Hit, copy_of, make_hit, newest_first
 from .lexical import Bm25Index, LexicalScores
 from .matching import Matches, reference_vector, select_matches
@@ -270,7 +270,9 @@ class Index:
         if available == 0:
             return None
         lexical = self.lexical.score(query.question)
-        raw = self.encoder.encode_queries([query.question])[0]
+        # USE costs a question's time only where a score or a highlight uses it
+        partner = self.ranker.weighs_partner(lexical) or compares_by_meaning(lexical, self.ranking)
+        raw = self.encoder.encode_queries([query.question], partner=partner)[0]
         return _Read(lexical, raw, rows, available)
 
     def _hits(self, query: Query, read: _Read) -> list[Hit]:

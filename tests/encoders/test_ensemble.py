@@ -164,3 +164,18 @@ def test_use_on_several_threads_gives_the_same_vectors(monkeypatch):
     assert Settings.from_env().encoder.threads_for("cpu") == 6
     encoder = get_encoder(device="cpu", settings=Settings.from_env().encoder)
     assert isinstance(encoder, EnsembleEncoder) and encoder.use_threads == 6
+
+
+def test_queries_without_the_partner_leave_its_half_zero_and_do_not_run_it(monkeypatch):
+    encoder = get_encoder()
+    calls = []
+    encode = encoder.secondary.encode
+    monkeypatch.setattr(encoder.secondary, "encode", lambda t, *a: calls.append(t) or encode(t))
+    both = encoder.encode_queries(["Wer traf Lawrow in Sotschi?"])
+    assert len(calls) == 1
+    alone = encoder.encode_queries(["Wer traf Lawrow in Sotschi?"], partner=False)
+    assert len(calls) == 1  # USE did not run
+    assert np.array_equal(alone[:, : encoder.primary_dim], both[:, : encoder.primary_dim])
+    assert not alone[:, encoder.primary_dim :].any()
+    # weighted zero, both give the same search vector
+    assert np.array_equal(encoder.query_vector(alone[0], 0.0), encoder.query_vector(both[0], 0.0))

@@ -50,8 +50,10 @@ class Encoder(Protocol):
         """Tokens the model sees for ``text`` (without special tokens or prompt)."""
         ...
 
-    def encode_queries(self, queries: Sequence[str]) -> np.ndarray:
-        """Query vectors, shape ``(len(queries), dim)``."""
+    def encode_queries(self, queries: Sequence[str], partner: bool = True) -> np.ndarray:
+        """Query vectors, shape ``(len(queries), dim)``. ``partner=False``: an ensemble leaves
+        its partner model's part at zero, unencoded (for a question that weights it zero and
+        compares no sentence by meaning: :meth:`query_vector` then gives the same vector)."""
         ...
 
     def encode_passages(self, passages: Sequence[str], show_progress: bool = False) -> np.ndarray:

@@ -186,10 +186,13 @@ class EnsembleEncoder:
             use = ensure_finite(secondary.result(), USE_NAME, "passages")
             return np.hstack([primary, use])
 
-    def encode_queries(self, queries: Sequence[str]) -> np.ndarray:
+    def encode_queries(self, queries: Sequence[str], partner: bool = True) -> np.ndarray:
         """Both halves at once: USE on a helper thread while the primary model runs (its
         inference releases the GIL), so a question waits for the slower of the two, not
-        their sum."""
+        their sum. ``partner=False``: the USE half is zeros, and USE is not run."""
+        if not partner:
+            primary = self.primary.encode_queries(queries)
+            return np.hstack([primary, np.zeros((len(primary), USE_DIM), np.float32)])
         secondary = _query_pool().submit(self.secondary.encode, queries)
         primary = self.primary.encode_queries(queries)
         return np.hstack([primary, ensure_finite(secondary.result(), USE_NAME, "questions")])

@@ -143,8 +143,9 @@ class Embedder:
         prompt = self.model.prompts.get(self._doc_prompt or "", "")
         return self.count_tokens(prompt) + 2
 
-    def encode_queries(self, queries: Sequence[str]) -> np.ndarray:
-        """Normalised float32 query vectors, shape ``(len(queries), dim)``.
+    def encode_queries(self, queries: Sequence[str], partner: bool = True) -> np.ndarray:
+        """Normalised float32 query vectors, shape ``(len(queries), dim)`` (a single model
+        has no partner: ``partner`` changes nothing).
 
         One question on OpenVINO (a search) takes the short path: no padding, no batching,
         no lock (each call runs on its own infer request, so concurrent searches overlap)."""
