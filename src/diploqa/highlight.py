@@ -66,13 +66,10 @@ def highlights(
             for i in chosen:
                 n = len(sentences[i])
                 semantic[i], similarity = similarity[:n], similarity[n:]
+    # every sentence in one call: the question words' weights are looked up once
+    overlap = keywords.overlap(question.groups, [s for group in sentences for s in group])
+    ends = np.cumsum([len(group) for group in sentences])
     return [
-        best_sentence(
-            sp,
-            keywords.overlap(question.groups, group),
-            sem,
-            question.coverage,
-            ranking.highlight_lexical_weight,
-        )
-        for sp, group, sem in zip(spans, sentences, semantic, strict=True)
+        best_sentence(sp, by_words, sem, question.coverage, ranking.highlight_lexical_weight)
+        for sp, by_words, sem in zip(spans, np.split(overlap, ends[:-1]), semantic, strict=True)
     ]
