@@ -20,7 +20,11 @@ questions::
 titles, then XQuAD questions) and ``--new`` of its articles taken as the new ones: the time of
 a check (:data:`ROUNDS`: the first ever, encoding the questions; a restarted server's, with
 what the alerts file kept; the next one, all in memory), and the search latency of a thread
-asking questions meanwhile against the same without matching::
+asking questions meanwhile against the same without matching. Where the code has the
+server's gate (:mod:`diploqa.app.activity`) the searches count themselves in flight and the
+check yields to them as in a server; ``--think`` leaves a pause after each search (a server
+that is not busy all the time); ``--measure-from 2`` runs the rounds before round 2 only to
+write the alerts file (alone, not measured)::
 
     python benchmarks/alerts.py cost --index /work/bench/news-index \
         --xquad ../shared/data/xquad \
@@ -48,6 +52,11 @@ from diploqa.alerts import AlertStore, Matcher
 from diploqa.alerts.matching import _rows_by_article
 from diploqa.alerts.service import _lowest_priority
 from diploqa.query import Query
+
+try:  # the server's gate (code without it: the check does not yield)
+    from diploqa.app.activity import SearchActivity
+except ImportError:
+    SearchActivity = None
 
 
 def wikinews(path: Path, limit: int | None = None) -> dict[str, tuple[str, str, str]]:
@@ -230,16 +239,23 @@ def _percentiles(values: list[float]) -> str:
     return f"p50 {statistics.median(ms):.1f} ms, p95 {ms[int(0.95 * (len(ms) - 1))]:.1f} ms"
 
 
-def searches_for(index, questions: list[str], go_on) -> list[float]:
-    """Ask ``questions`` over and over while ``go_on()``; each search's seconds."""
+def searches_for(index, questions: list[str], go_on, activity=None, think=0.0) -> list[float]:
+    """Ask ``questions`` over and over while ``go_on()``, each inside ``activity`` (the
+    server's gate, if any), ``think`` seconds apart; each search's seconds."""
     took: list[float] = []
     while go_on():
         for question in questions:
             started = time.perf_counter()
-            index.search(question)
+            if activity is not None:
+                with activity.searching():
+                    index.search(question)
+            else:
+                index.search(question)
             took.append(time.perf_counter() - started)
             if not go_on():
                 break
+            if think:
+                time.sleep(think)
     return took
 
 
@@ -265,7 +281,16 @@ def cost(args) -> str:
     searches = [q.question for q in quality_bench.load_xquad(args.xquad).questions["en"][:40]]
     for q in searches[:5]:
         index.search(q)  # warm
+    activity = SearchActivity() if SearchActivity is not None else None
+    yielding = (
+        f"the check yields to searches (at most {activity.limit:g} s per step)"
+        if activity is not None
+        else "the check does not yield to searches"
+    )
     lines = [
+        f"Code: {Path(diploqa.__file__).parent} ({yielding}); searches {args.think * 1000:g} "
+        f"ms apart; {args.repeat} checks per round after the first.",
+        "",
         f"Commit {bench_report.commit()}, {bench_report.cpu()}; load average "
         f"{os.getloadavg()[0]:.1f} at the start: **a shared machine** (other engineers' "
         f"builds and tests ran meanwhile), so the numbers are upper bounds. Index: "
@@ -282,7 +307,7 @@ def cost(args) -> str:
         matcher, first = Matcher(), True
         for round_, (kind, restarted, niced) in enumerate(ROUNDS[: args.rounds]):
             times = 1 if round_ == 0 else args.repeat  # the later checks are short: repeated
-            alone, during, reports = [], [], []
+            alone, during, reports, waits = [], [], [], [0, 0]
             for _ in range(times):
                 if not first:  # the same articles arrive again: marks back, answers gone
                     with store.db.write() as db:
@@ -291,9 +316,17 @@ def cost(args) -> str:
                 first = False
                 if restarted:  # a process that just started: what it knows is in the file
                     matcher = Matcher()
+                    matcher.pause = activity.pause if activity is not None else None
+                if round_ + 1 < args.measure_from:  # only to write the alerts file
+                    reports.append((store.check(index, matcher), matcher.ranked_questions))
+                    continue
                 quiet_until = time.perf_counter() + max(2.0, args.quiet / times)
                 alone += searches_for(
-                    index, searches, lambda end=quiet_until: time.perf_counter() < end
+                    index,
+                    searches,
+                    lambda end=quiet_until: time.perf_counter() < end,
+                    activity,
+                    args.think,
                 )
 
                 def check(out: list = reports, matcher: Matcher = matcher, niced: bool = niced):
@@ -303,18 +336,33 @@ def cost(args) -> str:
 
                 thread = threading.Thread(target=check)
                 thread.start()
-                during += searches_for(index, searches, thread.is_alive)
+                pauses = (activity.pauses, activity.overruns) if activity else (0, 0)
+                during += searches_for(index, searches, thread.is_alive, activity, args.think)
                 thread.join()
+                if activity is not None:
+                    waits[0] += activity.pauses - pauses[0]
+                    waits[1] += activity.overruns - pauses[1]
             priority = "lowest priority" if niced else "normal priority"
             seconds = statistics.median(r.seconds for r, _ in reports)
             report, ranked = reports[-1]
+            if not alone:
+                lines.append(
+                    f"- round {round_ + 1} ({kind}): only to write the alerts file, alone: "
+                    f"check {seconds:.1f} s ({ranked} questions ranked, {report.answers} answers)"
+                )
+                continue
+            yielded = (
+                f"; the check paused {waits[0]} times, {waits[1]} of them waited the limit out"
+                if activity is not None
+                else ""
+            )
             lines.append(
                 f"- round {round_ + 1} ({kind}, check thread at {priority}; {times} check(s), "
                 f"each with searches alone before it): check {seconds:.1f} s (median; {ranked} "
                 f"questions ranked, {report.answers} answers); searches alone "
                 f"{_percentiles(alone)} ({len(alone)} searches), during the checks "
                 f"{_percentiles(during)} ({len(during)} searches); load average "
-                f"{os.getloadavg()[0]:.1f}"
+                f"{os.getloadavg()[0]:.1f}{yielded}"
             )
     return "\n".join(lines)
 
@@ -385,6 +433,13 @@ def main() -> None:
     p.add_argument("--rounds", type=int, default=len(ROUNDS))
     p.add_argument("--quiet", type=float, default=10.0, help="seconds of searches alone")
     p.add_argument("--repeat", type=int, default=10, help="checks of each round after the first")
+    p.add_argument("--think", type=float, default=0.0, help="seconds between two searches")
+    p.add_argument(
+        "--measure-from",
+        type=int,
+        default=1,
+        help="the first round measured (those before: run alone, to write the alerts file)",
+    )
     p.add_argument("--out", type=Path, default=None)
     args = parser.parse_args()
     text = quality(args) if args.mode == "quality" else cost(args)

@@ -20,6 +20,7 @@ from alerts_archive import (
 )
 
 from diploqa.alerts import AlertStore
+from diploqa.app.activity import SearchActivity
 from diploqa.query import Query
 
 GENEVA_MUSEUM = (
@@ -181,3 +182,56 @@ def test_two_checkers_at_once_record_each_answer_once(archive, tmp_path):
     assert sum(r.answers for r in reports) == 6
     for question in questions:
         assert sources(store, question) == ["zeitung.txt"]
+
+
+def _found(store: AlertStore) -> set[tuple[str, str]]:
+    """(question, article) of every answer: comparable across alerts files."""
+    return {(q.query.question, s) for q in store.questions() for s in sources(store, q)}
+
+
+def test_a_check_waits_while_a_search_is_answered_and_then_finds_the_same(archive, tmp_path):
+    """The server's check yields to searches (diploqa.app.activity): it writes nothing while
+    one is in flight, and once it ends, exactly what a check that does not yield writes."""
+    plain, yielding = (AlertStore(tmp_path / f"{name}.sqlite3") for name in ("a", "b"))
+    index = archive.index()
+    for store in (plain, yielding):
+        follow(store, index)
+        follow(store, index, "Was geschah in Reykjavík?")
+    archive.write("zeitung.txt", article("Treffen in Genf", STORY))
+    archive.write("leuchtturm.txt", article("Leuchttürme", OTHER))
+    index = archive.index()
+    expected = plain.check(index, WordMatcher())
+    activity = SearchActivity(limit=60.0)
+    matcher = WordMatcher()
+    matcher.pause = activity.pause
+    reports = []
+    thread = threading.Thread(target=lambda: reports.append(yielding.check(index, matcher)))
+    with activity.searching():
+        thread.start()
+        thread.join(0.5)
+        assert thread.is_alive() and activity.pauses == 0  # waiting in its first pause
+        assert _state(yielding)[0] == [] and matcher.ranked_questions == 0
+    thread.join(60)
+    assert not thread.is_alive()
+    [report] = reports
+    assert (report.questions, report.answers) == (expected.questions, expected.answers) == (2, 2)
+    assert _found(yielding) == _found(plain) == {
+        ("Was geschah in Genf?", "zeitung.txt"), ("Was geschah in Reykjavík?", "leuchtturm.txt")
+    }  # fmt: skip
+    assert activity.pauses >= 4 and activity.overruns == 0  # a group, a slice, 2 rankings
+
+
+def test_a_check_beside_searches_that_never_end_still_finishes(archive, tmp_path):
+    """The wait is bounded: with a search in flight all the time the check takes one step per
+    limit and delivers what it would have."""
+    store = AlertStore(tmp_path / "alerts.sqlite3")
+    question = follow(store, archive.index())
+    archive.write("zeitung.txt", article("Treffen in Genf", STORY))
+    index = archive.index()
+    activity = SearchActivity(limit=0.05)
+    matcher = WordMatcher()
+    matcher.pause = activity.pause
+    with activity.searching():
+        report = store.check(index, matcher)
+    assert report.answers == 1 and sources(store, question) == ["zeitung.txt"]
+    assert activity.pauses == activity.overruns >= 3

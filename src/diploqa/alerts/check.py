@@ -20,6 +20,11 @@ A matched article that tells a story already reported to the question (another o
 by the index's near-duplicate groups, or an edit of the reported article itself, by its
 MinHash signature) joins that answer's "also in" instead of being reported again; so does an
 arriving copy that did not match on its own.
+
+Inside a server the check yields to searches: before each of its steps it calls the matcher's
+:attr:`~.matching.Matcher.pause` (the server's
+:meth:`SearchActivity.pause <diploqa.app.activity.SearchActivity.pause>`), which waits, for a
+bounded time, while a search is being answered.
 """
 
 from __future__ import annotations
@@ -64,6 +69,7 @@ def check(store: AlertStore, index: Index, matcher: Matcher) -> CheckReport:
     for question in behind:
         by_mark.setdefault(question.mark, []).append(question)
     for mark, questions in sorted(by_mark.items()):
+        matcher.step()
         with store.db.read() as db:
             hashes = [row[0] for row in db.execute(
                 "SELECT content_hash FROM arrivals WHERE seq > ? AND seq <= ?", (mark, top)

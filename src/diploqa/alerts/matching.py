@@ -17,11 +17,14 @@ product, at both ends of the weight the ranking may give the encoder's partner m
 mix lies between them), plus :data:`PREFILTER_MARGIN` for the keyword bonus and the
 per-language centring. A question none of whose new articles comes within reach of the floor
 is not ranked at all. Every number here is measured (``benchmarks/alerts.py``).
+
+A matcher of a server yields to its searches: :attr:`Matcher.pause` is called before each
+step (an encoding call, a slice of bounds, a question's ranking; :mod:`diploqa.app.activity`).
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -71,8 +74,12 @@ class Matcher:
         floor: float = MATCH_FLOOR,
         lead: float = MATCH_LEAD,
         margin: float = PREFILTER_MARGIN,
+        pause: Callable[[], object] | None = None,
     ) -> None:
         self.rank, self.floor, self.lead, self.margin = rank, floor, lead, margin
+        #: Called before each step of a check (None: never): where a server's check waits
+        #: while a search is answered (:meth:`~diploqa.app.activity.SearchActivity.pause`).
+        self.pause = pause
         self._encoded: dict[tuple[str, str, str], np.ndarray] = {}
         self._index: Index | None = None  # the index the row maps below belong to
         self._chunk_article: np.ndarray | None = None
@@ -85,6 +92,11 @@ class Matcher:
         #: Questions ranked by the last :meth:`match` (the others the bound ruled out).
         self.ranked_questions = 0
 
+    def step(self) -> None:
+        """Between two steps of a check: :attr:`pause`, if any."""
+        if self.pause is not None:
+            self.pause()
+
     def encode(self, index: Index, questions: Sequence[str]) -> np.ndarray:
         """The raw encodings of ``questions`` (rows), new ones encoded
         :data:`QUESTIONS_PER_CALL` at a time."""
@@ -93,6 +105,7 @@ class Matcher:
         missing = list(dict.fromkeys(k for k in keys if k not in self._encoded))
         for start in range(0, len(missing), QUESTIONS_PER_CALL):
             part = missing[start : start + QUESTIONS_PER_CALL]
+            self.step()
             raw = encoder.encode_queries([k[2] for k in part])
             self._encoded.update(zip(part, raw, strict=True))
         return np.stack([self._encoded[k] for k in keys])
@@ -136,9 +149,11 @@ class Matcher:
         order = list(rows)
         for start in range(0, len(order), ARTICLES_PER_SLICE):
             part = {a: rows[a] for a in order[start : start + ARTICLES_PER_SLICE]}
+            self.step()
             near += (self.bounds(index, raw, part) >= reach).sum(axis=1)
         new = set(rows)
         for q in np.flatnonzero(near).tolist():
+            self.step()
             self.ranked_questions += 1
             # an answer has fewer than `rank` older articles and at most the other articles
             # within reach above it: the first rank + near[q] results hold every answer

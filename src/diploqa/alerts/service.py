@@ -7,10 +7,12 @@ another process, a Milvus generation another server wrote) wakes the check threa
 is also asked every :data:`RELOAD_POLL_SECONDS` for an index committed elsewhere, so a
 ``diploqa index`` from a cron job is matched without any request arriving. The listener only
 sets an event, so an update never waits for matching; the check thread runs at the lowest CPU
-priority (Linux: per thread), so searches keep their cores while it matches. At start it
-checks once: what a killed server had not finished is matched then, with the questions'
-encodings and last rankings the alerts file kept (:mod:`.state`), so that first check ranks
-only what the new articles may change.
+priority (Linux: per thread), so searches keep their cores while it matches, and before each
+of its steps it waits while a search is being answered (the holder's
+:class:`~diploqa.app.activity.SearchActivity`, for a bounded time), so that it holds Python's
+interpreter lock against them less. At start it checks once: what a killed server had not
+finished is matched then, with the questions' encodings and last rankings the alerts file
+kept (:mod:`.state`), so that first check ranks only what the new articles may change.
 """
 
 from __future__ import annotations
@@ -55,6 +57,8 @@ class AlertService:
         self.store = store
         self.holder = holder
         self.matcher = matcher or Matcher()
+        if self.matcher.pause is None:  # yield to the searches between the check's steps
+            self.matcher.pause = holder.searches.pause
         self.outbox = outbox or Outbox(store)
         self.sender = Sender(self.outbox)
         self.poll = poll

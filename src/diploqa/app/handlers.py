@@ -4,7 +4,9 @@ Kept free of Gradio so that they can be tested (and reused) without a browser: a
 becomes HTML (:func:`answer_html`) or dicts (:func:`search_records`), an upload or an update
 button becomes an HTML report. Searches take a :class:`~diploqa.query.Query` or its fields,
 as :meth:`~diploqa.index.Index.search` does. No handler shows a traceback; unexpected errors
-are logged.
+are logged. Every search counts itself in flight (the holder's
+:class:`~.activity.SearchActivity`) while it runs, so that a check of the standing questions
+waits meanwhile.
 """
 
 from __future__ import annotations
@@ -77,6 +79,18 @@ def page_answer(
     ``year``), the overview of the articles matching the question, from one reading of it
     (:meth:`~diploqa.index.Index.ask`); never a traceback. ``per_article_default``: the
     server's per-article limit, left out of the overview's link (:mod:`.permalink`)."""
+    with holder.searches.searching():
+        return _page_answer(holder, query, k, interval, per_article_default, **fields)
+
+
+def _page_answer(
+    holder: IndexHolder,
+    query: Query | str,
+    k: object,
+    interval: str | None,
+    per_article_default: int | None,
+    **fields: Any,
+) -> PageAnswer:
     index = holder.latest()
     if index is None:  # marked: the page asks again once an index is installed
         return PageAnswer(render_unanswered(holder.problem))
@@ -157,9 +171,11 @@ def search_records(
         DiploqaError: there is no index (:class:`NoIndexError`), or the question, ``k`` or a
             filter is invalid (:class:`~diploqa.errors.QueryError`).
     """
-    index = _live(holder)
-    low_score = index.ranking.low_score_threshold
-    return [hit_record(hit, low_score) for hit in index.search(Query.of(query, k, **fields))]
+    with holder.searches.searching():
+        index = _live(holder)
+        low_score = index.ranking.low_score_threshold
+        hits = index.search(Query.of(query, k, **fields))
+        return [hit_record(hit, low_score) for hit in hits]
 
 
 def _live(holder: IndexHolder) -> Index:
@@ -191,13 +207,14 @@ def answer_record(
     for name in wanted:
         if name not in FACETS:
             raise QueryError(f"facets must be {' or '.join(FACETS)}, not {name!r}")
-    index = _live(holder)
-    answer = index.ask(query, timeline=timeline or None, facets=bool(wanted))
-    low_score = index.ranking.low_score_threshold
-    body: dict[str, Any] = {
-        "question": query.question,
-        "hits": [hit_record(hit, low_score) for hit in answer.hits],
-    }
+    with holder.searches.searching():
+        index = _live(holder)
+        answer = index.ask(query, timeline=timeline or None, facets=bool(wanted))
+        low_score = index.ranking.low_score_threshold
+        body: dict[str, Any] = {
+            "question": query.question,
+            "hits": [hit_record(hit, low_score) for hit in answer.hits],
+        }
     if answer.timeline is not None:
         body.update(answer.timeline.fields())
     if answer.facets is not None:
@@ -214,7 +231,8 @@ def timeline_record(holder: IndexHolder, query: Query, interval: str = "month") 
     Raises:
         DiploqaError: no index, an invalid query or interval.
     """
-    answer = _live(holder).ask(query, timeline=interval, hits=False)
+    with holder.searches.searching():
+        answer = _live(holder).ask(query, timeline=interval, hits=False)
     assert answer.timeline is not None and answer.matches is not None
     return {
         "question": query.question,
@@ -240,7 +258,8 @@ def export_results(holder: IndexHolder, query: Query, fmt: str) -> Export:
         DiploqaError: no index, an invalid query or format.
     """
     fmt = check_format(fmt)  # before the search
-    hits = _live(holder).search(query)
+    with holder.searches.searching():
+        hits = _live(holder).search(query)
     return Export(export(hits, fmt), FORMATS[fmt][0], file_name(query.question, fmt))
 
 

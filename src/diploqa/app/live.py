@@ -9,6 +9,9 @@ Reading :attr:`IndexHolder.index` costs nothing. An index committed by another p
 (``diploqa index`` on the same folder) is picked up where a request asks for it explicitly:
 :meth:`IndexHolder.latest` stats the manifest (one system call) and reloads when it was
 replaced, so the next search answers from the new index.
+
+It also counts the searches being answered (:attr:`IndexHolder.searches`), so that work in
+the background (a check of the standing questions) can yield to them.
 """
 
 from __future__ import annotations
@@ -26,6 +29,7 @@ from ..errors import DiploqaError
 from ..index import Index, load_index
 from ..store import StoreAddress, location_of
 from . import messages
+from .activity import SearchActivity
 
 log = logging.getLogger(__name__)
 
@@ -78,6 +82,10 @@ class IndexHolder:
         self._on_live: list[Callable[[Index], object]] = []
         self._swap_lock = threading.Lock()
         self._replace_lock = threading.Lock()
+        #: The searches being answered from this holder's index: every search of the server
+        #: enters it (:mod:`.handlers`); background work waits at its
+        #: :meth:`~.activity.SearchActivity.pause`.
+        self.searches = SearchActivity()
 
     @property
     def index(self) -> Index | None:
