@@ -170,3 +170,23 @@ def test_shared_title_words_do_not_score_in_bm25():
     plain = Bm25Index.build(passages, dictionary=None)
     assert not shared.score("steam engine").scores.any()
     assert plain.score("steam engine").scores.all()
+
+
+def test_use_is_skipped_only_where_every_group_weights_it_zero(mixed_index, monkeypatch):
+    """Ranked by language group, a question weights USE by each group's coverage: it is
+    encoded by USE unless its words are found in every group; the hits are those of the
+    full path either way."""
+    groups = mixed_index.with_ranking(replace(mixed_index.ranking, language_group_articles=3))
+    questions = [q for q, _ in MIXED_QUESTIONS]
+    for index in (mixed_index, groups):
+        for q in questions:
+            lexical = index.lexical.score(q)
+            grouped = index is groups and lexical.by_language is not None
+            coverages = [lexical.coverage] + (
+                [c for c, _ in lexical.by_language.values()] if grouped else []
+            )
+            assert index.ranker.weighs_partner(index.lexical, lexical) == (min(coverages) < 1)
+        fast = [index.search(q, k=5) for q in questions]
+        with monkeypatch.context() as patch:
+            patch.setattr(index.ranker, "weighs_partner", lambda keywords, lexical: True)
+            assert [index.search(q, k=5) for q in questions] == fast

@@ -330,11 +330,11 @@ def test_use_runs_only_for_questions_that_weigh_it_with_the_same_answers(seed_in
     skipped = [q for q in questions if q not in asked]
     for q in questions:
         lexical = seed_index.lexical.score(q)
-        needed = seed_index.ranker.weighs_partner(lexical) or compares_by_meaning(
-            lexical, seed_index.ranking
-        )
+        needed = seed_index.ranker.weighs_partner(
+            seed_index.lexical, lexical
+        ) or compares_by_meaning(lexical, seed_index.ranking)
         assert needed == (q in asked), q
     assert skipped and len(skipped) < len(questions)  # both paths are taken
     assert all(seed_index.lexical.score(q).coverage == 1.0 for q in skipped)
-    monkeypatch.setattr(seed_index.ranker, "weighs_partner", lambda lexical: True)
+    monkeypatch.setattr(seed_index.ranker, "weighs_partner", lambda keywords, lexical: True)
     assert {q: seed_index.search(q, k=5) for q in questions} == fast

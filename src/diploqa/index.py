@@ -271,7 +271,9 @@ class Index:
             return None
         lexical = self.lexical.score(query.question)
         # USE costs a question's time only where a score or a highlight uses it
-        partner = self.ranker.weighs_partner(lexical) or compares_by_meaning(lexical, self.ranking)
+        partner = self.ranker.weighs_partner(self.lexical, lexical) or compares_by_meaning(
+            lexical, self.ranking
+        )
         raw = self.encoder.encode_queries([query.question], partner=partner)[0]
         return _Read(lexical, raw, rows, available)
 

@@ -113,14 +113,17 @@ class Ranker:
         vectors only, which ``other`` shares with this ranker)."""
         self._centroids, self._smallest_group = other._centroids, other._smallest_group
 
-    def weighs_partner(self, lexical: LexicalScores) -> bool:
+    def weighs_partner(self, keywords: Bm25Index, lexical: LexicalScores) -> bool:
         """Whether any score of this question weights the partner model (USE) above zero:
-        its weight falls to zero as the question's words are all found, overall and in each
-        language group (:meth:`candidate_scores`, :meth:`_group_scores`)."""
+        its weight falls to zero as the question's words are all found, overall and, where
+        the archive is ranked by language group, in each group (:meth:`candidate_scores`,
+        :meth:`_group_scores`)."""
         if self.ranking.use_weight <= 0:
             return False
+        coverages = [lexical.coverage]
         groups = lexical.by_language if self.ranking.language_groups else None
-        coverages = [lexical.coverage, *(c for c, _ in (groups or {}).values())]
+        if groups and self._group_articles(keywords) >= self.ranking.language_group_articles:
+            coverages += [coverage for coverage, _ in groups.values()]
         return min(coverages) < 1.0
 
     def rank(
