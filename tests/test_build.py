@@ -22,6 +22,9 @@ from diploqa.build import build
 from diploqa.config import Settings, VectorSettings
 from diploqa.errors import ArticlesError, IndexCorruptError, IndexMismatchError
 
+#: The search breadth of a graph of fewer vectors than the first size of the rule.
+SMALL_GRAPH_EF = config.HNSW_EF_SEARCH_BY_SIZE[0][1]
+
 
 @pytest.fixture()
 def workdir(tmp_path) -> tuple[Path, Path]:
@@ -282,7 +285,7 @@ def test_ann_index_above_threshold_with_incremental_updates(built, monkeypatch, 
     ann = diploqa.build_index(articles, index_dir)
     assert ann.manifest.index_type.startswith("hnsw")
     assert isinstance(ann.stored.vectors.index, faiss.IndexHNSWSQ)  # 16-bit floats
-    assert ann.stored.vectors.index.hnsw.efSearch == config.HNSW_EF_SEARCH
+    assert ann.stored.vectors.index.hnsw.efSearch == SMALL_GRAPH_EF  # auto, by its size
     report = ann.build_report
     assert report.added == ["zz.txt"] and not report.full_rebuild
     assert embedder.passages_encoded - before == report.embedded < len(ann) - n + 5
@@ -314,7 +317,7 @@ def test_ann_index_above_threshold_with_incremental_updates(built, monkeypatch, 
 
     # Reloading restores the search breadth; dropping below the threshold returns to exact.
     reloaded = diploqa.load_index(index_dir).stored.vectors.index
-    assert reloaded.hnsw.efSearch == config.HNSW_EF_SEARCH
+    assert reloaded.hnsw.efSearch == SMALL_GRAPH_EF
     monkeypatch.delenv("DIPLOQA_ANN_THRESHOLD")
     (articles / "zz.txt").unlink()
     flat = diploqa.build_index(articles, index_dir)
