@@ -386,7 +386,9 @@ def file_mb(store: FaissStore, folder: Path) -> float:
     return size
 
 
-def faiss_hnsw(gen, n, storage, queries, efs, truth, filtered, allowed, work) -> list[str]:
+def faiss_hnsw(
+    gen, n, storage, queries, efs, truth, filtered, allowed, work, updating=True
+) -> list[str]:
     """FAISS HNSW storing its vectors as ``storage`` (flat = float32, fp16, sq8)."""
     rows = []
     settings = Settings.from_env().vectors
@@ -407,7 +409,7 @@ def faiss_hnsw(gen, n, storage, queries, efs, truth, filtered, allowed, work) ->
     sub = TopK(m)
     sub.scores, sub.rows = filtered.scores[:m], filtered.rows[:m]
     rows.append(row(n, f"{name}, filtered", efs[-1], "″", "″", "″", times, scores, found, sub))
-    if storage == "fp16":
+    if storage == "fp16" and updating:
         rows.append(update(store, gen, n, work))
     store.index.reset()
     gc.collect()
@@ -524,7 +526,7 @@ def _wait_indexed(connection: MilvusConnection, collection: str, timeout: float 
     raise TimeoutError(f"{collection} not indexed in {timeout:.0f} s")
 
 
-def synthetic(gen, n, queries, efs, storages, milvus_efs, work) -> list[str]:
+def synthetic(gen, n, queries, efs, storages, milvus_efs, work, updating=True) -> list[str]:
     rows = []
     started = time.perf_counter()
     truth, filtered, allowed = exact(gen, n, queries)
@@ -542,7 +544,7 @@ def synthetic(gen, n, queries, efs, storages, milvus_efs, work) -> list[str]:
     flat.index.reset()
     gc.collect()
     for storage in storages:
-        rows += faiss_hnsw(gen, n, storage, queries, efs, truth, filtered, allowed, work)
+        rows += faiss_hnsw(gen, n, storage, queries, efs, truth, filtered, allowed, work, updating)
     if milvus_efs:
         rows += milvus_server(gen, n, queries, milvus_efs, truth, filtered, work)
     return rows
@@ -573,6 +575,9 @@ def main() -> int:
         "--milvus-max", type=int, default=100_000,
         help="the Milvus server is measured at the sizes up to this one",
     )  # fmt: skip
+    parser.add_argument(
+        "--no-update", action="store_true", help="skip the update of 1,000 articles (fp16)"
+    )
     parser.add_argument("--out", type=Path, default=None, help="docs/benchmarks.md")
     args = parser.parse_args()
     if args.no_news and not args.source_index:
@@ -607,7 +612,9 @@ def main() -> int:
         rows = []
         for n in args.sizes:
             milvus_efs = args.milvus_ef if n <= args.milvus_max else []
-            rows += synthetic(gen, n, queries, args.ef, args.storage, milvus_efs, work)
+            rows += synthetic(
+                gen, n, queries, args.ef, args.storage, milvus_efs, work, not args.no_update
+            )
     if rows:
         parts.append(
             f"### Synthetic passages ({real.shape[1]}-d)\n\n"

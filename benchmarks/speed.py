@@ -558,7 +558,7 @@ def main() -> int:
     ann = {"vectors": len(vectors), "real": n_real, "index_type": hnsw_type}
     ann["queries"] = len(qv)
     ann["build_s"] = hnsw_build_s
-    for ef in (64, 128, settings.vectors.ef_search):
+    for ef in (64, 128, hnsw.hnsw.efSearch):  # the last: the breadth diploqa chose
         hnsw.hnsw.efSearch = ef
         _, ids = hnsw.search(qv, 100)
         r10 = np.mean(

@@ -19,6 +19,7 @@ import pytest
 
 if TYPE_CHECKING:
     from milvus_standalone import MilvusStandalone
+    from playwright.sync_api import Browser
 
     from diploqa.app.live import IndexHolder
     from diploqa.app.updater import Updater
@@ -288,6 +289,24 @@ def auth_server(tmp_path_factory, seed_copy, seed_index) -> Iterator[AuthServer]
     text = server.log_text()
     leaked = [s[:6] + "…" for s in server.secrets if s and s in text]
     assert not leaked, f"secrets in the server log: {leaked}"
+
+
+# --------------------------------------------------------------------------------------------
+# A real Chromium (tests/browser.py has the steps the browser tests share)
+# --------------------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def chromium() -> Iterator[Browser]:
+    """The system Chromium, headless; the test is skipped with the reason where it or
+    playwright is missing. One per test file, not per session: while a sync Playwright runs, its
+    event loop stays set in the worker, so ``asyncio.run`` and any other ``sync_playwright`` in
+    a later file of that worker would fail."""
+    from browser import launched, skip_without_browser
+
+    skip_without_browser()
+    with launched() as browser:
+        yield browser
 
 
 # --------------------------------------------------------------------------------------------

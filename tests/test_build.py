@@ -16,9 +16,14 @@ from conftest import GENEVA_QUESTION, NEW_ARTICLE, SEEDS, copy_seeds, run_cli
 from deterministic_encoder import DeterministicEncoder
 
 import diploqa
+from diploqa import build as build_module
 from diploqa import config
 from diploqa.build import build
+from diploqa.config import Settings, VectorSettings
 from diploqa.errors import ArticlesError, IndexCorruptError, IndexMismatchError
+
+#: The search breadth of a graph of fewer vectors than the first size of the rule.
+SMALL_GRAPH_EF = config.HNSW_EF_SEARCH_BY_SIZE[0][1]
 
 
 @pytest.fixture()
@@ -280,7 +285,7 @@ def test_ann_index_above_threshold_with_incremental_updates(built, monkeypatch, 
     ann = diploqa.build_index(articles, index_dir)
     assert ann.manifest.index_type.startswith("hnsw")
     assert isinstance(ann.stored.vectors.index, faiss.IndexHNSWSQ)  # 16-bit floats
-    assert ann.stored.vectors.index.hnsw.efSearch == config.HNSW_EF_SEARCH
+    assert ann.stored.vectors.index.hnsw.efSearch == SMALL_GRAPH_EF  # auto, by its size
     report = ann.build_report
     assert report.added == ["zz.txt"] and not report.full_rebuild
     assert embedder.passages_encoded - before == report.embedded < len(ann) - n + 5
@@ -312,12 +317,64 @@ def test_ann_index_above_threshold_with_incremental_updates(built, monkeypatch, 
 
     # Reloading restores the search breadth; dropping below the threshold returns to exact.
     reloaded = diploqa.load_index(index_dir).stored.vectors.index
-    assert reloaded.hnsw.efSearch == config.HNSW_EF_SEARCH
+    assert reloaded.hnsw.efSearch == SMALL_GRAPH_EF
     monkeypatch.delenv("DIPLOQA_ANN_THRESHOLD")
     (articles / "zz.txt").unlink()
     flat = diploqa.build_index(articles, index_dir)
     assert flat.manifest.index_type == "flat-ip"
     assert isinstance(flat.stored.vectors.index, faiss.IndexFlatIP)
+
+
+def _assembled_by_reading_all_back(articles, kept, old, fresh, fresh_vectors) -> np.ndarray:
+    """The vectors as ``_assemble`` made them before it copied kept ones block by block: every
+    old vector read back at once, each article's rows sliced out and the slices stacked."""
+    old_vectors, old_rows, fresh_rows = old.all_vectors(), {}, {}
+    for i, c in enumerate(old.chunks):
+        old_rows.setdefault(c.article_id, []).append(i)
+    for i, c in enumerate(fresh):
+        fresh_rows.setdefault(c.article_id, []).append(i)
+    parts = [np.zeros((0, fresh_vectors.shape[1]), np.float32)]
+    for article in articles:
+        if article.id in kept:
+            parts.append(old_vectors[old_rows.get(kept[article.id], [])])
+        else:
+            parts.append(fresh_vectors[fresh_rows.get(article.id, [])])
+    return np.vstack(parts)
+
+
+@pytest.mark.parametrize("threshold", [1, 10**6], ids=["hnsw-fp16", "exact"])
+def test_an_update_assembles_the_vectors_reading_all_back_did(tmp_path, monkeypatch, threshold):
+    """Kept, moved, changed and new articles' vectors are the same, bit for bit, as when every
+    old vector was read back first (bookkeeping: the deterministic encoder)."""
+    articles, index_dir = copy_seeds(tmp_path / "articles"), tmp_path / "index"
+    settings = Settings(vectors=VectorSettings(ann_threshold=threshold))
+    encoder = DeterministicEncoder()
+    _, first = build(articles, index_dir, encoder=encoder, settings=settings)
+    names = sorted(p.name for p in articles.glob("*.txt"))
+    (articles / names[0]).write_text(NEW_ARTICLE, encoding="utf-8")  # changed
+    (articles / names[1]).rename(articles / "zz_renamed.txt")  # moved: its vectors follow
+    (articles / names[2]).unlink()  # removed
+    (articles / "aa_new.txt").write_text(NEW_ARTICLE + "\nNachtrag.\n", encoding="utf-8")
+    original, calls = build_module._assemble, []
+
+    def assemble(*args):
+        calls.append((args, original(*args, block=2), original(*args)))  # blocks of 2, default
+        return calls[-1][2]
+
+    monkeypatch.setattr(build_module, "_assemble", assemble)
+    report, stored = build(articles, index_dir, encoder=encoder, settings=settings)
+    assert (report.added, report.updated) == (["aa_new.txt", "zz_renamed.txt"], [names[0]])
+    assert report.removed == sorted(names[1:3]) and len(report.unchanged) == 2
+    [(args, (chunks, vectors, origin), used)] = calls
+    expected = _assembled_by_reading_all_back(*args)
+    assert vectors.dtype == np.float32 and np.array_equal(vectors, expected)
+    assert np.array_equal(used[1], expected) and np.array_equal(used[2], origin)
+    assert chunks == used[0] == stored.chunks and (origin < 0).sum() == report.embedded > 0
+    copied = origin >= 0
+    assert copied.sum() > 2  # more than one block of two
+    # what the new generation holds: the old generation's vectors, unchanged
+    assert np.array_equal(stored.all_vectors()[copied], vectors[copied])
+    assert np.array_equal(vectors[copied], first.all_vectors()[origin[copied]])
 
 
 # --- files of records ----------------------------------------------------------------------

@@ -26,6 +26,24 @@ def test_backend_setting_is_checked():
         Settings.from_env({"DIPLOQA_BACKEND": "tensorrt"})
 
 
+@pytest.mark.parametrize(
+    ("value", "breadth"), [(None, None), ("auto", None), (" Auto ", None), ("300", 300), ("4", 16)]
+)
+def test_the_hnsw_search_breadth_is_auto_or_an_integer(value, breadth):
+    """None is ``auto``: by the size of each graph (tests/store/test_vectors.py); an integer
+    is taken as it is, at least 16."""
+    environ = {} if value is None else {"DIPLOQA_HNSW_EF_SEARCH": value}
+    assert Settings.from_env(environ).vectors.ef_search == breadth
+    assert config.VectorSettings().ef_search is None  # the default: auto
+
+
+@pytest.mark.parametrize("value", ["fast", "1.5", "auto2"])
+def test_a_search_breadth_neither_integer_nor_auto_is_one_clear_line(value):
+    with pytest.raises(DiploqaError) as raised:
+        Settings.from_env({"DIPLOQA_HNSW_EF_SEARCH": value})
+    assert str(raised.value) == f"DIPLOQA_HNSW_EF_SEARCH={value!r} is not an integer or auto"
+
+
 def test_ranking_config_is_a_frozen_value():
     default = RankingConfig()
     with pytest.raises(dataclasses.FrozenInstanceError):

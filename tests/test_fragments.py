@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import http.server
 import threading
-from pathlib import Path
 from urllib.parse import unquote
 
 import pytest
@@ -19,8 +18,6 @@ from diploqa.fragments import (
     text_fragment_url,
 )
 from diploqa.hits import Hit
-
-CHROMIUM = Path("/usr/bin/chromium")
 
 
 def test_the_syntax_characters_are_percent_encoded():
@@ -123,26 +120,14 @@ def page_url(tmp_path_factory):
 
 
 @pytest.mark.slow
-def test_chromium_scrolls_to_the_sentence_of_the_link(page_url):
-    if not CHROMIUM.exists():
-        pytest.skip(f"{CHROMIUM} not found (apt-get install chromium)")
-    sync_api = pytest.importorskip("playwright.sync_api", reason="pip install playwright")
-    with sync_api.sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=str(CHROMIUM), args=["--no-sandbox", "--disable-gpu"]
-        )
-        try:
-            page = browser.new_page(viewport={"width": 800, "height": 600})
-            for element, sentence in (("short", SHORT), ("long", LONG)):
-                page.goto(text_fragment_url(page_url, sentence))
-                page.wait_for_timeout(500)  # the scroll happens after the load
-                top = page.evaluate(
-                    f"document.getElementById('{element}').getBoundingClientRect().top"
-                )
-                assert page.evaluate("window.scrollY") > 1000, element
-                assert 0 <= top < 600, f"{element} is not in view after the jump ({top})"
-            page.goto(page_url)
-            page.wait_for_timeout(300)
-            assert page.evaluate("window.scrollY") == 0  # without the fragment: the top
-        finally:
-            browser.close()
+def test_chromium_scrolls_to_the_sentence_of_the_link(page_url, chromium):
+    page = chromium.new_page(viewport={"width": 800, "height": 600})
+    for element, sentence in (("short", SHORT), ("long", LONG)):
+        page.goto(text_fragment_url(page_url, sentence))
+        page.wait_for_timeout(500)  # the scroll happens after the load
+        top = page.evaluate(f"document.getElementById('{element}').getBoundingClientRect().top")
+        assert page.evaluate("window.scrollY") > 1000, element
+        assert 0 <= top < 600, f"{element} is not in view after the jump ({top})"
+    page.goto(page_url)
+    page.wait_for_timeout(300)
+    assert page.evaluate("window.scrollY") == 0  # without the fragment: the top

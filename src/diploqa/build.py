@@ -46,6 +46,9 @@ log = logging.getLogger(__name__)
 
 #: Called as ``progress(done, total)`` while passages are embedded.
 Progress = Callable[[int, int], None]
+#: An update copies the vectors of unchanged articles from the old generation this many rows
+#: at a time (a Milvus query returns at most 16,384 rows).
+COPY_ROWS = 4096
 
 
 @dataclass
@@ -278,12 +281,15 @@ def _assemble(
     old: StoredIndex | None,
     fresh: list[Chunk],
     fresh_vectors: np.ndarray,
+    block: int = COPY_ROWS,
 ) -> tuple[list[Chunk], np.ndarray, np.ndarray]:
     """Chunks and vectors in a stable order (article id, then chunk index): kept articles'
     (``kept``: id → the old id with the same content) from the old generation, the others'
-    from this build; and each chunk's row in the old generation (-1: from this build)."""
-    dim = fresh_vectors.shape[1]
-    old_vectors = old.all_vectors() if old else None
+    from this build; and each chunk's row in the old generation (-1: from this build).
+
+    The vectors go into one array sized from the chunk counts, and kept ones are read from the
+    old generation ``block`` rows at a time: reading them all back first, then stacking, held
+    every vector twice more beside the old generation's index."""
     old_rows: dict[str, list[int]] = {}
     for i, c in enumerate(old.chunks if old else []):
         old_rows.setdefault(c.article_id, []).append(i)
@@ -291,20 +297,26 @@ def _assemble(
     for i, c in enumerate(fresh):
         fresh_rows.setdefault(c.article_id, []).append(i)
     chunks: list[Chunk] = []
-    parts: list[np.ndarray] = [np.zeros((0, dim), np.float32)]
     origin: list[int] = []
+    taken: list[int] = []  # the rows of ``fresh`` in the order they come
     for article in articles:
         if article.id in kept:
             rows = old_rows.get(kept[article.id], [])
             chunks += [replace(old.chunks[i], article_id=article.id) for i in rows]
-            parts.append(old_vectors[rows])
             origin += rows
         else:
             rows = fresh_rows.get(article.id, [])
             chunks += [fresh[i] for i in rows]
-            parts.append(fresh_vectors[rows])
             origin += [-1] * len(rows)
-    return chunks, np.vstack(parts), np.array(origin, np.int64)
+            taken += rows
+    from_old = np.array(origin, np.int64)
+    vectors = np.empty((len(chunks), fresh_vectors.shape[1]), np.float32)
+    vectors[from_old < 0] = fresh_vectors[np.array(taken, np.int64)]
+    copied = np.flatnonzero(from_old >= 0)
+    for start in range(0, len(copied), block):
+        part = copied[start : start + block]
+        vectors[part] = old.vectors.reconstruct(from_old[part])
+    return chunks, vectors, from_old
 
 
 def embed_passages(encoder: Encoder, passages: list[str], progress: Progress | None) -> np.ndarray:

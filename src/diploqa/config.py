@@ -148,12 +148,12 @@ MAX_ARTICLE_BYTES = 2 * 1024 * 1024
 MAX_JSON_BYTES = 200 * 1024 * 1024
 
 #: At this many passages or more, the index is an approximate HNSW graph instead of an exact
-#: flat index (recall@10 ≥ 0.98 against exact search, see docs/benchmarks.md).
+#: flat index; HNSW's links per node and candidate list while building ...
 ANN_THRESHOLD = 100_000
-#: HNSW parameters: links per node, candidate list while building and while searching.
 HNSW_M = 32
 HNSW_EF_CONSTRUCTION = 80
-HNSW_EF_SEARCH = 256
+#: ... and while searching, unless set: by the number of vectors, up to each its breadth.
+HNSW_EF_SEARCH_BY_SIZE = ((300_000, 512), (600_000, 1024), (None, 2048))
 
 #: English → German word dictionary in Ding format (Debian package ``trans-de-en``, GPL-2+,
 #: read from the system at run time, never copied into the repository). English question words
@@ -221,7 +221,7 @@ class VectorSettings:
     """The vector index of a store (:mod:`diploqa.store`), given when it is created or loaded."""
 
     ann_threshold: int = ANN_THRESHOLD  # DIPLOQA_ANN_THRESHOLD: HNSW from this many passages
-    ef_search: int = HNSW_EF_SEARCH  # DIPLOQA_HNSW_EF_SEARCH: HNSW search breadth
+    ef_search: int | None = None  # DIPLOQA_HNSW_EF_SEARCH: HNSW search breadth; None: auto
 
 
 @dataclass(frozen=True)
@@ -336,7 +336,7 @@ class Settings:
             ),
             vectors=VectorSettings(
                 max(1, env.integer("DIPLOQA_ANN_THRESHOLD", ANN_THRESHOLD)),
-                max(16, env.integer("DIPLOQA_HNSW_EF_SEARCH", HNSW_EF_SEARCH)),
+                env.integer_or_auto("DIPLOQA_HNSW_EF_SEARCH", least=16),
             ),
             dictionary=DictionarySettings(_dictionary_path(env.text("DIPLOQA_DICTIONARY")), cache),
             watch=WatchSettings(
@@ -431,20 +431,20 @@ class _Environment:
         value = self.text(name)
         return Path(value).expanduser() if value else default
 
-    def integer(self, name: str, default: int) -> int:
+    def integer(self, name: str, default: int, kind: str = "an integer", parse=int) -> int:
         value = self.text(name)
         if not value:
             return default
         try:
-            return int(value)
+            return parse(value)
         except ValueError:
-            raise SettingsError(f"{name}={value!r} is not an integer") from None
+            raise SettingsError(f"{name}={value!r} is not {kind}") from None
 
     def number(self, name: str, default: float) -> float:
-        value = self.text(name)
-        if not value:
-            return default
-        try:
-            return float(value)
-        except ValueError:
-            raise SettingsError(f"{name}={value!r} is not a number") from None
+        return self.integer(name, default, "a number", float)
+
+    def integer_or_auto(self, name: str, least: int) -> int | None:
+        """None for ``auto`` (and where unset), else an integer of at least ``least``."""
+        if self.text(name).lower() in ("", "auto"):
+            return None
+        return max(least, self.integer(name, least, "an integer or auto"))

@@ -22,6 +22,7 @@ from pathlib import Path
 import httpx
 import pytest
 from argon2 import PasswordHasher
+from browser import open_page, sign_in, submit
 from conftest import (
     GENEVA_QUESTION,
     NEW_ARTICLE,
@@ -230,47 +231,31 @@ def test_a_revoked_token_or_feed_secret_stops_within_seconds(served):
     assert served.client("lena").get("/api/alerts").status_code == 200  # lena's other token
 
 
-def test_in_chromium_a_reader_follows_a_question_and_sees_its_new_answer(served):
-    from test_browser import CHROMIUM, CHROMIUM_ARGS, _missing_browser, submit
-
-    reason = _missing_browser()
-    if reason:
-        pytest.skip(reason)
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=str(CHROMIUM), headless=True,
-                                     args=CHROMIUM_ARGS)  # fmt: skip
-        try:
-            page = browser.new_context(viewport={"width": 1280, "height": 1000}).new_page()
-            page.goto(served.url + "/", wait_until="domcontentloaded", timeout=60_000)
-            page.fill("#username", "lena")
-            page.fill("#password", served.passwords["lena"])
-            page.click("#sign-in")
-            page.locator("#question textarea").wait_for(timeout=120_000)
-            submit(page, LIGHTHOUSES)
-            page.locator("#follow").click()
-            followed = page.locator("#follow-status #followed")
-            followed.wait_for(timeout=60_000)
-            assert "Zitronenfalter" in followed.inner_text()
-            (served.articles / "leuchttuerme.txt").write_text(XSS_ARTICLE, encoding="utf-8")
-            page.get_by_role("tab", name="Neu / New").click()
-            card = page.locator('#inbox .dq-answer .dq-card[data-source="leuchttuerme.txt"]')
-            deadline = time.monotonic() + ANSWER_TIMEOUT
-            while card.count() == 0:
-                assert time.monotonic() < deadline, page.locator("#inbox").inner_text()
-                page.locator("#inbox-refresh").click()
-                page.wait_for_timeout(1000)
-            answer = card.first.locator("xpath=..")
-            assert answer.get_attribute("data-state") == "unread"  # marked read once shown
-            assert "<script>alert(1)</script>" in card.first.inner_text()  # markup as text
-            assert card.first.locator("mark").count() == 1
-            page.locator("#inbox-refresh").click()
-            page.wait_for_function(
-                """() => { const a = document.querySelector(
-                       '#inbox .dq-card[data-source="leuchttuerme.txt"]');
-                       return a && a.parentElement.dataset.state === 'read'; }""",
-                timeout=30_000,
-            )
-        finally:
-            browser.close()
+def test_in_chromium_a_reader_follows_a_question_and_sees_its_new_answer(served, chromium):
+    page = open_page(chromium, served.url + "/", ready=None, timeout_ms=60_000)
+    sign_in(page, "lena", served.passwords["lena"])
+    page.locator("#question textarea").wait_for(timeout=120_000)
+    submit(page, LIGHTHOUSES)
+    page.locator("#follow").click()
+    followed = page.locator("#follow-status #followed")
+    followed.wait_for(timeout=60_000)
+    assert "Zitronenfalter" in followed.inner_text()
+    (served.articles / "leuchttuerme.txt").write_text(XSS_ARTICLE, encoding="utf-8")
+    page.get_by_role("tab", name="Neu / New").click()
+    card = page.locator('#inbox .dq-answer .dq-card[data-source="leuchttuerme.txt"]')
+    deadline = time.monotonic() + ANSWER_TIMEOUT
+    while card.count() == 0:
+        assert time.monotonic() < deadline, page.locator("#inbox").inner_text()
+        page.locator("#inbox-refresh").click()
+        page.wait_for_timeout(1000)
+    answer = card.first.locator("xpath=..")
+    assert answer.get_attribute("data-state") == "unread"  # marked read once shown
+    assert "<script>alert(1)</script>" in card.first.inner_text()  # markup as text
+    assert card.first.locator("mark").count() == 1
+    page.locator("#inbox-refresh").click()
+    page.wait_for_function(
+        """() => { const a = document.querySelector(
+               '#inbox .dq-card[data-source="leuchttuerme.txt"]');
+               return a && a.parentElement.dataset.state === 'read'; }""",
+        timeout=30_000,
+    )

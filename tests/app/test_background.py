@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from browser import launched, missing_browser
 from conftest import (
     GENEVA_QUESTION,
     NEW_ARTICLE,
@@ -243,38 +244,18 @@ def _client(url: str):
     return Client(url, verbose=False)
 
 
-def _missing_browser() -> str | None:
-    if not Path("/usr/bin/chromium").exists():
-        return "/usr/bin/chromium not found"
-    try:
-        import playwright.sync_api  # noqa: F401
-    except ImportError:
-        return "Python playwright not installed"
-    return None
-
-
 def _page_status_while_building(url: str, gate: Path) -> tuple[str, str]:
     """In real Chromium: the status area while the build is held, then (after opening the
     gate) its text once the page's timer saw the build end."""
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as pw:
-        browser = pw.chromium.launch(
-            executable_path="/usr/bin/chromium",
-            headless=True,
-            args=["--headless", "--no-sandbox", "--disable-gpu"],
-        )
-        try:
-            page = browser.new_page()
-            page.goto(url, wait_until="domcontentloaded", timeout=120_000)
-            building = page.locator("#index-status .dq-build progress")
-            building.wait_for(timeout=60_000)
-            during = page.locator("#index-status").inner_text()
-            gate.touch()  # let the build finish: the page's timer must notice
-            page.locator("#index-status .dq-build").wait_for(state="detached", timeout=120_000)
-            return during, page.locator("#index-status").inner_text()
-        finally:
-            browser.close()
+    with launched() as browser:
+        page = browser.new_page()
+        page.goto(url, wait_until="domcontentloaded", timeout=120_000)
+        building = page.locator("#index-status .dq-build progress")
+        building.wait_for(timeout=60_000)
+        during = page.locator("#index-status").inner_text()
+        gate.touch()  # let the build finish: the page's timer must notice
+        page.locator("#index-status .dq-build").wait_for(state="detached", timeout=120_000)
+        return during, page.locator("#index-status").inner_text()
 
 
 @pytest.mark.slow
@@ -296,7 +277,7 @@ def test_serve_without_an_index_answers_at_once_and_builds_in_the_background(ser
         assert "it is being built" in page and "dq-card" not in page
         assert_no_traceback(page)
 
-        if _missing_browser() is None:
+        if missing_browser() is None:
             during, after = _page_status_while_building(server.url, gate)
             assert "passages embedded" in during and "No index yet – it is being built" in during
             assert "Index: 5 Artikel" in after

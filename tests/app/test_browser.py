@@ -1,41 +1,28 @@
-"""End to end: ``diploqa serve`` in a subprocess, driven by a real headless Chromium.
-
-Needs ``/usr/bin/chromium`` (``apt-get install chromium``) and the Python ``playwright``
-package (no ``playwright install``: the system Chromium is used). Skipped with a reason when
-either is missing.
-"""
+"""End to end: ``diploqa serve`` in a subprocess, driven by a real headless Chromium
+(tests/browser.py: skipped with the reason where Chromium or playwright is missing)."""
 
 from __future__ import annotations
 
 import re
 import shutil
-import subprocess
-import sys
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass
-from pathlib import Path
 
 import pytest
-from conftest import REPO, SEEDS, end_process, free_port, server_env, wait_until_serving
+from browser import (
+    ANSWER_TIMEOUT_MS,
+    ARTIFACTS,
+    Server,
+    card_sources,
+    open_page,
+    serving,
+    skip_without_browser,
+    submit,
+    upload,
+)
+from conftest import SEEDS
 
 pytestmark = pytest.mark.slow
-
-ARTIFACTS = REPO / "tests" / "artifacts"
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
-START_TIMEOUT = 180
-ANSWER_TIMEOUT_MS = 60_000
-UPDATE_TIMEOUT_MS = 180_000
 
 GERMAN = ("Worüber telefonierten Obama und Putin?", "004_6afb54f85d6e1e90.txt")
 ENGLISH = ("Who did Kerry meet in Sochi?", "001_50e04ee83bc37b66.txt")
@@ -51,108 +38,27 @@ XSS_ARTICLE = (
 XSS_QUESTION = "Was wurde beim Zitronenfalter-Gipfel in Reykjavík über Leuchttürme vereinbart?"
 
 
-def _missing_browser() -> str | None:
-    if not CHROMIUM.exists():
-        return f"{CHROMIUM} not found (apt-get install chromium)"
-    try:
-        import playwright.sync_api  # noqa: F401
-    except ImportError:
-        return "Python playwright not installed (pip install playwright)"
-    return None
-
-
-@dataclass
-class Server:
-    url: str
-    process: subprocess.Popen
-    log: Path
-    started: float  # time.monotonic() when `diploqa serve` was started
-
-    def log_tail(self) -> str:
-        return self.log.read_text(errors="replace")[-4000:] if self.log.exists() else ""
-
-
 @pytest.fixture(scope="module")
 def server(tmp_path_factory, seed_index) -> Iterator[Server]:
     """``diploqa serve`` on fresh copies of the seeds and of their index; killed at the end."""
-    reason = _missing_browser()
-    if reason:
-        pytest.skip(reason)
+    skip_without_browser()
     root = tmp_path_factory.mktemp("e2e")
     articles = shutil.copytree(SEEDS, root / "articles")
     index = shutil.copytree(seed_index.path, root / "index")
-    cli = [sys.executable, "-m", "diploqa.cli"]
-    port = free_port()
-    log = root / "serve.log"
-    with log.open("wb") as out:
-        started = time.monotonic()
-        process = subprocess.Popen(
-            [
-                *cli,
-                "serve",
-                "--index",
-                str(index),
-                "--articles",
-                str(articles),
-                "--port",
-                f"{port}",
-            ],
-            stdout=out,
-            stderr=subprocess.STDOUT,
-            env=server_env(),
-        )
-    srv = Server(f"http://127.0.0.1:{port}/", process, log, started)
-    try:
-        wait_until_serving(process, srv.url, srv.log_tail, START_TIMEOUT)
+    with serving(root, "--index", str(index), "--articles", str(articles)) as srv:
         yield srv
-    finally:
-        end_process(process)
 
 
 @pytest.fixture(scope="module")
-def page(server):
+def page(chromium, server):
     """A Chromium page on the app that records every JavaScript dialog (there must be none)."""
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as pw:
-        browser = pw.chromium.launch(
-            executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS
-        )
-        try:
-            context = browser.new_context(viewport={"width": 1280, "height": 1000})
-            page = context.new_page()
-            page.dialogs = []
-
-            def on_dialog(dialog) -> None:
-                page.dialogs.append(dialog.message)
-                dialog.dismiss()
-
-            page.on("dialog", on_dialog)
-            page.goto(server.url, wait_until="domcontentloaded", timeout=120_000)
-            page.locator("#question textarea").wait_for(timeout=120_000)
-            yield page
-        finally:
-            browser.close()
-
-
-def submit(page, question: str, timeout_ms: int = ANSWER_TIMEOUT_MS) -> None:
-    """Type a question, click "Ask" and wait until the cards of *this* question show."""
-    page.locator("#question textarea").fill(question)
-    page.locator("#ask").click()
-    page.wait_for_function(
-        """(q) => {
-            const r = document.querySelector('#results .dq-results');
-            return r && r.dataset.question === q && r.querySelector('.dq-card');
-        }""",
-        arg=" ".join(question.split()),
-        timeout=timeout_ms,
-    )
+    return open_page(chromium, server.url)
 
 
 def ask(page, question: str) -> str:
     """Ask ``question``; return the first card's file name."""
     submit(page, question)
-    return page.locator("#results .dq-card").first.get_attribute("data-source")
+    return card_sources(page)[0]
 
 
 def test_ask_upload_and_escape_in_a_real_browser(server, page):
@@ -171,13 +77,10 @@ def test_ask_upload_and_escape_in_a_real_browser(server, page):
     assert ask(page, ENGLISH[0]) == ENGLISH[1]
 
     # Upload an article full of markup through the Articles tab.
-    upload = ARTIFACTS / "upload" / XSS_FILE
-    upload.parent.mkdir(parents=True, exist_ok=True)
-    upload.write_text(XSS_ARTICLE, encoding="utf-8")
-    page.get_by_role("tab", name="Artikel / Articles").click()
-    page.locator("#upload input[type=file]").set_input_files(str(upload))
-    report = page.locator("#upload-report .dq-upload-report")
-    report.wait_for(timeout=UPDATE_TIMEOUT_MS)
+    article = ARTIFACTS / "upload" / XSS_FILE
+    article.parent.mkdir(parents=True, exist_ok=True)
+    article.write_text(XSS_ARTICLE, encoding="utf-8")
+    report = upload(page, article)
     assert report.get_attribute("data-state") == "done", report.inner_text()
     assert f"{XSS_FILE}: gespeichert / saved" in report.inner_text()
     assert "1 added" in report.inner_text()

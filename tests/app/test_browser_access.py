@@ -8,15 +8,15 @@ import csv
 import re
 
 import pytest
-from conftest import GENEVA_QUESTION, NEW_ARTICLE
-from test_browser import (
+from browser import (
     ARTIFACTS,
-    CHROMIUM,
-    CHROMIUM_ARGS,
-    UPDATE_TIMEOUT_MS,
-    _missing_browser,
+    card_sources,
+    open_page,
+    sign_in,
     submit,
+    upload,
 )
+from conftest import GENEVA_QUESTION, NEW_ARTICLE
 
 from diploqa.app import messages
 
@@ -25,57 +25,33 @@ pytestmark = pytest.mark.slow
 UPLOAD = "genf-2022.txt"
 
 
-@pytest.fixture(scope="module")
-def browser():
-    reason = _missing_browser()
-    if reason:
-        pytest.skip(reason)
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as pw:
-        browser = pw.chromium.launch(
-            executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS
-        )
-        try:
-            yield browser
-        finally:
-            browser.close()
-
-
 def signed_in(browser, server, user: str):
-    """A fresh browser context (its own cookies) signed in as ``user`` through the form."""
-    context = browser.new_context(viewport={"width": 1280, "height": 1000})
-    page = context.new_page()
-    page.goto(server.url + "/", wait_until="domcontentloaded", timeout=60_000)
+    """A page in a fresh browser context (its own cookies) signed in as ``user`` through the
+    form."""
+    page = open_page(browser, server.url + "/", ready=None, timeout_ms=60_000)
     assert "/login" in page.url
-    page.fill("#username", user)
-    page.fill("#password", server.passwords[user])
-    page.click("#sign-in")
+    sign_in(page, user, server.passwords[user])
     page.locator("#question textarea").wait_for(timeout=120_000)
-    return context, page
+    return page
 
 
 def ask(page, question: str) -> list[str]:
     """Ask ``question``; return every card's file name."""
     submit(page, question, timeout_ms=60_000)
-    return [c.get_attribute("data-source") for c in page.locator("#results .dq-card").all()]
+    return card_sources(page)
 
 
-def test_wrong_password_stays_on_the_sign_in_page(browser, auth_server):
-    context = browser.new_context()
-    page = context.new_page()
-    page.goto(auth_server.url + "/login", timeout=60_000)
-    page.fill("#username", "lena")
-    page.fill("#password", "falsch-falsch")
+def test_wrong_password_stays_on_the_sign_in_page(chromium, auth_server):
+    page = open_page(chromium, auth_server.url + "/login", ready=None, timeout_ms=60_000)
     auth_server.secrets.append("falsch-falsch")
-    page.click("#sign-in")
+    sign_in(page, "lena", "falsch-falsch")
     page.get_by_text("wrong user name or password").wait_for(timeout=10_000)
     assert page.locator("#question").count() == 0
-    context.close()
+    page.context.close()
 
 
-def test_reader_searches_and_sees_no_editing_control(browser, auth_server):
-    context, page = signed_in(browser, auth_server, "lena")
+def test_reader_searches_and_sees_no_editing_control(chromium, auth_server):
+    page = signed_in(chromium, auth_server, "lena")
     assert page.url.rstrip("/") == auth_server.url
     assert ask(page, "Wer traf Lawrow in Sotschi?")
     page.get_by_role("tab", name="Artikel / Articles").click()
@@ -88,28 +64,32 @@ def test_reader_searches_and_sees_no_editing_control(browser, auth_server):
     page.locator("#password").wait_for(timeout=10_000)
     page.goto(auth_server.url + "/", timeout=60_000)
     assert "/login" in page.url  # signed out: the page asks again
-    context.close()
+    page.context.close()
 
 
-def test_editor_uploads_an_article_and_finds_it(browser, auth_server, tmp_path):
-    context, page = signed_in(browser, auth_server, "ed")
+def test_editor_uploads_an_article_and_finds_it(chromium, auth_server, tmp_path):
+    page = signed_in(chromium, auth_server, "ed")
     assert page.url.startswith(auth_server.url + "/edit/")
-    upload = tmp_path / UPLOAD
-    upload.write_text(NEW_ARTICLE, encoding="utf-8")
-    page.get_by_role("tab", name="Artikel / Articles").click()
-    page.locator("#upload input[type=file]").set_input_files(str(upload))
-    report = page.locator("#upload-report .dq-upload-report")
-    report.wait_for(timeout=UPDATE_TIMEOUT_MS)
+    article = tmp_path / UPLOAD
+    article.write_text(NEW_ARTICLE, encoding="utf-8")
+    report = upload(page, article)
     assert report.get_attribute("data-state") == "done", report.inner_text()
     assert (auth_server.articles / UPLOAD).exists()
     page.get_by_role("tab", name="Fragen / Ask").click()
     assert UPLOAD in ask(page, GENEVA_QUESTION)[:2]
-    context.close()
+    page.context.close()
 
 
 KERRY_SYRIA = "Was sagte Kerry über Syrien?"
 #: A link to a search (issue #25, 5), as the page's address carries it.
 SEARCH_LINK = "/?q=Was+sagte+Kerry+%C3%BCber+Syrien%3F&k=4&sort=date"
+
+
+def open_link(browser, server, **context_options):
+    """``SEARCH_LINK`` signed out, 1280×900, in a fresh context that may use the clipboard."""
+    return open_page(browser, server.url + SEARCH_LINK, size=(1280, 900), ready=None,
+                     timeout_ms=60_000, permissions=["clipboard-read", "clipboard-write"],
+                     **context_options)  # fmt: skip
 
 
 def card_dates(page) -> list[str]:
@@ -127,19 +107,16 @@ def label_says(page, *parts: str) -> None:
     )
 
 
-def test_a_search_link_through_sign_in_then_the_chart_the_export_and_the_link(browser, auth_server):
+def test_a_search_link_through_sign_in_then_the_chart_the_export_and_the_link(
+    chromium, auth_server
+):
     """Issue #25 in real Chromium: a link to a search, opened signed out, comes back after the
     sign-in with its answers at once; the highest bar of the chart narrows the dates and asks
     again; the CSV export reads back with its umlauts; "copy link" gives the address; on a
     phone the overview fits, below the answers. An editor's link opens the editors' page."""
-    context = browser.new_context(viewport={"width": 1280, "height": 900}, accept_downloads=True)
-    context.grant_permissions(["clipboard-read", "clipboard-write"])
-    page = context.new_page()
-    page.goto(auth_server.url + SEARCH_LINK, wait_until="domcontentloaded", timeout=60_000)
+    page = open_link(chromium, auth_server, accept_downloads=True)
     assert "/login?next=" in page.url
-    page.fill("#username", "lena")
-    page.fill("#password", auth_server.passwords["lena"])
-    page.click("#sign-in")
+    sign_in(page, "lena", auth_server.passwords["lena"])
     answered = "#results .dq-results[data-question='Was sagte Kerry über Syrien?'] .dq-card"
     page.locator(answered).first.wait_for(timeout=120_000)  # asked by the link, no click
     assert page.url == auth_server.url + SEARCH_LINK
@@ -196,21 +173,16 @@ def test_a_search_link_through_sign_in_then_the_chart_the_export_and_the_link(br
     assert wide <= 390 and overview.bounding_box()["width"] <= 390
     card = page.locator("#results .dq-card").first.bounding_box()
     assert overview.bounding_box()["y"] > card["y"] + card["height"]  # below, not squeezed beside
-    context.close()
+    page.context.close()
 
     # An editor's link goes on to the editors' page, search and all; the link it copies is the
     # readers' address (a reader may not open /edit/).
-    context = browser.new_context(viewport={"width": 1280, "height": 900})
-    context.grant_permissions(["clipboard-read", "clipboard-write"])
-    page = context.new_page()
-    page.goto(auth_server.url + SEARCH_LINK, wait_until="domcontentloaded", timeout=60_000)
-    page.fill("#username", "ed")
-    page.fill("#password", auth_server.passwords["ed"])
-    page.click("#sign-in")
+    page = open_link(chromium, auth_server)
+    sign_in(page, "ed", auth_server.passwords["ed"])
     page.locator(answered).first.wait_for(timeout=120_000)
     assert page.url == auth_server.url + "/edit/" + SEARCH_LINK[1:]
     page.locator("#overview [data-copy]").click()
     page.wait_for_function("() => document.querySelector('#overview [data-copy]')"
                            ".textContent.includes('Copied')")  # fmt: skip
     assert page.evaluate("navigator.clipboard.readText()") == auth_server.url + SEARCH_LINK
-    context.close()
+    page.context.close()

@@ -8,20 +8,19 @@ question is surely asked while there is no index, and released once the page sho
 from __future__ import annotations
 
 import shutil
-import subprocess
-import sys
 import time
 from pathlib import Path
 
 import pytest
-from conftest import SEEDS, free_port, server_env, stop_process, wait_until_serving
-from test_browser import (
-    CHROMIUM,
-    CHROMIUM_ARGS,
+from browser import (
     START_TIMEOUT,
     UPDATE_TIMEOUT_MS,
-    _missing_browser,
+    card_sources,
+    open_page,
+    serving,
+    wait_for_answer,
 )
+from conftest import SEEDS, server_env, stop_process
 
 pytestmark = pytest.mark.slow
 
@@ -36,58 +35,21 @@ def wait_for_file(path: Path, timeout: float) -> None:
         time.sleep(0.2)
 
 
-def test_a_question_asked_during_the_first_build_is_answered_when_it_is_done(tmp_path):
-    reason = _missing_browser()
-    if reason:
-        pytest.skip(reason)
+def test_a_question_asked_during_the_first_build_is_answered_when_it_is_done(chromium, tmp_path):
     articles = shutil.copytree(SEEDS, tmp_path / "articles")
     gate = tmp_path / "gate"
     env = {**server_env(), "DIPLOQA_FAULT": "pause:before-write", "DIPLOQA_FAULT_GATE": str(gate)}
-    port = free_port()
-    log = tmp_path / "serve.log"
-    with log.open("wb") as out:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "diploqa.cli", "serve", "--index", str(tmp_path / "index"),
-             "--articles", str(articles), "--port", str(port)],
-            stdout=out, stderr=subprocess.STDOUT, env=env,
-        )  # fmt: skip
-    url = f"http://127.0.0.1:{port}/"
-
-    def log_tail() -> str:
-        return log.read_text(errors="replace")[-4000:]
-
-    from playwright.sync_api import sync_playwright
-
-    try:
-        wait_until_serving(process, url, log_tail, START_TIMEOUT)
+    argv = ["--index", str(tmp_path / "index"), "--articles", str(articles)]
+    with serving(tmp_path, *argv, env=env, stop=stop_process) as server:
         wait_for_file(Path(f"{gate}.reached"), START_TIMEOUT)  # the build holds: no index
-        with sync_playwright() as pw:
-            browser = pw.chromium.launch(
-                executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS
-            )
-            try:
-                page = browser.new_page(viewport={"width": 1280, "height": 1000})
-                page.goto(url, wait_until="domcontentloaded", timeout=120_000)
-                page.locator("#question textarea").wait_for(timeout=120_000)
-                page.locator("#question textarea").fill(QUESTION)
-                page.locator("#ask").click()
-                waiting = page.locator('#results .dq-unanswered[data-state="no-index"]')
-                waiting.wait_for(timeout=60_000)
-                assert "answered as soon as it is done" in waiting.inner_text()
-                gate.touch()  # let the build finish; nobody clicks again
-                page.wait_for_function(
-                    """(q) => {
-                        const r = document.querySelector('#results .dq-results');
-                        return r && r.dataset.question === q && r.querySelector('.dq-card');
-                    }""",
-                    arg=QUESTION,
-                    timeout=UPDATE_TIMEOUT_MS,
-                )
-                first = page.locator("#results .dq-card").first.get_attribute("data-source")
-                assert first == SOURCE
-                assert page.locator('#results [data-state="no-index"]').count() == 0
-            finally:
-                browser.close()
-        assert process.poll() is None, log_tail()
-    finally:
-        stop_process(process)
+        page = open_page(chromium, server.url)
+        page.locator("#question textarea").fill(QUESTION)
+        page.locator("#ask").click()
+        waiting = page.locator('#results .dq-unanswered[data-state="no-index"]')
+        waiting.wait_for(timeout=60_000)
+        assert "answered as soon as it is done" in waiting.inner_text()
+        gate.touch()  # let the build finish; nobody clicks again
+        wait_for_answer(page, QUESTION, timeout_ms=UPDATE_TIMEOUT_MS)
+        assert card_sources(page)[0] == SOURCE
+        assert page.locator('#results [data-state="no-index"]').count() == 0
+        assert server.process.poll() is None, server.log_tail()

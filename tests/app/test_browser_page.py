@@ -8,20 +8,11 @@ from __future__ import annotations
 import re
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 
 import pytest
-from conftest import free_port, server_env, stop_process, wait_until_serving
-from test_browser import (
-    ARTIFACTS,
-    CHROMIUM,
-    CHROMIUM_ARGS,
-    START_TIMEOUT,
-    Server,
-    _missing_browser,
-    submit,
-)
+from browser import ARTIFACTS, Server, open_page, serving, skip_without_browser, submit
+from conftest import server_env, stop_process
 
 pytestmark = pytest.mark.slow
 
@@ -67,9 +58,7 @@ SIZES = {"laptop": (1280, 800), "phone": (390, 844)}
 def server(tmp_path_factory) -> Iterator[Server]:
     """``diploqa serve`` on eight articles, with a ``page.toml`` beside the index (a hostile
     title) and ``--examples`` (a hostile one among them); the description is the archive's."""
-    reason = _missing_browser()
-    if reason:
-        pytest.skip(reason)
+    skip_without_browser()
     root = tmp_path_factory.mktemp("page")
     articles, index = root / "articles", root / "index"
     articles.mkdir()
@@ -82,50 +71,9 @@ def server(tmp_path_factory) -> Iterator[Server]:
     (index / "page.toml").write_text(f"title = '{HOSTILE_TITLE}'\n", encoding="utf-8")
     examples = root / "examples.txt"
     examples.write_text(f"# hostile first\n{HOSTILE_EXAMPLE}\n{QUESTION}\n", encoding="utf-8")
-    port = free_port()
-    log = root / "serve.log"
-    argv = ["serve", "--index", str(index), "--articles", str(articles), "--port", f"{port}",
-            "--examples", str(examples)]  # fmt: skip
-    with log.open("wb") as out:
-        started = time.monotonic()
-        process = subprocess.Popen([*cli, *argv], stdout=out, stderr=subprocess.STDOUT,
-                                   env=server_env())  # fmt: skip
-    srv = Server(f"http://127.0.0.1:{port}/", process, log, started)
-    try:
-        wait_until_serving(process, srv.url, srv.log_tail, START_TIMEOUT)
+    argv = ["--index", str(index), "--articles", str(articles), "--examples", str(examples)]
+    with serving(root, *argv, stop=stop_process) as srv:
         yield srv
-    finally:
-        stop_process(process)
-
-
-@pytest.fixture(scope="module")
-def browser(server):
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as pw:
-        browser = pw.chromium.launch(
-            executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS
-        )
-        try:
-            yield browser
-        finally:
-            browser.close()
-
-
-def open_page(browser, server, size: str):
-    """A fresh page of ``size`` on the app, recording every JavaScript dialog."""
-    width, height = SIZES[size]
-    page = browser.new_context(viewport={"width": width, "height": height}).new_page()
-    page.dialogs = []
-
-    def on_dialog(dialog) -> None:
-        page.dialogs.append(dialog.message)
-        dialog.dismiss()
-
-    page.on("dialog", on_dialog)
-    page.goto(server.url, wait_until="domcontentloaded", timeout=120_000)
-    page.locator("#question textarea").wait_for(timeout=120_000)
-    return page
 
 
 def assert_first_card_in_view(page, size: str) -> None:
@@ -141,10 +89,10 @@ def filters_label(page) -> str:
     return page.locator("#filters .label-wrap").first.inner_text()
 
 
-def test_the_page_is_the_archives_and_its_answer_is_in_view_on_a_laptop(server, browser):
+def test_the_page_is_the_archives_and_its_answer_is_in_view_on_a_laptop(server, chromium):
     from playwright.sync_api import expect
 
-    page = open_page(browser, server, "laptop")
+    page = open_page(chromium, server.url, size=SIZES["laptop"])
     # The title from the file beside the index, as text; the description from the archive.
     assert page.locator("#intro h1").inner_text() == HOSTILE_TITLE
     assert page.title() == HOSTILE_TITLE
@@ -191,8 +139,8 @@ def test_the_page_is_the_archives_and_its_answer_is_in_view_on_a_laptop(server, 
     assert server.process.poll() is None, server.log_tail()
 
 
-def test_on_a_phone_the_page_fits_and_the_answer_is_in_view(server, browser):
-    page = open_page(browser, server, "phone")
+def test_on_a_phone_the_page_fits_and_the_answer_is_in_view(server, chromium):
+    page = open_page(chromium, server.url, size=SIZES["phone"])
     assert page.locator("#intro h1").inner_text() == HOSTILE_TITLE
     submit(page, QUESTION)
     assert page.locator("#results .dq-card").first.get_attribute("data-source") == "wimbledon.txt"

@@ -378,8 +378,12 @@ class Events:
             show_progress="hidden",
         )  # fmt: skip
         choices = controls.inputs()[1:]  # every field but the question
+        # a link sets several fields at once, and each fires a change: only the last one
+        # (which sees them all set) may write the label, else under load an earlier one's
+        # answer could arrive last with a stale field
         gr.on(
             triggers=[c.change for c in choices],
+            trigger_mode="always_last",
             fn=self.on_choices,
             inputs=choices,
             outputs=page.filters,

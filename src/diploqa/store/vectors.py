@@ -7,13 +7,18 @@ Rows are positions: row ``i`` belongs to chunk ``i`` of the generation's metadat
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
 
 import numpy as np
 
+from ..config import HNSW_EF_SEARCH_BY_SIZE, VectorSettings
+
 if TYPE_CHECKING:
     from ..filters import SearchFilter
+
+log = logging.getLogger(__name__)
 
 
 class VectorStore(Protocol):
@@ -57,3 +62,22 @@ class VectorStore(Protocol):
     def save(self, folder: Path) -> dict[str, str]:
         """Write the vectors into ``folder``, synced; returns file name → SHA-256."""
         ...
+
+
+def ef_search_for(settings: VectorSettings, vectors: int) -> int:
+    """How broadly an HNSW graph of ``vectors`` vectors is searched: as set
+    (``DIPLOQA_HNSW_EF_SEARCH``), else by its size
+    (:data:`~diploqa.config.HNSW_EF_SEARCH_BY_SIZE`): a larger graph needs a broader search
+    for the same recall, and each breadth is the smallest that kept recall@10 ≥ 0.95 against
+    exact search up to its size where measured (docs/benchmarks.md)."""
+    if settings.ef_search is not None:
+        return settings.ef_search
+    return next(ef for most, ef in HNSW_EF_SEARCH_BY_SIZE if most is None or vectors <= most)
+
+
+def logged_ef_search(settings: VectorSettings, vectors: int) -> int:
+    """:func:`ef_search_for`, logged: once for each HNSW index opened or built."""
+    ef = ef_search_for(settings, vectors)
+    how = "by its size" if settings.ef_search is None else "DIPLOQA_HNSW_EF_SEARCH"
+    log.info("HNSW index of %d vectors: efSearch %d (%s)", vectors, ef, how)
+    return ef

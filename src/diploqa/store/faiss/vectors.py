@@ -20,6 +20,7 @@ import numpy as np
 
 from ...config import HNSW_EF_CONSTRUCTION, HNSW_M, VectorSettings
 from ...files import sha256_file
+from ..vectors import ef_search_for, logged_ef_search
 
 FAISS_FILE = "index.faiss"
 #: A filter allowing at most this many rows is answered by scoring exactly those rows (cheaper
@@ -64,7 +65,7 @@ class FaissStore:
                 dimension, quantizers[storage], HNSW_M, faiss.METRIC_INNER_PRODUCT
             )
         index.hnsw.efConstruction = HNSW_EF_CONSTRUCTION
-        index.hnsw.efSearch = settings.ef_search
+        index.hnsw.efSearch = ef_search_for(settings, 0)
         kind = f"hnsw-{storage}-ip(M={HNSW_M},efConstruction={HNSW_EF_CONSTRUCTION})"
         return cls(index, kind)
 
@@ -76,6 +77,7 @@ class FaissStore:
         vectors = np.ascontiguousarray(vectors, dtype=np.float32).reshape(-1, dimension)
         store = cls.create(dimension, len(vectors), settings)
         store.add(vectors)
+        store._search_breadth(settings)
         return store
 
     @classmethod
@@ -88,10 +90,14 @@ class FaissStore:
         Raises:
             RuntimeError: FAISS cannot parse the file.
         """
-        index = faiss.read_index(str(Path(folder) / FAISS_FILE))
-        if isinstance(index, faiss.IndexHNSW):
-            index.hnsw.efSearch = (settings or VectorSettings()).ef_search
-        return cls(index, index_type)
+        store = cls(faiss.read_index(str(Path(folder) / FAISS_FILE)), index_type)
+        store._search_breadth(settings)
+        return store
+
+    def _search_breadth(self, settings: VectorSettings | None) -> None:
+        """An HNSW graph's efSearch, for the vectors it now holds."""
+        if isinstance(self.index, faiss.IndexHNSW):
+            self.index.hnsw.efSearch = logged_ef_search(settings or VectorSettings(), len(self))
 
     def __len__(self) -> int:
         return int(self.index.ntotal)

@@ -38,6 +38,7 @@ from ..filelock import build_lock
 from ..manifest import REBUILD_HINT, Manifest, parse_manifest
 from ..metadata import METADATA_FILE, parse_metadata
 from ..stored import StoredIndex
+from ..vectors import logged_ef_search
 from . import texts
 from .client import MilvusConnection, MilvusError
 from .expressions import outlet_words, row_fields
@@ -174,6 +175,8 @@ class MilvusLocation:
                 f"{live} in {self.address}: {len(vectors)} vectors for {len(chunks)} passages: "
                 f"{REBUILD_HINT}"
             )
+        if manifest.index_type.startswith("milvus-hnsw"):
+            logged_ef_search(self.vectors, len(vectors))  # what each search passes as ``ef``
         return StoredIndex(self.path, manifest, vectors, articles, chunks, stories, self)
 
     def read_keywords(self, manifest: Manifest, passages: int) -> Bm25Index | None:

@@ -10,6 +10,7 @@ import numpy as np
 
 from ...config import HNSW_EF_CONSTRUCTION, HNSW_M, VectorSettings
 from ...filters import SearchFilter
+from ..vectors import ef_search_for
 from .client import MilvusConnection, pymilvus_module
 from .expressions import NO_FIELDS, filter_expression, rows_expression
 
@@ -153,7 +154,7 @@ class MilvusStore:
                 return scores, found
             expression = rows_expression(rows)
         limit = min(k, MAX_TOPK, max(len(self), 1))
-        ef = max(self.settings.ef_search, limit)
+        ef = max(ef_search_for(self.settings, len(self)), limit)
         self._loaded()
         results = self.connection.loaded_call(
             self.collection,
