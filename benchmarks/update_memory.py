@@ -71,7 +71,7 @@ class GeneratedEncoder:
         self.passages_encoded += len(passages)
         return self.generator.sample(len(passages), seed=self.passages_encoded)
 
-    def encode_queries(self, queries) -> np.ndarray:
+    def encode_queries(self, queries, partner: bool = True) -> np.ndarray:
         return self.generator.sample(len(queries), seed=-len(queries))
 
     def query_vector(self, raw: np.ndarray, partner_weight: float) -> np.ndarray:

@@ -117,7 +117,9 @@ def test_the_filters_of_a_search_apply(archive):
 def test_ask_reads_the_question_once_for_hits_and_counts(archive, monkeypatch):
     encoded = []
     real = archive.encoder.encode_queries
-    monkeypatch.setattr(archive.encoder, "encode_queries", lambda q: encoded.append(q) or real(q))
+    monkeypatch.setattr(
+        archive.encoder, "encode_queries", lambda q, **kw: encoded.append(q) or real(q, **kw)
+    )
     answer = archive.ask(FLOOD_QUESTION, 3, timeline="month", facets=True)
     assert isinstance(answer, diploqa.Answer) and len(encoded) == 1
     assert [h.source for h in answer.hits] == [h.source for h in archive.search(FLOOD_QUESTION, 3)]
@@ -129,7 +131,7 @@ def test_ask_reads_the_question_once_for_hits_and_counts(archive, monkeypatch):
 
 
 def test_bad_input_is_a_query_error_before_any_work(archive, monkeypatch):
-    monkeypatch.setattr(archive.encoder, "encode_queries", lambda q: pytest.fail("encoded"))
+    monkeypatch.setattr(archive.encoder, "encode_queries", lambda q, **kw: pytest.fail("encoded"))
     with pytest.raises(QueryError, match="interval must be one of"):
         archive.timeline(FLOOD_QUESTION, "fortnight")
     with pytest.raises(QueryError, match="since must be a date"):

@@ -30,9 +30,9 @@ def encoded(monkeypatch) -> list[str]:
     asked: list[str] = []
     original = DeterministicEncoder.encode_queries
 
-    def counting(self, queries):
+    def counting(self, queries, **kw):
         asked.extend(queries)
-        return original(self, queries)
+        return original(self, queries, **kw)
 
     monkeypatch.setattr(DeterministicEncoder, "encode_queries", counting)
     return asked
