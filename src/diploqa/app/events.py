@@ -327,7 +327,7 @@ class Events:
     def bind(self, demo: gr.Blocks, page: Page) -> None:
         """Connect ``page``'s components (inside ``demo``, still open) to these functions."""
         controls = page.search
-        self.results.bind(demo, page)  # the page's questions
+        setters = self.results.bind(demo, page)  # the page's questions
         gr.api(
             self.search,
             api_name="search",
@@ -378,16 +378,13 @@ class Events:
             show_progress="hidden",
         )  # fmt: skip
         choices = controls.inputs()[1:]  # every field but the question
-        # a link sets several fields at once, and each fires a change: only the last one
-        # (which sees them all set) may write the label, else under load an earlier one's
-        # answer could arrive last with a stale field
-        gr.on(
-            triggers=[c.change for c in choices],
-            trigger_mode="always_last",
-            fn=self.on_choices,
-            inputs=choices,
-            outputs=page.filters,
-            api_visibility="private",
-            show_progress="hidden",
-            queue=False,
-        )
+        # A link sets several fields at once, and a change event fired while they are being
+        # set can read some of them stale; so the label is written in the order the events
+        # were sent (one queue, one at a time), and once more after a link or a pick set
+        # them all: the last word is always the fields as they are.
+        label = dict(fn=self.on_choices, inputs=choices, outputs=page.filters,
+                     api_visibility="private", show_progress="hidden",
+                     concurrency_id="filters-label", concurrency_limit=1)  # fmt: skip
+        gr.on(triggers=[c.change for c in choices], **label)
+        for setter in setters:
+            setter.then(**label)

@@ -193,9 +193,10 @@ class ResultEvents:
         """The components every way of asking writes, in the order of its outputs."""
         return [page.overview, page.asked, page.results]
 
-    def bind(self, demo: gr.Blocks, page: Page) -> None:
+    def bind(self, demo: gr.Blocks, page: Page) -> list[Any]:
         """Connect the question, the overview, the export and opening a link (inside
-        ``demo``, still open)."""
+        ``demo``, still open). Returns the events that set the filter fields (opening a
+        link, picking in the overview), for what must run after them."""
         controls = page.search
         inputs = [*controls.inputs(), page.interval]
         answers = self.outputs(page)
@@ -210,11 +211,12 @@ class ResultEvents:
             fn=self.on_ask, inputs=inputs, outputs=answers, show_progress="minimal", **private,
         )  # fmt: skip
         picked = [controls.outlet, controls.since, controls.until, page.interval]
-        page.overview.select(self.on_pick, inputs=inputs,
-                             outputs=[*picked, *answers, page.filters],
-                             show_progress="minimal", **private)  # fmt: skip
+        on_pick = page.overview.select(self.on_pick, inputs=inputs,
+                                       outputs=[*picked, *answers, page.filters],
+                                       show_progress="minimal", **private)  # fmt: skip
         page.overview.click(
             self.on_export, inputs=page.asked, outputs=page.download, **private
         ).success(None, js=DOWNLOAD_JS, api_visibility="private")
-        demo.load(self.on_open, outputs=[*inputs, *answers, page.filters], show_progress="hidden",
-                  **private)  # fmt: skip
+        on_open = demo.load(self.on_open, outputs=[*inputs, *answers, page.filters],
+                            show_progress="hidden", **private)  # fmt: skip
+        return [on_open, on_pick]
