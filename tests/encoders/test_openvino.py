@@ -200,22 +200,3 @@ def test_openvino_shapes_are_few_and_their_cache_bounded(embedder):
     short = embedder.encode_queries(["Wer traf Lawrow?"])
     padded = embedder.encode_queries(["Wer traf Lawrow?", "Wort " * 60])[:1]
     assert float(short[0] @ padded[0]) > 0.999
-
-
-def test_a_question_alone_is_padded_to_eight_tokens_and_encoded_the_same(embedder):
-    """A search's question takes the short path (``encode_one_query``): cut to a multiple of
-    :data:`QUESTION_PAD_TO` tokens instead of the batch's 16, with the same vector."""
-    from diploqa.encoders.openvino import QUESTION_PAD_TO, _trimmed
-
-    model = embedder.model
-    for question in ("Wer traf Lawrow?", "Wo trafen sich Lawrow und Blinken im Januar 2022?"):
-        features = model.tokenizer(["query: " + question])
-        real = int(features["attention_mask"].sum())
-        trimmed = _trimmed(features)
-        width = trimmed["input_ids"].shape[1]
-        assert width % QUESTION_PAD_TO == 0 and real <= width < real + QUESTION_PAD_TO
-        assert trimmed["input_ids"].flags["C_CONTIGUOUS"]
-        assert (trimmed["attention_mask"][0, :real] == 1).all()
-        alone = model.encode_one_query(question)
-        batched = model.encode_query([question, "Wort " * 60])[0]
-        assert float(alone @ batched) > 0.999

@@ -40,9 +40,6 @@ _INT8_VERSION = 2  # bump when the quantisation or its calibration text changes
 OPENVINO_XML = "openvino_model.xml"
 #: Compiled input shapes the OpenVINO CPU plugin keeps (batch × length in steps of 16).
 OPENVINO_SHAPE_CACHE = 16
-#: A question alone is padded to a multiple of this many tokens (a batch's texts to
-#: ``xlmr_tokenizer.PAD_TO``): little padding, and few shapes for the shape cache.
-QUESTION_PAD_TO = 8
 #: Text the int8 model is calibrated on (written for this project, see the file's header).
 CALIBRATION_FILE = Path(__file__).parent.parent / "data" / "calibration.txt"
 
@@ -205,13 +202,6 @@ def quantize_openvino(folder: Path, cache: Path | None = None) -> Path:
     return target
 
 
-def _trimmed(features: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
-    """One text's features cut to a multiple of :data:`QUESTION_PAD_TO` tokens: alone it has
-    no batch to be padded for, and every padding token costs a whole token's inference."""
-    width = -(-int(features["attention_mask"].sum()) // QUESTION_PAD_TO) * QUESTION_PAD_TO
-    return {name: np.ascontiguousarray(value[:, :width]) for name, value in features.items()}
-
-
 class OpenVINOEncoder:
     """The default model on OpenVINO, with the part of sentence-transformers' interface that
     :class:`~diploqa.encoders.sentence_transformer.Embedder` uses (``encode_query`` and
@@ -344,7 +334,7 @@ class OpenVINOEncoder:
             busy = self._in_flight > 1
         try:
             model = self._streams_model() if busy else None
-            features = _trimmed(self.tokenizer([self.prompts["query"] + text]))
+            features = self.tokenizer([self.prompts["query"] + text])
             hidden = np.asarray(self._infer(features, model), dtype=np.float32)[0]
         finally:
             with self._flight_lock:
