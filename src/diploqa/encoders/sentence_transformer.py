@@ -147,7 +147,8 @@ class Embedder:
         """Normalised float32 query vectors, shape ``(len(queries), dim)`` (a single model
         has no partner: ``partner`` changes nothing).
 
-        One question on OpenVINO (a search) takes the short path: no batching, no lock (each call runs on its own infer request, so concurrent searches overlap)."""
+        One question on OpenVINO (a search) takes the short path: no batching, no lock
+        (each call runs on its own infer request, so concurrent searches overlap)."""
         one = getattr(self.model, "encode_one_query", None)
         if one is not None and len(queries) == 1:
             return ensure_finite(one(queries[0])[None, :], self.backend, "questions")
