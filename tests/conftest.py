@@ -27,6 +27,26 @@ if TYPE_CHECKING:
 REPO = Path(__file__).resolve().parents[1]
 SEEDS = REPO / "seeds"
 
+#: The test files that take longest (tens of seconds each: servers, subprocess builds,
+#: browsers; `pytest --durations=40`), collected first: with ``-n 2 --dist loadfile`` a
+#: worker that picked one of them last would leave the other idle at the end.
+SLOW_FILES = (
+    "test_milvus_server.py", "test_stores.py", "app/test_background.py", "store/test_contract.py",
+    "test_load.py", "app/test_alerts_restart.py", "app/test_browser_building.py",
+    "encoders/test_selfcheck.py", "encoders/test_openvino.py",
+)  # fmt: skip
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    rank = {name: i for i, name in enumerate(SLOW_FILES)}
+    tests = Path(__file__).parent
+
+    def slow_first(item: pytest.Item) -> int:
+        return rank.get(item.path.relative_to(tests).as_posix(), len(rank))
+
+    items.sort(key=slow_first)  # stable: the files' own order is kept
+
+
 #: An article the seeds do not have, and a question only it answers.
 NEW_ARTICLE = """title: Lawrow und Blinken in Genf
 date: 2022-01-21
