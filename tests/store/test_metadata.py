@@ -66,3 +66,27 @@ def test_empty_sections_are_written_as_before(small_index, signature):
         expected = _one_string(articles, chunks, stories)
         assert dump_metadata(articles, chunks, stories) == expected
         assert b"".join(metadata_pieces(articles, chunks, stories, records=1)) == expected
+
+
+def test_a_write_failing_midway_leaves_the_live_index_as_it_was(tmp_path, monkeypatch):
+    """A disk that fills up after part of the file was written: the build fails with one
+    line, the half-written generation is removed and the live index still loads."""
+    from diploqa import DiploqaError
+    from diploqa.store import commit, open_location
+
+    articles, index_dir = copy_seeds(tmp_path / "articles"), tmp_path / "index"
+    encoder = DeterministicEncoder()
+    build(articles, index_dir, encoder=encoder, settings=Settings())
+    before = sorted(p.name for p in index_dir.iterdir())
+    (articles / "aa_neu.txt").write_text("title: Neu\n\nEin neuer Artikel über Genf.\n")
+
+    def filling_up(*args):
+        yield from list(metadata_pieces(*args, records=1))[:3]
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(commit, "metadata_pieces", filling_up)
+    with pytest.raises(DiploqaError, match="No space left on device") as failed:
+        build(articles, index_dir, encoder=encoder, settings=Settings())
+    assert "\n" not in str(failed.value)
+    assert sorted(p.name for p in index_dir.iterdir()) == before
+    assert "aa_neu.txt" not in open_location(index_dir).load().articles
