@@ -40,7 +40,9 @@ import diploqa
 from diploqa import build as build_module
 from diploqa.build import build
 from diploqa.config import Settings
+from diploqa.store import commit as commit_module
 from diploqa.store import open_location
+from diploqa.store.faiss.location import FolderGeneration
 
 #: Chunks per article: three passages of the splitter's 160 words (32 overlapping) and the
 #: whole article as its section (at most 400 words); the real news has about five (9,814
@@ -130,14 +132,15 @@ def status() -> dict[str, float]:
 
 class Steps:
     """The peak of each step of a build: where one step hands over to the next (the calls of
-    ``build._assemble`` and ``build.write_generation``, wrapped), VmHWM is read and reset
-    (``5`` written to /proc/self/clear_refs)."""
+    ``build._assemble``, ``build.write_generation`` and the write's steps, wrapped),
+    VmHWM is read and reset (``5`` written to /proc/self/clear_refs); a step entered twice
+    keeps its higher peak."""
 
     def __init__(self, first: str) -> None:
         self.step, self.peaks = first, {}
 
     def switch(self, step: str) -> None:
-        self.peaks[self.step] = status()["VmHWM"]
+        self.peaks[self.step] = max(self.peaks.get(self.step, 0), status()["VmHWM"])
         Path("/proc/self/clear_refs").write_text("5")
         self.step = step
 
@@ -163,7 +166,20 @@ def measure(work: Path, source: Path) -> None:
     before = status()
     steps = Steps("read, chunk, embed")
     steps.wrap(build_module, "_assemble", "assemble the vectors", "stories, keyword index")
-    steps.wrap(build_module, "write_generation", "write (vectors, metadata, keywords)", "done")
+    # the write step in three: the vector index built and saved; from the fault point after
+    # the vectors (since issue #29 the float32 array is released before it), the metadata
+    # serialised and written; the keyword index's files, the manifest and the commit
+    steps.wrap(build_module, "write_generation", "write: vector index (built, saved)", "done")
+    steps.wrap(FolderGeneration, "write_metadata", "write: metadata",
+               "write: keywords, manifest, commit")  # fmt: skip
+    fault_point = commit_module.fault_point
+
+    def at_fault_point(name: str) -> None:
+        if name == "after-vectors":
+            steps.switch("write: metadata")
+        fault_point(name)
+
+    commit_module.fault_point = at_fault_point
     started = time.perf_counter()
     report, _ = build(work / "changed", work / "run", encoder=enc, previous=stored,
                       settings=Settings())  # fmt: skip

@@ -7,6 +7,7 @@ import json
 import random
 import re
 import signal
+import weakref
 from pathlib import Path
 
 import faiss
@@ -375,6 +376,50 @@ def test_an_update_assembles_the_vectors_reading_all_back_did(tmp_path, monkeypa
     # what the new generation holds: the old generation's vectors, unchanged
     assert np.array_equal(stored.all_vectors()[copied], vectors[copied])
     assert np.array_equal(vectors[copied], first.all_vectors()[origin[copied]])
+
+
+@pytest.mark.parametrize("store", ["faiss", "milvus-lite"])
+def test_the_vectors_are_freed_before_the_metadata_is_written(tmp_path, monkeypatch, store):
+    """The embeddings and the float32 array assembled from them are no longer alive once the
+    engine holds the vectors (a first build and an update): the metadata and keyword index
+    are written without them (issue #29)."""
+    from diploqa.store.faiss.location import FolderGeneration
+    from diploqa.store.milvus.location import MilvusGeneration
+
+    if store == "milvus-lite":
+        pytest.importorskip("milvus_lite", reason="the Milvus store needs pymilvus and milvus-lite")
+    address = f"milvus-lite:{tmp_path / 'milvus.db'}" if store == "milvus-lite" else None
+    articles, refs, alive = copy_seeds(tmp_path / "articles"), [], []
+    embed, assemble = build_module.embed_passages, build_module._assemble
+
+    def embedded(*args):
+        vectors = embed(*args)
+        refs.append(weakref.ref(vectors))
+        return vectors
+
+    def assembled(*args):
+        chunks, vectors, origin = assemble(*args)
+        refs.append(weakref.ref(vectors))
+        return chunks, vectors, origin
+
+    generation = MilvusGeneration if address else FolderGeneration
+    write = generation.write_metadata
+
+    def write_metadata(self, pieces):
+        alive.append([ref() is not None for ref in refs])
+        return write(self, pieces)
+
+    monkeypatch.setattr(build_module, "embed_passages", embedded)
+    monkeypatch.setattr(build_module, "_assemble", assembled)
+    monkeypatch.setattr(generation, "write_metadata", write_metadata)
+    encoder, index_dir = DeterministicEncoder(), tmp_path / "index"
+    _, first = build(articles, index_dir, store=address, encoder=encoder, settings=Settings())
+    (articles / "aa_new.txt").write_text(NEW_ARTICLE, encoding="utf-8")
+    _, stored = build(articles, index_dir, store=address, encoder=encoder, settings=Settings(),
+                      previous=first)  # fmt: skip
+    assert alive == [[False, False], [False] * 4]
+    assert len(stored.chunks) > len(first.chunks) == len(first.all_vectors())
+    stored.location.close()
 
 
 # --- files of records ----------------------------------------------------------------------

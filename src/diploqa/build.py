@@ -218,6 +218,7 @@ def build(
 
         kept = {aid: aid for aid in report.unchanged} | moved
         chunks, vectors, origin = _assemble(articles, kept, old, fresh, fresh_vectors)
+        del fresh_vectors  # copied into ``vectors`` (a first build's are every vector)
         stories = find_stories(articles, old, kept)
         keywords = keyword_index(articles, chunks, old, origin)
         fault_point("before-write")
@@ -227,6 +228,9 @@ def build(
             encoder, articles, chunks, vectors, chunking, stories, backends, keywords,
             csv_columns=str(csv_columns) if csv_columns else None,
         )  # fmt: skip
+        # the content holds the only reference left: the store lets go of it once the engine
+        # holds the vectors, so the array is not alive while the metadata is written
+        del vectors
         stored = write_generation(location, content)
         report.chunks = len(chunks)
         report.passages = sum(c.kind == PASSAGE for c in chunks)

@@ -14,7 +14,7 @@ import os
 import shutil
 import stat
 import tempfile
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -103,10 +103,12 @@ def temporaries(path: Path) -> list[Path]:
     return sorted(path.parent.glob(f".{path.name}.*tmp"))
 
 
-def write_synced(path: Path, data: bytes) -> None:
-    """Write a new file and sync it to disk (inside a folder that is renamed in later)."""
+def write_synced(path: Path, data: bytes | Iterable[bytes]) -> None:
+    """Write a new file and sync it to disk (inside a folder that is renamed in later);
+    ``data`` may come in pieces (a large file is then never whole in memory)."""
     with open(path, "wb") as fh:
-        fh.write(data)
+        for piece in [data] if isinstance(data, bytes) else data:
+            fh.write(piece)
         fh.flush()
         os.fsync(fh.fileno())
 

@@ -23,11 +23,11 @@ from ..faults import fault_point
 from ..lexical import Bm25Index, shared_titles
 from .location import Location
 from .manifest import CSV_COLUMNS_KEY, Manifest
-from .metadata import Stories, dump_metadata
+from .metadata import Stories, metadata_pieces
 from .stored import StoredIndex
 
 
-@dataclass(frozen=True)
+@dataclass
 class GenerationContent:
     """What a build commits as a new generation.
 
@@ -35,7 +35,9 @@ class GenerationContent:
         encoder: the encoder that made (or can search) the vectors.
         articles: every article of the generation.
         chunks: its chunks; row ``i`` of ``vectors`` belongs to ``chunks[i]``.
-        vectors: normalised float32, one row per chunk.
+        vectors: normalised float32, one row per chunk; None once the engine holds them
+            (:func:`write_generation` lets go of them there: at a million passages they are
+            3.6 GB that the rest of the write does not need).
         chunking: the chunking parameters of the build.
         stories: the near-duplicate groups.
         backends: the runtimes whose vectors it holds (default ``encoder.backend``'s).
@@ -47,7 +49,7 @@ class GenerationContent:
     encoder: Encoder
     articles: list[Article]
     chunks: list[Chunk]
-    vectors: np.ndarray
+    vectors: np.ndarray | None
     chunking: config.ChunkingConfig
     stories: Stories
     backends: list[str] | None = None
@@ -67,6 +69,10 @@ def write_generation(location: Location, content: GenerationContent) -> StoredIn
     """Write ``content`` as a new generation of ``location`` and make it the live one (under
     the location's build lock).
 
+    ``content.vectors`` is set to None once the engine holds the vectors: where the caller
+    holds no other reference, the array is freed before the metadata and keyword index are
+    written (the metadata goes to the engine in pieces, never as one text in a FAISS folder).
+
     Returns:
         The new generation as loaded, holding its keyword index, without reading back what
         was just written.
@@ -83,9 +89,10 @@ def write_generation(location: Location, content: GenerationContent) -> StoredIn
         keywords = Bm25Index.build(passages, None, shared_titles=titles)
     with location.new_generation(len(content.vectors)) as pending:
         vectors, files = pending.write_vectors(content)
+        content.vectors = None
         fault_point("after-vectors")
-        files.update(pending.write_metadata(dump_metadata(content.articles, content.chunks,
-                                                          content.stories)))  # fmt: skip
+        pieces = metadata_pieces(content.articles, content.chunks, content.stories)
+        files.update(pending.write_metadata(pieces))
         files.update(pending.write_keywords(keywords))
         manifest = Manifest.for_build(
             content.encoder,

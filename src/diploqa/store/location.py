@@ -13,7 +13,7 @@ generation it loaded keeps using it (``stored.location``).
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from contextlib import AbstractContextManager
 from pathlib import Path
 from typing import TYPE_CHECKING, Protocol, runtime_checkable
@@ -97,8 +97,10 @@ class PendingGeneration(Protocol):
         """Store ``content.vectors``; returns the store, ready to search."""
         ...
 
-    def write_metadata(self, data: bytes) -> dict[str, str]:
-        """Store the metadata (articles, chunks, stories) as :func:`dump_metadata` wrote it."""
+    def write_metadata(self, pieces: Iterable[bytes]) -> dict[str, str]:
+        """Store the metadata (articles, chunks, stories): the file's bytes in the pieces
+        :func:`~diploqa.store.metadata.metadata_pieces` makes them (a FAISS folder writes
+        them as they come)."""
         ...
 
     def write_keywords(self, keywords: Bm25Index) -> dict[str, str]:

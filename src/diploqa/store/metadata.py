@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 
 from ..articles import Article
@@ -51,19 +52,50 @@ class Stories:
         return {aid: tuple(group) for group in self.groups for aid in group}
 
 
+#: Records serialised at a time when the file is written in pieces: enough for the C encoder to
+#: do the work, few enough that no piece is large.
+RECORDS_PER_PIECE = 1024
+
+
+def metadata_pieces(
+    articles: list[Article],
+    chunks: list[Chunk],
+    stories: Stories,
+    records: int = RECORDS_PER_PIECE,
+) -> Iterator[bytes]:
+    """The file's bytes in pieces of at most ``records`` records each: together the same bytes
+    as ``json.dumps`` of the whole (``ensure_ascii=False``, UTF-8), so that a large generation
+    is written without its whole text in memory (the articles' texts are most of it).
+    ``vars()``, not ``asdict()``: the records hold only plain values, and ``asdict``'s deep copy
+    is slow on large indexes (docs/benchmarks.md)."""
+    yield b'{"articles": ['
+    yield from _joined([vars(a) for a in part] for part in _parts(articles, records))
+    yield b'], "chunks": ['
+    yield from _joined([vars(c) for c in part] for part in _parts(chunks, records))
+    yield b'], "stories": {"kind": ' + _dumps(stories.kind) + b', "signatures": {'
+    yield from _joined(dict(part) for part in _parts(list(stories.signatures.items()), records))
+    yield b'}, "groups": ' + _dumps(stories.groups) + b"}}"
+
+
+def _parts(items: list, size: int) -> Iterator[list]:
+    return (items[i : i + size] for i in range(0, len(items), size))
+
+
+def _dumps(value: object) -> bytes:
+    return json.dumps(value, ensure_ascii=False).encode("utf-8")
+
+
+def _joined(batches: Iterable[list | dict]) -> Iterator[bytes]:
+    """The items of each batch (a list's elements, a map's pairs) as JSON without the batch's
+    brackets, batches separated as the items of one list or map are."""
+    for n, batch in enumerate(batches):
+        text = json.dumps(batch, ensure_ascii=False)
+        yield (", " if n else "").encode() + text[1:-1].encode("utf-8")
+
+
 def dump_metadata(articles: list[Article], chunks: list[Chunk], stories: Stories) -> bytes:
-    """The file's bytes. ``vars()``, not ``asdict()``: the records hold only plain values, and
-    ``asdict``'s deep copy is slow on large indexes (docs/benchmarks.md)."""
-    meta = {
-        "articles": [vars(a) for a in articles],
-        "chunks": [vars(c) for c in chunks],
-        "stories": {
-            "kind": stories.kind,
-            "signatures": stories.signatures,
-            "groups": stories.groups,
-        },
-    }
-    return json.dumps(meta, ensure_ascii=False).encode("utf-8")
+    """The file's bytes at once (the Milvus store keeps them as one text)."""
+    return b"".join(metadata_pieces(articles, chunks, stories))
 
 
 def _stories(value: object, articles: dict[str, Article]) -> Stories:

@@ -3,7 +3,7 @@ rules: :mod:`.folder`)."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -99,8 +99,8 @@ class FolderGeneration:
         store = FaissStore.from_vectors(content.vectors, content.encoder.dim, self.vectors)
         return store, store.save(self.folder)
 
-    def write_metadata(self, data: bytes) -> dict[str, str]:
-        write_synced(self.folder / METADATA_FILE, data)
+    def write_metadata(self, pieces: Iterable[bytes]) -> dict[str, str]:
+        write_synced(self.folder / METADATA_FILE, pieces)
         return {METADATA_FILE: sha256_file(self.folder / METADATA_FILE)}
 
     def write_keywords(self, keywords: Bm25Index) -> dict[str, str]:

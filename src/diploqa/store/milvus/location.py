@@ -26,7 +26,7 @@ import contextlib
 import hashlib
 import re
 import secrets
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -251,7 +251,9 @@ class MilvusGeneration:
         store.flush()
         return store, {}
 
-    def write_metadata(self, data: bytes) -> dict[str, str]:
+    def write_metadata(self, pieces: Iterable[bytes]) -> dict[str, str]:
+        """Kept as one text until the commit writes the ``__meta`` collection."""
+        data = b"".join(pieces)
         self._texts["metadata"] = data.decode("utf-8")
         return {METADATA_FILE: hashlib.sha256(data).hexdigest()}
 
