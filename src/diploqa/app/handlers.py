@@ -11,9 +11,10 @@ waits meanwhile.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import tempfile
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -171,18 +172,25 @@ def search_records(
         DiploqaError: there is no index (:class:`NoIndexError`), or the question, ``k`` or a
             filter is invalid (:class:`~diploqa.errors.QueryError`).
     """
-    with holder.searches.searching():
-        index = _live(holder)
+    with _live(holder) as index:
         low_score = index.ranking.low_score_threshold
         hits = index.search(Query.of(query, k, **fields))
         return [hit_record(hit, low_score) for hit in hits]
 
 
-def _live(holder: IndexHolder) -> Index:
-    index = holder.latest()
-    if index is None:
-        raise NoIndexError(holder.problem or messages.NO_INDEX_TEXT)
-    return index
+@contextlib.contextmanager
+def _live(holder: IndexHolder) -> Iterator[Index]:
+    """The live index for one search, counted in flight meanwhile (the holder's
+    :class:`~.activity.SearchActivity`: a check of the standing questions waits).
+
+    Raises:
+        NoIndexError: there is no usable index.
+    """
+    with holder.searches.searching():
+        index = holder.latest()
+        if index is None:
+            raise NoIndexError(holder.problem or messages.NO_INDEX_TEXT)
+        yield index
 
 
 #: The facets a search can count its matching articles by.
@@ -207,8 +215,7 @@ def answer_record(
     for name in wanted:
         if name not in FACETS:
             raise QueryError(f"facets must be {' or '.join(FACETS)}, not {name!r}")
-    with holder.searches.searching():
-        index = _live(holder)
+    with _live(holder) as index:
         answer = index.ask(query, timeline=timeline or None, facets=bool(wanted))
         low_score = index.ranking.low_score_threshold
         body: dict[str, Any] = {
@@ -231,8 +238,8 @@ def timeline_record(holder: IndexHolder, query: Query, interval: str = "month") 
     Raises:
         DiploqaError: no index, an invalid query or interval.
     """
-    with holder.searches.searching():
-        answer = _live(holder).ask(query, timeline=interval, hits=False)
+    with _live(holder) as index:
+        answer = index.ask(query, timeline=interval, hits=False)
     assert answer.timeline is not None and answer.matches is not None
     return {
         "question": query.question,
@@ -258,8 +265,8 @@ def export_results(holder: IndexHolder, query: Query, fmt: str) -> Export:
         DiploqaError: no index, an invalid query or format.
     """
     fmt = check_format(fmt)  # before the search
-    with holder.searches.searching():
-        hits = _live(holder).search(query)
+    with _live(holder) as index:
+        hits = index.search(query)
     return Export(export(hits, fmt), FORMATS[fmt][0], file_name(query.question, fmt))
 
 
