@@ -18,13 +18,13 @@ from deterministic_encoder import DeterministicEncoder
 
 import diploqa
 from diploqa import build as build_module
-from diploqa import config
 from diploqa.build import build
 from diploqa.config import Settings, VectorSettings
 from diploqa.errors import ArticlesError, IndexCorruptError, IndexMismatchError
+from diploqa.store.vectors import HNSW_EF_SEARCH_BY_SIZE
 
 #: The search breadth of a graph of fewer vectors than the first size of the rule.
-SMALL_GRAPH_EF = config.HNSW_EF_SEARCH_BY_SIZE[0][1]
+SMALL_GRAPH_EF = HNSW_EF_SEARCH_BY_SIZE[0][1]
 
 
 @pytest.fixture()

@@ -148,12 +148,11 @@ MAX_ARTICLE_BYTES = 2 * 1024 * 1024
 MAX_JSON_BYTES = 200 * 1024 * 1024
 
 #: At this many passages or more, the index is an approximate HNSW graph instead of an exact
-#: flat index; HNSW's links per node and candidate list while building ...
+#: flat index (how broadly it is searched: ``store.vectors.ef_search_for``).
 ANN_THRESHOLD = 100_000
+#: HNSW parameters: links per node, candidate list while building.
 HNSW_M = 32
 HNSW_EF_CONSTRUCTION = 80
-#: ... and while searching, unless set: by the number of vectors, up to each its breadth.
-HNSW_EF_SEARCH_BY_SIZE = ((300_000, 512), (600_000, 1024), (None, 2048))
 
 #: English → German word dictionary in Ding format (Debian package ``trans-de-en``, GPL-2+,
 #: read from the system at run time, never copied into the repository). English question words

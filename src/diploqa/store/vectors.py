@@ -13,12 +13,16 @@ from typing import TYPE_CHECKING, Protocol
 
 import numpy as np
 
-from ..config import HNSW_EF_SEARCH_BY_SIZE, VectorSettings
+from ..config import VectorSettings
 
 if TYPE_CHECKING:
     from ..filters import SearchFilter
 
 log = logging.getLogger(__name__)
+
+#: HNSW's search breadth where ``DIPLOQA_HNSW_EF_SEARCH`` is not set: by the number of
+#: vectors, up to each its breadth (:func:`ef_search_for`).
+HNSW_EF_SEARCH_BY_SIZE = ((300_000, 512), (600_000, 1024), (None, 2048))
 
 
 class VectorStore(Protocol):
@@ -67,7 +71,7 @@ class VectorStore(Protocol):
 def ef_search_for(settings: VectorSettings, vectors: int) -> int:
     """How broadly an HNSW graph of ``vectors`` vectors is searched: as set
     (``DIPLOQA_HNSW_EF_SEARCH``), else by its size
-    (:data:`~diploqa.config.HNSW_EF_SEARCH_BY_SIZE`): a larger graph needs a broader search
+    (:data:`HNSW_EF_SEARCH_BY_SIZE`): a larger graph needs a broader search
     for the same recall, and each breadth is the smallest that kept recall@10 ≥ 0.95 against
     exact search up to its size where measured (docs/benchmarks.md)."""
     if settings.ef_search is not None:
