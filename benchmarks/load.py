@@ -142,44 +142,48 @@ class RawConnection:
             await self.writer.wait_closed()
 
 
+class HttpxConnection:
+    """:class:`RawConnection`'s interface on ``httpx.AsyncClient`` (one keep-alive
+    connection): the client this benchmark used before."""
+
+    def __init__(self, base: str) -> None:
+        import httpx
+
+        limits = httpx.Limits(max_connections=1, max_keepalive_connections=1)
+        self.client = httpx.AsyncClient(base_url=base, limits=limits, timeout=60)
+
+    async def get(self, path: str, params: dict) -> tuple[int, bytes]:
+        response = await self.client.get(path, params=params)
+        return response.status_code, response.content
+
+    async def close(self) -> None:
+        await self.client.aclose()
+
+
 async def http_load(
     base: str,
     qs: list[str],
     clients: int,
     k: int,
     expected: dict[str, list[str]],
-    raw: bool = True,
+    connection: type[RawConnection] | type[HttpxConnection] = RawConnection,
 ) -> tuple[dict, int]:
-    """``clients`` keep-alive clients, each asking its share of ``qs`` one after another
-    (``raw``: :class:`RawConnection`, else ``httpx.AsyncClient``)."""
-    import httpx
-
+    """``clients`` keep-alive clients (each a ``connection``), each asking its share of ``qs``
+    one after another."""
     latencies: list[float] = []
     errors = mismatches = 0
 
-    async def ask(http, q: str) -> list[dict]:
-        if raw:
-            status, body = await http.get("/api/search", {"q": q, "k": k})
-            if status != 200:
-                raise OSError(f"HTTP {status}")
-            return json.loads(body)["hits"]
-        response = await http.get("/api/search", params={"q": q, "k": k})
-        response.raise_for_status()
-        return response.json()["hits"]
-
     async def client(share: list[str]) -> None:
         nonlocal errors, mismatches
-        limits = httpx.Limits(max_connections=1, max_keepalive_connections=1)
-        http = (
-            RawConnection(base)
-            if raw
-            else httpx.AsyncClient(base_url=base, limits=limits, timeout=60)
-        )
+        http = connection(base)
         try:
             for q in share:
                 t = time.perf_counter()
                 try:
-                    hits = await ask(http, q)
+                    status, body = await http.get("/api/search", {"q": q, "k": k})
+                    if status != 200:
+                        raise OSError(f"HTTP {status}")
+                    hits = json.loads(body)["hits"]
                 except Exception as err:  # counted, and the run goes on
                     errors += 1
                     logging.warning("request failed: %s", err)
@@ -189,7 +193,7 @@ async def http_load(
                 if q in expected and got != expected[q]:
                     mismatches += 1
         finally:
-            await (http.close() if raw else http.aclose())
+            await http.close()
 
     shares = [qs[i::clients] for i in range(clients)]
     start = time.perf_counter()
@@ -379,11 +383,13 @@ def main() -> int:
         single, expected = in_process(index, one_qs + many_qs + gradio_qs, args.k)
         R["in_process"] = single
         print(f"in-process: {single}", flush=True)
-        raw = args.client == "raw"
-        one, bad1 = asyncio.run(http_load(base, one_qs, 1, args.k, expected, raw))
+        connection = RawConnection if args.client == "raw" else HttpxConnection
+        one, bad1 = asyncio.run(http_load(base, one_qs, 1, args.k, expected, connection))
         R["http_1"] = dict(one, mismatches=bad1)
         print(f"HTTP 1 client: {R['http_1']}", flush=True)
-        many, bad16 = asyncio.run(http_load(base, many_qs, args.clients, args.k, expected, raw))
+        many, bad16 = asyncio.run(
+            http_load(base, many_qs, args.clients, args.k, expected, connection)
+        )
         R[f"http_{args.clients}"] = dict(many, mismatches=bad16)
         print(f"HTTP {args.clients} clients: {R[f'http_{args.clients}']}", flush=True)
         grad, badg = gradio_load(base + "/", gradio_qs, args.clients, args.k, expected)
