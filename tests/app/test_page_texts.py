@@ -266,6 +266,8 @@ def test_hostile_texts_are_escaped_in_the_page(app_holder, seed_copy):
     assert ESCAPED in values["intro"]["value"] and "<script" not in values["intro"]["value"]
     assert values["examples"]["samples"] == [[HOSTILE], ["Wer?"]]  # a text sample: shown as text
     assert config["title"] == HOSTILE  # the browser's tab title: text, never markup
+    derived = ui.create_app(Updater(app_holder, seed_copy)).get_config_file()
+    assert derived["title"] == messages.ARCHIVE_TITLE  # the heading's own words, not "diploqa"
 
 
 def test_the_folded_filters_say_which_are_set():

@@ -56,7 +56,7 @@ def create_app(
     )
     shown_to = alerts is not None and (editing or sign_out)  # not with --public
     following = Following(alerts, sign_out, per_article) if shown_to else None
-    with gr.Blocks(title=texts.title or "diploqa", analytics_enabled=False) as demo:
+    with gr.Blocks(title=shown.title, analytics_enabled=False) as demo:
         page = lay_out(initial, editing, sign_out, following=following is not None)
         Events(updater, per_article, texts, following).bind(demo, page)
     demo.queue(default_concurrency_limit=SEARCH_CONCURRENCY)
