@@ -7,6 +7,10 @@ For each OpenVINO runtime: a start with an empty compiled-model cache (compile, 
 store), a start from the cache (import, self-check), the self-check alone, its probes' worst
 cosines, and on 200 real news sentences (NTREX German, each alone, in batches of 32 padded to
 the longest, and the same in another order) the worst cosine batched vs alone. Prints the CPU.
+
+On a CPU with AMX diploqa caps every OpenVINO model of the process below AMX (issue #23), so
+this measures the capped kernels; to see what AMX itself does, run it a second time with
+``ONEDNN_MAX_CPU_ISA=ALL`` (the user's own setting wins over the cap), each in its own process.
 """
 
 from __future__ import annotations

@@ -134,7 +134,7 @@ def test_no_openvino_runtime_passing_means_pytorch(monkeypatch, caplog, empty_co
 
 
 @pytest.mark.slow
-def test_a_cached_blob_that_fails_is_discarded_and_compiled_again(tmp_path, caplog):
+def test_a_cached_blob_that_fails_is_discarded_and_compiled_again(monkeypatch, tmp_path, caplog):
     from diploqa.encoders import quantize_openvino
     from diploqa.encoders.compiled import CompiledCache
 
@@ -156,6 +156,24 @@ def test_a_cached_blob_that_fails_is_discarded_and_compiled_again(tmp_path, capl
     fresh = blob.read_bytes()  # compiled again and stored again, whole
     middle = slice(len(good) // 2, len(good) // 2 + (1 << 20))
     assert len(fresh) == len(good) and fresh[middle] == good[middle]
+    # A blob that imports cleanly but computes NaN (the bf16 fault of issue #23): the
+    # self-check, not the import, rejects it; the model is compiled again and stored again.
+    real = OpenVINOEncoder._infer
+
+    def nan_when_imported(self, features, model=None):
+        if hasattr(model or self.compiled, "_diploqa_blob"):
+            return np.full((*features["input_ids"].shape, self._dim), np.nan, np.float32)
+        return real(self, features, model)
+
+    monkeypatch.setattr(OpenVINOEncoder, "_infer", nan_when_imported)
+    caplog.clear()
+    with caplog.at_level(logging.WARNING, logger="diploqa"):
+        third = OpenVINOEncoder(folder, ir, properties, quantized=True, cache=cache)
+    assert "discarding a compiled model that fails the self-check" in caplog.text
+    assert "NaN" in caplog.text and "cannot be imported" not in caplog.text
+    assert not hasattr(third.compiled, "_diploqa_blob")  # compiled afresh, not the blob
+    assert (third.encode_query(["Wer traf Lawrow?"]) @ expected.T).item() >= 0.9999
+    assert blob.is_file()  # stored again for the next start
 
 
 def test_the_cache_key_names_what_changes_the_kernels(monkeypatch, tmp_path):
@@ -207,13 +225,36 @@ def test_the_cache_drops_openvino_blobs_and_keeps_a_few(tmp_path):
 def test_int8_is_kept_off_amx(monkeypatch):
     from diploqa.encoders import cpu
 
-    monkeypatch.delenv("ONEDNN_MAX_CPU_ISA", raising=False)
+    # set first, so that undoing restores the worker's own environment (a bare delenv of an
+    # absent variable records nothing, and the value set below would outlive the test)
+    monkeypatch.setenv("ONEDNN_MAX_CPU_ISA", "restored-by-monkeypatch")
+    monkeypatch.delenv("ONEDNN_MAX_CPU_ISA")
     monkeypatch.setattr(cpu, "has_amx", lambda: False)
     assert cpu.limit_isa_for_int8() is None and "ONEDNN_MAX_CPU_ISA" not in __import__("os").environ
     monkeypatch.setattr(cpu, "has_amx", lambda: True)
     assert cpu.limit_isa_for_int8() == "AVX512_CORE_BF16"
     monkeypatch.setenv("ONEDNN_MAX_CPU_ISA", "ALL")  # the user's own setting wins
     assert cpu.limit_isa_for_int8() is None
+
+
+@pytest.mark.parametrize("quantized", [False, True], ids=["f32-or-bf16", "int8"])
+def test_every_runtime_caps_the_isa_before_its_first_model(monkeypatch, quantized):
+    """oneDNN fixes its ISA at the process's first model: an f32 model loaded before an int8
+    one must already carry the cap, or the int8 model would run on AMX after all."""
+    from diploqa.encoders import export_openvino, openvino, quantize_openvino
+
+    folder = materialize_e5_small()
+    ir = quantize_openvino(folder) if quantized else export_openvino(folder)
+
+    class Capped(Exception):
+        pass
+
+    def cap():
+        raise Capped
+
+    monkeypatch.setattr(openvino, "limit_isa_for_int8", cap)
+    with pytest.raises(Capped):
+        OpenVINOEncoder(folder, ir, {"PERFORMANCE_HINT": "LATENCY"}, quantized=quantized)
 
 
 def test_cpu_flags_are_read_from_cpuinfo(tmp_path):

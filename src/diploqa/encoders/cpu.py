@@ -59,9 +59,12 @@ def limit_isa_for_int8() -> str | None:
     """On a CPU with AMX, cap oneDNN below AMX for this process (``ONEDNN_MAX_CPU_ISA``)
     unless the user set it: the int8 model's AMX kernels gave a padded text another vector
     than the same text alone (cosine 0.95), capped they agree. oneDNN reads the setting once,
-    when OpenVINO first runs on the CPU, so this is called before anything loads a model; where
-    that was too late, the self-check (:mod:`~diploqa.encoders.selfcheck`) catches the fault.
-    Returns the value set, or None."""
+    when OpenVINO first runs on the CPU, so this is called before *any* model of the process
+    is exported, quantised or compiled, whatever its runtime: an f32 or bf16 model loaded
+    first would otherwise fix the ISA for a later int8 one (bf16 then runs on AVX-512 BF16
+    instead of AMX tiles, with the same vectors). Where it still came too late (the user
+    imported OpenVINO first), the self-check (:mod:`~diploqa.encoders.selfcheck`) catches the
+    fault. Returns the value set, or None."""
     if not has_amx() or "ONEDNN_MAX_CPU_ISA" in os.environ:
         return None
     os.environ["ONEDNN_MAX_CPU_ISA"] = INT8_ISA_WITHOUT_AMX

@@ -82,6 +82,7 @@ def export_openvino(folder: Path, cache: Path | None = None) -> Path:
         return target
 
     log.info("exporting %s to OpenVINO in %s", folder, target)
+    limit_isa_for_int8()
     import openvino as ov
     import torch
     from transformers import AutoModel
@@ -161,6 +162,7 @@ def quantize_openvino(folder: Path, cache: Path | None = None) -> Path:
     log.info("quantising %s to int8 in %s (once, about 20 s)", ir, target)
     # NNCF reports usage unless it believes it runs in CI; diploqa calls no one.
     os.environ.setdefault("NNCF_CI", "1")
+    limit_isa_for_int8()  # quantising runs the model
     import nncf
     import openvino as ov
     from transformers import AutoTokenizer
@@ -228,6 +230,7 @@ class OpenVINOEncoder:
             RuntimeRejected: the runtime failed the self-check on this CPU, also when compiled
                 afresh (a cached blob that fails is deleted and compiled again first).
         """
+        limit_isa_for_int8()  # before this process's first model, whichever runtime it is
         import openvino as ov
 
         hp = json.loads((folder / "config.json").read_text())
@@ -410,8 +413,6 @@ def load_openvino_model(
     Raises:
         RuntimeRejected: every runtime of the chain failed the self-check.
     """
-    if backend == "openvino":
-        limit_isa_for_int8()  # before OpenVINO runs anything (quantising runs the model)
     failures: list[str] = []
     for candidate in FALLBACKS[backend]:
         try:
