@@ -180,7 +180,7 @@ def _parser() -> argparse.ArgumentParser:
     q.add_argument("--users", type=Path, default=None, help=users_help)
     q = tokens.add_parser("list", help="list the tokens (ids, never the secrets)")
     q.add_argument("--users", type=Path, default=None, help=users_help)
-    alerts_cli.add_parser(sub)
+    alerts_cli.add_parser(sub, STORE_HELP)
     return parser
 
 

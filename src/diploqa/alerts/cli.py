@@ -31,7 +31,6 @@ _PRIVATE_HELP = (
     "allow webhooks to loopback, link-local and private addresses (tests, intranets); "
     "refused by default so that a webhook cannot reach into the server's network"
 )
-_STORE_HELP = "where the index lives: faiss (default), milvus://HOST:PORT[/NAME], milvus-lite:PATH"
 
 
 def add_serve_flags(parser: argparse.ArgumentParser) -> None:
@@ -40,8 +39,8 @@ def add_serve_flags(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--allow-private-webhooks", action="store_true", help=_PRIVATE_HELP)
 
 
-def add_parser(commands: argparse._SubParsersAction) -> None:
-    """The ``alerts`` command and its actions."""
+def add_parser(commands: argparse._SubParsersAction, store_help: str) -> None:
+    """The ``alerts`` command and its actions (``--store`` explained as the main CLI does)."""
     p = commands.add_parser(
         "alerts", help="standing questions: be told when new articles answer them"
     )
@@ -63,7 +62,7 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
     q.add_argument("--source", default=None, help="only article ids matching this glob")
     q.add_argument("--webhook", default=None, help="POST each batch of new answers here")
     q.add_argument("--index", type=Path, default=None, help="index folder (./index)")
-    q.add_argument("--store", default=None, help=_STORE_HELP)
+    q.add_argument("--store", default=None, help=store_help)
     q.add_argument("--allow-private-webhooks", action="store_true", help=_PRIVATE_HELP)
     common(q)
     q = actions.add_parser("list", help="list standing questions with unread answers")
@@ -76,7 +75,7 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
     common(q)
     q = actions.add_parser("check", help="match new articles once (for cron), send webhooks")
     q.add_argument("--index", type=Path, default=None, help="index folder (./index)")
-    q.add_argument("--store", default=None, help=_STORE_HELP)
+    q.add_argument("--store", default=None, help=store_help)
     q.add_argument("--allow-private-webhooks", action="store_true", help=_PRIVATE_HELP)
     common(q, user=False)
 

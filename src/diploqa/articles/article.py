@@ -27,7 +27,7 @@ class Article:
             a record of a JSONL, JSON or CSV file the path, ``#`` and the record's id field or
             number (``news.jsonl#42``). The same string is
             :attr:`Chunk.article_id <diploqa.chunking.Chunk.article_id>` and
-            :attr:`Hit.source <diploqa.search.Hit.source>`, so a chunk or a hit leads back to
+            :attr:`Hit.source <diploqa.hits.Hit.source>`, so a chunk or a hit leads back to
             its article by this id.
         title: Header title or the first meaningful line (shortened if long).
         text: Cleaned full text including the headline line; chunk offsets index into it.

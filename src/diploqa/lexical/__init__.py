@@ -2,7 +2,7 @@
 
 Dense retrieval finds paraphrases across languages but misses a share of questions that repeat an
 article's rare words verbatim (a name, a place, a number); BM25 finds those almost always. The
-fusion in :mod:`diploqa.search` weights BM25 by how many of the question's words occur in the
+fusion in :mod:`diploqa.ranking` weights BM25 by how many of the question's words occur in the
 corpus at all, so an English question over German articles, whose words mostly do not occur,
 is left to the dense model.
 

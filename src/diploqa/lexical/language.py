@@ -1,7 +1,7 @@
 """Which language a text is in, English or German, by its function words.
 
 The keyword index groups its passages by language (:data:`LANGUAGES`): the fusion in
-:mod:`diploqa.search` weights BM25 by the question's coverage within each group, so an English
+:mod:`diploqa.ranking` weights BM25 by the question's coverage within each group, so an English
 question is not judged by how few of its words German passages hold.
 """
 

@@ -32,7 +32,7 @@ if TYPE_CHECKING:
 @runtime_checkable
 class Location(Protocol):
     """Where one index lives; what :func:`diploqa.build.build`,
-    :func:`diploqa.search.load_index` and the server's index holder need of a store."""
+    :func:`diploqa.index.load_index` and the server's index holder need of a store."""
 
     @property
     def path(self) -> Path | str:
