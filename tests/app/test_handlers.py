@@ -4,13 +4,16 @@ question, readable errors, escaping, and the JSON records of the API."""
 from __future__ import annotations
 
 import json
+import os
 import re
+import time
 
 import pytest
 from conftest import assert_no_traceback, first_source
 
 from diploqa.app import messages
 from diploqa.app.handlers import (
+    EXPORT_KEEP_SECONDS,
     NoIndexError,
     answer_html,
     page_answer,
@@ -162,6 +165,11 @@ def test_save_export_writes_a_new_file_each_time(app_holder, tmp_path):
     assert first.read_bytes().startswith(b"\xef\xbb\xbfrank,score,title")
     lines = save_export(app_holder, query, "jsonl", tmp_path).read_text("utf-8").splitlines()
     assert [json.loads(line)["rank"] for line in lines] == [1, 2, 3]
+    # a server running for weeks keeps only its recent exports
+    old = time.time() - EXPORT_KEEP_SECONDS - 1
+    os.utime(first.parent, (old, old))
+    latest = save_export(app_holder, query, "csv", tmp_path)
+    assert not first.parent.exists() and second.exists() and latest.exists()
 
 
 def test_save_export_refuses_before_searching(tmp_path, app_holder):

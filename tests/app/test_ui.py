@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ast
+import gc
 import json
 import subprocess
 import sys
@@ -108,6 +109,15 @@ def test_the_export_function_for_the_page(app_holder, seed_copy):
     assert all(json.loads(line)["source"].startswith("003_") for line in lines)
     with pytest.raises(gr.Error, match="format must be one of"):
         page_events.export("Kerry", fmt="odt")
+    folder = Path(path).parent.parent  # the app's exports: gone with it, not left in /tmp
+    del page_events
+    gc.collect()
+    assert not folder.exists()
+
+
+def test_gradio_empties_its_cache_of_uploads_and_downloads(app_holder, seed_copy):
+    demo = ui.create_app(Updater(app_holder, seed_copy))
+    assert demo.delete_cache == ui.GRADIO_CACHE_SECONDS == (3600, 3600)
 
 
 def test_a_question_asked_before_the_index_is_answered_by_a_later_tick(

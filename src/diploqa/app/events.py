@@ -11,7 +11,9 @@ links) are :mod:`.results`'. Everything shown comes from :mod:`.handlers` and
 
 from __future__ import annotations
 
+import shutil
 import tempfile
+import weakref
 from pathlib import Path
 from typing import Any
 
@@ -246,6 +248,8 @@ class Events:
         try:
             if self._exports is None:
                 self._exports = Path(tempfile.mkdtemp(prefix="diploqa-exports-"))
+                # gone with the app (or the process), not left in /tmp
+                weakref.finalize(self, shutil.rmtree, self._exports, ignore_errors=True)
             path = save_export(self.holder, Query(question, k, **fields), fmt, self._exports)
         except DiploqaError as err:
             raise gr.Error(str(err), print_exception=False) from None

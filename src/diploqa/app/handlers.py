@@ -13,7 +13,9 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import shutil
 import tempfile
+import time
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -270,11 +272,25 @@ def export_results(holder: IndexHolder, query: Query, fmt: str) -> Export:
     return Export(export(hits, fmt), FORMATS[fmt][0], file_name(query.question, fmt))
 
 
-def save_export(holder: IndexHolder, query: Query, fmt: str, folder: Path) -> Path:
+#: How long an export's file stays in the server's folder. The browser fetches it at once
+#: (Gradio copies it into its own cache, which the app empties too), so files older than this
+#: are removed when the next export is written instead of piling up while the server runs.
+EXPORT_KEEP_SECONDS = 600
+
+
+def save_export(
+    holder: IndexHolder, query: Query, fmt: str, folder: Path, keep: float = EXPORT_KEEP_SECONDS
+) -> Path:
     """:func:`export_results` written to a new file in ``folder`` (what a download button
     hands the browser); the name is the export's, in a subfolder of its own so that
-    downloads of the same question never overwrite each other."""
+    downloads of the same question never overwrite each other. Exports older than ``keep``
+    seconds are removed from ``folder`` first."""
     result = export_results(holder, query, fmt)
+    cutoff = time.time() - keep
+    for old in folder.glob("export-*"):
+        with contextlib.suppress(OSError):
+            if old.stat().st_mtime < cutoff:
+                shutil.rmtree(old, ignore_errors=True)
     target = Path(tempfile.mkdtemp(prefix="export-", dir=folder)) / result.name
     target.write_bytes(result.data)
     return target

@@ -24,6 +24,9 @@ from .render import render_articles_table, render_intro
 from .updater import Updater
 from .uploads import MAX_UPLOAD_BYTES
 
+#: Gradio's ``delete_cache``: (how often, from what age) its cached files are deleted, seconds.
+GRADIO_CACHE_SECONDS = (3600, 3600)
+
 
 def create_app(
     updater: Updater,
@@ -56,7 +59,11 @@ def create_app(
     )
     shown_to = alerts is not None and (editing or sign_out)  # not with --public
     following = Following(alerts, sign_out, per_article) if shown_to else None
-    with gr.Blocks(title=shown.title, analytics_enabled=False) as demo:
+    # Gradio keeps a copy of every upload and download in its cache: emptied hourly of files
+    # older than an hour (and at shutdown), so a long-running server does not fill the disk.
+    with gr.Blocks(
+        title=shown.title, analytics_enabled=False, delete_cache=GRADIO_CACHE_SECONDS
+    ) as demo:
         page = lay_out(initial, editing, sign_out, following=following is not None)
         Events(updater, per_article, texts, following).bind(demo, page)
     demo.queue(default_concurrency_limit=SEARCH_CONCURRENCY)
