@@ -203,6 +203,7 @@ def build(
         by_id = {a.id: a for a in articles}
         passages = passages_for_embedding(by_id, fresh)
         fresh_vectors = embed_passages(encoder, passages, progress)
+        del passages  # a million passages' texts again: not held through the rest of the build
         report.embedded = len(fresh)
 
         stale_stories = old is not None and old.stories.kind != duplicates.SIGNATURE_KIND

@@ -42,6 +42,30 @@ def test_a_segment_counts_each_term_per_passage():
     assert seg.lengths.tolist() == [3, 0, 1]
 
 
+@settings(max_examples=40, deadline=None)
+@given(
+    docs=st.lists(st.lists(st.sampled_from(WORDS), max_size=6), max_size=25),
+    block=st.integers(1, 7),
+)
+def test_a_segment_built_block_by_block_is_the_one_pass_segment(docs, block):
+    """A build reduces each block of passages to its triples (a million passages' words
+    would not fit in memory as strings); the segment must not depend on the block size."""
+    original = postings.BUILD_BLOCK
+    try:
+        postings.BUILD_BLOCK = block
+        seg = Segment.from_tokens(iter(docs))  # passages given one at a time
+    finally:
+        postings.BUILD_BLOCK = original
+    assert seg.lengths.tolist() == [len(d) for d in docs] and seg.lengths.dtype == np.int32
+    assert seg.terms == list(dict.fromkeys(t for d in docs for t in d))  # first-seen order
+    for term in seg.terms:
+        found, counts = seg.postings(term)
+        expected = [(i, d.count(term)) for i, d in enumerate(docs) if term in d]
+        assert list(zip(found.tolist(), counts.tolist(), strict=True)) == expected
+    assert seg.docs.dtype == np.int32 and seg.counts.dtype == np.uint16
+    assert seg.indptr[-1] == len(seg.docs) == sum(len(set(d)) for d in docs)
+
+
 def test_an_update_adds_a_segment_and_drops_removed_rows():
     docs = [["kerry", "genf"], ["lawrow"], ["syri", "syri"]]
     old = Postings.build(docs)

@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from .language import LANGUAGES, language_group
-from .postings import Postings
+from .postings import Postings, Segment, SegmentBuilder
 
 if TYPE_CHECKING:
     from ...articles import Article
@@ -208,14 +208,15 @@ def _split(
     titles: Sequence[str] | None,
     rows: Iterable[int],
     tokenize: Tokenize,
-) -> tuple[list[list[str]], list[list[str]], np.ndarray]:
-    """For ``rows`` of ``passages``: the words after any shared title, the title's words,
-    and each passage's language group."""
-    body, title_words, languages = [], [], []
+) -> tuple[Segment, Segment, np.ndarray]:
+    """For ``rows`` of ``passages``: the segments of the words after any shared title and
+    of the title's words, and each passage's language group. Each passage's words go into
+    the segments as they are split, so a build never holds every passage's words."""
+    body, title_words, languages = SegmentBuilder(), SegmentBuilder(), []
     for i in rows:
         words = tokenize(passages[i])
         skip = _title_words(passages[i], titles[i], tokenize) if titles is not None else 0
-        body.append(words[skip:])  # a shared title is no keyword evidence
-        title_words.append(words[:skip])
+        body.add(words[skip:])  # a shared title is no keyword evidence
+        title_words.add(words[:skip])
         languages.append(language_group(passages[i]))
-    return body, title_words, np.array(languages, dtype=np.int8)
+    return body.finish(), title_words.finish(), np.array(languages, dtype=np.int8)

@@ -20,7 +20,7 @@ import os
 import re
 import secrets
 import shutil
-from collections.abc import Mapping, Sequence, Set
+from collections.abc import Iterable, Mapping, Sequence, Set
 from pathlib import Path
 
 import numpy as np
@@ -33,6 +33,8 @@ MERGE_FACTOR = 4
 #: A segment with fewer live passages than this share of its own is rewritten without them.
 MIN_LIVE_SHARE = 0.5
 _COUNT_MAX = np.iinfo(np.uint16).max
+#: Passages a :class:`SegmentBuilder` reduces to triples at once.
+BUILD_BLOCK = 8192
 _SEGMENT_NAME = re.compile(r"seg-[0-9a-f]{12}")
 
 
@@ -89,18 +91,12 @@ class Segment:
         return len(self.lengths)
 
     @classmethod
-    def from_tokens(cls, docs: Sequence[Sequence[str]]) -> Segment:
+    def from_tokens(cls, docs: Iterable[Sequence[str]]) -> Segment:
         """The segment of ``docs`` (each passage's terms, in order)."""
-        column: dict[str, int] = {}
-        lengths = np.fromiter(map(len, docs), np.int64, len(docs))
-        term_ids = np.fromiter(
-            (column.setdefault(t, len(column)) for doc in docs for t in doc),
-            np.int64,
-            int(lengths.sum()),
-        )
-        doc_ids = np.repeat(np.arange(len(docs), dtype=np.int64), lengths)
-        ones = np.ones(len(term_ids), np.int64)
-        return cls._from_pairs(list(column), term_ids, doc_ids, ones, lengths)
+        builder = SegmentBuilder()
+        for doc in docs:
+            builder.add(doc)
+        return builder.finish()
 
     @classmethod
     def _from_pairs(
@@ -212,6 +208,58 @@ class Segment:
         return segment
 
 
+class SegmentBuilder:
+    """A :class:`Segment` made from passages given one at a time. Each block of
+    :data:`BUILD_BLOCK` passages is reduced at once to its (term, passage, count) triples,
+    ten bytes each, so a build holds neither every passage's words (Python strings, about
+    ten times that) nor a sort over every word of the archive; the segment is the one a
+    single pass over all the words would give (tests)."""
+
+    def __init__(self) -> None:
+        self.column: dict[str, int] = {}
+        self._ids: list[int] = []  # the current block's words, as term ids
+        self._lengths: list[int] = []  # its passages' lengths
+        self._done = 0  # passages in earlier blocks
+        self._parts: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
+        self._all_lengths: list[np.ndarray] = []
+
+    def add(self, words: Sequence[str]) -> None:
+        """The next passage's terms, in order."""
+        column = self.column
+        self._ids.extend([column.setdefault(t, len(column)) for t in words])
+        self._lengths.append(len(words))
+        if len(self._lengths) >= BUILD_BLOCK:
+            self._flush()
+
+    def _flush(self) -> None:
+        n = len(self._lengths)
+        if not n:
+            return
+        lengths = np.array(self._lengths, np.int64)
+        local = np.repeat(np.arange(n, dtype=np.int64), lengths)
+        keys, counts = np.unique(np.array(self._ids, np.int64) * n + local, return_counts=True)
+        terms, docs = np.divmod(keys, n)  # by term, then passage
+        counts = np.minimum(counts, _COUNT_MAX)
+        self._parts.append(
+            (terms.astype(np.int32), (docs + self._done).astype(np.int32), counts.astype(np.uint16))
+        )
+        self._all_lengths.append(lengths.astype(np.int32))
+        self._done += n
+        self._ids, self._lengths = [], []
+
+    def finish(self) -> Segment:
+        """The segment of every passage added, in order."""
+        self._flush()
+        parts, self._parts = self._parts, []
+        terms = np.concatenate([p[0] for p in parts]) if parts else np.zeros(0, np.int32)
+        order = np.argsort(terms, kind="stable")  # each term's passages stay in order
+        docs = np.concatenate([p[1] for p in parts])[order] if parts else np.zeros(0, np.int32)
+        counts = np.concatenate([p[2] for p in parts])[order] if parts else np.zeros(0, np.uint16)
+        indptr = np.searchsorted(terms[order], np.arange(len(self.column) + 1)).astype(np.int64)
+        lengths = np.concatenate(self._all_lengths) if self._all_lengths else np.zeros(0, np.int32)
+        return Segment(list(self.column), indptr, docs, counts, lengths)
+
+
 class Postings:
     """The segments of one index generation, with each segment's passages mapped to rows.
 
@@ -228,13 +276,16 @@ class Postings:
         )
 
     @classmethod
-    def build(cls, docs: Sequence[Sequence[str]]) -> Postings:
-        """The postings of ``docs``, row ``i`` being ``docs[i]``."""
-        return cls([Segment.from_tokens(docs)], [np.arange(len(docs), dtype=np.int64)], len(docs))
+    def build(cls, docs: Iterable[Sequence[str]] | Segment) -> Postings:
+        """The postings of ``docs`` (each passage's terms, or their segment), row ``i``
+        being passage ``i``."""
+        segment = docs if isinstance(docs, Segment) else Segment.from_tokens(docs)
+        return cls([segment], [np.arange(len(segment), dtype=np.int64)], len(segment))
 
-    def updated(self, origin: np.ndarray, fresh: Sequence[Sequence[str]]) -> Postings:
+    def updated(self, origin: np.ndarray, fresh: Sequence[Sequence[str]] | Segment) -> Postings:
         """The postings of the next generation: its row ``i`` is this generation's row
-        ``origin[i]`` where that is ≥ 0 (each at most once), else the next of ``fresh``."""
+        ``origin[i]`` where that is ≥ 0 (each at most once), else the next passage of
+        ``fresh`` (their terms, or their segment)."""
         origin = np.asarray(origin, np.int64)
         new_rows = np.flatnonzero(origin < 0)
         if len(new_rows) != len(fresh):
@@ -244,7 +295,7 @@ class Postings:
         remap[origin[kept]] = kept
         segments, rows = list(self.segments), [remap[r] for r in self.rows]
         if len(fresh):
-            segments.append(Segment.from_tokens(fresh))
+            segments.append(fresh if isinstance(fresh, Segment) else Segment.from_tokens(fresh))
             rows.append(new_rows)
         segments, rows = _merged(segments, rows)
         return Postings(segments, rows, len(origin))
