@@ -606,7 +606,9 @@ def with_results(text: str, report: str) -> str:
     if marker not in text:
         return f"# Retrieval quality\n\n{marker}\n\n{report}"
     before, after = text.split(marker, 1)
-    rest = after.find("\n## ")
+    # the next section, with the marker comment another benchmark keeps above its heading
+    found = [i for i in (after.find("\n## "), after.find("\n<!-- ")) if i >= 0]
+    rest = min(found) if found else -1
     kept = after[rest:] if rest >= 0 else ""
     return before + marker + "\n\n" + report.rstrip("\n") + "\n" + kept
 
