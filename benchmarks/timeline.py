@@ -180,7 +180,7 @@ def main() -> int:
     text = "\n".join(
         [
             f"Measured {date.today().isoformat()}, commit `{bench_report.commit()}`, "
-            f"{bench_report.cpu()}, Python {sys.version.split()[0]}; the machine is shared: "
+            f"{bench_report.cpu()}, Python {sys.version.split()[0]}; "
             f"load average {min(loads):.1f}–{max(loads):.1f} while timing. "
             f"{len(questions)} questions × {args.rounds} rounds, k = 10, "
             f"`match_candidates` {base.ranking.match_candidates}, model "
