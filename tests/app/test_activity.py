@@ -56,7 +56,36 @@ def test_a_search_that_fails_leaves_the_activity():
     activity = SearchActivity()
     with pytest.raises(RuntimeError), activity.searching():
         raise RuntimeError("boom")
-    assert activity.in_flight == 0 and activity.wait_quiet(0)
+    assert activity.in_flight == 0 and activity.wait_quiet(5.0)
+
+
+def test_a_pause_waits_for_a_quiet_moment_after_the_last_search():
+    """Searches 30 ms apart leave no quiet moment of 100 ms: a step begun in their gaps would
+    run into the next one, so the check waits its limit; once they stop, a step starts after
+    the quiet time."""
+    activity = SearchActivity(limit=0.8, quiet=0.1)
+    stop = threading.Event()
+
+    def stream():
+        while not stop.is_set():
+            with activity.searching():
+                time.sleep(0.005)
+            time.sleep(0.03)
+
+    searches = threading.Thread(target=stream, daemon=True)
+    searches.start()
+    try:
+        waited = activity.pause()
+    finally:
+        stop.set()
+        searches.join(5.0)
+    assert waited >= 0.8 and activity.overruns == 1  # never quiet: the limit, not longer
+    started = time.monotonic()
+    assert activity.wait_quiet(5.0)
+    assert 0.05 <= time.monotonic() - started < 1.0  # the quiet time after the last search
+    assert activity.pause() < 0.05  # quiet since: at once
+    with pytest.raises(ValueError, match="quiet time"):
+        SearchActivity(quiet=-1)
 
 
 class Counting(SearchActivity):
