@@ -142,6 +142,26 @@ def test_without_a_snapshot_the_folder_is_handed_over_once_at_start(watch, tmp_p
     assert w.wait_calls(2)[1:] == [FolderChanges(added=("b.txt",))]
 
 
+def test_a_file_written_before_the_os_watch_is_in_place_is_found_at_the_first_wake(
+    watch, tmp_path, monkeypatch
+):
+    """Between the start's comparison and the moment watchfiles has its watch in place, a new
+    file sends no event: the first wake compares again instead of leaving it to the rescan."""
+    from diploqa import watch as watch_module
+
+    real = watch_module.watch
+
+    def late(root, **kw):  # the file lands in the window, before the watch is set up
+        (Path(root) / "im-fenster.txt").write_text("x", encoding="utf-8")
+        return real(root, **kw)
+
+    monkeypatch.setattr(watch_module, "watch", late)
+    w = watch()
+    assert w.wait_calls(1, timeout=watch_module.RESCAN_SECONDS / 3) == [
+        FolderChanges(added=("im-fenster.txt",))
+    ]
+
+
 def test_a_folder_moved_in_counts_with_all_its_files(watch, tmp_path):
     w = watch()
     outside = tmp_path / "outside"

@@ -29,6 +29,7 @@ from __future__ import annotations
 import logging
 import os
 import threading
+import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path, PurePath
@@ -44,6 +45,10 @@ log = logging.getLogger(__name__)
 #: the operating system dropped (inotify queue overflow) or never sends (some network mounts;
 #: ``WATCHFILES_FORCE_POLLING=1`` makes watchfiles poll there instead).
 RESCAN_SECONDS = 30.0
+#: How often the watcher wakes without events (seconds). The first wake compares the folder
+#: once more: a file written between the start's comparison and the moment the operating
+#: system's watch was in place has no event, and would otherwise wait for the rescan.
+WAKE_SECONDS = 1.0
 #: How long the folder must be quiet before watchfiles hands over a group of events (ms).
 STEP_MS = 50
 
@@ -179,16 +184,20 @@ class FolderWatcher:
             debounce=self.debounce_ms,
             step=STEP_MS,
             stop_event=self.stop_event,
-            rust_timeout=int(RESCAN_SECONDS * 1000),
-            yield_on_timeout=True,  # an empty batch every RESCAN_SECONDS: compare anyway
+            rust_timeout=int(WAKE_SECONDS * 1000),
+            yield_on_timeout=True,  # an empty batch on each wake: compare when it is time
             raise_interrupt=True,
         )
+        compared = None  # not yet since the operating system's watch is in place
         for changes in events:
             if self.stop_event.is_set() or baseline is None:
                 return
             if changes:
                 log.debug("file events: %s", sorted(path for _, path in changes))
+            elif compared is not None and time.monotonic() - compared < RESCAN_SECONDS:
+                continue
             baseline = self._catch_up(baseline)
+            compared = time.monotonic()
 
     def _catch_up(self, baseline: Snapshot | None, force: bool = False) -> Snapshot | None:
         """Hand over what changed since ``baseline`` once the folder settled, and again
