@@ -7,6 +7,7 @@ import pytest
 from keyword_samples import same_scores
 
 from diploqa.lexical import Bm25Index, Corpus, passage_digests
+from diploqa.lexical.postings import Segment
 
 
 def test_an_updated_index_scores_like_one_built_from_nothing():
@@ -94,7 +95,10 @@ def test_a_corpus_refuses_parts_that_do_not_fit():
     parts = (good.body, good.titles, good.languages, good.digests)
     assert Corpus(*parts).size == 2
     for bad, message in [
-        ((good.body, good.body.updated(np.array([0]), []), *parts[2:]), "postings"),
+        (
+            (good.body, good.body.updated(np.array([0]), Segment.from_tokens([])), *parts[2:]),
+            "postings",
+        ),
         ((*parts[:2], good.languages[:1], good.digests), "languages"),
         ((*parts[:2], good.languages.astype(np.int64), good.digests), "languages"),
         ((*parts[:2], np.array([0, 2], np.int8), good.digests), "languages"),

@@ -26,6 +26,11 @@ def _table(p: Postings) -> dict[tuple[str, int], tuple[int, int]]:
     return out
 
 
+def _postings(docs) -> Postings:
+    """The postings of ``docs`` (each passage's terms), built from nothing."""
+    return Postings.build(Segment.from_tokens(docs))
+
+
 def _same(a: Postings, b: Postings) -> None:
     assert a.size == b.size and a.total_length == b.total_length
     assert _table(a) == _table(b)
@@ -68,32 +73,32 @@ def test_a_segment_built_block_by_block_is_the_one_pass_segment(docs, block):
 
 def test_an_update_adds_a_segment_and_drops_removed_rows():
     docs = [["kerry", "genf"], ["lawrow"], ["syri", "syri"]]
-    old = Postings.build(docs)
+    old = _postings(docs)
     # row 0 removed, row 2 → 0, a new passage → 1, row 1 → 2
-    new = old.updated(np.array([2, -1, 1]), [["moskau", "kerry"]])
-    _same(new, Postings.build([docs[2], ["moskau", "kerry"], docs[1]]))
+    new = old.updated(np.array([2, -1, 1]), Segment.from_tokens([["moskau", "kerry"]]))
+    _same(new, _postings([docs[2], ["moskau", "kerry"], docs[1]]))
     assert len(new.segments) == 1  # the small new segment was merged: 2 ≤ 4 × 1 live
 
 
 def test_a_large_segment_is_not_rewritten_for_a_small_update():
     docs = [[WORDS[i % 8], WORDS[(i * 3) % 8]] for i in range(100)]
-    old = Postings.build(docs)
-    new = old.updated(np.r_[np.arange(100), -1], [["kerry"]])
+    old = _postings(docs)
+    new = old.updated(np.r_[np.arange(100), -1], Segment.from_tokens([["kerry"]]))
     assert new.segments[0] is old.segments[0] and len(new.segments) == 2
-    _same(new, Postings.build([*docs, ["kerry"]]))
+    _same(new, _postings([*docs, ["kerry"]]))
 
 
 def test_a_mostly_removed_segment_is_rewritten_without_its_dead_passages():
     docs = [[WORDS[i % 8]] for i in range(40)]
-    old = Postings.build(docs)
-    new = old.updated(np.arange(10), [])
+    old = _postings(docs)
+    new = old.updated(np.arange(10), Segment.from_tokens([]))
     assert len(new.segments) == 1 and len(new.segments[0]) == 10
-    _same(new, Postings.build(docs[:10]))
+    _same(new, _postings(docs[:10]))
 
 
 def test_each_row_without_origin_needs_one_fresh_passage():
     with pytest.raises(ValueError, match="one fresh passage"):
-        Postings.build([["kerry"]]).updated(np.array([0, -1]), [])
+        _postings([["kerry"]]).updated(np.array([0, -1]), Segment.from_tokens([]))
 
 
 @settings(max_examples=60, deadline=None)
@@ -109,16 +114,16 @@ def test_each_row_without_origin_needs_one_fresh_passage():
     ),
 )
 def test_any_sequence_of_updates_equals_a_build_from_nothing(first, steps):
-    docs, index = list(first), Postings.build(first)
+    docs, index = list(first), _postings(first)
     for keep, added, rng in steps:
         kept = [i for i, k in zip(range(len(docs)), keep, strict=False) if k]
         order = [(i, docs[i]) for i in kept] + [(-1, d) for d in added]
         rng.shuffle(order)
         origin = np.array([i for i, _ in order], np.int64)
         fresh = [d for i, d in order if i < 0]
-        index = index.updated(origin, fresh)
+        index = index.updated(origin, Segment.from_tokens(fresh))
         docs = [d for _, d in order]
-        _same(index, Postings.build(docs))
+        _same(index, _postings(docs))
         assert len(index.segments) <= 1 + np.log2(max(len(docs), 1)) * 2
 
 
@@ -126,21 +131,21 @@ def test_saved_postings_link_the_segments_an_earlier_generation_wrote(tmp_path):
     one, two = tmp_path / "gen-1", tmp_path / "gen-2"
     one.mkdir(), two.mkdir()
     docs = [[WORDS[i % 8], WORDS[(i * 5) % 8]] for i in range(50)]
-    first = Postings.build(docs)
+    first = _postings(docs)
     state, files = first.save(one, "body")
     loaded = Postings.load(one, "body", state, files)
     _same(loaded, first)
-    second = loaded.updated(np.r_[np.arange(50), -1], [["genf"]])
+    second = loaded.updated(np.r_[np.arange(50), -1], Segment.from_tokens([["genf"]]))
     state, files2 = second.save(two, "body")
     big = f"keywords.{first.segments[0].name}.npz"
     assert files2[big] == files[big] == sha256_file(two / big)
     assert (two / big).stat().st_ino == (one / big).stat().st_ino  # a hard link, not a copy
-    _same(Postings.load(two, "body", state, files2), Postings.build([*docs, ["genf"]]))
+    _same(Postings.load(two, "body", state, files2), _postings([*docs, ["genf"]]))
 
 
 @pytest.mark.parametrize("damage", ["rows", "docs", "counts", "lengths", "name"])
 def test_postings_crafted_to_match_their_checksums_fail_at_load(tmp_path, damage):
-    index = Postings.build([["kerry", "genf"], ["lawrow"], ["syri", "syri"]])
+    index = _postings([["kerry", "genf"], ["lawrow"], ["syri", "syri"]])
     state, files = index.save(tmp_path, "body")
     segment = index.segments[0]
     path = tmp_path / f"keywords.{segment.name}.npz"
@@ -160,10 +165,11 @@ def test_postings_crafted_to_match_their_checksums_fail_at_load(tmp_path, damage
 
 def test_merge_factor_bounds_the_segments_of_many_small_updates():
     docs = [[WORDS[i % 8]] for i in range(1000)]
-    index = Postings.build(docs)
+    index = _postings(docs)
     for step in range(200):
         n = index.size
-        index = index.updated(np.r_[np.arange(n), -1], [[WORDS[step % 8], "neu"]])
+        fresh = Segment.from_tokens([[WORDS[step % 8], "neu"]])
+        index = index.updated(np.r_[np.arange(n), -1], fresh)
     assert index.size == 1200 and len(index.segments) <= 8
     assert index.segments[0] is not None and postings.MERGE_FACTOR == 4
     rows, counts, _ = index.hits("neu")
@@ -174,14 +180,14 @@ def test_a_segment_the_receiver_has_is_not_written_again(tmp_path):
     """The Milvus store sends only new segments: those it holds are not even written."""
     one, two = tmp_path / "one", tmp_path / "two"
     one.mkdir(), two.mkdir()
-    index = Postings.build([["kerry", "genf"], ["lawrow"]])
+    index = _postings([["kerry", "genf"], ["lawrow"]])
     _, files = index.save(one, "body")
     name = f"keywords.{index.segments[0].name}.npz"
     _, again = index.save(two, "body", skip={name})
     assert (
         again == files and not (two / name).exists() and (two / "keywords.body.rows.npy").exists()
     )
-    fresh = Postings.build([["syri"]])  # never saved: no checksum to give, so it is written
+    fresh = _postings([["syri"]])  # never saved: no checksum to give, so it is written
     _, written = fresh.save(two, "body", skip={f"keywords.{fresh.segments[0].name}.npz"})
     assert (two / f"keywords.{fresh.segments[0].name}.npz").exists()
     assert written[f"keywords.{fresh.segments[0].name}.npz"] == sha256_file(

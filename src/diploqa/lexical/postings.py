@@ -220,8 +220,11 @@ class SegmentBuilder:
         self._ids: list[int] = []  # the current block's words, as term ids
         self._lengths: list[int] = []  # its passages' lengths
         self._done = 0  # passages in earlier blocks
-        self._parts: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
-        self._all_lengths: list[np.ndarray] = []
+        #: Per block: terms, passages, counts (by term, then passage) and passage lengths.
+        self._parts: list[tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]] = [
+            (np.zeros(0, np.int32), np.zeros(0, np.int32), np.zeros(0, np.uint16),
+             np.zeros(0, np.int32))
+        ]  # fmt: skip
 
     def add(self, words: Sequence[str]) -> None:
         """The next passage's terms, in order."""
@@ -239,25 +242,23 @@ class SegmentBuilder:
         local = np.repeat(np.arange(n, dtype=np.int64), lengths)
         keys, counts = np.unique(np.array(self._ids, np.int64) * n + local, return_counts=True)
         terms, docs = np.divmod(keys, n)  # by term, then passage
-        counts = np.minimum(counts, _COUNT_MAX)
-        self._parts.append(
-            (terms.astype(np.int32), (docs + self._done).astype(np.int32), counts.astype(np.uint16))
-        )
-        self._all_lengths.append(lengths.astype(np.int32))
+        self._parts.append((
+            terms.astype(np.int32),
+            (docs + self._done).astype(np.int32),
+            np.minimum(counts, _COUNT_MAX).astype(np.uint16),
+            lengths.astype(np.int32),
+        ))  # fmt: skip
         self._done += n
         self._ids, self._lengths = [], []
 
     def finish(self) -> Segment:
         """The segment of every passage added, in order."""
         self._flush()
-        parts, self._parts = self._parts, []
-        terms = np.concatenate([p[0] for p in parts]) if parts else np.zeros(0, np.int32)
+        columns = zip(*self._parts, strict=True)
+        terms, docs, counts, lengths = (np.concatenate(column) for column in columns)
         order = np.argsort(terms, kind="stable")  # each term's passages stay in order
-        docs = np.concatenate([p[1] for p in parts])[order] if parts else np.zeros(0, np.int32)
-        counts = np.concatenate([p[2] for p in parts])[order] if parts else np.zeros(0, np.uint16)
         indptr = np.searchsorted(terms[order], np.arange(len(self.column) + 1)).astype(np.int64)
-        lengths = np.concatenate(self._all_lengths) if self._all_lengths else np.zeros(0, np.int32)
-        return Segment(list(self.column), indptr, docs, counts, lengths)
+        return Segment(list(self.column), indptr, docs[order], counts[order], lengths)
 
 
 class Postings:
@@ -276,16 +277,14 @@ class Postings:
         )
 
     @classmethod
-    def build(cls, docs: Iterable[Sequence[str]] | Segment) -> Postings:
-        """The postings of ``docs`` (each passage's terms, or their segment), row ``i``
-        being passage ``i``."""
-        segment = docs if isinstance(docs, Segment) else Segment.from_tokens(docs)
+    def build(cls, segment: Segment) -> Postings:
+        """The postings of one segment's passages, row ``i`` being its passage ``i``."""
         return cls([segment], [np.arange(len(segment), dtype=np.int64)], len(segment))
 
-    def updated(self, origin: np.ndarray, fresh: Sequence[Sequence[str]] | Segment) -> Postings:
+    def updated(self, origin: np.ndarray, fresh: Segment) -> Postings:
         """The postings of the next generation: its row ``i`` is this generation's row
-        ``origin[i]`` where that is ≥ 0 (each at most once), else the next passage of
-        ``fresh`` (their terms, or their segment)."""
+        ``origin[i]`` where that is ≥ 0 (each at most once), else the next passage of the
+        segment ``fresh``."""
         origin = np.asarray(origin, np.int64)
         new_rows = np.flatnonzero(origin < 0)
         if len(new_rows) != len(fresh):
@@ -295,7 +294,7 @@ class Postings:
         remap[origin[kept]] = kept
         segments, rows = list(self.segments), [remap[r] for r in self.rows]
         if len(fresh):
-            segments.append(fresh if isinstance(fresh, Segment) else Segment.from_tokens(fresh))
+            segments.append(fresh)
             rows.append(new_rows)
         segments, rows = _merged(segments, rows)
         return Postings(segments, rows, len(origin))
