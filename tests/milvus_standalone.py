@@ -70,6 +70,10 @@ class ServerFailed(RuntimeError):
     not a reason to skip."""
 
 
+#: How often the server's ports are chosen again when one was taken meanwhile.
+PORT_ATTEMPTS = 5
+
+
 def _free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
@@ -180,15 +184,23 @@ class MilvusStandalone:
     def _configure(self) -> None:
         from milvus import MilvusServerConfig
 
-        self.ports = {name: _free_port() for name in (*PORTS, "metrics_port", "etcd_peer")}
-        config = MilvusServerConfig(
-            data_dir=str(self.data), **{name: self.ports[name] for name in PORTS}
-        )
-        config.set("authorization_enabled", True)
-        for component in COMPONENTS:
-            config.set(f"{component}.ip", "127.0.0.1")
-        config.set("etcd.endpoints", f"127.0.0.1:{self.ports['etcd_port']}")
-        config.resolve()  # writes configs/milvus.yaml
+        # A free port can be taken by another process (the other test worker) before the
+        # package binds it to check: then it says "bind failed", and other ports are chosen.
+        for attempt in range(PORT_ATTEMPTS):
+            self.ports = {name: _free_port() for name in (*PORTS, "metrics_port", "etcd_peer")}
+            config = MilvusServerConfig(
+                data_dir=str(self.data), **{name: self.ports[name] for name in PORTS}
+            )
+            config.set("authorization_enabled", True)
+            for component in COMPONENTS:
+                config.set(f"{component}.ip", "127.0.0.1")
+            config.set("etcd.endpoints", f"127.0.0.1:{self.ports['etcd_port']}")
+            try:
+                config.resolve()  # writes configs/milvus.yaml
+                break
+            except RuntimeError as err:
+                if "bind failed" not in str(err) or attempt == PORT_ATTEMPTS - 1:
+                    raise
         etcd = self.data / "configs" / "etcd.yaml"
         _etcd_config(etcd, self.data / "data" / "etcd.data", self.ports["etcd_port"],
                      self.ports["etcd_peer"])  # fmt: skip
