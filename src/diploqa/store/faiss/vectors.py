@@ -1,7 +1,8 @@
 """The default vector store: one FAISS index file per generation.
 
 Exact inner product below ``ann_threshold`` vectors (:class:`~diploqa.config.VectorSettings`,
-given when a store is created or loaded); from there an HNSW graph over the vectors stored
+given when a store is created or loaded; its unfiltered searches read a 16-bit copy first and
+rescore in float32, :mod:`.scan`); from there an HNSW graph over the vectors stored
 as 16-bit floats: half the memory and disk of float32 (896 numbers are 3.6 GB per million
 passages in float32), the same neighbours (docs/benchmarks.md, "Scale"), and still every
 vector back (``reconstruct_n``). A float16 vector read back and stored again is the same
@@ -21,6 +22,7 @@ import numpy as np
 from ...config import HNSW_EF_CONSTRUCTION, HNSW_M, VectorSettings
 from ...files import sha256_file
 from ..vectors import ef_search_for, logged_ef_search
+from .scan import HalfScan
 
 FAISS_FILE = "index.faiss"
 #: A filter allowing at most this many rows is answered by scoring exactly those rows (cheaper
@@ -38,6 +40,8 @@ class FaissStore:
         self.index = index
         self.index_type = index_type
         self.dimension = int(index.d)
+        #: A flat index's unfiltered searches read a 16-bit copy first (:mod:`.scan`).
+        self._scan = HalfScan(index) if isinstance(index, faiss.IndexFlatIP) else None
 
     @classmethod
     def create(
@@ -107,7 +111,10 @@ class FaissStore:
             vectors = np.ascontiguousarray(vectors, dtype=np.float32)
             if not self.index.is_trained:  # 8-bit storage: its ranges from the first vectors
                 self.index.train(vectors)
+            before = len(self)
             self.index.add(vectors)
+            if self._scan is not None:
+                self._scan.added(before)
 
     def search(
         self, queries: np.ndarray, k: int, rows: np.ndarray | None = None, where=None
@@ -115,6 +122,8 @@ class FaissStore:
         """See :meth:`VectorStore.search`; ``where`` is not needed here (``rows`` is exact)."""
         queries = np.ascontiguousarray(queries, dtype=np.float32).reshape(-1, self.dimension)
         if rows is None:
+            if self._scan is not None:
+                return self._scan.search(queries, k)
             return self.index.search(queries, k)
         rows = np.unique(np.asarray(rows, dtype=np.int64))
         rows = rows[(rows >= 0) & (rows < len(self))]

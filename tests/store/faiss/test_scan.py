@@ -1,0 +1,94 @@
+"""The 16-bit first pass of a flat search (:mod:`diploqa.store.faiss.scan`): the same rows and
+scores as the float32 flat index, whether the bound is cleared or the search falls back."""
+
+from __future__ import annotations
+
+import faiss
+import numpy as np
+import pytest
+from deterministic_encoder import unit_vectors
+
+from diploqa.store.faiss import FaissStore
+from diploqa.store.faiss.scan import SCAN_MIN_ROWS, rounding_bound
+
+HALF = 48  # vectors made as diploqa's are: two unit halves, the second weighted per question
+
+
+def pairs(n: int, seed: int) -> np.ndarray:
+    return np.hstack([unit_vectors(n, HALF, seed), unit_vectors(n, HALF, seed + 1)])
+
+
+def question(seed: int, weight: float) -> np.ndarray:
+    return np.hstack([unit_vectors(1, HALF, seed), weight * unit_vectors(1, HALF, seed + 7)])
+
+
+def flat_of(vectors: np.ndarray) -> faiss.IndexFlatIP:
+    flat = faiss.IndexFlatIP(vectors.shape[1])
+    flat.add(vectors)
+    return flat
+
+
+@pytest.mark.parametrize("k", [1, 5, 100, 300])
+def test_the_scan_gives_the_flat_searchs_rows_and_scores(k):
+    vectors = pairs(6000, seed=1)
+    store, flat = FaissStore.from_vectors(vectors, 2 * HALF), flat_of(vectors)
+    for seed in range(40):
+        q = question(100 + seed, weight=(0.0, 0.05, 0.15)[seed % 3])
+        scores, rows = store.search(q, k)
+        expected_scores, expected_rows = flat.search(q, k)
+        assert np.array_equal(rows, expected_rows)
+        assert np.array_equal(scores, expected_scores)  # bit for bit: the flat kernel rescored
+    assert store._scan._copy is not None and store._scan.fallbacks == 0  # the copy answered
+
+
+def test_near_equal_scores_fall_back_to_the_exact_search():
+    """300 rows within the rounding bound of each other around the question: the copy cannot
+    tell which 100 are the best, so the exact search answers, and answers right."""
+    rng = np.random.default_rng(3)
+    base = pairs(5000, seed=2)
+    centre = question(9, 0.15)[0]
+    close = centre + rng.standard_normal((300, 2 * HALF)).astype(np.float32) * 1e-6
+    vectors = np.vstack([base, close]).astype(np.float32)
+    store, flat = FaissStore.from_vectors(vectors, 2 * HALF), flat_of(vectors)
+    scores, rows = store.search(centre[None, :], 100)
+    assert store._scan.fallbacks == 1
+    expected_scores, expected_rows = flat.search(centre[None, :], 100)
+    assert np.array_equal(rows, expected_rows) and np.array_equal(scores, expected_scores)
+
+
+def test_rows_added_after_the_first_search_are_found():
+    vectors = pairs(5000, seed=4)
+    store = FaissStore.from_vectors(vectors, 2 * HALF)
+    store.search(question(1, 0.1), 5)  # makes the copy
+    extra = pairs(50, seed=40)
+    store.add(extra)
+    flat = flat_of(np.vstack([vectors, extra]))
+    for row in (0, 25, 49):
+        q = extra[row : row + 1]
+        scores, rows = store.search(q, 10)
+        assert rows[0, 0] == 5000 + row
+        expected_scores, expected_rows = flat.search(q, 10)
+        assert np.array_equal(rows, expected_rows) and np.array_equal(scores, expected_scores)
+
+
+def test_a_small_index_is_searched_flat_without_a_copy():
+    store = FaissStore.from_vectors(pairs(SCAN_MIN_ROWS - 1, seed=5), 2 * HALF)
+    store.search(question(2, 0.1), 5)
+    assert store._scan._copy is None
+
+
+@pytest.mark.parametrize("scale", [1e-3, 1.0, 30.0])
+def test_the_bound_covers_every_16_bit_score(scale):
+    """Vectors and questions of any norm, numbers down to float16's subnormal range."""
+    rng = np.random.default_rng(6)
+    vectors = (rng.standard_normal((3000, 96)) * rng.uniform(1e-3, 1, (3000, 1))).astype(np.float32)
+    vectors[:, :8] *= 1e-4  # some numbers float16 holds only as subnormals
+    copy = faiss.IndexScalarQuantizer(96, faiss.ScalarQuantizer.QT_fp16, faiss.METRIC_INNER_PRODUCT)
+    copy.add(vectors)
+    largest = float(np.linalg.norm(vectors.astype(np.float64), axis=1).max())
+    for seed in range(20):
+        q = (np.random.default_rng(seed).standard_normal((1, 96)) * scale).astype(np.float32)
+        approx, rows = copy.search(q, len(vectors))
+        exact = vectors.astype(np.float64)[rows[0]] @ q[0].astype(np.float64)
+        bound = rounding_bound(float(np.linalg.norm(q.astype(np.float64))), largest, 96)
+        assert np.abs(approx[0] - exact).max() <= bound
