@@ -92,3 +92,24 @@ def test_the_bound_covers_every_16_bit_score(scale):
         exact = vectors.astype(np.float64)[rows[0]] @ q[0].astype(np.float64)
         bound = rounding_bound(float(np.linalg.norm(q.astype(np.float64))), largest, 96)
         assert np.abs(approx[0] - exact).max() <= bound
+
+
+def test_the_copy_is_read_by_one_openmp_thread_and_the_callers_setting_is_kept():
+    """FAISS's team for one question would leave a spinning thread on the other core."""
+    store = FaissStore.from_vectors(pairs(5000, seed=7), 2 * HALF)
+    seen = []
+    copy = store._scan._ensure_copy()
+    search = copy.search
+
+    def recording(*args, **kwargs):
+        seen.append(faiss.omp_get_max_threads())
+        return search(*args, **kwargs)
+
+    copy.search = recording
+    before = faiss.omp_get_max_threads()
+    faiss.omp_set_num_threads(2)
+    try:
+        store.search(question(3, 0.1), 5)
+        assert seen == [1] and faiss.omp_get_max_threads() == 2
+    finally:
+        faiss.omp_set_num_threads(before)

@@ -13,7 +13,9 @@ the float32 index's own: the rescoring is FAISS's flat search restricted to the 
 
 from __future__ import annotations
 
+import contextlib
 import threading
+from collections.abc import Iterator
 
 import faiss
 import numpy as np
@@ -39,6 +41,20 @@ def rounding_bound(query_norm: float, largest_norm: float, dimension: int) -> fl
     relative = _HALF_ROUNDOFF + 2 * dimension * _SINGLE_ROUNDOFF
     subnormal = np.sqrt(dimension) * query_norm * 2.0**-25
     return query_norm * largest_norm * relative + subnormal
+
+
+@contextlib.contextmanager
+def _one_openmp_thread() -> Iterator[None]:
+    """FAISS's scalar-quantizer search opens an OpenMP team of every core even for one
+    question, and the idle member then spins for milliseconds: a core taken from the encoder
+    (docs/benchmarks.md). One thread here (the setting is the calling thread's own in
+    libgomp, so concurrent searches and builds keep theirs)."""
+    before = faiss.omp_get_max_threads()
+    faiss.omp_set_num_threads(1)
+    try:
+        yield
+    finally:
+        faiss.omp_set_num_threads(before)
 
 
 class HalfScan:
@@ -89,7 +105,9 @@ class HalfScan:
         fetch = 2 * k + SCAN_MARGIN
         if n < SCAN_MIN_ROWS or fetch * SCAN_SHARE > n:
             return self.exact.search(queries, k)
-        approx, found = self._ensure_copy().search(queries, fetch)
+        copy = self._ensure_copy()
+        with _one_openmp_thread():
+            approx, found = copy.search(queries, fetch)
         scores = np.empty((len(queries), k), dtype=np.float32)
         rows = np.empty((len(queries), k), dtype=np.int64)
         for i, query in enumerate(queries):
