@@ -8,7 +8,13 @@ import pytest
 from conftest import SEEDS
 
 from diploqa.articles import load_articles, parse_article
-from diploqa.chunking import PASSAGE, SECTION, chunk_articles, passage_for_embedding
+from diploqa.chunking import (
+    PASSAGE,
+    SECTION,
+    chunk_articles,
+    make_splitter,
+    passage_for_embedding,
+)
 from diploqa.config import ChunkingConfig
 from diploqa.encoders import E5_PROMPTS
 
@@ -79,3 +85,20 @@ def test_title_is_prepended_once(seed_chunks):
     own = [c for c in chunks if c.article_id == article.id]
     assert passage_for_embedding(article, own[0]) == own[0].text  # starts with the title
     assert passage_for_embedding(article, own[1]).startswith(article.title + "\n\n")
+
+
+def test_each_piece_is_measured_once_and_the_chunks_are_the_same(embedder):
+    """The splitter asks for a piece's length more than once; the tokenizer runs once each."""
+    articles, _ = load_articles(SEEDS)
+    asked: list[str] = []
+
+    def counting(text: str) -> int:
+        asked.append(text)
+        return embedder.count_tokens(text)
+
+    cfg = ChunkingConfig()
+    chunks = chunk_articles(articles, counting, cfg)
+    assert len(asked) == len(set(asked))
+    plain = make_splitter(embedder.count_tokens, cfg.chunk_tokens, cfg.overlap_tokens)
+    pieces = [piece for article in articles for piece in plain.split_text(article.text)]
+    assert [c.text for c in chunks if c.kind == PASSAGE] == pieces

@@ -16,6 +16,7 @@ words: a passage shown to a user starts and ends where a reader expects.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
@@ -65,6 +66,10 @@ class Chunk:
     kind: str = PASSAGE
 
 
+#: Texts whose token counts :func:`chunk_articles` remembers (pieces repeat within an article).
+COUNT_CACHE = 1024
+
+
 def make_splitter(
     count_tokens: Callable[[str], int], chunk_tokens: int, overlap_tokens: int
 ) -> RecursiveCharacterTextSplitter:
@@ -102,7 +107,12 @@ def chunk_article(
 def chunk_articles(
     articles: Iterable[Article], count_tokens: Callable[[str], int], cfg: ChunkingConfig
 ) -> list[Chunk]:
-    """Passages of every article, each followed by its section (the whole article) if any."""
+    """Passages of every article, each followed by its section (the whole article) if any.
+
+    The splitter measures each piece more than once (a piece, then the pieces it merges):
+    counts are remembered for the last :data:`COUNT_CACHE` texts, so the tokenizer reads
+    each piece of an article once."""
+    count_tokens = functools.lru_cache(maxsize=COUNT_CACHE)(count_tokens)
     passages = make_splitter(count_tokens, cfg.chunk_tokens, cfg.overlap_tokens)
     out: list[Chunk] = []
     for article in articles:
