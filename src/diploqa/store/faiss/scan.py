@@ -7,8 +7,10 @@ what is read; its scores differ from the float32 ones by at most a bound compute
 question's norm (:func:`rounding_bound`), so after the float32 vectors rescore the copy's
 ``2k + SCAN_MARGIN`` best, the top ``k`` is provably the exact search's whenever the ``k``-th
 rescored score clears the copy's last score by that bound. Where it does not (a flat stretch
-of near-equal scores), the search is done the exact way. Either way the hits and scores are
-the float32 index's own: the rescoring is FAISS's flat search restricted to the candidates.
+of near-equal scores), the search is done the exact way. Either way the rows are the float32
+index's and so are the scores: the rescoring is FAISS's flat search restricted to the
+candidates (its kernel for a few rows may round the last bit differently from its kernel for
+all of them: scores agree within float32 rounding).
 """
 
 from __future__ import annotations
@@ -100,7 +102,8 @@ class HalfScan:
                 self._append(self._copy, self._stored(before, self.exact.ntotal))
 
     def search(self, queries: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
-        """The flat index's own ``search(queries, k)``: the same rows and scores."""
+        """The flat index's ``search(queries, k)``: the same rows, the same scores within
+        float32 rounding."""
         n = int(self.exact.ntotal)
         fetch = 2 * k + SCAN_MARGIN
         if n < SCAN_MIN_ROWS or fetch * SCAN_SHARE > n:
