@@ -134,6 +134,7 @@ class Index:
         """Build what the first search would otherwise build (the web app calls this before
         it swaps a new index in, so no question waits for it). Returns the index."""
         _ = self.lexical
+        self.stored.vectors.warm()
         return self
 
     @property

@@ -166,6 +166,17 @@ def test_search_ranks_by_inner_product(kind):
     assert (np.diff(scores, axis=1) <= 1e-6).all()
 
 
+def test_a_warmed_store_answers_as_before(kind):
+    """``warm`` (a server's step before its first question) changes no answer."""
+    make, _, _ = kind
+    store = _filled(make, unit_vectors(500, DIM, seed=2))
+    queries = unit_vectors(3, DIM, seed=3)
+    before = store.search(queries, 10)
+    store.warm()
+    after = store.search(queries, 10)
+    assert np.array_equal(before[1], after[1]) and np.allclose(before[0], after[0], atol=1e-6)
+
+
 def test_fewer_vectors_than_k_pad_with_minus_one(kind):
     make, _, _ = kind
     store = _filled(make, unit_vectors(3, DIM, seed=2))

@@ -59,6 +59,11 @@ class VectorStore(Protocol):
         """The stored vectors of ``rows``, in that order."""
         ...
 
+    def warm(self) -> None:
+        """Make ready what the first search would otherwise wait for (a server calls this
+        before its first question)."""
+        ...
+
     def all_vectors(self) -> np.ndarray:
         """Every stored vector, row by row (an update copies unchanged ones from here)."""
         ...

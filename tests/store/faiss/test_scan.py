@@ -121,3 +121,15 @@ def test_the_copy_is_read_by_one_openmp_thread_and_the_callers_setting_is_kept()
         assert seen == [1] and faiss.omp_get_max_threads() == 2
     finally:
         faiss.omp_set_num_threads(before)
+
+
+def test_a_warmed_index_has_its_copy_before_the_first_question(tmp_path):
+    """``Index.warm`` (what a server runs before answering) makes the copy, so the first
+    question does not wait for it."""
+    store = FaissStore.from_vectors(pairs(5000, seed=8), 2 * HALF)
+    assert store._scan._copy is None
+    store.warm()
+    assert store._scan._copy is not None
+    small = FaissStore.from_vectors(pairs(10, seed=9), 2 * HALF)
+    small.warm()
+    assert small._scan._copy is None  # searched flat: no copy to make

@@ -72,6 +72,11 @@ class HalfScan:
         #: and benchmarks).
         self.fallbacks = 0
 
+    def warm(self) -> None:
+        """Make the copy now if the searches will read it."""
+        if self.exact.ntotal >= SCAN_MIN_ROWS:
+            self._ensure_copy()
+
     def _ensure_copy(self) -> faiss.IndexScalarQuantizer:
         with self._lock:
             if self._copy is None:

@@ -196,6 +196,10 @@ class MilvusStore:
             out[i] = by_row[row]
         return out
 
+    def warm(self) -> None:
+        """The collection is loaded into the engine's memory now."""
+        self._loaded()
+
     def all_vectors(self) -> np.ndarray:
         out = np.zeros((len(self), self.dimension), dtype=np.float32)
         self._loaded()
