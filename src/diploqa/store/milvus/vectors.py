@@ -197,8 +197,8 @@ class MilvusStore:
         return out
 
     def warm(self) -> None:
-        """The collection is loaded into the engine's memory now."""
-        self._loaded()
+        """Nothing: opening the store loaded the collection (its count is checked then), and
+        a search reports an engine that went away since as one line."""
 
     def all_vectors(self) -> np.ndarray:
         out = np.zeros((len(self), self.dimension), dtype=np.float32)
