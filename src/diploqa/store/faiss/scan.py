@@ -119,7 +119,8 @@ class HalfScan:
         scores = np.empty((len(queries), k), dtype=np.float32)
         rows = np.empty((len(queries), k), dtype=np.int64)
         for i, query in enumerate(queries):
-            exact, best = self._rescore(query, found[i][found[i] >= 0], k)
+            candidates = _selector(found[i][found[i] >= 0], n)
+            exact, best = self._flat(query[None, :], k, candidates)
             norm = float(np.linalg.norm(query.astype(np.float64)))
             bound = rounding_bound(norm, self._largest_norm, self.exact.d)
             # a row the copy left out scores at most its last score plus the bound
@@ -129,10 +130,21 @@ class HalfScan:
             scores[i], rows[i] = exact[0], best[0]
         return scores, rows
 
-    def _rescore(self, query: np.ndarray, candidates: np.ndarray, k: int):
-        """The flat index's search restricted to ``candidates`` (its own kernel and scores;
-        a bitmap is the cheapest membership test to build)."""
-        bitmap = np.zeros((int(self.exact.ntotal) + 7) // 8, dtype=np.uint8)
-        np.bitwise_or.at(bitmap, candidates >> 3, np.left_shift(1, candidates & 7).astype(np.uint8))
-        selector = faiss.IDSelectorBitmap(len(bitmap) * 8, faiss.swig_ptr(bitmap))
-        return self.exact.search(query[None, :], k, params=faiss.SearchParameters(sel=selector))
+    def _flat(self, queries: np.ndarray, k: int, within: _Selector):
+        """The flat index's own search (its kernel and scores) among ``within``'s rows."""
+        return self.exact.search(queries, k, params=faiss.SearchParameters(sel=within.faiss))
+
+
+class _Selector:
+    """A FAISS bitmap selector and the bitmap it points into (kept alive with it): the
+    cheapest membership test to build."""
+
+    def __init__(self, bitmap: np.ndarray) -> None:
+        self.bitmap = bitmap
+        self.faiss = faiss.IDSelectorBitmap(len(bitmap), faiss.swig_ptr(bitmap))
+
+
+def _selector(rows: np.ndarray, n: int) -> _Selector:
+    member = np.zeros(n, dtype=bool)
+    member[rows] = True
+    return _Selector(np.packbits(member, bitorder="little"))  # bit i of byte j: row 8j + i

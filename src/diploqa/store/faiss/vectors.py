@@ -129,6 +129,8 @@ class FaissStore:
         rows = rows[(rows >= 0) & (rows < len(self))]
         if len(rows) <= EXACT_FILTER_ROWS:
             return self._exact(queries, k, rows)
+        # (not through the 16-bit copy: FAISS searches it row by row under a filter, no
+        # faster than the flat index; docs/benchmarks.md)
         selector = faiss.IDSelectorBatch(rows)
         if not isinstance(self.index, faiss.IndexHNSW):
             return self.index.search(queries, k, params=faiss.SearchParameters(sel=selector))
