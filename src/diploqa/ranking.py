@@ -7,6 +7,7 @@ the rows of the best passages. Why each step: docs/quality.md.
 
 from __future__ import annotations
 
+import itertools
 from collections import Counter
 from dataclasses import dataclass
 
@@ -106,6 +107,7 @@ class Ranker:
         self._title_only = title_only_rows(stored) if ranking.skip_title_passages else set()
         self._centroids: dict[int, np.ndarray] | None = None
         self._articles_of_rows: tuple[np.ndarray, np.ndarray] | None = None
+        self._kinds: tuple[np.ndarray, np.ndarray] | None = None
         self._smallest_group: int | None = None
 
     def share_language_groups(self, other: Ranker) -> None:
@@ -313,35 +315,50 @@ class Ranker:
     def _finish(self, scores: dict[int, float], k: int, per_article: int | None) -> list[Ranked]:
         """Sections lift their best passage; the top ``k`` passages, at most ``per_article``
         of one article and one printing of a story (``scores``: every candidate's)."""
-        ranking, chunks, title_only = self.ranking, self.stored.chunks, self._title_only
-        candidates = scores.keys()
-        final = {
-            r: scores[r] for r in candidates if chunks[r].kind == PASSAGE and r not in title_only
-        }
-        for row in candidates - final.keys():  # a section lifts only its best passage, so
-            if chunks[row].kind == PASSAGE:
-                continue
-            linked = [p for p in self._links.get(row, ()) if p in scores and p not in title_only]
+        ranking, chunks = self.ranking, self.stored.chunks
+        rows = np.fromiter(scores.keys(), np.int64, len(scores))
+        own = np.fromiter(scores.values(), np.float64, len(scores))
+        passage, shown = self._row_kinds()
+        final = dict(zip(rows[shown[rows]].tolist(), own[shown[rows]].tolist(), strict=True))
+        for row in rows[~passage[rows]].tolist():  # a section lifts only its best passage, so
+            linked = [p for p in self._links.get(row, ()) if p in scores and shown[p]]
             if linked:  # one strong section cannot flood the top
                 best_passage = max(linked, key=scores.__getitem__)
                 final[best_passage] = max(final[best_passage], scores[row])
-        ranked = sorted(final.items(), key=lambda item: (-item[1], -scores[item[0]], item[0]))
+        kept_rows = np.fromiter(final.keys(), np.int64, len(final))
+        values = np.fromiter(final.values(), np.float64, len(final))
+        before = np.fromiter((scores[r] for r in final), np.float64, len(final))
+        # best first; then the higher own score (a passage, not the section that lifted it);
+        # then the lower row
+        order = np.lexsort((kept_rows, -before, -values))
+        ranked = ((int(kept_rows[i]), float(values[i])) for i in order.tolist())
         grouping = ranking.group_duplicates and bool(self.story_of)
         if per_article is None and not grouping:
-            return ranked[:k]
-        kept, shown, told_by = [], Counter(), {}
+            return list(itertools.islice(ranked, k))
+        kept, shown_of, told_by = [], Counter(), {}
         for row, score in ranked:
             article = chunks[row].article_id
             if grouping:  # one story, one article: the best-ranked printing of it
                 story = self.story_of.get(article, (article,))[0]
                 if told_by.setdefault(story, article) != article:
                     continue
-            if per_article is None or shown[article] < per_article:
-                shown[article] += 1
+            if per_article is None or shown_of[article] < per_article:
+                shown_of[article] += 1
                 kept.append((row, score))
                 if len(kept) == k:
                     break
         return kept
+
+    def _row_kinds(self) -> tuple[np.ndarray, np.ndarray]:
+        """Per chunk row: whether it is a passage, and whether it can be shown (a passage
+        that is not title-only); made once."""
+        if self._kinds is None:
+            chunks = self.stored.chunks
+            passage = np.fromiter((c.kind == PASSAGE for c in chunks), bool, len(chunks))
+            shown = passage.copy()
+            shown[list(self._title_only)] = False
+            self._kinds = (passage, shown)
+        return self._kinds
 
     def _group_articles(self, keywords: Bm25Index) -> int:
         """Articles in the smallest language group of passages."""
