@@ -133,3 +133,29 @@ def test_a_warmed_index_has_its_copy_before_the_first_question(tmp_path):
     small = FaissStore.from_vectors(pairs(10, seed=9), 2 * HALF)
     small.warm()
     assert small._scan._copy is None  # searched flat: no copy to make
+
+
+def test_searches_at_once_make_one_copy_and_each_gets_the_flat_answer():
+    """A server's first questions arrive together: the copy is made once, under its lock,
+    and every search answers as the flat index does."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    vectors = pairs(6000, seed=13)
+    store, flat = FaissStore.from_vectors(vectors, 2 * HALF), flat_of(vectors)
+    made = []
+    ensure = store._scan._ensure_copy
+
+    def counting():
+        copy = ensure()
+        made.append(id(copy))
+        return copy
+
+    store._scan._ensure_copy = counting
+    questions = [question(300 + seed, 0.1) for seed in range(32)]
+    with ThreadPoolExecutor(8) as pool:
+        answers = list(pool.map(lambda q: store.search(q, 10), questions))
+    assert len(set(made)) == 1
+    for q, (scores, rows) in zip(questions, answers, strict=True):
+        expected_scores, expected_rows = flat.search(q, 10)
+        assert np.array_equal(rows, expected_rows)
+        same_scores(scores, expected_scores)
