@@ -107,7 +107,7 @@ class Ranker:
         self._title_only = title_only_rows(stored) if ranking.skip_title_passages else set()
         self._centroids: dict[int, np.ndarray] | None = None
         self._articles_of_rows: tuple[np.ndarray, np.ndarray] | None = None
-        self._kinds: tuple[np.ndarray, np.ndarray] | None = None
+        self._kinds: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None
         self._smallest_group: int | None = None
 
     def share_language_groups(self, other: Ranker) -> None:
@@ -192,9 +192,7 @@ class Ranker:
             article_of = np.fromiter(
                 (position[c.article_id] for c in chunks), np.int64, len(chunks)
             )
-            title_only = np.zeros(len(chunks), dtype=bool)
-            title_only[list(self._title_only)] = True
-            self._articles_of_rows = (article_of, title_only)
+            self._articles_of_rows = (article_of, self._row_kinds()[1])
         return self._articles_of_rows
 
     def candidate_scores(
@@ -318,8 +316,9 @@ class Ranker:
         ranking, chunks = self.ranking, self.stored.chunks
         rows = np.fromiter(scores.keys(), np.int64, len(scores))
         own = np.fromiter(scores.values(), np.float64, len(scores))
-        passage, shown = self._row_kinds()
-        final = dict(zip(rows[shown[rows]].tolist(), own[shown[rows]].tolist(), strict=True))
+        passage, _, shown = self._row_kinds()
+        keep = shown[rows]
+        final = dict(zip(rows[keep].tolist(), own[keep].tolist(), strict=True))
         for row in rows[~passage[rows]].tolist():  # a section lifts only its best passage, so
             linked = [p for p in self._links.get(row, ()) if p in scores and shown[p]]
             if linked:  # one strong section cannot flood the top
@@ -349,15 +348,15 @@ class Ranker:
                     break
         return kept
 
-    def _row_kinds(self) -> tuple[np.ndarray, np.ndarray]:
-        """Per chunk row: whether it is a passage, and whether it can be shown (a passage
-        that is not title-only); made once."""
+    def _row_kinds(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Per chunk row: whether it is a passage, whether it is a title-only passage, and
+        whether it can be shown (a passage that is not title-only); made once."""
         if self._kinds is None:
             chunks = self.stored.chunks
             passage = np.fromiter((c.kind == PASSAGE for c in chunks), bool, len(chunks))
-            shown = passage.copy()
-            shown[list(self._title_only)] = False
-            self._kinds = (passage, shown)
+            title_only = np.zeros(len(chunks), dtype=bool)
+            title_only[list(self._title_only)] = True
+            self._kinds = (passage, title_only, passage & ~title_only)
         return self._kinds
 
     def _group_articles(self, keywords: Bm25Index) -> int:

@@ -119,8 +119,7 @@ class HalfScan:
         scores = np.empty((len(queries), k), dtype=np.float32)
         rows = np.empty((len(queries), k), dtype=np.int64)
         for i, query in enumerate(queries):
-            candidates = _selector(found[i][found[i] >= 0], n)
-            exact, best = self._flat(query[None, :], k, candidates)
+            exact, best = self._rescore(query, found[i][found[i] >= 0], k)
             norm = float(np.linalg.norm(query.astype(np.float64)))
             bound = rounding_bound(norm, self._largest_norm, self.exact.d)
             # a row the copy left out scores at most its last score plus the bound
@@ -130,21 +129,12 @@ class HalfScan:
             scores[i], rows[i] = exact[0], best[0]
         return scores, rows
 
-    def _flat(self, queries: np.ndarray, k: int, within: _Selector):
-        """The flat index's own search (its kernel and scores) among ``within``'s rows."""
-        return self.exact.search(queries, k, params=faiss.SearchParameters(sel=within.faiss))
-
-
-class _Selector:
-    """A FAISS bitmap selector and the bitmap it points into (kept alive with it): the
-    cheapest membership test to build."""
-
-    def __init__(self, bitmap: np.ndarray) -> None:
-        self.bitmap = bitmap
-        self.faiss = faiss.IDSelectorBitmap(len(bitmap), faiss.swig_ptr(bitmap))
-
-
-def _selector(rows: np.ndarray, n: int) -> _Selector:
-    member = np.zeros(n, dtype=bool)
-    member[rows] = True
-    return _Selector(np.packbits(member, bitorder="little"))  # bit i of byte j: row 8j + i
+    def _rescore(self, query: np.ndarray, candidates: np.ndarray, k: int):
+        """The flat index's own search (its kernel and scores) among ``candidates``, picked
+        by a bitmap: the cheapest membership test to build."""
+        member = np.zeros(int(self.exact.ntotal), dtype=bool)
+        member[candidates] = True
+        bitmap = np.packbits(member, bitorder="little")  # bit i of byte j: row 8j + i
+        # points into bitmap, which lives until the search below returns
+        within = faiss.IDSelectorBitmap(len(bitmap), faiss.swig_ptr(bitmap))
+        return self.exact.search(query[None, :], k, params=faiss.SearchParameters(sel=within))
