@@ -22,7 +22,6 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from .articles import Article
-from .chunking import PASSAGE
 from .config import DictionarySettings, RankingConfig, Settings
 from .encoders import Encoder, get_encoder
 from .filters import ArticleColumns, SearchFilter
@@ -68,9 +67,6 @@ class Index:
         self._lexical_lock = threading.Lock()
         self._columns: ArticleColumns | None = None
         self._chunk_article: np.ndarray | None = None
-        self._is_passage = np.fromiter(
-            (c.kind == PASSAGE for c in stored.chunks), bool, len(stored.chunks)
-        )
 
     @property
     def manifest(self):
@@ -267,7 +263,7 @@ class Index:
         if left_out:
             every = np.arange(len(self.stored.chunks)) if rows is None else rows
             rows = np.setdiff1d(every, np.fromiter(left_out, np.int64, len(left_out)))
-        available = len(self) if rows is None else int(self._is_passage[rows].sum())
+        available = len(self) if rows is None else int(self.ranker.is_passage[rows].sum())
         if available == 0:
             return None
         lexical = self.lexical.score(query.question)

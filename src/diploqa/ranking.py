@@ -348,6 +348,11 @@ class Ranker:
                     break
         return kept
 
+    @property
+    def is_passage(self) -> np.ndarray:
+        """Per chunk row: whether it is a passage (not a section)."""
+        return self._row_kinds()[0]
+
     def _row_kinds(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Per chunk row: whether it is a passage, whether it is a title-only passage, and
         whether it can be shown (a passage that is not title-only); made once."""
