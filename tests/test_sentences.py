@@ -2,7 +2,7 @@
 
 import pytest
 
-from diploqa.sentences import sentence_spans
+from diploqa.sentences import first_sentence, sentence_spans
 
 
 def _sentences(text: str) -> list[str]:
@@ -48,3 +48,15 @@ def test_lines_are_sentences_and_offsets_point_into_the_text():
     text = "Titel ohne Punkt\nErster Satz. Zweiter Satz."
     spans = sentence_spans(text)
     assert [text[a:b] for a, b in spans] == ["Titel ohne Punkt", "Erster Satz.", "Zweiter Satz."]
+
+
+def test_a_headline_cut_from_a_lead_skips_the_same_abbreviations():
+    assert first_sentence("Sen. McCain trifft Lawrow. Weitere Gespräche folgen") == (
+        "Sen. McCain trifft Lawrow."
+    )
+    assert first_sentence("Umsatz steigt auf 30 Mio. Euro. Der Konzern jubelt") == (
+        "Umsatz steigt auf 30 Mio. Euro."
+    )
+    assert first_sentence("Kerry trifft Lawrow am 3. Mai. Weitere Gespräche") == (
+        "Kerry trifft Lawrow am 3. Mai."
+    )

@@ -33,7 +33,9 @@ SENTENCE_BREAK = (
 )  # fmt: skip
 _BREAK_OR_LINE = re.compile(SENTENCE_BREAK + r"|\n+")
 _HEADLINE_BREAK = re.compile(r"(\S+?)[.!?][\"'»«“”)]*\s+(?=[\"'„»«“(]?[A-ZÄÖÜ0-9])")
-_ABBREVIATIONS = frozenset({"Dr", "Prof", "Nr", "St", "bzw", "ca", "vgl", "z.B", "u.a", "etc"})
+#: A headline is cut after none of these, nor after "etc." (which often ends a sentence in
+#: running text).
+_HEADLINE_ABBREVIATIONS = frozenset(ABBREVIATIONS) | {"z.B", "u.a", "etc"}
 
 
 def sentence_spans(text: str) -> list[tuple[int, int]]:
@@ -50,6 +52,6 @@ def first_sentence(line: str) -> str:
     """The first sentence of ``line`` (the whole line if no sure sentence end is found)."""
     for match in _HEADLINE_BREAK.finditer(line):
         word = match.group(1)
-        if not (word.isdigit() or len(word) == 1 or word in _ABBREVIATIONS):
+        if not (word.isdigit() or len(word) == 1 or word in _HEADLINE_ABBREVIATIONS):
             return line[: match.end()].strip()
     return line
