@@ -33,14 +33,17 @@ def cpu() -> str:
 
 def write_section(path: Path, marker: str, title: str, body: str) -> None:
     """Put ``## title`` and ``body`` after ``<!-- marker -->`` in ``path``, replacing what the
-    last run wrote there (up to the next ``## `` heading), or append it."""
+    last run wrote there (up to the next ``## `` heading or the next section's marker, which
+    stands on the line before its heading), or append it."""
     text = path.read_text(encoding="utf-8") if path.exists() else ""
     tag = f"<!-- {marker} -->"
     section = f"{tag}\n## {title}\n\n{body}\n"
     if tag in text:
         before, _, rest = text.partition(tag)
-        after = rest.split("\n## ", 2)
-        text = before + section + ("\n## " + after[2] if len(after) > 2 else "")
+        heading = rest.find("\n## ", rest.find("\n## ") + 1)  # the heading after this one's
+        following = rest.find("\n<!-- ")
+        ends = [i for i in (heading, following) if i >= 0]
+        text = before + section + ("\n" + rest[min(ends) :].lstrip("\n") if ends else "")
     else:
         text = text.rstrip() + "\n\n" + section
     path.write_text(text, encoding="utf-8")
