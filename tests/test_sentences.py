@@ -60,3 +60,8 @@ def test_a_headline_cut_from_a_lead_skips_the_same_abbreviations():
     assert first_sentence("Kerry trifft Lawrow am 3. Mai. Weitere Gespräche") == (
         "Kerry trifft Lawrow am 3. Mai."
     )
+
+
+def test_a_german_word_that_looks_like_an_abbreviation_still_ends_its_sentence():
+    text = "Die Forscher fanden das Gen. Art und Umfang bleiben offen."
+    assert _sentences(text) == ["Die Forscher fanden das Gen.", "Art und Umfang bleiben offen."]

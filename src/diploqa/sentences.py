@@ -16,11 +16,12 @@ from __future__ import annotations
 import re
 
 #: Abbreviations that end in a full stop but rarely a sentence (German and English news),
-#: whatever follows them.
+#: whatever follows them. None is also a German word that may end a sentence ("Gen.", "Art.",
+#: "Nov." are left out for that reason).
 ABBREVIATIONS = (
     "bzw", "ca", "Dr", "Prof", "St", "Nr", "Mio", "Mrd", "Tsd", "usw", "vgl", "ggf", "evtl",
     "inkl", "bspw", "sog", "Abs", "Chr", "Hrsg", "Mr", "Mrs", "Ms", "Jr", "Sr", "Inc", "Ltd",
-    "Corp", "Co", "vs", "al", "Gen", "Sen", "Gov", "Lt", "Col", "Sgt", "Capt",
+    "Corp", "Co", "vs", "al", "Sen", "Gov", "Lt", "Col", "Sgt", "Capt",
 )  # fmt: skip
 _NOT_AFTER = "".join(rf"(?<!\b{re.escape(word)}\.)" for word in ABBREVIATIONS)
 
