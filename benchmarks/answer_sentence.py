@@ -85,6 +85,7 @@ def cases(index: diploqa.Index, dataset: quality.Dataset) -> list[Case]:
             sentences = [hit.text[a:b] for a, b in spans]
             lexical = keywords.score(question.question)
             words = keywords.overlap(lexical.groups, sentences)
+            words = words / words.max() if words.max() > 0 else words  # as best_sentence does
             raw = encoder.encode_queries([question.question], partner=True)[0]
             use = encoder.sentence_similarity(raw, sentences)
             e5 = (
@@ -96,7 +97,7 @@ def cases(index: diploqa.Index, dataset: quality.Dataset) -> list[Case]:
             for i, sentence in enumerate(sentences):
                 tokens = set(keywords.tokenize(sentence))
                 rows.append([
-                    words[i] / words.max() if words.max() > 0 else 0.0,
+                    words[i],
                     3 * use[i], 5 * (use[i] - use.max()), 20 * (e5[i] - e5.max()),
                     float(i == 0), i / len(sentences), min(len(tokens), 60) / 60,
                     float(bool(YEAR.search(sentence) and WHEN.search(question.question))),
