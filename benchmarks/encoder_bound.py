@@ -73,7 +73,7 @@ def threads(index, xquad: Path) -> None:
                 list(pool.map(lambda q: index.search(q, 5), batch))
         return n / (time.perf_counter() - started)
 
-    rate(80, 16)  # the throughput model is compiled on first need
+    rate(80, 16)  # warm-up: every padded length of a batch compiled once
     for _ in range(2):
         one = rate(60, 1)
         line = ", ".join(f"{w} threads {rate(160, w):.1f}/s" for w in (2, 4, 16))

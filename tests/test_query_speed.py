@@ -3,6 +3,7 @@ OpenVINO infer request with USE beside it, and searches from many threads at onc
 
 from __future__ import annotations
 
+import time
 from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
@@ -103,19 +104,41 @@ def test_compiled_model_cache_beside_the_ir():
     assert any(cache.glob("*.blob"))
 
 
-def test_concurrent_questions_use_the_streams_model_with_the_same_vectors(embedder):
-    """A question asked while another runs goes to the throughput-compiled model: same
-    hidden states, so the same vector."""
+def _held_batch(batcher, monkeypatch, waiting: int):
+    """Make ``batcher``'s first call wait inside the model until ``waiting`` other callers
+    queue behind it, so that they are encoded in one batch."""
+    real, calls = batcher._run, []
+
+    def run(items):
+        calls.append(len(items))
+        if len(calls) == 1:
+            deadline = time.monotonic() + 60
+            while len(batcher._waiting) < waiting:
+                assert time.monotonic() < deadline, "the questions never queued"
+                time.sleep(0.001)
+        return real(items)
+
+    monkeypatch.setattr(batcher, "_run", run)
+    return calls
+
+
+def test_questions_asked_at_once_are_encoded_together_each_with_its_vector_alone(
+    embedder, monkeypatch
+):
+    """A server's concurrent questions share one e5 call: every question gets exactly the
+    vector it gets alone (each is padded as it would be alone, also where their lengths
+    differ: the 700-word one is truncated), so concurrent searches answer as serial ones."""
     model = embedder.model
-    for question in QUESTIONS:
-        features = model.tokenizer([model.prompts["query"] + question])
-        alone = model._infer(features)
-        streams = model._infer(features, model._streams_model())
-        assert np.allclose(alone, streams, atol=1e-5)
-    with ThreadPoolExecutor(max_workers=4) as pool:
-        parallel = list(pool.map(model.encode_one_query, QUESTIONS * 3))
-    serial = [model.encode_one_query(q) for q in QUESTIONS * 3]
-    assert np.allclose(np.vstack(parallel), np.vstack(serial), atol=1e-5)
+    questions = [*QUESTIONS, "Was sagte Kerry über Syrien?", "What did Putin say?"]
+    alone = np.vstack([model.encode_one_query(q) for q in questions])
+    calls = _held_batch(model.questions, monkeypatch, waiting=len(questions))
+    with ThreadPoolExecutor(max_workers=len(questions) + 1) as pool:
+        first = pool.submit(model.encode_one_query, "Wer ist Lawrow?")
+        rest = [pool.submit(model.encode_one_query, q) for q in questions]
+        together = np.vstack([f.result(120) for f in rest])
+        first.result(120)
+    assert calls[0] == 1 and sum(calls) == len(questions) + 1 and max(calls[1:]) > 1
+    assert np.array_equal(together, alone)
 
 
 def test_highlight_sentence_vectors_cached_give_the_same_highlights(seed_index):

@@ -16,7 +16,6 @@ import logging
 import os
 import queue
 import sys
-import threading
 import warnings
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager, redirect_stdout
@@ -28,10 +27,11 @@ from ..config import DEFAULT_CACHE
 from ..files import build_folder
 from . import selfcheck
 from .base import E5_PROMPTS, RuntimeRejected
+from .batching import Batcher
 from .compiled import CompiledCache, cache_key
 from .cpu import limit_isa_for_int8
 from .selfcheck import Verdict
-from .xlmr_tokenizer import SentencePieceTokenizer, sentencepiece_files
+from .xlmr_tokenizer import PAD_TO, SentencePieceTokenizer, sentencepiece_files
 
 log = logging.getLogger(__name__)
 
@@ -40,6 +40,9 @@ _INT8_VERSION = 2  # bump when the quantisation or its calibration text changes
 OPENVINO_XML = "openvino_model.xml"
 #: Compiled input shapes the OpenVINO CPU plugin keeps (batch × length in steps of 16).
 OPENVINO_SHAPE_CACHE = 16
+#: Most questions encoded in one call when many are asked at once (beyond about four the
+#: cost per question hardly falls, while the last of them waits for all: docs/benchmarks.md).
+QUESTION_BATCH = 8
 #: Text the int8 model is calibrated on (written for this project, see the file's header).
 CALIBRATION_FILE = Path(__file__).parent.parent / "data" / "calibration.txt"
 
@@ -249,10 +252,8 @@ class OpenVINOEncoder:
         # inference); each caller takes its own, so concurrent questions never share one.
         self._requests: dict[int, queue.SimpleQueue] = {}
         self.compiled = self._compile(properties)
-        self._streams = None  # compiled for concurrent questions, on first need
-        self._streams_lock = threading.Lock()
-        self._flight_lock = threading.Lock()
-        self._in_flight = 0
+        #: Questions asked at the same time share a model call (:mod:`.batching`).
+        self.questions = Batcher(self._encode_questions, QUESTION_BATCH)
 
     @property
     def precision(self) -> str:
@@ -295,22 +296,6 @@ class OpenVINOEncoder:
             self._cache.save(model, key, parts)
         return model
 
-    def _streams_model(self):
-        """The model compiled for throughput (one stream per core, one thread each): what
-        questions asked while another is running use, so that each core answers one instead
-        of two threads taking turns on every layer of each. Where that compile fails the
-        self-check, concurrent questions share the latency model."""
-        with self._streams_lock:
-            if self._streams is None:
-                properties = dict(self._properties, PERFORMANCE_HINT="THROUGHPUT")
-                try:
-                    self._streams = self._compile(properties)
-                except RuntimeRejected as err:
-                    log.warning("the throughput model failed its self-check (%s): "
-                                "concurrent questions take turns", err)  # fmt: skip
-                    self._streams = self.compiled
-            return self._streams
-
     def _infer(self, features: dict[str, np.ndarray], model=None) -> np.ndarray:
         """The last hidden state for ``features`` on ``model`` (default: the latency model),
         on a reused infer request (the GIL is released while it runs)."""
@@ -328,22 +313,26 @@ class OpenVINOEncoder:
     def encode_one_query(self, text: str) -> np.ndarray:
         """One question's normalised vector, shape ``(dim,)``: the query path of a search.
 
-        Alone it runs on the latency model (both cores on one question); while another
-        question is being encoded it runs on the throughput model (:meth:`_streams_model`).
-        The padding and compiled shapes are :meth:`encode_query`'s; the vector is the same
-        within rounding (tests)."""
-        with self._flight_lock:
-            self._in_flight += 1
-            busy = self._in_flight > 1
-        try:
-            model = self._streams_model() if busy else None
-            features = self.tokenizer([self.prompts["query"] + text])
-            hidden = np.asarray(self._infer(features, model), dtype=np.float32)[0]
-        finally:
-            with self._flight_lock:
-                self._in_flight -= 1
-        pooled = hidden[features["attention_mask"][0] > 0].mean(axis=0)
-        return pooled / max(float(np.linalg.norm(pooled)), 1e-12)
+        Questions asked while another is being encoded are encoded together in the next call
+        (:class:`~diploqa.encoders.batching.Batcher`); each is padded as it would be alone, so
+        its vector is the one it gets alone (tests)."""
+        return self.questions(text)
+
+    def _encode_questions(self, texts: list[str]) -> list[np.ndarray]:
+        """Normalised vectors of ``texts``, one model call per padded length among them (a
+        question padded to a longer one's length would come out slightly different)."""
+        features = self.tokenizer([self.prompts["query"] + text for text in texts])
+        lengths = features["attention_mask"].sum(axis=1)
+        widths = -(-lengths // PAD_TO) * PAD_TO
+        out: list[np.ndarray] = [np.empty(0, np.float32)] * len(texts)
+        for width in np.unique(widths):
+            rows = np.flatnonzero(widths == width)
+            part = {name: np.ascontiguousarray(a[rows, :width]) for name, a in features.items()}
+            hidden = np.asarray(self._infer(part), dtype=np.float32)
+            for j, row in enumerate(rows):
+                pooled = hidden[j, : lengths[row]].mean(axis=0)
+                out[row] = pooled / max(float(np.linalg.norm(pooled)), 1e-12)
+        return out
 
     def get_embedding_dimension(self) -> int:
         return self._dim

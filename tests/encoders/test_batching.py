@@ -1,0 +1,91 @@
+"""Concurrent questions joined into one model call (:mod:`diploqa.encoders.batching`)."""
+
+from __future__ import annotations
+
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+
+import pytest
+
+from diploqa.encoders.batching import Batcher
+
+
+class Gated:
+    """A batch function that records its batches and holds the first one until the test has
+    the others waiting."""
+
+    def __init__(self, fail_on: str | None = None) -> None:
+        self.batches: list[list[str]] = []
+        self.entered = threading.Event()
+        self.release = threading.Event()
+        self.fail_on = fail_on
+
+    def __call__(self, items: list[str]) -> list[str]:
+        self.batches.append(list(items))
+        if len(self.batches) == 1:
+            self.entered.set()
+            assert self.release.wait(30)
+        if self.fail_on in items:
+            raise ValueError(f"cannot encode {self.fail_on}")
+        return [item.upper() for item in items]
+
+
+def waiting(batcher: Batcher, n: int) -> None:
+    deadline = time.monotonic() + 30
+    while len(batcher._waiting) < n:
+        assert time.monotonic() < deadline, "the callers never queued"
+        time.sleep(0.001)
+
+
+def test_a_lone_call_runs_at_once_on_the_callers_thread():
+    threads = []
+
+    def run(items):
+        threads.append(threading.current_thread())
+        return [item * 2 for item in items]
+
+    batcher = Batcher(run)
+    assert batcher(3) == 6 and batcher(4) == 8
+    assert threads == [threading.current_thread()] * 2 and list(batcher.sizes) == [1, 1]
+
+
+def test_callers_that_arrive_during_a_call_share_the_next_one_each_with_its_own_result():
+    run = Gated()
+    batcher = Batcher(run, max_batch=3)
+    with ThreadPoolExecutor(8) as pool:
+        first = pool.submit(batcher, "a")
+        assert run.entered.wait(30)
+        rest = {item: pool.submit(batcher, item) for item in "bcdefg"}
+        waiting(batcher, 6)
+        run.release.set()
+        assert first.result(30) == "A"
+        assert {item: f.result(30) for item, f in rest.items()} == {i: i.upper() for i in "bcdefg"}
+    # the first alone, then the six waiting in arrival order, three at a time
+    assert run.batches[0] == ["a"] and [len(b) for b in run.batches[1:]] == [3, 3]
+    assert sorted(run.batches[1] + run.batches[2]) == list("bcdefg")
+    assert list(batcher.sizes) == [1, 3, 3]
+
+
+def test_an_error_reaches_every_caller_of_its_batch_and_the_next_call_works():
+    run = Gated(fail_on="c")
+    batcher = Batcher(run, max_batch=8)
+    with ThreadPoolExecutor(4) as pool:
+        first = pool.submit(batcher, "a")
+        assert run.entered.wait(30)
+        b, c = pool.submit(batcher, "b"), pool.submit(batcher, "c")
+        waiting(batcher, 2)
+        run.release.set()
+        assert first.result(30) == "A"
+        for future in (b, c):
+            with pytest.raises(ValueError, match="cannot encode c"):
+                future.result(30)
+    assert batcher("d") == "D" and not batcher._busy
+
+
+def test_a_batch_function_that_loses_results_is_an_error_not_a_wrong_answer():
+    batcher = Batcher(lambda items: items[:-1])
+    with pytest.raises(RuntimeError, match="a batch of 1 gave 0 results"):
+        batcher("a")
+    with pytest.raises(ValueError, match="max_batch must be at least 1"):
+        Batcher(lambda items: items, max_batch=0)
