@@ -125,9 +125,10 @@ def _held_batch(batcher, monkeypatch, waiting: int):
 def test_questions_asked_at_once_are_encoded_together_each_with_its_vector_alone(
     embedder, monkeypatch
 ):
-    """A server's concurrent questions share one e5 call: every question gets exactly the
-    vector it gets alone (each is padded as it would be alone, also where their lengths
-    differ: the 700-word one is truncated), so concurrent searches answer as serial ones."""
+    """A server's concurrent questions share one e5 call, padded to the longest (the
+    700-word one is truncated): every question gets the vector it gets alone, so concurrent
+    searches answer as serial ones (bit for bit on the CPUs seen so far; the model's kernels
+    may differ by rounding elsewhere)."""
     model = embedder.model
     questions = [*QUESTIONS, "Was sagte Kerry über Syrien?", "What did Putin say?"]
     alone = np.vstack([model.encode_one_query(q) for q in questions])
@@ -138,7 +139,7 @@ def test_questions_asked_at_once_are_encoded_together_each_with_its_vector_alone
         together = np.vstack([f.result(120) for f in rest])
         first.result(120)
     assert calls[0] == 1 and sum(calls) == len(questions) + 1 and max(calls[1:]) > 1
-    assert np.array_equal(together, alone)
+    assert np.allclose(together, alone, rtol=0, atol=1e-6)
 
 
 def test_highlight_sentence_vectors_cached_give_the_same_highlights(seed_index):

@@ -31,7 +31,7 @@ from .batching import Batcher
 from .compiled import CompiledCache, cache_key
 from .cpu import limit_isa_for_int8
 from .selfcheck import Verdict
-from .xlmr_tokenizer import PAD_TO, SentencePieceTokenizer, sentencepiece_files
+from .xlmr_tokenizer import SentencePieceTokenizer, sentencepiece_files
 
 log = logging.getLogger(__name__)
 
@@ -314,24 +314,21 @@ class OpenVINOEncoder:
         """One question's normalised vector, shape ``(dim,)``: the query path of a search.
 
         Questions asked while another is being encoded are encoded together in the next call
-        (:class:`~diploqa.encoders.batching.Batcher`); each is padded as it would be alone, so
-        its vector is the one it gets alone (tests)."""
+        (:class:`~diploqa.encoders.batching.Batcher`), padded to the longest of them; each
+        gets the vector it gets alone, bit for bit (tests)."""
         return self.questions(text)
 
     def _encode_questions(self, texts: list[str]) -> list[np.ndarray]:
-        """Normalised vectors of ``texts``, one model call per padded length among them (a
-        question padded to a longer one's length would come out slightly different)."""
+        """Normalised vectors of ``texts`` from one model call. Each is pooled over its own
+        tokens alone: the model's states of a text do not depend on the padding or the other
+        texts of the call, but a sum over the padding's zeros would round differently."""
         features = self.tokenizer([self.prompts["query"] + text for text in texts])
         lengths = features["attention_mask"].sum(axis=1)
-        widths = -(-lengths // PAD_TO) * PAD_TO
-        out: list[np.ndarray] = [np.empty(0, np.float32)] * len(texts)
-        for width in np.unique(widths):
-            rows = np.flatnonzero(widths == width)
-            part = {name: np.ascontiguousarray(a[rows, :width]) for name, a in features.items()}
-            hidden = np.asarray(self._infer(part), dtype=np.float32)
-            for j, row in enumerate(rows):
-                pooled = hidden[j, : lengths[row]].mean(axis=0)
-                out[row] = pooled / max(float(np.linalg.norm(pooled)), 1e-12)
+        hidden = np.asarray(self._infer(features), dtype=np.float32)
+        out = []
+        for states, length in zip(hidden, lengths, strict=True):
+            pooled = states[:length].mean(axis=0)
+            out.append(pooled / max(float(np.linalg.norm(pooled)), 1e-12))
         return out
 
     def get_embedding_dimension(self) -> int:
