@@ -89,3 +89,46 @@ def test_a_batch_function_that_loses_results_is_an_error_not_a_wrong_answer():
         batcher("a")
     with pytest.raises(ValueError, match="max_batch must be at least 1"):
         Batcher(lambda items: items, max_batch=0)
+
+
+@pytest.mark.parametrize("when", ["queued", "chosen to run the next batch"])
+def test_a_caller_interrupted_while_waiting_leaves_the_others_answered(when, monkeypatch):
+    """Ctrl-C reaches a thread waiting for its batch: it raises there, and every other
+    caller still gets its answer, also when the interrupted one was to run their batch."""
+    from diploqa.encoders import batching
+
+    run = Gated()
+    batcher = Batcher(run, max_batch=8)
+    real_slot = batching._Slot
+
+    class Interrupted(real_slot):
+        def __init__(self, item):
+            super().__init__(item)
+            if item == "b":
+                wait = self.ready.wait
+
+                def interrupted(timeout=None):
+                    if when == "chosen to run the next batch":
+                        wait()  # woken as the next batch's runner
+                    raise KeyboardInterrupt
+
+                self.ready.wait = interrupted
+
+    monkeypatch.setattr(batching, "_Slot", Interrupted)
+    with ThreadPoolExecutor(4) as pool:
+        first = pool.submit(batcher, "a")
+        assert run.entered.wait(30)
+        b = pool.submit(batcher, "b")
+        if when == "queued":
+            with pytest.raises(KeyboardInterrupt):
+                b.result(30)
+        else:
+            waiting(batcher, 1)  # b first in the queue: it will be chosen to run the batch
+        c, d = pool.submit(batcher, "c"), pool.submit(batcher, "d")
+        waiting(batcher, 2)
+        run.release.set()
+        assert [first.result(30), c.result(30), d.result(30)] == ["A", "C", "D"]
+        with pytest.raises(KeyboardInterrupt):
+            b.result(30)
+    assert run.batches[1] == ["c", "d"]  # b's part was never run
+    assert batcher("e") == "E" and not batcher._busy and not batcher._waiting

@@ -61,13 +61,39 @@ class Batcher(Generic[Item, Result]):
                 self._busy = True
                 batch = [slot]
         if batch is None:
-            slot.ready.wait()
+            try:
+                slot.ready.wait()
+            except BaseException:  # Ctrl-C in a waiting thread: the others must go on
+                self._abandon(slot)
+                raise
             batch = slot.batch
         if batch is not None:
             self._run_batch(batch)
         if slot.error is not None:
             raise slot.error
         return slot.result  # type: ignore[return-value]
+
+    def _abandon(self, slot: _Slot) -> None:
+        """Take back a waiting caller that will not run its part: out of the queue, or, if
+        it was to run the next batch, that batch handed to the next of its callers (or, if
+        it had no others, the batch after it)."""
+        with self._lock:
+            if slot in self._waiting:
+                self._waiting.remove(slot)
+                return
+            batch, slot.batch = slot.batch, None
+            if batch is None:
+                return  # in a batch another caller runs: its result is left unread
+            following = [other for other in batch if other is not slot]
+            if not following:
+                size = min(self.max_batch, len(self._waiting))
+                following = [self._waiting.popleft() for _ in range(size)]
+            if following:
+                following[0].batch = following
+            else:
+                self._busy = False
+        if following:
+            following[0].ready.set()
 
     def _run_batch(self, batch: list[_Slot]) -> None:
         """Run ``batch``, give each caller its result, and hand the next batch to one of
