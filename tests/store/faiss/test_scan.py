@@ -4,13 +4,17 @@ the search falls back."""
 
 from __future__ import annotations
 
+import threading
+
 import faiss
 import numpy as np
 import pytest
 from deterministic_encoder import unit_vectors
 
-from diploqa.store.faiss import FaissStore
+from diploqa.store.faiss import FaissStore, scan
 from diploqa.store.faiss.scan import SCAN_MIN_ROWS, rounding_bound
+
+SPLIT = 8192  # SCAN_SPLIT_ROWS in the tests of the halves: a small index is enough
 
 HALF = 48  # vectors made as diploqa's are: two unit halves, the second weighted per question
 
@@ -44,7 +48,7 @@ def test_the_scan_gives_the_flat_searchs_rows_and_scores(k):
         expected_scores, expected_rows = flat.search(q, k)
         assert np.array_equal(rows, expected_rows)
         same_scores(scores, expected_scores)
-    assert store._scan._copy is not None and store._scan.fallbacks == 0  # the copy answered
+    assert store._scan._parts is not None and store._scan.fallbacks == 0  # the copy answered
 
 
 def test_near_equal_scores_fall_back_to_the_exact_search():
@@ -82,7 +86,7 @@ def test_rows_added_after_the_first_search_are_found():
 def test_a_small_index_is_searched_flat_without_a_copy():
     store = FaissStore.from_vectors(pairs(SCAN_MIN_ROWS - 1, seed=5), 2 * HALF)
     store.search(question(2, 0.1), 5)
-    assert store._scan._copy is None
+    assert store._scan._parts is None
 
 
 @pytest.mark.parametrize("scale", [1e-3, 1.0, 30.0])
@@ -106,7 +110,7 @@ def test_the_copy_is_read_by_one_openmp_thread_and_the_callers_setting_is_kept()
     """FAISS's team for one question would leave a spinning thread on the other core."""
     store = FaissStore.from_vectors(pairs(5000, seed=7), 2 * HALF)
     seen = []
-    copy = store._scan._ensure_copy()
+    [(_, copy)] = store._scan._ensure_copy()  # below SCAN_SPLIT_ROWS: one part
     search = copy.search
 
     def recording(*args, **kwargs):
@@ -127,12 +131,12 @@ def test_a_warmed_index_has_its_copy_before_the_first_question(tmp_path):
     """``Index.warm`` (what a server runs before answering) makes the copy, so the first
     question does not wait for it."""
     store = FaissStore.from_vectors(pairs(5000, seed=8), 2 * HALF)
-    assert store._scan._copy is None
+    assert store._scan._parts is None
     store.warm()
-    assert store._scan._copy is not None
+    assert store._scan._parts is not None
     small = FaissStore.from_vectors(pairs(10, seed=9), 2 * HALF)
     small.warm()
-    assert small._scan._copy is None  # searched flat: no copy to make
+    assert small._scan._parts is None  # searched flat: no copy to make
 
 
 def test_searches_at_once_make_one_copy_and_each_gets_the_flat_answer():
@@ -159,3 +163,92 @@ def test_searches_at_once_make_one_copy_and_each_gets_the_flat_answer():
         expected_scores, expected_rows = flat.search(q, 10)
         assert np.array_equal(rows, expected_rows)
         same_scores(scores, expected_scores)
+
+
+@pytest.fixture
+def split_at(monkeypatch) -> None:
+    monkeypatch.setattr(scan, "SCAN_SPLIT_ROWS", SPLIT)
+
+
+def _reads_recorded(monkeypatch) -> list[tuple[int, str]]:
+    """(first row of the part, thread name) of every read of the copy."""
+    reads, real = [], scan._read
+
+    def recording(part, queries, fetch):
+        reads.append((part[0], threading.current_thread().name))
+        return real(part, queries, fetch)
+
+    monkeypatch.setattr(scan, "_read", recording)
+    return reads
+
+
+def test_a_large_copy_is_read_in_two_halves_on_two_threads_with_the_flat_answer(
+    split_at, monkeypatch
+):
+    vectors = pairs(SPLIT + 1000, seed=21)
+    store, flat = FaissStore.from_vectors(vectors, 2 * HALF), flat_of(vectors)
+    reads = _reads_recorded(monkeypatch)
+    for seed, k in enumerate([1, 5, 10, 100, 300]):
+        q = question(500 + seed, weight=0.1)
+        scores, rows = store.search(q, k)
+        expected_scores, expected_rows = flat.search(q, k)
+        assert np.array_equal(rows, expected_rows)
+        same_scores(scores, expected_scores)
+    half = len(vectors) // 2
+    assert [first for first, _ in store._scan._parts] == [0, half]
+    caller = threading.current_thread().name
+    assert {name for first, name in reads if first == 0} == {caller}
+    helpers = {name for first, name in reads if first == half}
+    assert len(helpers) == 1 and helpers.pop().startswith("diploqa-scan")
+    assert len(reads) == 10  # each of the five questions read both halves
+
+
+def test_with_the_helper_busy_both_halves_are_read_here_with_the_same_answer(split_at, monkeypatch):
+    vectors = pairs(SPLIT + 1000, seed=22)
+    store, flat = FaissStore.from_vectors(vectors, 2 * HALF), flat_of(vectors)
+    store.warm()
+    reads = _reads_recorded(monkeypatch)
+    q = question(600, weight=0.1)
+    with store._scan._helper_free:  # another search holds the helper
+        scores, rows = store.search(q, 10)
+    assert {name for _, name in reads} == {threading.current_thread().name} and len(reads) == 2
+    expected_scores, expected_rows = flat.search(q, 10)
+    assert np.array_equal(rows, expected_rows)
+    same_scores(scores, expected_scores)
+
+
+@pytest.mark.parametrize(
+    ("start", "added", "parts"),
+    [
+        (SPLIT + 1000, 50, [0, (SPLIT + 1000) // 2]),  # to the last half
+        (SPLIT + 1000, SPLIT, [0, SPLIT + 500]),  # made again
+        (SPLIT - 100, 200, [0, (SPLIT + 100) // 2]),  # one part to two
+    ],
+)
+def test_rows_added_to_the_copy_are_found_and_the_halves_kept_in_balance(
+    split_at, start, added, parts
+):
+    vectors = pairs(start, seed=23)
+    store = FaissStore.from_vectors(vectors, 2 * HALF)
+    store.warm()
+    extra = pairs(added, seed=24)
+    store.add(extra)
+    everything = np.vstack([vectors, extra])
+    flat = flat_of(everything)
+    assert [first for first, _ in store._scan._parts] == parts
+    assert sum(int(copy.ntotal) for _, copy in store._scan._parts) == len(everything)
+    for row in (0, added // 2, added - 1):
+        q = extra[row : row + 1]
+        scores, rows = store.search(q, 10)
+        assert rows[0, 0] == start + row
+        expected_scores, expected_rows = flat.search(q, 10)
+        assert np.array_equal(rows, expected_rows)
+        same_scores(scores, expected_scores)
+
+
+def test_an_archive_below_the_threshold_keeps_one_part_read_on_the_callers_thread(monkeypatch):
+    store = FaissStore.from_vectors(pairs(SCAN_MIN_ROWS + 1000, seed=25), 2 * HALF)
+    reads = _reads_recorded(monkeypatch)
+    store.search(question(700, 0.1), 5)
+    assert len(store._scan._parts) == 1 and store._scan.split_rows == scan.SCAN_SPLIT_ROWS
+    assert reads == [(0, threading.current_thread().name)] and store._scan._helper is None

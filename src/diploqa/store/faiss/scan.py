@@ -11,6 +11,11 @@ of near-equal scores), the search is done the exact way. Either way the rows are
 index's and so are the scores: the rescoring is FAISS's flat search restricted to the
 candidates (its kernel for a few rows may round the last bit differently from its kernel for
 all of them: scores agree within float32 rounding).
+
+From :data:`SCAN_SPLIT_ROWS` vectors on, the copy is kept in two halves, and a question reads
+the second on a helper thread while its own thread reads the first: FAISS reads one question's
+vectors on one thread, and the second core is idle once the question is encoded. Where the
+helper is busy with another search, both halves are read on the caller's thread.
 """
 
 from __future__ import annotations
@@ -18,6 +23,7 @@ from __future__ import annotations
 import contextlib
 import threading
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 
 import faiss
 import numpy as np
@@ -29,6 +35,9 @@ SCAN_MIN_ROWS = 4096
 #: The copy is read only when it is to return at most 1/SCAN_SHARE of the rows: keeping more
 #: candidates in order costs more than the bytes it saves (a timeline's 1,000 of 10,000).
 SCAN_SHARE = 8
+#: From this many vectors the copy is read in two halves on two threads (below it, handing a
+#: half to the other thread saved nothing measurable: docs/benchmarks.md).
+SCAN_SPLIT_ROWS = 65_536
 #: float16's unit roundoff (10 stored mantissa bits, round to nearest).
 _HALF_ROUNDOFF = 2.0**-11
 #: float32's unit roundoff (the accumulation of both searches' sums).
@@ -59,15 +68,44 @@ def _one_openmp_thread() -> Iterator[None]:
         faiss.omp_set_num_threads(before)
 
 
+Part = tuple[int, faiss.IndexScalarQuantizer]  # (its first row, the copy of its rows)
+
+
+def _read(part: Part, queries: np.ndarray, fetch: int) -> tuple[np.ndarray, np.ndarray]:
+    """The copy's ``fetch`` best rows of ``part`` (rows of the whole index), on one OpenMP
+    thread of the calling thread."""
+    first, copy = part
+    with _one_openmp_thread():
+        approx, found = copy.search(queries, fetch)
+    return approx, np.where(found >= 0, found + first, -1)
+
+
+def _merged(
+    reads: list[tuple[np.ndarray, np.ndarray]], fetch: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """The ``fetch`` best of the parts' reads, best first (a tie: the lower part first)."""
+    if len(reads) == 1:
+        return reads[0]
+    approx = np.hstack([a for a, _ in reads])
+    found = np.hstack([f for _, f in reads])
+    order = np.argsort(-approx, axis=1, kind="stable")[:, :fetch]
+    return np.take_along_axis(approx, order, axis=1), np.take_along_axis(found, order, axis=1)
+
+
 class HalfScan:
     """The 16-bit copy of a flat inner-product index, kept beside it by its owner
     (:class:`~diploqa.store.faiss.vectors.FaissStore`), made on first use."""
 
-    def __init__(self, exact: faiss.IndexFlatIP) -> None:
+    def __init__(self, exact: faiss.IndexFlatIP, split_rows: int | None = None) -> None:
+        """``split_rows``: from how many rows the copy is read in two halves (default
+        :data:`SCAN_SPLIT_ROWS`; benchmarks compare it with one part)."""
         self.exact = exact
-        self._copy: faiss.IndexScalarQuantizer | None = None
+        self.split_rows = SCAN_SPLIT_ROWS if split_rows is None else split_rows
+        self._parts: list[Part] | None = None
         self._largest_norm = 0.0
         self._lock = threading.Lock()
+        self._helper: ThreadPoolExecutor | None = None
+        self._helper_free = threading.Lock()
         #: Searches answered the exact way because the bound was not cleared (for tests
         #: and benchmarks).
         self.fallbacks = 0
@@ -77,15 +115,24 @@ class HalfScan:
         if self.exact.ntotal >= SCAN_MIN_ROWS:
             self._ensure_copy()
 
-    def _ensure_copy(self) -> faiss.IndexScalarQuantizer:
+    def _ensure_copy(self) -> list[Part]:
         with self._lock:
-            if self._copy is None:
-                copy = faiss.IndexScalarQuantizer(
-                    self.exact.d, faiss.ScalarQuantizer.QT_fp16, faiss.METRIC_INNER_PRODUCT
-                )
-                self._append(copy, self._stored(0, self.exact.ntotal))
-                self._copy = copy
-            return self._copy
+            if self._parts is None:
+                self._parts = self._made()
+            return self._parts
+
+    def _made(self) -> list[Part]:
+        """The copy of every row: in two halves from :data:`SCAN_SPLIT_ROWS` rows on."""
+        n = int(self.exact.ntotal)
+        starts = [0, n // 2] if n >= self.split_rows else [0]
+        parts = []
+        for first, stop in zip(starts, [*starts[1:], n], strict=True):
+            copy = faiss.IndexScalarQuantizer(
+                self.exact.d, faiss.ScalarQuantizer.QT_fp16, faiss.METRIC_INNER_PRODUCT
+            )
+            self._append(copy, self._stored(first, stop))
+            parts.append((first, copy))
+        return parts
 
     def _stored(self, start: int, stop: int) -> np.ndarray:
         """A view of the flat index's own float32 rows (no copy)."""
@@ -101,10 +148,22 @@ class HalfScan:
             copy.add(np.ascontiguousarray(block))
 
     def added(self, before: int) -> None:
-        """Bring the copy up to the flat index, which held ``before`` rows until just now."""
+        """Bring the copy up to the flat index, which held ``before`` rows until just now:
+        the new rows go to the last part, and the parts are made again where that leaves
+        them out of balance (the last more than twice the first, or one part past
+        ``split_rows``)."""
         with self._lock:
-            if self._copy is not None:
-                self._append(self._copy, self._stored(before, self.exact.ntotal))
+            if self._parts is None:
+                return
+            sizes = [int(copy.ntotal) for _, copy in self._parts]
+            total = int(self.exact.ntotal)
+            last = sizes[-1] + total - before
+            if (len(sizes) > 1 and last > 2 * sizes[0]) or (
+                len(sizes) == 1 and total >= self.split_rows
+            ):
+                self._parts = self._made()
+            else:
+                self._append(self._parts[-1][1], self._stored(before, total))
 
     def search(self, queries: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
         """The flat index's ``search(queries, k)``: the same rows, the same scores within
@@ -113,9 +172,7 @@ class HalfScan:
         fetch = 2 * k + SCAN_MARGIN
         if n < SCAN_MIN_ROWS or fetch * SCAN_SHARE > n:
             return self.exact.search(queries, k)
-        copy = self._ensure_copy()
-        with _one_openmp_thread():
-            approx, found = copy.search(queries, fetch)
+        approx, found = _merged(self._read_parts(self._ensure_copy(), queries, fetch), fetch)
         scores = np.empty((len(queries), k), dtype=np.float32)
         rows = np.empty((len(queries), k), dtype=np.int64)
         for i, query in enumerate(queries):
@@ -125,9 +182,25 @@ class HalfScan:
             # a row the copy left out scores at most its last score plus the bound
             if not float(exact[0, -1]) > float(approx[i, -1]) + bound:
                 self.fallbacks += 1
-                exact, best = self.exact.search(query[None, :], k)
+                with _one_openmp_thread():
+                    exact, best = self.exact.search(query[None, :], k)
             scores[i], rows[i] = exact[0], best[0]
         return scores, rows
+
+    def _read_parts(
+        self, parts: list[Part], queries: np.ndarray, fetch: int
+    ) -> list[tuple[np.ndarray, np.ndarray]]:
+        """Each part's best rows: the last ones on the helper thread where it is free."""
+        if len(parts) == 1 or not self._helper_free.acquire(blocking=False):
+            return [_read(part, queries, fetch) for part in parts]
+        try:
+            if self._helper is None:
+                self._helper = ThreadPoolExecutor(1, thread_name_prefix="diploqa-scan")
+            later = self._helper.submit(_read, parts[1], queries, fetch)
+            first = _read(parts[0], queries, fetch)
+            return [first, later.result()]
+        finally:
+            self._helper_free.release()
 
     def _rescore(self, query: np.ndarray, candidates: np.ndarray, k: int):
         """The flat index's own search (its kernel and scores) among ``candidates``, picked
@@ -137,4 +210,5 @@ class HalfScan:
         bitmap = np.packbits(member, bitorder="little")  # bit i of byte j: row 8j + i
         # points into bitmap, which lives until the search below returns
         within = faiss.IDSelectorBitmap(len(bitmap), faiss.swig_ptr(bitmap))
-        return self.exact.search(query[None, :], k, params=faiss.SearchParameters(sel=within))
+        with _one_openmp_thread():  # no team left spinning on the core a half is read on
+            return self.exact.search(query[None, :], k, params=faiss.SearchParameters(sel=within))
