@@ -196,7 +196,10 @@ class HalfScan:
         try:
             if self._helper is None:
                 self._helper = ThreadPoolExecutor(1, thread_name_prefix="diploqa-scan")
-            later = self._helper.submit(_read, parts[1], queries, fetch)
+            try:
+                later = self._helper.submit(_read, parts[1], queries, fetch)
+            except RuntimeError:  # the interpreter is shutting down: no new threads
+                return [_read(part, queries, fetch) for part in parts]
             first = _read(parts[0], queries, fetch)
             return [first, later.result()]
         finally:
