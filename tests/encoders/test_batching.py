@@ -67,7 +67,9 @@ def test_callers_that_arrive_during_a_call_share_the_next_one_each_with_its_own_
     assert list(batcher.sizes) == [1, 3, 3]
 
 
-def test_an_error_reaches_every_caller_of_its_batch_and_the_next_call_works():
+def test_a_question_that_fails_fails_only_its_own_caller_and_the_next_call_works():
+    """One reader's question that the model cannot encode must not fail the others asked at
+    the same moment: the failed batch is run again one by one."""
     run = Gated(fail_on="c")
     batcher = Batcher(run, max_batch=8)
     with ThreadPoolExecutor(4) as pool:
@@ -76,11 +78,24 @@ def test_an_error_reaches_every_caller_of_its_batch_and_the_next_call_works():
         b, c = pool.submit(batcher, "b"), pool.submit(batcher, "c")
         waiting(batcher, 2)
         run.release.set()
-        assert first.result(30) == "A"
-        for future in (b, c):
-            with pytest.raises(ValueError, match="cannot encode c"):
-                future.result(30)
+        assert first.result(30) == "A" and b.result(30) == "B"
+        with pytest.raises(ValueError, match="cannot encode c"):
+            c.result(30)
+    assert sorted(run.batches[1]) == ["b", "c"] and sorted(run.batches[2:]) == [["b"], ["c"]]
     assert batcher("d") == "D" and not batcher._busy
+
+
+def test_an_interrupt_in_the_model_reaches_every_caller_of_the_batch_without_a_second_try():
+    calls = []
+
+    def run(items):
+        calls.append(list(items))
+        raise KeyboardInterrupt
+
+    batcher = Batcher(run)
+    with pytest.raises(KeyboardInterrupt):
+        batcher("a")
+    assert calls == [["a"]] and not batcher._busy
 
 
 def test_a_batch_function_that_loses_results_is_an_error_not_a_wrong_answer():

@@ -36,8 +36,8 @@ class Batcher(Generic[Item, Result]):
     """``batcher(item)`` is ``run([item])[0]``, with concurrent calls joined into one ``run``.
 
     One ``run`` at a time; at most ``max_batch`` items in it. The caller that starts a batch
-    runs it on its own thread (no hand-over to a worker when alone). An exception raised by
-    ``run`` is raised in every caller whose item was in that batch.
+    runs it on its own thread (no hand-over to a worker when alone). Where ``run`` raises
+    for a batch, its items are run one by one, and each caller gets its own result or error.
     """
 
     def __init__(self, run: Callable[[list[Item]], Sequence[Result]], max_batch: int = 8) -> None:
@@ -95,19 +95,33 @@ class Batcher(Generic[Item, Result]):
         if following:
             following[0].ready.set()
 
+    def _settle(self, batch: list[_Slot]) -> None:
+        """Each caller's result or error. Where a batch fails, its items are run again one
+        by one, so that a question the model cannot encode fails only its own search."""
+        try:
+            results = self._run([slot.item for slot in batch])
+            if len(results) != len(batch):
+                raise RuntimeError(f"a batch of {len(batch)} gave {len(results)} results")
+        except Exception as err:
+            if len(batch) == 1:
+                batch[0].error = err
+            else:
+                for slot in batch:
+                    self._settle([slot])
+            return
+        except BaseException as err:  # Ctrl-C, exit: no second try, every caller learns of it
+            for slot in batch:
+                slot.error = err
+            return
+        for slot, result in zip(batch, results, strict=True):
+            slot.result = result
+
     def _run_batch(self, batch: list[_Slot]) -> None:
         """Run ``batch``, give each caller its result, and hand the next batch to one of
         the callers waiting (or mark the model idle)."""
         self.sizes.append(len(batch))
         try:
-            results = self._run([slot.item for slot in batch])
-            if len(results) != len(batch):
-                raise RuntimeError(f"a batch of {len(batch)} gave {len(results)} results")
-            for slot, result in zip(batch, results, strict=True):
-                slot.result = result
-        except BaseException as err:  # every caller of the batch learns of it
-            for slot in batch:
-                slot.error = err
+            self._settle(batch)
         finally:
             with self._lock:
                 size = min(self.max_batch, len(self._waiting))
