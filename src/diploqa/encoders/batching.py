@@ -84,16 +84,22 @@ class Batcher(Generic[Item, Result]):
             batch, slot.batch = slot.batch, None
             if batch is None:
                 return  # in a batch another caller runs: its result is left unread
-            following = [other for other in batch if other is not slot]
-            if not following:
-                size = min(self.max_batch, len(self._waiting))
-                following = [self._waiting.popleft() for _ in range(size)]
-            if following:
-                following[0].batch = following
-            else:
-                self._busy = False
-        if following:
-            following[0].ready.set()
+            runner = self._hand_on([other for other in batch if other is not slot])
+        if runner is not None:
+            runner.ready.set()
+
+    def _hand_on(self, following: list[_Slot]) -> _Slot | None:
+        """With the lock held: the caller who is to run ``following`` next, or, where it is
+        empty, the callers waiting longest (at most ``max_batch``); None when no one waits,
+        and the model is then idle. The caller returned must be woken (``ready``)."""
+        if not following:
+            size = min(self.max_batch, len(self._waiting))
+            following = [self._waiting.popleft() for _ in range(size)]
+        if not following:
+            self._busy = False
+            return None
+        following[0].batch = following
+        return following[0]
 
     def _settle(self, batch: list[_Slot]) -> None:
         """Each caller's result or error. Where a batch fails, its items are run again one
@@ -124,13 +130,8 @@ class Batcher(Generic[Item, Result]):
             self._settle(batch)
         finally:
             with self._lock:
-                size = min(self.max_batch, len(self._waiting))
-                following = [self._waiting.popleft() for _ in range(size)]
-                if following:
-                    following[0].batch = following
-                else:
-                    self._busy = False
+                runner = self._hand_on([])
             for slot in batch[1:]:
                 slot.ready.set()
-            if following:
-                following[0].ready.set()
+            if runner is not None:
+                runner.ready.set()
