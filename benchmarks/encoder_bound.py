@@ -19,11 +19,11 @@ import json
 import os
 import sys
 import time
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import numpy as np
 from cpu_runtimes import choice_line  # benchmarks/cpu_runtimes.py
+from question_batches import search_rate  # benchmarks/question_batches.py
 
 
 def rates(index, sample: int, rounds: int) -> None:
@@ -64,14 +64,7 @@ def threads(index, xquad: Path) -> None:
 
     def rate(n: int, workers: int) -> float:
         batch, at[0] = questions[at[0] : at[0] + n], at[0] + n
-        started = time.perf_counter()
-        if workers == 1:
-            for q in batch:
-                index.search(q, 5)
-        else:
-            with ThreadPoolExecutor(workers) as pool:
-                list(pool.map(lambda q: index.search(q, 5), batch))
-        return n / (time.perf_counter() - started)
+        return search_rate(index, batch, workers)[0]
 
     rate(80, 16)  # warm-up: every padded length of a batch compiled once
     for _ in range(2):

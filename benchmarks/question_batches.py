@@ -60,20 +60,26 @@ def batch_costs(model, questions: list[str], rounds: int) -> None:
         )
 
 
+def search_rate(index, questions: list[str], workers: int) -> tuple[float, float]:
+    """Searches per second and core-ms of CPU per search, ``questions`` asked from
+    ``workers`` threads at once (1: one after another on this thread)."""
+    t0, c0 = time.perf_counter(), time.process_time()
+    if workers == 1:
+        for q in questions:
+            index.search(q, 5)
+    else:
+        with ThreadPoolExecutor(workers) as pool:
+            list(pool.map(lambda q: index.search(q, 5), questions))
+    wall = time.perf_counter() - t0
+    return len(questions) / wall, (time.process_time() - c0) / len(questions) * 1e3
+
+
 def search_rates(index, questions: list[str]) -> None:
     at = [0]
 
     def rate(n: int, workers: int) -> tuple[float, float]:
         batch, at[0] = questions[at[0] : at[0] + n], at[0] + n
-        t0, c0 = time.perf_counter(), time.process_time()
-        if workers == 1:
-            for q in batch:
-                index.search(q, 5)
-        else:
-            with ThreadPoolExecutor(workers) as pool:
-                list(pool.map(lambda q: index.search(q, 5), batch))
-        wall = time.perf_counter() - t0
-        return n / wall, (time.process_time() - c0) / n * 1e3
+        return search_rate(index, batch, workers)
 
     batcher = getattr(index.encoder.primary.model, "questions", None)  # None: code before it
     rate(100, 16)  # warm-up: every padded length of a batch compiled once
