@@ -427,6 +427,15 @@ def close_stores(*held) -> None:
             thing.close()
 
 
+def wait_until_queued(batcher, n: int, timeout: float = 30) -> None:
+    """Wait until ``n`` callers wait behind the call ``batcher`` runs
+    (:class:`diploqa.encoders.batching.Batcher`)."""
+    deadline = time.monotonic() + timeout
+    while len(batcher._waiting) < n:
+        assert time.monotonic() < deadline, "the callers never queued"
+        time.sleep(0.001)
+
+
 def opens_elsewhere(address: str) -> str:
     """Open the Milvus Lite file ``address`` names from another process: "opened", or the
     one-line error it got (Milvus Lite serves a file to one process at a time)."""

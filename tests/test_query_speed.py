@@ -3,12 +3,11 @@ OpenVINO infer request with USE beside it, and searches from many threads at onc
 
 from __future__ import annotations
 
-import time
 from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 import pytest
-from conftest import opens_elsewhere
+from conftest import opens_elsewhere, wait_until_queued
 
 import diploqa
 from diploqa.encoders import get_encoder
@@ -112,10 +111,7 @@ def _held_batch(batcher, monkeypatch, waiting: int):
     def run(items):
         calls.append(len(items))
         if len(calls) == 1:
-            deadline = time.monotonic() + 60
-            while len(batcher._waiting) < waiting:
-                assert time.monotonic() < deadline, "the questions never queued"
-                time.sleep(0.001)
+            wait_until_queued(batcher, waiting, timeout=60)
         return real(items)
 
     monkeypatch.setattr(batcher, "_run", run)

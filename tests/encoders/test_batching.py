@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import threading
-import time
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
+from conftest import wait_until_queued
 
 from diploqa.encoders.batching import Batcher
 
@@ -31,13 +31,6 @@ class Gated:
         return [item.upper() for item in items]
 
 
-def waiting(batcher: Batcher, n: int) -> None:
-    deadline = time.monotonic() + 30
-    while len(batcher._waiting) < n:
-        assert time.monotonic() < deadline, "the callers never queued"
-        time.sleep(0.001)
-
-
 def test_a_lone_call_runs_at_once_on_the_callers_thread():
     threads = []
 
@@ -57,7 +50,7 @@ def test_callers_that_arrive_during_a_call_share_the_next_one_each_with_its_own_
         first = pool.submit(batcher, "a")
         assert run.entered.wait(30)
         rest = {item: pool.submit(batcher, item) for item in "bcdefg"}
-        waiting(batcher, 6)
+        wait_until_queued(batcher, 6)
         run.release.set()
         assert first.result(30) == "A"
         assert {item: f.result(30) for item, f in rest.items()} == {i: i.upper() for i in "bcdefg"}
@@ -76,7 +69,7 @@ def test_a_question_that_fails_fails_only_its_own_caller_and_the_next_call_works
         first = pool.submit(batcher, "a")
         assert run.entered.wait(30)
         b, c = pool.submit(batcher, "b"), pool.submit(batcher, "c")
-        waiting(batcher, 2)
+        wait_until_queued(batcher, 2)
         run.release.set()
         assert first.result(30) == "A" and b.result(30) == "B"
         with pytest.raises(ValueError, match="cannot encode c"):
@@ -138,9 +131,11 @@ def test_a_caller_interrupted_while_waiting_leaves_the_others_answered(when, mon
             with pytest.raises(KeyboardInterrupt):
                 b.result(30)
         else:
-            waiting(batcher, 1)  # b first in the queue: it will be chosen to run the batch
+            wait_until_queued(
+                batcher, 1
+            )  # b first in the queue: it will be chosen to run the batch
         c, d = pool.submit(batcher, "c"), pool.submit(batcher, "d")
-        waiting(batcher, 2)
+        wait_until_queued(batcher, 2)
         run.release.set()
         assert [first.result(30), c.result(30), d.result(30)] == ["A", "C", "D"]
         with pytest.raises(KeyboardInterrupt):
