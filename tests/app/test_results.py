@@ -15,7 +15,7 @@ from starlette.datastructures import QueryParams
 from diploqa.app import events
 from diploqa.app.layout import gr
 from diploqa.app.updater import Updater
-from diploqa.query import Query
+from diploqa.query import DEFAULT_K, Query
 
 SKIP = gr.skip()
 KERRY_SYRIA = "Was sagte Kerry über Syrien?"
@@ -68,6 +68,22 @@ def test_a_bad_link_keeps_its_texts_and_shows_why(results):
     overview, asked, page, label = shown[9:]
     assert asked is None and not overview.visible and label == SKIP
     assert "since must be a date like 2016" in page and "Traceback" not in page
+
+
+def test_the_filters_label_keeps_the_newest_read_of_the_fields(app_holder, seed_copy):
+    """A link's change events can read a field it is still setting, and their answers can
+    arrive in any order: a request read before the label on the page is dropped."""
+    page = events.Events(Updater(app_holder, seed_copy), per_article=2)
+    fields = {"k": 4, "outlet": [], "since": "", "until": "", "source": "", "per_article": 2,
+              "sort": "date"}  # fmt: skip
+    label, shown = page.on_choices(*fields.values(), 3, None)  # read third, arrived first
+    assert shown == 3 and "4 Passagen" in label.label and "nach Datum" in label.label
+    stale = {**fields, "sort": "relevance"}  # read first, before the link set the order
+    assert page.on_choices(*stale.values(), 1, shown) == (SKIP, SKIP)
+    assert page.on_choices(*fields.values(), 3, shown) == (SKIP, SKIP)  # the same read again
+    assert page.on_choices(*fields.values(), None, shown) == (SKIP, SKIP)  # not numbered
+    label, shown = page.on_choices(*{**fields, "k": DEFAULT_K}.values(), 4, shown)  # newer
+    assert shown == 4 and "Passagen" not in label.label and "nach Datum" in label.label
 
 
 def pick(results, data: dict, **fields):

@@ -47,6 +47,13 @@ from .updater import Updater
 
 __all__ = ["SEARCH_CONCURRENCY", "Events", "status_html", "welcome_html"]
 
+#: Numbers each request for the filters' label in the order the page read its fields (the
+#: last two arguments: the stamp field and the label's state, passed on unread).
+STAMP_JS = """(...fields) => {
+    window.dqLabelReads = (window.dqLabelReads || 0) + 1;
+    return [...fields.slice(0, -2), window.dqLabelReads, fields[fields.length - 1]];
+}"""
+
 
 def status_html(updater: Updater) -> str:
     """The status area: the index (or why there is none) and a running update's progress,
@@ -134,7 +141,7 @@ class Events:
         self.following = following  # standing questions (issue #26)
         self._exports: Path | None = None  # made on the first download
         #: The results area's events (the page's questions, the overview, export, links).
-        self.results = ResultEvents(self.holder, per_article, self.export, self.on_choices)
+        self.results = ResultEvents(self.holder, per_article, self.export, self.filters_label)
 
     def search(
         self,
@@ -292,8 +299,17 @@ class Events:
         samples = [[q] for q in shown.examples]
         return render_intro(shown), gr.Dataset(samples=samples, visible=bool(samples))
 
-    def on_choices(self, k, outlet, since, until, source, per_article, sort) -> gr.Accordion:
-        """The folded filters' label, after a filter or the order changed."""
+    def on_choices(self, k, outlet, since, until, source, per_article, sort, read, shown):
+        """The folded filters' label, after a filter or the order changed. ``read`` numbers
+        this request in the order the page read the fields; ``shown``, the label's state, is
+        the number of the label on the page. An older read is dropped: it may have caught a
+        field a link was still setting, and its answer can reach the page after a newer one."""
+        if read is None or (shown is not None and read <= shown):
+            return gr.skip(), gr.skip()
+        return self.filters_label(k, outlet, since, until, source, per_article, sort), read
+
+    def filters_label(self, k, outlet, since, until, source, per_article, sort) -> gr.Accordion:
+        """The folded filters' label for these fields."""
         chosen = describe_choices(outlet, since, until, source, k, per_article, sort,
                                   self.per_article or 0)  # fmt: skip
         return gr.Accordion(label=messages.filters_label(chosen))
@@ -382,13 +398,16 @@ class Events:
             show_progress="hidden",
         )  # fmt: skip
         choices = controls.inputs()[1:]  # every field but the question
-        # A link sets several fields at once, and a change event fired while they are being
-        # set can read some of them stale; so the label is written in the order the events
-        # were sent (one queue, one at a time), and once more after a link or a pick set
-        # them all: the last word is always the fields as they are.
-        label = dict(fn=self.on_choices, inputs=choices, outputs=page.filters,
-                     api_visibility="private", show_progress="hidden",
-                     concurrency_id="filters-label", concurrency_limit=1)  # fmt: skip
+        # A link sets several fields at once, each firing a change event, and the page sends
+        # those while it is still setting the others: an early one reads a field stale, and
+        # its answer can arrive after a later one's. So every request is numbered in the order
+        # the page read the fields (STAMP_JS), and the label keeps the newest read. Once a
+        # link or a pick has set them all, the label is asked once more.
+        read, shown = gr.Number(visible=False, precision=0), gr.State(None)
+        label = dict(fn=self.on_choices, inputs=[*choices, read, shown],
+                     outputs=[page.filters, shown], js=STAMP_JS, api_visibility="private",
+                     show_progress="hidden", concurrency_id="filters-label",
+                     concurrency_limit=1)  # fmt: skip
         gr.on(triggers=[c.change for c in choices], **label)
         for setter in setters:
             setter.then(**label)
