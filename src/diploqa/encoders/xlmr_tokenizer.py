@@ -117,12 +117,17 @@ class SentencePieceTokenizer:
     def _segment_ids(self, texts: Sequence[str]) -> list[list[int]]:
         """Ids of texts without special tokens in them, as ``tokenizers`` segments: after
         normalising, a leading "▁" unless the text already starts with a space (its Metaspace
-        pre-tokenizer, ``prepend_scheme="always"``), nothing for an empty text."""
-        normalised = []
+        pre-tokenizer, ``prepend_scheme="always"``), nothing for an empty text.
+
+        One text at a time: sentencepiece's call for a list starts a pool of threads each
+        time, which costs more than segmenting a question, and it lets go of the GIL, so a
+        question then waited for the GIL behind USE's thread (docs/benchmarks.md)."""
+        ids = []
         for text in texts:
             text = self._normalizer.normalize_str(text)
-            normalised.append(text if not text or text.startswith(" ") else " " + text)
-        return self._pieces.encode(normalised)
+            spaced = text if not text or text.startswith(" ") else " " + text
+            ids.append(self._pieces.encode(spaced))
+        return ids
 
     def _ids(self, texts: Sequence[str]) -> list[list[int]]:
         """Content ids (no special tokens added): a special token written in the text is that
