@@ -9,9 +9,10 @@ answered from a cache. Each client holds one keep-alive connection: by default a
 asyncio HTTP/1.1 client (``--client raw``), because ``httpx.AsyncClient`` (``--client httpx``)
 spends about 3 ms of CPU per request on the same two cores as the server, and its 16 clients
 then kept fewer than 7 requests in flight at the server (py-spy).
-The in-process rate is ``Index.search`` one question after another on one thread, in this
-process, on the same index and questions, measured before and after the server runs (the
-better of the two is the ratio's base). Answers are checked: each one must list the same
+Before the load, the server's CPU over 10 s of doing nothing. The in-process rate is
+``Index.search`` one question after another on one thread, in this process, on the same index
+and questions, measured before and after the server runs (the better of the two is the
+ratio's base). Answers are checked: each one must list the same
 passages in the same order as the in-process search of that question.
 
 Usage::
@@ -310,6 +311,18 @@ def start_server(index: Path, articles: Path, port: int, probe: str) -> tuple:
     raise RuntimeError("no answer within 180 s")
 
 
+def idle_cpu(pid: int, seconds: float = 10.0) -> float:
+    """The share of one core the process uses over ``seconds`` while nothing asks it."""
+
+    def used() -> float:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")  # utime, stime
+
+    before, start = used(), time.perf_counter()
+    time.sleep(seconds)
+    return (used() - before) / (time.perf_counter() - start)
+
+
 def stop(proc: subprocess.Popen) -> None:
     proc.terminate()
     try:
@@ -375,6 +388,9 @@ def main() -> int:
     R["cold_start_s"], R["page_ready_s"] = cold, page
     print(f"cold start (serve → first answer): {cold:.2f} s; page {page:.2f} s", flush=True)
 
+    time.sleep(5)  # the page's start-up work done
+    R["idle_cpu"] = idle_cpu(proc.pid)
+    print(f"the idle server: {R['idle_cpu']:.1%} of a core", flush=True)
     index = diploqa.load_index(args.index)
     for q in pool[-20:]:  # warm-up, questions not used below
         index.search(q, args.k)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ast
 import gc
+import inspect
 import json
 import subprocess
 import sys
@@ -118,6 +119,17 @@ def test_the_export_function_for_the_page(app_holder, seed_copy):
 def test_gradio_empties_its_cache_of_uploads_and_downloads(app_holder, seed_copy):
     demo = ui.create_app(Updater(app_holder, seed_copy))
     assert demo.delete_cache == ui.GRADIO_CACHE_SECONDS == (3600, 3600)
+
+
+def test_gradio_s_queue_looks_for_events_a_hundred_times_a_second_not_a_thousand(editor_app):
+    from gradio.queueing import Queue
+
+    queue = editor_app._queue
+    assert queue.sleep_when_free == ui.QUEUE_POLL_SECONDS == 0.01
+    assert queue.progress_update_sleep_when_free == ui.PROGRESS_POLL_SECONDS == 0.05
+    # the loops still read these attributes (a Gradio release that renamed them fails here)
+    assert "self.sleep_when_free" in inspect.getsource(Queue.start_processing)
+    assert "self.progress_update_sleep_when_free" in inspect.getsource(Queue.start_progress_updates)
 
 
 def test_a_question_asked_before_the_index_is_answered_by_a_later_tick(

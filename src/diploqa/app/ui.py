@@ -26,6 +26,11 @@ from .uploads import MAX_UPLOAD_BYTES
 
 #: Gradio's ``delete_cache``: (how often, from what age) its cached files are deleted, seconds.
 GRADIO_CACHE_SECONDS = (3600, 3600)
+#: How long Gradio's queue sleeps between its looks for a new event, and for progress to
+#: send (seconds). Its own 1 ms and 10 ms woke an idle server 1,100 times a second, and on
+#: two cores that took time from the searches themselves (docs/benchmarks.md).
+QUEUE_POLL_SECONDS = 0.01
+PROGRESS_POLL_SECONDS = 0.05
 
 
 def create_app(
@@ -67,6 +72,9 @@ def create_app(
         page = lay_out(initial, editing, sign_out, following=following is not None)
         Events(updater, per_article, texts, following).bind(demo, page)
     demo.queue(default_concurrency_limit=SEARCH_CONCURRENCY)
+    queue = demo._queue  # no public setting for these
+    queue.sleep_when_free = QUEUE_POLL_SECONDS
+    queue.progress_update_sleep_when_free = PROGRESS_POLL_SECONDS
     return demo
 
 
