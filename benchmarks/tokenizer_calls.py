@@ -34,11 +34,7 @@ BLOCK = 50
 
 def one_call(tokenizer, texts):
     """The list in one sentencepiece call (the code before)."""
-    spaced = []
-    for text in texts:
-        text = tokenizer._normalizer.normalize_str(text)
-        spaced.append(text if not text or text.startswith(" ") else " " + text)
-    return tokenizer._pieces.encode(spaced)
+    return tokenizer._pieces.encode([tokenizer._spaced(text) for text in texts])
 
 
 def tokenizer_alone(tokenizer, questions: list[str], passages: list[str]) -> None:

@@ -114,20 +114,20 @@ class SentencePieceTokenizer:
         }
         self._normalizer = Tokenizer.from_str(json.dumps(carrier)).normalizer
 
+    def _spaced(self, text: str) -> str:
+        """``text`` as ``tokenizers`` hands it to its model: normalised, with a leading "▁"
+        unless it already starts with a space (its Metaspace pre-tokenizer,
+        ``prepend_scheme="always"``), empty where it is empty."""
+        text = self._normalizer.normalize_str(text)
+        return text if not text or text.startswith(" ") else " " + text
+
     def _segment_ids(self, texts: Sequence[str]) -> list[list[int]]:
-        """Ids of texts without special tokens in them, as ``tokenizers`` segments: after
-        normalising, a leading "▁" unless the text already starts with a space (its Metaspace
-        pre-tokenizer, ``prepend_scheme="always"``), nothing for an empty text.
+        """Ids of texts without special tokens in them, as ``tokenizers`` segments them.
 
         One text at a time: sentencepiece's call for a list starts a pool of threads each
         time, which costs more than segmenting a question, and it lets go of the GIL, so a
         question then waited for the GIL behind USE's thread (docs/benchmarks.md)."""
-        ids = []
-        for text in texts:
-            text = self._normalizer.normalize_str(text)
-            spaced = text if not text or text.startswith(" ") else " " + text
-            ids.append(self._pieces.encode(spaced))
-        return ids
+        return [self._pieces.encode(self._spaced(text)) for text in texts]
 
     def _ids(self, texts: Sequence[str]) -> list[list[int]]:
         """Content ids (no special tokens added): a special token written in the text is that
