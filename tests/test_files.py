@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import hashlib
+import subprocess
+import sys
 
 import pytest
 
-from diploqa.files import atomic_write, build_folder, replacing, sha256_file
+from diploqa.files import atomic_write, build_folder, made_once, replacing, sha256_file
 
 
 @pytest.mark.parametrize("fsync", [True, False])
@@ -81,3 +83,54 @@ def test_build_folder_keeps_the_folder_another_process_renamed_in_first(tmp_path
         (target / "weights").write_text("theirs")
     assert [p.name for p in tmp_path.iterdir()] == ["model"]
     assert (target / "weights").read_text() == "theirs"
+
+
+MAKER = """
+import sys, time
+from pathlib import Path
+from diploqa.files import made_once
+
+target, calls = Path(sys.argv[1]), Path(sys.argv[2])
+def make(_, out):
+    with calls.open("a") as log:
+        log.write("made\\n")
+    time.sleep(0.5)  # long enough for the others to find the folder missing
+    out.mkdir()
+    (out / "model.bin").write_text("whole")
+print(made_once(target, ".make-", lambda t: (t / "model.bin").is_file(), make))
+"""
+
+
+def test_made_once_makes_a_folder_once_for_processes_started_together(tmp_path):
+    target, calls = tmp_path / "cache" / "model", tmp_path / "calls"
+    makers = [
+        subprocess.Popen([sys.executable, "-c", MAKER, str(target), str(calls)],
+                         stdout=subprocess.PIPE, text=True)
+        for _ in range(3)
+    ]  # fmt: skip
+    assert [p.communicate(timeout=60)[0].strip() for p in makers] == [str(target)] * 3
+    assert calls.read_text() == "made\n"
+    assert (target / "model.bin").read_text() == "whole"
+    assert [p.name for p in target.parent.iterdir()] == ["model"]  # no lock file left
+
+
+def test_made_once_after_a_failed_make_the_next_caller_makes_it(tmp_path):
+    target = tmp_path / "model"
+
+    def ready(folder):
+        return (folder / "model.bin").is_file()
+
+    def fail(_, out):
+        out.mkdir()
+        raise RuntimeError("interrupted")
+
+    def make(_, out):
+        out.mkdir()
+        (out / "model.bin").write_text("whole")
+
+    with pytest.raises(RuntimeError):
+        made_once(target, ".make-", ready, fail)
+    assert not target.exists()
+    assert made_once(target, ".make-", ready, make) == target
+    assert made_once(target, ".make-", ready, fail) == target  # ready: not made again
+    assert (target / "model.bin").read_text() == "whole"

@@ -24,7 +24,7 @@ from pathlib import Path
 import numpy as np
 
 from ..config import DEFAULT_CACHE
-from ..files import build_folder
+from ..files import made_once
 from .base import ensure_finite
 from .sentence_transformer import Embedder
 
@@ -72,13 +72,14 @@ def _weights(cache: Path) -> Path:
     The packaged file where the cache cannot be written."""
     source = _resource("weights.npz")
     target = cache / f"{USE_NAME}-{source.stat().st_size}-uncompressed-v1"
-    if (target / "weights.npz").is_file():
-        return target / "weights.npz"
+
+    def make(_: Path, out: Path) -> None:
+        out.mkdir()
+        with np.load(source, allow_pickle=False) as packed:
+            np.savez(out / "weights.npz", **{name: packed[name] for name in packed.files})
+
     try:
-        with build_folder(target, ".use-") as (_, out):
-            out.mkdir()
-            with np.load(source, allow_pickle=False) as packed:
-                np.savez(out / "weights.npz", **{name: packed[name] for name in packed.files})
+        made_once(target, ".use-", lambda t: (t / "weights.npz").is_file(), make)
     except OSError as err:
         log.info("cannot keep USE's weights uncompressed in %s: %s", target, err)
         return source

