@@ -28,23 +28,49 @@ REPO = Path(__file__).resolve().parents[1]
 SEEDS = REPO / "seeds"
 
 #: The test files that take longest (tens of seconds each: servers, subprocess builds,
-#: browsers; `pytest --durations=40`), collected first: with ``-n 2 --dist loadfile`` a
+#: browsers; `pytest --durations=0`), collected first: with ``-n 2 --dist loadfile`` a
 #: worker that picked one of them last would leave the other idle at the end.
 SLOW_FILES = (
-    "test_milvus_server.py", "test_stores.py", "app/test_background.py", "store/test_contract.py",
-    "test_load.py", "app/test_alerts_restart.py", "app/test_browser_building.py",
-    "encoders/test_selfcheck.py", "encoders/test_openvino.py",
+    "test_milvus_server.py", "test_stores.py", "store/test_contract.py", "app/test_background.py",
+    "test_load.py", "app/test_alerts_restart.py", "encoders/test_selfcheck.py", "test_build.py",
+    "test_reliability.py", "test_watch.py", "app/test_browser.py", "app/test_browser_building.py",
+    "app/test_browser_page.py", "app/test_alerts_server.py",
 )  # fmt: skip
+#: The files whose tests use a real Milvus server (:func:`shared_milvus_server`): one worker
+#: runs them all, so the session unpacks and starts one server, not one per worker.
+MILVUS_SERVER_FILES = ("test_milvus_server.py", "test_stores.py", "store/test_contract.py")
+
+
+def _test_file(item: pytest.Item) -> str:
+    return item.path.relative_to(Path(__file__).parent).as_posix()
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     rank = {name: i for i, name in enumerate(SLOW_FILES)}
-    tests = Path(__file__).parent
 
     def slow_first(item: pytest.Item) -> int:
-        return rank.get(item.path.relative_to(tests).as_posix(), len(rank))
+        return rank.get(_test_file(item), len(rank))
 
     items.sort(key=slow_first)  # stable: the files' own order is kept
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_xdist_make_scheduler(config: pytest.Config, log):
+    """``--dist loadfile`` as collected: the slow files first (pytest-xdist would otherwise
+    order the files by their number of tests), the Milvus server files as one unit."""
+    if config.getoption("dist") != "loadfile":
+        return None
+    from xdist.scheduler import LoadFileScheduling
+
+    config.option.loadscopereorder = False
+    together = {f"tests/{name}" for name in MILVUS_SERVER_FILES}
+
+    class SlowFirst(LoadFileScheduling):
+        def _split_scope(self, nodeid: str) -> str:
+            scope = super()._split_scope(nodeid)
+            return "milvus-server" if scope in together else scope
+
+    return SlowFirst(config, log)
 
 
 #: An article the seeds do not have, and a question only it answers.
@@ -400,11 +426,36 @@ def milvus_server(milvus_binary, tmp_path, monkeypatch) -> Iterator[MilvusStanda
         yield server
 
 
+#: The shared server while it runs, for :func:`pytest_runtest_teardown` to stop.
+SHARED_MILVUS = pytest.StashKey["MilvusStandalone"]()
+
+
 @pytest.fixture(scope="session")
-def shared_milvus_server(milvus_binary, tmp_path_factory) -> Iterator[MilvusStandalone]:
+def _shared_milvus(milvus_binary, tmp_path_factory, request) -> Iterator[MilvusStandalone]:
+    for server in _milvus_server(milvus_binary, tmp_path_factory.mktemp("milvus-server")):
+        request.config.stash[SHARED_MILVUS] = server
+        yield server
+
+
+@pytest.fixture
+def shared_milvus_server(_shared_milvus: MilvusStandalone) -> MilvusStandalone:
     """One Milvus server for the session's ``store`` tests (each in its own collection);
-    tests that kill the server use :func:`milvus_server`."""
-    yield from _milvus_server(milvus_binary, tmp_path_factory.mktemp("milvus-server"))
+    tests that kill the server use :func:`milvus_server`. Started again should a test need
+    it after :func:`pytest_runtest_teardown` stopped it."""
+    if _shared_milvus.process is None or _shared_milvus.process.poll() is not None:
+        _shared_milvus.start()
+    return _shared_milvus
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_teardown(item: pytest.Item, nextitem: pytest.Item | None):
+    """After the last test of :data:`MILVUS_SERVER_FILES` (run one after another), the shared
+    server stops: idle, it would take a fifth of a core from every test after them."""
+    result = yield
+    server = item.config.stash.get(SHARED_MILVUS, None)
+    if server is not None and (nextitem is None or _test_file(nextitem) not in MILVUS_SERVER_FILES):
+        server.kill()
+    return result
 
 
 def store_location(store: str, index_dir: Path | None = None):
