@@ -44,6 +44,8 @@ T = TypeVar("T")
 OLDEST_SERVER = (2, 3)
 #: From this version on a server knows every ``like`` pattern (2.3: a prefix only).
 FULL_LIKE_SINCE = (2, 4)
+#: Records per query of :meth:`MilvusConnection.iterate`.
+ITERATE_BATCH = 1_000
 
 
 class MilvusError(StoreUnavailableError):
@@ -331,9 +333,19 @@ class MilvusConnection:
 
     def iterate(self, collection: str, fields: list[str], expression: str) -> Iterator[list]:
         """The records of ``collection`` matching ``expression``, in batches (the caller
-        wraps it in :meth:`errors`)."""
+        wraps it in :meth:`errors`). One query first: most reads (a manifest, a keyword
+        file, a lease) fit in one batch, and a query iterator makes several calls, each of
+        which a Strong read makes wait for the server's next time tick (200 ms by default).
+        Only where the batch comes back full does the iterator read it all."""
+        first = self.client.query(
+            collection, filter=expression, output_fields=fields, limit=ITERATE_BATCH
+        )
+        if len(first) < ITERATE_BATCH:
+            if first:
+                yield first
+            return
         iterator = self.client.query_iterator(
-            collection, batch_size=1_000, filter=expression, output_fields=fields
+            collection, batch_size=ITERATE_BATCH, filter=expression, output_fields=fields
         )
         try:
             while batch := iterator.next():

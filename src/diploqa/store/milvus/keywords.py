@@ -95,13 +95,17 @@ class KeywordCollection:
     def _fetch(self, meta: str, manifest: Manifest, folder: Path) -> None:
         """Write the keyword index's files into ``folder`` (checked by
         :meth:`~diploqa.lexical.Bm25Index.load` against the manifest's checksums)."""
+        wanted: dict[str, list[str]] = {}  # collection → its files, each read in one query
         for file_name in manifest.files:
-            if not file_name.startswith("keywords."):
-                continue
-            collection = self.collection if is_segment_file(file_name) else meta
+            if file_name.startswith("keywords."):
+                collection = self.collection if is_segment_file(file_name) else meta
+                wanted.setdefault(collection, []).append(file_name)
+        for collection, file_names in wanted.items():
             self.connection.ensure_loaded(collection)
-            text = texts.read_text(self.connection, collection, file_name)
-            (folder / file_name).write_bytes(base64.b64decode(text))
+            for file_name, text in texts.read_texts(
+                self.connection, collection, file_names
+            ).items():
+                (folder / file_name).write_bytes(base64.b64decode(text))
 
     def drop_unused(self, manifest: Manifest, previous_meta: str | None) -> None:
         """Delete the segments neither ``manifest``'s generation nor the previous one (its
