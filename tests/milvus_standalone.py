@@ -39,8 +39,8 @@ DEFAULT_TOKEN = "root:Milvus"
 #: Timers of a server that holds a few tiny collections (milliseconds unless named). With the
 #: defaults, made for large collections, every call here waits on a timer, not on work:
 QUICK_SETTINGS: dict[str, object] = {
-    # a Strong read waits for the next time tick past its timestamp (default 200; at 20 a
-    # build of the seeds takes 3 s instead of 4.5, and the idle server a fifth of a core)
+    # a Strong read waits for the next time tick past its timestamp (default 200; at 20 an
+    # update of the seeds takes 2 s instead of 3 at 50, and the idle server a fifth of a core)
     "proxy.timeTickInterval": 20,
     # a flush waits until the segment's last row assignment expires (default 2000); safe
     # shorter: whether a row is in a segment is decided by timestamps, not by this clock
