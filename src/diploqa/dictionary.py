@@ -26,7 +26,7 @@ from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 from .config import DictionarySettings
-from .files import replacing
+from .files import one_at_a_time, replacing
 
 log = logging.getLogger(__name__)
 
@@ -153,7 +153,8 @@ def build_table(source: Path, cache: Path) -> Path:
     """The translation table of ``source`` in ``cache``, built first if not there yet.
 
     Written under a temporary name and renamed into place, so concurrent processes never see
-    half a table; older tables of the same source are removed.
+    half a table, by one process at a time (the others wait, then read it); older tables of
+    the same source are removed.
 
     Raises:
         OSError: ``source`` cannot be read or ``cache`` cannot be written.
@@ -161,7 +162,16 @@ def build_table(source: Path, cache: Path) -> Path:
     target = cache / _table_name(source)
     if target.is_file():
         return target
-    cache.mkdir(parents=True, exist_ok=True)  # fails fast, before seconds of parsing
+    with one_at_a_time(target):  # fails fast if cache cannot be written, before the parsing
+        if not target.is_file():
+            _write_table(source, target)
+    for stale in cache.glob(target.name.rsplit("-", 1)[0] + "-*.sqlite"):
+        if stale != target:
+            stale.unlink(missing_ok=True)
+    return target
+
+
+def _write_table(source: Path, target: Path) -> None:
     # A cache, rebuilt when lost: renamed in without syncing to disk.
     with replacing(target, fsync=False) as scratch:
         log.info("Indexing the dictionary %s once (a few seconds) into %s", source, target)
@@ -180,10 +190,6 @@ def build_table(source: Path, cache: Path) -> Path:
                 ((de, _SEPARATOR.join(sorted(en))) for de, en in sorted(reverse.items())),
             )
         db.close()
-    for stale in cache.glob(target.name.rsplit("-", 1)[0] + "-*.sqlite"):
-        if stale != target:
-            stale.unlink(missing_ok=True)
-    return target
 
 
 def open_dictionary(source: Path | None, cache: Path) -> Dictionary | None:

@@ -4,7 +4,7 @@
   a file is written under a hidden temporary name in its own folder and renamed onto its final
   name in one ``os.replace``; on error the temporary file is removed.
 * :func:`build_folder`: the same for a whole folder (materialised and exported models), and
-  :func:`made_once`: such a folder made by one process at a time.
+  :func:`made_once`: such a folder made by one process at a time (:func:`one_at_a_time`).
 * :func:`sha256_file`: the checksum the index manifest and the model cache names use.
 """
 
@@ -135,6 +135,23 @@ def build_folder(target: Path, prefix: str) -> Iterator[tuple[Path, Path]]:
         shutil.rmtree(work, ignore_errors=True)
 
 
+@contextmanager
+def one_at_a_time(target: Path) -> Iterator[None]:
+    """Hold an exclusive lock for making ``target`` (a file ``.<name>.lock`` beside it): other
+    processes making it wait here. The lock file is removed once ``target`` exists: whoever
+    opens a lock file after that finds ``target`` made and has no need of it."""
+    target.parent.mkdir(parents=True, exist_ok=True)
+    path = target.parent / f".{target.name}.lock"
+    with open(path, "a") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        try:
+            yield
+            if target.exists():
+                path.unlink(missing_ok=True)
+        finally:
+            fcntl.flock(lock, fcntl.LOCK_UN)
+
+
 def made_once(
     target: Path,
     prefix: str,
@@ -142,22 +159,12 @@ def made_once(
     make: Callable[[Path, Path], None],
 ) -> Path:
     """``target``, made by ``make(scratch, out)`` in a :func:`build_folder` unless
-    ``ready(target)``. Processes that find it missing make it one at a time (an exclusive lock
-    on ``.<name>.lock`` beside it, removed once the folder is made) and look again once they
-    hold the lock: two programs started together on a new machine make a model once, instead
-    of each on half the cores."""
-    if ready(target):
-        return target
-    target.parent.mkdir(parents=True, exist_ok=True)
-    path = target.parent / f".{target.name}.lock"
-    with open(path, "a") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)
-        try:
+    ``ready(target)``. Processes that find it missing make it :func:`one_at_a_time` and look
+    again once they hold the lock: two programs started together on a new machine make a model
+    once, instead of each on half the cores."""
+    if not ready(target):
+        with one_at_a_time(target):
             if not ready(target):
                 with build_folder(target, prefix) as (scratch, out):
                     make(scratch, out)
-                # safe to remove: whoever opens a lock file after this finds the folder ready
-                path.unlink(missing_ok=True)
-        finally:
-            fcntl.flock(lock, fcntl.LOCK_UN)
     return target

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import logging
+import subprocess
+import sys
 import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -183,6 +185,31 @@ def test_the_table_is_built_once_and_rebuilt_when_the_dictionary_changes(ding, t
     assert second != first and not first.exists()  # the stale table is removed
     assert [p.name for p in cache.iterdir()] == [second.name]  # no temporary files left
     assert Dictionary(second).translations(["peace", "truce"])["peace"] == ("Frieden",)
+
+
+BUILDER = """
+import logging, sys
+from pathlib import Path
+from diploqa.dictionary import Dictionary, build_table
+logging.basicConfig(level=logging.INFO, stream=sys.stderr)
+table = build_table(Path(sys.argv[1]), Path(sys.argv[2]))
+print(Dictionary(table).translations(["word7"])["word7"][0])
+"""
+
+
+def test_processes_started_together_build_the_table_once(tmp_path):
+    ding = tmp_path / "de-en"  # large enough that parsing it takes a while
+    ding.write_text("".join(f"Wort{i} {{n}} | Wörter{i} {{pl}} :: word{i} | words{i}\n"
+                            for i in range(60_000)), encoding="utf-8")  # fmt: skip
+    builders = [
+        subprocess.Popen([sys.executable, "-c", BUILDER, str(ding), str(tmp_path / "cache")],
+                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        for _ in range(3)
+    ]  # fmt: skip
+    done = [p.communicate(timeout=120) for p in builders]
+    assert [out.strip() for out, _ in done] == ["Wort7"] * 3
+    assert sum(err.count("Indexing the dictionary") for _, err in done) == 1
+    assert len(list((tmp_path / "cache").iterdir())) == 1  # the table; no lock file left
 
 
 def test_lookups_from_many_threads_agree(sample_dictionary):
