@@ -7,6 +7,7 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import json
+import logging
 import os
 import shutil
 import subprocess
@@ -385,8 +386,18 @@ def _wait_for(predicate, timeout: float, what: str) -> None:
     deadline = time.monotonic() + timeout
     while not predicate():
         if time.monotonic() > deadline:
-            pytest.fail(f"timed out waiting for {what}")
+            pytest.fail(f"timed out waiting for {what} ({_logging_state()})")
         time.sleep(0.1)
+
+
+def _logging_state() -> str:
+    """What decides whether a warning reaches caplog: once, in CI, none did (both tests below
+    that read warnings failed in one worker); this says why if it happens again."""
+    root = logging.getLogger()
+    loggers = root.manager.loggerDict.items()
+    off = [n for n, lg in loggers if n.startswith("diploqa") and getattr(lg, "disabled", 0)]
+    return (f"root level {root.level}, handlers {root.handlers}, filters {root.filters}, "
+            f"disable {root.manager.disable}, diploqa loggers disabled: {off}")  # fmt: skip
 
 
 @pytest.mark.slow
@@ -512,7 +523,7 @@ def test_hostile_articles_folder_is_indexed_sensibly(tmp_path, caplog):
     assert "binary" in skipped["bild.txt"] and "empty" in skipped["debris.md"]
     assert skipped["pipe.txt"] == "not a regular file"
     warnings = " ".join(r.getMessage() for r in caplog.records)
-    assert all(name in warnings for name in skipped)
+    assert all(name in warnings for name in skipped), (warnings, _logging_state())
 
     ids = {a.id for a in index.articles}
     assert ids == {
