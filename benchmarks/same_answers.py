@@ -84,6 +84,19 @@ def main() -> None:
         f"{len(pairs)} questions: same top-10 sources {sources}, identical with scores and "
         f"highlights {identical}; largest score difference {largest:.5f}"
     )
+    highlights = sum(
+        x[0] == y[0] and x[2] != y[2] for a, b in pairs for x, y in zip(a, b, strict=False)
+    )
+    print(f"hits at the same rank with another highlight: {highlights}")
+    for number, (a, b) in enumerate(pairs):
+        rank = next((r for r, (x, y) in enumerate(zip(a, b, strict=False)) if x[0] != y[0]), None)
+        if rank is None:
+            continue
+        # where the orders part, and how far below it the hit now there was before
+        later = [h[1] for h in a[rank:] if h[0] == b[rank][0]]
+        gap = a[rank][1] - later[0] if later else float("nan")
+        print(f"  question {number}: from rank {rank + 1}: before {a[rank][0]} {a[rank][1]}, "
+              f"now {b[rank][0]} {b[rank][1]}; the two were {gap:.5f} apart before")  # fmt: skip
 
 
 if __name__ == "__main__":

@@ -91,12 +91,12 @@ def test_every_variable_reaches_its_part(tmp_path):
         "DIPLOQA_STORE": "milvus://db:19530/news", "DIPLOQA_MILVUS_TOKEN": "user:s3cret",
         "DIPLOQA_DEVICE": "CUDA", "DIPLOQA_GPU_BATCH_SIZE": "64", "DIPLOQA_USE_THREADS": "6",
         "DIPLOQA_ENSEMBLE": "off", "DIPLOQA_ALERTS": str(tmp_path / "al"),
-        "DIPLOQA_WEBHOOK_HOLD": "3",
+        "DIPLOQA_WEBHOOK_HOLD": "3", "DIPLOQA_USE_RUNTIME": "Numpy",
     }  # fmt: skip
     s = Settings.from_env(environ)
     assert s.paths == config.Paths(tmp_path / "a", tmp_path / "i")
     assert s.encoder == config.EncoderSettings(
-        "some/model", "openvino-f32", tmp_path / "c", 8, 64, "cuda", 6, False
+        "some/model", "openvino-f32", tmp_path / "c", 8, 64, "cuda", 6, False, "numpy"
     )
     assert s.limits == config.ReadLimits(1000, 2000)
     assert s.vectors == config.VectorSettings(10, 16)  # efSearch at least the candidates

@@ -122,14 +122,13 @@ class ChunkingConfig:
 #: ``XDG_CACHE_HOME`` (then ``$XDG_CACHE_HOME/diploqa``) is set.
 DEFAULT_CACHE = Path.home() / ".cache" / "diploqa"
 
-#: Encoder runtimes: ``auto`` (the default: ``openvino`` or ``openvino-f32``, by this CPU's
-#: flags, :mod:`diploqa.encoders.runtime`), ``openvino`` (default model only: exported once to
-#: OpenVINO IR, quantised to int8, calibrated on German and English text), ``openvino-bf16``
-#: (the IR unquantised, run in bf16 where the CPU supports it, else fp32), ``openvino-f32``
-#: (always fp32) and ``torch`` (plain sentence-transformers/PyTorch fp32). Other models always
-#: run on ``torch``. Speed and quality of each: docs/benchmarks.md.
+#: Encoder runtimes: ``auto`` (``openvino`` or ``openvino-f32`` by this CPU's flags,
+#: :mod:`diploqa.encoders.runtime`), ``openvino`` (int8; default model only), ``openvino-bf16``
+#: (bf16 where the CPU has it), ``openvino-f32`` and ``torch`` (other models always).
 BACKENDS = ("auto", "openvino", "openvino-bf16", "openvino-f32", "torch")
 DEFAULT_BACKEND = "auto"
+#: USE's runtimes: ``auto`` (:func:`diploqa.encoders.runtime.choose_use_runtime`) and the rest.
+USE_RUNTIMES = ("auto", "numpy", "openvino-f32", "openvino-bf16")
 #: Passages per encoder batch on the CPU.
 BATCH_SIZE = 16
 #: Where ``diploqa index`` embeds passages: ``cpu`` (the runtime of ``DIPLOQA_BACKEND``) or
@@ -139,12 +138,11 @@ DEVICES = ("cpu", "cuda")
 #: Passages per batch on the GPU (sorted by length first, so batches are little padded).
 GPU_BATCH_SIZE = 256
 
-#: Article files larger than this are skipped with a warning ("too large"): a news article is
-#: 5–100 kB, and a 2 MB file already holds ~2,500 passages (about a minute of embedding).
+#: Article files larger than this are skipped with a warning ("too large"; a news article is
+#: 5–100 kB).
 MAX_ARTICLE_BYTES = 2 * 1024 * 1024
-#: A ``.json`` file is parsed whole (JSON has no record boundaries to stream by), which takes
-#: several times its size in memory; larger ones are refused with a hint to convert them to
-#: JSON Lines, which is read one record at a time whatever its size.
+#: A ``.json`` file is parsed whole, taking several times its size in memory; larger ones are
+#: refused with a hint to convert them to JSON Lines (read one record at a time).
 MAX_JSON_BYTES = 200 * 1024 * 1024
 
 #: At this many passages or more, the index is an approximate HNSW graph instead of an exact
@@ -159,18 +157,16 @@ HNSW_EF_CONSTRUCTION = 80
 #: are translated through it for BM25; without it English questions rely on the dense models.
 DEFAULT_DICTIONARY = Path("/usr/share/trans/de-en")
 
-#: Watch mode (``--watch``): a changed file is handed to the indexer only once its size and
-#: modification time have stayed the same for this long (a file still being copied or written
-#: is not read half-way) ...
+#: Watch mode (``--watch``): a changed file is handed on once its size and modification time
+#: have stayed the same this long (a file being copied is not read half-way) ...
 WATCH_SETTLE_SECONDS = 1.0
 #: ... and file events are grouped for at most this long before they are looked at.
 WATCH_DEBOUNCE_MS = 1_000
 
-#: Passages of one article the server shows at most for a question, so one long article cannot
-#: fill the page (the Python API has no limit unless asked: ``per_article=``).
+#: Passages of one article the server shows at most for a question (the Python API: unless
+#: asked, ``per_article=``), so one long article cannot fill the page.
 PASSAGES_PER_ARTICLE = 2
-#: Access control (``diploqa serve --users``): a signed-in session lasts this long, then the
-#: browser asks to sign in again.
+#: Access control (``diploqa serve --users``): how long a sign-in lasts.
 SESSION_MINUTES = 12 * 60
 #: Failed sign-ins (or bad tokens) from one address, or for one user name, that go unpunished;
 #: each further one doubles the wait before the next attempt, from 1 s up to 5 minutes.
@@ -195,6 +191,7 @@ class EncoderSettings:
     #: DIPLOQA_ENSEMBLE: force the USE pair on or off; None: only the default model has it
     #: (the fusion weights were measured for it).
     ensemble: bool | None = None
+    use_runtime: str = "auto"  # DIPLOQA_USE_RUNTIME: one of USE_RUNTIMES
 
     def threads_for(self, device: str) -> int:
         """USE's threads for a build on ``device``: one on the CPU, where it runs beside e5
@@ -309,9 +306,7 @@ class Settings:
         env = _Environment(environ)
         xdg = env.path("XDG_CACHE_HOME", Path.home() / ".cache")
         cache = env.path("DIPLOQA_CACHE", xdg / "diploqa")
-        backend = env.text("DIPLOQA_BACKEND").lower() or DEFAULT_BACKEND
-        if backend not in BACKENDS:
-            raise SettingsError(f"DIPLOQA_BACKEND={backend!r} is not one of {', '.join(BACKENDS)}")
+        backend = env.choice("DIPLOQA_BACKEND", BACKENDS)
         threads = env.text("DIPLOQA_USE_THREADS")
         encoder = EncoderSettings(
             model=env.text("DIPLOQA_MODEL") or DEFAULT_MODEL,
@@ -321,6 +316,7 @@ class Settings:
             gpu_batch_size=max(1, env.integer("DIPLOQA_GPU_BATCH_SIZE", GPU_BATCH_SIZE)),
             device=check_device(env.text("DIPLOQA_DEVICE") or "cpu"),
             use_threads=max(1, env.integer("DIPLOQA_USE_THREADS", 1)) if threads else None,
+            use_runtime=env.choice("DIPLOQA_USE_RUNTIME", USE_RUNTIMES),
             ensemble=_switch(env.text("DIPLOQA_ENSEMBLE")),
         )
         token = env.text("DIPLOQA_MILVUS_TOKEN")
@@ -409,12 +405,8 @@ def _dictionary_path(value: str) -> Path | None:
 
 def _switch(value: str) -> bool | None:
     """``1``/``true``/``yes``/``on``: True, ``0``/``false``/``no``/``off``: False; else None."""
-    value = value.lower()
-    if value in ("1", "true", "yes", "on"):
-        return True
-    if value in ("0", "false", "no", "off"):
-        return False
-    return None
+    return {"1": True, "true": True, "yes": True, "on": True,
+            "0": False, "false": False, "no": False, "off": False}.get(value.lower())  # fmt: skip
 
 
 class _Environment:
@@ -425,6 +417,13 @@ class _Environment:
 
     def text(self, name: str) -> str:
         return self._environ.get(name, "").strip()
+
+    def choice(self, name: str, choices: tuple[str, ...]) -> str:
+        """One of ``choices`` in any case; the first where unset."""
+        value = self.text(name).lower() or choices[0]
+        if value not in choices:
+            raise SettingsError(f"{name}={value!r} is not one of {', '.join(choices)}")
+        return value
 
     def path(self, name: str, default: Path) -> Path:
         value = self.text(name)

