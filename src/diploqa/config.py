@@ -52,7 +52,7 @@ class RankingConfig:
         semantic_highlights: how many of the top hits also compare sentences by meaning (USE;
             costly per passage, so only the first hit, the one read first).
         semantic_highlight_max_coverage: ... and only for questions with less than this share
-            of their words in the corpus, none of them found through the dictionary.
+            of their words in the corpus as they are (translations do not count).
         highlight_lexical_weight: weight of word overlap beside meaning in highlighting.
         group_duplicates: show a story printed by several outlets once, naming the others in
             ``Hit.duplicates`` (near-duplicate articles, :mod:`diploqa.duplicates`).

@@ -37,11 +37,12 @@ def best_sentence(
 
 def compares_by_meaning(question: LexicalScores, ranking: RankingConfig) -> bool:
     """Whether :func:`highlights` compares sentences to this question by meaning (it then
-    needs the question's partner-model vector)."""
+    needs the question's partner-model vector): where most of its words are not in the archive
+    as they are, also where the dictionary found some of them (an English question over German
+    articles), whose translations alone pick the answer less often (docs/quality.md)."""
     return (
         ranking.semantic_highlights > 0
         and question.coverage < ranking.semantic_highlight_max_coverage
-        and question.bm25_coverage <= question.coverage  # no word found by translation
     )
 
 
