@@ -17,7 +17,7 @@ from pathlib import Path
 
 from .config import Settings
 from .encoders import get_embedder, get_use
-from .encoders.ensemble import USE_NAME
+from .encoders.use import USE_NAME
 from .errors import DiploqaError
 from .store import StoreAddress, location_of
 

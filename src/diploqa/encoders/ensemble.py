@@ -23,8 +23,6 @@ from .base import ensure_finite
 from .sentence_transformer import Embedder
 from .use import USE_DIM, USE_NAME, UseEncoder
 
-__all__ = ["USE_DIM", "USE_NAME", "EnsembleEncoder", "UseEncoder"]
-
 _pool: ThreadPoolExecutor | None = None
 _pool_lock = threading.Lock()
 

@@ -14,7 +14,6 @@ from __future__ import annotations
 import json
 import logging
 import os
-import queue
 import sys
 import warnings
 from collections.abc import Iterator, Sequence
@@ -30,6 +29,7 @@ from .base import E5_PROMPTS, RuntimeRejected
 from .batching import Batcher
 from .compiled import CompiledCache, cache_key
 from .cpu import limit_isa_for_int8
+from .requests import InferRequests
 from .selfcheck import Verdict
 from .xlmr_tokenizer import SentencePieceTokenizer, sentencepiece_files
 
@@ -256,9 +256,7 @@ class OpenVINOEncoder:
         self._quantized = quantized
         self._core = ov.Core()
         self._xml, self._properties, self._cache = ir / OPENVINO_XML, properties, cache
-        # Infer requests are reused (creating one per call costs more than a short question's
-        # inference); each caller takes its own, so concurrent questions never share one.
-        self._requests: dict[int, queue.SimpleQueue] = {}
+        self._requests: dict[int, InferRequests] = {}  # per compiled model
         self.compiled = self._compile(properties)
         #: Questions asked at the same time share a model call (:mod:`.batching`).
         self.questions = Batcher(self._encode_questions, QUESTION_BATCH)
@@ -308,15 +306,10 @@ class OpenVINOEncoder:
         """The last hidden state for ``features`` on ``model`` (default: the latency model),
         on a reused infer request (the GIL is released while it runs)."""
         model = model or self.compiled
-        pool = self._requests.setdefault(id(model), queue.SimpleQueue())
-        try:
-            request = pool.get_nowait()
-        except queue.Empty:
-            request = model.create_infer_request()
-        try:
-            return request.infer(features, share_inputs=True)[0]
-        finally:
-            pool.put(request)
+        requests = self._requests.get(id(model))
+        if requests is None:
+            requests = self._requests.setdefault(id(model), InferRequests(model))
+        return requests.infer(features)
 
     def encode_one_query(self, text: str) -> np.ndarray:
         """One question's normalised vector, shape ``(dim,)``: the query path of a search.

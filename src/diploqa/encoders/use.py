@@ -101,8 +101,9 @@ class UseEncoder:
         wanted = resolve_use_runtime(runtime)
         # bf16 that fails here (oneDNN capped below it, a faulty kernel) tries f32 first
         tries = {"openvino-bf16": ("bf16", "f32"), "openvino-f32": ("f32",)}.get(wanted, ())
+        reference = self._encode_numpy(list(PROBES)) if tries else None
         for precision in tries:
-            self._graph = self._load_graph(precision)
+            self._graph = self._load_graph(precision, reference)
             if self._graph is not None:
                 self.runtime = f"openvino-{precision}"
                 break
@@ -110,14 +111,14 @@ class UseEncoder:
             log.warning("USE runs on numpy instead of %s (slower, the same vectors)", wanted)
         log.info("USE runs on %s", self.runtime)
 
-    def _load_graph(self, precision: str):
+    def _load_graph(self, precision: str, reference: np.ndarray):
         """USE's OpenVINO graph in ``precision``, or None (logged) where it fails to compile
-        or its vectors of :data:`PROBES` are not numpy's, alone or in one batch."""
+        or its vectors of :data:`PROBES` are not numpy's (``reference``), alone or in one
+        batch."""
         from .use_graph import UseGraph
 
         try:
             graph = UseGraph(self._model._backend, precision)
-            reference = self._encode_numpy(list(PROBES))
             batched = graph.encode(list(PROBES))
             alone = np.vstack([graph.encode([text]) for text in PROBES])
         except Exception as err:  # any failure leaves numpy, which works

