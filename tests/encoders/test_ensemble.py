@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import numpy as np
@@ -155,6 +156,11 @@ def test_use_on_several_threads_gives_the_same_vectors(monkeypatch):
     use = get_use()
     one = use.encode(texts)
     assert np.allclose(use.encode(texts, threads=3), one, atol=1e-6)
+    if use.runtime.startswith("openvino"):  # a stream per thread: the calls run at once
+        graph = use._graph_for(3)
+        assert graph is use._graph_for(3) and graph is not use._graph
+        streams = graph._requests.model.get_property("NUM_STREAMS")  # at most one per core
+        assert 1 < streams <= 3 or os.cpu_count() == 1
     assert use.encode(texts[:3], threads=3).shape == (3, USE_DIM)  # too few to split
 
     monkeypatch.delenv("DIPLOQA_USE_THREADS", raising=False)
@@ -179,3 +185,40 @@ def test_queries_without_the_partner_leave_its_half_zero_and_do_not_run_it(monke
     assert not alone[:, encoder.primary_dim :].any()
     # weighted zero, both give the same search vector
     assert np.array_equal(encoder.query_vector(alone[0], 0.0), encoder.query_vector(both[0], 0.0))
+
+
+def test_a_builds_slice_on_streams_keeps_both_halves_paired(embedder):
+    """A slice of four batches or more goes to one worker per stream, e5 then USE per batch:
+    each row's halves must be its own, in order, and equal to each model's alone."""
+    from diploqa.encoders.streams import MIN_BATCHES
+
+    encoder = get_encoder()
+    texts = [f"Meldung {i}: Gespräche über Syrien und die Ukraine. " * (1 + i % 7)
+             for i in range(MIN_BATCHES * encoder.batch_size + 3)]  # fmt: skip
+    before = embedder.passages_encoded
+    both = encoder.encode_passages(texts)
+    assert embedder.passages_encoded == before + len(texts)
+    assert np.allclose(both[:, : encoder.primary_dim], embedder.encode_passages(texts), atol=1e-5)
+    assert np.allclose(both[:, encoder.primary_dim :], encoder.secondary.encode(texts), atol=1e-5)
+
+
+def test_use_on_streams_that_fail_runs_one_call_at_a_time(monkeypatch, caplog):
+    from diploqa.encoders import get_use, use_graph
+
+    use = get_use()
+    if not use.runtime.startswith("openvino"):
+        pytest.skip("USE runs on numpy here")
+    made = use_graph.UseGraph
+
+    def failing(backend, precision, streams=1):
+        if streams > 1:
+            raise RuntimeError("Exception from src/plugin.cpp:\nno streams today")
+        return made(backend, precision, streams)
+
+    monkeypatch.setattr(use_graph, "UseGraph", failing)
+    monkeypatch.setattr(use, "_parallel", {})
+    texts = [f"Satz {i} über Sanktionen." for i in range(8)]
+    with caplog.at_level("WARNING", logger="diploqa.encoders.use"):
+        assert np.allclose(use.encode(texts, threads=2), use.encode(texts), atol=1e-6)
+    assert "USE runs one call at a time (2 streams failed: no streams today)" in caplog.text
+    assert use._graph_for(2) is use._graph

@@ -200,3 +200,47 @@ def test_openvino_shapes_are_few_and_their_cache_bounded(embedder):
     short = embedder.encode_queries(["Wer traf Lawrow?"])
     padded = embedder.encode_queries(["Wer traf Lawrow?", "Wort " * 60])[:1]
     assert float(short[0] @ padded[0]) > 0.999
+
+
+def _slice(n: int) -> list[str]:
+    """A build's slice of ``n`` passages of varied length."""
+    return [f"Absatz {i}: Lawrow und Kerry sprachen über Syrien. " * (1 + i % 5) for i in range(n)]
+
+
+def test_passages_on_streams_match_the_question_model(embedder):
+    """A build's slice runs on the passage model, a batch per stream: the vectors are the
+    ones the question model gives one batch after another, rows in their order."""
+    from diploqa.encoders.streams import MIN_BATCHES
+
+    model = embedder.model
+    texts = _slice(MIN_BATCHES * embedder.batch_size + 5)
+    before = embedder.passages_encoded
+    on_streams = embedder.encode_passages(texts)
+    assert embedder.passages_encoded == before + len(texts)
+    prompt = model.prompts["document"]
+    one_by_one = model._encode(texts, prompt, embedder.batch_size, model.compiled)
+    assert np.allclose(on_streams, one_by_one, atol=1e-5)
+    assert embedder.passage_streams() >= 1
+    batch = embedder.encode_passage_batch(texts[:3])
+    assert np.allclose(batch, one_by_one[:3], atol=1e-5)
+
+
+def test_a_passage_model_that_fails_its_self_check_leaves_passages_on_the_question_model(
+    embedder, monkeypatch, caplog
+):
+    from diploqa.encoders.base import RuntimeRejected
+
+    model = embedder.model
+
+    def rejected(properties, cached=True):
+        raise RuntimeRejected("openvino-int8 failed its self-check on this CPU: probe differs")
+
+    monkeypatch.setattr(model, "_passages", None)
+    monkeypatch.setattr(model, "_compile", rejected)
+    texts = _slice(80)
+    with caplog.at_level("WARNING", logger="diploqa.encoders.openvino"):
+        assert embedder.passage_streams() == 1
+        vectors = embedder.encode_passages(texts)
+    assert "passages are encoded one batch at a time: openvino-int8 failed" in caplog.text
+    expected = model._encode(texts, model.prompts["document"], embedder.batch_size, model.compiled)
+    assert np.array_equal(vectors, expected)

@@ -21,6 +21,7 @@ import numpy as np
 
 from .base import ensure_finite
 from .sentence_transformer import Embedder
+from .streams import MIN_BATCHES, length_batches, run_batches
 from .use import USE_DIM, USE_NAME, UseEncoder
 
 _pool: ThreadPoolExecutor | None = None
@@ -60,15 +61,33 @@ class EnsembleEncoder:
         return self.primary.passages_encoded
 
     def encode_passages(self, passages: Sequence[str], show_progress: bool = False) -> np.ndarray:
-        """Both halves at once: USE runs on one thread beside the primary model, which leaves
-        a core idle between its batches (measured in docs/benchmarks.md)."""
+        """Both halves. Where the primary model runs passage batches on parallel streams
+        (OpenVINO), a build's slice goes to one worker per stream, each encoding a batch with
+        e5 and then with USE (:mod:`.streams`). Elsewhere (PyTorch, the GPU, a few passages)
+        USE runs on a thread beside the primary model (docs/benchmarks.md)."""
         if not passages:
             return np.zeros((0, self.dim), dtype=np.float32)
+        if len(passages) >= MIN_BATCHES * self.batch_size:
+            streams = self.primary.passage_streams()
+            if streams > 1:
+                return self._on_streams(passages, streams)
         with ThreadPoolExecutor(max_workers=1, thread_name_prefix="diploqa-use") as pool:
             secondary = pool.submit(self.secondary.encode, passages, self.use_threads)
             primary = self.primary.encode_passages(passages, show_progress)
             use = ensure_finite(secondary.result(), USE_NAME, "passages")
             return np.hstack([primary, use])
+
+    def _on_streams(self, passages: Sequence[str], streams: int) -> np.ndarray:
+        out = np.empty((len(passages), self.dim), dtype=np.float32)
+        split = self.primary_dim
+
+        def work(rows: np.ndarray) -> None:
+            texts = [passages[i] for i in rows]
+            out[rows, :split] = self.primary.encode_passage_batch(texts)
+            out[rows, split:] = ensure_finite(self.secondary.encode(texts), USE_NAME, "passages")
+
+        run_batches(length_batches(passages, self.batch_size), work, streams)
+        return out
 
     def encode_queries(self, queries: Sequence[str], partner: bool = True) -> np.ndarray:
         """Both halves at once: USE on a helper thread while the primary model runs (its

@@ -15,6 +15,7 @@ import json
 import logging
 import os
 import sys
+import threading
 import warnings
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager, redirect_stdout
@@ -31,6 +32,7 @@ from .compiled import CompiledCache, cache_key
 from .cpu import limit_isa_for_int8
 from .requests import InferRequests
 from .selfcheck import Verdict
+from .streams import MIN_BATCHES, PASSAGE_PROPERTIES, length_batches, run_batches
 from .xlmr_tokenizer import SentencePieceTokenizer, sentencepiece_files
 
 log = logging.getLogger(__name__)
@@ -201,16 +203,8 @@ def quantize_openvino(folder: Path, cache: Path | None = None) -> Path:
             )
             out.mkdir()
             ov.save_model(quantized, str(out / OPENVINO_XML), compress_to_fp16=True)
-            (out / "diploqa-source.json").write_text(
-                json.dumps(
-                    {
-                        "source": ir.name,
-                        "nncf": nncf.__version__,
-                        "calibration_samples": len(texts),
-                    },
-                    indent=2,
-                )
-            )
+            made = {"source": ir.name, "nncf": nncf.__version__, "calibration_samples": len(texts)}
+            (out / "diploqa-source.json").write_text(json.dumps(made, indent=2))
 
     return made_once(target, ".int8-", _is_ir, make)
 
@@ -258,6 +252,8 @@ class OpenVINOEncoder:
         self._xml, self._properties, self._cache = ir / OPENVINO_XML, properties, cache
         self._requests: dict[int, InferRequests] = {}  # per compiled model
         self.compiled = self._compile(properties)
+        self._passages: tuple | None = None  # (model, streams) for builds, made on first use
+        self._passages_lock = threading.Lock()
         #: Questions asked at the same time share a model call (:mod:`.batching`).
         self.questions = Batcher(self._encode_questions, QUESTION_BATCH)
 
@@ -278,19 +274,21 @@ class OpenVINOEncoder:
 
         return selfcheck.check(encode, self._precision_of(model), self._model_name)
 
-    def _compile(self, properties: dict):
+    def _compile(self, properties: dict, cached: bool = True):
         """The IR compiled with ``properties``: imported from the cache where a blob passes
-        the self-check, else compiled, checked and then stored."""
-        key, parts = cache_key(self._xml, properties) if self._cache else ("", {})
-        if self._cache is not None:
-            model = self._cache.load(self._core, key, properties)
+        the self-check, else compiled, checked and then stored (``cached=False``: compiled
+        and checked)."""
+        cache = self._cache if cached else None
+        key, parts = cache_key(self._xml, properties) if cache else ("", {})
+        if cache is not None:
+            model = cache.load(self._core, key, properties)
             if model is not None:
                 verdict = self._check(model)
                 if verdict.ok:
                     return model
                 log.warning("discarding a compiled model that fails the self-check (%s): "
                             "compiling it again", verdict.reason)  # fmt: skip
-                self._cache.discard(key)
+                cache.discard(key)
         model = self._core.compile_model(str(self._xml), "CPU", properties)
         verdict = self._check(model)
         if not verdict.ok:
@@ -298,8 +296,8 @@ class OpenVINOEncoder:
                 f"openvino-{self._precision_of(model)} failed its self-check on this CPU: "
                 f"{verdict.reason}"
             )
-        if self._cache is not None:
-            self._cache.save(model, key, parts)
+        if cache is not None:
+            cache.save(model, key, parts)
         return model
 
     def _infer(self, features: dict[str, np.ndarray], model=None) -> np.ndarray:
@@ -335,19 +333,52 @@ class OpenVINOEncoder:
     def get_embedding_dimension(self) -> int:
         return self._dim
 
+    def passage_streams(self) -> int:
+        """How many passage batches run at once: the passage model's streams (one per core),
+        compiled and self-checked on first use. 1 where it fails the self-check (passages
+        then run on the question model, one batch at a time; logged)."""
+        return self._passage_model()[1]
+
+    def _passage_model(self) -> tuple:
+        with self._passages_lock:
+            if self._passages is None:
+                try:  # from the IR, whose weights the plugin maps: half the memory of a blob
+                    model = self._compile({**self._properties, **PASSAGE_PROPERTIES}, cached=False)
+                    self._passages = (model, max(1, int(model.get_property("NUM_STREAMS"))))
+                except RuntimeRejected as err:
+                    log.warning("passages are encoded one batch at a time: %s", err)
+                    self._passages = (self.compiled, 1)
+            return self._passages
+
+    def encode_document_batch(self, texts: Sequence[str]) -> np.ndarray:
+        """Normalised vectors of one batch of passages on the passage model. Threads may call
+        it at once: up to :meth:`passage_streams` batches run in parallel."""
+        prompted = [self.prompts["document"] + t for t in texts]
+        return self._encode_rows(prompted, self._passage_model()[0])
+
     def _encode(self, texts: Sequence[str], prompt: str, batch_size: int, model=None) -> np.ndarray:
         texts = [prompt + t for t in texts]
-        order = np.argsort([-len(t) for t in texts], kind="stable")
         out = np.empty((len(texts), self._dim), dtype=np.float32)
-        for start in range(0, len(texts), max(1, batch_size)):
-            rows = order[start : start + batch_size]
-            features = self.tokenizer([texts[i] for i in rows])
-            hidden = np.asarray(self._infer(features, model), dtype=np.float32)
-            mask = features["attention_mask"][..., None].astype(np.float32)
-            pooled = (hidden * mask).sum(axis=1) / np.clip(mask.sum(axis=1), 1e-9, None)
-            norms = np.linalg.norm(pooled, axis=1, keepdims=True)
-            out[rows] = pooled / np.clip(norms, 1e-12, None)
+        batches = length_batches(texts, batch_size)
+        if model is None and len(batches) >= MIN_BATCHES:  # a build's slice: on the streams
+            model, streams = self._passage_model()
+        else:
+            streams = 1
+
+        def work(rows: np.ndarray) -> None:
+            out[rows] = self._encode_rows([texts[i] for i in rows], model)
+
+        run_batches(batches, work, streams)
         return out
+
+    def _encode_rows(self, texts: list[str], model=None) -> np.ndarray:
+        """Normalised mean-pooled vectors of ``texts``, one model call."""
+        features = self.tokenizer(texts)
+        hidden = np.asarray(self._infer(features, model), dtype=np.float32)
+        mask = features["attention_mask"][..., None].astype(np.float32)
+        pooled = (hidden * mask).sum(axis=1) / np.clip(mask.sum(axis=1), 1e-9, None)
+        norms = np.linalg.norm(pooled, axis=1, keepdims=True)
+        return pooled / np.clip(norms, 1e-12, None)
 
     def encode_query(
         self, sentences: Sequence[str], prompt_name: str | None = None, batch_size: int = 32, **_

@@ -133,6 +133,7 @@ class Embedder:
         self.tokenizer = self.model.tokenizer
         self.passages_encoded = 0
         self._lock = threading.Lock()
+        self._count_lock = threading.Lock()
 
     def count_tokens(self, text: str) -> int:
         """Tokens the model sees for ``text`` (without special tokens or prompt)."""
@@ -175,10 +176,25 @@ class Embedder:
                 convert_to_numpy=True,
                 show_progress_bar=show_progress,
             )
-            self.passages_encoded += len(passages)
+            with self._count_lock:
+                self.passages_encoded += len(passages)
         vectors = np.asarray(vectors, dtype=np.float32)
         if self._reduced_precision:  # normalised in bf16/fp16: again in fp32
             vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
+        return ensure_finite(vectors, self.backend, "passages")
+
+    def passage_streams(self) -> int:
+        """How many passage batches the runtime runs at once: OpenVINO's passage model's
+        streams (one per core), 1 on PyTorch."""
+        streams = getattr(self.model, "passage_streams", None)
+        return streams() if streams is not None else 1
+
+    def encode_passage_batch(self, passages: Sequence[str]) -> np.ndarray:
+        """One batch's normalised vectors, without the lock: where :meth:`passage_streams` is
+        more than 1, that many threads call it at once (a build's workers, :mod:`.ensemble`)."""
+        vectors = self.model.encode_document_batch(list(passages))
+        with self._count_lock:
+            self.passages_encoded += len(passages)
         return ensure_finite(vectors, self.backend, "passages")
 
     @property

