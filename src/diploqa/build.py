@@ -329,11 +329,12 @@ def embed_passages(encoder: Encoder, passages: list[str], progress: Progress | N
 
     Passages are sorted by length first, so each batch holds passages of similar length and
     little padding is computed; the vectors are put back in their original order. A slice
-    holds four of the encoder's batches (on the GPU, four of 256).
+    holds at least 128 passages (on the CPU eight batches, four for each core's stream) and
+    four of the encoder's batches (on the GPU, four of 256).
     """
     if not passages:
         return np.zeros((0, encoder.dim), dtype=np.float32)
-    step = max(64, encoder.batch_size * 4)  # a fixed 64 would cut the GPU's batches of 256
+    step = max(128, encoder.batch_size * 4)  # a fixed number would cut the GPU's batches
     order = sorted(range(len(passages)), key=lambda i: -len(passages[i]))
     out = np.empty((len(passages), encoder.dim), dtype=np.float32)
     if progress:

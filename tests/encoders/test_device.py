@@ -136,7 +136,7 @@ def test_cpu_and_gpu_path_updates_keep_each_others_vectors(tmp_path, embedder, g
 
 def test_a_build_hands_the_encoder_slices_of_its_own_batches():
     """The GPU embeds 256 passages per batch (config.GPU_BATCH_SIZE): a build must not cut
-    them into the CPU's slices of 64."""
+    them into the CPU's slices of 128."""
     from deterministic_encoder import DeterministicEncoder
 
     from diploqa.build import embed_passages
@@ -155,5 +155,5 @@ def test_a_build_hands_the_encoder_slices_of_its_own_batches():
     assert calls == [1024, 476]
     assert np.array_equal(vectors, DeterministicEncoder().encode_passages(passages))
     calls.clear()
-    embed_passages(Recording(), passages[:200], None)  # the CPU's 16 per batch: slices of 64
-    assert calls == [64, 64, 64, 8]
+    embed_passages(Recording(), passages[:300], None)  # the CPU's 16 per batch: slices of 128
+    assert calls == [128, 128, 44]
