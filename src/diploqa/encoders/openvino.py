@@ -335,8 +335,8 @@ class OpenVINOEncoder:
 
     def passage_streams(self) -> int:
         """How many passage batches run at once: the passage model's streams (one per core),
-        compiled and self-checked on first use. 1 where it fails the self-check (passages
-        then run on the question model, one batch at a time; logged)."""
+        compiled and self-checked on first use. 1 where it fails to compile or to pass the
+        self-check (passages then run on the question model, one batch at a time; logged)."""
         return self._passage_model()[1]
 
     def _passage_model(self) -> tuple:
@@ -345,8 +345,9 @@ class OpenVINOEncoder:
                 try:  # from the IR, whose weights the plugin maps: half the memory of a blob
                     model = self._compile({**self._properties, **PASSAGE_PROPERTIES}, cached=False)
                     self._passages = (model, max(1, int(model.get_property("NUM_STREAMS"))))
-                except RuntimeRejected as err:
-                    log.warning("passages are encoded one batch at a time: %s", err)
+                except Exception as err:  # rejected or not compiled: the question model works
+                    reason = ([ln for ln in str(err).splitlines() if ln.strip()] or [repr(err)])[-1]
+                    log.warning("passages are encoded one batch at a time: %s", reason)
                     self._passages = (self.compiled, 1)
             return self._passages
 
