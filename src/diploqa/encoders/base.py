@@ -76,6 +76,13 @@ class RuntimeRejected(ModelError):
     """A runtime failed the self-check on this CPU (:mod:`~diploqa.encoders.selfcheck`)."""
 
 
+def last_line(err: BaseException) -> str:
+    """The last non-empty line of ``err``'s message (OpenVINO's errors start with the C++ file
+    and line they came from; the reason is at the end), or its repr where it has none."""
+    lines = [line.strip() for line in str(err).splitlines() if line.strip()]
+    return lines[-1] if lines else repr(err)
+
+
 def ensure_finite(vectors: np.ndarray, backend: str, what: str) -> np.ndarray:
     """``vectors`` unchanged where every value is finite; a vector with NaN or Inf must never
     reach an index or a ranking.

@@ -26,7 +26,7 @@ import numpy as np
 from ..config import DEFAULT_CACHE
 from ..files import made_once
 from . import selfcheck
-from .base import E5_PROMPTS, RuntimeRejected
+from .base import E5_PROMPTS, RuntimeRejected, last_line
 from .batching import Batcher
 from .compiled import CompiledCache, cache_key
 from .cpu import limit_isa_for_int8
@@ -346,8 +346,7 @@ class OpenVINOEncoder:
                     model = self._compile({**self._properties, **PASSAGE_PROPERTIES}, cached=False)
                     self._passages = (model, max(1, int(model.get_property("NUM_STREAMS"))))
                 except Exception as err:  # rejected or not compiled: the question model works
-                    reason = ([ln for ln in str(err).splitlines() if ln.strip()] or [repr(err)])[-1]
-                    log.warning("passages are encoded one batch at a time: %s", reason)
+                    log.warning("passages are encoded one batch at a time: %s", last_line(err))
                     self._passages = (self.compiled, 1)
             return self._passages
 

@@ -22,6 +22,7 @@ import numpy as np
 
 from ..config import DEFAULT_CACHE
 from ..files import made_once
+from .base import last_line
 from .runtime import resolve_use_runtime
 from .selfcheck import PASSAGES, QUERIES
 
@@ -124,8 +125,7 @@ class UseEncoder:
             batched = graph.encode(list(PROBES))
             alone = np.vstack([graph.encode([text]) for text in PROBES])
         except Exception as err:  # any failure leaves numpy, which works
-            lines = [line for line in str(err).splitlines() if line.strip()] or [repr(err)]
-            log.warning("USE on openvino-%s failed (%s)", precision, lines[-1].strip())
+            log.warning("USE on openvino-%s failed (%s)", precision, last_line(err))
             return None
         agree = min(
             float(np.min(np.sum(reference * batched, axis=1))),
@@ -185,8 +185,8 @@ class UseEncoder:
                 agree = float(np.min(np.sum(ours * theirs, axis=1)))
             except Exception as err:  # any failure leaves the one-stream graph, which works
                 graph, agree = self._graph, 1.0
-                reason = ([ln for ln in str(err).splitlines() if ln.strip()] or [repr(err)])[-1]
-                log.warning("USE runs one call at a time (%d streams failed: %s)", threads, reason)
+                log.warning("USE runs one call at a time (%d streams failed: %s)", threads,
+                            last_line(err))  # fmt: skip
             if not agree >= PROBE_BOUND:
                 log.warning("USE on %d streams gave other vectors (cosine %.5f)", threads, agree)
                 graph = self._graph
