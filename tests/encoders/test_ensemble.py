@@ -222,3 +222,20 @@ def test_use_on_streams_that_fail_runs_one_call_at_a_time(monkeypatch, caplog):
         assert np.allclose(use.encode(texts, threads=2), use.encode(texts), atol=1e-6)
     assert "USE runs one call at a time (2 streams failed: no streams today)" in caplog.text
     assert use._graph_for(2) is use._graph
+
+
+def test_the_pair_and_e5_take_the_streams_at_the_same_size(embedder, monkeypatch):
+    """Four batches, the last one short: e5 alone would run them on the streams, so the pair
+    must too (else e5 ran on the streams with USE beside it on a third thread)."""
+    from diploqa.encoders.streams import MIN_BATCHES
+
+    encoder = get_encoder()
+    if embedder.passage_streams() < 2:
+        pytest.skip("one stream on this machine")
+    batches = []
+    run_batch = embedder.encode_passage_batch
+    monkeypatch.setattr(embedder, "encode_passage_batch",
+                        lambda texts: batches.append(len(texts)) or run_batch(texts))  # fmt: skip
+    n = (MIN_BATCHES - 1) * encoder.batch_size + 2
+    encoder.encode_passages([f"Meldung {i} über Sanktionen." for i in range(n)])
+    assert sorted(batches) == [2] + [encoder.batch_size] * (MIN_BATCHES - 1)

@@ -67,17 +67,20 @@ class EnsembleEncoder:
         USE runs on a thread beside the primary model (docs/benchmarks.md)."""
         if not passages:
             return np.zeros((0, self.dim), dtype=np.float32)
-        if len(passages) >= MIN_BATCHES * self.batch_size:
+        batches = length_batches(passages, self.batch_size)
+        if len(batches) >= MIN_BATCHES:  # the rule OpenVINOEncoder._encode follows for e5
             streams = self.primary.passage_streams()
             if streams > 1:
-                return self._on_streams(passages, streams)
+                return self._on_streams(passages, batches, streams)
         with ThreadPoolExecutor(max_workers=1, thread_name_prefix="diploqa-use") as pool:
             secondary = pool.submit(self.secondary.encode, passages, self.use_threads)
             primary = self.primary.encode_passages(passages, show_progress)
             use = ensure_finite(secondary.result(), USE_NAME, "passages")
             return np.hstack([primary, use])
 
-    def _on_streams(self, passages: Sequence[str], streams: int) -> np.ndarray:
+    def _on_streams(
+        self, passages: Sequence[str], batches: list[np.ndarray], streams: int
+    ) -> np.ndarray:
         out = np.empty((len(passages), self.dim), dtype=np.float32)
         split = self.primary_dim
 
@@ -86,7 +89,7 @@ class EnsembleEncoder:
             out[rows, :split] = self.primary.encode_passage_batch(texts)
             out[rows, split:] = ensure_finite(self.secondary.encode(texts), USE_NAME, "passages")
 
-        run_batches(length_batches(passages, self.batch_size), work, streams)
+        run_batches(batches, work, streams)
         return out
 
     def encode_queries(self, queries: Sequence[str], partner: bool = True) -> np.ndarray:
