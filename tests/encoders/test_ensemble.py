@@ -220,7 +220,8 @@ def test_use_on_streams_that_fail_runs_one_call_at_a_time(monkeypatch, caplog):
     texts = [f"Satz {i} über Sanktionen." for i in range(8)]
     with caplog.at_level("WARNING", logger="diploqa.encoders.use"):
         assert np.allclose(use.encode(texts, threads=2), use.encode(texts), atol=1e-6)
-    assert "USE runs one call at a time (2 streams failed: no streams today)" in caplog.text
+    assert f"USE on {use.runtime} with 2 streams failed (no streams today)" in caplog.text
+    assert "USE runs one call at a time on 2 threads" in caplog.text
     assert use._graph_for(2) is use._graph
 
 

@@ -129,10 +129,10 @@ def test_a_graph_with_other_vectors_gives_way_to_numpy(monkeypatch, caplog, nump
 def test_a_graph_that_fails_to_compile_gives_way_to_f32_then_numpy(monkeypatch, caplog):
     compile_graph = UseGraph.__init__
 
-    def no_bf16(self, backend, precision):
+    def no_bf16(self, backend, precision, streams=1):
         if precision == "bf16":
             raise RuntimeError("could not create a primitive descriptor for the matmul primitive")
-        compile_graph(self, backend, precision)
+        compile_graph(self, backend, precision, streams)
 
     monkeypatch.setattr(UseGraph, "__init__", no_bf16)
     with caplog.at_level(logging.WARNING, logger="diploqa.encoders.use"):
@@ -140,7 +140,7 @@ def test_a_graph_that_fails_to_compile_gives_way_to_f32_then_numpy(monkeypatch, 
     assert use.runtime == "openvino-f32"
     assert "USE on openvino-bf16 failed (could not create a primitive" in caplog.text
 
-    def broken(self, backend, precision):
+    def broken(self, backend, precision, streams=1):
         raise RuntimeError(f"no {precision} here")
 
     monkeypatch.setattr(UseGraph, "__init__", broken)

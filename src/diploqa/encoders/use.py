@@ -104,9 +104,10 @@ class UseEncoder:
         wanted = resolve_use_runtime(runtime)
         # bf16 that fails here (oneDNN capped below it, a faulty kernel) tries f32 first
         tries = {"openvino-bf16": ("bf16", "f32"), "openvino-f32": ("f32",)}.get(wanted, ())
-        reference = self._encode_numpy(list(PROBES)) if tries else None
+        # numpy's vectors of the probes, which every graph must give
+        self._reference = self._encode_numpy(list(PROBES)) if tries else None
         for precision in tries:
-            self._graph = self._load_graph(precision, reference)
+            self._graph = self._load_graph(precision)
             if self._graph is not None:
                 self.runtime = f"openvino-{precision}"
                 break
@@ -114,26 +115,27 @@ class UseEncoder:
             log.warning("USE runs on numpy instead of %s (slower, the same vectors)", wanted)
         log.info("USE runs on %s", self.runtime)
 
-    def _load_graph(self, precision: str, reference: np.ndarray):
-        """USE's OpenVINO graph in ``precision``, or None (logged) where it fails to compile
-        or its vectors of :data:`PROBES` are not numpy's (``reference``), alone or in one
-        batch."""
+    def _load_graph(self, precision: str, streams: int = 1):
+        """USE's OpenVINO graph in ``precision`` with ``streams`` streams, or None (logged)
+        where it fails to compile or its vectors of :data:`PROBES` are not numpy's, alone or
+        in one batch."""
         from .use_graph import UseGraph
 
+        name = f"openvino-{precision}" + (f" with {streams} streams" if streams > 1 else "")
         try:
-            graph = UseGraph(self._model._backend, precision)
+            graph = UseGraph(self._model._backend, precision, streams)
             batched = graph.encode(list(PROBES))
             alone = np.vstack([graph.encode([text]) for text in PROBES])
-        except Exception as err:  # any failure leaves numpy, which works
-            log.warning("USE on openvino-%s failed (%s)", precision, last_line(err))
+        except Exception as err:  # any failure leaves what works (numpy, one stream)
+            log.warning("USE on %s failed (%s)", name, last_line(err))
             return None
         agree = min(
-            float(np.min(np.sum(reference * batched, axis=1))),
-            float(np.min(np.sum(reference * alone, axis=1))),
+            float(np.min(np.sum(self._reference * batched, axis=1))),
+            float(np.min(np.sum(self._reference * alone, axis=1))),
         )
         if not agree >= PROBE_BOUND:  # also NaN
-            log.warning("USE on openvino-%s gave other vectors than numpy (cosine %.5f < %s)",
-                        precision, agree, PROBE_BOUND)  # fmt: skip
+            log.warning("USE on %s gave other vectors than numpy (cosine %.5f < %s)",
+                        name, agree, PROBE_BOUND)  # fmt: skip
             return None
         return graph
 
@@ -171,27 +173,15 @@ class UseEncoder:
 
     def _graph_for(self, threads: int):
         """The graph compiled with a stream per thread, so that ``threads`` calls run at once
-        (the one-stream graph runs one at a time); made on first use and checked against the
-        one-stream graph, which stands in where it fails (logged)."""
-        from .use_graph import UseGraph
-
+        (the one-stream graph runs one at a time); made on first use and checked as the
+        first was, the one-stream graph standing in where it fails (logged)."""
         with self._parallel_lock:
-            graph = self._parallel.get(threads)
-            if graph is not None:
-                return graph
-            try:
-                graph = UseGraph(self._model._backend, self._graph.precision, threads)
-                ours, theirs = graph.encode(list(PROBES)), self._graph.encode(list(PROBES))
-                agree = float(np.min(np.sum(ours * theirs, axis=1)))
-            except Exception as err:  # any failure leaves the one-stream graph, which works
-                graph, agree = self._graph, 1.0
-                log.warning("USE runs one call at a time (%d streams failed: %s)", threads,
-                            last_line(err))  # fmt: skip
-            if not agree >= PROBE_BOUND:
-                log.warning("USE on %d streams gave other vectors (cosine %.5f)", threads, agree)
-                graph = self._graph
-            self._parallel[threads] = graph
-            return graph
+            if threads not in self._parallel:
+                graph = self._load_graph(self._graph.precision, threads)
+                if graph is None:
+                    log.warning("USE runs one call at a time on %d threads", threads)
+                self._parallel[threads] = graph or self._graph
+            return self._parallel[threads]
 
     def encode_sentences(self, sentences: Sequence[str]) -> np.ndarray:
         """:meth:`encode` for passage sentences (highlights), each encoded once per process:
