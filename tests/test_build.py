@@ -19,8 +19,8 @@ from deterministic_encoder import DeterministicEncoder
 import diploqa
 from diploqa import build as build_module
 from diploqa.build import build
-from diploqa.config import Settings, VectorSettings
-from diploqa.errors import ArticlesError, IndexCorruptError, IndexMismatchError
+from diploqa.config import ChunkingConfig, Settings, VectorSettings
+from diploqa.errors import ArticlesError, IndexCorruptError, IndexMismatchError, SettingsError
 from diploqa.store.vectors import HNSW_EF_SEARCH_BY_SIZE
 
 #: The search breadth of a graph of fewer vectors than the first size of the rule.
@@ -126,6 +126,62 @@ def test_model_change_triggers_full_rebuild_not_mixed_vectors(workdir):
     report, _ = build(articles, index_dir, encoder=DeterministicEncoder())
     assert report.full_rebuild
     assert "model changed" in report.reason
+
+
+def test_an_index_keeps_its_passage_sizes_until_others_are_named(workdir):
+    """Passage sizes belong to the index: an update, --rebuild and a change of model keep
+    those its manifest records (a server's updates, or a later default, never re-embed an
+    index cut otherwise); naming other sizes re-embeds every article with them."""
+    articles, index_dir = workdir
+    short = ChunkingConfig(chunk_tokens=96, overlap_tokens=24)
+    encoder = DeterministicEncoder()
+    build(articles, index_dir, encoder=encoder, chunking=short)
+    (articles / "005_genf.txt").write_text(NEW_ARTICLE, encoding="utf-8")
+    before = encoder.passages_encoded
+    report, stored = build(articles, index_dir, encoder=encoder)  # no sizes named
+    assert not report.full_rebuild and report.added == ["005_genf.txt"]
+    assert stored.manifest.chunking == short.as_dict()
+    assert encoder.passages_encoded - before == stored_chunks(stored, "005_genf.txt")
+
+    report, stored = build(articles, index_dir, encoder=encoder, rebuild=True)
+    assert report.full_rebuild and stored.manifest.chunking == short.as_dict()
+    _edit_manifest(index_dir, model="some-other-model")
+    report, stored = build(articles, index_dir, encoder=encoder)
+    assert "model changed" in report.reason and stored.manifest.chunking == short.as_dict()
+
+    report, stored = build(articles, index_dir, encoder=encoder, chunking=ChunkingConfig())
+    assert report.full_rebuild and report.reason == "chunking parameters changed"
+    assert stored.manifest.chunking == ChunkingConfig().as_dict()
+
+
+def test_an_unreadable_index_is_rebuilt_with_the_default_passages(workdir):
+    articles, index_dir = workdir
+    build(articles, index_dir, encoder=DeterministicEncoder(), chunking=ChunkingConfig(96, 24))
+    (index_dir / "manifest.json").write_text("{not json", encoding="utf-8")
+    report, stored = build(articles, index_dir, encoder=DeterministicEncoder(), rebuild=True)
+    assert report.full_rebuild and stored.manifest.chunking == ChunkingConfig().as_dict()
+
+
+@pytest.mark.parametrize(
+    ("chunking", "expected"),
+    [
+        ({"chunk_tokens": 96, "overlap_tokens": 24, "section_tokens": 400}, (96, 24, 400)),
+        ({"chunk_tokens": 96, "overlap_tokens": 24}, (96, 24, 400)),  # an older record
+        ({"chunk_tokens": 96, "overlap_tokens": 24, "future": 1}, None),  # a newer one
+        ({"chunk_tokens": "96", "overlap_tokens": 24, "section_tokens": 400}, None),
+        ({"chunk_tokens": 4, "overlap_tokens": 0, "section_tokens": 400}, None),
+    ],
+)
+def test_recorded_chunking(chunking, expected):
+    got = build_module.recorded_chunking(chunking)
+    assert got == (ChunkingConfig(*expected) if expected else ChunkingConfig())
+
+
+def test_passage_sizes_a_build_cannot_cut_with_are_refused_before_anything_is_written(workdir):
+    articles, index_dir = workdir
+    with pytest.raises(SettingsError, match="may overlap by 0 to 48, not 60"):
+        build(articles, index_dir, encoder=DeterministicEncoder(), chunking=ChunkingConfig(96, 60))
+    assert not index_dir.exists()
 
 
 @pytest.mark.parametrize(

@@ -11,12 +11,15 @@ from diploqa.articles import load_articles, parse_article
 from diploqa.chunking import (
     PASSAGE,
     SECTION,
+    check_chunking,
     chunk_articles,
     make_splitter,
+    parse_chunking,
     passage_for_embedding,
 )
 from diploqa.config import ChunkingConfig
 from diploqa.encoders import E5_PROMPTS
+from diploqa.errors import SettingsError
 
 
 @pytest.fixture(scope="module")
@@ -102,3 +105,28 @@ def test_each_piece_is_measured_once_and_the_chunks_are_the_same(embedder):
     plain = make_splitter(embedder.count_tokens, cfg.chunk_tokens, cfg.overlap_tokens)
     pieces = [piece for article in articles for piece in plain.split_text(article.text)]
     assert [c.text for c in chunks if c.kind == PASSAGE] == pieces
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [("96/24", (96, 24)), ("96", (96, 19)), (" 160/32 ", (160, 32)), ("448/0", (448, 0))],
+)
+def test_passage_sizes_from_the_command_line(text, expected):
+    assert parse_chunking(text) == ChunkingConfig(*expected)
+
+
+@pytest.mark.parametrize(
+    ("cfg", "message"),
+    [
+        (ChunkingConfig(15, 0), "16 to 448 tokens long, not 15"),
+        (ChunkingConfig(449, 32), "16 to 448 tokens long, not 449"),
+        (ChunkingConfig(96, 49), "may overlap by 0 to 48, not 49"),
+        (ChunkingConfig(96, 24, -1), "section_tokens must be 0 or more"),
+        (ChunkingConfig(96.0, 24), "whole numbers of tokens"),
+        (ChunkingConfig(True, 0), "whole numbers of tokens"),
+    ],
+)
+def test_passage_sizes_a_build_cannot_cut_with(cfg, message):
+    with pytest.raises(SettingsError, match=message):
+        check_chunking(cfg)
+    assert check_chunking(ChunkingConfig()) == ChunkingConfig()

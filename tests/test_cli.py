@@ -79,6 +79,40 @@ def test_search_per_article_and_sort(built, capsys):
     assert [int(r) for r in printed] == expected
 
 
+def test_passage_sizes_are_named_once_and_kept(tmp_path, seed_copy, capsys):
+    index_dir = tmp_path / "index"
+    base = ["index", "--articles", str(seed_copy), "--index", str(index_dir)]
+    assert main([*base, "--passages", "96/24"]) == 0
+    capsys.readouterr()
+    manifest = json.loads((index_dir / "manifest.json").read_text(encoding="utf-8"))
+    assert manifest["chunking"] == {"chunk_tokens": 96, "overlap_tokens": 24, "section_tokens": 400}
+    assert main(base) == 0  # an update without --passages keeps them: nothing is embedded
+    assert "5 unchanged" in capsys.readouterr().out
+    assert main([*base, "--passages", "160"]) == 0  # 160/32: every article again
+    assert "full build (chunking parameters changed)" in capsys.readouterr().out
+    manifest = json.loads((index_dir / "manifest.json").read_text(encoding="utf-8"))
+    assert manifest["chunking"]["chunk_tokens"] == 160
+    assert manifest["chunking"]["overlap_tokens"] == 32
+
+
+@pytest.mark.parametrize(
+    ("value", "message"),
+    [
+        ("8", "passages must be 16 to 448 tokens long, not 8"),
+        ("96/60", "passages of 96 tokens may overlap by 0 to 48, not 60"),
+        ("96/-1", "may overlap by 0 to 48, not -1"),
+        ("ninety", "passages are TOKENS or TOKENS/OVERLAP"),
+        ("96/24/1", "passages are TOKENS or TOKENS/OVERLAP"),
+    ],
+)
+def test_bad_passage_sizes_are_a_usage_error(value, message, tmp_path, capsys):
+    with pytest.raises(SystemExit) as exit_info:
+        main(["index", "--index", str(tmp_path / "i"), "--passages", value])
+    assert exit_info.value.code == 2
+    err = capsys.readouterr().err
+    assert message in err and not (tmp_path / "i").exists()
+
+
 @pytest.mark.parametrize(
     ("argv", "message"),
     [

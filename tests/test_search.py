@@ -9,6 +9,7 @@ import pytest
 import diploqa
 from diploqa.chunking import PASSAGE
 from diploqa.errors import QueryError
+from diploqa.ranking import title_only_rows
 
 LAUSANNE = "000_2ef6d3f0dcbaccb7.txt"
 SOCHI = "001_50e04ee83bc37b66.txt"
@@ -75,8 +76,14 @@ def test_date_comes_from_the_header(seed_index):
 
 
 def test_k_larger_than_index_returns_everything(seed_index):
+    """Every passage but those that hold only their article's title (never ranked where the
+    article has others: ``RankingConfig.skip_title_passages``)."""
     hits = seed_index.search("Syrien", k=10**6)
-    assert len(hits) == len(seed_index)
+    title_only = title_only_rows(seed_index.stored)
+    assert len(hits) == len(seed_index) - len(title_only)
+    shown = {(h.source, h.start) for h in hits}
+    chunks = seed_index.stored.chunks
+    assert not shown & {(chunks[r].article_id, chunks[r].start) for r in title_only}
 
 
 @pytest.mark.parametrize("question", ["", "   ", "\n\t", "\x00\x01", None, 42])

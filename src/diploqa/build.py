@@ -24,11 +24,11 @@ from .articles.csv_columns import (
     from_csv_file,
     parse_csv_columns,
 )
-from .chunking import PASSAGE, Chunk, chunk_articles, passages_for_embedding
+from .chunking import PASSAGE, Chunk, check_chunking, chunk_articles, passages_for_embedding
 from .config import ChunkingConfig, RankingConfig, Settings, check_device
 from .encoders import Encoder, get_encoder
 from .encoders.base import ensure_finite
-from .errors import ArticlesError, DiploqaError, StoreUnavailableError
+from .errors import ArticlesError, DiploqaError, SettingsError, StoreUnavailableError
 from .faults import fault_point
 from .index import Index
 from .store import (
@@ -85,15 +85,17 @@ class BuildReport:
 def _reusable(
     location: Location,
     encoder: Encoder,
-    chunking: ChunkingConfig,
+    chunking: ChunkingConfig | None,
     report: BuildReport,
     previous: StoredIndex | None = None,
-) -> StoredIndex | None:
+) -> tuple[StoredIndex | None, ChunkingConfig]:
     """The live generation if its vectors can be kept, else None (with ``report.reason``):
-    ``previous`` where it is still the live one (nothing is read back), else loaded."""
+    ``previous`` where it is still the live one (nothing is read back), else loaded; and the
+    chunking of the build: ``chunking``, or where the caller names none, the live index's own
+    (:func:`recorded_chunking`), so that a new default never re-embeds an existing index."""
     if not location.has_index():
         report.reason = "no index yet"
-        return None
+        return None, chunking or ChunkingConfig()
     try:
         manifest = location.read_manifest()
         if previous is not None and previous.is_generation(location.path, manifest):
@@ -105,12 +107,32 @@ def _reusable(
     except DiploqaError as err:
         report.reason = f"old index unusable: {err}"
         log.warning("rebuilding: %s", err)
-        return None
+        return None, chunking or ChunkingConfig()
+    chunking = chunking or recorded_chunking(old.manifest.chunking)
     reason = old.manifest.reusable_for(encoder, chunking)
     if reason:
         report.reason = reason
-        return None
-    return old
+        return None, chunking
+    return old, chunking
+
+
+def index_chunking(location: Location) -> ChunkingConfig:
+    """The chunking of the index at ``location`` (default: none there, or unreadable)."""
+    try:
+        return recorded_chunking(location.read_manifest().chunking)
+    except StoreUnavailableError:
+        raise
+    except DiploqaError:  # unreadable: --rebuild is how it is mended
+        return ChunkingConfig()
+
+
+def recorded_chunking(recorded: dict[str, int]) -> ChunkingConfig:
+    """The chunking an index was built with (its manifest's record); the default where the
+    record is not one this version can build with."""
+    try:
+        return check_chunking(ChunkingConfig(**recorded))
+    except (TypeError, SettingsError):  # a part unknown to this version, missing, or invalid
+        return ChunkingConfig()
 
 
 def build(
@@ -129,8 +151,12 @@ def build(
 ) -> tuple[BuildReport, StoredIndex]:
     """Bring the index in ``index_dir`` (or in the Milvus ``store``, see
     :func:`~diploqa.store.open_location`) up to date with the articles in
-    ``articles_dir``. ``device``: where passages are embedded (``cpu``, or ``cuda``: PyTorch on
-    the GPU; default ``DIPLOQA_DEVICE``, else ``cpu``). ``encoder``: embed with this one
+    ``articles_dir``. ``chunking``: how articles are cut into passages, recorded with the
+    index; None: as the existing index was cut (also by ``rebuild``: the chunking is the
+    index's own until another is named), :class:`ChunkingConfig`'s default for a new one.
+    ``device``: where passages are
+    embedded (``cpu``, or ``cuda``: PyTorch on the GPU; default ``DIPLOQA_DEVICE``, else
+    ``cpu``). ``encoder``: embed with this one
     instead (benchmarks and tests build with the GPU path's precision on the CPU).
     ``csv_columns``: which columns of the CSV files are which field, e.g. ``"text=2"``
     (``--csv-columns``, see :class:`~diploqa.articles.CsvColumns`); None: by their header.
@@ -148,14 +174,15 @@ def build(
             ``csv_columns`` is not ``FIELD=COLUMN`` pairs with a text column.
         DiploqaError: the index folder cannot be written.
         StoreUnavailableError: the Milvus store cannot be reached or failed.
-        SettingsError: ``store``, ``device`` or a ``DIPLOQA_*`` variable has a value it
-            cannot take.
+        SettingsError: ``store``, ``device``, ``chunking`` or a ``DIPLOQA_*`` variable has
+            a value it cannot take.
     """
     started = time.perf_counter()
     settings = settings or Settings.from_env()
     articles_dir, index_dir = Path(articles_dir), Path(index_dir)
-    chunking = chunking or ChunkingConfig()
     csv_columns = parse_csv_columns(csv_columns)
+    if chunking is not None:
+        check_chunking(chunking)
     location = location_of(settings, index_dir, store)
     check_articles_dir(articles_dir)  # a wrong folder fails before the index folder is made
     device = check_device(device) if device else settings.encoder.device
@@ -166,8 +193,10 @@ def build(
     with location.lock():
         if rebuild:
             report.reason, old = "--rebuild", None
+            if chunking is None:
+                chunking = index_chunking(location) if location.has_index() else ChunkingConfig()
         else:
-            old = _reusable(location, encoder, chunking, report, previous)
+            old, chunking = _reusable(location, encoder, chunking, report, previous)
         report.full_rebuild = old is None
         old_hashes = old.manifest.articles if old else {}
         recorded = _recorded_csv_columns(location, old)
@@ -372,7 +401,8 @@ def build_index(
     ``csv_columns``: which columns of CSV files are which field (see
     :class:`~diploqa.articles.CsvColumns`). ``previous``: the generation the caller holds
     (``index.stored``); where it is still the live one, the update starts from it and its
-    keyword index instead of reading the index back. ``settings``: what the defaults and the
+    keyword index instead of reading the index back. ``chunking``: passage sizes, kept by the
+    index until named again (:func:`build`). ``settings``: what the defaults and the
     rest come from (default :meth:`Settings.from_env() <diploqa.config.Settings.from_env>`):
     the folders ``DIPLOQA_ARTICLES`` and ``DIPLOQA_INDEX``, the model, runtime, store, read
     limits, vector index and dictionary.

@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING
 
 from .articles import Article
 from .config import ChunkingConfig
+from .errors import SettingsError
 from .sentences import SENTENCE_BREAK
 
 if TYPE_CHECKING:  # LangChain is imported when a build first splits: a server that only
@@ -43,6 +44,46 @@ SEPARATORS = (
 
 PASSAGE = "passage"
 SECTION = "section"
+
+#: The shortest and the longest passage a build cuts (the longest leaves room for the prompt
+#: and the title in the model's 512 tokens).
+MIN_CHUNK_TOKENS, MAX_CHUNK_TOKENS = 16, 448
+
+
+def check_chunking(cfg: ChunkingConfig) -> ChunkingConfig:
+    """``cfg`` if a build can cut with it, else :class:`~diploqa.errors.SettingsError` naming
+    what is wrong: whole numbers of tokens, passages of :data:`MIN_CHUNK_TOKENS` to
+    :data:`MAX_CHUNK_TOKENS`, overlapping by at most half their length."""
+    sizes = cfg.as_dict()
+    if not all(type(v) is int for v in sizes.values()):
+        raise SettingsError(f"passage sizes must be whole numbers of tokens, not {sizes}")
+    if not MIN_CHUNK_TOKENS <= cfg.chunk_tokens <= MAX_CHUNK_TOKENS:
+        raise SettingsError(
+            f"passages must be {MIN_CHUNK_TOKENS} to {MAX_CHUNK_TOKENS} tokens long, "
+            f"not {cfg.chunk_tokens}"
+        )
+    if not 0 <= cfg.overlap_tokens <= cfg.chunk_tokens // 2:
+        raise SettingsError(
+            f"passages of {cfg.chunk_tokens} tokens may overlap by 0 to "
+            f"{cfg.chunk_tokens // 2}, not {cfg.overlap_tokens}"
+        )
+    if cfg.section_tokens < 0:
+        raise SettingsError(f"section_tokens must be 0 or more, not {cfg.section_tokens}")
+    return cfg
+
+
+def parse_chunking(text: str) -> ChunkingConfig:
+    """``TOKENS`` or ``TOKENS/OVERLAP`` (``diploqa index --passages 96/24``), checked; without
+    an overlap a fifth of the length, as in the default 160/32."""
+    tokens, _, overlap = text.strip().partition("/")
+    try:
+        length = int(tokens)
+        cfg = ChunkingConfig(length, int(overlap) if overlap else length // 5)
+    except ValueError:
+        raise SettingsError(
+            f"passages are TOKENS or TOKENS/OVERLAP in model tokens (e.g. 96/24), not {text!r}"
+        ) from None
+    return check_chunking(cfg)
 
 
 @dataclass(frozen=True)

@@ -12,7 +12,6 @@ import importlib.util
 import logging
 import os
 import sys
-from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -22,6 +21,7 @@ from .alerts import cli as alerts_cli
 from .config import Settings
 from .errors import DiploqaError
 from .evaluation.command import add_eval_parser, run_eval
+from .index_command import chunking_arg, run_index
 
 if TYPE_CHECKING:
     from .articles import CsvColumns
@@ -90,6 +90,14 @@ def _parser() -> argparse.ArgumentParser:
         "(Ctrl-C ends)",
     )
     p.add_argument("--csv-columns", type=_csv_columns, metavar=_CSV_COLUMNS, help=_CSV_COLUMNS_HELP)
+    p.add_argument(
+        "--passages",
+        type=chunking_arg,
+        metavar="TOKENS[/OVERLAP]",
+        help="passage length and overlap in model tokens (default 160/32; shorter ones suit "
+        "questions, longer ones headlines: docs/quality.md). The index keeps them until named "
+        "again; a change re-embeds every article",
+    )
 
     p = sub.add_parser("search", help="ask a question (German or English)")
     p.add_argument("question", nargs="+", help="the question")
@@ -182,79 +190,6 @@ def _parser() -> argparse.ArgumentParser:
     q.add_argument("--users", type=Path, default=None, help=users_help)
     alerts_cli.add_parser(sub, STORE_HELP)
     return parser
-
-
-def _cmd_index(args: argparse.Namespace, settings: Settings) -> int:
-    from tqdm import tqdm
-
-    from .build import build_index
-
-    def update(rebuild: bool) -> None:
-        bar = None
-
-        def progress(done: int, total: int) -> None:
-            nonlocal bar
-            if bar is None:
-                bar = tqdm(total=total, unit="passage", desc="embedding", file=sys.stderr)
-            bar.update(done - bar.n)
-
-        try:
-            index = build_index(
-                rebuild=rebuild,
-                progress=progress,
-                csv_columns=args.csv_columns,
-                settings=settings,
-            )
-        finally:
-            if bar is not None:
-                bar.close()
-        report = index.build_report
-        for skipped in report.skipped:
-            print(f"skipped {skipped.path}: {skipped.reason}", file=sys.stderr)
-        print(f"{index.path}: {report.summary()}", flush=True)
-
-    if not args.watch:
-        update(args.rebuild)
-        return 0
-    return _watch_index(args, settings, update)
-
-
-def _watch_index(
-    args: argparse.Namespace, settings: Settings, update: Callable[[bool], None]
-) -> int:
-    """``diploqa index --watch``: build, then update on every settled change until Ctrl-C.
-
-    A failed update is reported and watching goes on; Ctrl-C (also during an update, which
-    then leaves the index as it was) ends with status 0.
-    """
-    from .articles import check_articles_dir
-    from .encoders import get_encoder
-    from .watch import FolderWatcher, folder_snapshot
-
-    articles = settings.paths.articles
-    if not articles.is_dir():
-        check_articles_dir(articles)  # the one-line error of a plain `diploqa index`
-
-    def update_reporting_errors(rebuild: bool) -> None:
-        try:
-            update(rebuild)
-        except DiploqaError as err:
-            print(f"error: {err}", file=sys.stderr, flush=True)
-
-    try:
-        since = folder_snapshot(articles)  # before the build reads the folder
-        update_reporting_errors(args.rebuild)
-        # The first inference pays for compiling the model: before any file waits for it.
-        get_encoder(settings=settings.encoder).encode_passages(["Lawrow traf Blinken in Genf."])
-        print(f"watching {articles} for changes (Ctrl-C ends)", file=sys.stderr, flush=True)
-        watcher = FolderWatcher(
-            articles, lambda _: update_reporting_errors(False), settings=settings.watch
-        )
-        watcher.run(since)
-    except KeyboardInterrupt:
-        print("stopped watching; the index is as the last finished update left it", file=sys.stderr)
-        return 0
-    return 0
 
 
 def _cmd_search(args: argparse.Namespace, settings: Settings) -> int:
@@ -405,7 +340,7 @@ def main(argv: list[str] | None = None) -> int:
         for noisy in ("sentence_transformers", "transformers", "httpx", "bm25s", "pymilvus"):
             logging.getLogger(noisy).setLevel(logging.ERROR)
     commands = {
-        "index": _cmd_index,
+        "index": run_index,
         "search": _cmd_search,
         "eval": run_eval,
         "serve": _cmd_serve,

@@ -106,7 +106,8 @@ class ChunkingConfig:
     """How articles are cut into passages (recorded in the index manifest).
 
     Sizes are in model tokens, not characters, so that a chunk plus its prompt and title always
-    stays below the model's 512-token limit, whatever the language.
+    stays below the model's 512-token limit, whatever the language. Checked where a build takes
+    them (:func:`diploqa.chunking.check_chunking`); why 160/32: docs/quality.md, "Passage size".
     """
 
     chunk_tokens: int = 160
