@@ -154,12 +154,22 @@ def test_an_index_keeps_its_passage_sizes_until_others_are_named(workdir):
     assert stored.manifest.chunking == ChunkingConfig().as_dict()
 
 
-def test_an_unreadable_index_is_rebuilt_with_the_default_passages(workdir):
+@pytest.mark.parametrize("rebuild", [True, False])
+@pytest.mark.parametrize(("damaged", "kept"), [("manifest.json", False), ("metadata.json", True)])
+def test_a_damaged_index_is_rebuilt_with_its_passages_where_its_manifest_says(
+    workdir, damaged, kept, rebuild
+):
+    """An index whose manifest reads keeps its passage sizes through the rebuild that mends
+    it; one whose manifest does not gets the default (nothing else says what it was)."""
     articles, index_dir = workdir
-    build(articles, index_dir, encoder=DeterministicEncoder(), chunking=ChunkingConfig(96, 24))
-    (index_dir / "manifest.json").write_text("{not json", encoding="utf-8")
-    report, stored = build(articles, index_dir, encoder=DeterministicEncoder(), rebuild=True)
-    assert report.full_rebuild and stored.manifest.chunking == ChunkingConfig().as_dict()
+    short = ChunkingConfig(96, 24)
+    build(articles, index_dir, encoder=DeterministicEncoder(), chunking=short)
+    generation = json.loads((index_dir / "manifest.json").read_text())["generation"]
+    folder = index_dir if damaged == "manifest.json" else index_dir / generation
+    (folder / damaged).write_text("{not json", encoding="utf-8")
+    report, stored = build(articles, index_dir, encoder=DeterministicEncoder(), rebuild=rebuild)
+    assert report.full_rebuild
+    assert stored.manifest.chunking == (short if kept else ChunkingConfig()).as_dict()
 
 
 @pytest.mark.parametrize(

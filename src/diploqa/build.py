@@ -107,7 +107,7 @@ def _reusable(
     except DiploqaError as err:
         report.reason = f"old index unusable: {err}"
         log.warning("rebuilding: %s", err)
-        return None, chunking or ChunkingConfig()
+        return None, chunking or index_chunking(location)
     chunking = chunking or recorded_chunking(old.manifest.chunking)
     reason = old.manifest.reusable_for(encoder, chunking)
     if reason:
@@ -118,6 +118,8 @@ def _reusable(
 
 def index_chunking(location: Location) -> ChunkingConfig:
     """The chunking of the index at ``location`` (default: none there, or unreadable)."""
+    if not location.has_index():
+        return ChunkingConfig()
     try:
         return recorded_chunking(location.read_manifest().chunking)
     except StoreUnavailableError:
@@ -154,10 +156,9 @@ def build(
     ``articles_dir``. ``chunking``: how articles are cut into passages, recorded with the
     index; None: as the existing index was cut (also by ``rebuild``: the chunking is the
     index's own until another is named), :class:`ChunkingConfig`'s default for a new one.
-    ``device``: where passages are
-    embedded (``cpu``, or ``cuda``: PyTorch on the GPU; default ``DIPLOQA_DEVICE``, else
-    ``cpu``). ``encoder``: embed with this one
-    instead (benchmarks and tests build with the GPU path's precision on the CPU).
+    ``device``: where passages are embedded (``cpu``, or ``cuda``: PyTorch on the GPU; default
+    ``DIPLOQA_DEVICE``, else ``cpu``). ``encoder``: embed with this one instead (benchmarks
+    and tests build with the GPU path's precision on the CPU).
     ``csv_columns``: which columns of the CSV files are which field, e.g. ``"text=2"``
     (``--csv-columns``, see :class:`~diploqa.articles.CsvColumns`); None: by their header.
     ``previous``: the generation the caller holds (a server: the one it serves); where it is
@@ -193,8 +194,7 @@ def build(
     with location.lock():
         if rebuild:
             report.reason, old = "--rebuild", None
-            if chunking is None:
-                chunking = index_chunking(location) if location.has_index() else ChunkingConfig()
+            chunking = chunking or index_chunking(location)
         else:
             old, chunking = _reusable(location, encoder, chunking, report, previous)
         report.full_rebuild = old is None
