@@ -11,8 +11,16 @@ import numpy as np
 import pytest
 
 from diploqa.cli import main
-from diploqa.config import RankingConfig
-from diploqa.evaluation import VariantError, compare, evaluate, parse_variants
+from diploqa.config import ChunkingConfig, RankingConfig
+from diploqa.evaluation import (
+    QuestionsError,
+    VariantError,
+    compare,
+    compare_indexes,
+    evaluate,
+    parse_variants,
+)
+from diploqa.evaluation.command import _labels
 
 REPO = Path(__file__).resolve().parents[2]
 SEED_QUESTIONS = REPO / "examples" / "seed-questions.jsonl"
@@ -103,3 +111,75 @@ def test_cli_compare_side_by_side(built, capsys, tmp_path):
     expected = variants["ranking.use_weight=0"]["overall"]["MRR@10"]
     expected -= variants["ranking.use_weight=0.15 (current)"]["overall"]["MRR@10"]
     assert diff["value"] == pytest.approx(expected, abs=1e-5)
+
+
+@pytest.fixture(scope="module")
+def short_index(seed_copy, tmp_path_factory, embedder):
+    """The seeds cut into passages of 96 tokens: a build-time setting to compare."""
+    import diploqa
+
+    folder = tmp_path_factory.mktemp("short") / "index"
+    return diploqa.build_index(seed_copy, folder, chunking=ChunkingConfig(96, 24))
+
+
+def test_compare_indexes_puts_two_builds_side_by_side(seed_index, short_index):
+    result = compare_indexes({"160": seed_index, "96": short_index}, SEED_QUESTIONS)
+    assert list(result.reports) == ["160", "96"]
+    assert result.reports["160"] == evaluate(seed_index, SEED_QUESTIONS)
+    assert result.reports["96"] == evaluate(short_index, SEED_QUESTIONS)
+    base = np.array([r.metrics["MRR@10"] for r in result.reports["160"].results])
+    other = np.array([r.metrics["MRR@10"] for r in result.reports["96"].results])
+    d = result.differences["96"]["overall"]["MRR@10"]
+    assert d.value == pytest.approx((other - base).mean())
+    assert d.low <= d.value <= d.high
+    with pytest.raises(ValueError, match="two indexes or more"):
+        compare_indexes({"160": seed_index}, SEED_QUESTIONS)
+
+
+def test_compare_indexes_needs_the_articles_in_every_index(seed_index, tmp_path):
+    import diploqa
+
+    articles = tmp_path / "articles"
+    articles.mkdir()
+    seeds = sorted((REPO / "seeds").glob("*.txt"))
+    for path in seeds[1:]:  # the first seed article is left out
+        (articles / path.name).write_text(path.read_text(encoding="utf-8"), encoding="utf-8")
+    fewer = diploqa.build_index(articles, tmp_path / "index")
+    with pytest.raises(QuestionsError, match=f"unknown article id '{seeds[0].name}'"):
+        compare_indexes({"all": seed_index, "fewer": fewer}, SEED_QUESTIONS)
+
+
+def test_cli_against_another_index(built, short_index, capsys):
+    _, index_dir = built
+    argv = ["eval", str(SEED_QUESTIONS), "--index", str(index_dir)]
+    assert main([*argv, "--against", str(short_index.path), "--worst", "0"]) == 0
+    text = " ".join(capsys.readouterr().out.split())  # the intro is wrapped
+    # both folders are called "index": the table names them by their paths
+    assert f"Compared: {index_dir}, {short_index.path} ({index_dir} is the baseline)" in text
+    assert f"{short_index.path} − {index_dir}" in text and "overall (22)" in text
+
+
+def test_indexes_are_named_by_their_folders_where_those_differ():
+    assert _labels("/a/index", "/b/index-96") == ["index", "index-96"]
+    assert _labels("/a/index", "/b/index") == ["/a/index", "/b/index"]
+
+
+@pytest.mark.parametrize(
+    ("extra", "message"),
+    [
+        (["--compare", "dictionary=on,off"], "--against takes a questions file and no --compare"),
+        (["--against-self"], "--against names the index itself"),
+        (["--against-missing"], "no index at"),
+    ],
+)
+def test_cli_against_errors_are_one_line(built, extra, message, capsys, tmp_path):
+    _, index_dir = built
+    against = {"--against-self": str(index_dir), "--against-missing": str(tmp_path / "none")}
+    argv = ["eval", str(SEED_QUESTIONS), "--index", str(index_dir)]
+    if extra[0] in against:
+        argv += ["--against", against[extra[0]]]
+    else:
+        argv += ["--against", str(index_dir), *extra]
+    assert main(argv) == 1
+    err = capsys.readouterr().err.strip()
+    assert message in err and len(err.splitlines()) == 1

@@ -20,7 +20,7 @@ from .metrics import METRICS, contains_answer, rank_metrics
 from .proxy import proxy_questions
 from .questions import EvalQuestion, QuestionsError, read_questions
 from .results import COLUMNS, Comparison, EvalReport, QuestionResult, Summary
-from .runner import ask, compare, evaluate, rank_summary
+from .runner import ask, compare, compare_indexes, evaluate, rank_summary
 from .variants import Variant, VariantError, parse_variants
 
 __all__ = [
@@ -37,6 +37,7 @@ __all__ = [
     "VariantError",
     "ask",
     "compare",
+    "compare_indexes",
     "contains_answer",
     "evaluate",
     "parse_variants",

@@ -71,6 +71,14 @@ def add_eval_parser(
         help="run the questions under each setting on the same index and show them side by "
         "side: dictionary=on,off or ranking.FIELD=V1,V2 (one value: the current one beside it)",
     )
+    p.add_argument(
+        "--against",
+        type=Path,
+        metavar="INDEX",
+        default=None,
+        help="another index folder of the same articles (other --passages, another model): "
+        "both side by side, --index the baseline",
+    )
     p.add_argument("--json", type=Path, metavar="OUT", default=None, help="also write JSON here")
     p.add_argument(
         "--worst", type=int, default=5, metavar="N", help="show the N worst questions (5; 0: none)"
@@ -88,6 +96,9 @@ def _check(args: argparse.Namespace) -> None:
         raise DiploqaError(f"--json: no folder {args.json.parent} to write {args.json.name} in")
     if args.questions is not None and not args.questions.is_file():
         raise DiploqaError(f"{args.questions}: no such questions file")
+    if args.against is not None and (args.compare or args.from_archive):
+        other = "--compare" if args.compare else "--from-archive"
+        raise DiploqaError(f"--against takes a questions file and no {other}")
 
 
 def _dictionary_line(index: Index) -> str:
@@ -99,13 +110,31 @@ def _dictionary_line(index: Index) -> str:
     return f"dictionary: {index.dictionary.path}"
 
 
+def _against(folder: Path, index: Index, settings: Settings) -> Index:
+    """The index ``--against`` names: a FAISS folder, not the one ``--index`` loaded."""
+    from ..index import load_index
+
+    if settings.store.is_milvus:
+        raise DiploqaError("--against compares index folders: leave out --store (FAISS)")
+    if folder.resolve() == Path(index.path).resolve():
+        raise DiploqaError(f"--against names the index itself ({folder}): name another one")
+    return load_index(folder, settings=settings)
+
+
+def _labels(*folders: str | Path) -> list[str]:
+    """Names for indexes side by side: their folders' names where those differ (a table
+    stays readable), else their paths."""
+    names = [Path(folder).name for folder in folders]
+    return names if len(set(names)) == len(names) else [str(folder) for folder in folders]
+
+
 def run_eval(args: argparse.Namespace, settings: Settings) -> int:
     """``diploqa eval``: print the tables (and write ``--json``); 0 when done."""
     from tqdm import tqdm
 
     from ..config import RankingConfig
     from ..index import load_index
-    from . import compare, evaluate, proxy_questions
+    from . import compare, compare_indexes, evaluate, proxy_questions
     from .text import comparison_text, report_text
     from .variants import parse_variants
 
@@ -113,6 +142,7 @@ def run_eval(args: argparse.Namespace, settings: Settings) -> int:
     if args.compare:
         parse_variants(args.compare, RankingConfig())  # a bad specification fails before loading
     index = load_index(settings=settings)
+    against = _against(args.against, index, settings) if args.against else None
     if args.from_archive:
         questions = proxy_questions(index, args.sample or SAMPLE, args.seed)
         if not questions:
@@ -133,7 +163,12 @@ def run_eval(args: argparse.Namespace, settings: Settings) -> int:
         bar.update(done - bar.n)
 
     try:
-        if args.compare:
+        if against is not None:
+            indexes = dict(zip(_labels(index.path, against.path), (index, against), strict=True))
+            result = compare_indexes(indexes, questions, k=args.k, seed=args.seed,
+                                     progress=progress)  # fmt: skip
+            print("\n" + comparison_text(result, args.worst))
+        elif args.compare:
             result = compare(index, questions, args.compare, k=args.k, seed=args.seed,
                              progress=progress)  # fmt: skip
             print("\n" + comparison_text(result, args.worst))

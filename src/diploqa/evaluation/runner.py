@@ -9,7 +9,7 @@ out of reach (:meth:`~diploqa.index.Index.search_without`).
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 
 import numpy as np
@@ -141,6 +141,40 @@ def compare(
             index, asked, k=k, ranking=variant.ranking, rounds=rounds, seed=seed, progress=step
         )
     return Comparison.of(key, reports, rounds, seed)
+
+
+def compare_indexes(
+    indexes: Mapping[str, Index],
+    questions: Sequence[EvalQuestion] | str | Path,
+    *,
+    k: int = DEPTH,
+    rounds: int = ROUNDS,
+    seed: int = SEED,
+    progress: Progress | None = None,
+) -> Comparison:
+    """The same questions over several indexes of the same articles (built with other passage
+    sizes, another model or runtime), each against the first with paired 95 % intervals of the
+    difference: what a build-time setting does, which :func:`compare` cannot vary on one
+    loaded index. ``indexes``: label → index, the first the baseline.
+
+    Raises:
+        QuestionsError: as :func:`evaluate`, for any of the indexes (a relevant article one
+            of them does not hold).
+    """
+    if len(indexes) < 2:
+        raise ValueError("give two indexes or more to compare")
+    asked = {label: _questions(index, questions) for label, index in indexes.items()}
+    total = sum(len(a) for a in asked.values())
+    reports, before = {}, 0
+    for label, index in indexes.items():
+
+        def step(done: int, _: int, before: int = before) -> None:
+            if progress is not None:
+                progress(before + done, total)
+
+        reports[label] = evaluate(index, asked[label], k=k, rounds=rounds, seed=seed, progress=step)
+        before += len(asked[label])
+    return Comparison.of("index", reports, rounds, seed)
 
 
 def rank_summary(

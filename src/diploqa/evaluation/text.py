@@ -111,7 +111,7 @@ def comparison_text(comparison: Comparison, worst: int = 0) -> str:
         "95 % interval (paired bootstrap); * the interval lies on one side of 0: more than "
         "the luck of which questions were asked."
     )
-    parts.append(textwrap.fill(intro, 100))
+    parts.append(textwrap.fill(intro, 100, break_on_hyphens=False, break_long_words=False))
     names = {group: f"{group} ({summary.n})" for group, summary in base.groups.items()}
     width = max(len(name) for name in [*COLUMNS, *names.values()])
     for group in base.groups:
