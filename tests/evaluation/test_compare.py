@@ -170,6 +170,7 @@ def test_indexes_are_named_by_their_folders_where_those_differ():
         (["--compare", "dictionary=on,off"], "--against takes a questions file and no --compare"),
         (["--against-self"], "--against names the index itself"),
         (["--against-missing"], "no index at"),
+        (["--store", "milvus-lite:{tmp}/m.db"], "--against compares index folders"),
     ],
 )
 def test_cli_against_errors_are_one_line(built, extra, message, capsys, tmp_path):
@@ -179,7 +180,17 @@ def test_cli_against_errors_are_one_line(built, extra, message, capsys, tmp_path
     if extra[0] in against:
         argv += ["--against", against[extra[0]]]
     else:
+        extra = [a.replace("{tmp}", str(tmp_path)) for a in extra]
         argv += ["--against", str(index_dir), *extra]
     assert main(argv) == 1
     err = capsys.readouterr().err.strip()
     assert message in err and len(err.splitlines()) == 1
+
+
+def test_cli_against_takes_no_proxy_questions(built, capsys):
+    _, index_dir = built
+    argv = ["eval", "--from-archive", "--index", str(index_dir), "--against", str(index_dir)]
+    assert main(argv) == 1
+    err = capsys.readouterr().err.strip()
+    assert "--against takes a questions file and no --from-archive" in err
+    assert len(err.splitlines()) == 1

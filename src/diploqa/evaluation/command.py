@@ -114,8 +114,6 @@ def _against(folder: Path, index: Index, settings: Settings) -> Index:
     """The index ``--against`` names: a FAISS folder, not the one ``--index`` loaded."""
     from ..index import load_index
 
-    if settings.store.is_milvus:
-        raise DiploqaError("--against compares index folders: leave out --store (FAISS)")
     if folder.resolve() == Path(index.path).resolve():
         raise DiploqaError(f"--against names the index itself ({folder}): name another one")
     return load_index(folder, settings=settings)
@@ -141,6 +139,8 @@ def run_eval(args: argparse.Namespace, settings: Settings) -> int:
     _check(args)
     if args.compare:
         parse_variants(args.compare, RankingConfig())  # a bad specification fails before loading
+    if args.against is not None and settings.store.is_milvus:
+        raise DiploqaError("--against compares index folders: leave out --store (FAISS)")
     index = load_index(settings=settings)
     against = _against(args.against, index, settings) if args.against else None
     if args.from_archive:
