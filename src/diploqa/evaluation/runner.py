@@ -128,19 +128,8 @@ def compare(
         key, variants = parse_variants(variants, index.ranking)
     else:
         key = ", ".join(v.label for v in variants)
-    asked = _questions(index, questions)
-    total = len(asked) * len(variants)
-    reports = {}
-    for n, variant in enumerate(variants):
-
-        def step(done: int, _: int, before: int = n * len(asked)) -> None:
-            if progress is not None:
-                progress(before + done, total)
-
-        reports[variant.label] = evaluate(
-            index, asked, k=k, ranking=variant.ranking, rounds=rounds, seed=seed, progress=step
-        )
-    return Comparison.of(key, reports, rounds, seed)
+    runs = [(variant.label, index, variant.ranking) for variant in variants]
+    return _side_by_side(key, runs, _questions(index, questions), k, rounds, seed, progress)
 
 
 def compare_indexes(
@@ -163,18 +152,37 @@ def compare_indexes(
     """
     if len(indexes) < 2:
         raise ValueError("give two indexes or more to compare")
-    asked = {label: _questions(index, questions) for label, index in indexes.items()}
-    total = sum(len(a) for a in asked.values())
-    reports, before = {}, 0
-    for label, index in indexes.items():
+    first, *others = indexes.values()
+    asked = _questions(first, questions)  # read once, then checked against every index
+    for index in others:
+        _questions(index, asked)
+    runs = [(label, index, None) for label, index in indexes.items()]
+    return _side_by_side("index", runs, asked, k, rounds, seed, progress)
 
-        def step(done: int, _: int, before: int = before) -> None:
+
+def _side_by_side(
+    key: str,
+    runs: Sequence[tuple[str, Index, RankingConfig | None]],
+    asked: list[EvalQuestion],
+    k: int,
+    rounds: int,
+    seed: int,
+    progress: Progress | None,
+) -> Comparison:
+    """The questions ``asked`` under each run (label, index, ranking or None for the
+    index's own), the first the baseline; ``progress`` counts over all of them."""
+    total = len(asked) * len(runs)
+    reports = {}
+    for n, (label, index, ranking) in enumerate(runs):
+
+        def step(done: int, _: int, before: int = n * len(asked)) -> None:
             if progress is not None:
                 progress(before + done, total)
 
-        reports[label] = evaluate(index, asked[label], k=k, rounds=rounds, seed=seed, progress=step)
-        before += len(asked[label])
-    return Comparison.of("index", reports, rounds, seed)
+        reports[label] = evaluate(
+            index, asked, k=k, ranking=ranking, rounds=rounds, seed=seed, progress=step
+        )
+    return Comparison.of(key, reports, rounds, seed)
 
 
 def rank_summary(
