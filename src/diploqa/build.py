@@ -96,6 +96,7 @@ def _reusable(
     if not location.has_index():
         report.reason = "no index yet"
         return None, chunking or ChunkingConfig()
+    manifest = None
     try:
         manifest = location.read_manifest()
         if previous is not None and previous.is_generation(location.path, manifest):
@@ -107,7 +108,8 @@ def _reusable(
     except DiploqaError as err:
         report.reason = f"old index unusable: {err}"
         log.warning("rebuilding: %s", err)
-        return None, chunking or index_chunking(location)
+        kept = recorded_chunking(manifest.chunking) if manifest is not None else ChunkingConfig()
+        return None, chunking or kept
     chunking = chunking or recorded_chunking(old.manifest.chunking)
     reason = old.manifest.reusable_for(encoder, chunking)
     if reason:
